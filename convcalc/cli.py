@@ -1,0 +1,154 @@
+"""The command line: parse, call the core, pick a renderer, map errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console, RenderableType
+
+from convcalc import __version__
+from convcalc.core import shape_report
+from convcalc.errors import ConvCalcError, ExitCode
+from convcalc.jsonout import dumps, error_document, shape_document
+from convcalc.parse import parse_ints, parse_padding
+from convcalc.render import shape_view
+
+app = typer.Typer(
+    name="convcalc",
+    help="Exact arithmetic of convolutions and transposed convolutions, proved by execution.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False)
+
+
+# Options shared by every command that describes one layer.
+SizeArg = Annotated[str, typer.Argument(help="Input size: 7, 32x32 or 16x16x8.", show_default=False)]
+KernelOpt = Annotated[
+    Optional[str], typer.Option("--kernel-size", "-k", help="Kernel size, one value or per axis (3 or 3x5).")
+]
+StrideOpt = Annotated[str, typer.Option("--stride", "-s", help="Stride, one value or per axis.")]
+PaddingOpt = Annotated[
+    str,
+    typer.Option(
+        "--padding", "-p", help="Padding: 1, per axis 1x2, before:after 1:2, or same / valid / full."
+    ),
+]
+OutputPaddingOpt = Annotated[
+    str, typer.Option("--output-padding", help="output_padding of the transposed convolution.")
+]
+DilationOpt = Annotated[str, typer.Option("--dilation", "-d", help="Dilation, one value or per axis.")]
+TransposedOpt = Annotated[
+    bool, typer.Option("--transposed", "-t", help="The size is the transposed convolution's input.")
+]
+InChannelsOpt = Annotated[Optional[int], typer.Option("--in-channels", help="Input channels.")]
+OutChannelsOpt = Annotated[Optional[int], typer.Option("--out-channels", help="Output channels.")]
+GroupsOpt = Annotated[int, typer.Option("--groups", "-g", help="Groups (must divide both channel counts).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"convcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Exact arithmetic of convolutions and transposed convolutions, proved by execution."""
+
+
+@contextmanager
+def user_errors(command: str, as_json: bool) -> Iterator[None]:
+    """Turn a ConvCalcError into exit code 2: a message on stderr, and a JSON error object with --json."""
+    try:
+        yield
+    except ConvCalcError as error:
+        if as_json:
+            print(dumps(error_document(command, error)))
+        stderr.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
+        raise typer.Exit(ExitCode.INVALID_INPUT) from None
+
+
+def require_kernel(kernel_size: str | None) -> str:
+    if kernel_size is None:
+        raise ConvCalcError(
+            "kernel_size is required: give --kernel-size (-k), for example -k 3", parameter="kernel_size"
+        )
+    return kernel_size
+
+
+def layer_arguments(
+    size: str,
+    kernel_size: str | None,
+    stride: str,
+    padding: str,
+    output_padding: str,
+    dilation: str,
+) -> dict[str, Any]:
+    """Parse the shared layer options into keyword arguments of the core."""
+    return {
+        "size": parse_ints("size", size),
+        "kernel_size": parse_ints("kernel_size", require_kernel(kernel_size)),
+        "stride": parse_ints("stride", stride),
+        "padding": parse_padding(padding),
+        "output_padding": parse_ints("output_padding", output_padding),
+        "dilation": parse_ints("dilation", dilation),
+    }
+
+
+def emit(as_json: bool, document: Callable[[], dict[str, Any]], view: Callable[[], RenderableType]) -> None:
+    """Print JSON or tables; both are built from the same result objects."""
+    if as_json:
+        print(dumps(document()))
+    else:
+        stdout.print(view())
+
+
+@app.command()
+def shape(
+    size: SizeArg,
+    kernel_size: KernelOpt = None,
+    stride: StrideOpt = "1",
+    padding: PaddingOpt = "0",
+    output_padding: OutputPaddingOpt = "0",
+    dilation: DilationOpt = "1",
+    transposed: TransposedOpt = False,
+    in_channels: InChannelsOpt = None,
+    out_channels: OutChannelsOpt = None,
+    groups: GroupsOpt = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sizes of a convolution and its transposed twin, the equivalent direct convolution and reversibility."""
+    with user_errors("shape", as_json):
+        args = layer_arguments(size, kernel_size, stride, padding, output_padding, dilation)
+        report = shape_report(
+            **args,
+            transposed=transposed,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            groups=groups,
+        )
+
+    emit(as_json, lambda: shape_document(report), lambda: shape_view(report))
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app(prog_name="convcalc")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run())

@@ -1,0 +1,139 @@
+"""Rich renderables for people. Builds them and returns them; the CLI prints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from convcalc.core import ReversalAxis, ShapeReport
+
+T = TypeVar("T")
+
+# Readable without colour: the verdict words carry the meaning, colour only underlines them.
+OK = "[green]yes[/green]"
+NO = "[red]no[/red]"
+
+
+def yes_no(value: bool) -> str:
+    return OK if value else NO
+
+
+def x_join(values: Sequence[object]) -> str:
+    return "x".join(str(v) for v in values)
+
+
+def axis_table(title: str, axes: Sequence[T], rows: Sequence[tuple[str, Callable[[T], object]]]) -> Table:
+    """A table with one row per quantity and one column per spatial axis."""
+    table = Table(title=title, title_justify="left", title_style="bold")
+    table.add_column("quantity", style="cyan")
+    for n in range(len(axes)):
+        table.add_column(f"axis {n}", justify="right")
+    for label, get in rows:
+        table.add_row(label, *(str(get(axis)) for axis in axes))
+    return table
+
+
+def _colliding(axis: ReversalAxis) -> str:
+    first, last = axis.colliding_first, axis.colliding_last
+    if last - first < 6:
+        return ", ".join(str(w) for w in range(first, last + 1))
+    return f"{first} .. {last} ({last - first + 1} sizes)"
+
+
+def _verdict(axis: ReversalAxis) -> str:
+    if axis.reversible:
+        return f"[green]restored[/green]: W = {axis.base} + {axis.stride}*{(axis.size - axis.base) // axis.stride}"
+    return f"[yellow]not restored[/yellow]: {axis.remainder} element(s) lost"
+
+
+def shape_view(report: ShapeReport) -> RenderableType:
+    """The tables of `convcalc shape`."""
+    params = report.params
+    summary = Text.from_markup(
+        f"kernel_size [bold]{x_join(params.kernel_size)}[/bold], stride [bold]{x_join(params.stride)}"
+        f"[/bold], dilation [bold]{x_join(params.dilation)}[/bold], padding [bold]"
+        f"{params.padding_mode or x_join(f'{b}:{a}' if b != a else b for b, a in params.pads_for([1] * report.ndim))}"
+        f"[/bold], output_padding [bold]{x_join(params.output_padding)}[/bold]"
+    )
+    conv = axis_table(
+        "Convolution" + ("  (the twin: runs on the transposed output)" if report.transposed_input else ""),
+        report.conv,
+        [
+            ("input size i", lambda a: a.size),
+            ("padding before + after", lambda a: f"{a.pad_before} + {a.pad_after}"),
+            ("dilated kernel K = d(k-1)+1", lambda a: a.dilated_kernel),
+            ("padded input i + pb + pa", lambda a: a.padded_size),
+            ("output floor((i+pb+pa-K)/s) + 1", lambda a: a.output),
+        ],
+    )
+    op = params.output_padding
+    transposed = axis_table(
+        "Transposed convolution"
+        + ("" if report.transposed_input else "  (the twin: runs on the convolution output)"),
+        [(t, o) for t, o in zip(report.transposed, op)],
+        [
+            ("input size", lambda a: a[0].size),
+            ("full output (i-1)s + K", lambda a: a[0].full),
+            ("padding: crops before + after", lambda a: f"{a[0].crop_before} + {a[0].crop_after + a[1]}"),
+            ("output_padding: added at the end", lambda a: a[1]),
+            ("output", lambda a: a[0].output),
+        ],
+    )
+    direct = axis_table(
+        "Equivalent direct convolution of the transposed one",
+        report.direct,
+        [
+            ("zeros inserted between inputs (s-1)", lambda a: a.zeros_inserted),
+            ("stretched size (i-1)s + 1", lambda a: a.stretched),
+            ("padding before K-1-p", lambda a: _pad_or_crop(a.pad_before)),
+            ("padding after K-1-p+op", lambda a: _pad_or_crop(a.pad_after)),
+            ("kernel (flipped, channels swapped), stride 1", lambda a: f"{a.kernel_size} (K={a.dilated_kernel})"),
+            ("output", lambda a: a.output),
+        ],
+    )
+    reversal = axis_table(
+        "Reversibility: convolution, then the transposed convolution",
+        report.reversal,
+        [
+            ("convolution input W", lambda a: a.size),
+            ("r = (W + pb + pa - K) mod s", lambda a: a.remainder),
+            ("verdict", _verdict),
+            ("transposed returns W - r", lambda a: a.restored),
+            ("output_padding that restores W", lambda a: a.output_padding_to_restore),
+            ("allowed (PyTorch: < max(s, d))", lambda a: yes_no(a.allowed_pytorch)),
+            ("allowed (strict: < s)", lambda a: yes_no(a.allowed_strict)),
+            ("input sizes with the same output", _colliding),
+        ],
+    )
+    parts: list[RenderableType] = [summary, conv, transposed, direct, reversal]
+    strict = report.output_padding_strict_ok
+    if not all(strict):
+        parts.append(
+            Text.from_markup(
+                "[yellow]note[/yellow]: output_padding is not smaller than the stride on axis "
+                + ", ".join(str(n) for n, ok in enumerate(strict) if not ok)
+                + ": PyTorch accepts it (output_padding < max(stride, dilation)), but TensorFlow, "
+                "Keras, ONNX Runtime, MXNet and Equinox demand output_padding < stride."
+            )
+        )
+    if report.channels is not None:
+        ch = report.channels
+        weights = Table(title="Channels and weights", title_justify="left", title_style="bold")
+        weights.add_column("quantity", style="cyan")
+        weights.add_column("value", justify="right")
+        weights.add_row("convolution in -> out channels (groups)", f"{ch.in_channels} -> {ch.out_channels} ({ch.groups})")
+        weights.add_row("convolution weight (out, in/g, k...)", str(ch.conv_weight_shape))
+        weights.add_row("transposed weight (in, out/g, k...), same tensor", str(ch.transposed_weight_shape))
+        weights.add_row("direct form weight (swapped per group, flipped)", str(ch.direct_weight_shape))
+        weights.add_row("parameters (with bias)", f"{ch.parameters} ({ch.parameters_with_bias})")
+        weights.add_row("multiply-accumulates per sample", f"{ch.multiply_accumulates:,}")
+        parts.append(weights)
+    return Group(*parts)
+
+
+def _pad_or_crop(value: int) -> str:
+    return str(value) if value >= 0 else f"{value} (crop {-value})"
