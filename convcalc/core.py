@@ -56,9 +56,7 @@ def _int_axes(name: str, value: object, minimum: int) -> tuple[int, ...]:
             f"{name} may have at most {MAX_AXES} spatial axes; got {len(ints)}", parameter=name
         )
     if any(v < minimum for v in ints):
-        raise ConvCalcError(
-            f"{name} must be >= {minimum} on every axis; got {_fmt(ints)}", parameter=name
-        )
+        raise ConvCalcError(f"{name} must be >= {minimum} on every axis; got {_fmt(ints)}", parameter=name)
     return ints
 
 
@@ -428,12 +426,13 @@ def conv_axes_for(sizes: Sequence[int], params: ConvParams) -> tuple[ConvAxis, .
 
 
 def transposed_axes_for(
-    sizes: Sequence[int], params: ConvParams, pads: Pairs | None = None
+    sizes: Sequence[int], params: ConvParams, pads: Pairs | None = None, *, check: bool = True
 ) -> tuple[TransposedAxis, ...]:
     """The transposed axes for normalised PyTorch-style arguments: crops (p_before, p_after - op).
 
     ``pads`` overrides the padding with already resolved pairs (the twin of a 'same' convolution keeps
-    the pairs the convolution resolved for its own input).
+    the pairs the convolution resolved for its own input). ``check=False`` lets a twin be empty, so
+    that a report can say so instead of failing.
     """
     axes = tuple(
         TransposedAxis(i, k, s, d, pb, pa - op)
@@ -446,7 +445,8 @@ def transposed_axes_for(
             params.output_padding,
         )
     )
-    check_transposed_axes(axes)
+    if check:
+        check_transposed_axes(axes)
     return axes
 
 
@@ -529,6 +529,7 @@ class ChannelReport:
     groups: int
     kernel_size: tuple[int, ...]
     conv_output: tuple[int, ...]
+    bias_channels: int
 
     @property
     def conv_weight_shape(self) -> tuple[int, ...]:
@@ -551,7 +552,8 @@ class ChannelReport:
 
     @property
     def parameters_with_bias(self) -> int:
-        return self.parameters + self.out_channels
+        """With the bias of the layer the user described: one per output channel of that layer."""
+        return self.parameters + self.bias_channels
 
     @property
     def multiply_accumulates(self) -> int:
@@ -565,6 +567,7 @@ def channel_report(
     groups: object,
     kernel_size: tuple[int, ...],
     conv_output: tuple[int, ...],
+    bias_channels: int | None = None,
 ) -> ChannelReport:
     """Validate channels and groups (groups must divide both) and describe the weights."""
     c_in = _check_int("in_channels", in_channels)
@@ -578,7 +581,9 @@ def channel_report(
             raise ConvCalcError(
                 f"groups must divide {name}; got {name}={value}, groups={g}", parameter="groups"
             )
-    return ChannelReport(c_in, c_out, g, kernel_size, conv_output)
+    return ChannelReport(
+        c_in, c_out, g, kernel_size, conv_output, c_out if bias_channels is None else bias_channels
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -641,7 +646,9 @@ def shape_report(
     else:
         c_axes = conv_axes_for(sizes, params)
         c_pads = tuple((a.pad_before, a.pad_after) for a in c_axes)
-        t_axes = transposed_axes_for(tuple(a.output for a in c_axes), params, c_pads)
+        # A convolution whose padding reaches past its last window has a twin that can come out empty
+        # (W=1, k=1, s=2, padding 0:1); the reversal row then shows the output_padding that restores W.
+        t_axes = transposed_axes_for(tuple(a.output for a in c_axes), params, c_pads, check=False)
 
     channels = None
     if in_channels is not None or out_channels is not None:
@@ -653,7 +660,7 @@ def shape_report(
         # The weight describes the convolution; for a transposed layer the user's channels are swapped.
         c_in, c_out = (out_channels, in_channels) if transposed else (in_channels, out_channels)
         channels = channel_report(
-            c_in, c_out, groups, params.kernel_size, tuple(a.output for a in c_axes)
+            c_in, c_out, groups, params.kernel_size, tuple(a.output for a in c_axes), out_channels
         )
     elif groups != 1:
         raise ConvCalcError(

@@ -44,9 +44,22 @@ def _colliding(axis: ReversalAxis) -> str:
     return f"{first} .. {last} ({last - first + 1} sizes)"
 
 
+def _padding(report: ShapeReport) -> str:
+    """The padding as the user gave it: a mode, or before:after per axis (one number when symmetric)."""
+    if report.params.padding_mode:
+        return report.params.padding_mode
+    return x_join(
+        [
+            f"{a.pad_before}:{a.pad_after}" if a.pad_before != a.pad_after else a.pad_before
+            for a in report.conv
+        ]
+    )
+
+
 def _verdict(axis: ReversalAxis) -> str:
     if axis.reversible:
-        return f"[green]restored[/green]: W = {axis.base} + {axis.stride}*{(axis.size - axis.base) // axis.stride}"
+        q = (axis.size - axis.base) // axis.stride
+        return f"[green]restored[/green]: W = {axis.base} + {axis.stride}*{q}"
     return f"[yellow]not restored[/yellow]: {axis.remainder} element(s) lost"
 
 
@@ -55,8 +68,7 @@ def shape_view(report: ShapeReport) -> RenderableType:
     params = report.params
     summary = Text.from_markup(
         f"kernel_size [bold]{x_join(params.kernel_size)}[/bold], stride [bold]{x_join(params.stride)}"
-        f"[/bold], dilation [bold]{x_join(params.dilation)}[/bold], padding [bold]"
-        f"{params.padding_mode or x_join(f'{b}:{a}' if b != a else b for b, a in params.pads_for([1] * report.ndim))}"
+        f"[/bold], dilation [bold]{x_join(params.dilation)}[/bold], padding [bold]{_padding(report)}"
         f"[/bold], output_padding [bold]{x_join(params.output_padding)}[/bold]"
     )
     conv = axis_table(
@@ -91,7 +103,10 @@ def shape_view(report: ShapeReport) -> RenderableType:
             ("stretched size (i-1)s + 1", lambda a: a.stretched),
             ("padding before K-1-p", lambda a: _pad_or_crop(a.pad_before)),
             ("padding after K-1-p+op", lambda a: _pad_or_crop(a.pad_after)),
-            ("kernel (flipped, channels swapped), stride 1", lambda a: f"{a.kernel_size} (K={a.dilated_kernel})"),
+            (
+                "kernel (flipped, channels swapped), stride 1",
+                lambda a: f"{a.kernel_size} (K={a.dilated_kernel})",
+            ),
             ("output", lambda a: a.output),
         ],
     )
@@ -125,7 +140,9 @@ def shape_view(report: ShapeReport) -> RenderableType:
         weights = Table(title="Channels and weights", title_justify="left", title_style="bold")
         weights.add_column("quantity", style="cyan")
         weights.add_column("value", justify="right")
-        weights.add_row("convolution in -> out channels (groups)", f"{ch.in_channels} -> {ch.out_channels} ({ch.groups})")
+        weights.add_row(
+            "convolution in -> out channels (groups)", f"{ch.in_channels} -> {ch.out_channels} ({ch.groups})"
+        )
         weights.add_row("convolution weight (out, in/g, k...)", str(ch.conv_weight_shape))
         weights.add_row("transposed weight (in, out/g, k...), same tensor", str(ch.transposed_weight_shape))
         weights.add_row("direct form weight (swapped per group, flipped)", str(ch.direct_weight_shape))
