@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from rich.console import Console, RenderableType
 
 from convcalc import __version__
 from convcalc.core import shape_report
 from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.jsonout import dumps, error_document, shape_document
 from convcalc.parse import parse_ints, parse_padding
-from convcalc.render import shape_view
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 app = typer.Typer(
     name="convcalc",
@@ -25,8 +26,12 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-stdout = Console(highlight=False)
-stderr = Console(stderr=True, highlight=False)
+
+def console(*, stderr: bool = False) -> Console:
+    """Rich is imported only when something is printed for people: JSON output never pays for it."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
 
 
 # Options shared by every command that describes one layer.
@@ -56,7 +61,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout inst
 
 def _version(value: bool) -> None:
     if value:
-        stdout.print(f"convcalc {__version__}")
+        print(f"convcalc {__version__}")
         raise typer.Exit()
 
 
@@ -77,7 +82,7 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
     except ConvCalcError as error:
         if as_json:
             print(dumps(error_document(command, error)))
-        stderr.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
+        console(stderr=True).print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
 
 
@@ -113,7 +118,7 @@ def emit(as_json: bool, document: Callable[[], dict[str, Any]], view: Callable[[
     if as_json:
         print(dumps(document()))
     else:
-        stdout.print(view())
+        console().print(view())
 
 
 @app.command()
@@ -141,7 +146,12 @@ def shape(
             groups=groups,
         )
 
-    emit(as_json, lambda: shape_document(report), lambda: shape_view(report))
+    def view() -> RenderableType:
+        from convcalc.render import shape_view
+
+        return shape_view(report)
+
+    emit(as_json, lambda: shape_document(report), view)
 
 
 def run() -> None:
