@@ -72,7 +72,7 @@ def shape_view(report: ShapeReport) -> RenderableType:
         f"[/bold], output_padding [bold]{x_join(params.output_padding)}[/bold]"
     )
     conv = axis_table(
-        "Convolution" + ("  (the twin: runs on the transposed output)" if report.transposed_input else ""),
+        "Convolution" + (" (twin, on the transposed output)" if report.transposed_input else ""),
         report.conv,
         [
             ("input size i", lambda a: a.size),
@@ -84,8 +84,7 @@ def shape_view(report: ShapeReport) -> RenderableType:
     )
     op = params.output_padding
     transposed = axis_table(
-        "Transposed convolution"
-        + ("" if report.transposed_input else "  (the twin: runs on the convolution output)"),
+        "Transposed convolution" + ("" if report.transposed_input else " (twin, on the conv output)"),
         [(t, o) for t, o in zip(report.transposed, op)],
         [
             ("input size", lambda a: a[0].size),
