@@ -1,0 +1,390 @@
+"""The overlap (checkerboard) map of transposed convolutions, in Python integers only.
+
+A transposed convolution scatters input u through kernel tap t onto the full-output position
+u*s + t*d; after the crops, output position j receives every pair with u*s + t*d - crop_before = j.
+The number of such pairs is the overlap count. Away from the borders it depends only on j mod s, so
+an uneven count repeats with period s: the checkerboard. With dilation 1 the interior is uniform
+exactly when s divides k. For a stack of transposed layers the maps compose: the count of a
+position is the number of paths (input, tap of layer 1, tap of layer 2, ...) that reach it, which
+is the next layer's scatter applied to the previous layer's counts.
+
+Per axis the counts are computed from the core's TransposedAxis; an N-d map is the outer product
+of its axes, because the pairs of an N-d convolution are the products of per-axis pairs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import add
+
+from convcalc.core import (
+    ConvParams,
+    TransposedAxis,
+    conv_axes_for,
+    dilated_kernel_size,
+    normalize,
+    transposed_axes_for,
+)
+from convcalc.errors import ConvCalcError
+
+# Per axis the map is built position by position; beyond these it is refused, not attempted.
+MAX_MAP_POSITIONS = 1_000_000
+MAX_MAP_WORK = 20_000_000
+MAX_PERIOD_WORK = 1_000_000
+# The N-d product map is only spelled out cell by cell up to this many cells.
+MAX_MAP_CELLS = 1_000_000
+MAX_LAYERS = 32
+
+
+def scatter_counts(axis: TransposedAxis, weights: Sequence[int] | None = None) -> tuple[int, ...]:
+    """M[j] = sum of weights[u] over the pairs (u, t) with u*s + t*d - crop_before = j.
+
+    With no weights (every input counts once) this is the number of (input, kernel tap) pairs that
+    land on each output position; returns one count per output position.
+
+    >>> scatter_counts(TransposedAxis(size=3, kernel_size=4, stride=3, dilation=1, crop_before=0, crop_after=0))
+    (1, 1, 1, 2, 1, 1, 2, 1, 1, 1)
+    """
+    w = (1,) * axis.size if weights is None else tuple(weights)
+    assert len(w) == axis.size, "weights must give one value per input position"
+    if axis.full > MAX_MAP_POSITIONS or axis.size * axis.kernel_size > MAX_MAP_WORK:
+        raise ConvCalcError(
+            f"the overlap map is computed position by position up to {MAX_MAP_POSITIONS:,} positions "
+            f"and {MAX_MAP_WORK:,} (input, tap) pairs per axis; got a full output of {axis.full:,} "
+            f"and {axis.size * axis.kernel_size:,} pairs (size {axis.size}, kernel_size "
+            f"{axis.kernel_size}, stride {axis.stride})",
+            parameter="size",
+        )
+    full = [0] * axis.full
+    span = (axis.size - 1) * axis.stride + 1
+    for t in range(axis.kernel_size):
+        # Each tap adds the whole input, spread at stride s, starting at its own offset t*d.
+        taps = slice(t * axis.dilation, t * axis.dilation + span, axis.stride)
+        full[taps] = map(add, full[taps], w)
+    before, after = axis.crop_before, axis.crop_after
+    # A negative crop extends the output with zeros that no pair reaches.
+    kept = full[max(before, 0) : axis.full - max(after, 0)]
+    return (0,) * max(-before, 0) + tuple(kept) + (0,) * max(-after, 0)
+
+
+def _next_pattern(pattern: tuple[int, ...], axis: TransposedAxis) -> tuple[int, ...]:
+    """P'[r] = sum over taps t with s | (r + crop_before - t*d) of P[(r + crop_before - t*d)/s mod S].
+
+    The steady-state count of the next layer for each output position modulo S*s, given the steady
+    state P (period S) of its input; returns the new period's counts.
+    """
+    period = len(pattern) * axis.stride
+    if period * axis.kernel_size > MAX_PERIOD_WORK:
+        raise ConvCalcError(
+            f"the overlap pattern of this stack has period {period:,} (the product of the strides); "
+            f"it is computed up to {MAX_PERIOD_WORK:,} (position, tap) pairs, got "
+            f"{period * axis.kernel_size:,}",
+            parameter="stride",
+        )
+    result = []
+    for r in range(period):
+        total = 0
+        for t in range(axis.kernel_size):
+            source, rest = divmod(r + axis.crop_before - t * axis.dilation, axis.stride)
+            if rest == 0:
+                total += pattern[source % len(pattern)]
+        result.append(total)
+    return tuple(result)
+
+
+@dataclass(frozen=True)
+class OverlapAxis:
+    """The overlap counts of one axis through a stack of transposed layers (one layer: a stack of one).
+
+    ``pattern[j % period]`` is the count at every interior position j, the positions
+    ``interior_first .. interior_last`` that no border (input edge or crop) reaches.
+    """
+
+    layers: tuple[TransposedAxis, ...]
+    counts: tuple[int, ...]
+    pattern: tuple[int, ...]
+    interior_first: int
+    interior_last: int
+
+    @property
+    def size(self) -> int:
+        return self.layers[0].size
+
+    @property
+    def output(self) -> int:
+        return len(self.counts)
+
+    @property
+    def period(self) -> int:
+        """The product of the strides: the interior repeats with this period."""
+        return len(self.pattern)
+
+    @property
+    def minimum(self) -> int:
+        return min(self.counts)
+
+    @property
+    def maximum(self) -> int:
+        return max(self.counts)
+
+    @property
+    def interior_length(self) -> int:
+        return max(self.interior_last - self.interior_first + 1, 0)
+
+    @property
+    def interior_counts(self) -> tuple[int, ...]:
+        return self.counts[self.interior_first : self.interior_last + 1]
+
+    @property
+    def uniform(self) -> bool:
+        """Every interior position receives the same number of pairs (for any input size)."""
+        return len(set(self.pattern)) == 1
+
+    @property
+    def holes(self) -> bool:
+        """Some interior positions receive no pair at all (gcd(d, s) > 1 leaves whole residues empty)."""
+        return min(self.pattern) == 0
+
+
+def overlap_axis(layers: Sequence[TransposedAxis]) -> OverlapAxis:
+    """Compose the scatter of each layer over the previous layer's counts; returns the final axis map.
+
+    Interior: an output position is interior when every tap reads an interior position of the layer
+    before (the input itself is interior everywhere), i.e. a*s + (k-1)*d <= j + crop_before <= b*s.
+    """
+    if not layers:
+        raise ConvCalcError("a stack needs at least one transposed layer; got none", parameter="layers")
+    for n, (first, second) in enumerate(zip(layers, layers[1:])):
+        if second.size != first.output:
+            raise ConvCalcError(
+                f"layer {n + 1} must take layer {n}'s output as its input size; got input size "
+                f"{second.size} after an output of {first.output}",
+                parameter="size",
+            )
+    counts: tuple[int, ...] | None = None
+    pattern: tuple[int, ...] = (1,)
+    low, high = 0, layers[0].size - 1
+    for axis in layers:
+        counts = scatter_counts(axis, counts)
+        pattern = _next_pattern(pattern, axis)
+        reach = (axis.kernel_size - 1) * axis.dilation
+        low = max(low * axis.stride + reach - axis.crop_before, 0)
+        high = min(high * axis.stride - axis.crop_before, axis.output - 1)
+    assert counts is not None
+    return OverlapAxis(tuple(layers), counts, pattern, low, high)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A nearby configuration with the same output size and a uniform interior.
+
+    kind "kernel": a transposed convolution whose stride divides its kernel (PyTorch padding and
+    output_padding). kind "resize": resize the input to the output size, then a k=3, padding 1,
+    stride 1 convolution (the lecture notes' alternative).
+    """
+
+    kind: str
+    output: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    resize_to: tuple[int, ...] | None
+    scale_factor: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class OverlapMap:
+    """The overlap map of an N-d stack: per-axis maps whose outer product is the N-d count."""
+
+    axes: tuple[OverlapAxis, ...]
+    suggestions: tuple[Suggestion, ...]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.axes)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(a.output for a in self.axes)
+
+    @property
+    def cell_count(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def minimum(self) -> int:
+        """Counts are >= 0, so the minimum of a product of axes is the product of their minima."""
+        return math.prod(a.minimum for a in self.axes)
+
+    @property
+    def maximum(self) -> int:
+        return math.prod(a.maximum for a in self.axes)
+
+    @property
+    def interior_minimum(self) -> int | None:
+        if any(a.interior_length == 0 for a in self.axes):
+            return None
+        return math.prod(min(a.interior_counts) for a in self.axes)
+
+    @property
+    def interior_maximum(self) -> int | None:
+        if any(a.interior_length == 0 for a in self.axes):
+            return None
+        return math.prod(max(a.interior_counts) for a in self.axes)
+
+    @property
+    def period(self) -> tuple[int, ...]:
+        return tuple(a.period for a in self.axes)
+
+    @property
+    def uniform(self) -> bool:
+        return all(a.uniform for a in self.axes)
+
+    def cells(self) -> list[object]:
+        """The N-d counts as nested lists (row-major), refused beyond MAX_MAP_CELLS cells."""
+        if self.cell_count > MAX_MAP_CELLS:
+            raise ConvCalcError(
+                f"the overlap map has {self.cell_count:,} cells; it is spelled out cell by cell up to "
+                f"{MAX_MAP_CELLS:,} (the per-axis maps, whose product it is, are always given)",
+                parameter="size",
+            )
+        return _outer([a.counts for a in self.axes])
+
+
+def _outer(vectors: Sequence[tuple[int, ...]]) -> list[object]:
+    head, *rest = vectors
+    if not rest:
+        return list(head)
+    inner = _outer(rest)
+    return [_scale(inner, c) for c in head]
+
+
+def _scale(nested: list[object], factor: int) -> list[object]:
+    return [_scale(v, factor) if isinstance(v, list) else factor * v for v in nested]  # type: ignore[operator]
+
+
+def overlap_map(layers: Sequence[Sequence[TransposedAxis]]) -> OverlapMap:
+    """The map of a stack given as one tuple of per-axis TransposedAxis per layer; with suggestions."""
+    if not layers:
+        raise ConvCalcError("a stack needs at least one transposed layer; got none", parameter="layers")
+    if len(layers) > MAX_LAYERS:
+        raise ConvCalcError(
+            f"a stack may have at most {MAX_LAYERS} layers here; got {len(layers)}", parameter="layers"
+        )
+    ndim = len(layers[0])
+    if any(len(layer) != ndim for layer in layers):
+        raise ConvCalcError(
+            "every layer of a stack must have the same number of spatial axes; got "
+            + ", ".join(str(len(layer)) for layer in layers),
+            parameter="layers",
+        )
+    axes = tuple(overlap_axis([layer[n] for layer in layers]) for n in range(ndim))
+    single = tuple(layers[0]) if len(layers) == 1 else None
+    suggestions = () if single is None or all(a.uniform for a in axes) else suggest(single)
+    return OverlapMap(axes, suggestions)
+
+
+def overlap_for(
+    size: object,
+    kernel_size: object,
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    output_padding: object = 0,
+    dilation: object = 1,
+    layers: int = 1,
+) -> OverlapMap:
+    """The overlap map of a transposed convolution on input ``size`` (PyTorch arguments), repeated
+    ``layers`` times in a stack; returns the map with suggestions when it is uneven."""
+    if isinstance(layers, bool) or not isinstance(layers, int) or not 1 <= layers <= MAX_LAYERS:
+        raise ConvCalcError(
+            f"layers must be an integer from 1 to {MAX_LAYERS}; got {layers!r}", parameter="layers"
+        )
+    sizes, params = normalize(
+        size,
+        kernel_size,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        transposed=True,
+    )
+    stack = [transposed_axes_for(sizes, params)]
+    for _ in range(layers - 1):
+        stack.append(transposed_axes_for(tuple(a.output for a in stack[-1]), params))
+    result = overlap_map(stack)
+    if layers > 1 and not result.uniform:
+        # The stack is uniform when each layer is: the fix for one layer is the fix for all.
+        result = OverlapMap(result.axes, suggest(stack[0]))
+    return result
+
+
+def _pytorch_padding(total_crop: int, stride: int, dilation: int) -> tuple[int, int] | None:
+    """Symmetric padding p and output_padding op with 2p - op = total_crop, op < max(s, d); or None."""
+    if total_crop >= 0:
+        p = -(-total_crop // 2)
+        op = 2 * p - total_crop
+    else:
+        p, op = 0, -total_crop
+    return (p, op) if op < max(stride, dilation) else None
+
+
+def _kernel_fix(axis: TransposedAxis, direction: int) -> tuple[int, int, int, int] | None:
+    """(k', p, op, d') for the multiple of s nearest k in ``direction`` (-1 below, +1 above)."""
+    s, d = axis.stride, axis.dilation
+    if s == 1 or (axis.kernel_size % s == 0 and math.gcd(d, s) == 1):
+        fit = _pytorch_padding(axis.full - axis.output, s, d)
+        return None if fit is None else (axis.kernel_size, *fit, d)
+    # With gcd(d, s) > 1 whole residues stay empty; dilation 1 removes them.
+    d_new = d if math.gcd(d, s) == 1 else 1
+    k = (axis.kernel_size // s) * s if direction < 0 else (axis.kernel_size // s + 1) * s
+    if k < s:
+        return None
+    full = (axis.size - 1) * s + dilated_kernel_size(k, d_new)
+    fit = _pytorch_padding(full - axis.output, s, d_new)
+    return None if fit is None else (k, *fit, d_new)
+
+
+def suggest(axes: Sequence[TransposedAxis]) -> tuple[Suggestion, ...]:
+    """Nearby configurations with the same output size and a uniform interior, nearest kernel first.
+
+    Each candidate is re-derived by the core (transposed_axes_for / conv_axes_for) and kept only when
+    the core confirms its output size; returns them with the resize-then-convolve one last.
+    """
+    target = tuple(a.output for a in axes)
+    strides = tuple(a.stride for a in axes)
+    found: list[Suggestion] = []
+    options: list[tuple[int, Suggestion]] = []
+    for direction in (-1, 1):
+        fixes = [_kernel_fix(a, direction) for a in axes]
+        if any(f is None for f in fixes):
+            continue
+        ks, ps, ops, ds = (tuple(f[n] for f in fixes if f is not None) for n in range(4))
+        sizes, params = normalize(
+            tuple(a.size for a in axes),
+            ks,
+            stride=strides,
+            padding=ps,
+            output_padding=ops,
+            dilation=ds,
+            transposed=True,
+        )
+        if tuple(a.output for a in transposed_axes_for(sizes, params)) != target:
+            continue
+        distance = sum(abs(k - a.kernel_size) for k, a in zip(ks, axes))
+        options.append((distance, Suggestion("kernel", target, ks, strides, ps, ops, ds, None, None)))
+    for _, option in sorted(options, key=lambda pair: pair[0]):
+        if option not in found:
+            found.append(option)
+    ndim = len(axes)
+    ones = (1,) * ndim
+    conv_params = ConvParams((3,) * ndim, ones, ones, ((1, 1),) * ndim, (0,) * ndim)
+    if tuple(a.output for a in conv_axes_for(target, conv_params)) == target:
+        integer_scale = all(t == a.size * a.stride for t, a in zip(target, axes))
+        scale = strides if integer_scale else None
+        found.append(Suggestion("resize", target, (3,) * ndim, ones, ones, (0,) * ndim, ones, target, scale))
+    return tuple(found)
