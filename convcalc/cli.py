@@ -154,6 +154,50 @@ def shape(
     emit(as_json, lambda: shape_document(report), view)
 
 
+LayersOpt = Annotated[
+    int, typer.Option("--layers", help="Stack this transposed layer N times for the overlap map.")
+]
+
+
+@app.command()
+def explain(
+    size: SizeArg,
+    kernel_size: KernelOpt = None,
+    stride: StrideOpt = "1",
+    padding: PaddingOpt = "0",
+    output_padding: OutputPaddingOpt = "0",
+    dilation: DilationOpt = "1",
+    transposed: TransposedOpt = False,
+    in_channels: InChannelsOpt = None,
+    out_channels: OutChannelsOpt = None,
+    groups: GroupsOpt = 1,
+    layers: LayersOpt = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Where the numbers come from: the overlap (checkerboard) map of the transposed convolution."""
+    from convcalc.explain_json import overlap_section
+    from convcalc.jsonout import envelope
+    from convcalc.overlap import overlap_map, repeat_layer
+
+    with user_errors("explain", as_json):
+        args = layer_arguments(size, kernel_size, stride, padding, output_padding, dilation)
+        report = shape_report(
+            **args,
+            transposed=transposed,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            groups=groups,
+        )
+        overlap = overlap_map(repeat_layer(report.transposed, layers))
+
+    def view() -> RenderableType:
+        from convcalc.render_explain import overlap_view
+
+        return overlap_view(overlap)
+
+    emit(as_json, lambda: envelope("explain", overlap=overlap_section(overlap)), view)
+
+
 def run() -> None:
     """Console-script entry point."""
     app(prog_name="convcalc")

@@ -17,11 +17,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from operator import add
 
 from convcalc.core import (
     ConvParams,
     TransposedAxis,
+    check_transposed_axes,
     conv_axes_for,
     dilated_kernel_size,
     normalize,
@@ -44,7 +46,7 @@ def scatter_counts(axis: TransposedAxis, weights: Sequence[int] | None = None) -
     With no weights (every input counts once) this is the number of (input, kernel tap) pairs that
     land on each output position; returns one count per output position.
 
-    >>> scatter_counts(TransposedAxis(size=3, kernel_size=4, stride=3, dilation=1, crop_before=0, crop_after=0))
+    >>> scatter_counts(TransposedAxis(3, kernel_size=4, stride=3, dilation=1, crop_before=0, crop_after=0))
     (1, 1, 1, 2, 1, 1, 2, 1, 1, 1)
     """
     w = (1,) * axis.size if weights is None else tuple(weights)
@@ -63,10 +65,13 @@ def scatter_counts(axis: TransposedAxis, weights: Sequence[int] | None = None) -
         # Each tap adds the whole input, spread at stride s, starting at its own offset t*d.
         taps = slice(t * axis.dilation, t * axis.dilation + span, axis.stride)
         full[taps] = map(add, full[taps], w)
-    before, after = axis.crop_before, axis.crop_after
-    # A negative crop extends the output with zeros that no pair reaches.
-    kept = full[max(before, 0) : axis.full - max(after, 0)]
-    return (0,) * max(-before, 0) + tuple(kept) + (0,) * max(-after, 0)
+    # Output position j reads full position j + crop_before; outside the full output (a negative
+    # crop) nothing lands, so those positions are zeros.
+    low, high = axis.crop_before, axis.full - axis.crop_after
+    kept = full[max(low, 0) : max(min(high, axis.full), max(low, 0))]
+    zeros_before = max(min(high, 0) - low, 0)
+    zeros_after = max(high - max(low, axis.full), 0)
+    return (0,) * zeros_before + tuple(kept) + (0,) * zeros_after
 
 
 def _next_pattern(pattern: tuple[int, ...], axis: TransposedAxis) -> tuple[int, ...]:
@@ -156,7 +161,7 @@ def overlap_axis(layers: Sequence[TransposedAxis]) -> OverlapAxis:
     """
     if not layers:
         raise ConvCalcError("a stack needs at least one transposed layer; got none", parameter="layers")
-    for n, (first, second) in enumerate(zip(layers, layers[1:])):
+    for n, (first, second) in enumerate(pairwise(layers)):
         if second.size != first.output:
             raise ConvCalcError(
                 f"layer {n + 1} must take layer {n}'s output as its input size; got input size "
@@ -202,6 +207,7 @@ class OverlapMap:
 
     axes: tuple[OverlapAxis, ...]
     suggestions: tuple[Suggestion, ...]
+    suggested_layer: int | None
 
     @property
     def ndim(self) -> int:
@@ -283,9 +289,18 @@ def overlap_map(layers: Sequence[Sequence[TransposedAxis]]) -> OverlapMap:
             parameter="layers",
         )
     axes = tuple(overlap_axis([layer[n] for layer in layers]) for n in range(ndim))
-    single = tuple(layers[0]) if len(layers) == 1 else None
-    suggestions = () if single is None or all(a.uniform for a in axes) else suggest(single)
-    return OverlapMap(axes, suggestions)
+    # A stack is uniform when each of its layers is, so the fix is suggested layer by layer: for the
+    # first layer whose own map is uneven.
+    for n, layer in enumerate(layers):
+        if not all(overlap_pattern(axis)[1] for axis in layer):
+            return OverlapMap(axes, suggest(layer), n)
+    return OverlapMap(axes, (), None)
+
+
+def overlap_pattern(axis: TransposedAxis) -> tuple[tuple[int, ...], bool]:
+    """The steady-state counts of one layer alone by output position mod s, and whether they are equal."""
+    pattern = _next_pattern((1,), axis)
+    return pattern, len(set(pattern)) == 1
 
 
 def overlap_for(
@@ -300,10 +315,6 @@ def overlap_for(
 ) -> OverlapMap:
     """The overlap map of a transposed convolution on input ``size`` (PyTorch arguments), repeated
     ``layers`` times in a stack; returns the map with suggestions when it is uneven."""
-    if isinstance(layers, bool) or not isinstance(layers, int) or not 1 <= layers <= MAX_LAYERS:
-        raise ConvCalcError(
-            f"layers must be an integer from 1 to {MAX_LAYERS}; got {layers!r}", parameter="layers"
-        )
     sizes, params = normalize(
         size,
         kernel_size,
@@ -313,14 +324,26 @@ def overlap_for(
         dilation=dilation,
         transposed=True,
     )
-    stack = [transposed_axes_for(sizes, params)]
+    return overlap_map(repeat_layer(transposed_axes_for(sizes, params), layers))
+
+
+def repeat_layer(axes: Sequence[TransposedAxis], layers: int) -> list[tuple[TransposedAxis, ...]]:
+    """The same layer (kernel, stride, dilation, crops) stacked ``layers`` times, each on the last output."""
+    if isinstance(layers, bool) or not isinstance(layers, int) or not 1 <= layers <= MAX_LAYERS:
+        raise ConvCalcError(
+            f"layers must be an integer from 1 to {MAX_LAYERS}; got {layers!r}", parameter="layers"
+        )
+    stack = [tuple(axes)]
     for _ in range(layers - 1):
-        stack.append(transposed_axes_for(tuple(a.output for a in stack[-1]), params))
-    result = overlap_map(stack)
-    if layers > 1 and not result.uniform:
-        # The stack is uniform when each layer is: the fix for one layer is the fix for all.
-        result = OverlapMap(result.axes, suggest(stack[0]))
-    return result
+        stack.append(
+            tuple(
+                TransposedAxis(a.output, a.kernel_size, a.stride, a.dilation, a.crop_before, a.crop_after)
+                for a in stack[-1]
+            )
+        )
+    for layer in stack:
+        check_transposed_axes(layer)
+    return stack
 
 
 def _pytorch_padding(total_crop: int, stride: int, dilation: int) -> tuple[int, int] | None:
@@ -388,3 +411,33 @@ def suggest(axes: Sequence[TransposedAxis]) -> tuple[Suggestion, ...]:
         scale = strides if integer_scale else None
         found.append(Suggestion("resize", target, (3,) * ndim, ones, ones, (0,) * ndim, ones, target, scale))
     return tuple(found)
+
+
+MAX_CONTRIBUTION_PAIRS = 1_000_000
+
+
+def contributions(axis: TransposedAxis) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """For each output j, the pairs (u, t) with u*s + t*d = j + crop_before and 0 <= u < i.
+
+    Gathered output by output (the scatter in scatter_counts goes input by input); returns one tuple
+    of (input position, kernel tap) pairs per output position.
+
+    >>> contributions(TransposedAxis(2, kernel_size=3, stride=2, dilation=1, crop_before=1, crop_after=1))
+    (((0, 1),), ((0, 2), (1, 0)), ((1, 1),))
+    """
+    if axis.output * axis.kernel_size > MAX_CONTRIBUTION_PAIRS:
+        raise ConvCalcError(
+            f"the contributions are listed up to {MAX_CONTRIBUTION_PAIRS:,} (output, tap) pairs per "
+            f"axis; got {axis.output * axis.kernel_size:,} (output {axis.output}, kernel_size "
+            f"{axis.kernel_size})",
+            parameter="size",
+        )
+    result = []
+    for j in range(axis.output):
+        pairs = []
+        for t in range(axis.kernel_size):
+            u, rest = divmod(j + axis.crop_before - t * axis.dilation, axis.stride)
+            if rest == 0 and 0 <= u < axis.size:
+                pairs.append((u, t))
+        result.append(tuple(sorted(pairs)))
+    return tuple(result)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from convcalc.core import TransposedAxis, check_transposed_axes, conv_axes_for, normalize, transposed_axes_for
 from convcalc.errors import ConvCalcError
-from convcalc.overlap import overlap_axis, overlap_for, overlap_map, scatter_counts
+from convcalc.overlap import contributions, overlap_axis, overlap_for, overlap_map, scatter_counts
 
 
 def enumerate_counts(layers: list[TransposedAxis]) -> list[int]:
@@ -109,7 +109,7 @@ def test_dilation_1_uniform_exactly_when_stride_divides_kernel(
     s: int, k: int, extra: int, p: int, op: int
 ) -> None:
     # Enough inputs that the interior shows a whole period; then read uniformity off the counts.
-    i = k + 2 * s + extra
+    i = k + 2 * s + 2 * p + extra
     sizes, params = normalize(i, k, stride=s, padding=p, output_padding=op % max(s, 1), transposed=True)
     axis = transposed_axes_for(sizes, params)[0]
     result = overlap_axis([axis])
@@ -233,3 +233,12 @@ def test_map_equals_torch_transposed_convolution_of_ones(
     y = torch.nn.functional.conv_transpose2d(ones, kernel, stride=s, padding=p, output_padding=op, dilation=d)
     assert y[0, 0].to(torch.int64).tolist() == result.cells()
     assert math.prod(y.shape[2:]) == result.cell_count
+
+
+@given(transposed_axis())
+def test_contributions_gathered_agree_with_the_scattered_counts(axis: TransposedAxis) -> None:
+    pairs = contributions(axis)
+    assert [len(p) for p in pairs] == enumerate_counts([axis])
+    for j, listed in enumerate(pairs):
+        for u, t in listed:
+            assert u * axis.stride + t * axis.dilation - axis.crop_before == j
