@@ -1,0 +1,496 @@
+"""The inverse question: which layer maps an input size to the output size you need.
+
+For fixed kernel_size k, stride s and dilation d the padding and output_padding follow from the size
+formulas, so the solver walks (k, s, d) within bounds and derives the rest; nothing is enumerated
+blindly. Every answer is re-checked through the core (``conv_axes_for`` / ``transposed_axes_for``).
+
+The search space, per axis (so that "every answer within bounds" has a precise meaning):
+
+- ``1 <= k <= max_kernel``, ``1 <= s <= max_stride``, ``1 <= d <= max_dilation`` (``d > 1`` only when
+  ``k > 1``: a 1-wide kernel has nothing to dilate);
+- padding at most ``K - 1 = d*(k-1)`` on each side: beyond it a convolution window sees only zeros, and
+  a transposed convolution throws away whole inputs;
+- padding symmetric, or ``(p, p+1)`` with the extra element at the end (TensorFlow's 'same' split);
+- transposed: ``output_padding < max(s, d)`` (PyTorch's rule; ``< s`` with ``strict``), and the
+  asymmetric crop only with ``output_padding = 0`` (with it, it is the same as a symmetric answer).
+
+A value the user fixes replaces its bound (and a fixed padding may be any pair).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import product
+
+from convcalc.core import (
+    conv_axes_for,
+    dilated_kernel_size,
+    normalize,
+    transposed_axes_for,
+)
+from convcalc.errors import ConvCalcError
+
+# Search budgets: the walk over (k, s, d) is max_kernel*max_stride*max_dilation steps per axis, each
+# with at most max(s, d) output_paddings; combining axes multiplies the per-axis answers.
+MAX_BOUND = 64
+MAX_WALK = 20_000
+MAX_COMBINATIONS = 20_000
+NEAREST_REACH = 512
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The search box: largest kernel_size, stride and dilation, and PyTorch's or the strict op rule."""
+
+    max_kernel: int = 7
+    max_stride: int = 4
+    max_dilation: int = 2
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """Per-axis values the user fixed (None: solve for it)."""
+
+    kernel_size: int | None = None
+    stride: int | None = None
+    dilation: int | None = None
+    padding: Pair | None = None
+    output_padding: int | None = None
+
+
+@dataclass(frozen=True)
+class AxisAnswer:
+    """One axis of a layer that maps ``size`` to ``output``, with why a practitioner would rank it."""
+
+    transposed: bool
+    size: int
+    output: int
+    kernel_size: int
+    stride: int
+    dilation: int
+    pad_before: int
+    pad_after: int
+    output_padding: int
+
+    @property
+    def dilated_kernel(self) -> int:
+        return dilated_kernel_size(self.kernel_size, self.dilation)
+
+    @property
+    def checkerboard_free(self) -> bool:
+        """Stride divides kernel: every output (transposed) or input (conv) is covered equally often."""
+        return self.kernel_size % self.stride == 0
+
+    @property
+    def symmetric(self) -> bool:
+        return self.pad_before == self.pad_after
+
+    @property
+    def strict_ok(self) -> bool:
+        """output_padding < stride: TensorFlow, Keras, ONNX Runtime and PyTorch's output_size= path."""
+        return self.output_padding < self.stride
+
+    @property
+    def remainder(self) -> int:
+        """Convolution only: (i + pb + pa - K) mod s, the input elements the last window never reaches."""
+        if self.transposed:
+            return 0
+        return (self.size + self.pad_before + self.pad_after - self.dilated_kernel) % self.stride
+
+    @property
+    def rank_key(self) -> tuple[int, ...]:
+        return (
+            int(not self.checkerboard_free),
+            int(self.remainder != 0),
+            self.kernel_size,
+            int(not self.symmetric),
+            int(self.output_padding != 0),
+            int(self.dilation != 1),
+            int(not self.strict_ok),
+            self.stride,
+            self.pad_before,
+            self.pad_after,
+            self.output_padding,
+        )
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The rank explained, best qualities first; each phrase says what is good or what it costs."""
+        out = []
+        if self.checkerboard_free:
+            out.append("stride divides kernel (no checkerboard)")
+        else:
+            out.append(f"checkerboard risk: stride {self.stride} does not divide kernel {self.kernel_size}")
+        if self.remainder:
+            out.append(f"drops the last {self.remainder} input element(s)")
+        out.append("symmetric padding" if self.symmetric else "asymmetric padding (not one PyTorch layer)")
+        if self.transposed:
+            out.append(
+                "output_padding 0" if self.output_padding == 0 else f"output_padding {self.output_padding}"
+            )
+        if self.dilation != 1:
+            out.append(f"dilation {self.dilation}")
+        if not self.strict_ok:
+            out.append(
+                f"output_padding {self.output_padding} >= stride {self.stride}: PyTorch only "
+                "(not output_size=, TensorFlow, Keras, ONNX)"
+            )
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole layer (every axis) that maps the input size to the target."""
+
+    axes: tuple[AxisAnswer, ...]
+
+    @property
+    def uniform(self) -> bool:
+        """The same kernel_size, stride and dilation on every axis."""
+        return len({(a.kernel_size, a.stride, a.dilation) for a in self.axes}) == 1
+
+    @property
+    def rank_key(self) -> tuple[int, ...]:
+        keys = [a.rank_key for a in self.axes]
+        return (int(not self.uniform), *(sum(column) for column in zip(*keys)))
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        per_axis = [a.reasons for a in self.axes]
+        if all(r == per_axis[0] for r in per_axis):
+            return per_axis[0]
+        # Only what differs is said per axis; the shared qualities once.
+        shared = [r for r in per_axis[0] if all(r in other for other in per_axis)]
+        own = [f"axis {n}: {r}" for n, rs in enumerate(per_axis) for r in rs if r not in shared]
+        mixed = [] if self.uniform else ["kernel, stride or dilation differ between axes"]
+        return (*shared, *own, *mixed)
+
+    def _per_axis(self, name: str) -> tuple[int, ...]:
+        return tuple(getattr(a, name) for a in self.axes)
+
+    @property
+    def kernel_size(self) -> tuple[int, ...]:
+        return self._per_axis("kernel_size")
+
+    @property
+    def stride(self) -> tuple[int, ...]:
+        return self._per_axis("stride")
+
+    @property
+    def dilation(self) -> tuple[int, ...]:
+        return self._per_axis("dilation")
+
+    @property
+    def padding(self) -> tuple[Pair, ...]:
+        return tuple((a.pad_before, a.pad_after) for a in self.axes)
+
+    @property
+    def output_padding(self) -> tuple[int, ...]:
+        return self._per_axis("output_padding")
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """When an axis has no answer: the closest reachable outputs and the closest inputs that work."""
+
+    axis: int
+    size: int
+    target: int
+    below: AxisAnswer | None
+    above: AxisAnswer | None
+    smaller_input: AxisAnswer | None
+    larger_input: AxisAnswer | None
+    other_kind: AxisAnswer | None
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """Every answer within bounds, best first; when there is none, what is nearest."""
+
+    transposed: bool
+    size: tuple[int, ...]
+    target: tuple[int, ...]
+    bounds: Bounds
+    fixed: tuple[Fixed, ...]
+    answers: tuple[Answer, ...]
+    mixed: bool
+    omitted: int
+    nearest: tuple[Nearest, ...] = field(default=())
+
+    @property
+    def ndim(self) -> int:
+        return len(self.size)
+
+
+# ---------------------------------------------------------------------------------------------------
+# One axis.
+
+
+def _values(fixed: int | None, bound: int) -> range:
+    return range(fixed, fixed + 1) if fixed is not None else range(1, bound + 1)
+
+
+def _triples(fixed: Fixed, bounds: Bounds) -> Iterator[tuple[int, int, int]]:
+    for k in _values(fixed.kernel_size, bounds.max_kernel):
+        for s in _values(fixed.stride, bounds.max_stride):
+            for d in _values(fixed.dilation, bounds.max_dilation):
+                if d > 1 and k == 1 and fixed.dilation is None:
+                    continue
+                yield k, s, d
+
+
+def _transposed_pads(
+    size: int, target: int, k: int, s: int, d: int, fixed: Fixed, strict: bool
+) -> Iterator[tuple[int, int, int]]:
+    """o = (i-1)*s + K - pb - pa + op: for fixed k, s, d the crops total T = full - o, so 2p - op = T."""
+    big_k = dilated_kernel_size(k, d)
+    total = (size - 1) * s + big_k - target
+    op_limit = s if strict else max(s, d)
+    ops = _values(fixed.output_padding, 0) if fixed.output_padding is not None else range(op_limit)
+    if fixed.padding is not None:
+        pb, pa = fixed.padding
+        op = target - ((size - 1) * s + big_k - pb - pa)
+        if 0 <= op < op_limit and op in ops:
+            yield pb, pa, op
+        return
+    for op in ops:
+        if op >= op_limit:
+            continue
+        if (total + op) % 2 == 0 and 0 <= (total + op) // 2 <= big_k - 1:
+            p = (total + op) // 2
+            yield p, p, op
+    if total % 2 == 1 and 0 in ops and 0 <= total // 2 and total // 2 + 1 <= big_k - 1:
+        yield total // 2, total // 2 + 1, 0
+
+
+def _conv_pads(size: int, target: int, k: int, s: int, d: int, fixed: Fixed) -> Iterator[tuple[int, int, int]]:
+    """o = floor((i + P - K)/s) + 1 holds exactly for P in [(o-1)*s + K - i, (o-1)*s + K - i + s - 1]."""
+    big_k = dilated_kernel_size(k, d)
+    low = (target - 1) * s + big_k - size
+    if fixed.padding is not None:
+        pb, pa = fixed.padding
+        if low <= pb + pa <= low + s - 1:
+            yield pb, pa, 0
+        return
+    for total in range(max(low, 0), min(low + s - 1, 2 * (big_k - 1)) + 1):
+        yield total // 2, total - total // 2, 0
+
+
+def _checked(answer: AxisAnswer) -> AxisAnswer:
+    """Re-derive the output through the core; a disagreement is a bug in the solver, never the user's."""
+    sizes, params = normalize(
+        answer.size,
+        answer.kernel_size,
+        stride=answer.stride,
+        padding=((answer.pad_before, answer.pad_after),),
+        output_padding=answer.output_padding,
+        dilation=answer.dilation,
+        transposed=answer.transposed,
+    )
+    if answer.transposed:
+        got = transposed_axes_for(sizes, params)[0].output
+    else:
+        got = conv_axes_for(sizes, params)[0].output
+    assert got == answer.output, (answer, got)
+    return answer
+
+
+def solve_axis(size: int, target: int, *, transposed: bool, bounds: Bounds, fixed: Fixed) -> list[AxisAnswer]:
+    """Every (k, s, d, padding, output_padding) in the search space with output exactly ``target``, best first."""
+    answers = []
+    for k, s, d in _triples(fixed, bounds):
+        pads = (
+            _transposed_pads(size, target, k, s, d, fixed, bounds.strict)
+            if transposed
+            else _conv_pads(size, target, k, s, d, fixed)
+        )
+        for pb, pa, op in pads:
+            answers.append(_checked(AxisAnswer(transposed, size, target, k, s, d, pb, pa, op)))
+    answers.sort(key=lambda a: a.rank_key)
+    return answers
+
+
+# ---------------------------------------------------------------------------------------------------
+# Validation at the boundary.
+
+
+def _per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int | None, ...]:
+    if value is None:
+        return (None,) * ndim
+    if isinstance(value, (str, bytes)) or not isinstance(value, (int, tuple, list)):
+        raise ConvCalcError(f"{name} must be an integer or one per axis; got {value!r}", parameter=name)
+    values = (value,) if isinstance(value, int) else tuple(value)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ConvCalcError(f"{name} must be an integer; got {v!r}", parameter=name)
+    if len(values) not in (1, ndim):
+        raise ConvCalcError(
+            f"{name} has {len(values)} axes but the size has {ndim}; give one value or one per axis",
+            parameter=name,
+        )
+    if any(v < minimum for v in values):
+        raise ConvCalcError(f"{name} must be >= {minimum} on every axis; got {values}", parameter=name)
+    return values * ndim if len(values) == 1 else values
+
+
+def _padding_per_axis(value: object, ndim: int) -> tuple[Pair | None, ...]:
+    if value is None:
+        return (None,) * ndim
+    if isinstance(value, str):
+        raise ConvCalcError(
+            f"padding must be numbers or before:after pairs when solving; got {value!r} (a mode "
+            "such as 'same' leaves nothing to solve for)",
+            parameter="padding",
+        )
+    _, params = normalize(1, 1, padding=value)
+    pairs = params.pads_for([1] * params.ndim)
+    if len(pairs) not in (1, ndim):
+        raise ConvCalcError(
+            f"padding has {len(pairs)} axes but the size has {ndim}; give one value or one per axis",
+            parameter="padding",
+        )
+    return tuple(pairs) * ndim if len(pairs) == 1 else tuple(pairs)
+
+
+def _check_bounds(bounds: Bounds) -> None:
+    for name in ("max_kernel", "max_stride", "max_dilation"):
+        value = getattr(bounds, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BOUND:
+            raise ConvCalcError(f"{name} must be an integer from 1 to {MAX_BOUND}; got {value!r}", parameter=name)
+    walk = bounds.max_kernel * bounds.max_stride * bounds.max_dilation
+    if walk > MAX_WALK:
+        raise ConvCalcError(
+            f"the search box max_kernel*max_stride*max_dilation must be at most {MAX_WALK}; got {walk} "
+            f"({bounds.max_kernel}*{bounds.max_stride}*{bounds.max_dilation}): fix some values or lower a bound",
+            parameter="max_kernel",
+        )
+
+
+# ---------------------------------------------------------------------------------------------------
+# The whole layer.
+
+
+def _combine(per_axis: list[list[AxisAnswer]]) -> tuple[list[Answer], bool, int]:
+    """Answers with the same (k, s, d) on every axis; only when there is none, the mixed products."""
+    if len(per_axis) == 1:
+        return [Answer((a,)) for a in per_axis[0]], False, 0
+    by_triple: list[dict[tuple[int, int, int], list[AxisAnswer]]] = []
+    for answers in per_axis:
+        groups: dict[tuple[int, int, int], list[AxisAnswer]] = {}
+        for a in answers:
+            groups.setdefault((a.kernel_size, a.stride, a.dilation), []).append(a)
+        by_triple.append(groups)
+    common = set(by_triple[0]).intersection(*by_triple[1:])
+    uniform = [Answer(combo) for t in common for combo in product(*(g[t] for g in by_triple))]
+    if uniform:
+        return uniform, False, 0
+    total = 1
+    for answers in per_axis:
+        total *= len(answers)
+    if total <= MAX_COMBINATIONS:
+        return [Answer(combo) for combo in product(*per_axis)], True, 0
+    # Too many to list: keep the best few per axis, and say how many were left out.
+    keep = max(1, int(MAX_COMBINATIONS ** (1 / len(per_axis))))
+    kept = [answers[:keep] for answers in per_axis]
+    combos = [Answer(combo) for combo in product(*kept)]
+    return combos, True, total - len(combos)
+
+
+def _recheck(answer: Answer) -> None:
+    """The N-d answer through the core in one call, as a user would pass it to PyTorch."""
+    sizes, params = normalize(
+        tuple(a.size for a in answer.axes),
+        answer.kernel_size,
+        stride=answer.stride,
+        padding=answer.padding,
+        output_padding=answer.output_padding,
+        dilation=answer.dilation,
+        transposed=answer.axes[0].transposed,
+    )
+    axes = transposed_axes_for(sizes, params) if answer.axes[0].transposed else conv_axes_for(sizes, params)
+    assert tuple(a.output for a in axes) == tuple(a.output for a in answer.axes), answer
+
+
+def _nearest(axis: int, size: int, target: int, transposed: bool, bounds: Bounds, fixed: Fixed) -> Nearest:
+    """The closest reachable output on each side, the closest inputs reaching the target, the other kind."""
+
+    def best(i: int, o: int, kind: bool = transposed) -> AxisAnswer | None:
+        if i < 1 or o < 1:
+            return None  # walked off the bottom: nothing smaller exists
+        answers = solve_axis(i, o, transposed=kind, bounds=bounds, fixed=fixed)
+        return answers[0] if answers else None
+
+    def walk(step: int, vary_input: bool) -> AxisAnswer | None:
+        for delta in range(1, NEAREST_REACH + 1):
+            found = best(size + step * delta, target) if vary_input else best(size, target + step * delta)
+            if found is not None:
+                return found
+        return None
+
+    return Nearest(
+        axis=axis,
+        size=size,
+        target=target,
+        below=walk(-1, vary_input=False),
+        above=walk(+1, vary_input=False),
+        smaller_input=walk(-1, vary_input=True),
+        larger_input=walk(+1, vary_input=True),
+        other_kind=None if fixed.output_padding is not None else best(size, target, not transposed),
+    )
+
+
+def solve(
+    size: object,
+    target: object,
+    *,
+    transposed: bool = True,
+    bounds: Bounds | None = None,
+    kernel_size: object = None,
+    stride: object = None,
+    dilation: object = None,
+    padding: object = None,
+    output_padding: object = None,
+) -> SolveReport:
+    """Every layer within bounds mapping ``size`` to ``target`` exactly, best first, each checked by the core.
+
+    >>> report = solve(23, 46, kernel_size=4, stride=2)
+    >>> [(a.padding, a.output_padding) for a in report.answers]
+    [(((1, 1),), (0,))]
+    """
+    bounds = bounds or Bounds()
+    sizes, _ = normalize(size, 1)
+    ndim = len(sizes)
+    targets = tuple(t for t in _per_axis("target", target, ndim, 1) if t is not None)
+    _check_bounds(bounds)
+    if not transposed and output_padding is not None:
+        raise ConvCalcError(
+            "output_padding belongs to a transposed convolution; drop it or drop --conv",
+            parameter="output_padding",
+        )
+    ks = _per_axis("kernel_size", kernel_size, ndim, 1)
+    ss = _per_axis("stride", stride, ndim, 1)
+    ds = _per_axis("dilation", dilation, ndim, 1)
+    ops = _per_axis("output_padding", output_padding, ndim, 0)
+    pads = _padding_per_axis(padding, ndim)
+    fixed = tuple(Fixed(*values) for values in zip(ks, ss, ds, pads, ops))
+
+    per_axis = [
+        solve_axis(i, o, transposed=transposed, bounds=bounds, fixed=f) for i, o, f in zip(sizes, targets, fixed)
+    ]
+    if not all(per_axis):
+        nearest = tuple(
+            _nearest(n, i, o, transposed, bounds, f)
+            for n, (i, o, f, answers) in enumerate(zip(sizes, targets, fixed, per_axis))
+            if not answers
+        )
+        return SolveReport(transposed, sizes, targets, bounds, fixed, (), False, 0, nearest)
+    answers, mixed, omitted = _combine(per_axis)
+    answers.sort(key=lambda a: a.rank_key)
+    for answer in answers:
+        _recheck(answer)
+    return SolveReport(transposed, sizes, targets, bounds, fixed, tuple(answers), mixed, omitted)
+
