@@ -715,7 +715,7 @@ class PoolAxis:
 
     @property
     def remainder(self) -> int:
-        """r = (i + 2p - K) mod s: elements past the last full window (dropped, or partly pooled with ceil_mode)."""
+        """r = (i + 2p - K) mod s: elements past the last full window (dropped, or in a partial window)."""
         return (self.padded_size - self.dilated_kernel) % self.stride
 
 
@@ -739,11 +739,12 @@ def pool_axes_for(
                 f"{axis.padding} with kernel_size {axis.kernel_size} on axis {n}",
                 parameter="padding",
             )
-        if axis.padded_size < axis.dilated_kernel or axis.output < 1:
+        # With ceil_mode a window may hang over the end, so only the output size itself is checked.
+        if axis.output < 1:
             raise ConvCalcError(
-                f"the pooling window ({axis.dilated_kernel}) is larger than the padded input "
-                f"({axis.padded_size}) on axis {n}: the output size would be {axis.output}; it must "
-                f"be >= 1 (size {axis.size}, padding {axis.padding}, kernel_size {axis.kernel_size})",
+                f"the pooling output size would be {axis.output} on axis {n}; it must be >= 1 (size "
+                f"{axis.size}, padding {axis.padding}, window {axis.dilated_kernel}, stride {axis.stride}, "
+                f"ceil_mode {axis.ceil_mode})",
                 parameter="size",
             )
     return axes

@@ -82,8 +82,16 @@ class AxisAnswer:
 
     @property
     def checkerboard_free(self) -> bool:
-        """Stride divides kernel: every output (transposed) or input (conv) is covered equally often."""
-        return self.kernel_size % self.stride == 0
+        """The taps m*d (m < k) fall equally often in every residue class mod s: even coverage.
+
+        Then every output of the transposed convolution (every input of the convolution) meets the same
+        number of weights; for d = 1 this is "stride divides kernel". A dilation that is a multiple of
+        the stride leaves whole classes uncovered.
+        """
+        counts = [0] * self.stride
+        for m in range(self.kernel_size):
+            counts[(m * self.dilation) % self.stride] += 1
+        return len(set(counts)) == 1
 
     @property
     def symmetric(self) -> bool:
@@ -119,26 +127,17 @@ class AxisAnswer:
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        """The rank explained, best qualities first; each phrase says what is good or what it costs."""
-        out = []
-        if self.checkerboard_free:
-            out.append("stride divides kernel (no checkerboard)")
-        else:
-            out.append(f"checkerboard risk: stride {self.stride} does not divide kernel {self.kernel_size}")
+        """The rank explained, in the ranking's order; each phrase says what is good or what it costs."""
+        out = ["even coverage" if self.checkerboard_free else "checkerboard (uneven coverage)"]
         if self.remainder:
-            out.append(f"drops the last {self.remainder} input element(s)")
-        out.append("symmetric padding" if self.symmetric else "asymmetric padding (not one PyTorch layer)")
+            out.append(f"drops {self.remainder} input(s)")
+        out.append("symmetric padding" if self.symmetric else "asymmetric padding")
         if self.transposed:
-            out.append(
-                "output_padding 0" if self.output_padding == 0 else f"output_padding {self.output_padding}"
-            )
+            out.append(f"output_padding {self.output_padding}")
         if self.dilation != 1:
             out.append(f"dilation {self.dilation}")
         if not self.strict_ok:
-            out.append(
-                f"output_padding {self.output_padding} >= stride {self.stride}: PyTorch only "
-                "(not output_size=, TensorFlow, Keras, ONNX)"
-            )
+            out.append("PyTorch-only output_padding")
         return tuple(out)
 
 
@@ -263,11 +262,13 @@ def _transposed_pads(
         if (total + op) % 2 == 0 and 0 <= (total + op) // 2 <= big_k - 1:
             p = (total + op) // 2
             yield p, p, op
-    if total % 2 == 1 and 0 in ops and 0 <= total // 2 and total // 2 + 1 <= big_k - 1:
+    if total % 2 == 1 and 0 in ops and total // 2 >= 0 and total // 2 + 1 <= big_k - 1:
         yield total // 2, total // 2 + 1, 0
 
 
-def _conv_pads(size: int, target: int, k: int, s: int, d: int, fixed: Fixed) -> Iterator[tuple[int, int, int]]:
+def _conv_pads(
+    size: int, target: int, k: int, s: int, d: int, fixed: Fixed
+) -> Iterator[tuple[int, int, int]]:
     """o = floor((i + P - K)/s) + 1 holds exactly for P in [(o-1)*s + K - i, (o-1)*s + K - i + s - 1]."""
     big_k = dilated_kernel_size(k, d)
     low = (target - 1) * s + big_k - size
@@ -300,7 +301,7 @@ def _checked(answer: AxisAnswer) -> AxisAnswer:
 
 
 def solve_axis(size: int, target: int, *, transposed: bool, bounds: Bounds, fixed: Fixed) -> list[AxisAnswer]:
-    """Every (k, s, d, padding, output_padding) in the search space with output exactly ``target``, best first."""
+    """Every (k, s, d, padding, output_padding) in the search space giving exactly ``target``, best first."""
     answers = []
     for k, s, d in _triples(fixed, bounds):
         pads = (
@@ -360,12 +361,15 @@ def _check_bounds(bounds: Bounds) -> None:
     for name in ("max_kernel", "max_stride", "max_dilation"):
         value = getattr(bounds, name)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BOUND:
-            raise ConvCalcError(f"{name} must be an integer from 1 to {MAX_BOUND}; got {value!r}", parameter=name)
+            raise ConvCalcError(
+                f"{name} must be an integer from 1 to {MAX_BOUND}; got {value!r}", parameter=name
+            )
     walk = bounds.max_kernel * bounds.max_stride * bounds.max_dilation
     if walk > MAX_WALK:
         raise ConvCalcError(
             f"the search box max_kernel*max_stride*max_dilation must be at most {MAX_WALK}; got {walk} "
-            f"({bounds.max_kernel}*{bounds.max_stride}*{bounds.max_dilation}): fix some values or lower a bound",
+            f"({bounds.max_kernel}*{bounds.max_stride}*{bounds.max_dilation}): fix some values or lower "
+            "a bound",
             parameter="max_kernel",
         )
 
@@ -457,7 +461,7 @@ def solve(
 ) -> SolveReport:
     """Every layer within bounds mapping ``size`` to ``target`` exactly, best first, each checked by the core.
 
-    >>> report = solve(23, 46, kernel_size=4, stride=2)
+    >>> report = solve(23, 46, kernel_size=4, stride=2, dilation=1)
     >>> [(a.padding, a.output_padding) for a in report.answers]
     [(((1, 1),), (0,))]
     """
@@ -479,7 +483,8 @@ def solve(
     fixed = tuple(Fixed(*values) for values in zip(ks, ss, ds, pads, ops))
 
     per_axis = [
-        solve_axis(i, o, transposed=transposed, bounds=bounds, fixed=f) for i, o, f in zip(sizes, targets, fixed)
+        solve_axis(i, o, transposed=transposed, bounds=bounds, fixed=f)
+        for i, o, f in zip(sizes, targets, fixed)
     ]
     if not all(per_axis):
         nearest = tuple(
@@ -493,4 +498,3 @@ def solve(
     for answer in answers:
         _recheck(answer)
     return SolveReport(transposed, sizes, targets, bounds, fixed, tuple(answers), mixed, omitted)
-
