@@ -50,5 +50,6 @@ def test_pool_sizes_and_refusals_match_torch(
         theirs = None
     assert ours == theirs
     if dilation == 1 and ours is not None:
-        avg = torch.nn.functional.avg_pool1d(torch.zeros(1, 1, size), kernel, stride, padding, ceil_mode=ceil_mode)
+        x = torch.zeros(1, 1, size)
+        avg = torch.nn.functional.avg_pool1d(x, kernel, stride, padding, ceil_mode=ceil_mode)
         assert avg.shape[-1] == ours
