@@ -442,8 +442,7 @@ def transpose_direct_run(
     stretched[_index(2, [slice(None, None, a.stride) for a in axes])] = xa
     # A negative pad of the direct form is a crop of the stretched input; the rest is zero padding.
     trimmed = stretched[
-        (slice(None), slice(None))
-        + tuple(slice(max(-f.pad_before, 0), f.stretched - max(-f.pad_after, 0)) for f in forms)
+        _index(2, [slice(max(-f.pad_before, 0), f.stretched - max(-f.pad_after, 0)) for f in forms])
     ]
     pads = [(max(f.pad_before, 0), max(f.pad_after, 0)) for f in forms]
     padded = np.pad(trimmed, [(0, 0), (0, 0), *pads])

@@ -1,4 +1,4 @@
-"""Properties over drawn configurations: the independent routes agree, the adjoint identity holds, torch agrees."""
+"""Drawn configurations: the independent routes agree, the adjoint identity holds, torch agrees."""
 
 from __future__ import annotations
 
@@ -86,11 +86,15 @@ def test_every_route_agrees(layer: Layer, seed: int) -> None:
     x, w = layer.tensors(seed)
     args = {"stride": layer.stride, "dilation": layer.dilation, "crops": layer.crops, "groups": layer.groups}
     reference = engine.transpose_scatter(x, w, **args)
-    expected_shape = (layer.batch, layer.out_channels) + tuple(
-        TransposedAxis(i, k, s, d, b, a).output
-        for i, k, s, d, (b, a) in zip(
-            layer.size, layer.kernel_size, layer.stride, layer.dilation, layer.crops
-        )
+    expected_shape = (
+        layer.batch,
+        layer.out_channels,
+        *(
+            TransposedAxis(i, k, s, d, b, a).output
+            for i, k, s, d, (b, a) in zip(
+                layer.size, layer.kernel_size, layer.stride, layer.dilation, layer.crops
+            )
+        ),
     )
     assert reference.shape == expected_shape
     _close(engine.conv_transpose_cropped(x, w, **args), reference)
@@ -140,8 +144,8 @@ def test_adjoint_identity(layer: Layer, seed: int) -> None:
 
 @given(layers(), st.integers(0, 2**32 - 1))
 def test_conv_equals_its_matrix(layer: Layer, seed: int) -> None:
-    """The forward convolution of the layer's output size, by im2col and by the dense matrix."""
-    x, w = layer.tensors(seed)
+    """A convolution with the layer's weight and padding, by im2col and by the dense matrix."""
+    _, w = layer.tensors(seed)
     z = np.random.default_rng(seed).standard_normal(
         (layer.batch, layer.out_channels, *(s + b + a for s, (b, a) in zip(layer.size, layer.padding)))
     )
