@@ -172,11 +172,14 @@ def _strided(start: Sequence[int], count: Sequence[int], step: Sequence[int]) ->
 
 
 def _crop(array: Array, crops: Sequence[tuple[int, int]], lead: int = 2) -> Array:
-    """Remove crop_before/crop_after elements from each trailing axis; a negative crop appends zeros."""
-    keep = tuple(slice(max(b, 0), n - max(a, 0)) for (b, a), n in zip(crops, array.shape[lead:]))
-    cropped = array[(slice(None),) * lead + keep]
+    """Remove crop_before/crop_after elements from each trailing axis; a negative crop appends zeros.
+
+    Zeros first, then the crops: a crop may reach past the array into zeros appended on the other side.
+    """
     extend = [(0, 0)] * lead + [(max(-b, 0), max(-a, 0)) for b, a in crops]
-    return np.pad(cropped, extend) if any(e != (0, 0) for e in extend) else cropped
+    extended = np.pad(array, extend) if any(e != (0, 0) for e in extend) else array
+    keep = [slice(max(b, 0), n - max(a, 0)) for (b, a), n in zip(crops, extended.shape[lead:])]
+    return extended[_index(lead, keep)]
 
 
 def _index(lead: int, spatial: Sequence[slice | int]) -> tuple[slice | int, ...]:
@@ -440,12 +443,8 @@ def transpose_direct_run(
     n, c_in = xa.shape[:2]
     stretched = np.zeros((n, c_in, *(f.stretched for f in forms)), dtype=xa.dtype)
     stretched[_index(2, [slice(None, None, a.stride) for a in axes])] = xa
-    # A negative pad of the direct form is a crop of the stretched input; the rest is zero padding.
-    trimmed = stretched[
-        _index(2, [slice(max(-f.pad_before, 0), f.stretched - max(-f.pad_after, 0)) for f in forms])
-    ]
-    pads = [(max(f.pad_before, 0), max(f.pad_after, 0)) for f in forms]
-    padded = np.pad(trimmed, [(0, 0), (0, 0), *pads])
+    # The direct form's padding: zeros first, then a negative pad crops (possibly into those zeros).
+    padded = _crop(stretched, [(-f.pad_before, -f.pad_after) for f in forms])
     output = conv(
         padded,
         direct_weight(wa, groups),
