@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -157,6 +158,14 @@ def shape(
 LayersOpt = Annotated[
     int, typer.Option("--layers", help="Stack this transposed layer N times for the overlap map.")
 ]
+SvgOpt = Annotated[
+    Optional[Path],
+    typer.Option("--svg", help="Write an SVG diagram of the direct form (1-D or 2-D) to this file."),
+]
+FramesOpt = Annotated[
+    bool, typer.Option("--frames", help="With --svg: one file per kernel placement (FILE-000.svg, ...).")
+]
+PlacementOpt = Annotated[int, typer.Option("--placement", help="With --svg: the kernel placement drawn.")]
 
 
 @app.command()
@@ -172,12 +181,16 @@ def explain(
     out_channels: OutChannelsOpt = None,
     groups: GroupsOpt = 1,
     layers: LayersOpt = 1,
+    svg: SvgOpt = None,
+    frames: FramesOpt = False,
+    placement: PlacementOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Where the numbers come from: the overlap (checkerboard) map of the transposed convolution."""
     from convcalc.explain_json import overlap_section
     from convcalc.jsonout import envelope
     from convcalc.overlap import overlap_map, repeat_layer
+    from convcalc.svg import write_diagrams
 
     with user_errors("explain", as_json):
         args = layer_arguments(size, kernel_size, stride, padding, output_padding, dilation)
@@ -189,13 +202,20 @@ def explain(
             groups=groups,
         )
         overlap = overlap_map(repeat_layer(report.transposed, layers))
+        written = [] if svg is None else write_diagrams(report.transposed, svg, frames, placement)
 
     def view() -> RenderableType:
         from convcalc.render_explain import overlap_view
 
-        return overlap_view(overlap)
+        return overlap_view(overlap, written)
 
-    emit(as_json, lambda: envelope("explain", overlap=overlap_section(overlap)), view)
+    emit(
+        as_json,
+        lambda: envelope(
+            "explain", overlap=overlap_section(overlap), svg_files=[str(path) for path in written]
+        ),
+        view,
+    )
 
 
 def _optional(name: str, text: str | None) -> object:

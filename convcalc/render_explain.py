@@ -7,6 +7,7 @@ repeats what the numbers say (darker = more pairs, as in the lecture notes' figu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -82,7 +83,7 @@ def _suggestion_line(suggestion: Suggestion) -> str:
     )
 
 
-def overlap_view(result: OverlapMap) -> RenderableType:
+def overlap_view(result: OverlapMap, written: Sequence[Path] = ()) -> RenderableType:
     """The per-axis table, the heat map of the last two axes, the verdict and the suggestions."""
     table = Table(
         title="Overlap map: (input, kernel tap) pairs landing on each output position",
@@ -149,4 +150,9 @@ def overlap_view(result: OverlapMap) -> RenderableType:
         for suggestion in result.suggestions:
             lines.append(f"  - {_suggestion_line(suggestion)}\n")
         parts.append(lines)
+    if written:
+        names = (
+            str(written[0]) if len(written) == 1 else f"{written[0]} .. {written[-1]} ({len(written)} files)"
+        )
+        parts.append(Text(f"SVG diagram written: {names}"))
     return Group(*parts)
