@@ -13,7 +13,7 @@ from convcalc import __version__
 from convcalc.core import shape_report
 from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.jsonout import dumps, error_document, shape_document
-from convcalc.parse import parse_ints, parse_padding
+from convcalc.parse import parse_framework_padding, parse_ints, parse_padding
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -58,6 +58,41 @@ InChannelsOpt = Annotated[Optional[int], typer.Option("--in-channels", help="Inp
 OutChannelsOpt = Annotated[Optional[int], typer.Option("--out-channels", help="Output channels.")]
 GroupsOpt = Annotated[int, typer.Option("--groups", "-g", help="Groups (must divide both channel counts).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+FrameworkPaddingOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--padding",
+        "-p",
+        help="Padding: 1, per axis 1x2, before:after 1:2, or a word (same, valid, full; with --framework "
+        "also that framework's words: same_upper, same_lower, causal, notset); default 0 or the framework's.",
+    ),
+]
+UnsetOutputPaddingOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--output-padding", help="output_padding of the transposed convolution (MXNet adj); default 0 / None."
+    ),
+]
+FrameworkOpt = Annotated[
+    str,
+    typer.Option(
+        "--framework",
+        "-f",
+        help="Read the arguments as this framework does: pytorch, tensorflow, keras, onnx, jax, flax, "
+        "paddle, mxnet.",
+    ),
+]
+OutputSizeOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--output-size",
+        help="Requested transposed output size: PyTorch output_size, TensorFlow / ONNX output_shape, "
+        "Paddle output_size, MXNet target_shape.",
+    ),
+]
+TransposeKernelOpt = Annotated[
+    bool, typer.Option("--transpose-kernel", help="JAX / Flax: transpose_kernel=True (the adjoint's kernel).")
+]
 
 
 def _version(value: bool) -> None:
@@ -122,21 +157,89 @@ def emit(as_json: bool, document: Callable[[], dict[str, Any]], view: Callable[[
         console().print(view())
 
 
+def framework_arguments(
+    size: str,
+    kernel_size: str | None,
+    stride: str,
+    padding: str | None,
+    output_padding: str | None,
+    dilation: str,
+    output_size: str | None,
+    transposed: bool,
+    transpose_kernel: bool,
+) -> dict[str, Any]:
+    """Parse the layer options for a framework convention: padding words and unset values stay as given."""
+    return {
+        "size": parse_ints("size", size),
+        "kernel_size": parse_ints("kernel_size", require_kernel(kernel_size)),
+        "stride": parse_ints("stride", stride),
+        "dilation": parse_ints("dilation", dilation),
+        "padding": None if padding is None else parse_framework_padding(padding),
+        "output_padding": None if output_padding is None else parse_ints("output_padding", output_padding),
+        "output_size": None if output_size is None else parse_ints("output_size", output_size),
+        "transposed": transposed,
+        "transpose_kernel": transpose_kernel,
+    }
+
+
+def _framework_shape(as_json: bool, framework: str, arguments: dict[str, Any]) -> None:
+    from convcalc.frameworks import read
+    from convcalc.frameworks.documents import framework_shape_document
+    from convcalc.frameworks.port import translate
+
+    with user_errors("shape", as_json):
+        layer = read(framework, **arguments)
+        pytorch = None if layer.framework == "pytorch" else translate(layer, "pytorch")
+
+    def view() -> RenderableType:
+        from convcalc.frameworks.views import framework_shape_view
+
+        return framework_shape_view(layer, pytorch)
+
+    emit(as_json, lambda: framework_shape_document(layer, pytorch), view)
+
+
 @app.command()
 def shape(
     size: SizeArg,
     kernel_size: KernelOpt = None,
     stride: StrideOpt = "1",
-    padding: PaddingOpt = "0",
-    output_padding: OutputPaddingOpt = "0",
+    padding: FrameworkPaddingOpt = None,
+    output_padding: UnsetOutputPaddingOpt = None,
     dilation: DilationOpt = "1",
     transposed: TransposedOpt = False,
     in_channels: InChannelsOpt = None,
     out_channels: OutChannelsOpt = None,
     groups: GroupsOpt = 1,
+    framework: FrameworkOpt = "pytorch",
+    output_size: OutputSizeOpt = None,
+    transpose_kernel: TransposeKernelOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Sizes of a convolution and its transposed twin, the equivalent direct convolution and reversibility."""
+    if framework.strip().lower() not in ("pytorch", "torch") or output_size is not None or transpose_kernel:
+        with user_errors("shape", as_json):
+            arguments = framework_arguments(
+                size,
+                kernel_size,
+                stride,
+                padding,
+                output_padding,
+                dilation,
+                output_size,
+                transposed,
+                transpose_kernel,
+            )
+            if in_channels is not None or out_channels is not None or groups != 1:
+                raise ConvCalcError(
+                    "--in-channels, --out-channels and --groups are reported for plain PyTorch arguments; "
+                    f"drop them with --framework {framework} or --output-size",
+                    parameter="framework",
+                )
+        _framework_shape(as_json, framework, arguments)
+        return
+    padding = "0" if padding is None else padding
+    output_padding = "0" if output_padding is None else output_padding
     with user_errors("shape", as_json):
         args = layer_arguments(size, kernel_size, stride, padding, output_padding, dilation)
         report = shape_report(
@@ -279,6 +382,49 @@ def solve(
     emit(as_json, lambda: solve_document(report, shown, verified), view)
     if verified is not None and not all(verified):
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+
+
+@app.command()
+def port(
+    size: SizeArg,
+    source: Annotated[str, typer.Option("--from", help="The framework whose arguments you give.")],
+    target: Annotated[str, typer.Option("--to", help="The framework to express the layer in.")],
+    kernel_size: KernelOpt = None,
+    stride: StrideOpt = "1",
+    padding: FrameworkPaddingOpt = None,
+    output_padding: UnsetOutputPaddingOpt = None,
+    dilation: DilationOpt = "1",
+    transposed: Annotated[
+        bool, typer.Option("--transposed", "-t", help="A transposed convolution; the size is its input.")
+    ] = False,
+    output_size: OutputSizeOpt = None,
+    transpose_kernel: TransposeKernelOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Translate a layer from one framework's arguments to another's: arguments, weight change, exact fix."""
+    from convcalc.frameworks.documents import port_document
+    from convcalc.frameworks.port import port as port_layer
+
+    with user_errors("port", as_json):
+        arguments = framework_arguments(
+            size,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            dilation,
+            output_size,
+            transposed,
+            transpose_kernel,
+        )
+        translation = port_layer(source, target, **arguments)
+
+    def view() -> RenderableType:
+        from convcalc.frameworks.views import port_view
+
+        return port_view(translation)
+
+    emit(as_json, lambda: port_document(translation), view)
 
 
 def run() -> None:

@@ -60,8 +60,11 @@ def _int_axes(name: str, value: object, minimum: int) -> tuple[int, ...]:
     return ints
 
 
-def _padding_axes(padding: object, name: str = "padding") -> str | Pairs:
-    """Type- and range-check padding: a mode string, an int, or per axis an int or (before, after)."""
+def _padding_axes(padding: object, name: str = "padding", minimum: int | None = 0) -> str | Pairs:
+    """Type- and range-check padding: a mode string, an int, or per axis an int or (before, after).
+
+    ``minimum=None`` lets negative pads through (some frameworks accept them and check them later).
+    """
     if isinstance(padding, str):
         mode = padding.strip().lower()
         if mode not in PADDING_MODES:
@@ -95,9 +98,9 @@ def _padding_axes(padding: object, name: str = "padding") -> str | Pairs:
         raise ConvCalcError(
             f"{name} may have at most {MAX_AXES} spatial axes; got {len(pairs)}", parameter=name
         )
-    if any(v < 0 for pair in pairs for v in pair):
+    if minimum is not None and any(v < minimum for pair in pairs for v in pair):
         raise ConvCalcError(
-            f"{name} must be >= 0 on every axis; got {_fmt_pairs(tuple(pairs))}", parameter=name
+            f"{name} must be >= {minimum} on every axis; got {_fmt_pairs(tuple(pairs))}", parameter=name
         )
     return tuple(pairs)
 
@@ -127,6 +130,35 @@ def _spread_pairs(pairs: Pairs, ndim: int) -> Pairs:
     return pairs * ndim if len(pairs) == 1 else pairs
 
 
+def int_axes(name: str, value: object, minimum: int) -> tuple[int, ...]:
+    """Check a scalar or per-axis integer parameter (type, then range); return its per-axis tuple."""
+    return _int_axes(name, value, minimum)
+
+
+def padding_pairs(value: object, name: str = "padding", minimum: int | None = 0) -> Pairs:
+    """Check explicit padding (an int, or per axis an int or a (before, after) pair); return the pairs."""
+    if isinstance(value, str):
+        raise ConvCalcError(f"{name} must be integers here, not the word {value!r}", parameter=name)
+    pairs = _padding_axes(value, name, minimum)
+    assert not isinstance(pairs, str)
+    return pairs
+
+
+def broadcast_axes(named: dict[str, tuple[object, ...]]) -> int:
+    """The number of spatial axes of several per-axis values; each has one entry or one per axis."""
+    return _broadcast(named)
+
+
+def spread_axes(values: tuple[int, ...], ndim: int) -> tuple[int, ...]:
+    """One value for every axis, or the per-axis values unchanged."""
+    return _spread(values, ndim)
+
+
+def spread_pairs(pairs: Pairs, ndim: int) -> Pairs:
+    """One (before, after) pair for every axis, or the per-axis pairs unchanged."""
+    return _spread_pairs(pairs, ndim)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Per-axis formulas.
 
@@ -149,6 +181,27 @@ def same_padding(size: int, dilated_kernel: int, stride: int) -> tuple[int, int]
     out = -(-size // stride)
     total = max((out - 1) * stride + dilated_kernel - size, 0)
     return total // 2, total - total // 2
+
+
+def split_extra_at_end(total: int) -> tuple[int, int]:
+    """(max(floor(t/2), 0), t - that): a total crop split with the odd element at the end.
+
+    A negative total is all zero extension at the end, never at the start.
+
+    >>> split_extra_at_end(3), split_extra_at_end(-1)
+    ((1, 2), (0, -1))
+    """
+    before = max(total // 2, 0)
+    return before, total - before
+
+
+def split_extra_at_start(total: int) -> tuple[int, int]:
+    """(ceil(t/2), floor(t/2)): a total split with the odd element at the start.
+
+    >>> split_extra_at_start(3), split_extra_at_start(-1)
+    ((2, 1), (0, -1))
+    """
+    return total - total // 2, total // 2
 
 
 def _mode_padding(mode: str, size: int, dilated_kernel: int, stride: int) -> tuple[int, int]:

@@ -62,3 +62,15 @@ def parse_padding(text: str, name: str = "padding") -> str | int | Pairs | tuple
                 parameter=name,
             )
     return tuple(pairs)
+
+
+def parse_framework_padding(text: str) -> str | int | Pairs | tuple[int, ...]:
+    """A framework's padding word (same_upper, causal, ...) kept as a word, else as parse_padding reads it.
+
+    >>> parse_framework_padding("SAME_LOWER"), parse_framework_padding("1:0")
+    ('same_lower', ((1, 0),))
+    """
+    word = text.strip().lower()
+    if word.replace("_", "").isalpha():
+        return word
+    return parse_padding(text)

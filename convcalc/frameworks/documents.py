@@ -1,0 +1,86 @@
+"""JSON documents for framework conventions and ports, built from the same objects as the tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convcalc.core import direct_form
+from convcalc.frameworks import convention
+from convcalc.frameworks.base import FrameworkLayer
+from convcalc.frameworks.port import Translation
+from convcalc.jsonout import CONV_FIELDS, DIRECT_FIELDS, TRANSPOSED_FIELDS, columns, envelope
+
+JsonDict = dict[str, Any]
+
+
+def arguments_document(arguments: tuple[tuple[str, str], ...]) -> list[JsonDict]:
+    return [{"name": name, "value": value} for name, value in arguments]
+
+
+def layer_document(layer: FrameworkLayer) -> JsonDict:
+    """A layer as one framework reads it: its arguments, the canonical axes, layout and notes."""
+    conv = convention(layer.framework)
+    args = layer.args
+    document: JsonDict = {
+        "framework": conv.name,
+        "transposed": args.transposed,
+        "arguments": arguments_document(tuple(conv.spell(args))),
+        "size": list(args.size),
+        "output": list(layer.output),
+        "weight_layout": conv.layout(args).describe(args.ndim),
+        "kernel_flipped": conv.layout(args).flipped,
+        "notes": list(layer.notes),
+    }
+    if args.transposed:
+        document["canonical"] = columns(layer.transposed, TRANSPOSED_FIELDS)
+        document["direct"] = columns([direct_form(a) for a in layer.transposed], DIRECT_FIELDS)
+    else:
+        document["canonical"] = columns(layer.conv, CONV_FIELDS)
+    return document
+
+
+def translation_document(t: Translation) -> JsonDict:
+    """The target's arguments, the fix, the weight change and the verdict of one port."""
+    return {
+        "from": layer_document(t.source),
+        "to": layer_document(t.target),
+        "exact": t.exact,
+        "shape_equal": t.shape_equal,
+        "values_equal": t.values_equal,
+        "verdict": t.verdict,
+        "fix": {
+            "applies_to": "output" if t.source.is_transposed else "input",
+            "meaning": (
+                "remove (before, after) elements of the output; negative: add zeros"
+                if t.source.is_transposed
+                else "pad the input with (before, after) zeros; negative: remove input elements"
+            ),
+            "before": [b for b, _ in t.fix],
+            "after": [a for _, a in t.fix],
+            "steps": t.fix_steps(),
+        },
+        "weight_change": {
+            "from_layout": t.weight.source,
+            "to_layout": t.weight.target,
+            "permutation": list(t.weight.permutation),
+            "flip_spatial_axes": list(t.weight.flip_spatial),
+            "description": t.weight.describe(),
+        },
+        "shape_only_arguments": None if t.shape_only is None else arguments_document(t.shape_only),
+        "notes": list(t.notes),
+    }
+
+
+def port_document(t: Translation) -> JsonDict:
+    """The `convcalc port --json` document."""
+    return envelope("port", **translation_document(t))
+
+
+def framework_shape_document(layer: FrameworkLayer, pytorch: Translation | None) -> JsonDict:
+    """The `convcalc shape --framework X --json` document (X other than plain PyTorch arguments)."""
+    return envelope(
+        "shape",
+        framework=layer.framework,
+        layer=layer_document(layer),
+        pytorch=None if pytorch is None else translation_document(pytorch),
+    )

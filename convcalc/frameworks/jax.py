@@ -1,0 +1,122 @@
+"""JAX: lax.conv_general_dilated and lax.conv_transpose.
+
+Convolution: 'SAME' / 'SAME_LOWER' / 'VALID' or (low, high) pairs that may be negative; JAX returns an
+empty output where the kernel overhangs. conv_transpose pads the zero-stuffed input ((i-1)*s + 1
+long) directly with explicit pairs (a, b) and correlates with stride 1, so the crops of the full output
+are (K-1-a, K-1-b); 'SAME' gives i*s with the odd crop at the end, 'VALID' gives (i-1)*s + max(K, s).
+Without transpose_kernel the kernel is not flipped: (k..., in, out) is the spatial reverse of the
+adjoint; transpose_kernel=True takes the forward convolution's (k..., out, in) and flips it itself.
+"""
+
+from __future__ import annotations
+
+from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end
+from convcalc.frameworks.base import (
+    Convention,
+    FrameworkLayer,
+    LayerArgs,
+    Layout,
+    conv_axes,
+    fmt_tuple,
+    same_pads,
+    transposed_axes,
+    with_,
+)
+
+
+class Jax(Convention):
+    name = "jax"
+    title = "JAX"
+    padding_words = ("same", "same_lower", "valid")
+    transposed_padding_words = ("same", "valid")
+    default_padding = "valid"
+    conv_layout = Layout(("O", "I/g", "S"))
+    output_padding_name = None
+    transposed_groups = False
+
+    def transposed_layout(self, args: LayerArgs) -> Layout:
+        if args.transpose_kernel:
+            return Layout(("S", "O", "I"))
+        return Layout(("S", "I", "O"), flipped=True)
+
+    def read_conv(self, args: LayerArgs) -> tuple[tuple[ConvAxis, ...], list[str]]:
+        word = args.padding_word
+        if word in ("same", "same_lower"):
+            return conv_axes(args, same_pads(args, lower=word == "same_lower")), []
+        if word == "valid":
+            return conv_axes(args, ((0, 0),) * args.ndim), []
+        pairs = args.pairs()
+        self.check_negative_padding(pairs, args.size)
+        return conv_axes(args, pairs), []
+
+    def check_negative_padding(self, pairs: tuple[tuple[int, int], ...], sizes: tuple[int, ...]) -> None:
+        for n, ((lo, hi), size) in enumerate(zip(pairs, sizes)):
+            if -lo > size or -hi > size:
+                raise self.error(
+                    "padding",
+                    f"Negative padding is larger than the size of the corresponding dimension: got "
+                    f"padding ({lo}, {hi}) for size {size} on axis {n}",
+                )
+
+    def too_small_conv_message(self, n: int, a: ConvAxis) -> str:
+        return (
+            f"the padded input ({a.padded_size}) is smaller than the dilated kernel ({a.dilated_kernel}) on "
+            f"axis {n}: JAX returns an empty output without an error; convcalc describes layers with at "
+            "least one output element"
+        )
+
+    def read_transposed(self, args: LayerArgs) -> tuple[tuple[TransposedAxis, ...], list[str]]:
+        if args.output_padding is not None or args.output_size is not None:
+            raise self.error(
+                "output_padding" if args.output_padding is not None else "output_size",
+                "lax.conv_transpose has no output_padding or output size: give explicit (low, high) "
+                "padding pairs of the zero-stuffed input",
+            )
+        word = args.padding_word
+        zero = transposed_axes(args, ((0, 0),) * args.ndim)
+        if word == "same":
+            crops = [split_extra_at_end(a.dilated_kernel - a.stride) for a in zero]
+        elif word == "valid":
+            crops = [(0, -max(a.stride - a.dilated_kernel, 0)) for a in zero]
+        else:
+            pairs = args.pairs()
+            self.check_negative_padding(pairs, tuple((a.size - 1) * a.stride + 1 for a in zero))
+            crops = [
+                (a.dilated_kernel - 1 - lo, a.dilated_kernel - 1 - hi) for a, (lo, hi) in zip(zero, pairs)
+            ]
+        notes = []
+        if not args.transpose_kernel:
+            notes.append(
+                "transpose_kernel=False (the default): the kernel is used unflipped, so the values are "
+                "the adjoint's (PyTorch's, TensorFlow's) only with a spatially reversed kernel"
+            )
+        return transposed_axes(args, crops), notes
+
+    def conv_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
+        base = with_(wanted.args, padding=wanted.placement)
+        return [with_(base, padding=w) for w in ("same", "same_lower", "valid")] + [base]
+
+    def transposed_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
+        base = with_(wanted.args, output_size=None, output_padding=None, transpose_kernel=True)
+        pairs = tuple(
+            (a.dilated_kernel - 1 - a.crop_before, a.dilated_kernel - 1 - a.crop_after)
+            for a in wanted.transposed
+        )
+        return [with_(base, padding="same"), with_(base, padding="valid"), with_(base, padding=pairs)]
+
+    def spell(self, args: LayerArgs) -> list[tuple[str, str]]:
+        word = args.padding_word
+        padding = repr(word.upper()) if word else fmt_tuple([fmt_tuple(p) for p in args.pairs()])
+        strides = "strides" if args.transposed else "window_strides"
+        out = [
+            ("kernel spatial shape", fmt_tuple(args.kernel_size)),
+            (strides, fmt_tuple(args.stride)),
+            ("rhs_dilation", fmt_tuple(args.dilation)),
+            ("padding", padding),
+        ]
+        if args.transposed:
+            out.append(("transpose_kernel", str(args.transpose_kernel)))
+        return out
+
+
+CONVENTION = Jax()

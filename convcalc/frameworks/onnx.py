@@ -1,0 +1,143 @@
+"""ONNX Conv and ConvTranspose, as ONNX Runtime (1.13 and later) executes them.
+
+auto_pad is NOTSET (explicit pads [begins..., ends...], possibly asymmetric), VALID, SAME_UPPER (odd
+element at the end) or SAME_LOWER (at the start). ConvTranspose crops (pads_begin, pads_end -
+output_padding); with output_shape O the total t = full + op - O is split with the odd crop at the end
+for SAME_UPPER and at the start otherwise. ONNX Runtime demands output_padding < stride in effect.
+Weights (M, C/group, k...) and (C, M/group, k...), as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end, split_extra_at_start
+from convcalc.frameworks.base import (
+    Convention,
+    FrameworkLayer,
+    LayerArgs,
+    conv_axes,
+    explicit_closest,
+    fmt_list,
+    full_sizes,
+    same_pads,
+    transposed_axes,
+    with_,
+)
+
+WORDS = ("notset", "valid", "same_upper", "same_lower")
+
+
+class Onnx(Convention):
+    name = "onnx"
+    title = "ONNX"
+    padding_words = WORDS
+    transposed_padding_words = WORDS
+    default_padding = ((0, 0),)
+    output_size_name = "output_shape"
+
+    def read_conv(self, args: LayerArgs) -> tuple[tuple[ConvAxis, ...], list[str]]:
+        word = args.padding_word
+        if word in ("same_upper", "same_lower"):
+            return conv_axes(args, same_pads(args, lower=word == "same_lower")), []
+        if word in ("valid", "notset"):
+            return conv_axes(args, ((0, 0),) * args.ndim), []
+        return conv_axes(args, self.nonnegative_pairs(args)), []
+
+    def too_small_conv_message(self, n: int, a: ConvAxis) -> str:
+        return (
+            f"Invalid input shape: the padded input ({a.padded_size}) is smaller than the dilated kernel "
+            f"({a.dilated_kernel}) on axis {n}; ONNX Runtime refuses it (onnx shape inference would "
+            "truncate to a meaningless size)"
+        )
+
+    def read_transposed(self, args: LayerArgs) -> tuple[tuple[TransposedAxis, ...], list[str]]:
+        word = args.padding_word
+        pairs = ((0, 0),) * args.ndim if word else self.nonnegative_pairs(args)
+        op = self.output_padding_below(
+            args,
+            "output_padding must be less than the stride: ONNX Runtime checks < max(stride, dilation) and "
+            "then rejects output_padding >= stride as inconsistent with the input size",
+            strict_stride=True,
+        )
+        notes: list[str] = []
+        crops = []
+        fulls = full_sizes(args)
+        if args.output_size is not None:
+            if not word and any(p != (0, 0) for p in pairs):
+                notes.append("pads are ignored when output_shape is given (ONNX derives them)")
+            for n, (o, full, s, p) in enumerate(zip(args.output_size, fulls, args.stride, op)):
+                total = full + p - o
+                if total < -(s - 1):
+                    raise self.error(
+                        "output_size",
+                        f"Explicit output_shape is inconsistent with input spatial dimensions: at most "
+                        f"full + output_padding + s - 1 = {full + p + s - 1} on axis {n}; got {o}",
+                    )
+                if word == "same_upper" and total < 0:
+                    raise self.error(
+                        "output_size",
+                        f"with SAME_UPPER, output_shape above full + output_padding ({full + p}) is "
+                        f"clamped by ONNX Runtime and not honoured; got {o} on axis {n}",
+                    )
+                split = split_extra_at_end if word == "same_upper" else split_extra_at_start
+                before, after = split(total)
+                crops.append((before, after - p))
+            return transposed_axes(args, crops), notes
+        for n, (full, s, p) in enumerate(zip(fulls, args.stride, op)):
+            big_k = full - (args.size[n] - 1) * s
+            if word in ("same_upper", "same_lower"):
+                total = max(0, big_k + p - s)
+                split = split_extra_at_end if word == "same_upper" else split_extra_at_start
+                before, after = split(total)
+                crops.append((before, after - p))
+                runtime = full + p - total
+                inferred = full + p - max(0, big_k - s)
+                if inferred != runtime:
+                    notes.append(
+                        f"axis {n}: onnx shape inference declares {inferred}, ONNX Runtime computes {runtime}"
+                    )
+                if args.size[n] * s != runtime:
+                    notes.append(
+                        f"axis {n}: the onnx reference evaluator aims at i*s = {args.size[n] * s}, ONNX "
+                        f"Runtime computes {runtime}"
+                    )
+            else:
+                pb, pa = pairs[n]
+                crops.append((pb, pa - p))
+        return transposed_axes(args, crops), notes
+
+    def conv_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
+        explicit = tuple((max(b, 0), max(a, 0)) for b, a in wanted.placement)
+        return [with_(wanted.args, padding=explicit)]
+
+    def transposed_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
+        base = with_(wanted.args, output_size=None, output_padding=None)
+        pads, ops = [], []
+        for a in wanted.transposed:
+            pb, pa, op = explicit_closest(a.crop_before, a.crop_after, a.stride)
+            pads.append((pb, pa))
+            ops.append(op)
+        extend = tuple(min(max(-a.crop_after, 0), a.stride - 1) for a in wanted.transposed)
+        return [
+            with_(base, padding=tuple(pads), output_padding=tuple(ops)),
+            with_(base, padding=((0, 0),) * base.ndim, output_padding=extend),
+        ]
+
+    def spell(self, args: LayerArgs) -> list[tuple[str, str]]:
+        word = args.padding_word
+        out = [
+            ("kernel_shape", fmt_list(args.kernel_size)),
+            ("strides", fmt_list(args.stride)),
+            ("dilations", fmt_list(args.dilation)),
+            ("auto_pad", repr((word or "notset").upper())),
+        ]
+        if not word:
+            pairs = args.pairs()
+            out.append(("pads", fmt_list([b for b, _ in pairs] + [a for _, a in pairs])))
+        if args.transposed:
+            out.append(("output_padding", fmt_list(args.output_padding or (0,) * args.ndim)))
+            if args.output_size is not None:
+                out.append(("output_shape", fmt_list(args.output_size)))
+        return out
+
+
+CONVENTION = Onnx()

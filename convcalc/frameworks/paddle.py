@@ -1,0 +1,143 @@
+"""PaddlePaddle: paddle.nn.functional.conv*d and conv*d_transpose.
+
+Explicit padding may be asymmetric. 'SAME' uses the raw kernel size and forces dilation to 1, for the
+convolution and (on the transposed layer's own input size) for the transposed one, so a transposed
+'SAME' gives i*s only when s divides i. output_padding and output_size exclude each other; output_size
+must lie in [inferred, inferred + s - 1]; output_padding beyond the stride fails in the CPU kernel.
+Weights as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from convcalc.core import ConvAxis, TransposedAxis, same_padding
+from convcalc.frameworks.base import (
+    Convention,
+    FrameworkLayer,
+    LayerArgs,
+    conv_axes,
+    explicit_closest,
+    fmt_list,
+    full_sizes,
+    transposed_axes,
+    trunc_div,
+    with_,
+)
+
+
+def paddle_same_pads(args: LayerArgs) -> tuple[tuple[int, int], ...]:
+    """Paddle's SAME: TensorFlow's split computed with the raw kernel size k (dilation taken as 1)."""
+    pads = []
+    for i, k, s in zip(args.size, args.kernel_size, args.stride):
+        pads.append(same_padding(i, k, s))
+    return tuple(pads)
+
+
+class Paddle(Convention):
+    name = "paddle"
+    title = "PaddlePaddle"
+    padding_words = ("same", "valid")
+    transposed_padding_words = ("same", "valid")
+    default_padding = ((0, 0),)
+    output_size_name = "output_size"
+
+    def dilation_note(self, args: LayerArgs) -> list[str]:
+        if any(d > 1 for d in args.dilation):
+            return [
+                f"padding='SAME' ignores dilation: Paddle runs this layer with dilation 1, not "
+                f"{fmt_list(args.dilation)}"
+            ]
+        return []
+
+    def read_conv(self, args: LayerArgs) -> tuple[tuple[ConvAxis, ...], list[str]]:
+        word = args.padding_word
+        if word == "same":
+            return conv_axes(args, paddle_same_pads(args), (1,) * args.ndim), self.dilation_note(args)
+        if word == "valid":
+            return conv_axes(args, ((0, 0),) * args.ndim), []
+        return conv_axes(args, self.nonnegative_pairs(args)), []
+
+    def too_small_conv_message(self, n: int, a: ConvAxis) -> str:
+        truncated = trunc_div(a.padded_size - a.dilated_kernel, a.stride) + 1
+        return (
+            f"the padded input ({a.padded_size}) is smaller than the dilated kernel ({a.dilated_kernel}) on "
+            f"axis {n}: Paddle divides with truncation and reports {truncated} without checking; that is "
+            "no real convolution, and convcalc refuses it"
+        )
+
+    def read_transposed(self, args: LayerArgs) -> tuple[tuple[TransposedAxis, ...], list[str]]:
+        if args.output_padding is not None and args.output_size is not None:
+            raise self.error("output_size", "output_padding option is mutually exclusive with output_size")
+        word = args.padding_word
+        if word == "same":
+            if args.output_padding is not None or args.output_size is not None:
+                raise self.error(
+                    "padding", "convcalc does not model 'SAME' together with output_padding or output_size"
+                )
+            undilated = with_(args, dilation=(1,) * args.ndim)
+            crops = paddle_same_pads(args)
+            return transposed_axes(undilated, crops), self.dilation_note(args)
+        pairs = ((0, 0),) * args.ndim if word == "valid" else self.nonnegative_pairs(args)
+        op = self.output_padding_below(
+            args,
+            "output_padding must be smaller than the stride (the C++ check allows max(stride, dilation), "
+            "but the CPU kernel then fails on inconsistent sizes)",
+            strict_stride=True,
+        )
+        if args.output_size is not None:
+            ops = []
+            for n, (o, full, s, (pb, pa)) in enumerate(
+                zip(args.output_size, full_sizes(args), args.stride, pairs)
+            ):
+                inferred = full - pb - pa
+                if o < inferred:
+                    raise self.error(
+                        "output_size",
+                        f"output_size should not be less than the inferred output size {inferred} "
+                        f"((i-1)*s - pads + K) on axis {n}; got {o}",
+                    )
+                if o >= inferred + s:
+                    raise self.error(
+                        "output_size",
+                        f"output_size should be less than inferred size + stride = {inferred} + {s} = "
+                        f"{inferred + s} on axis {n}; got {o}",
+                    )
+                ops.append(o - inferred)
+            op = tuple(ops)
+        crops = tuple((pb, pa - p) for (pb, pa), p in zip(pairs, op))
+        return transposed_axes(args, crops), []
+
+    def conv_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
+        explicit = tuple((max(b, 0), max(a, 0)) for b, a in wanted.placement)
+        return [with_(wanted.args, padding=explicit)]
+
+    def transposed_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
+        base = with_(wanted.args, output_size=None, output_padding=None)
+        pads, ops = [], []
+        for a in wanted.transposed:
+            pb, pa, op = explicit_closest(a.crop_before, a.crop_after, a.stride)
+            pads.append((pb, pa))
+            ops.append(op)
+        extend = tuple(min(max(-a.crop_after, 0), a.stride - 1) for a in wanted.transposed)
+        return [
+            with_(base, padding=tuple(pads), output_padding=tuple(ops)),
+            with_(base, padding=((0, 0),) * base.ndim, output_padding=extend),
+        ]
+
+    def spell(self, args: LayerArgs) -> list[tuple[str, str]]:
+        word = args.padding_word
+        padding = repr(word.upper()) if word else fmt_list([v for pair in args.pairs() for v in pair])
+        out = [
+            ("kernel_size", fmt_list(args.kernel_size)),
+            ("stride", fmt_list(args.stride)),
+            ("dilation", fmt_list(args.dilation)),
+            ("padding", padding + ("" if word else " (before, after per axis)")),
+        ]
+        if args.transposed:
+            if args.output_size is not None:
+                out.append(("output_size", fmt_list(args.output_size)))
+            else:
+                out.append(("output_padding", fmt_list(args.output_padding or (0,) * args.ndim)))
+        return out
+
+
+CONVENTION = Paddle()

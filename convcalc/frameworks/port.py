@@ -1,0 +1,210 @@
+"""Translate a layer from one framework's arguments to another's.
+
+The source convention reads the user's arguments into the canonical form; the target convention
+proposes candidate arguments, and each candidate is read back through the target's own rules. The
+candidate whose canonical form needs the smallest explicit fix wins. A fix is a slice or zero pad: of
+the output for a transposed convolution (crops relative to the full output), of the input for a
+convolution (pads). A fix may only add zeros where the framework's output holds zeros anyway, so the
+fixed layer equals the source layer in values, not just in shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convcalc.core import Pairs
+from convcalc.errors import ConvCalcError
+from convcalc.frameworks import convention, read
+from convcalc.frameworks.base import (
+    Convention,
+    FrameworkLayer,
+    LayerArgs,
+    WeightChange,
+    weight_change,
+    with_,
+)
+
+SIZE_DEPENDENT_WORDS = ("same", "same_lower", "same_upper")
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A layer in the target framework and the fix that turns its result into the source layer's."""
+
+    source: FrameworkLayer
+    target: FrameworkLayer
+    arguments: tuple[tuple[str, str], ...]
+    fix: Pairs
+    weight: WeightChange
+    shape_only: tuple[tuple[str, str], ...] | None
+    notes: tuple[str, ...]
+
+    @property
+    def exact(self) -> bool:
+        return all(f == (0, 0) for f in self.fix)
+
+    @property
+    def shape_equal(self) -> bool:
+        """Whether the target's arguments alone give the source's output size."""
+        return self.target.output == self.source.output
+
+    @property
+    def values_equal(self) -> bool:
+        """Whether the target's arguments alone give the source's values (weight converted as stated)."""
+        return self.exact
+
+    @property
+    def verdict(self) -> str:
+        if self.exact:
+            return "equal in shape and in values"
+        if self.shape_equal:
+            return "equal in shape only; equal in values after the fix"
+        return "not equal as it stands; equal in shape and in values after the fix"
+
+    def fix_steps(self) -> list[str]:
+        """The fix in words, one instruction per axis side that needs one."""
+        steps = []
+        for n, (before, after) in enumerate(self.fix):
+            if self.source.is_transposed:
+                for amount, first, last in ((before, "first", "start"), (after, "last", "end")):
+                    if amount > 0:
+                        steps.append(f"axis {n}: remove the {first} {amount} output element(s)")
+                    elif amount < 0:
+                        steps.append(f"axis {n}: add {-amount} zero(s) at the {last} of the output")
+            else:
+                for amount, first, side in ((before, "first", "start"), (after, "last", "end")):
+                    if amount > 0:
+                        steps.append(f"axis {n}: pad the input with {amount} zero(s) at the {side}")
+                    elif amount < 0:
+                        steps.append(f"axis {n}: remove the {first} {-amount} input element(s)")
+        return steps
+
+
+def _fix(wanted: FrameworkLayer, produced: FrameworkLayer) -> Pairs | None:
+    """wanted - produced per side, or None where the difference cannot be made up exactly.
+
+    For a transposed layer a negative fix appends zeros, which is exact only where the target's own
+    crop already reaches past the full output (crop <= 0), i.e. produced <= max(wanted, 0).
+    """
+    fix = []
+    for (wb, wa), (pb, pa) in zip(wanted.placement, produced.placement):
+        if wanted.is_transposed and (pb > max(wb, 0) or pa > max(wa, 0)):
+            return None
+        fix.append((wb - pb, wa - pa))
+    if any(f != (0, 0) for f in fix) and produced.args.padding_word in SIZE_DEPENDENT_WORDS:
+        # A 'same' padding recomputes its pads for a padded input; only exact matches are safe.
+        return None
+    if produced.conv and any(
+        (a.kernel_size, a.stride, a.dilation) != (b.kernel_size, b.stride, b.dilation)
+        for a, b in zip(wanted.conv, produced.conv)
+    ):
+        return None
+    if produced.transposed and any(
+        (a.kernel_size, a.stride, a.dilation) != (b.kernel_size, b.stride, b.dilation)
+        for a, b in zip(wanted.transposed, produced.transposed)
+    ):
+        return None
+    return tuple(fix)
+
+
+def _cost(fix: Pairs) -> int:
+    return sum(abs(b) + abs(a) for b, a in fix)
+
+
+def _candidates(target: Convention, wanted: FrameworkLayer) -> list[LayerArgs]:
+    if wanted.is_transposed:
+        return target.transposed_candidates(wanted)
+    return target.conv_candidates(wanted)
+
+
+def _read_candidate(target: Convention, wanted: FrameworkLayer, args: LayerArgs) -> FrameworkLayer:
+    """The target's reading of a candidate; a convolution is read on its input after the fix.
+
+    The fix pads (or trims) a convolution's input, so the target layer sees that size, and its rules
+    (the kernel fitting, for one) apply to it. Pads that do not depend on the size are first found on a
+    probe input long enough for any kernel.
+    """
+    if wanted.is_transposed or args.padding_word in SIZE_DEPENDENT_WORDS:
+        return target.read(args)
+    probe = target.read(with_(args, size=tuple(a.size + a.dilated_kernel for a in wanted.conv)))
+    sizes = tuple(
+        a.size + (wb - pb) + (wa - pa)
+        for a, (wb, wa), (pb, pa) in zip(wanted.conv, wanted.placement, probe.placement)
+    )
+    if min(sizes) < 1:
+        raise ConvCalcError("the fix would remove the whole input", parameter="to")
+    return target.read(with_(args, size=sizes))
+
+
+def translate(source: FrameworkLayer, target_name: str) -> Translation:
+    """The target framework's closest arguments for a layer already read by its source framework."""
+    target = convention(target_name, "to")
+    src = convention(source.framework, "from")
+    # The candidates start from the canonical axes (Paddle's 'SAME' may have changed the dilation).
+    wanted_axes = source.transposed if source.is_transposed else source.conv
+    canonical = FrameworkLayer(
+        source.framework,
+        LayerArgs(
+            size=tuple(a.size for a in wanted_axes),
+            kernel_size=tuple(a.kernel_size for a in wanted_axes),
+            stride=tuple(a.stride for a in wanted_axes),
+            dilation=tuple(a.dilation for a in wanted_axes),
+            padding=((0, 0),) * len(wanted_axes),
+            transposed=source.is_transposed,
+        ),
+        conv=source.conv,
+        transposed=source.transposed,
+    )
+    best: tuple[int, FrameworkLayer, Pairs] | None = None
+    shape_only: FrameworkLayer | None = None
+    refusals: list[str] = []
+    for args in _candidates(target, canonical):
+        try:
+            produced = _read_candidate(target, canonical, args)
+        except ConvCalcError as error:
+            refusals.append(str(error))
+            continue
+        fix = _fix(canonical, produced)
+        if fix is not None and (best is None or _cost(fix) < best[0]):
+            best = (_cost(fix), produced, fix)
+        if (
+            shape_only is None
+            and produced.output == source.output
+            and produced.placement != canonical.placement
+        ):
+            shape_only = produced
+    if best is None:
+        reasons = "; ".join(dict.fromkeys(refusals)) or "no arguments of its own reproduce it"
+        raise ConvCalcError(f"{target.title} cannot express this layer: {reasons}", parameter="to")
+    _, produced, fix = best
+    notes = list(produced.notes)
+    if source.is_transposed and not target.transposed_groups:
+        notes.append(
+            f"{target.title} has no groups for transposed convolutions: split a grouped layer per group"
+        )
+    if shape_only is not None and (
+        produced.output == source.output or shape_only.placement == produced.placement
+    ):
+        shape_only = None
+    return Translation(
+        source=source,
+        target=produced,
+        arguments=tuple(target.spell(produced.args)),
+        fix=fix,
+        weight=weight_change(src.layout(source.args), target.layout(produced.args), len(wanted_axes)),
+        shape_only=None if shape_only is None else tuple(target.spell(shape_only.args)),
+        notes=tuple(notes),
+    )
+
+
+def port(
+    source_name: str, target_name: str, size: object, kernel_size: object, **arguments: object
+) -> Translation:
+    """Read a layer with the source framework's rules and express it with the target's.
+
+    >>> t = port("tensorflow", "pytorch", 5, 3, stride=2, padding="same", transposed=True)
+    >>> t.source.output, t.target.output, t.fix_steps()
+    ((10,), (11,), ['axis 0: remove the last 1 output element(s)'])
+    """
+    convention(target_name, "to")
+    return translate(read(convention(source_name, "from").name, size, kernel_size, **arguments), target_name)

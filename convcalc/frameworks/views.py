@@ -1,0 +1,115 @@
+"""Rich tables for framework conventions and ports. Builds renderables; the CLI prints them."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from convcalc.core import DirectAxis, TransposedAxis, direct_form
+from convcalc.frameworks import convention
+from convcalc.frameworks.base import FrameworkLayer
+from convcalc.frameworks.port import Translation
+from convcalc.render import axis_table
+
+
+def _arguments_table(title: str, arguments: tuple[tuple[str, str], ...]) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold")
+    table.add_column("argument", style="cyan")
+    table.add_column("value")
+    for name, value in arguments:
+        table.add_row(name, value)
+    return table
+
+
+def _notes(title: str, notes: tuple[str, ...] | list[str]) -> list[RenderableType]:
+    return [Text.from_markup(f"[yellow]{title}[/yellow]: ") + Text(note) for note in notes]
+
+
+def _canonical_table(layer: FrameworkLayer, title: str) -> Table:
+    if layer.is_transposed:
+        return axis_table(
+            title,
+            layer.transposed,
+            [
+                ("input size i", lambda a: a.size),
+                ("dilated kernel K", lambda a: a.dilated_kernel),
+                ("full output (i-1)s + K", lambda a: a.full),
+                ("crop before (negative: zeros)", lambda a: a.crop_before),
+                ("crop after (negative: zeros)", lambda a: a.crop_after),
+                ("output", lambda a: a.output),
+            ],
+        )
+    return axis_table(
+        title,
+        layer.conv,
+        [
+            ("input size i", lambda a: a.size),
+            ("dilated kernel K", lambda a: a.dilated_kernel),
+            ("padding before + after", lambda a: f"{a.pad_before} + {a.pad_after}"),
+            ("output floor((i+pb+pa-K)/s) + 1", lambda a: a.output),
+        ],
+    )
+
+
+def _direct_table(axes: tuple[TransposedAxis, ...]) -> Table:
+    direct: list[DirectAxis] = [direct_form(a) for a in axes]
+    return axis_table(
+        "Equivalent direct convolution (zeros inserted, pads K-1-crop, flipped kernel, stride 1)",
+        direct,
+        [
+            ("stretched size (i-1)s + 1", lambda a: a.stretched),
+            ("pad before (negative: crop)", lambda a: a.pad_before),
+            ("pad after (negative: crop)", lambda a: a.pad_after),
+            ("output", lambda a: a.output),
+        ],
+    )
+
+
+def layer_parts(layer: FrameworkLayer) -> list[RenderableType]:
+    """The framework's arguments, the canonical form they mean, and the weight layout."""
+    conv = convention(layer.framework)
+    kind = "transposed convolution" if layer.is_transposed else "convolution"
+    parts: list[RenderableType] = [
+        _arguments_table(f"{conv.title} {kind}: arguments", tuple(conv.spell(layer.args))),
+        _canonical_table(layer, f"What {conv.title} computes (canonical form)"),
+    ]
+    if layer.is_transposed:
+        parts.append(_direct_table(layer.transposed))
+    layout = conv.layout(layer.args)
+    parts.append(Text(f"weight layout in {conv.title}: {layout.describe(layer.args.ndim)}"))
+    parts.extend(_notes("note", layer.notes))
+    return parts
+
+
+def translation_parts(t: Translation) -> list[RenderableType]:
+    """The target's arguments, the fix, the weight change and the verdict."""
+    target = convention(t.target.framework)
+    parts: list[RenderableType] = [_arguments_table(f"In {target.title}", t.arguments)]
+    parts.append(_canonical_table(t.target, f"What these {target.title} arguments compute"))
+    colour = "green" if t.exact else "yellow"
+    parts.append(Text.from_markup(f"verdict: [{colour}]{t.verdict}[/{colour}]"))
+    steps = t.fix_steps()
+    if steps:
+        where = "after the layer" if t.source.is_transposed else "before the layer"
+        parts.append(Text(f"fix {where}:"))
+        parts.extend(Text(f"  - {step}") for step in steps)
+    parts.append(Text(f"weight: {t.weight.source} -> {t.weight.target}: {t.weight.describe()}"))
+    if t.shape_only is not None:
+        spelled = ", ".join(f"{name}={value}" for name, value in t.shape_only)
+        parts.append(Text(f"same shape but values shifted (not equal in values): {spelled}", style="yellow"))
+    parts.extend(_notes("note", t.notes))
+    return parts
+
+
+def framework_shape_view(layer: FrameworkLayer, pytorch: Translation | None) -> RenderableType:
+    """`convcalc shape --framework X`: how X reads the layer, and the same layer in PyTorch."""
+    parts = layer_parts(layer)
+    if pytorch is not None:
+        parts.extend(translation_parts(pytorch))
+    return Group(*parts)
+
+
+def port_view(t: Translation) -> RenderableType:
+    """`convcalc port`: the source layer, then its expression in the target framework."""
+    return Group(*layer_parts(t.source), *translation_parts(t))

@@ -1,0 +1,193 @@
+"""`convcalc shape --framework` and `convcalc port` on the command line: exit codes, tables, JSON, errors."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from convcalc.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_port_issue_example_table() -> None:
+    code, out, err = invoke(
+        "port",
+        "16x16",
+        "--from",
+        "tensorflow",
+        "--to",
+        "pytorch",
+        "-k",
+        "3",
+        "-s",
+        "2",
+        "--padding",
+        "same",
+        "--transposed",
+    )
+    assert code == 0, err
+    assert "remove the last 1 output element(s)" in out
+    assert "not equal as it stands; equal in shape and in values after the fix" in out
+    assert "(k0, k1, out, in) -> (in, out/groups, k0, k1)" in out
+    assert err == ""
+
+
+def test_port_json_document() -> None:
+    code, out, _ = invoke(
+        "port",
+        "5",
+        "--from",
+        "tensorflow",
+        "--to",
+        "onnx",
+        "-k",
+        "3",
+        "-s",
+        "2",
+        "-p",
+        "same",
+        "-t",
+        "--json",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["schema_version"] >= 1 and doc["command"] == "port"
+    assert doc["exact"] is True and doc["values_equal"] is True
+    assert doc["from"]["canonical"]["crop_before"] == [0] and doc["from"]["canonical"]["crop_after"] == [1]
+    assert {"name": "pads", "value": "[0, 1]"} in doc["to"]["arguments"]
+    assert doc["fix"]["before"] == [0] and doc["fix"]["after"] == [0]
+    assert doc["weight_change"]["permutation"] == [2, 1, 0]
+
+
+def test_port_json_shape_only_alternative() -> None:
+    code, out, _ = invoke(
+        "port",
+        "5",
+        "--from",
+        "tensorflow",
+        "--to",
+        "pytorch",
+        "-k",
+        "3",
+        "-s",
+        "2",
+        "-p",
+        "same",
+        "-t",
+        "--json",
+    )
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["shape_equal"] is False and doc["values_equal"] is False
+    assert doc["fix"]["after"] == [1] and doc["fix"]["steps"] == [
+        "axis 0: remove the last 1 output element(s)"
+    ]
+    assert {"name": "output_padding", "value": "(1,)"} in doc["shape_only_arguments"]
+
+
+def test_port_error_exit_2_with_json_error() -> None:
+    code, out, err = invoke(
+        "port",
+        "5",
+        "--from",
+        "keras",
+        "--to",
+        "pytorch",
+        "-k",
+        "3",
+        "-s",
+        "2",
+        "-p",
+        "same",
+        "-t",
+        "--output-padding",
+        "2",
+        "--json",
+    )
+    assert code == 2
+    doc = json.loads(out)
+    assert doc["error"]["parameter"] == "output_padding"
+    assert "strictly less than `strides`" in err
+    assert "Traceback" not in err
+
+
+def test_port_unknown_framework() -> None:
+    code, out, err = invoke("port", "5", "--from", "torch", "--to", "caffe", "-k", "3")
+    assert code == 2 and out == ""
+    assert "to must be one of" in err
+
+
+def test_shape_framework_tensorflow_json() -> None:
+    code, out, _ = invoke(
+        "shape", "5", "-k", "3", "-s", "2", "-p", "same", "-t", "-f", "tensorflow", "--json"
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["command"] == "shape" and doc["framework"] == "tensorflow"
+    assert doc["layer"]["output"] == [10]
+    assert doc["layer"]["direct"]["pad_before"] == [2] and doc["layer"]["direct"]["pad_after"] == [1]
+    assert doc["pytorch"]["fix"]["after"] == [1]
+
+
+def test_shape_framework_table_and_notes() -> None:
+    code, out, _ = invoke(
+        "shape", "5", "-k", "3", "-s", "2", "-p", "same_upper", "-t", "-f", "onnx", "--output-padding", "1"
+    )
+    assert code == 0
+    assert "shape inference declares 11" in out
+
+
+def test_shape_framework_paddle_conv_same_ignores_dilation() -> None:
+    code, out, _ = invoke("shape", "6", "-k", "3", "-d", "2", "-p", "same", "-f", "paddle", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["layer"]["canonical"]["dilated_kernel"] == [3]
+    assert any("ignores dilation" in note for note in doc["layer"]["notes"])
+
+
+def test_shape_pytorch_output_size_goes_through_the_convention() -> None:
+    code, out, _ = invoke(
+        "shape", "5", "-k", "3", "-s", "2", "-p", "1", "-t", "--output-size", "10", "--json"
+    )
+    assert code == 0
+    assert json.loads(out)["layer"]["output"] == [10]
+    code, _, err = invoke("shape", "5", "-k", "3", "-s", "2", "-p", "1", "-t", "--output-size", "11")
+    assert code == 2 and "valid sizes range from [9] to [10]" in err
+
+
+def test_shape_default_framework_keeps_the_plain_report() -> None:
+    code, out, _ = invoke("shape", "5", "-k", "3", "-s", "2", "-p", "1", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert "convolution" in doc and "framework" not in doc
+
+
+def test_shape_framework_refuses_channels() -> None:
+    code, _, err = invoke("shape", "5", "-k", "3", "-f", "jax", "--in-channels", "2", "--out-channels", "2")
+    assert code == 2 and "--in-channels" in err
+
+
+def test_framework_paths_do_not_load_numpy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from convcalc.cli import app\n"
+        "r = CliRunner().invoke(app, ['port', '5', '--from', 'tf', '--to', 'torch', '-k', '3', '-s', '2', "
+        "'-p', 'same', '-t'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "r = CliRunner().invoke(app, ['shape', '5', '-k', '3', '-f', 'onnx', '--json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print('numpy' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "False"

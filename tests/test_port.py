@@ -1,0 +1,224 @@
+"""`port`: translations between frameworks, checked by the target's own rules and by executing them.
+
+Witnesses: the target convention re-reads every translation (its rules are pinned by the oracle vectors
+in test_frameworks.py); PyTorch executes ported layers and the fix; real JAX executes JAX layers, which
+are compared with PyTorch running the ported arguments (both skip when the framework is missing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from convcalc.errors import ConvCalcError
+from convcalc.frameworks import CONVENTIONS, read
+from convcalc.frameworks.base import FrameworkLayer
+from convcalc.frameworks.port import Translation, port, translate
+
+FRAMEWORKS = sorted(CONVENTIONS)
+
+
+def test_issue_example_tensorflow_same_to_pytorch() -> None:
+    t = port("tensorflow", "pytorch", (16, 16), 3, stride=2, padding="same", transposed=True)
+    assert t.source.output == (32, 32)
+    assert t.source.placement == ((0, 1), (0, 1))
+    # PyTorch cannot crop only at the end: padding 0 and a slice of the last row and column.
+    assert dict(t.arguments)["padding"] == "(0, 0)"
+    assert t.target.output == (33, 33)
+    assert t.fix == ((0, 1), (0, 1))
+    assert not t.shape_equal and not t.values_equal
+    assert t.fix_steps() == [
+        "axis 0: remove the last 1 output element(s)",
+        "axis 1: remove the last 1 output element(s)",
+    ]
+    # The shape-only alternative: padding=1, output_padding=1 gives 32 but crops (1, 0).
+    assert t.shape_only is not None and dict(t.shape_only)["output_padding"] == "(1, 1)"
+    # TensorFlow's (k0, k1, out, in) -> PyTorch's (in, out, k0, k1).
+    assert t.weight.permutation == (3, 2, 0, 1) and t.weight.flip_spatial == ()
+
+
+def test_pytorch_to_tensorflow_is_exact_with_explicit_pads() -> None:
+    t = port("pytorch", "tensorflow", 5, 3, stride=2, padding=1, output_padding=1, transposed=True)
+    assert t.exact and t.verdict == "equal in shape and in values"
+    assert t.target.placement == ((1, 0),)
+    assert dict(t.arguments)["output_shape (spatial)"] == "[10]"
+
+
+def test_pytorch_to_keras_is_same_shape_only_without_a_slice() -> None:
+    # Keras places the odd crop at the end; PyTorch p=1 op=1 crops at the start.
+    t = port("pytorch", "keras", 5, 3, stride=2, padding=1, output_padding=1, transposed=True)
+    assert not t.exact
+    assert t.shape_only is not None and dict(t.shape_only)["padding"] == "'same'"
+
+
+def test_jax_default_kernel_is_flipped_relative_to_pytorch() -> None:
+    t = port("jax", "pytorch", 5, 3, stride=2, padding="same", transposed=True)
+    # JAX (k, in, out) unflipped correlation -> PyTorch (in, out, k): permute and reverse the spatial axis.
+    assert t.weight.permutation == (1, 2, 0) and t.weight.flip_spatial == (2,)
+    t = port("jax", "pytorch", 5, 3, stride=2, padding="same", transposed=True, transpose_kernel=True)
+    assert t.weight.permutation == (2, 1, 0) and t.weight.flip_spatial == ()
+
+
+def test_keras_cannot_express_stride_with_dilation() -> None:
+    with pytest.raises(ConvCalcError, match=r"Keras cannot express this layer: .*dilation_rate > 1") as info:
+        port("pytorch", "keras", 5, 3, stride=2, dilation=2, transposed=True)
+    assert info.value.parameter == "to"
+
+
+def test_conv_asymmetric_pads_to_pytorch_pad_the_input() -> None:
+    t = port("tensorflow", "pytorch", 6, 4, padding="same")
+    assert t.exact  # PyTorch's own 'same' puts the odd pad at the end too
+    t = port("onnx", "pytorch", 6, 4, padding="same_lower")
+    assert t.source.placement == ((2, 1),)
+    assert dict(t.arguments)["padding"] == "(1,)"
+    assert t.fix_steps() == ["axis 0: pad the input with 1 zero(s) at the start"]
+
+
+def test_port_rejects_unknown_frameworks_naming_the_option() -> None:
+    with pytest.raises(ConvCalcError, match="to must be one of") as info:
+        port("pytorch", "theano", 5, 3)
+    assert info.value.parameter == "to"
+    with pytest.raises(ConvCalcError, match="from must be one of"):
+        port("caffe", "pytorch", 5, 3)
+
+
+# --- Properties over random layers ---------------------------------------------------------------
+
+
+@st.composite
+def transposed_layers(draw: st.DrawFn) -> FrameworkLayer:
+    """A transposed layer in a random framework's own arguments (only those the framework accepts)."""
+    framework = draw(st.sampled_from(FRAMEWORKS))
+    ndim = draw(st.integers(1, 2))
+    ints = st.lists(st.integers(1, 5), min_size=ndim, max_size=ndim).map(tuple)
+    kw: dict[str, Any] = {
+        "stride": draw(ints),
+        "dilation": draw(st.lists(st.integers(1, 2), min_size=ndim, max_size=ndim).map(tuple)),
+        "transposed": True,
+        "transpose_kernel": draw(st.booleans()),
+    }
+    words = CONVENTIONS[framework].transposed_padding_words
+    choice = draw(st.sampled_from(["word", "ints", "pairs"] if words else ["ints", "pairs"]))
+    if choice == "word":
+        kw["padding"] = draw(st.sampled_from(words))
+    elif choice == "ints":
+        kw["padding"] = draw(st.lists(st.integers(0, 3), min_size=ndim, max_size=ndim).map(tuple))
+    else:
+        kw["padding"] = tuple(draw(st.tuples(st.integers(-1, 3), st.integers(-1, 3))) for _ in range(ndim))
+    if draw(st.booleans()):
+        kw["output_padding"] = draw(st.lists(st.integers(0, 2), min_size=ndim, max_size=ndim).map(tuple))
+    elif draw(st.booleans()):
+        kw["output_size"] = draw(st.lists(st.integers(1, 30), min_size=ndim, max_size=ndim).map(tuple))
+    size = draw(ints)
+    kernel = draw(ints)
+    try:
+        return read(framework, size, kernel, **kw)
+    except ConvCalcError:
+        assume(False)
+        raise
+
+
+@given(transposed_layers(), st.sampled_from(FRAMEWORKS))
+def test_every_translation_is_re_read_by_the_target_and_the_fix_closes_the_gap(
+    layer: FrameworkLayer, target: str
+) -> None:
+    try:
+        t = translate(layer, target)
+    except ConvCalcError as error:
+        assert "cannot express" in str(error)
+        return
+    again = read(target, t.target.args.size, t.target.args.kernel_size, **_kwargs(t.target))
+    assert again.placement == t.target.placement
+    for (wb, wa), (pb, pa), (fb, fa) in zip(layer.placement, t.target.placement, t.fix):
+        assert (pb + fb, pa + fa) == (wb, wa)
+        # A fix only appends zeros where the target's own output already holds zeros.
+        assert pb <= max(wb, 0) and pa <= max(wa, 0)
+    assert t.exact == (t.target.placement == layer.placement)
+
+
+@given(transposed_layers())
+def test_translation_to_pytorch_and_back_is_exact_when_pytorch_can_express_it(layer: FrameworkLayer) -> None:
+    t = translate(layer, "pytorch")
+    assume(t.exact)
+    back = translate(t.target, layer.framework) if layer.framework != "keras" else None
+    if back is not None:
+        assert back.target.placement == layer.placement
+
+
+def _kwargs(layer: FrameworkLayer) -> dict[str, Any]:
+    args = layer.args
+    return {
+        "stride": args.stride,
+        "dilation": args.dilation,
+        "padding": args.padding,
+        "output_padding": args.output_padding,
+        "output_size": args.output_size,
+        "transposed": args.transposed,
+        "transpose_kernel": args.transpose_kernel,
+    }
+
+
+# --- Execution: PyTorch runs ported layers -------------------------------------------------------
+
+
+def _torch_reference(torch: Any, x: Any, w: Any, layer: FrameworkLayer) -> Any:
+    """The canonical form executed directly: PyTorch's full transposed output, then the crops."""
+    F = torch.nn.functional
+    tconv = (F.conv_transpose1d, F.conv_transpose2d)[layer.args.ndim - 1]
+    stride = tuple(a.stride for a in layer.transposed)
+    dilation = tuple(a.dilation for a in layer.transposed)
+    full = tconv(x, w, stride=stride, dilation=dilation)
+    return _crop(torch, full, layer.placement)
+
+
+def _crop(torch: Any, y: Any, pairs: tuple[tuple[int, int], ...]) -> Any:
+    """Remove (before, after) elements per spatial axis; a negative amount appends zeros instead."""
+    for n, (before, after) in enumerate(pairs):
+        dim = 2 + n
+        if before < 0:
+            shape = list(y.shape)
+            shape[dim] = -before
+            y = torch.cat([torch.zeros(shape, dtype=y.dtype), y], dim=dim)
+            before = 0
+        if after < 0:
+            shape = list(y.shape)
+            shape[dim] = -after
+            y = torch.cat([y, torch.zeros(shape, dtype=y.dtype)], dim=dim)
+            after = 0
+        y = y.narrow(dim, before, y.shape[dim] - before - after)
+    return y
+
+
+def _run_pytorch_translation(torch: Any, x: Any, w: Any, t: Translation) -> Any:
+    F = torch.nn.functional
+    tconv = (F.conv_transpose1d, F.conv_transpose2d)[t.target.args.ndim - 1]
+    args = t.target.args
+    y = tconv(
+        x,
+        w,
+        stride=args.stride,
+        padding=tuple(b for b, _ in args.pairs()),
+        output_padding=args.output_padding or 0,
+        dilation=args.dilation,
+    )
+    return _crop(torch, y, t.fix)
+
+
+@given(transposed_layers(), st.integers(0, 2**31 - 1))
+def test_pytorch_executes_every_translation_to_pytorch_exactly(layer: FrameworkLayer, seed: int) -> None:
+    torch = pytest.importorskip("torch")
+    t = translate(layer, "pytorch")
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(1, 2, *layer.args.size, generator=gen, dtype=torch.float64)
+    w = torch.randn(2, 3, *(a.kernel_size for a in layer.transposed), generator=gen, dtype=torch.float64)
+    expected = _torch_reference(torch, x, w, layer)
+    got = _run_pytorch_translation(torch, x, w, t)
+    assert tuple(expected.shape[2:]) == layer.output
+    assert tuple(got.shape) == tuple(expected.shape)
+    torch.testing.assert_close(got, expected)
+    # Without the fix the values agree exactly when the verdict says so.
+    if t.exact:
+        assert t.values_equal and t.shape_equal
