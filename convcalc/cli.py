@@ -269,6 +269,14 @@ FramesOpt = Annotated[
     bool, typer.Option("--frames", help="With --svg: one file per kernel placement (FILE-000.svg, ...).")
 ]
 PlacementOpt = Annotated[int, typer.Option("--placement", help="With --svg: the kernel placement drawn.")]
+SectionOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--section",
+        help="Only these sections (matrix, direct, contributions, overlap, comma-separated); "
+        "a named section too large to print is an error.",
+    ),
+]
 
 
 @app.command()
@@ -287,11 +295,12 @@ def explain(
     svg: SvgOpt = None,
     frames: FramesOpt = False,
     placement: PlacementOpt = 0,
+    section: SectionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Where the numbers come from: the overlap (checkerboard) map of the transposed convolution."""
-    from convcalc.explain_json import overlap_section
-    from convcalc.jsonout import envelope
+    """The matrix view, the direct convolution step by step, where each number comes from, the overlap map."""
+    from convcalc.explain import SECTIONS, explain
+    from convcalc.explain_json import explain_document
     from convcalc.overlap import overlap_map, repeat_layer
     from convcalc.svg import write_diagrams
 
@@ -304,83 +313,23 @@ def explain(
             out_channels=out_channels,
             groups=groups,
         )
-        overlap = overlap_map(repeat_layer(report.transposed, layers))
+        chosen = parse_sections(section, SECTIONS)
+        explanation = explain(report, chosen, strict=section is not None)
+        twin_exists = all(a.output >= 1 for a in report.transposed)
+        overlap = (
+            overlap_map(repeat_layer(report.transposed, layers))
+            if "overlap" in chosen and twin_exists
+            else None
+        )
         written = [] if svg is None else write_diagrams(report.transposed, svg, frames, placement)
 
     def view() -> RenderableType:
-        from convcalc.render_explain import overlap_view
+        from convcalc.render_explain import explanation_view
 
-        return overlap_view(overlap, written)
+        return explanation_view(explanation, overlap, written)
 
-    emit(
-        as_json,
-        lambda: envelope(
-            "explain", overlap=overlap_section(overlap), svg_files=[str(path) for path in written]
-        ),
-        view,
-    )
-
-
-def _optional(name: str, text: str | None) -> object:
-    return None if text is None else parse_ints(name, text)
-
-
-@app.command()
-def solve(
-    size: SizeArg,
-    target: Annotated[str, typer.Argument(help="The output size you need: 46 or 46x80.", show_default=False)],
-    conv: Annotated[
-        bool, typer.Option("--conv", help="Solve for a convolution (default: transposed).")
-    ] = False,
-    kernel_size: Annotated[
-        Optional[str], typer.Option("--kernel-size", "-k", help="Fix the kernel size.")
-    ] = None,
-    stride: Annotated[Optional[str], typer.Option("--stride", "-s", help="Fix the stride.")] = None,
-    padding: Annotated[
-        Optional[str], typer.Option("--padding", "-p", help="Fix the padding (1, 1x2, 1:2).")
-    ] = None,
-    output_padding: Annotated[
-        Optional[str], typer.Option("--output-padding", help="Fix output_padding.")
-    ] = None,
-    dilation: Annotated[Optional[str], typer.Option("--dilation", "-d", help="Fix the dilation.")] = None,
-    max_kernel: Annotated[int, typer.Option("--max-kernel", help="Largest kernel size searched.")] = 7,
-    max_stride: Annotated[int, typer.Option("--max-stride", help="Largest stride searched.")] = 4,
-    max_dilation: Annotated[int, typer.Option("--max-dilation", help="Largest dilation searched.")] = 2,
-    strict: Annotated[
-        bool,
-        typer.Option("--strict", help="output_padding < stride (output_size=, TensorFlow, Keras, ONNX)."),
-    ] = False,
-    show_all: Annotated[bool, typer.Option("--all", help="Show every answer, not only the best.")] = False,
-    top: Annotated[int, typer.Option("--top", help="How many answers to show without --all.", min=1)] = 10,
-    as_json: JsonOpt = False,
-) -> None:
-    """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first."""
-    from convcalc.solve import Bounds
-    from convcalc.solve import solve as solve_layer
-    from convcalc.solve_json import solve_document
-
-    with user_errors("solve", as_json):
-        report = solve_layer(
-            parse_ints("size", size),
-            parse_ints("target", target),
-            transposed=not conv,
-            bounds=Bounds(max_kernel, max_stride, max_dilation, strict),
-            kernel_size=_optional("kernel_size", kernel_size),
-            stride=_optional("stride", stride),
-            dilation=_optional("dilation", dilation),
-            padding=None if padding is None else parse_padding(padding),
-            output_padding=_optional("output_padding", output_padding),
-        )
-        shown = report.answers if show_all else report.answers[:top]
-        verified: list[bool] | None = None
-
-    def view() -> RenderableType:
-        from convcalc.solve_render import solve_view
-
-        return solve_view(report, shown, verified)
-
-    emit(as_json, lambda: solve_document(report, shown, verified), view)
-    if verified is not None and not all(verified):
+    emit(as_json, lambda: explain_document(explanation, overlap, [str(p) for p in written]), view)
+    if not explanation.verified:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
@@ -425,6 +374,20 @@ def port(
         return port_view(translation)
 
     emit(as_json, lambda: port_document(translation), view)
+
+
+def parse_sections(text: str | None, known: tuple[str, ...]) -> tuple[str, ...]:
+    """`matrix,overlap` -> ('matrix', 'overlap'); None -> every section."""
+    if text is None:
+        return known
+    chosen = tuple(part.strip().lower() for part in text.split(",") if part.strip())
+    unknown = [part for part in chosen if part not in known]
+    if unknown or not chosen:
+        raise ConvCalcError(
+            f"section must name one or more of {', '.join(known)} joined by commas; got {text!r}",
+            parameter="section",
+        )
+    return chosen
 
 
 def run() -> None:

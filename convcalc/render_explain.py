@@ -6,13 +6,16 @@ repeats what the numbers say (darker = more pairs, as in the lecture notes' figu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Group, RenderableType
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from convcalc.explain_types import Contributions, DirectSteps, Explanation, Grid, MatrixView
 from convcalc.overlap import OverlapMap, Suggestion
 from convcalc.render import x_join, yes_no
 
@@ -155,4 +158,171 @@ def overlap_view(result: OverlapMap, written: Sequence[Path] = ()) -> Renderable
             str(written[0]) if len(written) == 1 else f"{written[0]} .. {written[-1]} ({len(written)} files)"
         )
         parts.append(Text(f"SVG diagram written: {names}"))
+    return Group(*parts)
+
+
+# --- the matrix view, the direct steps and the contributions -------------------------------------
+
+_KIND_STYLE = {"input": "bold", "zero": "yellow", "pad": "dim"}
+
+
+def _label(position: Sequence[int]) -> str:
+    return ",".join(str(p) for p in position)
+
+
+def grid_text(grid: Grid, title: str, *, marked: bool = False) -> RenderableType:
+    """A 1-D grid as one line, a 2-D grid as rows (more axes: the flat values); marked cells for the
+    direct steps: inserted zeros print as 0, padding as a middle dot, so the marks survive without colour."""
+    shape = grid.shape if len(grid.shape) in (1, 2) else (math.prod(grid.shape),)
+    rows, columns = (1, shape[0]) if len(shape) == 1 else shape
+    cells = [
+        ("·" if marked and grid.kinds and grid.kinds[n] == "pad" else str(v))
+        for n, v in enumerate(grid.values)
+    ]
+    width = max(len(c) for c in cells)
+    text = Text(no_wrap=True, overflow="ignore")
+    text.append(f"{title}\n", style="bold")
+    for r in range(rows):
+        text.append("  ")
+        for c in range(columns):
+            n = r * columns + c
+            style = _KIND_STYLE.get(grid.kinds[n], "") if marked and grid.kinds else ""
+            text.append(f"{cells[n]:>{width}}", style=style)
+            text.append(" ")
+        text.append("\n")
+    return text
+
+
+def matrix_text(rows: Sequence[Sequence[int]], row_labels: Sequence[str], title: str) -> RenderableType:
+    """A dense matrix with labelled rows and numbered columns; zeros print as '.'."""
+    width = max([len(str(v)) for row in rows for v in row] + [len(str(len(rows[0]) - 1))])
+    label_width = max(len(label) for label in row_labels)
+    text = Text(no_wrap=True, overflow="ignore")
+    text.append(f"{title}\n", style="bold")
+    text.append(" " * (label_width + 3))
+    text.append(" ".join(f"{n:>{width}}" for n in range(len(rows[0]))) + "\n", style="cyan")
+    for label, row in zip(row_labels, rows):
+        text.append(f" {label:>{label_width}}  ", style="cyan")
+        text.append(" ".join(f"{(str(v) if v else '.'):>{width}}" for v in row) + "\n")
+    return text
+
+
+def _check(label: str, ok: bool) -> Text:
+    return Text.from_markup(f"  {label}: {yes_no(ok)}")
+
+
+def matrix_section_view(view: MatrixView) -> RenderableType:
+    c = view.matrix
+    rows = [f"{n} ({_label(p)})" for n, p in enumerate(view.output_positions)]
+    columns = [f"{n} ({_label(p)})" for n, p in enumerate(view.input_positions)]
+    transposed = [list(col) for col in zip(*c)]
+    op = x_join(view.output_padding)
+    parts: list[RenderableType] = [
+        Rule("The matrix view", align="left"),
+        Text(
+            f"x = 1, 2, 3, ... (input {x_join(view.x.shape)}), w = 1, 2, 3, ... (kernel "
+            f"{x_join(view.weight.shape)}); positions are flattened row-major; '.' is 0."
+        ),
+        matrix_text(c, rows, f"C ({len(c)} x {len(c[0])}): row = output position, column = input position"),
+        matrix_text(transposed, columns, f"C^T ({len(c[0])} x {len(c)}): row = input position"),
+        grid_text(view.x, "x"),
+        grid_text(view.y, "y = conv(x) = C x"),
+        grid_text(view.c_transpose_y, f"C^T y = the transposed convolution of y (output_padding {op})"),
+        grid_text(view.g, "g = the upstream gradient dL/dy (ones, as in the question)"),
+        grid_text(view.gradient, "dL/dx = C^T g = the transposed convolution of g"),
+        Text("Checked by execution:"),
+        _check("conv(x) equals C x", view.conv_is_c_x),
+        _check("conv_transpose(y) equals C^T y", view.transposed_is_c_transpose_y),
+        _check("the gradient <g, conv(e_j)> for every input j equals C^T g", view.gradient_is_c_transpose_g),
+        _check("conv_transpose(g) equals that gradient", view.transposed_of_g_is_gradient),
+    ]
+    if view.slip_differs:
+        parts.append(
+            Text.from_markup(
+                "[yellow]The classic slip[/yellow]: multiplying y by C^T gives C^T y, not the gradient. "
+                "Backpropagation applies C^T to the upstream gradient g = dL/dy; the transposed "
+                "convolution is C^T applied to whatever it is given."
+            )
+        )
+    return Group(*parts)
+
+
+def direct_section_view(steps: DirectSteps) -> RenderableType:
+    zeros = x_join([d.zeros_inserted for d in steps.axes])
+    before = x_join([d.pad_before for d in steps.axes])
+    after = x_join([d.pad_after for d in steps.axes])
+    parts: list[RenderableType] = [
+        Rule("The equivalent direct convolution, step by step", align="left"),
+        grid_text(steps.input, f"1. the transposed convolution's input ({x_join(steps.input.shape)})"),
+        grid_text(
+            steps.stretched,
+            f"2. {zeros} zero(s) inserted between neighbours (printed 0): {x_join(steps.stretched.shape)}",
+            marked=True,
+        ),
+        grid_text(
+            steps.padded,
+            f"3. padding p' = K-1-crop (printed ·): before {before}, after {after} (negative: cropped) "
+            f"-> {x_join(steps.padded.shape)}",
+            marked=True,
+        ),
+        grid_text(steps.kernel, "4. the kernel w"),
+        grid_text(steps.flipped, "   flipped along every spatial axis"),
+        grid_text(steps.output, "5. stride-1 convolution of step 3 with the flipped kernel"),
+        grid_text(steps.transposed, "   the transposed convolution, executed directly"),
+        _check("equal", steps.equal),
+        _check(
+            "the engine's own direct route built the same stretched and padded sizes",
+            steps.engine_sizes_match,
+        ),
+        grid_text(steps.unflipped, "Without flipping the kernel (the second half of the question)"),
+    ]
+    verdict = (
+        "the same here (the kernel is symmetric)"
+        if steps.unflipped_equal
+        else "[yellow]different[/yellow]: the direct form needs the flipped kernel"
+    )
+    parts.append(Text.from_markup(f"  compared with the transposed convolution: {verdict}"))
+    return Group(*parts)
+
+
+def contributions_view(result: Contributions) -> RenderableType:
+    table = Table(
+        title="output = the sum of input * tap over its (input position, kernel tap) pairs",
+        title_justify="left",
+        title_style="bold",
+    )
+    table.add_column("output", style="cyan")
+    table.add_column("pairs (input position, kernel tap)")
+    table.add_column("products")
+    table.add_column("value", justify="right")
+    for item in result.items:
+        pairs = " + ".join(f"y[{_label(u)}]*w[{_label(t)}]" for u, t in item.pairs) or "none"
+        terms = " + ".join(f"{a}*{b}" for a, b in item.terms) or "-"
+        table.add_row(_label(item.position), pairs, terms, str(item.value))
+    return Group(
+        Rule("Where the numbers come from", align="left"),
+        table,
+        _check("every sum equals the engine's transposed convolution", result.verified),
+    )
+
+
+def explanation_view(
+    explanation: Explanation, overlap: OverlapMap | None, written: Sequence[Path] = ()
+) -> RenderableType:
+    """Every section that was built, the refusals of those too large to print, the overlap map."""
+    parts: list[RenderableType] = []
+    if explanation.matrix.content is not None:
+        parts.append(matrix_section_view(explanation.matrix.content))
+    if explanation.direct.content is not None:
+        parts.append(direct_section_view(explanation.direct.content))
+    if explanation.contributions.content is not None:
+        parts.append(contributions_view(explanation.contributions.content))
+    for section in (explanation.matrix, explanation.direct, explanation.contributions):
+        if section.refusal is not None:
+            parts.append(Text.from_markup(f"[yellow]not shown[/yellow]: {section.refusal}."))
+    if overlap is not None:
+        parts.append(Rule("The overlap (checkerboard) map", align="left"))
+        parts.append(overlap_view(overlap, written))
+    if not explanation.verified:
+        parts.append(Text.from_markup("[bold red]verification failed[/bold red]: see the checks marked no."))
     return Group(*parts)

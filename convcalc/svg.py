@@ -26,7 +26,7 @@ FILL = {"input": "#6fa8dc", "zero": "#ffffff", "pad": "#d9d9d9", "output": "#93c
 STROKE = {"input": "#1f4e79", "zero": "#7f7f7f", "pad": "#9e9e9e", "output": "#38761d"}
 
 
-def _cell_kinds(axis: DirectAxis, stride: int) -> list[str]:
+def direct_cell_kinds(axis: DirectAxis, stride: int) -> list[str]:
     """Per axis: p' padding cells, the stretched input (inputs every s-th cell), p' padding; a negative
     p' crops the stretched input instead."""
     stretched = ["input" if q % stride == 0 else "zero" for q in range(axis.stretched)]
@@ -66,8 +66,15 @@ def _layout(axes: Sequence[TransposedAxis]) -> _Layout:
             f"diagrams are drawn for 1-D and 2-D configurations; got {len(axes)} spatial axes",
             parameter="size",
         )
+    if any(a.output < 1 for a in axes):
+        raise ConvCalcError(
+            "the transposed convolution's output is empty (size "
+            + "x".join(str(a.output) for a in axes)
+            + "): there is nothing to draw",
+            parameter="size",
+        )
     direct = tuple(direct_form(a) for a in axes)
-    kinds = [_cell_kinds(d, a.stride) for d, a in zip(direct, axes)]
+    kinds = [direct_cell_kinds(d, a.stride) for d, a in zip(direct, axes)]
     for n, (axis_kinds, d) in enumerate(zip(kinds, direct)):
         if max(len(axis_kinds), d.output) > MAX_DIAGRAM_CELLS:
             raise ConvCalcError(
