@@ -333,6 +333,83 @@ def explain(
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
+def parse_sections(text: str | None, known: tuple[str, ...]) -> tuple[str, ...]:
+    """`matrix,overlap` -> ('matrix', 'overlap'); None -> every section."""
+    if text is None:
+        return known
+    chosen = tuple(part.strip().lower() for part in text.split(",") if part.strip())
+    unknown = [part for part in chosen if part not in known]
+    if unknown or not chosen:
+        raise ConvCalcError(
+            f"section must name one or more of {', '.join(known)} joined by commas; got {text!r}",
+            parameter="section",
+        )
+    return chosen
+
+
+def _optional(name: str, text: str | None) -> object:
+    return None if text is None else parse_ints(name, text)
+
+
+@app.command()
+def solve(
+    size: SizeArg,
+    target: Annotated[str, typer.Argument(help="The output size you need: 46 or 46x80.", show_default=False)],
+    conv: Annotated[
+        bool, typer.Option("--conv", help="Solve for a convolution (default: transposed).")
+    ] = False,
+    kernel_size: Annotated[
+        Optional[str], typer.Option("--kernel-size", "-k", help="Fix the kernel size.")
+    ] = None,
+    stride: Annotated[Optional[str], typer.Option("--stride", "-s", help="Fix the stride.")] = None,
+    padding: Annotated[
+        Optional[str], typer.Option("--padding", "-p", help="Fix the padding (1, 1x2, 1:2).")
+    ] = None,
+    output_padding: Annotated[
+        Optional[str], typer.Option("--output-padding", help="Fix output_padding.")
+    ] = None,
+    dilation: Annotated[Optional[str], typer.Option("--dilation", "-d", help="Fix the dilation.")] = None,
+    max_kernel: Annotated[int, typer.Option("--max-kernel", help="Largest kernel size searched.")] = 7,
+    max_stride: Annotated[int, typer.Option("--max-stride", help="Largest stride searched.")] = 4,
+    max_dilation: Annotated[int, typer.Option("--max-dilation", help="Largest dilation searched.")] = 2,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="output_padding < stride (output_size=, TensorFlow, Keras, ONNX)."),
+    ] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every answer, not only the best.")] = False,
+    top: Annotated[int, typer.Option("--top", help="How many answers to show without --all.", min=1)] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first."""
+    from convcalc.solve import Bounds
+    from convcalc.solve import solve as solve_layer
+    from convcalc.solve_json import solve_document
+
+    with user_errors("solve", as_json):
+        report = solve_layer(
+            parse_ints("size", size),
+            parse_ints("target", target),
+            transposed=not conv,
+            bounds=Bounds(max_kernel, max_stride, max_dilation, strict),
+            kernel_size=_optional("kernel_size", kernel_size),
+            stride=_optional("stride", stride),
+            dilation=_optional("dilation", dilation),
+            padding=None if padding is None else parse_padding(padding),
+            output_padding=_optional("output_padding", output_padding),
+        )
+        shown = report.answers if show_all else report.answers[:top]
+        verified: list[bool] | None = None
+
+    def view() -> RenderableType:
+        from convcalc.solve_render import solve_view
+
+        return solve_view(report, shown, verified)
+
+    emit(as_json, lambda: solve_document(report, shown, verified), view)
+    if verified is not None and not all(verified):
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+
+
 @app.command()
 def port(
     size: SizeArg,
@@ -374,20 +451,6 @@ def port(
         return port_view(translation)
 
     emit(as_json, lambda: port_document(translation), view)
-
-
-def parse_sections(text: str | None, known: tuple[str, ...]) -> tuple[str, ...]:
-    """`matrix,overlap` -> ('matrix', 'overlap'); None -> every section."""
-    if text is None:
-        return known
-    chosen = tuple(part.strip().lower() for part in text.split(",") if part.strip())
-    unknown = [part for part in chosen if part not in known]
-    if unknown or not chosen:
-        raise ConvCalcError(
-            f"section must name one or more of {', '.join(known)} joined by commas; got {text!r}",
-            parameter="section",
-        )
-    return chosen
 
 
 def run() -> None:
