@@ -52,7 +52,9 @@ def _torch_transpose_shape(cfg: dict[str, tuple[int, ...]]) -> tuple[int, ...] |
         )
     except RuntimeError:
         return None
-    return tuple(y.shape[2:])
+    # torch 2.13 raises "Output size is too small" for an empty output on most paths, but its 2-D kernel
+    # with a nonzero output_padding returns a 0-size tensor instead; convcalc refuses both alike.
+    return None if 0 in y.shape else tuple(y.shape[2:])
 
 
 @given(layers())
