@@ -451,6 +451,99 @@ def port(
         return port_view(translation)
 
     emit(as_json, lambda: port_document(translation), view)
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors (float64).")]
+
+
+@app.command()
+def verify(
+    size: SizeArg,
+    kernel_size: KernelOpt = None,
+    stride: StrideOpt = "1",
+    padding: PaddingOpt = "0",
+    output_padding: OutputPaddingOpt = "0",
+    dilation: DilationOpt = "1",
+    transposed: TransposedOpt = False,
+    in_channels: InChannelsOpt = None,
+    out_channels: OutChannelsOpt = None,
+    groups: GroupsOpt = 1,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Prove what `shape` says by execution: independent routes, the adjoint identity, the round trip.
+
+    Exit 0 when every check passes, 1 when any fails, 2 on invalid input.
+    """
+    from convcalc.verify import verify_layer
+    from convcalc.verify_json import verify_document
+
+    with user_errors("verify", as_json):
+        args = layer_arguments(size, kernel_size, stride, padding, output_padding, dilation)
+        result = verify_layer(
+            **args,
+            transposed=transposed,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            groups=groups,
+            seed=seed,
+        )
+
+    def view() -> RenderableType:
+        from convcalc.verify_render import verify_view
+
+        return verify_view(result)
+
+    emit(as_json, lambda: verify_document(result), view)
+    if not result.passed:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+
+
+def _range_option(what: str) -> Any:
+    return typer.Option(help=f"{what}: a range 1-7, values 1,3,5, or both.", show_default=True)
+
+
+@app.command()
+def sweep(
+    sizes: Annotated[str, _range_option("Input sizes")] = "1-8",
+    kernel_sizes: Annotated[str, _range_option("Kernel sizes")] = "1-4",
+    strides: Annotated[str, _range_option("Strides")] = "1-3",
+    paddings: Annotated[str, _range_option("Paddings (the same before and after)")] = "0-2",
+    dilations: Annotated[str, _range_option("Dilations")] = "1-2",
+    output_paddings: Annotated[str, _range_option("output_padding values")] = "0-2",
+    ndims: Annotated[str, _range_option("Numbers of spatial axes")] = "1-3",
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify every configuration of a grid; skip invalid ones by reason; list failures with commands.
+
+    Each configuration uses its values on every spatial axis. Exit 1 when any configuration fails.
+    """
+    from convcalc.verify import SweepGrid, parse_range
+    from convcalc.verify import sweep as run_sweep
+    from convcalc.verify_json import sweep_document
+
+    with user_errors("sweep", as_json):
+        grid = SweepGrid(
+            sizes=parse_range("sizes", sizes, 1),
+            kernel_sizes=parse_range("kernel_sizes", kernel_sizes, 1),
+            strides=parse_range("strides", strides, 1),
+            paddings=parse_range("paddings", paddings, 0),
+            dilations=parse_range("dilations", dilations, 1),
+            output_paddings=parse_range("output_paddings", output_paddings, 0),
+            ndims=parse_range("ndims", ndims, 1),
+        )
+        from convcalc.verify_render import progress_bar
+
+        with progress_bar(grid.count, console(stderr=True)) as progress:
+            report = run_sweep(grid, seed=seed, progress=progress)
+
+    def view() -> RenderableType:
+        from convcalc.verify_render import sweep_view
+
+        return sweep_view(report)
+
+    emit(as_json, lambda: sweep_document(report), view)
+    if not report.passed:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
 def run() -> None:

@@ -1,0 +1,389 @@
+"""`convcalc verify` and its sweep: every claim of the core, executed on seeded random tensors.
+
+Each check compares what the core predicts (sizes, the direct form's numbers) or what one route
+computes with what an independent route or identity gives. The engine does the arithmetic; this
+module only decides what to compare, so it never imports numpy itself.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import product
+from typing import TYPE_CHECKING, Any, Union
+
+from convcalc import engine
+from convcalc.core import ShapeReport, shape_report
+from convcalc.errors import ConvCalcError
+
+if TYPE_CHECKING:
+    from convcalc.engine import Array
+
+# float64 round-off of sums of a few thousand products stays far below this, relative to the values'
+# magnitude; a misplaced element or a wrong crop is of the order of the values themselves.
+TOLERANCE = 1e-9
+BATCH = 2
+# Channels when the user gives none: different counts, so that a swapped channel axis shows.
+DEFAULT_IN_CHANNELS = 2
+DEFAULT_OUT_CHANNELS = 3
+
+Value = Union[list[int], str]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the verification: what was expected, what was got, the error and the verdict.
+
+    ``passed`` is None when the check was skipped (``note`` says why).
+    """
+
+    name: str
+    expected: Value
+    got: Value
+    error: float | None
+    passed: bool | None
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return "skipped" if self.passed is None else "pass" if self.passed else "FAIL"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The shape report that was verified, the tensors' setup and every check."""
+
+    report: ShapeReport
+    seed: int
+    batch: int
+    in_channels: int
+    out_channels: int
+    groups: int
+    checks: tuple[Check, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed is not False for c in self.checks)
+
+    @property
+    def failures(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.passed is False)
+
+
+def _shape_check(name: str, expected: Sequence[int], got: Sequence[int]) -> Check:
+    return Check(name, list(expected), list(got), None, list(expected) == list(got))
+
+
+def _route_check(name: str, expected: Sequence[int], got: Array, reference: Array | None) -> Check:
+    """The core's shape, and max |got - reference| <= TOLERANCE * max(1, max |reference|)."""
+    shape_ok = list(got.shape) == list(expected)
+    if reference is None:
+        return Check(name, list(expected), list(got.shape), None, shape_ok)
+    error = engine.max_abs_error(got, reference)
+    bound = TOLERANCE * max(1.0, engine.max_abs(reference))
+    return Check(name, list(expected), list(got.shape), error, shape_ok and error <= bound)
+
+
+def _skipped(name: str, error: ConvCalcError) -> Check:
+    return Check(name, "", "", None, None, note=str(error))
+
+
+def _matrix_route(call: Callable[[], Array]) -> Array | ConvCalcError:
+    """The dense route within its own budget; past it the check is skipped, not failed."""
+    try:
+        return call()
+    except ConvCalcError as error:
+        if "MAX_MATRIX_ELEMENTS" not in str(error):
+            raise
+        return error
+
+
+def verify_layer(
+    size: Any,
+    kernel_size: Any,
+    *,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    dilation: Any = 1,
+    transposed: bool = False,
+    in_channels: int | None = None,
+    out_channels: int | None = None,
+    groups: int = 1,
+    seed: int = 0,
+) -> VerifyReport:
+    """Execute the layer of ``shape_report`` by every route on seeded float64 tensors; return the checks.
+
+    The convolution runs on its input W and the transposed twin on its input i (the convolution's
+    output, or the user's size with ``transposed``). The convolution's weight (C_out, C_in/g, *k) is
+    also the twin's weight, as in PyTorch.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ConvCalcError(f"seed must be an integer from 0 to 2**63 - 1; got {seed!r}", parameter="seed")
+    report = shape_report(
+        size,
+        kernel_size,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        transposed=transposed,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        groups=groups,
+    )
+    if report.channels is None:
+        c_in, c_out, g = DEFAULT_IN_CHANNELS, DEFAULT_OUT_CHANNELS, 1
+    else:
+        c_in, c_out, g = report.channels.in_channels, report.channels.out_channels, report.channels.groups
+    params = report.params
+    conv_in = [a.size for a in report.conv]
+    conv_out = [a.output for a in report.conv]
+    pads = [(a.pad_before, a.pad_after) for a in report.conv]
+    t_in = [a.size for a in report.transposed]
+    t_out = [a.output for a in report.transposed]
+    crops = [(a.crop_before, a.crop_after) for a in report.transposed]
+    remainders = [r.remainder for r in report.reversal]
+    kernel = list(params.kernel_size)
+    # Every array the verification needs, allocated under the engine's budgets before any work.
+    x, y_twin, y_conv, w = engine.random_tensors(
+        seed,
+        (BATCH, c_in, *conv_in),
+        (BATCH, c_out, *t_in),
+        (BATCH, c_out, *conv_out),
+        (c_out, c_in // g, *kernel),
+    )
+    geometry = {"stride": params.stride, "dilation": params.dilation, "groups": g}
+    checks: list[Check] = []
+
+    # The convolution: the core's size, and im2col against the dense matrix.
+    forward = engine.conv(x, w, padding=params.padding, **geometry)
+    conv_shape = [BATCH, c_out, *conv_out]
+    checks.append(_route_check("convolution: im2col", conv_shape, forward, None))
+    by_matrix = _matrix_route(lambda: engine.conv_by_matrix(x, w, padding=pads, **geometry))
+    if isinstance(by_matrix, ConvCalcError):
+        checks.append(_skipped("convolution: matrix C x", by_matrix))
+    else:
+        checks.append(_route_check("convolution: matrix C x", conv_shape, by_matrix, forward))
+
+    # The transposed twin by every route, in the canonical crops the core reports; the scatter
+    # route (the definition) is the reference the others are measured against.
+    expected = [BATCH, c_in, *t_out]
+    canonical = {"crops": crops, **geometry}
+    scatter = engine.transpose_scatter(y_twin, w, **canonical)
+    direct = engine.transpose_direct_run(y_twin, w, **canonical)
+    routes: dict[str, Array | ConvCalcError] = {
+        "engine (col2im)": engine.conv_transpose_cropped(y_twin, w, **canonical),
+        "PyTorch arguments": engine.conv_transpose(
+            y_twin, w, padding=pads, output_padding=params.output_padding, **geometry
+        ),
+        "direct convolution": direct.output,
+        "matrix C^T y": _matrix_route(lambda: engine.transpose_matrix(y_twin, w, **canonical)),
+    }
+    checks.append(_route_check("transposed: scatter (definition)", expected, scatter, None))
+    for route, result in routes.items():
+        name = f"transposed: {route}"
+        if isinstance(result, ConvCalcError):
+            checks.append(_skipped(name, result))
+        else:
+            checks.append(_route_check(name, expected, result, scatter))
+
+    # The direct form's numbers, as `shape` prints them, against the arrays the route really built.
+    checks.append(
+        _shape_check(
+            "direct form: stretched (i-1)s+1", [d.stretched for d in report.direct], direct.stretched
+        )
+    )
+    checks.append(
+        _shape_check(
+            "direct form: re-padded size",
+            [d.stretched + d.pad_before + d.pad_after for d in report.direct],
+            direct.padded,
+        )
+    )
+    checks.append(
+        _shape_check("direct form: output", [d.output for d in report.direct], direct.output.shape[2:])
+    )
+
+    # The adjoint identity, and the round trip conv -> transposed conv with output_padding = r.
+    left, right = engine.adjoint_identity(x, y_conv, w, padding=pads, output_padding=remainders, **geometry)
+    gap = abs(left - right)
+    checks.append(
+        Check(
+            "adjoint: <conv x, y> = <x, conv_transpose y>",
+            f"{left:.12g}",
+            f"{right:.12g}",
+            gap,
+            gap <= TOLERANCE * max(1.0, abs(left), abs(right)),
+        )
+    )
+    back = engine.conv_transpose(forward, w, padding=pads, output_padding=remainders, **geometry)
+    checks.append(_shape_check("round trip with output_padding = r restores W", conv_in, back.shape[2:]))
+
+    return VerifyReport(report, seed, BATCH, c_in, c_out, g, tuple(checks))
+
+
+def layer_command(arguments: dict[str, Any], seed: int) -> str:
+    """The `convcalc verify` command line that reproduces one configuration."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int):
+            return str(value)
+        return "x".join(f"{v[0]}:{v[1]}" if isinstance(v, tuple) else str(v) for v in value)
+
+    flags = [
+        ("-k", "kernel_size"),
+        ("-s", "stride"),
+        ("-p", "padding"),
+        ("--output-padding", "output_padding"),
+        ("-d", "dilation"),
+    ]
+    parts = ["convcalc verify", text(arguments["size"])]
+    parts += [f"{flag} {text(arguments[key])}" for flag, key in flags]
+    return " ".join([*parts, f"--seed {seed}"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# The sweep.
+
+MAX_SWEEP_CONFIGURATIONS = 200_000
+
+
+def parse_range(name: str, text: str, minimum: int) -> tuple[int, ...]:
+    """`1-7` -> 1..7, `1,3,5` -> (1, 3, 5), `2` -> (2,); mixed: `1-3,8`.
+
+    >>> parse_range("sizes", "1-3,8", 1)
+    (1, 2, 3, 8)
+    """
+    values: list[int] = []
+    for token in text.replace(" ", "").split(","):
+        match = re.fullmatch(r"(\d{1,6})(?:-(\d{1,6}))?", token)
+        if match is None:
+            raise ConvCalcError(
+                f"{name} must be numbers or ranges like 1-7, joined by commas; got {text!r}",
+                parameter=name,
+            )
+        first = int(match.group(1))
+        last = int(match.group(2)) if match.group(2) else first
+        if last < first:
+            raise ConvCalcError(f"{name} range must run upwards (1-7); got {token!r}", parameter=name)
+        values.extend(range(first, last + 1))
+    if min(values) < minimum:
+        raise ConvCalcError(f"{name} must be >= {minimum}; got {text!r}", parameter=name)
+    return tuple(sorted(set(values)))
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    """The ranges swept; every configuration uses its values on all spatial axes alike."""
+
+    sizes: tuple[int, ...] = tuple(range(1, 9))
+    kernel_sizes: tuple[int, ...] = (1, 2, 3, 4)
+    strides: tuple[int, ...] = (1, 2, 3)
+    paddings: tuple[int, ...] = (0, 1, 2)
+    dilations: tuple[int, ...] = (1, 2)
+    output_paddings: tuple[int, ...] = (0, 1, 2)
+    ndims: tuple[int, ...] = (1, 2, 3)
+
+    @property
+    def count(self) -> int:
+        return math.prod(
+            len(v)
+            for v in (
+                self.sizes,
+                self.kernel_sizes,
+                self.strides,
+                self.paddings,
+                self.dilations,
+                self.output_paddings,
+                self.ndims,
+            )
+        )
+
+    def configurations(self) -> Iterator[dict[str, Any]]:
+        """Keyword arguments of ``verify_layer``, one per grid point."""
+        for nd, i, k, s, p, d, op in product(
+            self.ndims,
+            self.sizes,
+            self.kernel_sizes,
+            self.strides,
+            self.paddings,
+            self.dilations,
+            self.output_paddings,
+        ):
+            spread = (lambda v: v) if nd == 1 else (lambda v: (v,) * nd)
+            yield {
+                "size": spread(i),
+                "kernel_size": spread(k),
+                "stride": spread(s),
+                "padding": spread(p),
+                "output_padding": spread(op),
+                "dilation": spread(d),
+            }
+
+
+@dataclass(frozen=True)
+class SweepFailure:
+    """A configuration whose verification failed, the failed checks, and the command to reproduce it."""
+
+    arguments: dict[str, Any]
+    checks: tuple[Check, ...]
+    command: str
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    grid: SweepGrid
+    seed: int
+    verified: int
+    checks: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    failures: tuple[SweepFailure, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+def skip_reason(error: ConvCalcError) -> str:
+    """The rule a configuration broke, without its numbers, so that equal reasons count together."""
+    rule = re.split(r"[;:]", str(error), maxsplit=1)[0]
+    return re.sub(r"-?\d+", "n", rule)
+
+
+def sweep(grid: SweepGrid, *, seed: int = 0, progress: Callable[[int], None] | None = None) -> SweepReport:
+    """Verify every configuration of the grid; invalid ones are skipped and counted by reason.
+
+    ``progress`` is called with the number of configurations done after each one.
+    """
+    if grid.count > MAX_SWEEP_CONFIGURATIONS:
+        raise ConvCalcError(
+            f"the sweep grid has {grid.count:,} configurations; the limit MAX_SWEEP_CONFIGURATIONS is "
+            f"{MAX_SWEEP_CONFIGURATIONS:,}: narrow the ranges",
+            parameter="grid",
+        )
+    skipped: Counter[str] = Counter()
+    failures: list[SweepFailure] = []
+    verified = checks = 0
+    for done, arguments in enumerate(grid.configurations(), start=1):
+        try:
+            result = verify_layer(**arguments, seed=seed)
+        except ConvCalcError as error:
+            skipped[skip_reason(error)] += 1
+        else:
+            verified += 1
+            checks += len(result.checks)
+            if not result.passed:
+                failures.append(SweepFailure(arguments, result.failures, layer_command(arguments, seed)))
+        if progress is not None:
+            progress(done)
+    return SweepReport(grid, seed, verified, checks, dict(skipped.most_common()), tuple(failures))
