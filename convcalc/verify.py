@@ -156,7 +156,7 @@ def verify_layer(
         (BATCH, c_out, *conv_out),
         (c_out, c_in // g, *kernel),
     )
-    geometry = {"stride": params.stride, "dilation": params.dilation, "groups": g}
+    geometry: dict[str, Any] = {"stride": params.stride, "dilation": params.dilation, "groups": g}
     checks: list[Check] = []
 
     # The convolution: the core's size, and im2col against the dense matrix.
@@ -172,7 +172,7 @@ def verify_layer(
     # The transposed twin by every route, in the canonical crops the core reports; the scatter
     # route (the definition) is the reference the others are measured against.
     expected = [BATCH, c_in, *t_out]
-    canonical = {"crops": crops, **geometry}
+    canonical: dict[str, Any] = {"crops": crops, **geometry}
     scatter = engine.transpose_scatter(y_twin, w, **canonical)
     direct = engine.transpose_direct_run(y_twin, w, **canonical)
     routes: dict[str, Array | ConvCalcError] = {
@@ -278,6 +278,10 @@ def parse_range(name: str, text: str, minimum: int) -> tuple[int, ...]:
     return tuple(sorted(set(values)))
 
 
+def _spread(value: int, ndim: int) -> int | tuple[int, ...]:
+    return value if ndim == 1 else (value,) * ndim
+
+
 @dataclass(frozen=True)
 class SweepGrid:
     """The ranges swept; every configuration uses its values on all spatial axes alike."""
@@ -316,14 +320,13 @@ class SweepGrid:
             self.dilations,
             self.output_paddings,
         ):
-            spread = (lambda v: v) if nd == 1 else (lambda v: (v,) * nd)
             yield {
-                "size": spread(i),
-                "kernel_size": spread(k),
-                "stride": spread(s),
-                "padding": spread(p),
-                "output_padding": spread(op),
-                "dilation": spread(d),
+                "size": _spread(i, nd),
+                "kernel_size": _spread(k, nd),
+                "stride": _spread(s, nd),
+                "padding": _spread(p, nd),
+                "output_padding": _spread(op, nd),
+                "dilation": _spread(d, nd),
             }
 
 
