@@ -451,6 +451,8 @@ def port(
         return port_view(translation)
 
     emit(as_json, lambda: port_document(translation), view)
+
+
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors (float64).")]
 
 
