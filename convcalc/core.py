@@ -240,6 +240,11 @@ class ConvAxis:
         """r = (i + pad_before + pad_after - K) mod s: the input elements the last window never reaches."""
         return (self.padded_size - self.dilated_kernel) % self.stride
 
+    @property
+    def dropped(self) -> int:
+        """max(r - pad_after, 0): the real input elements (not padding) that no window reaches."""
+        return max(self.remainder - self.pad_after, 0)
+
 
 @dataclass(frozen=True)
 class TransposedAxis:
@@ -770,6 +775,13 @@ class PoolAxis:
     def remainder(self) -> int:
         """r = (i + 2p - K) mod s: elements past the last full window (dropped, or in a partial window)."""
         return (self.padded_size - self.dilated_kernel) % self.stride
+
+    @property
+    def dropped(self) -> int:
+        """Real input elements no window reaches: max(r - p, 0), or 0 when ceil_mode keeps a partial window."""
+        if self.ceil_mode and self.output > (self.padded_size - self.dilated_kernel) // self.stride + 1:
+            return 0
+        return max(self.remainder - self.padding, 0)
 
 
 def pool_axes_for(

@@ -104,16 +104,21 @@ class AxisAnswer:
 
     @property
     def remainder(self) -> int:
-        """Convolution only: (i + pb + pa - K) mod s, the input elements the last window never reaches."""
+        """Convolution only: (i + pb + pa - K) mod s, the padded elements the last window never reaches."""
         if self.transposed:
             return 0
         return (self.size + self.pad_before + self.pad_after - self.dilated_kernel) % self.stride
 
     @property
+    def dropped(self) -> int:
+        """Convolution only: max(r - pad_after, 0), the real inputs (not padding) no window reaches."""
+        return max(self.remainder - self.pad_after, 0)
+
+    @property
     def rank_key(self) -> tuple[int, ...]:
         return (
             int(not self.checkerboard_free),
-            int(self.remainder != 0),
+            int(self.dropped != 0),
             self.kernel_size,
             int(not self.symmetric),
             int(self.output_padding != 0),
@@ -129,8 +134,8 @@ class AxisAnswer:
     def reasons(self) -> tuple[str, ...]:
         """The rank explained, in the ranking's order; each phrase says what is good or what it costs."""
         out = ["even coverage" if self.checkerboard_free else "checkerboard (uneven coverage)"]
-        if self.remainder:
-            out.append(f"drops {self.remainder} input(s)")
+        if self.dropped:
+            out.append(f"drops {self.dropped} input(s)")
         out.append("symmetric padding" if self.symmetric else "asymmetric padding")
         if self.transposed:
             out.append(f"output_padding {self.output_padding}")

@@ -21,6 +21,7 @@ def answer_document(answer: Answer, rank: int) -> JsonDict:
         "symmetric": [a.symmetric for a in answer.axes],
         "strict_ok": [a.strict_ok for a in answer.axes],
         "remainder": [a.remainder for a in answer.axes],
+        "dropped": [a.dropped for a in answer.axes],
         "uniform": answer.uniform,
         "reasons": list(answer.reasons),
     }
