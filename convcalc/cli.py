@@ -377,6 +377,9 @@ def solve(
         typer.Option("--strict", help="output_padding < stride (output_size=, TensorFlow, Keras, ONNX)."),
     ] = False,
     show_all: Annotated[bool, typer.Option("--all", help="Show every answer, not only the best.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Execute the shown answers in the NumPy engine (two routes).")
+    ] = False,
     top: Annotated[int, typer.Option("--top", help="How many answers to show without --all.", min=1)] = 10,
     as_json: JsonOpt = False,
 ) -> None:
@@ -399,6 +402,10 @@ def solve(
         )
         shown = report.answers if show_all else report.answers[:top]
         verified: list[bool] | None = None
+        if verify:
+            from convcalc.solve_verify import verify_answer
+
+            verified = [verify_answer(answer) for answer in shown]
 
     def view() -> RenderableType:
         from convcalc.solve_render import solve_view
