@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Union
 
 from convcalc.core import (
@@ -66,7 +66,9 @@ class Layer:
 
     @property
     def upsamples(self) -> bool:
-        return (self.kind == "tconv" and _max(self.stride) > 1) or (self.kind == "up" and _max(self.scale) > 1)
+        return (self.kind == "tconv" and _max(self.stride) > 1) or (
+            self.kind == "up" and _max(self.scale) > 1
+        )
 
     def label(self, index: int) -> str:
         return f"layer {index} ({self.text})"
@@ -211,7 +213,8 @@ def _broadcast(name: str, value: Value, ndim: int, layer: str) -> tuple[int, ...
     values = (value,) if isinstance(value, int) else value
     if len(values) not in (1, ndim):
         raise ConvCalcError(
-            f"{layer}: {name} has {len(values)} axes but the input has {ndim}; give one value or one per axis",
+            f"{layer}: {name} has {len(values)} axes but the input has {ndim}; give one value or one "
+            "per axis",
             parameter="layers",
         )
     return values * ndim if len(values) == 1 else values
@@ -236,7 +239,9 @@ def _run_layer(index: int, layer: Layer, size: tuple[int, ...], channels: int | 
                     f"a per-axis value has {params.ndim} axes but the input has {len(size)}",
                     parameter="layers",
                 )
-            axes = conv_axes_for(sizes, params) if layer.kind == "conv" else transposed_axes_for(sizes, params)
+            axes = (
+                conv_axes_for(sizes, params) if layer.kind == "conv" else transposed_axes_for(sizes, params)
+            )
         elif layer.kind in ("maxpool", "avgpool"):
             ndim = len(size)
             pads = _broadcast("padding", layer.padding, ndim, label)  # type: ignore[arg-type]
@@ -304,7 +309,9 @@ def _stack_pairs(layers: Sequence[Layer]) -> tuple[list[tuple[int, int]], list[i
     return pairs, sorted(unpaired + stack)
 
 
-def _output_padding_fix(result: LayerResult, expected: tuple[int, ...]) -> tuple[tuple[int | None, ...], tuple[bool, ...]]:
+def _output_padding_fix(
+    result: LayerResult, expected: tuple[int, ...]
+) -> tuple[tuple[int | None, ...], tuple[bool, ...]]:
     """For a transposed decoder layer: the output_padding that gives the expected size, if one is allowed."""
     fixes: list[int | None] = []
     strict: list[bool] = []
@@ -321,14 +328,49 @@ def _output_padding_fix(result: LayerResult, expected: tuple[int, ...]) -> tuple
     return tuple(fixes), tuple(strict)
 
 
-def skip_pairs(results: Sequence[LayerResult], pairs: Sequence[tuple[int, int]]) -> tuple[SkipPair, ...]:
+def skip_pairs(
+    layers: Sequence[Layer],
+    results: Sequence[LayerResult],
+    pairs: Sequence[tuple[int, int]],
+    channels: int | None = None,
+) -> tuple[SkipPair, ...]:
+    """Each pair as the chain runs, with the output_padding that fixes it once the inner pairs are fixed.
+
+    Pairs are fixed from the innermost decoder outwards: a fix changes every size after it, so each
+    output_padding is worked out on the chain with the earlier fixes applied.
+    """
+    current = list(layers)
+    fixed_results: Sequence[LayerResult] | None = results
+    fixes: dict[int, tuple[tuple[int | None, ...], tuple[bool, ...]]] = {}
+    for enc, dec in sorted(pairs, key=lambda pair: pair[1]):
+        if fixed_results is None:
+            fixes[dec] = ((None,) * len(results[0].size), (True,) * len(results[0].size))
+            continue
+        expected = fixed_results[enc - 1].size
+        fix, strict = _output_padding_fix(fixed_results[dec - 1], expected)
+        fixes[dec] = (fix, strict)
+        if current[dec - 1].kind == "tconv" and fixed_results[dec - 1].output != expected:
+            if all(op is not None for op in fix):
+                current[dec - 1] = replace(current[dec - 1], output_padding=tuple(op or 0 for op in fix))
+                fixed_results = _runs_with(current, results[0].size, channels)
+            else:
+                fixed_results = None
+        elif fixed_results[dec - 1].output != expected:
+            fixed_results = None  # a resize or an unfixable layer: the outer fixes depend on how it is fixed
     out = []
     for enc, dec in pairs:
-        expected = results[enc - 1].size
-        got = results[dec - 1].output
-        fixes, strict = _output_padding_fix(results[dec - 1], expected)
-        out.append(SkipPair(enc, dec, expected, got, fixes, strict))
+        fix, strict = fixes[dec]
+        out.append(SkipPair(enc, dec, results[enc - 1].size, results[dec - 1].output, fix, strict))
     return tuple(out)
+
+
+def _runs_with(
+    layers: Sequence[Layer], size: Sequence[int], channels: int | None
+) -> tuple[LayerResult, ...] | None:
+    try:
+        return run(layers, size, channels)
+    except ConvCalcError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -336,15 +378,17 @@ def skip_pairs(results: Sequence[LayerResult], pairs: Sequence[tuple[int, int]])
 
 
 def _on_axis(layer: Layer, axis: int) -> Layer:
-    padding = layer.padding
-    if not isinstance(padding, str):
-        padding = padding if isinstance(padding, int) else padding[axis] if len(padding) > 1 else padding[0]
+    padding: PaddingValue = layer.padding
+    if not isinstance(padding, (str, int)):
+        entry = padding[axis] if len(padding) > 1 else padding[0]
+        # a (before, after) pair stays a pair of this one axis, never two axes
+        padding = (entry,) if isinstance(entry, tuple) else entry
     return Layer(
         kind=layer.kind,
         text=layer.text,
         kernel_size=_pick(layer.kernel_size, axis),
         stride=_pick(layer.stride, axis),
-        padding=padding,  # type: ignore[arg-type]
+        padding=padding,
         output_padding=_pick(layer.output_padding, axis),
         dilation=_pick(layer.dilation, axis),
         ceil_mode=layer.ceil_mode,
@@ -389,7 +433,9 @@ def axis_sizes(layers: Sequence[Layer], axis: int) -> AxisSizes:
     """Exact sets of inputs on one axis that run, that every skip pair restores, that every window tiles."""
     pairs, _ = _stack_pairs(layers)
     flat = [_on_axis(layer, axis) for layer in layers]
-    period = math.prod(_pick(layer.stride, 0) for layer in flat if layer.kind in ("conv", "maxpool", "avgpool"))
+    period = math.prod(
+        _pick(layer.stride, 0) for layer in flat if layer.kind in ("conv", "maxpool", "avgpool")
+    )
     if period > MAX_PERIOD:
         raise ConvCalcError(
             f"the product of the strides on axis {axis} is {period}; the accepted sizes are worked out "
@@ -398,8 +444,12 @@ def axis_sizes(layers: Sequence[Layer], axis: int) -> AxisSizes:
         )
     minimum = _minimum(flat)
     if minimum is None:
-        raise ConvCalcError(f"no input size up to {MAX_INPUT} runs through the chain on axis {axis}", parameter="layers")
-    restore_classes, restore_singles, exact_classes, exact_singles = [], [], [], []
+        raise ConvCalcError(
+            f"no input size up to {MAX_INPUT} runs through the chain on axis {axis}", parameter="layers"
+        )
+    restore_classes: list[int] = []
+    restore_singles: list[int] = []
+    exact_classes: list[int] = []
     for r in range(period):
         first = minimum + r
         base, later = run(flat, (first,)), run(flat, (first + period,))
@@ -417,7 +467,7 @@ def axis_sizes(layers: Sequence[Layer], axis: int) -> AxisSizes:
         axis,
         minimum,
         Accepted(period, tuple(restore_classes), tuple(sorted(restore_singles))),
-        Accepted(period, tuple(exact_classes), tuple(exact_singles)),
+        Accepted(period, tuple(exact_classes), ()),
     )
 
 
@@ -432,7 +482,7 @@ def receptive_fields(results: Sequence[LayerResult]) -> tuple[tuple[Field, ...] 
     current = tuple(Field(1, 1, 0) for _ in results[0].size)
     out: list[tuple[Field, ...] | None] = []
     for result in results:
-        if result.layer.kind in ("tconv", "up") or out and out[-1] is None:
+        if result.layer.kind in ("tconv", "up") or (out and out[-1] is None):
             out.append(None)
             continue
         fields = []
@@ -440,7 +490,11 @@ def receptive_fields(results: Sequence[LayerResult]) -> tuple[tuple[Field, ...] 
             assert isinstance(a, (ConvAxis, PoolAxis))
             pad_before = a.pad_before if isinstance(a, ConvAxis) else a.padding
             fields.append(
-                Field(f.receptive_field + (a.dilated_kernel - 1) * f.jump, f.jump * a.stride, f.left - pad_before * f.jump)
+                Field(
+                    f.receptive_field + (a.dilated_kernel - 1) * f.jump,
+                    f.jump * a.stride,
+                    f.left - pad_before * f.jump,
+                )
             )
         current = tuple(fields)
         out.append(current)
@@ -458,7 +512,9 @@ def chain_report(
     if not layers:
         raise ConvCalcError("the chain has no layers", parameter="layers")
     if len(layers) > MAX_LAYERS:
-        raise ConvCalcError(f"a chain may have at most {MAX_LAYERS} layers; got {len(layers)}", parameter="layers")
+        raise ConvCalcError(
+            f"a chain may have at most {MAX_LAYERS} layers; got {len(layers)}", parameter="layers"
+        )
     if channels is not None and (isinstance(channels, bool) or not isinstance(channels, int) or channels < 1):
         raise ConvCalcError(f"channels must be an integer >= 1; got {channels!r}", parameter="channels")
     if size is not None:
@@ -466,7 +522,12 @@ def chain_report(
         ndim = len(sizes)
     else:
         ndim = max(
-            (len(v) for layer in layers for v in (layer.kernel_size, layer.stride, layer.scale) if isinstance(v, tuple)),
+            (
+                len(v)
+                for layer in layers
+                for v in (layer.kernel_size, layer.stride, layer.scale)
+                if isinstance(v, tuple)
+            ),
             default=1,
         )
     assert ndim <= MAX_AXES
@@ -482,7 +543,7 @@ def chain_report(
         size=sizes,
         size_given=given,
         results=results,
-        pairs=skip_pairs(results, pair_indices),
+        pairs=skip_pairs(layers, results, pair_indices, channels),
         unpaired=tuple(unpaired),
         accepted=accepted,
         fields=receptive_fields(results),

@@ -3,8 +3,8 @@ JSON / TOML file. Errors point at the layer and the token.
 
 Compact form, one layer between bars: a kind, then options glued to their values.
 
-- kinds: ``conv``, ``tconv`` (transposed convolution), ``pool`` / ``maxpool``, ``avgpool``, ``upN`` / ``up sN``
-  (resize-upsampling by N, nearest or bilinear);
+- kinds: ``conv``, ``tconv`` (transposed convolution), ``pool`` / ``maxpool``, ``avgpool``,
+  ``upN`` / ``up sN`` (resize-upsampling by N, nearest or bilinear);
 - ``kN`` kernel_size, ``sN`` stride, ``pN`` padding (``p1x0``, ``p1:2``, ``psame``), ``opN``
   output_padding, ``dN`` dilation, ``cN`` out channels, ``gN`` groups, ``ceil`` ceil_mode; per-axis
   values join with ``x`` (``k3x5``).
@@ -86,7 +86,9 @@ def _build(index: int, text: str, kind_token: str, options: dict[str, tuple[str,
     """Check the options a kind takes and their ranges; fill PyTorch's defaults."""
     kind = _KIND_NAMES.get(kind_token.lower())
     if kind is None:
-        raise _fail(index, text, kind_token, f"unknown layer kind; expected one of {', '.join(sorted(_KIND_NAMES))}")
+        raise _fail(
+            index, text, kind_token, f"unknown layer kind; expected one of {', '.join(sorted(_KIND_NAMES))}"
+        )
     for name, (token, _) in options.items():
         if name not in _OPTIONS[kind]:
             raise _fail(index, text, token, f"{name} is not an option of {kind}")
@@ -106,7 +108,9 @@ def _build(index: int, text: str, kind_token: str, options: dict[str, tuple[str,
         _positive(index, text, tokens["output_padding"], "output_padding", values["output_padding"], 0)
     padding = values.get("padding", 0)
     if kind in ("maxpool", "avgpool"):
-        if isinstance(padding, str) or (isinstance(padding, tuple) and any(isinstance(p, tuple) for p in padding)):
+        if isinstance(padding, str) or (
+            isinstance(padding, tuple) and any(isinstance(p, tuple) for p in padding)
+        ):
             raise _fail(index, text, tokens["padding"], "pooling takes symmetric padding: p1 or p1x0")
         _positive(index, text, tokens.get("padding", ""), "padding", padding, 0)
     for name in ("out_channels", "groups"):
@@ -130,13 +134,18 @@ def _build(index: int, text: str, kind_token: str, options: dict[str, tuple[str,
 def _compact_layer(index: int, text: str) -> Layer:
     tokens = text.split()
     if not tokens:
-        raise ConvCalcError(f"layer {index} is empty (two bars in a row, or a bar at an end)", parameter="layers")
+        raise ConvCalcError(
+            f"layer {index} is empty (two bars in a row, or a bar at an end)", parameter="layers"
+        )
     kind_token, rest = tokens[0], tokens[1:]
     options: dict[str, tuple[str, Any]] = {}
     low = kind_token.lower()
     if low.startswith("up") and low[2:] and low not in _KIND_NAMES:
         # up2 / up2x1: the factor glued to the kind
-        options["scale_factor"] = (kind_token, _value(index, text, kind_token, "scale_factor", kind_token[2:]))
+        options["scale_factor"] = (
+            kind_token,
+            _value(index, text, kind_token, "scale_factor", kind_token[2:]),
+        )
         kind_token = "up"
     for token in rest:
         if token.lower() == "ceil":
@@ -153,7 +162,10 @@ def _compact_layer(index: int, text: str) -> Layer:
                 break
         else:
             raise _fail(
-                index, text, token, "expected kN, sN, pN, opN, dN, cN, gN or ceil (values joined by x per axis)"
+                index,
+                text,
+                token,
+                "expected kN, sN, pN, opN, dN, cN, gN or ceil (values joined by x per axis)",
             )
     return _build(index, text, kind_token, options)
 
@@ -174,7 +186,9 @@ def parse_chain(text: str) -> tuple[Layer, ...]:
     ['conv', 'maxpool', 'tconv', 'up']
     """
     if len(text) > MAX_TEXT:
-        raise ConvCalcError(f"the chain text may be at most {MAX_TEXT} characters; got {len(text)}", parameter="layers")
+        raise ConvCalcError(
+            f"the chain text may be at most {MAX_TEXT} characters; got {len(text)}", parameter="layers"
+        )
     return tuple(_compact_layer(n, part) for n, part in enumerate(text.split("|"), 1))
 
 
@@ -206,7 +220,9 @@ def _file_layer(index: int, entry: Any) -> Layer:
     if isinstance(entry, str):
         return _compact_layer(index, entry)
     if not isinstance(entry, dict):
-        raise ConvCalcError(f"layer {index} must be a table/object or a compact string; got {entry!r}", parameter="layers")
+        raise ConvCalcError(
+            f"layer {index} must be a table/object or a compact string; got {entry!r}", parameter="layers"
+        )
     text = ", ".join(f"{k}={v}" for k, v in entry.items())
     kind = entry.get("type")
     if not isinstance(kind, str):
@@ -214,20 +230,29 @@ def _file_layer(index: int, entry: Any) -> Layer:
     options = {
         name: (name, _json_value(index, text, name, value)) for name, value in entry.items() if name != "type"
     }
-    return _build(index, f"{kind} " + ", ".join(f"{k}={v}" for k, v in entry.items() if k != "type"), kind, options)
+    return _build(
+        index, f"{kind} " + ", ".join(f"{k}={v}" for k, v in entry.items() if k != "type"), kind, options
+    )
 
 
 def _load(path: Path) -> Any:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ConvCalcError(f"the chain file may be at most {MAX_FILE_BYTES} bytes; got {size}", parameter="layers")
-    raw = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConvCalcError(
+                f"the chain file may be at most {MAX_FILE_BYTES} bytes; got {size}", parameter="layers"
+            )
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConvCalcError(
+            f"cannot read the chain file {str(path)!r}: {error.strerror}", parameter="layers"
+        ) from None
     try:
         if path.suffix.lower() == ".toml":
             if sys.version_info >= (3, 11):
                 import tomllib
             else:  # pragma: no cover - Python 3.10
-                import tomli as tomllib
+                import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
             return tomllib.loads(raw.decode("utf-8"))
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
@@ -238,20 +263,28 @@ def read_chain_file(path: Path) -> ChainSpec:
     """A JSON or TOML file: ``layers`` (a list, or the compact string), optional ``size``, ``in_channels``."""
     document = _load(path)
     if not isinstance(document, dict) or "layers" not in document:
-        raise ConvCalcError(f"{path.name} must hold an object/table with a 'layers' entry", parameter="layers")
+        raise ConvCalcError(
+            f"{path.name} must hold an object/table with a 'layers' entry", parameter="layers"
+        )
     entries = document["layers"]
     if isinstance(entries, str):
         layers = parse_chain(entries)
     elif isinstance(entries, list) and entries:
         layers = tuple(_file_layer(n, entry) for n, entry in enumerate(entries, 1))
     else:
-        raise ConvCalcError(f"'layers' in {path.name} must be a non-empty list or a compact string", parameter="layers")
+        raise ConvCalcError(
+            f"'layers' in {path.name} must be a non-empty list or a compact string", parameter="layers"
+        )
     size = document.get("size")
     if size is not None and not (
         isinstance(size, int) or (isinstance(size, list) and all(isinstance(v, int) for v in size))
     ):
-        raise ConvCalcError(f"'size' in {path.name} must be an integer or a list; got {size!r}", parameter="size")
+        raise ConvCalcError(
+            f"'size' in {path.name} must be an integer or a list; got {size!r}", parameter="size"
+        )
     channels = document.get("in_channels")
     if channels is not None and (isinstance(channels, bool) or not isinstance(channels, int)):
-        raise ConvCalcError(f"'in_channels' in {path.name} must be an integer; got {channels!r}", parameter="channels")
+        raise ConvCalcError(
+            f"'in_channels' in {path.name} must be an integer; got {channels!r}", parameter="channels"
+        )
     return ChainSpec(layers, tuple(size) if isinstance(size, list) else size, channels)

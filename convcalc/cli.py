@@ -555,6 +555,60 @@ def sweep(
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
+@app.command()
+def chain(
+    layers: Annotated[
+        str,
+        typer.Argument(
+            help="Layers 'conv k3 s2 p1 | pool k2 | tconv k3 s2 p1 op1 | up2', or a .json / .toml file.",
+            show_default=False,
+        ),
+    ],
+    size: Annotated[
+        Optional[str], typer.Argument(help="Input size (default: the smallest that restores every skip).")
+    ] = None,
+    channels: Annotated[Optional[int], typer.Option("--channels", "-c", help="Input channels.")] = None,
+    size_range: Annotated[
+        Optional[str], typer.Option("--range", help="List the restoring input sizes in LOW:HIGH.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sizes after every layer, skip-connection mismatches, accepted input sizes, receptive field."""
+    from pathlib import Path
+
+    from convcalc.chain import chain_report
+    from convcalc.chain_json import chain_document
+    from convcalc.chain_parse import ChainSpec, parse_chain, read_chain_file
+
+    with user_errors("chain", as_json):
+        # A file is named by its suffix; anything else is the compact form (never stat'ed).
+        if "|" not in layers and Path(layers).suffix.lower() in (".json", ".toml"):
+            spec = read_chain_file(Path(layers))
+        else:
+            spec = ChainSpec(parse_chain(layers))
+        given = parse_ints("size", size) if size is not None else spec.size
+        report = chain_report(
+            spec.layers,
+            None if given is None else ((given,) if isinstance(given, int) else given),
+            channels if channels is not None else spec.in_channels,
+        )
+        listed = None
+        if size_range is not None:
+            low, sep, high = size_range.partition(":")
+            if not sep or not low.strip().isdigit() or not high.strip().isdigit() or int(low) > int(high):
+                raise ConvCalcError(
+                    f"range must be LOW:HIGH with LOW <= HIGH; got {size_range!r}", parameter="range"
+                )
+            listed = {a.axis: a.restores.within(int(low), int(high)) for a in report.accepted}
+
+    def view() -> RenderableType:
+        from convcalc.chain_render import chain_view
+
+        return chain_view(report, listed)
+
+    emit(as_json, lambda: chain_document(report, listed), view)
+
+
 def run() -> None:
     """Console-script entry point."""
     app(prog_name="convcalc")

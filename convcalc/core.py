@@ -778,7 +778,7 @@ class PoolAxis:
 
     @property
     def dropped(self) -> int:
-        """Real input elements no window reaches: max(r - p, 0), or 0 when ceil_mode keeps a partial window."""
+        """Real inputs no window reaches: max(r - p, 0), or 0 when ceil_mode keeps a partial window."""
         if self.ceil_mode and self.output > (self.padded_size - self.dilated_kernel) // self.stride + 1:
             return 0
         return max(self.remainder - self.padding, 0)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,7 @@ def verify_answer(answer: Answer, seed: int = 0) -> bool:
     target = tuple(a.output for a in answer.axes)
     w = rng.integers(-3, 4, size=(1, 1, *answer.kernel_size)).astype(np.float64)
     given = rng.integers(-3, 4, size=(1, 1, *sizes)).astype(np.float64)
-    common = {"stride": answer.stride, "padding": answer.padding, "dilation": answer.dilation}
+    common: dict[str, Any] = {"stride": answer.stride, "padding": answer.padding, "dilation": answer.dilation}
     if not answer.axes[0].transposed:
         out = engine.conv(given, w, **common)
         if tuple(out.shape[2:]) != target:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import product
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convcalc.core import conv_output_size, conv_transpose_output_size
@@ -62,6 +62,7 @@ def test_solver_finds_exactly_what_brute_force_finds(
     assert set(answers) == brute_force(size, target, transposed, bounds)
 
 
+@settings(max_examples=60)
 @given(size=st.integers(1, 12), target=st.integers(1, 40), transposed=st.booleans())
 def test_restricted_padding_forms_reach_every_size_any_padding_reaches(
     size: int, target: int, transposed: bool

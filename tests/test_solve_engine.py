@@ -1,4 +1,4 @@
-"""Solutions executed: every answer of `solve` runs in the NumPy engine with the target shape, by two routes."""
+"""Solutions executed: every answer of `solve` runs in the NumPy engine with the target shape."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.solve import Answer, Bounds, solve
 
 pytest.importorskip("numpy")
-from convcalc.solve_verify import verify_answer  # noqa: E402
+from convcalc.solve_verify import verify_answer
 
 
 @given(size=st.integers(1, 9), target=st.integers(1, 30), transposed=st.booleans())
