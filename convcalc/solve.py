@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import product
 
 from convcalc.core import (
@@ -62,6 +63,19 @@ class Fixed:
     output_padding: int | None = None
 
 
+@lru_cache(maxsize=4096)
+def even_coverage(kernel_size: int, stride: int, dilation: int) -> bool:
+    """Do the taps m*d (m < k) fall equally often in every residue class mod s?
+
+    >>> even_coverage(4, 2, 1), even_coverage(3, 2, 1), even_coverage(2, 2, 2)
+    (True, False, False)
+    """
+    counts = [0] * stride
+    for m in range(kernel_size):
+        counts[(m * dilation) % stride] += 1
+    return len(set(counts)) == 1
+
+
 @dataclass(frozen=True)
 class AxisAnswer:
     """One axis of a layer that maps ``size`` to ``output``, with why a practitioner would rank it."""
@@ -88,10 +102,7 @@ class AxisAnswer:
         number of weights; for d = 1 this is "stride divides kernel". A dilation that is a multiple of
         the stride leaves whole classes uncovered.
         """
-        counts = [0] * self.stride
-        for m in range(self.kernel_size):
-            counts[(m * self.dilation) % self.stride] += 1
-        return len(set(counts)) == 1
+        return even_coverage(self.kernel_size, self.stride, self.dilation)
 
     @property
     def symmetric(self) -> bool:
@@ -306,7 +317,10 @@ def _checked(answer: AxisAnswer) -> AxisAnswer:
 
 
 def solve_axis(size: int, target: int, *, transposed: bool, bounds: Bounds, fixed: Fixed) -> list[AxisAnswer]:
-    """Every (k, s, d, padding, output_padding) in the search space giving exactly ``target``, best first."""
+    """Every (k, s, d, padding, output_padding) in the search space giving exactly ``target``, best first.
+
+    Derived, not yet checked: ``solve`` re-checks every answer it returns through the core.
+    """
     answers = []
     for k, s, d in _triples(fixed, bounds):
         pads = (
@@ -315,7 +329,7 @@ def solve_axis(size: int, target: int, *, transposed: bool, bounds: Bounds, fixe
             else _conv_pads(size, target, k, s, d, fixed)
         )
         for pb, pa, op in pads:
-            answers.append(_checked(AxisAnswer(transposed, size, target, k, s, d, pb, pa, op)))
+            answers.append(AxisAnswer(transposed, size, target, k, s, d, pb, pa, op))
     answers.sort(key=lambda a: a.rank_key)
     return answers
 
@@ -431,7 +445,7 @@ def _nearest(axis: int, size: int, target: int, transposed: bool, bounds: Bounds
         if i < 1 or o < 1:
             return None  # walked off the bottom: nothing smaller exists
         answers = solve_axis(i, o, transposed=kind, bounds=bounds, fixed=fixed)
-        return answers[0] if answers else None
+        return _checked(answers[0]) if answers else None
 
     def walk(step: int, vary_input: bool) -> AxisAnswer | None:
         for delta in range(1, NEAREST_REACH + 1):
