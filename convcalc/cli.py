@@ -468,13 +468,16 @@ def verify(
     size: SizeArg,
     kernel_size: KernelOpt = None,
     stride: StrideOpt = "1",
-    padding: PaddingOpt = "0",
-    output_padding: OutputPaddingOpt = "0",
+    padding: FrameworkPaddingOpt = None,
+    output_padding: UnsetOutputPaddingOpt = None,
     dilation: DilationOpt = "1",
     transposed: TransposedOpt = False,
     in_channels: InChannelsOpt = None,
     out_channels: OutChannelsOpt = None,
     groups: GroupsOpt = 1,
+    framework: FrameworkOpt = "pytorch",
+    output_size: OutputSizeOpt = None,
+    transpose_kernel: TransposeKernelOpt = False,
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -482,19 +485,50 @@ def verify(
 
     Exit 0 when every check passes, 1 when any fails, 2 on invalid input.
     """
-    from convcalc.verify import verify_layer
+    from convcalc.verify import verify_framework, verify_layer
     from convcalc.verify_json import verify_document
 
     with user_errors("verify", as_json):
-        args = layer_arguments(size, kernel_size, stride, padding, output_padding, dilation)
-        result = verify_layer(
-            **args,
-            transposed=transposed,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            groups=groups,
-            seed=seed,
-        )
+        if (
+            framework.strip().lower() not in ("pytorch", "torch")
+            or output_size is not None
+            or transpose_kernel
+        ):
+            arguments = framework_arguments(
+                size,
+                kernel_size,
+                stride,
+                padding,
+                output_padding,
+                dilation,
+                output_size,
+                transposed,
+                transpose_kernel,
+            )
+            if in_channels is not None or out_channels is not None or groups != 1:
+                raise ConvCalcError(
+                    "--in-channels, --out-channels and --groups are verified for plain PyTorch arguments; "
+                    f"drop them with --framework {framework} or --output-size",
+                    parameter="framework",
+                )
+            result = verify_framework(framework, seed=seed, **arguments)
+        else:
+            args = layer_arguments(
+                size,
+                kernel_size,
+                stride,
+                "0" if padding is None else padding,
+                "0" if output_padding is None else output_padding,
+                dilation,
+            )
+            result = verify_layer(
+                **args,
+                transposed=transposed,
+                in_channels=in_channels,
+                out_channels=out_channels,
+                groups=groups,
+                seed=seed,
+            )
 
     def view() -> RenderableType:
         from convcalc.verify_render import verify_view

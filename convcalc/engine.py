@@ -635,6 +635,44 @@ def adjoint_identity(
     return float(np.vdot(forward, ya)), float(np.vdot(xa, backward))
 
 
+def adjoint_identity_cropped(
+    y: object,
+    z: object,
+    weight: object,
+    *,
+    stride: object,
+    dilation: object,
+    crops: object,
+    groups: int = 1,
+) -> tuple[float, float]:
+    """<T y, z> and <y, T* z>, T the transposed convolution with canonical crops (possibly negative).
+
+    T* z drops the zeros a negative crop appended, then convolves with padding max(crop, 0) on each
+    side: the convolution whose padded input is the full output. Returns the two inner products.
+    """
+    ya, za = _array("y", y), _array("z", z)
+    forward = conv_transpose_cropped(ya, weight, stride=stride, dilation=dilation, crops=crops, groups=groups)
+    if forward.shape != za.shape:
+        raise ConvCalcError(
+            f"z must have the transposed output's shape {forward.shape}; got {za.shape}", parameter="z"
+        )
+    axes = _transposed_axes(ya, _array("weight", weight), stride, dilation, crops)
+    kept = [a.full - max(a.crop_before, 0) - max(a.crop_after, 0) for a in axes]
+    if min(kept) < 1:
+        # Nothing of the full output survives the crops: T is zero, and so is its adjoint.
+        return float(np.vdot(forward, za)), 0.0
+    inside = [slice(max(-a.crop_before, 0), max(-a.crop_before, 0) + n) for a, n in zip(axes, kept)]
+    backward = conv(
+        za[_index(2, inside)],
+        weight,
+        stride=[a.stride for a in axes],
+        padding=[(max(a.crop_before, 0), max(a.crop_after, 0)) for a in axes],
+        dilation=[a.dilation for a in axes],
+        groups=groups,
+    )
+    return float(np.vdot(forward, za)), float(np.vdot(ya, backward))
+
+
 def random_tensors(seed: int, *shapes: Sequence[int]) -> list[Array]:
     """Standard-normal float64 arrays of the given shapes from one seeded generator."""
     rng = np.random.default_rng(seed)

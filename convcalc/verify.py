@@ -11,16 +11,17 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import TYPE_CHECKING, Any, Union
 
 from convcalc import engine
-from convcalc.core import ShapeReport, shape_report
+from convcalc.core import DirectAxis, ShapeReport, TransposedAxis, direct_form, shape_report
 from convcalc.errors import ConvCalcError
 
 if TYPE_CHECKING:
     from convcalc.engine import Array
+    from convcalc.frameworks.base import FrameworkLayer
 
 # float64 round-off of sums of a few thousand products stays far below this, relative to the values'
 # magnitude; a misplaced element or a wrong crop is of the order of the values themselves.
@@ -54,9 +55,13 @@ class Check:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """The shape report that was verified, the tensors' setup and every check."""
+    """What was verified (a shape report, or a framework's layer), the tensors' setup and every check.
 
-    report: ShapeReport
+    For a framework's transposed convolution ``report`` is None and the channels are the layer's own.
+    """
+
+    report: ShapeReport | None
+    layer: FrameworkLayer | None
     seed: int
     batch: int
     in_channels: int
@@ -121,8 +126,7 @@ def verify_layer(
     output, or the user's size with ``transposed``). The convolution's weight (C_out, C_in/g, *k) is
     also the twin's weight, as in PyTorch.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise ConvCalcError(f"seed must be an integer from 0 to 2**63 - 1; got {seed!r}", parameter="seed")
+    _check_seed(seed)
     report = shape_report(
         size,
         kernel_size,
@@ -144,8 +148,6 @@ def verify_layer(
     conv_out = [a.output for a in report.conv]
     pads = [(a.pad_before, a.pad_after) for a in report.conv]
     t_in = [a.size for a in report.transposed]
-    t_out = [a.output for a in report.transposed]
-    crops = [(a.crop_before, a.crop_after) for a in report.transposed]
     remainders = [r.remainder for r in report.reversal]
     kernel = list(params.kernel_size)
     # Every array the verification needs, allocated under the engine's budgets before any work.
@@ -159,7 +161,7 @@ def verify_layer(
     geometry: dict[str, Any] = {"stride": params.stride, "dilation": params.dilation, "groups": g}
     checks: list[Check] = []
 
-    # The convolution: the core's size, and im2col against the dense matrix.
+    # The convolution: the core's size, and im2col against the dense matrix; then the twin.
     forward = engine.conv(x, w, padding=params.padding, **geometry)
     conv_shape = [BATCH, c_out, *conv_out]
     checks.append(_route_check("convolution: im2col", conv_shape, forward, None))
@@ -169,61 +171,135 @@ def verify_layer(
     else:
         checks.append(_route_check("convolution: matrix C x", conv_shape, by_matrix, forward))
 
-    # The transposed twin by every route, in the canonical crops the core reports; the scatter
-    # route (the definition) is the reference the others are measured against.
-    expected = [BATCH, c_in, *t_out]
-    canonical: dict[str, Any] = {"crops": crops, **geometry}
-    scatter = engine.transpose_scatter(y_twin, w, **canonical)
-    direct = engine.transpose_direct_run(y_twin, w, **canonical)
+    checks += _transposed_checks(
+        y_twin,
+        w,
+        report.transposed,
+        report.direct,
+        geometry,
+        pytorch={"padding": pads, "output_padding": params.output_padding},
+    )
+
+    # The adjoint identity, and the round trip conv -> transposed conv with output_padding = r.
+    left, right = engine.adjoint_identity(x, y_conv, w, padding=pads, output_padding=remainders, **geometry)
+    checks.append(_adjoint_check(left, right))
+    back = engine.conv_transpose(forward, w, padding=pads, output_padding=remainders, **geometry)
+    checks.append(_shape_check("round trip with output_padding = r restores W", conv_in, back.shape[2:]))
+
+    return VerifyReport(report, None, seed, BATCH, c_in, c_out, g, tuple(checks))
+
+
+def _transposed_checks(
+    y: Array,
+    w: Array,
+    axes: Sequence[TransposedAxis],
+    forms: Sequence[DirectAxis],
+    geometry: dict[str, Any],
+    pytorch: dict[str, Any] | None,
+) -> list[Check]:
+    """Every route of the transposed convolution against the scatter route (the definition), and the
+    direct form's numbers (as `shape` prints them) against the arrays the direct route really built."""
+    c_in = w.shape[1] * geometry["groups"]
+    expected = [y.shape[0], c_in, *(a.output for a in axes)]
+    canonical: dict[str, Any] = {"crops": [(a.crop_before, a.crop_after) for a in axes], **geometry}
+    scatter = engine.transpose_scatter(y, w, **canonical)
+    direct = engine.transpose_direct_run(y, w, **canonical)
     routes: dict[str, Array | ConvCalcError] = {
-        "engine (col2im)": engine.conv_transpose_cropped(y_twin, w, **canonical),
-        "PyTorch arguments": engine.conv_transpose(
-            y_twin, w, padding=pads, output_padding=params.output_padding, **geometry
-        ),
-        "direct convolution": direct.output,
-        "matrix C^T y": _matrix_route(lambda: engine.transpose_matrix(y_twin, w, **canonical)),
+        "engine (col2im)": engine.conv_transpose_cropped(y, w, **canonical),
     }
-    checks.append(_route_check("transposed: scatter (definition)", expected, scatter, None))
+    if pytorch is not None:
+        routes["PyTorch arguments"] = engine.conv_transpose(y, w, **pytorch, **geometry)
+    routes["direct convolution"] = direct.output
+    routes["matrix C^T y"] = _matrix_route(lambda: engine.transpose_matrix(y, w, **canonical))
+    checks = [_route_check("transposed: scatter (definition)", expected, scatter, None)]
     for route, result in routes.items():
         name = f"transposed: {route}"
         if isinstance(result, ConvCalcError):
             checks.append(_skipped(name, result))
         else:
             checks.append(_route_check(name, expected, result, scatter))
-
-    # The direct form's numbers, as `shape` prints them, against the arrays the route really built.
     checks.append(
-        _shape_check(
-            "direct form: stretched (i-1)s+1", [d.stretched for d in report.direct], direct.stretched
-        )
+        _shape_check("direct form: stretched (i-1)s+1", [d.stretched for d in forms], direct.stretched)
     )
     checks.append(
         _shape_check(
             "direct form: re-padded size",
-            [d.stretched + d.pad_before + d.pad_after for d in report.direct],
+            [d.stretched + d.pad_before + d.pad_after for d in forms],
             direct.padded,
         )
     )
-    checks.append(
-        _shape_check("direct form: output", [d.output for d in report.direct], direct.output.shape[2:])
-    )
+    checks.append(_shape_check("direct form: output", [d.output for d in forms], direct.output.shape[2:]))
+    return checks
 
-    # The adjoint identity, and the round trip conv -> transposed conv with output_padding = r.
-    left, right = engine.adjoint_identity(x, y_conv, w, padding=pads, output_padding=remainders, **geometry)
+
+def _adjoint_check(left: float, right: float) -> Check:
     gap = abs(left - right)
-    checks.append(
-        Check(
-            "adjoint: <conv x, y> = <x, conv_transpose y>",
-            f"{left:.12g}",
-            f"{right:.12g}",
-            gap,
-            gap <= TOLERANCE * max(1.0, abs(left), abs(right)),
-        )
+    return Check(
+        "adjoint: <conv x, y> = <x, conv_transpose y>",
+        f"{left:.12g}",
+        f"{right:.12g}",
+        gap,
+        gap <= TOLERANCE * max(1.0, abs(left), abs(right)),
     )
-    back = engine.conv_transpose(forward, w, padding=pads, output_padding=remainders, **geometry)
-    checks.append(_shape_check("round trip with output_padding = r restores W", conv_in, back.shape[2:]))
 
-    return VerifyReport(report, seed, BATCH, c_in, c_out, g, tuple(checks))
+
+def _check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ConvCalcError(f"seed must be an integer from 0 to 2**63 - 1; got {seed!r}", parameter="seed")
+    return seed
+
+
+def verify_framework(framework: str, *, seed: int = 0, **arguments: Any) -> VerifyReport:
+    """Verify a layer given in one framework's arguments (``convcalc.frameworks.read``).
+
+    A convolution is verified like ``verify_layer`` with its resolved padding; a transposed convolution
+    through its canonical crops (which PyTorch's arguments may not express), by every route, the
+    direct form and the adjoint identity. Values are computed in PyTorch's weight layout.
+    """
+    from convcalc.frameworks import read
+
+    _check_seed(seed)
+    layer = read(framework, **arguments)
+    if not layer.is_transposed:
+        result = verify_layer(
+            [a.size for a in layer.conv],
+            list(layer.args.kernel_size),
+            stride=list(layer.args.stride),
+            padding=[(a.pad_before, a.pad_after) for a in layer.conv],
+            dilation=list(layer.args.dilation),
+            seed=seed,
+        )
+        assert result.report is not None
+        claimed = _shape_check(
+            f"{layer.framework} output size", list(layer.output), [a.output for a in result.report.conv]
+        )
+        return replace(result, layer=layer, checks=(claimed, *result.checks))
+    axes = layer.transposed
+    # The transposed layer maps DEFAULT_OUT_CHANNELS -> DEFAULT_IN_CHANNELS, as the twin in verify_layer.
+    y, z, w = engine.random_tensors(
+        seed,
+        (BATCH, DEFAULT_OUT_CHANNELS, *(a.size for a in axes)),
+        (BATCH, DEFAULT_IN_CHANNELS, *(a.output for a in axes)),
+        (DEFAULT_OUT_CHANNELS, DEFAULT_IN_CHANNELS, *layer.args.kernel_size),
+    )
+    geometry: dict[str, Any] = {"stride": layer.args.stride, "dilation": layer.args.dilation, "groups": 1}
+    checks = _transposed_checks(y, w, axes, [direct_form(a) for a in axes], geometry, pytorch=None)
+    executed = checks[0].got
+    checks.insert(
+        0,
+        Check(
+            f"{layer.framework} output size",
+            list(layer.output),
+            executed[2:] if isinstance(executed, list) else executed,
+            None,
+            isinstance(executed, list) and executed[2:] == list(layer.output),
+        ),
+    )
+    crops = [(a.crop_before, a.crop_after) for a in axes]
+    # Here the transposed convolution is the operator and the convolution its adjoint.
+    forward, backward = engine.adjoint_identity_cropped(y, z, w, crops=crops, **geometry)
+    checks.append(_adjoint_check(backward, forward))
+    return VerifyReport(None, layer, seed, BATCH, DEFAULT_OUT_CHANNELS, DEFAULT_IN_CHANNELS, 1, tuple(checks))
 
 
 def layer_command(arguments: dict[str, Any], seed: int) -> str:

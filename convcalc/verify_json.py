@@ -27,9 +27,24 @@ def check_document(check: Check) -> JsonDict:
 
 def verify_document(result: VerifyReport) -> JsonDict:
     """The `convcalc verify --json` document."""
+    layer = result.layer
+    if result.report is not None:
+        given: JsonDict = shape_document(result.report)["input"]
+    else:
+        assert layer is not None
+        given = {
+            "size": list(layer.args.size),
+            "kernel_size": list(layer.args.kernel_size),
+            "stride": list(layer.args.stride),
+            "dilation": list(layer.args.dilation),
+            "transposed": layer.is_transposed,
+            "crops": [[a.crop_before, a.crop_after] for a in layer.transposed],
+        }
+    if layer is not None:
+        given = {"framework": layer.framework, **given, "output": list(layer.output)}
     return envelope(
         "verify",
-        input=shape_document(result.report)["input"],
+        input=given,
         setup={
             "seed": result.seed,
             "dtype": "float64",

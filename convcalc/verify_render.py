@@ -43,13 +43,22 @@ def checks_table(checks: Sequence[Check], title: str) -> RenderableType:
 
 def verify_view(result: VerifyReport) -> RenderableType:
     """The table of `convcalc verify` and a one-line verdict."""
-    params = result.report.params
+    if result.report is not None:
+        params = result.report.params
+        kernel, stride, dilation = params.kernel_size, params.stride, params.dilation
+        layer = f", output_padding {x_join(params.output_padding)}"
+    else:
+        assert result.layer is not None
+        args = result.layer.args
+        kernel, stride, dilation = args.kernel_size, args.stride, args.dilation
+        crops = x_join([f"{a.crop_before}:{a.crop_after}" for a in result.layer.transposed])
+        layer = f", canonical crops {crops}"
+    framework = "" if result.layer is None else f"{result.layer.framework} layer; "
     setup = Text.from_markup(
-        f"float64, seed [bold]{result.seed}[/bold], batch {result.batch}, channels "
+        f"{framework}float64, seed [bold]{result.seed}[/bold], batch {result.batch}, channels "
         f"{result.in_channels} -> {result.out_channels} (groups {result.groups}); kernel_size "
-        f"{x_join(params.kernel_size)}, stride {x_join(params.stride)}, dilation "
-        f"{x_join(params.dilation)}, output_padding {x_join(params.output_padding)}. Shapes are the "
-        f"core's; errors are max |route - reference|, allowed {TOLERANCE:g} x max(1, max |reference|)"
+        f"{x_join(kernel)}, stride {x_join(stride)}, dilation {x_join(dilation)}{layer}. Shapes are "
+        f"the core's; errors are max |route - reference|, allowed {TOLERANCE:g} x max(1, max |reference|)"
     )
     table = checks_table(result.checks, "Verification by execution")
     failed = len(result.failures)

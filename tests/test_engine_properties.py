@@ -29,11 +29,14 @@ class Layer:
     dilation: tuple[int, ...]
     padding: tuple[tuple[int, int], ...]
     output_padding: tuple[int, ...]
+    # Zeros appended before the output: a negative crop_before, which PyTorch cannot express.
+    shift: tuple[int, ...] = ()
 
     @property
     def crops(self) -> list[tuple[int, int]]:
-        """PyTorch's (padding, output_padding) as canonical crops: (p_before, p_after - op)."""
-        return [(b, a - op) for (b, a), op in zip(self.padding, self.output_padding)]
+        """PyTorch's (padding, output_padding) as canonical crops (p_before - shift, p_after - op)."""
+        shift = self.shift or (0,) * len(self.size)
+        return [(b - z, a - op) for (b, a), op, z in zip(self.padding, self.output_padding, shift)]
 
     def tensors(self, seed: int) -> tuple[Any, Any]:
         rng = np.random.default_rng(seed)
@@ -43,7 +46,7 @@ class Layer:
 
 
 @st.composite
-def layers(draw: st.DrawFn, symmetric: bool = False) -> Layer:
+def layers(draw: st.DrawFn, symmetric: bool = False, shifted: bool = False) -> Layer:
     nd = draw(st.integers(1, 3))
     small = 5 if nd < 3 else 3
     size = tuple(draw(st.integers(1, small)) for _ in range(nd))
@@ -67,6 +70,7 @@ def layers(draw: st.DrawFn, symmetric: bool = False) -> Layer:
         dilation=dilation,
         padding=tuple(padding),
         output_padding=output_padding,
+        shift=tuple(draw(st.integers(0, 4)) for _ in range(nd)) if shifted else (),
     )
     outputs = [
         TransposedAxis(i, k, s, d, b, a).output
@@ -139,6 +143,27 @@ def test_adjoint_identity(layer: Layer, seed: int) -> None:
         dilation=layer.dilation,
         groups=layer.groups,
     )
+    assert forward == pytest.approx(backward, rel=1e-10, abs=1e-10)
+
+
+@given(layers(shifted=True), st.integers(0, 2**32 - 1))
+def test_routes_agree_on_any_crops(layer: Layer, seed: int) -> None:
+    """Crops of any sign on both sides, beyond what PyTorch's arguments express."""
+    y, w = layer.tensors(seed)
+    args = {"stride": layer.stride, "dilation": layer.dilation, "crops": layer.crops, "groups": layer.groups}
+    reference = engine.transpose_scatter(y, w, **args)
+    _close(engine.conv_transpose_cropped(y, w, **args), reference)
+    _close(engine.transpose_direct(y, w, **args), reference)
+    _close(engine.transpose_matrix(y, w, **args), reference)
+
+
+@given(layers(shifted=True), st.integers(0, 2**32 - 1))
+def test_adjoint_identity_with_canonical_crops(layer: Layer, seed: int) -> None:
+    """<T y, z> = <y, T* z> for crops of any sign (negative: zeros appended)."""
+    y, w = layer.tensors(seed)
+    args = {"stride": layer.stride, "dilation": layer.dilation, "crops": layer.crops, "groups": layer.groups}
+    z = np.random.default_rng(seed + 2).standard_normal(engine.transpose_scatter(y, w, **args).shape)
+    forward, backward = engine.adjoint_identity_cropped(y, z, w, **args)
     assert forward == pytest.approx(backward, rel=1e-10, abs=1e-10)
 
 

@@ -195,6 +195,49 @@ def test_broken_adjoint_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Layers given in another framework's arguments: executed through their canonical crops.
+
+
+@pytest.mark.parametrize(
+    ("args", "output"),
+    [
+        # Reference vectors 8, 10, 15, 17: sizes the frameworks return, by their own conventions.
+        (["5", "-k", "3", "-s", "2", "-p", "same", "-t", "--framework", "keras"], [10]),
+        (["5", "-k", "1", "-s", "2", "-p", "valid", "-t", "--framework", "keras"], [10]),
+        (["5", "-k", "4", "-s", "3", "-p", "valid", "-t", "--framework", "jax"], [16]),
+        (["5", "-k", "3", "-s", "2", "-p", "same_lower", "-t", "--framework", "onnx"], [10]),
+        (["5", "-k", "3", "-s", "2", "-p", "1", "-t", "--output-size", "10"], [10]),
+        (["6x7", "-k", "3", "-s", "2", "-p", "same", "--framework", "tensorflow"], [3, 4]),
+    ],
+)
+def test_verify_framework_layers(args: list[str], output: list[int]) -> None:
+    result = invoke("verify", *args, "--json")
+    assert result.exit_code == ExitCode.OK, result.output
+    document = json.loads(result.stdout)
+    assert document["input"]["output"] == output
+    assert document["checks"][0]["got"] == output
+    assert document["passed"] is True
+
+
+def test_negative_crop_with_a_broken_matrix_route_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keras 'valid' with k=1, s=2 appends a zero (crop -1): a route that forgets it must fail."""
+    right = engine.transpose_matrix
+    monkeypatch.setattr(engine, "transpose_matrix", lambda *a, **k: right(*a, **k)[..., :-1])
+    result = invoke(
+        "verify", "5", "-k", "1", "-s", "2", "-p", "valid", "-t", "--framework", "keras", "--json"
+    )
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED
+    failed = [c["check"] for c in json.loads(result.stdout)["checks"] if c["verdict"] == "FAIL"]
+    assert failed == ["transposed: matrix C^T y"]
+
+
+def test_framework_layers_refuse_channels() -> None:
+    result = invoke("verify", "5", "-k", "3", "-t", "--framework", "keras", "--in-channels", "2")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "plain PyTorch arguments" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------------
 # The sweep.
 
 
@@ -289,6 +332,5 @@ def test_verify_has_every_option_of_shape() -> None:
         text = invoke(command, "--help").stdout
         return {word.strip(",") for word in text.split() if word.startswith("--")}
 
-    framework_only = {"--framework", "--output-size", "--transpose-kernel"}
-    assert options("shape") - framework_only <= options("verify")
+    assert options("shape") <= options("verify")
     assert {"--seed", "--json"} <= options("verify")
