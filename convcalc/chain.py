@@ -37,7 +37,7 @@ MAX_LAYERS = 256
 MAX_PERIOD = 4096
 MAX_LISTED = 10_000
 # i_min is searched by doubling up to this input size; past it the chain is called unusable.
-MAX_INPUT = 2**48
+MAX_INPUT = 2**64
 
 Value = Union[int, tuple[int, ...]]
 PaddingValue = Union[str, int, tuple[int, ...], tuple[tuple[int, int], ...]]
@@ -444,6 +444,9 @@ def axis_sizes(layers: Sequence[Layer], axis: int) -> AxisSizes:
         )
     minimum = _minimum(flat)
     if minimum is None:
+        # Sizes grow with the input, so a chain that runs for no input breaks a rule that does not
+        # depend on it (output_padding too large, negative padding): let that layer say which.
+        run(flat, (MAX_INPUT,))
         raise ConvCalcError(
             f"no input size up to {MAX_INPUT} runs through the chain on axis {axis}", parameter="layers"
         )
@@ -531,12 +534,15 @@ def chain_report(
             default=1,
         )
     assert ndim <= MAX_AXES
-    accepted = tuple(axis_sizes(layers, n) for n in range(ndim))
     given = size is not None
-    if size is None:
+    if given:
+        # The user's input first: its failure names the layer that breaks on it.
+        results = run(layers, sizes, channels)
+    accepted = tuple(axis_sizes(layers, n) for n in range(ndim))
+    if not given:
         smallest = [a.restores.smallest for a in accepted]
         sizes = tuple(s if s is not None else a.minimum for s, a in zip(smallest, accepted))
-    results = run(layers, sizes, channels)
+        results = run(layers, sizes, channels)
     pair_indices, unpaired = _stack_pairs(layers)
     return ChainReport(
         layers=tuple(layers),

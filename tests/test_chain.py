@@ -328,6 +328,14 @@ def test_receptive_field_equals_the_gradient_support_in_torch(texts: list[str]) 
 def test_bad_chain_inputs() -> None:
     with pytest.raises(ConvCalcError, match=r"layer 2 \(conv k9\): the dilated kernel \(9\) is larger"):
         chain_report(parse_chain("conv k3 | conv k9"), (8,))
+    # a rule no input size can satisfy is reported by its layer, with or without a size
+    for size in ((8,), None):
+        with pytest.raises(ConvCalcError, match=r"layer 2 \(tconv k3 s2 op2\): output_padding must be"):
+            chain_report(parse_chain("conv k3 | tconv k3 s2 op2"), size)
+    with pytest.raises(ConvCalcError, match=r"layer 1 \(conv k3 p-1\): padding must be >= 0"):
+        chain_report(parse_chain("conv k3 p-1"), None)
+    huge = chain_report(parse_chain("conv k1000000000000000 | pool k2"), None)
+    assert huge.size == (10**15 + 1,) and huge.output == (1,)
     with pytest.raises(ConvCalcError, match="groups and out_channels"):
         chain_report(parse_chain("conv k3 c8"), (8,))
     with pytest.raises(ConvCalcError, match="the product of the strides on axis 0 is 8192"):
