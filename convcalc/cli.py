@@ -432,11 +432,22 @@ def port(
     ] = False,
     output_size: OutputSizeOpt = None,
     transpose_kernel: TransposeKernelOpt = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Run the source layer and the fixed target layer through the NumPy engine on random data; "
+            "exit 1 if they differ.",
+        ),
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random data for --verify.")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Translate a layer from one framework's arguments to another's: arguments, weight change, exact fix."""
     from convcalc.frameworks.documents import port_document
     from convcalc.frameworks.port import port as port_layer
+
+    check = None
 
     with user_errors("port", as_json):
         arguments = framework_arguments(
@@ -451,13 +462,19 @@ def port(
             transpose_kernel,
         )
         translation = port_layer(source, target, **arguments)
+        if verify:
+            from convcalc.frameworks.execute import check_port
+
+            check = check_port(translation, seed)
 
     def view() -> RenderableType:
         from convcalc.frameworks.views import port_view
 
-        return port_view(translation)
+        return port_view(translation, check)
 
-    emit(as_json, lambda: port_document(translation), view)
+    emit(as_json, lambda: port_document(translation, check), view)
+    if check is not None and not check.ok:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors (float64).")]

@@ -191,3 +191,44 @@ def test_framework_paths_do_not_load_numpy() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_port_verify_runs_both_layers_through_the_engine() -> None:
+    code, out, _ = invoke(
+        "port",
+        "7x6",
+        "--from",
+        "jax",
+        "--to",
+        "pytorch",
+        "-k",
+        "3",
+        "-s",
+        "2",
+        "-p",
+        "same",
+        "-t",
+        "--verify",
+    )
+    assert code == 0
+    assert "verified by execution" in out
+    code, out, _ = invoke(
+        "port",
+        "9",
+        "--from",
+        "onnx",
+        "--to",
+        "keras",
+        "-k",
+        "4",
+        "-p",
+        "same_lower",
+        "--verify",
+        "--seed",
+        "3",
+        "--json",
+    )
+    assert code == 0
+    check = json.loads(out)["verification"]
+    assert check["ok"] is True and check["seed"] == 3 and check["source_shape"] == check["target_shape"]
+    assert check["values_equal_without_fix"] is False

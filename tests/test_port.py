@@ -75,6 +75,9 @@ def test_conv_asymmetric_pads_to_pytorch_pad_the_input() -> None:
     assert t.source.placement == ((2, 1),)
     assert dict(t.arguments)["padding"] == "(1,)"
     assert t.fix_steps() == ["axis 0: pad the input with 1 zero(s) at the start"]
+    # PyTorch's own 'same' gives the same size with the odd pad at the other end: shape only.
+    assert not t.shape_equal
+    assert t.shape_only is not None and dict(t.shape_only)["padding"] == "'same'"
 
 
 def test_port_rejects_unknown_frameworks_naming_the_option() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc.core import direct_form
 from convcalc.frameworks import convention
 from convcalc.frameworks.base import FrameworkLayer
 from convcalc.frameworks.port import Translation
+
+if TYPE_CHECKING:
+    from convcalc.frameworks.execute import PortCheck
 from convcalc.jsonout import CONV_FIELDS, DIRECT_FIELDS, TRANSPOSED_FIELDS, columns, envelope
 
 JsonDict = dict[str, Any]
@@ -71,9 +74,24 @@ def translation_document(t: Translation) -> JsonDict:
     }
 
 
-def port_document(t: Translation) -> JsonDict:
+def check_document(check: PortCheck | None) -> JsonDict | None:
+    """The execution check of a port (None when not asked for); the error is null when shapes differ."""
+    if check is None:
+        return None
+    finite = check.max_error != float("inf")
+    return {
+        "ok": check.ok,
+        "seed": check.seed,
+        "source_shape": list(check.source_shape),
+        "target_shape": list(check.target_shape),
+        "max_abs_error": check.max_error if finite else None,
+        "values_equal_without_fix": check.unfixed_equal,
+    }
+
+
+def port_document(t: Translation, check: PortCheck | None = None) -> JsonDict:
     """The `convcalc port --json` document."""
-    return envelope("port", **translation_document(t))
+    return envelope("port", **translation_document(t), verification=check_document(check))
 
 
 def framework_shape_document(layer: FrameworkLayer, pytorch: Translation | None) -> JsonDict:

@@ -10,9 +10,9 @@ fixed layer equals the source layer in values, not just in shape.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from convcalc.core import Pairs
+from convcalc.core import ConvAxis, Pairs
 from convcalc.errors import ConvCalcError
 from convcalc.frameworks import convention, read
 from convcalc.frameworks.base import (
@@ -44,9 +44,14 @@ class Translation:
         return all(f == (0, 0) for f in self.fix)
 
     @property
+    def unfixed_output(self) -> tuple[int, ...]:
+        """The target's output on the source's input, without the fix (a convolution's fix pads the input)."""
+        return _unfixed_output(self.source, self.target)
+
+    @property
     def shape_equal(self) -> bool:
         """Whether the target's arguments alone give the source's output size."""
-        return self.target.output == self.source.output
+        return self.unfixed_output == self.source.output
 
     @property
     def values_equal(self) -> bool:
@@ -80,17 +85,36 @@ class Translation:
         return steps
 
 
+def _unfixed_output(source: FrameworkLayer, target: FrameworkLayer) -> tuple[int, ...]:
+    """The target's output on the source's own input (a convolution's fix would have grown it)."""
+    if source.is_transposed:
+        return target.output
+    return tuple(
+        ConvAxis(w.size, a.kernel_size, a.stride, a.dilation, a.pad_before, a.pad_after).output
+        for w, a in zip(source.conv, target.conv)
+    )
+
+
+def _unread_end(wanted: ConvAxis, produced: ConvAxis) -> bool:
+    """Same input, same start, as many windows: the end pads differ only where no window reads."""
+    return produced.size == wanted.size and produced.output == wanted.output
+
+
 def _fix(wanted: FrameworkLayer, produced: FrameworkLayer) -> Pairs | None:
     """wanted - produced per side, or None where the difference cannot be made up exactly.
 
-    For a transposed layer a negative fix appends zeros, which is exact only where the target's own
-    crop already reaches past the full output (crop <= 0), i.e. produced <= max(wanted, 0).
+    A negative fix removes elements: exact only where the target's own pad or crop on that side is
+    <= 0 already (it then only adds zeros or trims what the wanted layer trims too), i.e.
+    produced <= max(wanted, 0). For a convolution an end fix is dropped where no window reaches it.
     """
     fix = []
-    for (wb, wa), (pb, pa) in zip(wanted.placement, produced.placement):
-        if wanted.is_transposed and (pb > max(wb, 0) or pa > max(wa, 0)):
+    for n, ((wb, wa), (pb, pa)) in enumerate(zip(wanted.placement, produced.placement)):
+        fb, fa = wb - pb, wa - pa
+        if not wanted.is_transposed and fb == 0 and _unread_end(wanted.conv[n], produced.conv[n]):
+            fa = 0
+        if (fb and pb > max(wb, 0)) or (fa and pa > max(wa, 0)):
             return None
-        fix.append((wb - pb, wa - pa))
+        fix.append((fb, fa))
     if any(f != (0, 0) for f in fix) and produced.args.padding_word in SIZE_DEPENDENT_WORDS:
         # A 'same' padding recomputes its pads for a padded input; only exact matches are safe.
         return None
@@ -127,13 +151,14 @@ def _read_candidate(target: Convention, wanted: FrameworkLayer, args: LayerArgs)
     if wanted.is_transposed or args.padding_word in SIZE_DEPENDENT_WORDS:
         return target.read(args)
     probe = target.read(with_(args, size=tuple(a.size + a.dilated_kernel for a in wanted.conv)))
-    sizes = tuple(
-        a.size + (wb - pb) + (wa - pa)
-        for a, (wb, wa), (pb, pa) in zip(wanted.conv, wanted.placement, probe.placement)
-    )
+    sizes = []
+    for a, (wb, wa), (pb, pa) in zip(wanted.conv, wanted.placement, probe.placement):
+        # Same start and as many windows: the end padding differs only where no window reads.
+        unread = wb == pb and ConvAxis(a.size, a.kernel_size, a.stride, a.dilation, pb, pa).output == a.output
+        sizes.append(a.size if unread else a.size + (wb - pb) + (wa - pa))
     if min(sizes) < 1:
         raise ConvCalcError("the fix would remove the whole input", parameter="to")
-    return target.read(with_(args, size=sizes))
+    return target.read(with_(args, size=tuple(sizes)))
 
 
 def translate(source: FrameworkLayer, target_name: str) -> Translation:
@@ -169,7 +194,7 @@ def translate(source: FrameworkLayer, target_name: str) -> Translation:
             best = (_cost(fix), produced, fix)
         if (
             shape_only is None
-            and produced.output == source.output
+            and _unfixed_output(source, produced) == source.output
             and produced.placement != canonical.placement
         ):
             shape_only = produced
@@ -182,19 +207,18 @@ def translate(source: FrameworkLayer, target_name: str) -> Translation:
         notes.append(
             f"{target.title} has no groups for transposed convolutions: split a grouped layer per group"
         )
-    if shape_only is not None and (
-        produced.output == source.output or shape_only.placement == produced.placement
-    ):
-        shape_only = None
-    return Translation(
+    translation = Translation(
         source=source,
         target=produced,
         arguments=tuple(target.spell(produced.args)),
         fix=fix,
         weight=weight_change(src.layout(source.args), target.layout(produced.args), len(wanted_axes)),
-        shape_only=None if shape_only is None else tuple(target.spell(shape_only.args)),
+        shape_only=None,
         notes=tuple(notes),
     )
+    if shape_only is None or translation.shape_equal or shape_only.placement == produced.placement:
+        return translation
+    return replace(translation, shape_only=tuple(target.spell(shape_only.args)))
 
 
 def port(

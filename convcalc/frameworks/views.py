@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -10,6 +12,9 @@ from convcalc.core import DirectAxis, TransposedAxis, direct_form
 from convcalc.frameworks import convention
 from convcalc.frameworks.base import FrameworkLayer
 from convcalc.frameworks.port import Translation
+
+if TYPE_CHECKING:
+    from convcalc.frameworks.execute import PortCheck
 from convcalc.render import axis_table
 
 
@@ -110,6 +115,22 @@ def framework_shape_view(layer: FrameworkLayer, pytorch: Translation | None) -> 
     return Group(*parts)
 
 
-def port_view(t: Translation) -> RenderableType:
+def port_view(t: Translation, check: PortCheck | None = None) -> RenderableType:
     """`convcalc port`: the source layer, then its expression in the target framework."""
-    return Group(*layer_parts(t.source), *translation_parts(t))
+    parts = [*layer_parts(t.source), *translation_parts(t)]
+    if check is not None:
+        if check.ok:
+            parts.append(
+                Text.from_markup(
+                    f"[green]verified[/green] by execution (NumPy engine, seed {check.seed}): the source and "
+                    f"the fixed target agree, shape {check.source_shape}, max error {check.max_error:.1e}"
+                )
+            )
+        else:
+            parts.append(
+                Text.from_markup(
+                    f"[red]verification failed[/red] (seed {check.seed}): source {check.source_shape}, "
+                    f"target {check.target_shape}, max error {check.max_error:.3g}"
+                )
+            )
+    return Group(*parts)

@@ -1,0 +1,130 @@
+"""Execute framework layers and ports through the NumPy engine (imported only by commands that run it).
+
+A layer read by a convention runs in its canonical form: the weight, given in the framework's own
+layout, is turned into the engine's PyTorch layout by the convention's declared layout (permute, flip),
+then ``engine.conv_transpose_cropped`` applies the crops, or ``engine.conv`` the pads. A port is checked
+by running the source layer and, separately, the target layer with the converted weight and the fix;
+the two must agree in shape and values. Data is channels-first (N, C, *spatial) throughout; only
+weights change layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from convcalc import engine
+from convcalc.engine import Array
+from convcalc.errors import ConvCalcError
+from convcalc.frameworks import convention
+from convcalc.frameworks.base import FrameworkLayer, WeightChange, weight_change, weight_shape, with_
+from convcalc.frameworks.port import Translation
+
+# Absolute tolerance for float64 results of unit-variance data (sums of at most a few thousand terms).
+TOLERANCE = 1e-9
+
+
+def change_weight(weight: Array, change: WeightChange) -> Array:
+    """np.transpose by the change's permutation, then reverse its spatial axes."""
+    moved = np.transpose(weight, change.permutation)
+    return np.flip(moved, axis=change.flip_spatial) if change.flip_spatial else moved
+
+
+def engine_weight(layer: FrameworkLayer, weight: Array) -> Array:
+    """A weight in the layer's framework layout, in the engine's (PyTorch's) layout for the same layer."""
+    own = convention(layer.framework).layout(layer.args)
+    pytorch = convention("pytorch").layout(layer.args)
+    return change_weight(weight, weight_change(own, pytorch, layer.args.ndim))
+
+
+def _pad_or_trim(array: Array, pairs: Sequence[tuple[int, int]]) -> Array:
+    """Per spatial axis add (before, after) zeros; a negative amount removes that many elements instead."""
+    grow = [(0, 0), (0, 0), *((max(b, 0), max(a, 0)) for b, a in pairs)]
+    grown = np.pad(array, grow) if any(g != (0, 0) for g in grow) else array
+    keep = tuple(slice(max(-b, 0), grown.shape[2 + n] - max(-a, 0)) for n, (b, a) in enumerate(pairs))
+    index = (slice(None), slice(None), *keep)
+    return grown[index]
+
+
+def run_layer(layer: FrameworkLayer, x: Array, weight: Array, groups: int = 1) -> Array:
+    """The layer's output for channels-first x and a weight in the framework's layout."""
+    w = engine_weight(layer, weight)
+    if layer.is_transposed:
+        axes = layer.transposed
+        return engine.conv_transpose_cropped(
+            x,
+            w,
+            stride=[a.stride for a in axes],
+            dilation=[a.dilation for a in axes],
+            crops=list(layer.placement),
+            groups=groups,
+        )
+    pads = list(layer.placement)
+    if any(min(pair) < 0 for pair in pads):
+        # Negative pads (JAX) crop the padded input; the engine, like PyTorch, only pads with zeros.
+        x, pads = _pad_or_trim(x, pads), [(0, 0)] * len(pads)
+    return engine.conv(
+        x,
+        w,
+        stride=[a.stride for a in layer.conv],
+        padding=pads,
+        dilation=[a.dilation for a in layer.conv],
+        groups=groups,
+    )
+
+
+@dataclass(frozen=True)
+class PortCheck:
+    """Source layer and fixed target layer run on the same random data; shapes and largest difference."""
+
+    source_shape: tuple[int, ...]
+    target_shape: tuple[int, ...]
+    unfixed_shape: tuple[int, ...]
+    max_error: float
+    unfixed_error: float
+    seed: int
+
+    @property
+    def ok(self) -> bool:
+        return self.source_shape == self.target_shape and self.max_error <= TOLERANCE
+
+    @property
+    def unfixed_equal(self) -> bool:
+        """Whether the target's arguments without the fix already give the source's values."""
+        return self.unfixed_shape == self.source_shape and self.unfixed_error <= TOLERANCE
+
+
+def check_port(t: Translation, seed: int = 0, in_channels: int = 2, out_channels: int = 3) -> PortCheck:
+    """Run the source layer and the target layer (converted weight, fix applied) on one random input."""
+    src = t.source
+    layout = convention(src.framework).layout(src.args)
+    kernel = tuple(a.kernel_size for a in (src.transposed or src.conv))
+    shape_w = weight_shape(layout, kernel, in_channels, out_channels, 1)
+    x, w = engine.random_tensors(seed, (1, in_channels, *src.args.size), shape_w)
+    expected = run_layer(src, x, w)
+    w_target = change_weight(w, t.weight)
+    if src.is_transposed:
+        unfixed = run_layer(t.target, x, w_target)
+        got = _pad_or_trim(unfixed, [(-b, -a) for b, a in t.fix])
+    else:
+        got = run_layer(t.target, _pad_or_trim(x, t.fix), w_target)
+        # Without the fix the target runs on the original input (when its rules allow that).
+        unfixed = got if t.exact else _unfixed_conv(t, x, w_target)
+    return PortCheck(
+        source_shape=tuple(expected.shape),
+        target_shape=tuple(got.shape),
+        unfixed_shape=tuple(unfixed.shape),
+        max_error=engine.max_abs_error(got, expected),
+        unfixed_error=engine.max_abs_error(unfixed, expected),
+        seed=seed,
+    )
+
+
+def _unfixed_conv(t: Translation, x: Array, w: Array) -> Array:
+    try:
+        layer = convention(t.target.framework).read(with_(t.target.args, size=tuple(x.shape[2:])))
+    except ConvCalcError:
+        return np.empty((0,))
+    return run_layer(layer, x, w)
