@@ -381,6 +381,14 @@ def solve(
         bool, typer.Option("--verify", help="Execute the shown answers in the NumPy engine (two routes).")
     ] = False,
     top: Annotated[int, typer.Option("--top", help="How many answers to show without --all.", min=1)] = 10,
+    framework: Annotated[
+        Optional[str],
+        typer.Option(
+            "--framework",
+            "-f",
+            help="Keep the answers this framework expresses exactly and show them in its arguments.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first."""
@@ -400,6 +408,18 @@ def solve(
             padding=None if padding is None else parse_padding(padding),
             output_padding=_optional("output_padding", output_padding),
         )
+        in_framework = None
+        if framework is not None:
+            from dataclasses import replace
+
+            from convcalc.frameworks import convention
+            from convcalc.frameworks.answers import exact_in
+
+            framework = convention(framework).name
+            kept = exact_in(framework, report.answers)
+            dropped = len(report.answers) - len(kept)
+            report = replace(report, answers=tuple(answer for answer, _ in kept))
+            in_framework = [t for _, t in kept]
         shown = report.answers if show_all else report.answers[:top]
         verified: list[bool] | None = None
         if verify:
@@ -410,9 +430,26 @@ def solve(
     def view() -> RenderableType:
         from convcalc.solve_render import solve_view
 
-        return solve_view(report, shown, verified)
+        if framework is None or in_framework is None:
+            return solve_view(report, shown, verified)
+        from rich.console import Group
 
-    emit(as_json, lambda: solve_document(report, shown, verified), view)
+        from convcalc.frameworks.views import framework_answers_view
+
+        return Group(
+            solve_view(report, shown, verified),
+            framework_answers_view(framework, in_framework[: len(shown)], dropped),
+        )
+
+    def document() -> dict[str, Any]:
+        doc = solve_document(report, shown, verified)
+        if framework is not None and in_framework is not None:
+            from convcalc.frameworks.documents import framework_answers_document
+
+            doc["framework"] = framework_answers_document(framework, in_framework[: len(shown)], dropped)
+        return doc
+
+    emit(as_json, document, view)
     if verified is not None and not all(verified):
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 

@@ -232,3 +232,50 @@ def test_port_verify_runs_both_layers_through_the_engine() -> None:
     check = json.loads(out)["verification"]
     assert check["ok"] is True and check["seed"] == 3 and check["source_shape"] == check["target_shape"]
     assert check["values_equal_without_fix"] is False
+
+
+def test_solve_framework_keeps_exact_answers_in_the_framework_arguments() -> None:
+    code, out, _ = invoke("solve", "5", "10", "-f", "keras", "--all", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    section = doc["framework"]
+    assert section["name"] == "keras" and section["dropped"] > 0
+    assert len(section["answers"]) == len(doc["answers"]) > 0
+    # Section 4.2: Keras 'same' with output_padding=None gives i*s for every kernel.
+    spelled = [{a["name"]: a["value"] for a in answer["arguments"]} for answer in section["answers"]]
+    assert {
+        "kernel_size": "(2,)",
+        "strides": "(2,)",
+        "dilation_rate": "(1,)",
+        "padding": "'same'",
+    }.items() <= (spelled[0].items())
+    # Every kept answer, re-read by Keras's own rules, gives the target size.
+    from convcalc.frameworks import read
+
+    for args in spelled:
+        k = int(args["kernel_size"].strip("(),"))
+        s = int(args["strides"].strip("(),"))
+        d = int(args["dilation_rate"].strip("(),"))
+        op = None if args["output_padding"] == "None" else int(args["output_padding"].strip("(),"))
+        layer = read(
+            "keras",
+            5,
+            k,
+            stride=s,
+            dilation=d,
+            padding=args["padding"].strip("'"),
+            output_padding=op,
+            transposed=True,
+        )
+        assert layer.output == (10,)
+
+
+def test_solve_framework_with_nothing_expressible() -> None:
+    code, out, _ = invoke("solve", "5", "9", "-f", "keras", "-s", "3")
+    assert code == 0
+    assert "Keras cannot express them exactly" in out
+
+
+def test_solve_without_framework_is_unchanged() -> None:
+    code, out, _ = invoke("solve", "5", "10", "--json")
+    assert code == 0 and "framework" not in json.loads(out)

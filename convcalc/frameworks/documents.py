@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from convcalc.core import direct_form
@@ -92,6 +93,23 @@ def check_document(check: PortCheck | None) -> JsonDict | None:
 def port_document(t: Translation, check: PortCheck | None = None) -> JsonDict:
     """The `convcalc port --json` document."""
     return envelope("port", **translation_document(t), verification=check_document(check))
+
+
+def framework_answers_document(framework: str, translations: Sequence[Translation], dropped: int) -> JsonDict:
+    """The `framework` section of `solve --framework X --json`: X's arguments for each shown answer."""
+    return {
+        "name": convention(framework).name,
+        "dropped": dropped,
+        "answers": [
+            {
+                "rank": n + 1,
+                "arguments": arguments_document(t.arguments),
+                "weight_layout": t.weight.target,
+                "notes": list(t.notes),
+            }
+            for n, t in enumerate(translations)
+        ],
+    }
 
 
 def framework_shape_document(layer: FrameworkLayer, pytorch: Translation | None) -> JsonDict:

@@ -10,7 +10,7 @@ modelled. Kernels (k..., in/groups, features) and, for ConvTranspose, (k..., in,
 from __future__ import annotations
 
 from convcalc.core import ConvAxis, TransposedAxis
-from convcalc.frameworks.base import FrameworkLayer, LayerArgs, Layout, conv_axes, with_
+from convcalc.frameworks.base import FrameworkLayer, LayerArgs, Layout, conv_axes, fmt_tuple, with_
 from convcalc.frameworks.jax import Jax
 
 
@@ -49,6 +49,19 @@ class Flax(Jax):
                 "PyTorch's padding"
             )
         return axes, notes
+
+    def spell(self, args: LayerArgs) -> list[tuple[str, str]]:
+        word = args.padding_word
+        padding = repr(word.upper()) if word else fmt_tuple([fmt_tuple(p) for p in args.pairs()])
+        out = [
+            ("kernel_size", fmt_tuple(args.kernel_size)),
+            ("strides", fmt_tuple(args.stride)),
+            ("kernel_dilation", fmt_tuple(args.dilation)),
+            ("padding", padding),
+        ]
+        if args.transposed:
+            out.append(("transpose_kernel", str(args.transpose_kernel)))
+        return out
 
     def conv_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
         base = with_(wanted.args, padding=wanted.placement)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -105,6 +106,31 @@ def translation_parts(t: Translation) -> list[RenderableType]:
         parts.append(Text(f"same shape but values shifted (not equal in values): {spelled}", style="yellow"))
     parts.extend(_notes("note", t.notes))
     return parts
+
+
+def framework_answers_view(
+    framework: str, translations: Sequence[Translation], dropped: int
+) -> RenderableType:
+    """`solve --framework X`: the shown answers in X's own arguments, by rank."""
+    conv = convention(framework)
+    table = Table(
+        title=f"The answers above in {conv.title}'s arguments (each exact: same shape and values)",
+        title_justify="left",
+        title_style="bold",
+    )
+    table.add_column("#", justify="right")
+    table.add_column("arguments")
+    for n, t in enumerate(translations):
+        table.add_row(str(n + 1), ", ".join(f"{name}={value}" for name, value in t.arguments))
+    parts: list[RenderableType] = [table] if translations else []
+    if dropped:
+        parts.append(
+            Text(
+                f"{dropped} answer(s) of the search are left out: {conv.title} cannot express them exactly "
+                "(compare with --framework pytorch, or see convcalc port for the slice that would fix them)"
+            )
+        )
+    return Group(*parts)
 
 
 def framework_shape_view(layer: FrameworkLayer, pytorch: Translation | None) -> RenderableType:
