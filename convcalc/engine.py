@@ -26,10 +26,11 @@ array the engine allocates; the matrix route has the tighter ``MAX_MATRIX_ELEMEN
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import product
-from typing import Any
+from typing import Any, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +47,8 @@ from convcalc.core import (
 from convcalc.errors import ConvCalcError
 
 Array = npt.NDArray[Any]
+Index = tuple[Union[slice, int], ...]
+T = TypeVar("T")
 
 # About 10 s of NumPy work on one core: beyond this the user asked for a training run, not a check.
 MAX_WORK = 10**10
@@ -182,18 +185,47 @@ def _crop(array: Array, crops: Sequence[tuple[int, int]], lead: int = 2) -> Arra
     return extended[_index(lead, keep)]
 
 
-def _index(lead: int, spatial: Sequence[slice | int]) -> tuple[slice | int, ...]:
+def _index(lead: int, spatial: Sequence[slice | int]) -> Index:
     """An index taking every element of the ``lead`` leading axes and ``spatial`` on the rest."""
     return (slice(None),) * lead + tuple(spatial)
 
 
+def _key(value: object) -> object:
+    """A hashable key that tells 1 from True and 1.0 (normalize accepts only the first)."""
+    if type(value) is int:
+        return value
+    if isinstance(value, (list, tuple)):
+        return ("seq", *[_key(v) for v in value])
+    hash(value)
+    return (type(value), value)
+
+
+_AXES: dict[object, Any] = {}
+_MAX_MEMO = 4096
+
+
+def _memo(kind: str, build: Callable[..., T], *args: object) -> T:
+    """build(*args) computed once per distinct arguments: the core is pure, and re-validating the same
+    layer on every call would cost more than the convolution itself at verification sizes."""
+    try:
+        key = (kind, _key(args))
+    except TypeError:
+        return build(*args)
+    if key not in _AXES:
+        if len(_AXES) >= _MAX_MEMO:
+            _AXES.clear()
+        _AXES[key] = build(*args)
+    result: T = _AXES[key]
+    return result
+
+
 def _channels_first(array: Array) -> Array:
     """(N, C, *s) -> (C, N, *s): puts the channels where the matrix product contracts them."""
-    return np.moveaxis(array, 1, 0)
+    return array.swapaxes(0, 1)
 
 
 def _batch_first(array: Array) -> Array:
-    return np.ascontiguousarray(np.moveaxis(array, 0, 1))
+    return np.ascontiguousarray(array.swapaxes(0, 1))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -215,19 +247,47 @@ def conv(
     Returns an array (N, C_out, *output) with the sizes of ``convcalc.core.conv_axes_for``.
     """
     xa, wa, ba, groups = _tensors(x, weight, bias, transposed=False, groups=groups)
-    spatial = xa.ndim - 2
-    sizes, params = normalize(xa.shape[2:], wa.shape[2:], stride=stride, padding=padding, dilation=dilation)
-    _check_axis_count("stride, padding or dilation", len(sizes), spatial)
-    axes = conv_axes_for(sizes, params)
+    axes = _memo("conv", _conv_axes, xa.shape, wa.shape, stride, padding, dilation)
     return _conv_run(xa, wa, axes, groups, ba)
 
 
-def _conv_run(x: Array, w: Array, axes: Sequence[ConvAxis], groups: int, bias: Array | None) -> Array:
+def _conv_axes(
+    x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: object, padding: object, dilation: object
+) -> tuple[ConvAxis, ...]:
+    sizes, params = normalize(x_shape[2:], w_shape[2:], stride=stride, padding=padding, dilation=dilation)
+    _check_axis_count("stride, padding or dilation", len(sizes), len(x_shape) - 2)
+    return conv_axes_for(sizes, params)
+
+
+@dataclass(frozen=True)
+class _ConvPlan:
+    """Index tuples of one convolution geometry: where x sits in the padded input, and each tap's window."""
+
+    padded: tuple[int, ...]
+    interior: Index
+    windows: tuple[Index, ...]
+
+
+@lru_cache(maxsize=1024)
+def _conv_plan(axes: tuple[ConvAxis, ...]) -> _ConvPlan:
+    out = [a.output for a in axes]
+    strides = [a.stride for a in axes]
+    kernel = [a.kernel_size for a in axes]
+    return _ConvPlan(
+        padded=tuple(a.padded_size for a in axes),
+        interior=_index(2, [slice(a.pad_before, a.pad_before + a.size) for a in axes]),
+        windows=tuple(
+            _index(2, _strided([j * a.dilation for j, a in zip(tap, axes)], out, strides))
+            for tap in _taps(kernel)
+        ),
+    )
+
+
+def _conv_run(x: Array, w: Array, axes: tuple[ConvAxis, ...], groups: int, bias: Array | None) -> Array:
     """im2col: one strided slice per kernel tap into a column matrix, then one product per group."""
     n, c_in = x.shape[:2]
     c_out = w.shape[0]
-    kernel = w.shape[2:]
-    n_taps = math.prod(kernel)
+    n_taps = math.prod(w.shape[2:])
     out = tuple(a.output for a in axes)
     positions = math.prod(out)
     check_budget(
@@ -235,14 +295,15 @@ def _conv_run(x: Array, w: Array, axes: Sequence[ConvAxis], groups: int, bias: A
         max(n * c_in * n_taps * positions, math.prod(a.padded_size for a in axes) * n * c_in),
         what="this convolution",
     )
-    pads = [(a.pad_before, a.pad_after) for a in axes]
-    padded = np.pad(x, [(0, 0), (0, 0), *pads]) if any(p != (0, 0) for p in pads) else x
-    source = _channels_first(padded)
+    plan = _conv_plan(axes)
+    if any(a.pad_before or a.pad_after for a in axes):
+        source = np.zeros((c_in, n, *plan.padded), dtype=x.dtype)
+        source[plan.interior] = _channels_first(x)
+    else:
+        source = _channels_first(x)
     cols = np.empty((c_in, n_taps, n, *out), dtype=x.dtype)
-    strides = [a.stride for a in axes]
-    for t, tap in enumerate(_taps(kernel)):
-        start = [j * a.dilation for j, a in zip(tap, axes)]
-        cols[:, t] = source[_index(2, _strided(start, out, strides))]
+    for t, window in enumerate(plan.windows):
+        cols[:, t] = source[window]
     per_group = w.reshape(groups, c_out // groups, (c_in // groups) * n_taps)
     y = np.matmul(per_group, cols.reshape(groups, (c_in // groups) * n_taps, n * positions))
     result = _batch_first(y.reshape(c_out, n, *out))
@@ -259,8 +320,14 @@ def _transposed_axes(
     x: Array, w: Array, stride: object, dilation: object, crops: object
 ) -> tuple[TransposedAxis, ...]:
     """The core's transposed axes for canonical crops (validated here: pairs of ints, may be negative)."""
-    spatial = x.ndim - 2
-    sizes, params = normalize(x.shape[2:], w.shape[2:], stride=stride, dilation=dilation)
+    return _memo("cropped", _canonical_axes, x.shape, w.shape, stride, dilation, crops)
+
+
+def _canonical_axes(
+    x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: object, dilation: object, crops: object
+) -> tuple[TransposedAxis, ...]:
+    spatial = len(x_shape) - 2
+    sizes, params = normalize(x_shape[2:], w_shape[2:], stride=stride, dilation=dilation)
     _check_axis_count("stride or dilation", len(sizes), spatial)
     if isinstance(crops, (str, bytes)) or not isinstance(crops, Sequence):
         raise ConvCalcError(
@@ -323,28 +390,69 @@ def conv_transpose_cropped(
     return _transpose_run(xa, wa, axes, groups)
 
 
-def _transpose_run(x: Array, w: Array, axes: Sequence[TransposedAxis], groups: int) -> Array:
+@dataclass(frozen=True)
+class _TransposePlan:
+    """Index tuples of one transposed geometry: each tap's place in the full output, and the kept part."""
+
+    extent: tuple[int, ...]
+    places: tuple[Index, ...]
+    keep: Index
+
+
+@lru_cache(maxsize=1024)
+def _transpose_plan(axes: tuple[TransposedAxis, ...]) -> _TransposePlan:
+    # The zeros a negative crop appends are allocated up front, so that cropping is one view.
+    before = [max(-a.crop_before, 0) for a in axes]
+    sizes = [a.size for a in axes]
+    strides = [a.stride for a in axes]
+    return _TransposePlan(
+        extent=tuple(b + a.full + max(-a.crop_after, 0) for b, a in zip(before, axes)),
+        places=tuple(
+            _index(2, _strided([b + j * a.dilation for b, j, a in zip(before, tap, axes)], sizes, strides))
+            for tap in _taps([a.kernel_size for a in axes])
+        ),
+        keep=_index(
+            2, [slice(b + a.crop_before, b + a.crop_before + a.output) for b, a in zip(before, axes)]
+        ),
+    )
+
+
+def _transpose_run(x: Array, w: Array, axes: tuple[TransposedAxis, ...], groups: int) -> Array:
     _transposed_budget(x, w, axes, groups, "this transposed convolution")
     n, c_in = x.shape[:2]
     c_out_g = w.shape[1]
     c_out = c_out_g * groups
-    kernel = w.shape[2:]
-    n_taps = math.prod(kernel)
-    sizes = tuple(a.size for a in axes)
-    inputs = math.prod(sizes)
-    source = np.ascontiguousarray(_channels_first(x)).reshape(groups, c_in // groups, n * inputs)
+    n_taps = math.prod(w.shape[2:])
+    sizes = x.shape[2:]
+    source = np.ascontiguousarray(_channels_first(x)).reshape(groups, c_in // groups, n * math.prod(sizes))
     per_group = w.reshape(groups, c_in // groups, c_out_g * n_taps).transpose(0, 2, 1)
     cols = np.matmul(per_group, source).reshape(c_out, n_taps, n, *sizes)
-    # Allocate the zeros a negative crop appends up front, so that cropping is one view.
-    before = [max(-a.crop_before, 0) for a in axes]
-    extent = [b + a.full + max(-a.crop_after, 0) for b, a in zip(before, axes)]
-    full = np.zeros((c_out, n, *extent), dtype=x.dtype)
-    strides = [a.stride for a in axes]
-    for t, tap in enumerate(_taps(kernel)):
-        start = [b + j * a.dilation for b, j, a in zip(before, tap, axes)]
-        full[_index(2, _strided(start, sizes, strides))] += cols[:, t]
-    keep = tuple(slice(b + a.crop_before, b + a.crop_before + a.output) for b, a in zip(before, axes))
-    return _batch_first(full[_index(2, keep)])
+    plan = _transpose_plan(axes)
+    full = np.zeros((c_out, n, *plan.extent), dtype=x.dtype)
+    for t, place in enumerate(plan.places):
+        full[place] += cols[:, t]
+    return _batch_first(full[plan.keep])
+
+
+def _pytorch_axes(
+    x_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    stride: object,
+    padding: object,
+    output_padding: object,
+    dilation: object,
+) -> tuple[TransposedAxis, ...]:
+    sizes, params = normalize(
+        x_shape[2:],
+        w_shape[2:],
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        transposed=True,
+    )
+    _check_axis_count("stride, padding, output_padding or dilation", len(sizes), len(x_shape) - 2)
+    return transposed_axes_for(sizes, params)
 
 
 def conv_transpose(
@@ -365,17 +473,10 @@ def conv_transpose(
     """
     xa, wa, ba, groups = _tensors(x, weight, bias, transposed=True, groups=groups)
     spatial = xa.ndim - 2
-    sizes, params = normalize(
-        xa.shape[2:],
-        wa.shape[2:],
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        transposed=True,
+    axes = _memo(
+        "conv_transpose", _pytorch_axes, xa.shape, wa.shape, stride, padding, output_padding, dilation
     )
-    _check_axis_count("stride, padding, output_padding or dilation", len(sizes), spatial)
-    result = _transpose_run(xa, wa, transposed_axes_for(sizes, params), groups)
+    result = _transpose_run(xa, wa, axes, groups)
     if ba is not None:
         result += ba.reshape(1, -1, *([1] * spatial))
     return result

@@ -366,3 +366,17 @@ def test_seed_gradient_matches_torch_autograd() -> None:
     torch.nn.functional.conv2d(x, w).backward(torch.ones(1, 1, 2, 2, dtype=torch.float64))
     grad = engine.conv_transpose(np.ones((1, 1, 2, 2)), w.numpy())
     np.testing.assert_allclose(grad, x.grad.numpy(), rtol=1e-13)
+
+
+def test_remembered_layers_still_refuse_lookalike_arguments() -> None:
+    """The engine remembers validated layers; True and 1.0 must not pass for the 1 remembered."""
+    x, w = np.ones((1, 1, 5)), np.ones((1, 1, 2))
+    assert engine.conv(x, w, stride=1).shape == (1, 1, 4)
+    assert engine.conv(x, w, stride=(1,)).shape == (1, 1, 4)
+    with pytest.raises(ConvCalcError, match="stride must be an integer"):
+        engine.conv(x, w, stride=True)
+    with pytest.raises(ConvCalcError, match="stride must be an integer"):
+        engine.conv(x, w, stride=(1.0,))
+    assert engine.conv_transpose(x, w, stride=2, padding=[(1, 0)]).shape == (1, 1, 9)
+    with pytest.raises(ConvCalcError, match="padding must be an integer"):
+        engine.conv_transpose(x, w, stride=2, padding=[(True, 0)])
