@@ -221,7 +221,8 @@ def _memo(kind: str, build: Callable[..., T], *args: object) -> T:
 
 def _channels_first(array: Array) -> Array:
     """(N, C, *s) -> (C, N, *s): puts the channels where the matrix product contracts them."""
-    return array.swapaxes(0, 1)
+    swapped: Array = array.swapaxes(0, 1)
+    return swapped
 
 
 def _batch_first(array: Array) -> Array:
