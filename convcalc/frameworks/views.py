@@ -92,7 +92,8 @@ def translation_parts(t: Translation) -> list[RenderableType]:
     """The target's arguments, the fix, the weight change and the verdict."""
     target = convention(t.target.framework)
     parts: list[RenderableType] = [_arguments_table(f"In {target.title}", t.arguments)]
-    parts.append(_canonical_table(t.target, f"What these {target.title} arguments compute"))
+    on_fixed = "" if t.source.is_transposed or t.exact else " (on the fixed input)"
+    parts.append(_canonical_table(t.target, f"What these {target.title} arguments compute{on_fixed}"))
     colour = "green" if t.exact else "yellow"
     parts.append(Text.from_markup(f"verdict: [{colour}]{t.verdict}[/{colour}]"))
     steps = t.fix_steps()
