@@ -79,7 +79,7 @@ FrameworkOpt = Annotated[
         "--framework",
         "-f",
         help="Read the arguments as this framework does: pytorch, tensorflow, keras, onnx, jax, flax, "
-        "paddle, mxnet.",
+        "equinox, paddle, mxnet, caffe.",
     ),
 ]
 OutputSizeOpt = Annotated[

@@ -266,7 +266,8 @@ def verify_framework(framework: str, *, seed: int = 0, **arguments: Any) -> Veri
             list(layer.args.kernel_size),
             stride=list(layer.args.stride),
             padding=[(a.pad_before, a.pad_after) for a in layer.conv],
-            dilation=list(layer.args.dilation),
+            # The canonical axes, not the arguments: Paddle's 'SAME' runs with dilation 1.
+            dilation=[a.dilation for a in layer.conv],
             seed=seed,
         )
         assert result.report is not None
@@ -282,7 +283,11 @@ def verify_framework(framework: str, *, seed: int = 0, **arguments: Any) -> Veri
         (BATCH, DEFAULT_IN_CHANNELS, *(a.output for a in axes)),
         (DEFAULT_OUT_CHANNELS, DEFAULT_IN_CHANNELS, *layer.args.kernel_size),
     )
-    geometry: dict[str, Any] = {"stride": layer.args.stride, "dilation": layer.args.dilation, "groups": 1}
+    geometry: dict[str, Any] = {
+        "stride": [a.stride for a in axes],
+        "dilation": [a.dilation for a in axes],
+        "groups": 1,
+    }
     checks = _transposed_checks(y, w, axes, [direct_form(a) for a in axes], geometry, pytorch=None)
     executed = checks[0].got
     checks.insert(

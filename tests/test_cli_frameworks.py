@@ -119,7 +119,7 @@ def test_port_error_exit_2_with_json_error() -> None:
 
 
 def test_port_unknown_framework() -> None:
-    code, out, err = invoke("port", "5", "--from", "torch", "--to", "caffe", "-k", "3")
+    code, out, err = invoke("port", "5", "--from", "torch", "--to", "chainer", "-k", "3")
     assert code == 2 and out == ""
     assert "to must be one of" in err
 
@@ -279,3 +279,12 @@ def test_solve_framework_with_nothing_expressible() -> None:
 def test_solve_without_framework_is_unchanged() -> None:
     code, out, _ = invoke("solve", "5", "10", "--json")
     assert code == 0 and "framework" not in json.loads(out)
+
+
+def test_verify_paddle_same_runs_with_the_canonical_dilation() -> None:
+    # Oracles 22-23: Paddle's 'SAME' runs with dilation 1 whatever dilation is given.
+    code, out, err = invoke("verify", "6", "-k", "3", "-d", "2", "-p", "same", "-f", "paddle", "--json")
+    assert code == 0, err
+    assert json.loads(out)["passed"] is True
+    code, _, err = invoke("verify", "5", "-k", "3", "-d", "2", "-s", "2", "-p", "same", "-t", "-f", "paddle")
+    assert code == 0, err

@@ -371,3 +371,37 @@ def test_framework_words_are_checked_per_framework() -> None:
         read("tensorflow", 5, 3, padding=((-1, 0),))
     with pytest.raises(ConvCalcError, match="stride must be >= 1 on every axis; got \\(0,\\)"):
         read("jax", 5, 3, stride=0)
+
+
+# --- Equinox and Caffe ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kernel", "padding", "op", "expected"),
+    [
+        (3, "same", 0, 10),  # oracle 27
+        (3, "same", 1, 9),  # output_padding shrinks a 'SAME' output in Equinox
+        (1, "same", 0, 10),
+        (1, "same", 1, 9),
+        (3, 1, 1, 10),  # integer padding as in PyTorch (section 6.4)
+        (3, 0, 1, 12),
+    ],
+)
+def test_oracle_27_equinox_transposed(kernel: int, padding: object, op: int, expected: int) -> None:
+    assert out("equinox", 5, kernel, stride=2, padding=padding, output_padding=op, transposed=True) == (
+        expected,
+    )
+
+
+def test_equinox_rules_and_layout() -> None:
+    # Section 10-C: s=1, d=2, op=1 is refused (stride only).
+    with pytest.raises(ConvCalcError, match=r"Must have `output_padding < stride` \(elementwise\)"):
+        read("equinox", 5, 3, dilation=2, output_padding=1, transposed=True)
+    layout = convention("equinox").layout(read("equinox", 5, 3, transposed=True).args)
+    assert layout.axes == ("O", "I/g", "S") and layout.flipped
+
+
+def test_oracle_28_caffe_deconvolution_has_no_way_to_reach_10() -> None:
+    assert out("caffe", 5, 3, stride=2, padding=1, transposed=True) == (9,)
+    with pytest.raises(ConvCalcError, match="Crop layer"):
+        read("caffe", 5, 3, stride=2, padding=1, output_padding=1, transposed=True)

@@ -85,7 +85,7 @@ def test_port_rejects_unknown_frameworks_naming_the_option() -> None:
         port("pytorch", "theano", 5, 3)
     assert info.value.parameter == "to"
     with pytest.raises(ConvCalcError, match="from must be one of"):
-        port("caffe", "pytorch", 5, 3)
+        port("chainer", "pytorch", 5, 3)
 
 
 # --- Properties over random layers ---------------------------------------------------------------
@@ -225,3 +225,16 @@ def test_pytorch_executes_every_translation_to_pytorch_exactly(layer: FrameworkL
     # Without the fix the values agree exactly when the verdict says so.
     if t.exact:
         assert t.values_equal and t.shape_equal
+
+
+def test_equinox_weight_needs_a_flip_and_a_swap_from_pytorch() -> None:
+    # Section 6.4: porting torch weights to Equinox needs flip(spatial).swapaxes(0, 1).
+    t = port("pytorch", "equinox", (5, 5), 3, stride=2, padding=1, output_padding=1, transposed=True)
+    assert t.exact
+    assert t.weight.permutation == (1, 0, 2, 3) and t.weight.flip_spatial == (2, 3)
+
+
+def test_caffe_reaches_pytorch_p1_op1_only_with_a_crop() -> None:
+    t = port("pytorch", "caffe", 5, 3, stride=2, padding=1, output_padding=1, transposed=True)
+    assert not t.exact and t.target.output == (11,)
+    assert t.fix == ((1, 0),)

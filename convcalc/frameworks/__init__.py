@@ -8,12 +8,12 @@ a layer from one framework's arguments to another's. Pure integers: nothing here
 from __future__ import annotations
 
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks import flax, jax, keras, mxnet, onnx, paddle, pytorch, tensorflow
+from convcalc.frameworks import caffe, equinox, flax, jax, keras, mxnet, onnx, paddle, pytorch, tensorflow
 from convcalc.frameworks.base import Convention, FrameworkLayer, LayerArgs, Layout, make_args
 
 CONVENTIONS: dict[str, Convention] = {
     module.CONVENTION.name: module.CONVENTION
-    for module in (pytorch, tensorflow, keras, onnx, jax, flax, paddle, mxnet)
+    for module in (pytorch, tensorflow, keras, onnx, jax, flax, equinox, paddle, mxnet, caffe)
 }
 ALIASES = {
     "torch": "pytorch",
