@@ -418,6 +418,33 @@ def _transpose_plan(axes: tuple[TransposedAxis, ...]) -> _TransposePlan:
     )
 
 
+# Below this many contributions one bincount beats a strided add per kernel tap (Python's overhead per
+# tap dominates); above it the strided adds win (bincount is a float64 random-access pass).
+BINCOUNT_LIMIT = 2**15
+
+
+@lru_cache(maxsize=256)
+def _bincount_index(axes: tuple[TransposedAxis, ...], channels: int, batch: int) -> Array:
+    """For cols (C, taps, N, *i): the flat position in the (C, N, *extent) full output of each entry."""
+    plan = _transpose_plan(axes)
+    extent = math.prod(plan.extent)
+    before = [max(-a.crop_before, 0) for a in axes]
+    grid = np.indices([a.size for a in axes]).reshape(len(axes), -1)
+    places = np.stack(
+        [
+            np.ravel_multi_index(
+                [b + g * a.stride + j * a.dilation for b, g, j, a in zip(before, grid, tap, axes)],
+                plan.extent,
+            )
+            for tap in _taps([a.kernel_size for a in axes])
+        ]
+    )
+    rows = (np.arange(channels)[:, None] * batch + np.arange(batch)[None, :]) * extent
+    index: Array = rows[:, None, :, None] + places[None, :, None, :]
+    index.setflags(write=False)
+    return index
+
+
 def _transpose_run(x: Array, w: Array, axes: tuple[TransposedAxis, ...], groups: int) -> Array:
     _transposed_budget(x, w, axes, groups, "this transposed convolution")
     n, c_in = x.shape[:2]
@@ -429,9 +456,14 @@ def _transpose_run(x: Array, w: Array, axes: tuple[TransposedAxis, ...], groups:
     per_group = w.reshape(groups, c_in // groups, c_out_g * n_taps).transpose(0, 2, 1)
     cols = np.matmul(per_group, source).reshape(c_out, n_taps, n, *sizes)
     plan = _transpose_plan(axes)
-    full = np.zeros((c_out, n, *plan.extent), dtype=x.dtype)
-    for t, place in enumerate(plan.places):
-        full[place] += cols[:, t]
+    if cols.size <= BINCOUNT_LIMIT:
+        index = _bincount_index(axes, c_out, n)
+        sums = np.bincount(index.ravel(), weights=cols.ravel(), minlength=c_out * n * math.prod(plan.extent))
+        full = sums.astype(x.dtype, copy=False).reshape(c_out, n, *plan.extent)
+    else:
+        full = np.zeros((c_out, n, *plan.extent), dtype=x.dtype)
+        for t, place in enumerate(plan.places):
+            full[place] += cols[:, t]
     return _batch_first(full[plan.keep])
 
 

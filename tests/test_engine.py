@@ -313,6 +313,33 @@ def _torch_case(nd: int, groups: int, seed: int) -> tuple[Any, Any]:
     return x, w
 
 
+@pytest.fixture(params=["strided adds", "bincount"])
+def scatter_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a test through each of the engine's two ways of summing the kernel taps' contributions."""
+    monkeypatch.setattr(engine, "BINCOUNT_LIMIT", 0 if request.param == "strided adds" else 10**9)
+
+
+@pytest.mark.usefixtures("scatter_path")
+@pytest.mark.parametrize(
+    ("shape", "kernel", "kwargs"),
+    [
+        ((2, 4, 5), (3,), {"stride": 2, "dilation": 2, "crops": [(-2, 3)], "groups": 2}),
+        ((1, 2, 4, 3), (2, 3), {"stride": (3, 1), "dilation": (1, 2), "crops": [(1, -2), (0, 0)]}),
+        ((2, 2, 3, 2, 3), (2, 2, 1), {"stride": 2, "dilation": 1, "crops": [(0, 1), (-1, -1), (2, 0)]}),
+    ],
+)
+def test_both_summation_paths_agree_with_the_scatter_route(
+    shape: tuple[int, ...], kernel: tuple[int, ...], kwargs: dict[str, Any]
+) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal((shape[1], 3, *kernel))
+    np.testing.assert_allclose(
+        engine.conv_transpose_cropped(x, w, **kwargs), engine.transpose_scatter(x, w, **kwargs), atol=1e-12
+    )
+
+
+@pytest.mark.usefixtures("scatter_path")
 @pytest.mark.parametrize("nd", [1, 2, 3])
 @pytest.mark.parametrize(
     "kwargs",
