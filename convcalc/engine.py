@@ -194,6 +194,8 @@ def _key(value: object) -> object:
     """A hashable key that tells 1 from True and 1.0 (normalize accepts only the first)."""
     if type(value) is int:
         return value
+    if type(value) is tuple and all(type(v) is int for v in value):
+        return value
     if isinstance(value, (list, tuple)):
         return ("seq", *[_key(v) for v in value])
     hash(value)
@@ -265,6 +267,8 @@ class _ConvPlan:
     """Index tuples of one convolution geometry: where x sits in the padded input, and each tap's window."""
 
     padded: tuple[int, ...]
+    output: tuple[int, ...]
+    padding: bool
     interior: Index
     windows: tuple[Index, ...]
 
@@ -276,6 +280,8 @@ def _conv_plan(axes: tuple[ConvAxis, ...]) -> _ConvPlan:
     kernel = [a.kernel_size for a in axes]
     return _ConvPlan(
         padded=tuple(a.padded_size for a in axes),
+        output=tuple(out),
+        padding=any(a.pad_before or a.pad_after for a in axes),
         interior=_index(2, [slice(a.pad_before, a.pad_before + a.size) for a in axes]),
         windows=tuple(
             _index(2, _strided([j * a.dilation for j, a in zip(tap, axes)], out, strides))
@@ -284,27 +290,51 @@ def _conv_plan(axes: tuple[ConvAxis, ...]) -> _ConvPlan:
     )
 
 
+# Below this many column entries one fancy-index gather beats a strided copy per kernel tap.
+GATHER_LIMIT = 2**15
+
+
+@lru_cache(maxsize=256)
+def _gather_index(axes: tuple[ConvAxis, ...]) -> Array:
+    """For each tap and output position (flattened, tap-major): the flat position in the padded input."""
+    grid = np.indices([a.output for a in axes]).reshape(len(axes), -1)
+    padded = [a.padded_size for a in axes]
+    index = np.concatenate(
+        [
+            np.ravel_multi_index([g * a.stride + j * a.dilation for g, j, a in zip(grid, tap, axes)], padded)
+            for tap in _taps([a.kernel_size for a in axes])
+        ]
+    )
+    index.setflags(write=False)
+    return index
+
+
 def _conv_run(x: Array, w: Array, axes: tuple[ConvAxis, ...], groups: int, bias: Array | None) -> Array:
     """im2col: one strided slice per kernel tap into a column matrix, then one product per group."""
     n, c_in = x.shape[:2]
     c_out = w.shape[0]
     n_taps = math.prod(w.shape[2:])
-    out = tuple(a.output for a in axes)
+    plan = _conv_plan(axes)
+    out = plan.output
     positions = math.prod(out)
     check_budget(
         n * c_out * positions * (c_in // groups) * n_taps,
-        max(n * c_in * n_taps * positions, math.prod(a.padded_size for a in axes) * n * c_in),
+        max(n * c_in * n_taps * positions, math.prod(plan.padded) * n * c_in),
         what="this convolution",
     )
-    plan = _conv_plan(axes)
-    if any(a.pad_before or a.pad_after for a in axes):
+    if plan.padding:
         source = np.zeros((c_in, n, *plan.padded), dtype=x.dtype)
         source[plan.interior] = _channels_first(x)
     else:
         source = _channels_first(x)
-    cols = np.empty((c_in, n_taps, n, *out), dtype=x.dtype)
-    for t, window in enumerate(plan.windows):
-        cols[:, t] = source[window]
+    if c_in * n_taps * n * positions <= GATHER_LIMIT:
+        # One gather of every window at once: (C, N, P) -> (C, N, taps*O) -> (C, taps, N, O).
+        flat = source.reshape(c_in, n, -1)
+        cols = flat[:, :, _gather_index(axes)].reshape(c_in, n, n_taps, positions).swapaxes(1, 2)
+    else:
+        cols = np.empty((c_in, n_taps, n, *out), dtype=x.dtype)
+        for t, window in enumerate(plan.windows):
+            cols[:, t] = source[window]
     per_group = w.reshape(groups, c_out // groups, (c_in // groups) * n_taps)
     y = np.matmul(per_group, cols.reshape(groups, (c_in // groups) * n_taps, n * positions))
     result = _batch_first(y.reshape(c_out, n, *out))

@@ -313,10 +313,13 @@ def _torch_case(nd: int, groups: int, seed: int) -> tuple[Any, Any]:
     return x, w
 
 
-@pytest.fixture(params=["strided adds", "bincount"])
+@pytest.fixture(params=["per tap", "all taps at once"])
 def scatter_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run a test through each of the engine's two ways of summing the kernel taps' contributions."""
-    monkeypatch.setattr(engine, "BINCOUNT_LIMIT", 0 if request.param == "strided adds" else 10**9)
+    """Run a test through each of the engine's two ways of moving the kernel taps' data: a strided
+    slice per tap, or one bincount (transposed) / one gather (convolution) for all taps."""
+    limit = 0 if request.param == "per tap" else 10**9
+    monkeypatch.setattr(engine, "BINCOUNT_LIMIT", limit)
+    monkeypatch.setattr(engine, "GATHER_LIMIT", limit)
 
 
 @pytest.mark.usefixtures("scatter_path")
@@ -328,7 +331,7 @@ def scatter_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         ((2, 2, 3, 2, 3), (2, 2, 1), {"stride": 2, "dilation": 1, "crops": [(0, 1), (-1, -1), (2, 0)]}),
     ],
 )
-def test_both_summation_paths_agree_with_the_scatter_route(
+def test_both_tap_paths_agree_with_the_scatter_route(
     shape: tuple[int, ...], kernel: tuple[int, ...], kwargs: dict[str, Any]
 ) -> None:
     rng = np.random.default_rng(5)
@@ -336,6 +339,14 @@ def test_both_summation_paths_agree_with_the_scatter_route(
     w = rng.standard_normal((shape[1], 3, *kernel))
     np.testing.assert_allclose(
         engine.conv_transpose_cropped(x, w, **kwargs), engine.transpose_scatter(x, w, **kwargs), atol=1e-12
+    )
+    z = rng.standard_normal((shape[0], 3, *(s + 2 for s in shape[2:])))
+    convolution = {"stride": kwargs["stride"], "dilation": kwargs["dilation"], "padding": 1}
+    conv_weight = rng.standard_normal((4, 3, *kernel))
+    np.testing.assert_allclose(
+        engine.conv(z, conv_weight, **convolution),
+        engine.conv_by_matrix(z, conv_weight, **convolution),
+        atol=1e-12,
     )
 
 
@@ -362,6 +373,7 @@ def test_conv_transpose_matches_torch(nd: int, kwargs: dict[str, int]) -> None:
     )
 
 
+@pytest.mark.usefixtures("scatter_path")
 @pytest.mark.parametrize("nd", [1, 2, 3])
 @pytest.mark.parametrize(
     "kwargs",
