@@ -37,6 +37,13 @@ class Onnx(Convention):
     def read_conv(self, args: LayerArgs) -> tuple[tuple[ConvAxis, ...], list[str]]:
         word = args.padding_word
         if word in ("same_upper", "same_lower"):
+            if any(d > 1 for d in args.dilation):
+                # Found by running onnxruntime 1.31.1: its Conv kernel refuses this, ConvTranspose does not.
+                raise self.error(
+                    "dilation",
+                    f"Dilation not supported for auto_pad {word.upper()} in ONNX Runtime's Conv; use "
+                    f"explicit pads instead; got dilations={list(args.dilation)}",
+                )
             return conv_axes(args, same_pads(args, lower=word == "same_lower")), []
         if word in ("valid", "notset"):
             return conv_axes(args, ((0, 0),) * args.ndim), []
