@@ -119,8 +119,10 @@ def test_engine_runs_every_port_and_the_fixed_target_equals_the_source(
         return
     check = check_port(t, seed)
     assert check.ok, (check, t)
-    # The verdict's claim about the unfixed target holds when executed, too.
-    assert check.unfixed_equal == t.values_equal
+    # The verdict's claim about the unfixed target holds when executed, too. (Only this direction: an
+    # output made of padding alone is zero both ways, although the layers differ.)
+    if t.values_equal:
+        assert check.unfixed_equal
     if check.unfixed_shape != (0,):
         assert check.unfixed_shape[2:] == t.unfixed_output
         assert (check.unfixed_shape == check.source_shape) == t.shape_equal

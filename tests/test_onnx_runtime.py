@@ -169,3 +169,49 @@ def test_onnx_runtime_conv_refuses_same_with_dilation() -> None:
     with pytest.raises(Exception, match="Dilation not supported"):
         session.run(None, {"x": np.ones((1, 1, 9), np.float32), "w": np.ones((1, 1, 3), np.float32)})
     assert read("onnx", 5, 3, stride=2, dilation=2, padding="same_upper", transposed=True).output == (10,)
+
+
+def _ort_1d(op: str, attributes: dict[str, Any], x: Any, w: Any) -> Any:
+    model = _model(op, attributes, x.shape, w.shape)
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x.astype(np.float32), "w": w.astype(np.float32)})[0]
+
+
+def test_onnx_runtime_conv_same_with_negative_padding_reads_a_shifted_window() -> None:
+    # Not in the catalog: i=4, k=1, s=4 needs pad -3; the spec (and TensorFlow) read x[0], ORT reads x[1].
+    with pytest.raises(ConvCalcError, match=r"pad_needed = \(ceil\(i/s\)-1\)\*s \+ k - i = -3.*shifted by 1"):
+        read("onnx", 4, 1, stride=4, padding="same_upper")
+    y = _ort_1d(
+        "Conv",
+        {"kernel_shape": [1], "strides": [4], "auto_pad": "SAME_UPPER"},
+        np.arange(1.0, 5.0)[None, None],
+        np.ones((1, 1, 1)),
+    )
+    assert y.ravel().tolist() == [2.0]
+    # pad_needed -2 (i=3, s=3) still reads x[0]: convcalc accepts it and agrees.
+    layer = read("onnx", 3, 1, stride=3, padding="same_upper")
+    y = _ort_1d(
+        "Conv",
+        {"kernel_shape": [1], "strides": [3], "auto_pad": "SAME_UPPER"},
+        np.arange(1.0, 4.0)[None, None],
+        np.ones((1, 1, 1)),
+    )
+    assert (
+        y.ravel().tolist()
+        == run_layer(layer, np.arange(1.0, 4.0)[None, None], np.ones((1, 1, 1))).ravel().tolist()
+    )
+
+
+def test_onnx_runtime_output_shape_bound_ignores_output_padding() -> None:
+    # full = (6-1)*2 + 1 = 11: O = 13 = full + op + s - 1 is refused by ORT although op = 1; 12 is accepted.
+    with pytest.raises(ConvCalcError, match=r"at most \(i-1\)\*s \+ K \+ s - 1 = 12"):
+        read("onnx", 6, 1, stride=2, output_padding=1, output_size=13, transposed=True)
+    attributes = {"kernel_shape": [1], "strides": [2], "output_padding": [1]}
+    x, w = np.arange(1.0, 7.0)[None, None], np.ones((1, 1, 1))
+    with pytest.raises(Exception, match="Expected input size 7 but got 6"):
+        _ort_1d("ConvTranspose", {**attributes, "output_shape": [13]}, x, w)
+    layer = read("onnx", 6, 1, stride=2, output_padding=1, output_size=12, transposed=True)
+    got = _ort_1d("ConvTranspose", {**attributes, "output_shape": [12]}, x, w)
+    np.testing.assert_allclose(got, run_layer(layer, x, w))

@@ -238,3 +238,51 @@ def test_caffe_reaches_pytorch_p1_op1_only_with_a_crop() -> None:
     t = port("pytorch", "caffe", 5, 3, stride=2, padding=1, output_padding=1, transposed=True)
     assert not t.exact and t.target.output == (11,)
     assert t.fix == ((1, 0),)
+
+
+@given(
+    st.sampled_from(FRAMEWORKS),
+    st.sampled_from(FRAMEWORKS),
+    st.integers(1, 10**30),
+    st.integers(1, 10**6),
+    st.integers(1, 10**6),
+    st.integers(1, 50),
+    st.one_of(
+        st.sampled_from(["same", "valid", "same_upper", "same_lower", "causal", "notset", "full", "bogus"]),
+        st.integers(-(10**6), 10**12),
+    ),
+    st.one_of(st.none(), st.integers(0, 10**6)),
+    st.one_of(st.none(), st.integers(1, 10**30)),
+    st.booleans(),
+)
+def test_any_arguments_give_an_answer_or_a_convcalc_error(
+    source: str,
+    target: str,
+    size: int,
+    kernel: int,
+    stride: int,
+    dilation: int,
+    padding: object,
+    output_padding: int | None,
+    output_size: int | None,
+    transposed: bool,
+) -> None:
+    """Huge or odd values never crash and never loop: every answer is arithmetic on a few candidates."""
+    try:
+        t = port(
+            source,
+            target,
+            size,
+            kernel,
+            stride=stride,
+            dilation=dilation,
+            padding=padding,
+            output_padding=output_padding,
+            output_size=output_size,
+            transposed=transposed,
+        )
+    except ConvCalcError as error:
+        assert error.parameter is not None
+        return
+    if transposed:
+        assert t.source.output == tuple(o - b - a for o, (b, a) in zip(t.target.output, t.fix))

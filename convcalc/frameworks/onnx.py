@@ -20,6 +20,7 @@ from convcalc.frameworks.base import (
     full_sizes,
     same_pads,
     transposed_axes,
+    trunc_div,
     with_,
 )
 
@@ -44,10 +45,33 @@ class Onnx(Convention):
                     f"Dilation not supported for auto_pad {word.upper()} in ONNX Runtime's Conv; use "
                     f"explicit pads instead; got dilations={list(args.dilation)}",
                 )
+            for n, (i, k, s) in enumerate(zip(args.size, args.kernel_size, args.stride)):
+                self.check_same_shift(word, n, i, k, s)
             return conv_axes(args, same_pads(args, lower=word == "same_lower")), []
         if word in ("valid", "notset"):
             return conv_axes(args, ((0, 0),) * args.ndim), []
         return conv_axes(args, self.nonnegative_pairs(args)), []
+
+    def check_same_shift(self, word: str, n: int, size: int, kernel: int, stride: int) -> None:
+        """Refuse SAME_* where ONNX Runtime's Conv reads a shifted window (observed, onnxruntime 1.31.1).
+
+        ORT does not clamp the SAME padding at 0: pad_needed = (ceil(i/s)-1)*s + k - i goes negative
+        when the kernel is shorter than the stride's gap, it splits it with C division, and its kernel
+        then starts the windows -tail-1 (SAME_UPPER) or -tail-2 (SAME_LOWER) elements in, not at 0 as
+        the ONNX spec and TensorFlow do. tests/test_onnx_runtime.py runs ORT on such cases.
+        """
+        need = (-(-size // stride) - 1) * stride + kernel - size
+        if need >= 0:
+            return
+        head = trunc_div(need, 2) if word == "same_upper" else trunc_div(need + 1, 2)
+        shift = max(0, -(need - head) - (1 if word == "same_upper" else 2))
+        if shift:
+            raise self.error(
+                "padding",
+                f"auto_pad {word.upper()} needs negative padding on axis {n} (pad_needed = "
+                f"(ceil(i/s)-1)*s + k - i = {need}), and ONNX Runtime's Conv then reads windows shifted "
+                f"by {shift} from what the ONNX spec (and TensorFlow) read; use explicit pads instead",
+            )
 
     def too_small_conv_message(self, n: int, a: ConvAxis) -> str:
         return (
@@ -73,18 +97,18 @@ class Onnx(Convention):
                 notes.append("pads are ignored when output_shape is given (ONNX derives them)")
             for n, (o, full, s, p) in enumerate(zip(args.output_size, fulls, args.stride, op)):
                 total = full + p - o
-                if total < -(s - 1):
-                    raise self.error(
-                        "output_size",
-                        f"Explicit output_shape is inconsistent with input spatial dimensions: at most "
-                        f"full + output_padding + s - 1 = {full + p + s - 1} on axis {n}; got {o}",
-                    )
-                if word == "same_upper" and total < 0:
-                    raise self.error(
-                        "output_size",
-                        f"with SAME_UPPER, output_shape above full + output_padding ({full + p}) is "
-                        f"clamped by ONNX Runtime and not honoured; got {o} on axis {n}",
-                    )
+                if total < 0:
+                    # Past full + output_padding ONNX Runtime pads nothing and appends zeros at the end;
+                    # its check maps O back to the input ignoring output_padding: O <= full + s - 1.
+                    if o > full + s - 1:
+                        raise self.error(
+                            "output_size",
+                            "Explicit output_shape is inconsistent with input spatial dimensions: ONNX "
+                            f"Runtime accepts at most (i-1)*s + K + s - 1 = {full + s - 1} "
+                            f"on axis {n} (output_padding does not count); got {o}",
+                        )
+                    crops.append((0, full - o))
+                    continue
                 split = split_extra_at_end if word == "same_upper" else split_extra_at_start
                 before, after = split(total)
                 crops.append((before, after - p))
