@@ -478,6 +478,13 @@ def port(
         ),
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random data for --verify.")] = 0,
+    in_channels: Annotated[
+        Optional[int], typer.Option("--in-channels", help="The layer's input channels (for weight shapes).")
+    ] = None,
+    out_channels: Annotated[
+        Optional[int], typer.Option("--out-channels", help="The layer's output channels.")
+    ] = None,
+    groups: GroupsOpt = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Translate a layer from one framework's arguments to another's: arguments, weight change, exact fix."""
@@ -498,7 +505,9 @@ def port(
             transposed,
             transpose_kernel,
         )
-        translation = port_layer(source, target, **arguments)
+        translation = port_layer(
+            source, target, in_channels=in_channels, out_channels=out_channels, groups=groups, **arguments
+        )
         if verify:
             from convcalc.frameworks.execute import check_port
 

@@ -288,3 +288,57 @@ def test_verify_paddle_same_runs_with_the_canonical_dilation() -> None:
     assert json.loads(out)["passed"] is True
     code, _, err = invoke("verify", "5", "-k", "3", "-d", "2", "-s", "2", "-p", "same", "-t", "-f", "paddle")
     assert code == 0, err
+
+
+def test_port_channels_and_groups_json() -> None:
+    code, out, _ = invoke(
+        "port",
+        "6",
+        "--from",
+        "torch",
+        "--to",
+        "equinox",
+        "-k",
+        "3",
+        "-s",
+        "2",
+        "-p",
+        "1",
+        "-t",
+        "--in-channels",
+        "4",
+        "--out-channels",
+        "6",
+        "-g",
+        "2",
+        "--verify",
+        "--json",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["channels"] == {
+        "in_channels": 4,
+        "out_channels": 6,
+        "groups": 2,
+        "from_weight_shape": [4, 3, 3],
+        "to_weight_shape": [6, 2, 3],
+    }
+    assert doc["verification"]["ok"] is True
+    code, _, err = invoke(
+        "port",
+        "6",
+        "--from",
+        "torch",
+        "--to",
+        "keras",
+        "-k",
+        "3",
+        "-t",
+        "--in-channels",
+        "4",
+        "--out-channels",
+        "6",
+        "-g",
+        "2",
+    )
+    assert code == 2 and "Keras has no groups for transposed convolutions" in err

@@ -294,3 +294,16 @@ def test_real_jax_convolution_matches_the_engine_reading(
         rhs_dilation=(dilation,),
     )
     np.testing.assert_allclose(np.asarray(got), run_layer(layer, x, w), atol=1e-9)
+
+
+@given(layers(), st.sampled_from(FRAMEWORKS), st.integers(0, 1000))
+def test_engine_runs_grouped_ports(layer: FrameworkLayer, target: str, seed: int) -> None:
+    from convcalc.frameworks.port import Channels
+
+    try:
+        t = translate(layer, target, Channels(4, 6, 2))
+    except ConvCalcError:
+        assume(False)
+        return
+    check = check_port(t, seed)
+    assert check.ok, (check, t)

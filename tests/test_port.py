@@ -286,3 +286,32 @@ def test_any_arguments_give_an_answer_or_a_convcalc_error(
         return
     if transposed:
         assert t.source.output == tuple(o - b - a for o, (b, a) in zip(t.target.output, t.fix))
+
+
+def test_grouped_transposed_layers_port_only_where_groups_exist() -> None:
+    t = port(
+        "pytorch", "onnx", 6, 3, stride=2, padding=1, transposed=True, in_channels=4, out_channels=6, groups=2
+    )
+    assert t.weight.identity and t.weight_shapes() == ((4, 3, 3), (4, 3, 3))
+    t = port(
+        "pytorch",
+        "equinox",
+        6,
+        3,
+        stride=2,
+        padding=1,
+        transposed=True,
+        in_channels=4,
+        out_channels=6,
+        groups=2,
+    )
+    # Equinox keeps the convolution's (out, in/groups, k): a swap within each group and a flip.
+    assert t.weight.regroup and t.weight.flip_spatial == (2,)
+    assert t.weight_shapes() == ((4, 3, 3), (6, 2, 3))
+    with pytest.raises(ConvCalcError, match="TensorFlow has no groups for transposed convolutions") as info:
+        port("pytorch", "tf", 6, 3, transposed=True, in_channels=4, out_channels=6, groups=2)
+    assert info.value.parameter == "groups"
+    with pytest.raises(ConvCalcError, match="groups must divide out_channels; got out_channels=5, groups=2"):
+        port("pytorch", "onnx", 6, 3, in_channels=4, out_channels=5, groups=2)
+    with pytest.raises(ConvCalcError, match="out_channels is needed too"):
+        port("pytorch", "onnx", 6, 3, in_channels=4)

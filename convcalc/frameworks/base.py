@@ -142,6 +142,12 @@ class WeightChange:
     target: str
     permutation: tuple[int, ...]
     flip_spatial: tuple[int, ...]
+    # With groups > 1, a layout whose full channel axis is the other one (Equinox's transposed weight)
+    # needs a swap within each group, not a plain transpose.
+    regroup: bool = False
+    groups: int = 1
+    source_axes: tuple[str, ...] = ()
+    target_axes: tuple[str, ...] = ()
 
     @property
     def identity(self) -> bool:
@@ -151,7 +157,12 @@ class WeightChange:
         if self.identity:
             return "none: the same tensor"
         steps = []
-        if self.permutation != tuple(range(len(self.permutation))):
+        if self.regroup:
+            steps.append(
+                f"view the first channel axis as ({self.groups} groups, channels/groups), swap the two "
+                "per-group channel axes within each group, merge the groups into the new first channel axis"
+            )
+        elif self.permutation != tuple(range(len(self.permutation))):
             steps.append(f"transpose the axes into the order {self.permutation}")
         if self.flip_spatial:
             steps.append("reverse the spatial axes " + ", ".join(map(str, self.flip_spatial)))
@@ -164,7 +175,22 @@ def weight_change(source: Layout, target: Layout, ndim: int, groups: int = 1) ->
     dst = [a.split("/")[0] for a in target.expand(ndim)]
     permutation = tuple(src.index(a) for a in dst)
     flip = tuple(dst.index(f"k{n}") for n in range(ndim)) if source.flipped != target.flipped else ()
-    return WeightChange(source.describe(ndim), target.describe(ndim), permutation, flip)
+    regroup = groups > 1 and full_channel(source) != full_channel(target)
+    return WeightChange(
+        source.describe(ndim),
+        target.describe(ndim),
+        permutation,
+        flip,
+        regroup,
+        groups,
+        source.expand(ndim),
+        target.expand(ndim),
+    )
+
+
+def full_channel(layout: Layout) -> str:
+    """The channel axis that holds every group ('I' or 'O'); the other one is per group."""
+    return "O" if "I/g" in layout.axes else "I"
 
 
 @dataclass(frozen=True)

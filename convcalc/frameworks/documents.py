@@ -71,6 +71,7 @@ def translation_document(t: Translation) -> JsonDict:
             "description": t.weight.describe(),
         },
         "shape_only_arguments": None if t.shape_only is None else arguments_document(t.shape_only),
+        "channels": _channels_document(t),
         "notes": list(t.notes),
     }
 
@@ -87,6 +88,19 @@ def check_document(check: PortCheck | None) -> JsonDict | None:
         "target_shape": list(check.target_shape),
         "max_abs_error": check.max_error if finite else None,
         "values_equal_without_fix": check.unfixed_equal,
+    }
+
+
+def _channels_document(t: Translation) -> JsonDict | None:
+    shapes = t.weight_shapes()
+    if t.channels is None or shapes is None:
+        return None
+    return {
+        "in_channels": t.channels.in_channels,
+        "out_channels": t.channels.out_channels,
+        "groups": t.channels.groups,
+        "from_weight_shape": list(shapes[0]),
+        "to_weight_shape": list(shapes[1]),
     }
 
 

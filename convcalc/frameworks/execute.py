@@ -11,7 +11,7 @@ weights change layout.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import numpy as np
 
@@ -27,16 +27,48 @@ TOLERANCE = 1e-9
 
 
 def change_weight(weight: Array, change: WeightChange) -> Array:
-    """np.transpose by the change's permutation, then reverse its spatial axes."""
-    moved = np.transpose(weight, change.permutation)
+    """np.transpose by the change's permutation, then reverse its spatial axes (per group if regrouped)."""
+    moved = _regroup(weight, change) if change.regroup else np.transpose(weight, change.permutation)
     return np.flip(moved, axis=change.flip_spatial) if change.flip_spatial else moved
 
 
-def engine_weight(layer: FrameworkLayer, weight: Array) -> Array:
+def _regroup(weight: Array, change: WeightChange) -> Array:
+    """Through the grouped form (groups, in/groups, out/groups, k...): split, reorder, merge."""
+    g = change.groups
+    canonical = ["g", "I", "O", *(a for a in change.source_axes if a.startswith("k"))]
+
+    def split(array: Array, axes: tuple[str, ...]) -> tuple[Array, list[str]]:
+        shape: list[int] = []
+        names: list[str] = []
+        for size, name in zip(array.shape, axes):
+            if name in ("I", "O"):  # the full channel axis: group-major
+                shape += [g, size // g]
+                names += ["g", name]
+            else:
+                shape.append(size)
+                names.append(name.split("/")[0])
+        return array.reshape(shape), names
+
+    grouped, names = split(weight, change.source_axes)
+    grouped = np.transpose(grouped, [names.index(a) for a in canonical])
+    # Now lay out the target: its full channel axis takes the group index in front of it.
+    order: list[str] = []
+    for name in change.target_axes:
+        order += ["g", name] if name in ("I", "O") else [name.split("/")[0]]
+    out = np.transpose(grouped, [canonical.index(a) for a in order])
+    shape = []
+    sizes = dict(zip(order, out.shape))
+    for name in change.target_axes:
+        base = name.split("/")[0]
+        shape.append(sizes["g"] * sizes[base] if name in ("I", "O") else sizes[base])
+    return out.reshape(shape)
+
+
+def engine_weight(layer: FrameworkLayer, weight: Array, groups: int = 1) -> Array:
     """A weight in the layer's framework layout, in the engine's (PyTorch's) layout for the same layer."""
     own = convention(layer.framework).layout(layer.args)
     pytorch = convention("pytorch").layout(layer.args)
-    return change_weight(weight, weight_change(own, pytorch, layer.args.ndim))
+    return change_weight(weight, weight_change(own, pytorch, layer.args.ndim, groups))
 
 
 def _pad_or_trim(array: Array, pairs: Sequence[tuple[int, int]]) -> Array:
@@ -50,7 +82,7 @@ def _pad_or_trim(array: Array, pairs: Sequence[tuple[int, int]]) -> Array:
 
 def run_layer(layer: FrameworkLayer, x: Array, weight: Array, groups: int = 1) -> Array:
     """The layer's output for channels-first x and a weight in the framework's layout."""
-    w = engine_weight(layer, weight)
+    w = engine_weight(layer, weight, groups)
     if layer.is_transposed:
         axes = layer.transposed
         return engine.conv_transpose_cropped(
@@ -96,22 +128,26 @@ class PortCheck:
         return self.unfixed_shape == self.source_shape and self.unfixed_error <= TOLERANCE
 
 
-def check_port(t: Translation, seed: int = 0, in_channels: int = 2, out_channels: int = 3) -> PortCheck:
-    """Run the source layer and the target layer (converted weight, fix applied) on one random input."""
+def check_port(t: Translation, seed: int = 0) -> PortCheck:
+    """Run the source layer and the target layer (converted weight, fix applied) on one random input.
+
+    With the translation's channels and groups, or 2 -> 3 channels without groups when none are given.
+    """
     src = t.source
+    c_in, c_out, g = (2, 3, 1) if t.channels is None else astuple(t.channels)
     layout = convention(src.framework).layout(src.args)
     kernel = tuple(a.kernel_size for a in (src.transposed or src.conv))
-    shape_w = weight_shape(layout, kernel, in_channels, out_channels, 1)
-    x, w = engine.random_tensors(seed, (1, in_channels, *src.args.size), shape_w)
-    expected = run_layer(src, x, w)
+    shape_w = weight_shape(layout, kernel, c_in, c_out, g)
+    x, w = engine.random_tensors(seed, (1, c_in, *src.args.size), shape_w)
+    expected = run_layer(src, x, w, g)
     w_target = change_weight(w, t.weight)
     if src.is_transposed:
-        unfixed = run_layer(t.target, x, w_target)
+        unfixed = run_layer(t.target, x, w_target, g)
         got = _pad_or_trim(unfixed, [(-b, -a) for b, a in t.fix])
     else:
-        got = run_layer(t.target, _pad_or_trim(x, t.fix), w_target)
+        got = run_layer(t.target, _pad_or_trim(x, t.fix), w_target, g)
         # Without the fix the target runs on the original input (when its rules allow that).
-        unfixed = got if t.exact else _unfixed_conv(t, x, w_target)
+        unfixed = got if t.exact else _unfixed_conv(t, x, w_target, g)
     return PortCheck(
         source_shape=tuple(expected.shape),
         target_shape=tuple(got.shape),
@@ -122,9 +158,9 @@ def check_port(t: Translation, seed: int = 0, in_channels: int = 2, out_channels
     )
 
 
-def _unfixed_conv(t: Translation, x: Array, w: Array) -> Array:
+def _unfixed_conv(t: Translation, x: Array, w: Array, groups: int) -> Array:
     try:
         layer = convention(t.target.framework).read(with_(t.target.args, size=tuple(x.shape[2:])))
     except ConvCalcError:
         return np.empty((0,))
-    return run_layer(layer, x, w)
+    return run_layer(layer, x, w, groups)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from convcalc.core import ConvAxis, Pairs
+from convcalc.core import ConvAxis, Pairs, channel_report
 from convcalc.errors import ConvCalcError
 from convcalc.frameworks import convention, read
 from convcalc.frameworks.base import (
@@ -21,10 +21,38 @@ from convcalc.frameworks.base import (
     LayerArgs,
     WeightChange,
     weight_change,
+    weight_shape,
     with_,
 )
 
 SIZE_DEPENDENT_WORDS = ("same", "same_lower", "same_upper")
+
+
+@dataclass(frozen=True)
+class Channels:
+    """The layer's own input and output channels and groups (of the layer as given, transposed or not)."""
+
+    in_channels: int
+    out_channels: int
+    groups: int
+
+
+def make_channels(in_channels: object, out_channels: object, groups: object) -> Channels | None:
+    """Checked channels, or None when neither channel count is given (groups must then be 1)."""
+    if in_channels is None and out_channels is None:
+        if groups != 1:
+            raise ConvCalcError(
+                f"groups={groups!r} needs in_channels and out_channels to divide", parameter="groups"
+            )
+        return None
+    if in_channels is None or out_channels is None:
+        missing = "in_channels" if in_channels is None else "out_channels"
+        raise ConvCalcError(
+            f"{missing} is needed too: give both in_channels and out_channels", parameter=missing
+        )
+    # The core's checks: integers >= 1, groups dividing both.
+    report = channel_report(in_channels, out_channels, groups, (), ())
+    return Channels(report.in_channels, report.out_channels, report.groups)
 
 
 @dataclass(frozen=True)
@@ -38,6 +66,20 @@ class Translation:
     weight: WeightChange
     shape_only: tuple[tuple[str, str], ...] | None
     notes: tuple[str, ...]
+    channels: Channels | None = None
+
+    def weight_shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+        """The weight's shape in the source's and in the target's layout (when channels are known)."""
+        if self.channels is None:
+            return None
+        c = self.channels
+        kernel = tuple(a.kernel_size for a in (self.source.transposed or self.source.conv))
+        src = convention(self.source.framework).layout(self.source.args)
+        dst = convention(self.target.framework).layout(self.target.args)
+        return (
+            weight_shape(src, kernel, c.in_channels, c.out_channels, c.groups),
+            weight_shape(dst, kernel, c.in_channels, c.out_channels, c.groups),
+        )
 
     @property
     def exact(self) -> bool:
@@ -161,10 +203,19 @@ def _read_candidate(target: Convention, wanted: FrameworkLayer, args: LayerArgs)
     return target.read(with_(args, size=tuple(sizes)))
 
 
-def translate(source: FrameworkLayer, target_name: str) -> Translation:
+def translate(source: FrameworkLayer, target_name: str, channels: Channels | None = None) -> Translation:
     """The target framework's closest arguments for a layer already read by its source framework."""
     target = convention(target_name, "to")
     src = convention(source.framework, "from")
+    if channels is not None and channels.groups > 1 and source.is_transposed:
+        for conv in (src, target):
+            if not conv.transposed_groups:
+                raise ConvCalcError(
+                    f"{conv.title} has no groups for transposed convolutions: give groups=1, or split the "
+                    f"layer into {channels.groups} layers of {channels.in_channels // channels.groups} -> "
+                    f"{channels.out_channels // channels.groups} channels; got groups={channels.groups}",
+                    parameter="groups",
+                )
     # The candidates start from the canonical axes (Paddle's 'SAME' may have changed the dilation).
     wanted_axes = source.transposed if source.is_transposed else source.conv
     canonical = FrameworkLayer(
@@ -203,7 +254,8 @@ def translate(source: FrameworkLayer, target_name: str) -> Translation:
         raise ConvCalcError(f"{target.title} cannot express this layer: {reasons}", parameter="to")
     _, produced, fix = best
     notes = list(produced.notes)
-    if source.is_transposed and not target.transposed_groups:
+    groups = 1 if channels is None else channels.groups
+    if source.is_transposed and not target.transposed_groups and channels is None:
         notes.append(
             f"{target.title} has no groups for transposed convolutions: split a grouped layer per group"
         )
@@ -212,9 +264,10 @@ def translate(source: FrameworkLayer, target_name: str) -> Translation:
         target=produced,
         arguments=tuple(target.spell(produced.args)),
         fix=fix,
-        weight=weight_change(src.layout(source.args), target.layout(produced.args), len(wanted_axes)),
+        weight=weight_change(src.layout(source.args), target.layout(produced.args), len(wanted_axes), groups),
         shape_only=None,
         notes=tuple(notes),
+        channels=channels,
     )
     if shape_only is None or translation.shape_equal or shape_only.placement == produced.placement:
         return translation
@@ -222,7 +275,15 @@ def translate(source: FrameworkLayer, target_name: str) -> Translation:
 
 
 def port(
-    source_name: str, target_name: str, size: object, kernel_size: object, **arguments: object
+    source_name: str,
+    target_name: str,
+    size: object,
+    kernel_size: object,
+    *,
+    in_channels: object = None,
+    out_channels: object = None,
+    groups: object = 1,
+    **arguments: object,
 ) -> Translation:
     """Read a layer with the source framework's rules and express it with the target's.
 
@@ -231,4 +292,5 @@ def port(
     ((10,), (11,), ['axis 0: remove the last 1 output element(s)'])
     """
     convention(target_name, "to")
-    return translate(read(convention(source_name, "from").name, size, kernel_size, **arguments), target_name)
+    layer = read(convention(source_name, "from").name, size, kernel_size, **arguments)
+    return translate(layer, target_name, make_channels(in_channels, out_channels, groups))

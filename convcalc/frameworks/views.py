@@ -102,6 +102,9 @@ def translation_parts(t: Translation) -> list[RenderableType]:
         parts.append(Text(f"fix {where}:"))
         parts.extend(Text(f"  - {step}") for step in steps)
     parts.append(Text(f"weight: {t.weight.source} -> {t.weight.target}: {t.weight.describe()}"))
+    shapes = t.weight_shapes()
+    if shapes is not None:
+        parts.append(Text(f"weight shape: {shapes[0]} -> {shapes[1]}"))
     if t.shape_only is not None:
         spelled = ", ".join(f"{name}={value}" for name, value in t.shape_only)
         parts.append(Text(f"same shape but values shifted (not equal in values): {spelled}", style="yellow"))
