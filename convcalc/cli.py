@@ -707,7 +707,20 @@ def chain(
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Typer builds the Click parameters of every registered command before it dispatches, which costs
+    more than answering a `shape` question; when the first argument names a command, only that one is
+    built (help and errors for it read the same).
+    """
+    import sys
+
+    def name(info: typer.models.CommandInfo) -> str | None:
+        return info.name or (info.callback.__name__ if info.callback else None)
+
+    wanted = [info for info in app.registered_commands if len(sys.argv) > 1 and name(info) == sys.argv[1]]
+    if wanted:
+        app.registered_commands = wanted
     app(prog_name="convcalc")
 
 

@@ -124,3 +124,20 @@ def test_version_and_python_dash_m() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["convolution"]["output"] == [6]
+
+
+def test_console_entry_builds_only_the_named_command_and_still_dispatches_each() -> None:
+    # run() registers only the command named on the command line; each command must still answer.
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "convcalc", *args], capture_output=True, text=True)
+
+    solved = run("solve", "6", "12", "-k", "3", "-s", "2", "-p", "1", "--json")
+    assert solved.returncode == 0, solved.stderr
+    assert json.loads(solved.stdout)["command"] == "solve"
+    listing = run("--help")
+    assert listing.returncode == 0
+    for command in ("shape", "verify", "explain", "solve", "chain", "port", "sweep"):
+        assert command in listing.stdout
+    refused = run("shape", "5", "-k", "3", "-s", "0")
+    assert refused.returncode == 2 and "stride must be >= 1" in refused.stderr
+    assert "Traceback" not in refused.stderr
