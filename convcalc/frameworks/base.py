@@ -339,6 +339,31 @@ class Convention:
         return op
 
 
+class ExplicitPairsConvention(Convention):
+    """A framework that takes (before, after) padding pairs and output_padding (ONNX, Paddle, Equinox).
+
+    Its port candidates: the placement's pairs clipped at zero for a convolution; for a transposed one,
+    the closest pairs plus output_padding, and no padding with output_padding extending the end.
+    """
+
+    def conv_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
+        explicit = tuple((max(b, 0), max(a, 0)) for b, a in wanted.placement)
+        return [with_(wanted.args, padding=explicit)]
+
+    def transposed_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
+        base = with_(wanted.args, output_size=None, output_padding=None)
+        pads, ops = [], []
+        for a in wanted.transposed:
+            pb, pa, op = explicit_closest(a.crop_before, a.crop_after, a.stride)
+            pads.append((pb, pa))
+            ops.append(op)
+        extend = tuple(min(max(-a.crop_after, 0), a.stride - 1) for a in wanted.transposed)
+        return [
+            with_(base, padding=tuple(pads), output_padding=tuple(ops)),
+            with_(base, padding=((0, 0),) * base.ndim, output_padding=extend),
+        ]
+
+
 def conv_axes(args: LayerArgs, pads: Pairs, dilation: Sequence[int] | None = None) -> tuple[ConvAxis, ...]:
     """The canonical convolution axes for resolved pads (``dilation`` overrides, for Paddle's 'SAME')."""
     dil = args.dilation if dilation is None else tuple(dilation)

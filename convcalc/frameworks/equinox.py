@@ -11,22 +11,19 @@ from __future__ import annotations
 
 from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end, split_extra_at_start
 from convcalc.frameworks.base import (
-    Convention,
-    FrameworkLayer,
+    ExplicitPairsConvention,
     LayerArgs,
     Layout,
     conv_axes,
-    explicit_closest,
     fmt_tuple,
     same_pads,
     transposed_axes,
-    with_,
 )
 
 WORDS = ("same", "same_lower", "valid")
 
 
-class Equinox(Convention):
+class Equinox(ExplicitPairsConvention):
     name = "equinox"
     title = "Equinox"
     padding_words = WORDS
@@ -58,23 +55,6 @@ class Equinox(Convention):
             return transposed_axes(args, crops), []
         pairs = ((0, 0),) * args.ndim if word == "valid" else self.nonnegative_pairs(args)
         return transposed_axes(args, tuple((b, a - p) for (b, a), p in zip(pairs, op))), []
-
-    def conv_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
-        explicit = tuple((max(b, 0), max(a, 0)) for b, a in wanted.placement)
-        return [with_(wanted.args, padding=explicit)]
-
-    def transposed_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
-        base = with_(wanted.args, output_size=None, output_padding=None)
-        pads, ops = [], []
-        for a in wanted.transposed:
-            pb, pa, op = explicit_closest(a.crop_before, a.crop_after, a.stride)
-            pads.append((pb, pa))
-            ops.append(op)
-        extend = tuple(min(max(-a.crop_after, 0), a.stride - 1) for a in wanted.transposed)
-        return [
-            with_(base, padding=tuple(pads), output_padding=tuple(ops)),
-            with_(base, padding=((0, 0),) * base.ndim, output_padding=extend),
-        ]
 
     def spell(self, args: LayerArgs) -> list[tuple[str, str]]:
         word = args.padding_word

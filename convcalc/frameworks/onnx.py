@@ -11,23 +11,20 @@ from __future__ import annotations
 
 from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end, split_extra_at_start
 from convcalc.frameworks.base import (
-    Convention,
-    FrameworkLayer,
+    ExplicitPairsConvention,
     LayerArgs,
     conv_axes,
-    explicit_closest,
     fmt_list,
     full_sizes,
     same_pads,
     transposed_axes,
     trunc_div,
-    with_,
 )
 
 WORDS = ("notset", "valid", "same_upper", "same_lower")
 
 
-class Onnx(Convention):
+class Onnx(ExplicitPairsConvention):
     name = "onnx"
     title = "ONNX"
     padding_words = WORDS
@@ -135,23 +132,6 @@ class Onnx(Convention):
                 pb, pa = pairs[n]
                 crops.append((pb, pa - p))
         return transposed_axes(args, crops), notes
-
-    def conv_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
-        explicit = tuple((max(b, 0), max(a, 0)) for b, a in wanted.placement)
-        return [with_(wanted.args, padding=explicit)]
-
-    def transposed_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
-        base = with_(wanted.args, output_size=None, output_padding=None)
-        pads, ops = [], []
-        for a in wanted.transposed:
-            pb, pa, op = explicit_closest(a.crop_before, a.crop_after, a.stride)
-            pads.append((pb, pa))
-            ops.append(op)
-        extend = tuple(min(max(-a.crop_after, 0), a.stride - 1) for a in wanted.transposed)
-        return [
-            with_(base, padding=tuple(pads), output_padding=tuple(ops)),
-            with_(base, padding=((0, 0),) * base.ndim, output_padding=extend),
-        ]
 
     def spell(self, args: LayerArgs) -> list[tuple[str, str]]:
         word = args.padding_word

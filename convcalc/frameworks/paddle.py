@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from convcalc.core import ConvAxis, TransposedAxis, same_padding
 from convcalc.frameworks.base import (
-    Convention,
-    FrameworkLayer,
+    ExplicitPairsConvention,
     LayerArgs,
     conv_axes,
-    explicit_closest,
     fmt_list,
     full_sizes,
     transposed_axes,
@@ -32,7 +30,7 @@ def paddle_same_pads(args: LayerArgs) -> tuple[tuple[int, int], ...]:
     return tuple(pads)
 
 
-class Paddle(Convention):
+class Paddle(ExplicitPairsConvention):
     name = "paddle"
     title = "PaddlePaddle"
     padding_words = ("same", "valid")
@@ -105,23 +103,6 @@ class Paddle(Convention):
             op = tuple(ops)
         crops = tuple((pb, pa - p) for (pb, pa), p in zip(pairs, op))
         return transposed_axes(args, crops), []
-
-    def conv_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
-        explicit = tuple((max(b, 0), max(a, 0)) for b, a in wanted.placement)
-        return [with_(wanted.args, padding=explicit)]
-
-    def transposed_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
-        base = with_(wanted.args, output_size=None, output_padding=None)
-        pads, ops = [], []
-        for a in wanted.transposed:
-            pb, pa, op = explicit_closest(a.crop_before, a.crop_after, a.stride)
-            pads.append((pb, pa))
-            ops.append(op)
-        extend = tuple(min(max(-a.crop_after, 0), a.stride - 1) for a in wanted.transposed)
-        return [
-            with_(base, padding=tuple(pads), output_padding=tuple(ops)),
-            with_(base, padding=((0, 0),) * base.ndim, output_padding=extend),
-        ]
 
     def spell(self, args: LayerArgs) -> list[tuple[str, str]]:
         word = args.padding_word
