@@ -182,6 +182,24 @@ def framework_arguments(
     }
 
 
+def uses_framework(framework: str, output_size: str | None, transpose_kernel: bool) -> bool:
+    """Whether the layer goes through a framework convention rather than plain PyTorch arguments."""
+    return (
+        framework.strip().lower() not in ("pytorch", "torch") or output_size is not None or transpose_kernel
+    )
+
+
+def refuse_framework_channels(
+    framework: str, in_channels: int | None, out_channels: int | None, groups: int
+) -> None:
+    if in_channels is not None or out_channels is not None or groups != 1:
+        raise ConvCalcError(
+            "--in-channels, --out-channels and --groups go with plain PyTorch arguments; "
+            f"drop them with --framework {framework} or --output-size (convcalc port takes them)",
+            parameter="framework",
+        )
+
+
 def _framework_shape(as_json: bool, framework: str, arguments: dict[str, Any]) -> None:
     from convcalc.frameworks import read
     from convcalc.frameworks.documents import framework_shape_document
@@ -217,8 +235,9 @@ def shape(
     as_json: JsonOpt = False,
 ) -> None:
     """Sizes of a convolution and its transposed twin, the equivalent direct convolution and reversibility."""
-    if framework.strip().lower() not in ("pytorch", "torch") or output_size is not None or transpose_kernel:
+    if uses_framework(framework, output_size, transpose_kernel):
         with user_errors("shape", as_json):
+            refuse_framework_channels(framework, in_channels, out_channels, groups)
             arguments = framework_arguments(
                 size,
                 kernel_size,
@@ -230,12 +249,6 @@ def shape(
                 transposed,
                 transpose_kernel,
             )
-            if in_channels is not None or out_channels is not None or groups != 1:
-                raise ConvCalcError(
-                    "--in-channels, --out-channels and --groups are reported for plain PyTorch arguments; "
-                    f"drop them with --framework {framework} or --output-size",
-                    parameter="framework",
-                )
         _framework_shape(as_json, framework, arguments)
         return
     padding = "0" if padding is None else padding
@@ -552,11 +565,8 @@ def verify(
     from convcalc.verify_json import verify_document
 
     with user_errors("verify", as_json):
-        if (
-            framework.strip().lower() not in ("pytorch", "torch")
-            or output_size is not None
-            or transpose_kernel
-        ):
+        if uses_framework(framework, output_size, transpose_kernel):
+            refuse_framework_channels(framework, in_channels, out_channels, groups)
             arguments = framework_arguments(
                 size,
                 kernel_size,
@@ -568,12 +578,6 @@ def verify(
                 transposed,
                 transpose_kernel,
             )
-            if in_channels is not None or out_channels is not None or groups != 1:
-                raise ConvCalcError(
-                    "--in-channels, --out-channels and --groups are verified for plain PyTorch arguments; "
-                    f"drop them with --framework {framework} or --output-size",
-                    parameter="framework",
-                )
             result = verify_framework(framework, seed=seed, **arguments)
         else:
             args = layer_arguments(
