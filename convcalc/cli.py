@@ -312,10 +312,10 @@ def explain(
     as_json: JsonOpt = False,
 ) -> None:
     """The matrix view, the direct convolution step by step, where each number comes from, the overlap map."""
-    from convcalc.explain import SECTIONS, explain
-    from convcalc.explain_json import explain_document
+    from convcalc.explain.document import explain_document
+    from convcalc.explain.steps import SECTIONS, explain
+    from convcalc.explain.svg import write_diagrams
     from convcalc.overlap import overlap_map, repeat_layer
-    from convcalc.svg import write_diagrams
 
     with user_errors("explain", as_json):
         args = layer_arguments(size, kernel_size, stride, padding, output_padding, dilation)
@@ -337,7 +337,7 @@ def explain(
         written = [] if svg is None else write_diagrams(report.transposed, svg, frames, placement)
 
     def view() -> RenderableType:
-        from convcalc.render_explain import explanation_view
+        from convcalc.explain.render import explanation_view
 
         return explanation_view(explanation, overlap, written)
 
@@ -405,9 +405,9 @@ def solve(
     as_json: JsonOpt = False,
 ) -> None:
     """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first."""
-    from convcalc.solve import Bounds
-    from convcalc.solve import solve as solve_layer
-    from convcalc.solve_json import solve_document
+    from convcalc.solve.document import solve_document
+    from convcalc.solve.solver import Bounds
+    from convcalc.solve.solver import solve as solve_layer
 
     with user_errors("solve", as_json):
         report = solve_layer(
@@ -436,12 +436,12 @@ def solve(
         shown = report.answers if show_all else report.answers[:top]
         verified: list[bool] | None = None
         if verify:
-            from convcalc.solve_verify import verify_answer
+            from convcalc.solve.execute import verify_answer
 
             verified = [verify_answer(answer) for answer in shown]
 
     def view() -> RenderableType:
-        from convcalc.solve_render import solve_view
+        from convcalc.solve.render import solve_view
 
         if framework is None or in_framework is None:
             return solve_view(report, shown, verified)
@@ -561,8 +561,8 @@ def verify(
 
     Exit 0 when every check passes, 1 when any fails, 2 on invalid input.
     """
-    from convcalc.verify import verify_framework, verify_layer
-    from convcalc.verify_json import verify_document
+    from convcalc.verify.checks import verify_framework, verify_layer
+    from convcalc.verify.document import verify_document
 
     with user_errors("verify", as_json):
         if uses_framework(framework, output_size, transpose_kernel):
@@ -598,7 +598,7 @@ def verify(
             )
 
     def view() -> RenderableType:
-        from convcalc.verify_render import verify_view
+        from convcalc.verify.render import verify_view
 
         return verify_view(result)
 
@@ -627,9 +627,9 @@ def sweep(
 
     Each configuration uses its values on every spatial axis. Exit 1 when any configuration fails.
     """
-    from convcalc.verify import SweepGrid, parse_range
-    from convcalc.verify import sweep as run_sweep
-    from convcalc.verify_json import sweep_document
+    from convcalc.verify.checks import SweepGrid, parse_range
+    from convcalc.verify.checks import sweep as run_sweep
+    from convcalc.verify.document import sweep_document
 
     with user_errors("sweep", as_json):
         grid = SweepGrid(
@@ -641,13 +641,13 @@ def sweep(
             output_paddings=parse_range("output_paddings", output_paddings, 0),
             ndims=parse_range("ndims", ndims, 1),
         )
-        from convcalc.verify_render import progress_bar
+        from convcalc.verify.render import progress_bar
 
         with progress_bar(grid.count, console(stderr=True)) as progress:
             report = run_sweep(grid, seed=seed, progress=progress)
 
     def view() -> RenderableType:
-        from convcalc.verify_render import sweep_view
+        from convcalc.verify.render import sweep_view
 
         return sweep_view(report)
 
@@ -677,9 +677,9 @@ def chain(
     """Sizes after every layer, skip-connection mismatches, accepted input sizes, receptive field."""
     from pathlib import Path
 
-    from convcalc.chain import chain_report
-    from convcalc.chain_json import chain_document
-    from convcalc.chain_parse import ChainSpec, parse_chain, read_chain_file
+    from convcalc.chain.document import chain_document
+    from convcalc.chain.parse import ChainSpec, parse_chain, read_chain_file
+    from convcalc.chain.stack import chain_report
 
     with user_errors("chain", as_json):
         # A file is named by its suffix; anything else is the compact form (never stat'ed).
@@ -703,7 +703,7 @@ def chain(
             listed = {a.axis: a.restores.within(int(low), int(high)) for a in report.accepted}
 
     def view() -> RenderableType:
-        from convcalc.chain_render import chain_view
+        from convcalc.chain.render import chain_view
 
         return chain_view(report, listed)
 

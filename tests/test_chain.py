@@ -1,4 +1,4 @@
-"""`convcalc.chain`: parsing, sizes, skip pairs, accepted inputs and receptive field, with witnesses."""
+"""`convcalc.chain.stack`: parsing, sizes, skip pairs, accepted inputs and receptive field, with witnesses."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convcalc.chain import Layer, chain_report, run
-from convcalc.chain_parse import parse_chain, read_chain_file
+from convcalc.chain.parse import parse_chain, read_chain_file
+from convcalc.chain.stack import Layer, chain_report, run
 from convcalc.errors import ConvCalcError
 
 

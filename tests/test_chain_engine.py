@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convcalc import engine
-from convcalc.chain import Layer, chain_report
-from convcalc.chain_parse import parse_chain
+from convcalc.chain.parse import parse_chain
+from convcalc.chain.stack import Layer, chain_report
 from convcalc.errors import ConvCalcError
 
 CHANNELS = 2

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from convcalc.cli import app
 from convcalc.core import ShapeReport, shape_report
 from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.explain import explain
+from convcalc.explain.steps import explain
 from convcalc.overlap import overlap_map
 
 runner = CliRunner()

@@ -1,4 +1,4 @@
-"""`convcalc.solve`: hand-worked references, brute force as the witness that nothing is missed, torch."""
+"""`convcalc.solve.solver`: hand-worked references, brute force as the witness nothing is missed, torch."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from convcalc.core import conv_output_size, conv_transpose_output_size
 from convcalc.errors import ConvCalcError
-from convcalc.solve import Bounds, solve
+from convcalc.solve.solver import Bounds, solve
 
 SMALL = Bounds(max_kernel=5, max_stride=3, max_dilation=2)
 

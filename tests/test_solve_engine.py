@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from convcalc.cli import app
 from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.solve import Answer, Bounds, solve
+from convcalc.solve.solver import Answer, Bounds, solve
 
 pytest.importorskip("numpy")
-from convcalc.solve_verify import verify_answer
+from convcalc.solve.execute import verify_answer
 
 
 @given(size=st.integers(1, 9), target=st.integers(1, 30), transposed=st.booleans())

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from convcalc.core import ShapeReport, shape_report
 from convcalc.errors import ConvCalcError
-from convcalc.svg import CELL, diagram_frames, direct_diagram
+from convcalc.explain.svg import CELL, diagram_frames, direct_diagram
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 

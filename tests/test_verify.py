@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from convcalc import core, engine, verify
+from convcalc import core, engine
 from convcalc.cli import app
 from convcalc.errors import ConvCalcError, ExitCode
+from convcalc.verify import checks as verify
 
 runner = CliRunner()
 
@@ -267,7 +268,7 @@ def test_sweep_table_without_a_terminal_has_no_progress_bar() -> None:
 def test_progress_bar_only_on_a_terminal() -> None:
     from rich.console import Console
 
-    from convcalc.verify_render import progress_bar
+    from convcalc.verify.render import progress_bar
 
     piped = io.StringIO()
     with progress_bar(3, Console(file=piped, force_terminal=False)) as update:

@@ -13,7 +13,7 @@ from convcalc.core import ConvAxis, TransposedAxis
 from convcalc.errors import ConvCalcError
 from convcalc.frameworks.base import FrameworkLayer, LayerArgs
 from convcalc.frameworks.port import Translation, translate
-from convcalc.solve import Answer
+from convcalc.solve.solver import Answer
 
 
 def canonical_layer(answer: Answer) -> FrameworkLayer:

@@ -17,7 +17,7 @@ import numpy as np
 from convcalc import engine
 from convcalc.core import normalize, transposed_axes_for
 from convcalc.errors import ConvCalcError
-from convcalc.solve import Answer
+from convcalc.solve.solver import Answer
 
 # Multiply-accumulates one verification may cost (three engine runs per answer).
 MAX_WORK = 20_000_000

@@ -15,7 +15,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from convcalc.explain_types import Contributions, DirectSteps, Explanation, Grid, MatrixView
+from convcalc.explain.results import Contributions, DirectSteps, Explanation, Grid, MatrixView
 from convcalc.overlap import OverlapMap, Suggestion
 from convcalc.render import x_join, yes_no
 

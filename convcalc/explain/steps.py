@@ -18,7 +18,7 @@ import numpy as np
 from convcalc import engine
 from convcalc.core import ConvAxis, ShapeReport, TransposedAxis
 from convcalc.errors import ConvCalcError
-from convcalc.explain_types import (
+from convcalc.explain.results import (
     Contribution,
     Contributions,
     DirectSteps,
@@ -27,8 +27,8 @@ from convcalc.explain_types import (
     MatrixView,
     Section,
 )
+from convcalc.explain.svg import direct_cell_kinds
 from convcalc.overlap import contributions
-from convcalc.svg import direct_cell_kinds
 
 # What is printed: beyond these the section is refused with the largest size that is shown.
 MAX_MATRIX_SIDE = 25

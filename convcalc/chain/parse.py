@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from convcalc.chain import Layer
+from convcalc.chain.stack import Layer
 from convcalc.errors import ConvCalcError
 from convcalc.parse import parse_ints, parse_padding
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from convcalc.explain_types import Contributions, DirectSteps, Explanation, Grid, MatrixView, Section
+from convcalc.explain.results import Contributions, DirectSteps, Explanation, Grid, MatrixView, Section
 from convcalc.jsonout import JsonDict, columns, envelope, params_document
 from convcalc.overlap import MAX_MAP_CELLS, OverlapMap, Suggestion
 

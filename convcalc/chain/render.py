@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from convcalc.chain import Accepted, ChainReport, SkipPair
+from convcalc.chain.stack import Accepted, ChainReport, SkipPair
 from convcalc.render import x_join
 
 

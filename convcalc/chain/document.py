@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from convcalc.chain import Accepted, ChainReport
+from convcalc.chain.stack import Accepted, ChainReport
 from convcalc.jsonout import JsonDict, envelope
 
 

@@ -1,0 +1,1 @@
+"""`convcalc chain`: a stack of layers, its sizes, skip connections and accepted inputs."""

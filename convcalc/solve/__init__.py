@@ -1,0 +1,1 @@
+"""`convcalc solve`: from the size you need to the layer that gives it."""
