@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property
 from itertools import product
 from typing import Any, TypeVar, Union
 
@@ -231,6 +231,53 @@ def _batch_first(array: Array) -> Array:
     return np.ascontiguousarray(array.swapaxes(0, 1))
 
 
+_PLANS: dict[object, Any] = {}
+# A plan holds at most one index array of up to GATHER_LIMIT or BINCOUNT_LIMIT entries (256 KiB), so
+# this bounds the memo's memory to 128 MiB at worst.
+_MAX_PLANS = 512
+
+
+def _planned(
+    build: Callable[..., T], x: Array, w: Array, bias: Array | None, groups: object, *geometry: object
+) -> T:
+    """build(x, w, bias, groups, *geometry) computed once per distinct shapes, dtypes and arguments.
+
+    Validating and planning a call costs more than running it at verification sizes. A plan is stored
+    only once build has accepted the call, and the key tells 1 from True and 1.0, so a call that finds
+    a plan passed the same checks: refused input never has one and is refused by build every time.
+    """
+    try:
+        key = (
+            build,
+            x.shape,
+            x.dtype,
+            w.shape,
+            w.dtype,
+            None if bias is None else (bias.shape, bias.dtype),
+            _key(groups),
+            *[_key(value) for value in geometry],
+        )
+        plan: T | None = _PLANS.get(key)
+    except TypeError:
+        return build(x, w, bias, groups, *geometry)
+    if plan is None:
+        plan = build(x, w, bias, groups, *geometry)
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
+
+
+def _arrays(x: object, weight: object, bias: object) -> tuple[Array, Array, Array | None]:
+    return np.asarray(x), np.asarray(weight), None if bias is None else np.asarray(bias)
+
+
+def _cast(dtype: np.dtype[Any], x: Array, w: Array, bias: Array | None) -> tuple[Array, Array, Array | None]:
+    """The arrays in the plan's common float dtype (no copy when they already are)."""
+    cast_bias = None if bias is None else bias.astype(dtype, copy=False)
+    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), cast_bias
+
+
 # ---------------------------------------------------------------------------------------------------
 # The convolution.
 
@@ -249,9 +296,9 @@ def conv(
 
     Returns an array (N, C_out, *output) with the sizes of ``convcalc.core.conv_axes_for``.
     """
-    xa, wa, ba, groups = _tensors(x, weight, bias, transposed=False, groups=groups)
-    axes = _memo("conv", _conv_axes, xa.shape, wa.shape, stride, padding, dilation)
-    return _conv_run(xa, wa, axes, groups, ba)
+    xa, wa, ba = _arrays(x, weight, bias)
+    plan = _planned(_conv_plan, xa, wa, ba, groups, stride, padding, dilation)
+    return _conv_run(*_cast(plan.dtype, xa, wa, ba), plan)
 
 
 def _conv_axes(
@@ -262,84 +309,109 @@ def _conv_axes(
     return conv_axes_for(sizes, params)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _ConvPlan:
-    """Index tuples of one convolution geometry: where x sits in the padded input, and each tap's window."""
+    """One convolution's validated shapes, its budget figures and the layouts its run goes through.
 
-    padded: tuple[int, ...]
-    output: tuple[int, ...]
-    padding: bool
+    Every size is the core's (``axes``); the index arrays are built on first use.
+    """
+
+    axes: tuple[ConvAxis, ...]
+    dtype: np.dtype[Any]
+    batch: int
+    work: int
+    elements: int
+    # Column-matrix entries C_in * taps * N * prod(output): picks the gather or the per-tap copies.
+    entries: int
+    source: tuple[int, ...] | None
     interior: Index
-    windows: tuple[Index, ...]
+    weight: tuple[int, int, int]
+    columns: tuple[int, int, int]
+    output: tuple[int, ...]
+
+    @cached_property
+    def windows(self) -> tuple[Index, ...]:
+        """Per kernel tap, the slice of the (C, N, *padded) source that tap multiplies."""
+        out = [a.output for a in self.axes]
+        strides = [a.stride for a in self.axes]
+        return tuple(
+            _index(2, _strided([j * a.dilation for j, a in zip(tap, self.axes)], out, strides))
+            for tap in _taps([a.kernel_size for a in self.axes])
+        )
+
+    @cached_property
+    def gather(self) -> Array:
+        """For each tap, sample and output position (flattened in that order): the source's flat index.
+
+        The source is (C, N * prod(padded)); taking these indices on its last axis gives the columns
+        (C, taps, N, *output) in one step.
+        """
+        axes = self.axes
+        grid = np.indices([a.output for a in axes]).reshape(len(axes), -1)
+        padded = [a.padded_size for a in axes]
+        samples = np.arange(self.batch)[:, None] * math.prod(padded)
+        index = np.stack(
+            [
+                samples
+                + np.ravel_multi_index(
+                    [g * a.stride + j * a.dilation for g, j, a in zip(grid, tap, axes)], padded
+                )
+                for tap in _taps([a.kernel_size for a in axes])
+            ]
+        ).ravel()
+        index.setflags(write=False)
+        return index
 
 
-@lru_cache(maxsize=1024)
-def _conv_plan(axes: tuple[ConvAxis, ...]) -> _ConvPlan:
-    out = [a.output for a in axes]
-    strides = [a.stride for a in axes]
-    kernel = [a.kernel_size for a in axes]
+def _conv_plan(x: Array, w: Array, bias: Array | None, groups: object, *geometry: object) -> _ConvPlan:
+    """Validate one convolution call (arrays, channels and groups, then the core's rules) and plan it."""
+    xa, wa, _, ngroups = _tensors(x, w, bias, transposed=False, groups=groups)
+    axes = _conv_axes(xa.shape, wa.shape, *geometry)
+    n, c_in = xa.shape[:2]
+    c_out = wa.shape[0]
+    n_taps = math.prod(wa.shape[2:])
+    out = tuple(a.output for a in axes)
+    padded = tuple(a.padded_size for a in axes)
+    positions = math.prod(out)
+    per_group = (c_in // ngroups) * n_taps
     return _ConvPlan(
-        padded=tuple(a.padded_size for a in axes),
-        output=tuple(out),
-        padding=any(a.pad_before or a.pad_after for a in axes),
+        axes=axes,
+        dtype=xa.dtype,
+        batch=n,
+        work=n * c_out * positions * per_group,
+        elements=max(n * c_in * n_taps * positions, math.prod(padded) * n * c_in),
+        entries=c_in * n_taps * n * positions,
+        source=(c_in, n, *padded) if any(a.pad_before or a.pad_after for a in axes) else None,
         interior=_index(2, [slice(a.pad_before, a.pad_before + a.size) for a in axes]),
-        windows=tuple(
-            _index(2, _strided([j * a.dilation for j, a in zip(tap, axes)], out, strides))
-            for tap in _taps(kernel)
-        ),
+        weight=(ngroups, c_out // ngroups, per_group),
+        columns=(ngroups, per_group, n * positions),
+        output=(c_out, n, *out),
     )
 
 
-# Below this many column entries one fancy-index gather beats a strided copy per kernel tap.
+# Below this many column entries one gather beats a strided copy per kernel tap.
 GATHER_LIMIT = 2**15
 
 
-@lru_cache(maxsize=256)
-def _gather_index(axes: tuple[ConvAxis, ...]) -> Array:
-    """For each tap and output position (flattened, tap-major): the flat position in the padded input."""
-    grid = np.indices([a.output for a in axes]).reshape(len(axes), -1)
-    padded = [a.padded_size for a in axes]
-    index = np.concatenate(
-        [
-            np.ravel_multi_index([g * a.stride + j * a.dilation for g, j, a in zip(grid, tap, axes)], padded)
-            for tap in _taps([a.kernel_size for a in axes])
-        ]
-    )
-    index.setflags(write=False)
-    return index
-
-
-def _conv_run(x: Array, w: Array, axes: tuple[ConvAxis, ...], groups: int, bias: Array | None) -> Array:
-    """im2col: one strided slice per kernel tap into a column matrix, then one product per group."""
-    n, c_in = x.shape[:2]
-    c_out = w.shape[0]
-    n_taps = math.prod(w.shape[2:])
-    plan = _conv_plan(axes)
-    out = plan.output
-    positions = math.prod(out)
-    check_budget(
-        n * c_out * positions * (c_in // groups) * n_taps,
-        max(n * c_in * n_taps * positions, math.prod(plan.padded) * n * c_in),
-        what="this convolution",
-    )
-    if plan.padding:
-        source = np.zeros((c_in, n, *plan.padded), dtype=x.dtype)
+def _conv_run(x: Array, w: Array, bias: Array | None, plan: _ConvPlan) -> Array:
+    """im2col: every kernel tap's window into a column matrix, then one product per group."""
+    check_budget(plan.work, plan.elements, what="this convolution")
+    if plan.source is not None:
+        source = np.zeros(plan.source, dtype=x.dtype)
         source[plan.interior] = _channels_first(x)
     else:
         source = _channels_first(x)
-    if c_in * n_taps * n * positions <= GATHER_LIMIT:
-        # One gather of every window at once: (C, N, P) -> (C, N, taps*O) -> (C, taps, N, O).
-        flat = source.reshape(c_in, n, -1)
-        cols = flat[:, :, _gather_index(axes)].reshape(c_in, n, n_taps, positions).swapaxes(1, 2)
+    c_in = source.shape[0]
+    if plan.entries <= GATHER_LIMIT:
+        cols = source.reshape(c_in, -1).take(plan.gather, axis=1)
     else:
-        cols = np.empty((c_in, n_taps, n, *out), dtype=x.dtype)
+        cols = np.empty((c_in, len(plan.windows), *plan.output[1:]), dtype=x.dtype)
         for t, window in enumerate(plan.windows):
             cols[:, t] = source[window]
-    per_group = w.reshape(groups, c_out // groups, (c_in // groups) * n_taps)
-    y = np.matmul(per_group, cols.reshape(groups, (c_in // groups) * n_taps, n * positions))
-    result = _batch_first(y.reshape(c_out, n, *out))
+    y = np.matmul(w.reshape(plan.weight), cols.reshape(plan.columns))
+    result = _batch_first(y.reshape(plan.output))
     if bias is not None:
-        result += bias.reshape(1, c_out, *([1] * len(out)))
+        result += bias.reshape(-1, *([1] * len(plan.axes)))
     return result
 
 
@@ -388,17 +460,22 @@ def _canonical_axes(
     return axes
 
 
-def _transposed_budget(x: Array, w: Array, axes: Sequence[TransposedAxis], groups: int, what: str) -> None:
-    n, c_in = x.shape[:2]
-    c_out = w.shape[1] * groups
-    n_taps = math.prod(w.shape[2:])
+def _transposed_work(
+    x_shape: tuple[int, ...], w_shape: tuple[int, ...], axes: Sequence[TransposedAxis], groups: int
+) -> tuple[int, int]:
+    """The multiply-accumulates of a transposed convolution and its largest array, for check_budget."""
+    n, c_in = x_shape[:2]
+    c_out = w_shape[1] * groups
+    n_taps = math.prod(w_shape[2:])
     inputs = math.prod(a.size for a in axes)
     extent = math.prod(a.full + max(-a.crop_before, 0) + max(-a.crop_after, 0) for a in axes)
-    check_budget(
-        n * c_in * (c_out // groups) * n_taps * inputs,
-        max(n * c_out * n_taps * inputs, n * c_out * extent),
-        what=what,
+    return n * c_in * (c_out // groups) * n_taps * inputs, max(
+        n * c_out * n_taps * inputs, n * c_out * extent
     )
+
+
+def _transposed_budget(x: Array, w: Array, axes: Sequence[TransposedAxis], groups: int, what: str) -> None:
+    check_budget(*_transposed_work(x.shape, w.shape, axes, groups), what=what)
 
 
 def conv_transpose_cropped(
@@ -416,36 +493,113 @@ def conv_transpose_cropped(
     sizes of ``convcalc.core.TransposedAxis``. Computed by col2im: one matrix product per group gives
     every tap's contribution, then one strided add per kernel tap.
     """
-    xa, wa, _, groups = _tensors(x, weight, None, transposed=True, groups=groups)
-    axes = _transposed_axes(xa, wa, stride, dilation, crops)
-    return _transpose_run(xa, wa, axes, groups)
+    xa, wa, _ = _arrays(x, weight, None)
+    plan = _planned(_cropped_plan, xa, wa, None, groups, stride, dilation, crops)
+    return _transpose_run(*_cast(plan.dtype, xa, wa, None)[:2], plan)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _TransposePlan:
-    """Index tuples of one transposed geometry: each tap's place in the full output, and the kept part."""
+    """One transposed convolution's validated shapes, its budget figures and its run's layouts.
 
-    extent: tuple[int, ...]
-    places: tuple[Index, ...]
-    keep: Index
+    Every size is the core's (``axes``); the index arrays are built on first use.
+    """
+
+    axes: tuple[TransposedAxis, ...]
+    dtype: np.dtype[Any]
+    work: int
+    elements: int
+    # Contributions C_out * taps * N * prod(input): picks the bincount or the per-tap adds.
+    entries: int
+    source: tuple[int, int, int]
+    weight: tuple[int, int, int]
+    columns: tuple[int, ...]
+    output: tuple[int, ...]
+
+    @cached_property
+    def before(self) -> list[int]:
+        """The zeros a negative crop appends in front, allocated up front so that cropping is one view."""
+        return [max(-a.crop_before, 0) for a in self.axes]
+
+    @cached_property
+    def extent(self) -> tuple[int, ...]:
+        """The full output with the zeros of negative crops on both sides."""
+        return tuple(b + a.full + max(-a.crop_after, 0) for b, a in zip(self.before, self.axes))
+
+    @cached_property
+    def places(self) -> tuple[Index, ...]:
+        """Per kernel tap, the strided slice of the (C, N, *extent) full output it adds into."""
+        sizes = [a.size for a in self.axes]
+        strides = [a.stride for a in self.axes]
+        return tuple(
+            _index(
+                2,
+                _strided(
+                    [b + j * a.dilation for b, j, a in zip(self.before, tap, self.axes)], sizes, strides
+                ),
+            )
+            for tap in _taps([a.kernel_size for a in self.axes])
+        )
+
+    @cached_property
+    def keep(self) -> Index:
+        """The part of the (C, N, *extent) full output the crops keep."""
+        return _index(
+            2,
+            [slice(b + a.crop_before, b + a.crop_before + a.output) for b, a in zip(self.before, self.axes)],
+        )
+
+    @cached_property
+    def scatter(self) -> Array:
+        """For the columns (C_out, taps, N, *input): each entry's flat position in the (N, C_out, *output)
+        result, or one past its end where the crops remove it.
+
+        Position per axis: input index * s + tap * d - crop_before, kept when in [0, output).
+        """
+        axes = self.axes
+        c_out, _, n = self.columns[:3]
+        out = [a.output for a in axes]
+        removed = math.prod(self.output)
+        grid = np.indices([a.size for a in axes]).reshape(len(axes), -1)
+        places = []
+        for tap in _taps([a.kernel_size for a in axes]):
+            position = [g * a.stride + j * a.dilation - a.crop_before for g, j, a in zip(grid, tap, axes)]
+            kept = np.all([(p >= 0) & (p < o) for p, o in zip(position, out)], axis=0)
+            flat = np.ravel_multi_index(position, out, mode="clip")
+            places.append(np.where(kept, flat, removed))
+        spatial = np.stack(places)
+        rows = (np.arange(n)[None, :] * c_out + np.arange(c_out)[:, None]) * math.prod(out)
+        index = rows[:, None, :, None] + spatial[None, :, None, :]
+        index = np.where(spatial[None, :, None, :] == removed, removed, index).ravel()
+        index.setflags(write=False)
+        return index
 
 
-@lru_cache(maxsize=1024)
-def _transpose_plan(axes: tuple[TransposedAxis, ...]) -> _TransposePlan:
-    # The zeros a negative crop appends are allocated up front, so that cropping is one view.
-    before = [max(-a.crop_before, 0) for a in axes]
-    sizes = [a.size for a in axes]
-    strides = [a.stride for a in axes]
+def _transpose_plan(x: Array, w: Array, axes: tuple[TransposedAxis, ...], groups: int) -> _TransposePlan:
+    n, c_in = x.shape[:2]
+    c_out_g = w.shape[1]
+    n_taps = math.prod(w.shape[2:])
+    sizes = x.shape[2:]
+    work, elements = _transposed_work(x.shape, w.shape, axes, groups)
     return _TransposePlan(
-        extent=tuple(b + a.full + max(-a.crop_after, 0) for b, a in zip(before, axes)),
-        places=tuple(
-            _index(2, _strided([b + j * a.dilation for b, j, a in zip(before, tap, axes)], sizes, strides))
-            for tap in _taps([a.kernel_size for a in axes])
-        ),
-        keep=_index(
-            2, [slice(b + a.crop_before, b + a.crop_before + a.output) for b, a in zip(before, axes)]
-        ),
+        axes=axes,
+        dtype=x.dtype,
+        work=work,
+        elements=elements,
+        entries=c_out_g * groups * n_taps * n * math.prod(sizes),
+        source=(groups, c_in // groups, n * math.prod(sizes)),
+        weight=(groups, c_in // groups, c_out_g * n_taps),
+        columns=(c_out_g * groups, n_taps, n, *sizes),
+        output=(n, c_out_g * groups, *(a.output for a in axes)),
     )
+
+
+def _cropped_plan(
+    x: Array, w: Array, bias: None, groups: object, stride: object, dilation: object, crops: object
+) -> _TransposePlan:
+    """Validate one canonical transposed convolution call and plan it."""
+    xa, wa, _, ngroups = _tensors(x, w, bias, transposed=True, groups=groups)
+    return _transpose_plan(xa, wa, _transposed_axes(xa, wa, stride, dilation, crops), ngroups)
 
 
 # Below this many contributions one bincount beats a strided add per kernel tap (Python's overhead per
@@ -453,69 +607,48 @@ def _transpose_plan(axes: tuple[TransposedAxis, ...]) -> _TransposePlan:
 BINCOUNT_LIMIT = 2**15
 
 
-@lru_cache(maxsize=256)
-def _bincount_index(axes: tuple[TransposedAxis, ...], channels: int, batch: int) -> Array:
-    """For cols (C, taps, N, *i): the flat position in the (C, N, *extent) full output of each entry."""
-    plan = _transpose_plan(axes)
-    extent = math.prod(plan.extent)
-    before = [max(-a.crop_before, 0) for a in axes]
-    grid = np.indices([a.size for a in axes]).reshape(len(axes), -1)
-    places = np.stack(
-        [
-            np.ravel_multi_index(
-                [b + g * a.stride + j * a.dilation for b, g, j, a in zip(before, grid, tap, axes)],
-                plan.extent,
-            )
-            for tap in _taps([a.kernel_size for a in axes])
-        ]
-    )
-    rows = (np.arange(channels)[:, None] * batch + np.arange(batch)[None, :]) * extent
-    index: Array = rows[:, None, :, None] + places[None, :, None, :]
-    index.setflags(write=False)
-    return index
-
-
-def _transpose_run(x: Array, w: Array, axes: tuple[TransposedAxis, ...], groups: int) -> Array:
-    _transposed_budget(x, w, axes, groups, "this transposed convolution")
-    n, c_in = x.shape[:2]
-    c_out_g = w.shape[1]
-    c_out = c_out_g * groups
-    n_taps = math.prod(w.shape[2:])
-    sizes = x.shape[2:]
-    source = np.ascontiguousarray(_channels_first(x)).reshape(groups, c_in // groups, n * math.prod(sizes))
-    per_group = w.reshape(groups, c_in // groups, c_out_g * n_taps).transpose(0, 2, 1)
-    cols = np.matmul(per_group, source).reshape(c_out, n_taps, n, *sizes)
-    plan = _transpose_plan(axes)
-    if cols.size <= BINCOUNT_LIMIT:
-        index = _bincount_index(axes, c_out, n)
-        sums = np.bincount(index.ravel(), weights=cols.ravel(), minlength=c_out * n * math.prod(plan.extent))
-        full = sums.astype(x.dtype, copy=False).reshape(c_out, n, *plan.extent)
-    else:
-        full = np.zeros((c_out, n, *plan.extent), dtype=x.dtype)
-        for t, place in enumerate(plan.places):
-            full[place] += cols[:, t]
+def _transpose_run(x: Array, w: Array, plan: _TransposePlan) -> Array:
+    """col2im: one product per group gives every tap's contribution, then they are summed in place."""
+    check_budget(plan.work, plan.elements, what="this transposed convolution")
+    source = _channels_first(x).reshape(plan.source)
+    per_group = w.reshape(plan.weight).transpose(0, 2, 1)
+    cols = np.matmul(per_group, source)
+    if plan.entries <= BINCOUNT_LIMIT:
+        # The index sends cropped entries to one extra bin past the result, dropped here.
+        size = math.prod(plan.output)
+        sums = np.bincount(plan.scatter, weights=cols.ravel(), minlength=size + 1)[:size]
+        result: Array = sums.astype(x.dtype, copy=False).reshape(plan.output)
+        return result
+    contributions = cols.reshape(plan.columns)
+    full = np.zeros((plan.columns[0], plan.columns[2], *plan.extent), dtype=x.dtype)
+    for t, place in enumerate(plan.places):
+        full[place] += contributions[:, t]
     return _batch_first(full[plan.keep])
 
 
-def _pytorch_axes(
-    x_shape: tuple[int, ...],
-    w_shape: tuple[int, ...],
+def _pytorch_plan(
+    x: Array,
+    w: Array,
+    bias: Array | None,
+    groups: object,
     stride: object,
     padding: object,
     output_padding: object,
     dilation: object,
-) -> tuple[TransposedAxis, ...]:
+) -> _TransposePlan:
+    """Validate one conv_transpose call (arrays, channels and groups, then the core's rules) and plan it."""
+    xa, wa, _, ngroups = _tensors(x, w, bias, transposed=True, groups=groups)
     sizes, params = normalize(
-        x_shape[2:],
-        w_shape[2:],
+        xa.shape[2:],
+        wa.shape[2:],
         stride=stride,
         padding=padding,
         output_padding=output_padding,
         dilation=dilation,
         transposed=True,
     )
-    _check_axis_count("stride, padding, output_padding or dilation", len(sizes), len(x_shape) - 2)
-    return transposed_axes_for(sizes, params)
+    _check_axis_count("stride, padding, output_padding or dilation", len(sizes), xa.ndim - 2)
+    return _transpose_plan(xa, wa, transposed_axes_for(sizes, params), ngroups)
 
 
 def conv_transpose(
@@ -534,14 +667,12 @@ def conv_transpose(
     Padding may be an int, per axis, (before, after) pairs or 'valid'. Returns (N, C_out, *output):
     the canonical form with the crops ``convcalc.core.transposed_axes_for`` reports.
     """
-    xa, wa, ba, groups = _tensors(x, weight, bias, transposed=True, groups=groups)
-    spatial = xa.ndim - 2
-    axes = _memo(
-        "conv_transpose", _pytorch_axes, xa.shape, wa.shape, stride, padding, output_padding, dilation
-    )
-    result = _transpose_run(xa, wa, axes, groups)
+    xa, wa, ba = _arrays(x, weight, bias)
+    plan = _planned(_pytorch_plan, xa, wa, ba, groups, stride, padding, output_padding, dilation)
+    xa, wa, ba = _cast(plan.dtype, xa, wa, ba)
+    result = _transpose_run(xa, wa, plan)
     if ba is not None:
-        result += ba.reshape(1, -1, *([1] * spatial))
+        result += ba.reshape(-1, *([1] * len(plan.axes)))
     return result
 
 
