@@ -238,38 +238,40 @@ _MAX_PLANS = 512
 
 
 def _planned(
-    build: Callable[..., T], x: Array, w: Array, bias: Array | None, groups: object, *geometry: object
-) -> T:
-    """build(x, w, bias, groups, *geometry) computed once per distinct shapes, dtypes and arguments.
+    build: Callable[..., T], x: object, weight: object, bias: object, groups: object, *geometry: object
+) -> tuple[T, Array, Array, Array | None]:
+    """build(x, weight, bias, groups, *geometry) computed once per distinct shapes, dtypes and arguments.
 
     Validating and planning a call costs more than running it at verification sizes. A plan is stored
     only once build has accepted the call, and the key tells 1 from True and 1.0, so a call that finds
     a plan passed the same checks: refused input never has one and is refused by build every time.
+    Returns the plan and the arrays (not yet cast to the plan's dtype).
     """
     try:
+        xa, wa = np.asarray(x), np.asarray(weight)
+        ba = None if bias is None else np.asarray(bias)
         key = (
             build,
-            x.shape,
-            x.dtype,
-            w.shape,
-            w.dtype,
-            None if bias is None else (bias.shape, bias.dtype),
+            xa.shape,
+            xa.dtype,
+            wa.shape,
+            wa.dtype,
+            None if ba is None else (ba.shape, ba.dtype),
             _key(groups),
             *[_key(value) for value in geometry],
         )
         plan: T | None = _PLANS.get(key)
-    except TypeError:
-        return build(x, w, bias, groups, *geometry)
+    except (TypeError, ValueError):
+        # An unhashable argument or something numpy cannot make an array of: build validates the call
+        # in its usual order (it may refuse something else first) and nothing is stored.
+        plan = build(x, weight, bias, groups, *geometry)
+        return plan, np.asarray(x), np.asarray(weight), None if bias is None else np.asarray(bias)
     if plan is None:
-        plan = build(x, w, bias, groups, *geometry)
+        plan = build(xa, wa, ba, groups, *geometry)
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
         _PLANS[key] = plan
-    return plan
-
-
-def _arrays(x: object, weight: object, bias: object) -> tuple[Array, Array, Array | None]:
-    return np.asarray(x), np.asarray(weight), None if bias is None else np.asarray(bias)
+    return plan, xa, wa, ba
 
 
 def _cast(dtype: np.dtype[Any], x: Array, w: Array, bias: Array | None) -> tuple[Array, Array, Array | None]:
@@ -296,8 +298,7 @@ def conv(
 
     Returns an array (N, C_out, *output) with the sizes of ``convcalc.core.conv_axes_for``.
     """
-    xa, wa, ba = _arrays(x, weight, bias)
-    plan = _planned(_conv_plan, xa, wa, ba, groups, stride, padding, dilation)
+    plan, xa, wa, ba = _planned(_conv_plan, x, weight, bias, groups, stride, padding, dilation)
     return _conv_run(*_cast(plan.dtype, xa, wa, ba), plan)
 
 
@@ -307,6 +308,32 @@ def _conv_axes(
     sizes, params = normalize(x_shape[2:], w_shape[2:], stride=stride, padding=padding, dilation=dilation)
     _check_axis_count("stride, padding or dilation", len(sizes), len(x_shape) - 2)
     return conv_axes_for(sizes, params)
+
+
+def _tap_table(kernel_size: int, dilation: int, count: int, stride: int, offset: int = 0) -> Array:
+    """t*d + p*s + offset for every tap t and position p of one axis: a (kernel_size, count) table."""
+    table: Array = np.arange(kernel_size)[:, None] * dilation + np.arange(count)[None, :] * stride + offset
+    return table
+
+
+def _tap_places(tables: Sequence[Array], extent: Sequence[int]) -> tuple[Array, Array]:
+    """The row-major flat index into ``extent`` of every (tap, position) pair, and whether it is inside.
+
+    ``tables[a]`` holds axis a's coordinates per tap and position (``_tap_table``). Both results are
+    (taps, positions), taps and positions each row-major over the axes; outside entries are garbage.
+    """
+    ndim = len(tables)
+    places = np.zeros([1] * 2 * ndim, dtype=np.intp)
+    inside = np.ones([1] * 2 * ndim, dtype=bool)
+    for axis, (table, size) in enumerate(zip(tables, extent)):
+        # Axis a's taps go to dimension a and its positions to dimension ndim + a.
+        shape = [1] * 2 * ndim
+        shape[axis], shape[ndim + axis] = table.shape
+        coordinate = table.reshape(shape)
+        places = places * size + coordinate
+        inside = inside & (coordinate >= 0) & (coordinate < size)
+    n_taps = math.prod(table.shape[0] for table in tables)
+    return places.reshape(n_taps, -1), inside.reshape(n_taps, -1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -346,24 +373,17 @@ class _ConvPlan:
         The source is (C, N * prod(padded)); taking these indices on its last axis gives the columns
         (C, taps, N, *output) in one step.
         """
-        axes = self.axes
-        grid = np.indices([a.output for a in axes]).reshape(len(axes), -1)
-        padded = [a.padded_size for a in axes]
-        samples = np.arange(self.batch)[:, None] * math.prod(padded)
-        index = np.stack(
-            [
-                samples
-                + np.ravel_multi_index(
-                    [g * a.stride + j * a.dilation for g, j, a in zip(grid, tap, axes)], padded
-                )
-                for tap in _taps([a.kernel_size for a in axes])
-            ]
-        ).ravel()
+        places, _ = _tap_places(
+            [_tap_table(a.kernel_size, a.dilation, a.output, a.stride) for a in self.axes],
+            [a.padded_size for a in self.axes],
+        )
+        samples = np.arange(self.batch) * math.prod(a.padded_size for a in self.axes)
+        index = (places[:, None, :] + samples[None, :, None]).ravel()
         index.setflags(write=False)
         return index
 
 
-def _conv_plan(x: Array, w: Array, bias: Array | None, groups: object, *geometry: object) -> _ConvPlan:
+def _conv_plan(x: object, w: object, bias: object, groups: object, *geometry: object) -> _ConvPlan:
     """Validate one convolution call (arrays, channels and groups, then the core's rules) and plan it."""
     xa, wa, _, ngroups = _tensors(x, w, bias, transposed=False, groups=groups)
     axes = _conv_axes(xa.shape, wa.shape, *geometry)
@@ -469,9 +489,8 @@ def _transposed_work(
     n_taps = math.prod(w_shape[2:])
     inputs = math.prod(a.size for a in axes)
     extent = math.prod(a.full + max(-a.crop_before, 0) + max(-a.crop_after, 0) for a in axes)
-    return n * c_in * (c_out // groups) * n_taps * inputs, max(
-        n * c_out * n_taps * inputs, n * c_out * extent
-    )
+    work = n * c_in * (c_out // groups) * n_taps * inputs
+    return work, max(n * c_out * n_taps * inputs, n * c_out * extent)
 
 
 def _transposed_budget(x: Array, w: Array, axes: Sequence[TransposedAxis], groups: int, what: str) -> None:
@@ -491,11 +510,11 @@ def conv_transpose_cropped(
 
     The canonical form every framework convention reduces to. Returns (N, C_out, *output) with the
     sizes of ``convcalc.core.TransposedAxis``. Computed by col2im: one matrix product per group gives
-    every tap's contribution, then one strided add per kernel tap.
+    every tap's contribution, then they are summed into place (``_transpose_run``).
     """
-    xa, wa, _ = _arrays(x, weight, None)
-    plan = _planned(_cropped_plan, xa, wa, None, groups, stride, dilation, crops)
-    return _transpose_run(*_cast(plan.dtype, xa, wa, None)[:2], plan)
+    plan, xa, wa, _ = _planned(_cropped_plan, x, weight, None, groups, stride, dilation, crops)
+    xa, wa, _ = _cast(plan.dtype, xa, wa, None)
+    return _transpose_run(xa, wa, plan)
 
 
 @dataclass(frozen=True, eq=False)
@@ -556,21 +575,14 @@ class _TransposePlan:
 
         Position per axis: input index * s + tap * d - crop_before, kept when in [0, output).
         """
-        axes = self.axes
         c_out, _, n = self.columns[:3]
-        out = [a.output for a in axes]
-        removed = math.prod(self.output)
-        grid = np.indices([a.size for a in axes]).reshape(len(axes), -1)
-        places = []
-        for tap in _taps([a.kernel_size for a in axes]):
-            position = [g * a.stride + j * a.dilation - a.crop_before for g, j, a in zip(grid, tap, axes)]
-            kept = np.all([(p >= 0) & (p < o) for p, o in zip(position, out)], axis=0)
-            flat = np.ravel_multi_index(position, out, mode="clip")
-            places.append(np.where(kept, flat, removed))
-        spatial = np.stack(places)
+        out = [a.output for a in self.axes]
+        places, kept = _tap_places(
+            [_tap_table(a.kernel_size, a.dilation, a.size, a.stride, -a.crop_before) for a in self.axes], out
+        )
         rows = (np.arange(n)[None, :] * c_out + np.arange(c_out)[:, None]) * math.prod(out)
-        index = rows[:, None, :, None] + spatial[None, :, None, :]
-        index = np.where(spatial[None, :, None, :] == removed, removed, index).ravel()
+        index = rows[:, None, :, None] + places[None, :, None, :]
+        index = np.where(kept[None, :, None, :], index, math.prod(self.output)).ravel()
         index.setflags(write=False)
         return index
 
@@ -595,7 +607,7 @@ def _transpose_plan(x: Array, w: Array, axes: tuple[TransposedAxis, ...], groups
 
 
 def _cropped_plan(
-    x: Array, w: Array, bias: None, groups: object, stride: object, dilation: object, crops: object
+    x: object, w: object, bias: None, groups: object, stride: object, dilation: object, crops: object
 ) -> _TransposePlan:
     """Validate one canonical transposed convolution call and plan it."""
     xa, wa, _, ngroups = _tensors(x, w, bias, transposed=True, groups=groups)
@@ -627,9 +639,9 @@ def _transpose_run(x: Array, w: Array, plan: _TransposePlan) -> Array:
 
 
 def _pytorch_plan(
-    x: Array,
-    w: Array,
-    bias: Array | None,
+    x: object,
+    w: object,
+    bias: object,
     groups: object,
     stride: object,
     padding: object,
@@ -667,8 +679,9 @@ def conv_transpose(
     Padding may be an int, per axis, (before, after) pairs or 'valid'. Returns (N, C_out, *output):
     the canonical form with the crops ``convcalc.core.transposed_axes_for`` reports.
     """
-    xa, wa, ba = _arrays(x, weight, bias)
-    plan = _planned(_pytorch_plan, xa, wa, ba, groups, stride, padding, output_padding, dilation)
+    plan, xa, wa, ba = _planned(
+        _pytorch_plan, x, weight, bias, groups, stride, padding, output_padding, dilation
+    )
     xa, wa, ba = _cast(plan.dtype, xa, wa, ba)
     result = _transpose_run(xa, wa, plan)
     if ba is not None:

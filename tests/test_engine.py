@@ -303,6 +303,55 @@ def test_huge_sizes_are_refused_before_allocating() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
+# The plan memo: a call that finds a plan answers and refuses exactly as one that builds it.
+
+PLANNED = [engine.conv, engine.conv_transpose]
+
+
+@pytest.mark.parametrize("operation", PLANNED)
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        # Each of these is equal (==) or hashes alike to an argument of the planned call.
+        ({"stride": True}, r"stride must be an integer; got True \(bool\)"),
+        ({"stride": 2.0}, r"stride must be an integer or a sequence of integers; got 2.0 \(float\)"),
+        ({"padding": (True, 1)}, r"padding must be an integer; got True \(bool\)"),
+        ({"padding": [1, 1.0]}, r"padding must be an integer; got 1.0 \(float\)"),
+        ({"groups": True}, "groups must be an integer; got True"),
+        ({"groups": 1.0}, "groups must be an integer; got 1.0"),
+        ({"x": np.ones((1, 1, 8, 8), bool)}, "x must be an array of real numbers; got dtype bool"),
+        ({"bias": [1.0, 2.0]}, r"bias must have shape \(1,\)"),
+    ],
+)
+def test_a_planned_layer_still_refuses_bad_arguments(
+    operation: Any, changes: dict[str, Any], match: str
+) -> None:
+    call = {"x": np.ones((1, 1, 8, 8)), "weight": np.ones((1, 1, 3, 3)), "stride": 2, "padding": 1}
+    expected = operation(**call)
+    with pytest.raises(ConvCalcError, match=match):
+        operation(**{**call, **changes})
+    np.testing.assert_array_equal(operation(**call), expected)
+
+
+@pytest.mark.parametrize("operation", PLANNED)
+def test_a_planned_layer_follows_its_arguments_dtypes_and_budgets(
+    operation: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, w = np.arange(64.0).reshape(1, 1, 8, 8), np.arange(9.0).reshape(1, 1, 3, 3)
+    planned = operation(x, w, stride=2, padding=1)
+    # The same shapes with other arguments or dtypes get their own plan, not the stored one.
+    assert operation(x, w, stride=(2, 2), padding=((1, 1), (1, 1))).shape == planned.shape
+    assert operation(x, w, stride=1, padding=1).shape != planned.shape
+    single = operation(x.astype(np.float32), w.astype(np.float32), stride=2, padding=1)
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single, planned, rtol=1e-6)
+    # Budgets are read at every call, so a budget lowered after planning still refuses the layer.
+    monkeypatch.setattr(engine, "MAX_WORK", 10)
+    with pytest.raises(ConvCalcError, match="MAX_WORK is 10"):
+        operation(x, w, stride=2, padding=1)
+
+
+# ---------------------------------------------------------------------------------------------------
 # PyTorch, where installed.
 
 
