@@ -74,10 +74,18 @@ REVERSAL_FIELDS = (
 )
 
 
+def report_input(report: ShapeReport) -> JsonDict:
+    """The normalised layer behind a report, with padding as the resolved [before, after] pairs."""
+    given = report.transposed if report.transposed_input else report.conv
+    return {
+        **params_document(report.params, [a.size for a in given]),
+        "padding": [[a.pad_before, a.pad_after] for a in report.conv],
+        "transposed": report.transposed_input,
+    }
+
+
 def shape_document(report: ShapeReport) -> JsonDict:
     """The `convcalc shape --json` document."""
-    given = report.transposed if report.transposed_input else report.conv
-    params = report.params
     channels = None
     if report.channels is not None:
         ch = report.channels
@@ -94,11 +102,7 @@ def shape_document(report: ShapeReport) -> JsonDict:
         }
     return envelope(
         "shape",
-        input={
-            **params_document(params, [a.size for a in given]),
-            "padding": [[a.pad_before, a.pad_after] for a in report.conv],
-            "transposed": report.transposed_input,
-        },
+        input=report_input(report),
         convolution=columns(report.conv, CONV_FIELDS),
         transposed=columns(report.transposed, TRANSPOSED_FIELDS),
         direct=columns(report.direct, DIRECT_FIELDS),

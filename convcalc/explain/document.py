@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from convcalc.explain.results import Contributions, DirectSteps, Explanation, Grid, MatrixView, Section
-from convcalc.jsonout import JsonDict, columns, envelope, params_document
+from convcalc.jsonout import JsonDict, columns, envelope, report_input
 from convcalc.overlap import MAX_MAP_CELLS, OverlapMap, Suggestion
 
 OVERLAP_AXIS_FIELDS = (
@@ -142,14 +142,9 @@ def explain_document(
 ) -> JsonDict:
     """The `convcalc explain --json` document: one key per section (null when not asked for)."""
     report = explanation.report
-    given = report.transposed if report.transposed_input else report.conv
     return envelope(
         "explain",
-        input={
-            **params_document(report.params, [a.size for a in given]),
-            "padding": [[a.pad_before, a.pad_after] for a in report.conv],
-            "transposed": report.transposed_input,
-        },
+        input=report_input(report),
         matrix=_section(explanation.matrix, _matrix),
         direct=_section(explanation.direct, _direct),
         contributions=_section(explanation.contributions, _contributions),
