@@ -151,7 +151,8 @@ class PoolSpec:
 
 @dataclass(frozen=True)
 class ResizeSpec:
-    """Resize of the spatial axes: exact ``scales`` (output floor(i * scale)) or fixed ``sizes``."""
+    """Resize, one value per tensor axis (the full shape: 1 for batch and channels): exact ``scales``
+    (output floor(i * scale), as ONNX Resize) or fixed ``sizes``. ``mode``: nearest, linear, cubic."""
 
     mode: str
     scales: tuple[Fraction, ...] | None = None
@@ -160,7 +161,8 @@ class ResizeSpec:
 
 @dataclass(frozen=True)
 class PadSpec:
-    """(before, after) per spatial axis; a negative amount removes elements (ONNX Pad, Cropping)."""
+    """(before, after) per tensor axis (the full shape, batch and channels included); a negative amount
+    removes elements (ONNX Pad with negative pads, Keras Cropping)."""
 
     pads: tuple[tuple[int, int], ...]
     mode: str = "constant"
