@@ -85,12 +85,12 @@ def shape_view(report: ShapeReport) -> RenderableType:
     op = params.output_padding
     transposed = axis_table(
         "Transposed convolution" + ("" if report.transposed_input else " (twin, on the conv output)"),
-        [(t, o) for t, o in zip(report.transposed, op)],
+        list(zip(report.transposed, report.conv, op)),
         [
             ("input size", lambda a: a[0].size),
             ("full output (i-1)s + K", lambda a: a[0].full),
-            ("padding: crops before + after", lambda a: f"{a[0].crop_before} + {a[0].crop_after + a[1]}"),
-            ("output_padding: added at the end", lambda a: a[1]),
+            ("padding: crops before + after", lambda a: f"{a[1].pad_before} + {a[1].pad_after}"),
+            ("output_padding: added at the end", lambda a: a[2]),
             ("output", lambda a: a[0].output),
         ],
     )

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from convcalc import core, engine
 from convcalc.cli import app
+from convcalc.core import report as core_report
 from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.verify import checks as verify
 
@@ -181,7 +182,7 @@ def test_wrong_direct_form_in_the_core_is_caught(monkeypatch: pytest.MonkeyPatch
             form.pad_after,
         )
 
-    monkeypatch.setattr(core, "direct_form", wrong)
+    monkeypatch.setattr(core_report, "direct_form", wrong)
     result = invoke("verify", "5", "-k", "3", "-s", "2", "-p", "1", "--json")
     assert result.exit_code == ExitCode.VERIFICATION_FAILED
     failed = [c["check"] for c in json.loads(result.stdout)["checks"] if c["verdict"] == "FAIL"]
