@@ -104,8 +104,9 @@ def shape_document(report: ShapeReport) -> JsonDict:
         "shape",
         input=report_input(report),
         convolution=columns(report.conv, CONV_FIELDS),
-        transposed=columns(report.transposed, TRANSPOSED_FIELDS),
-        direct=columns(report.direct, DIRECT_FIELDS),
+        transposed=None if report.twin_problem else columns(report.transposed, TRANSPOSED_FIELDS),
+        direct=None if report.twin_problem else columns(report.direct, DIRECT_FIELDS),
+        twin_problem=report.twin_problem,
         reversal=columns(report.reversal, REVERSAL_FIELDS),
         output_padding_rule={
             "pytorch_ok": [True] * report.ndim,

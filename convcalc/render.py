@@ -57,6 +57,8 @@ def _padding(report: ShapeReport) -> str:
 
 
 def _verdict(axis: ReversalAxis) -> str:
+    if axis.restored < 1:
+        return f"[yellow]twin has no output[/yellow]: output_padding {axis.remainder} restores W"
     if axis.reversible:
         q = (axis.size - axis.base) // axis.stride
         return f"[green]restored[/green]: W = {axis.base} + {axis.stride}*{q}"
@@ -116,7 +118,7 @@ def shape_view(report: ShapeReport) -> RenderableType:
             ("convolution input W", lambda a: a.size),
             ("r = (W + pb + pa - K) mod s", lambda a: a.remainder),
             ("verdict", _verdict),
-            ("transposed returns W - r", lambda a: a.restored),
+            ("transposed returns W - r", lambda a: a.restored if a.restored >= 1 else f"none ({a.restored})"),
             ("output_padding that restores W", lambda a: a.output_padding_to_restore),
             ("allowed (PyTorch: < max(s, d))", lambda a: yes_no(a.allowed_pytorch)),
             ("allowed (strict: < s)", lambda a: yes_no(a.allowed_strict)),
@@ -124,6 +126,12 @@ def shape_view(report: ShapeReport) -> RenderableType:
         ],
     )
     parts: list[RenderableType] = [summary, conv, transposed, direct, reversal]
+    if report.twin_problem is not None:
+        impossible = Text.from_markup(
+            "[bold]Transposed twin[/bold] (same kernel, stride, padding, dilation, on the conv output): "
+            f"[yellow]impossible[/yellow]: {report.twin_problem}"
+        )
+        parts = [summary, conv, impossible, reversal]
     strict = report.output_padding_strict_ok
     if not all(strict):
         parts.append(
