@@ -113,4 +113,23 @@ def shape_document(report: ShapeReport) -> JsonDict:
             "strict_ok": list(report.output_padding_strict_ok),
         },
         channels=channels,
+        framework=None,
+        layer=None,
+        pytorch=None,
     )
+
+
+SHAPE_SECTIONS = (
+    "input",
+    "convolution",
+    "transposed",
+    "direct",
+    "twin_problem",
+    "reversal",
+    "output_padding_rule",
+    "channels",
+    "framework",
+    "layer",
+    "pytorch",
+)
+"""The keys of every `shape` document; a section that does not apply is null."""
