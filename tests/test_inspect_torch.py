@@ -1,0 +1,460 @@
+"""The PyTorch path of `convcalc inspect`, witnessed by torch's own execution.
+
+Every model runs in torch at several input sizes (odd and even). Forward hooks record the input and
+output shape of every layer module; the traced graph run by torch.fx's Interpreter records every
+functional node too (cat, add, pad, slicing, interpolate). The reader's graph propagated by convcalc
+must give the same shape for every one of them, fail exactly when torch fails, and report a merge
+mismatch exactly where torch.cat refuses.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+from convcalc.errors import ConvCalcError  # noqa: E402
+from convcalc.inspect.shapes import Run, propagate  # noqa: E402
+from convcalc.inspect.torch_reader import load_target, read_module  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from inspect_models import UNet, dcgan_discriminator, dcgan_generator, decoder_1d, pix2pix_generator  # noqa: E402
+
+
+def torch_run(
+    model: Any, shape: tuple[int, ...]
+) -> tuple[dict[str, tuple[int, ...]], dict[str, Any], str | None]:
+    """Execute the model: (shapes of every fx node that ran, per-module (inputs, output) from hooks,
+    the error text when torch refuses the input)."""
+    model.eval()
+    hooked: dict[str, Any] = {}
+    handles = []
+    for name, module in model.named_modules():
+        if name and not list(module.children()):
+
+            def record(m: Any, inputs: Any, output: Any, name: str = name) -> None:
+                hooked[name] = (
+                    tuple(tuple(t.shape) for t in inputs if torch.is_tensor(t)),
+                    tuple(output.shape),
+                )
+
+            handles.append(module.register_forward_hook(record))
+    shapes: dict[str, tuple[int, ...]] = {}
+
+    class Recorder(torch.fx.Interpreter):
+        def run_node(self, n: Any) -> Any:
+            result = super().run_node(n)
+            if torch.is_tensor(result) and n.op != "output":
+                shapes[n.name] = tuple(result.shape)
+            return result
+
+    error = None
+    try:
+        with torch.no_grad():
+            Recorder(torch.fx.symbolic_trace(model)).run(torch.zeros(shape))
+    except Exception as failure:  # torch's refusal is the witness of convcalc's failure or mismatch
+        error = str(failure)
+    for handle in handles:
+        handle.remove()
+    return shapes, hooked, error
+
+
+def check_against_torch(model: Any, shape: tuple[int, ...]) -> Run:
+    graph = read_module(model, shape, type(model).__name__)
+    run = propagate(graph, (shape,))
+    shapes, hooked, error = torch_run(model, shape)
+    # every tensor torch produced has convcalc's shape
+    for name, real in shapes.items():
+        assert run.shapes.get(name) == real, (shape, name, real, run.shapes.get(name))
+    # every layer module: its input and output, as the hooks saw them
+    by_name = {n.name: n for n in graph.nodes}
+    for name, (inputs, output) in hooked.items():
+        node = by_name[name]
+        assert run.shapes[node.outputs[0]] == output, (shape, name)
+        assert tuple(run.shapes[t] for t in node.inputs) == inputs, (shape, name)
+    if error is None:
+        assert run.ok, (shape, run.failure, [m.mismatch for m in run.mismatches])
+    else:
+        assert not run.ok, (shape, error)
+        ran = set(shapes)
+        if run.mismatches:
+            first = run.mismatches[0]
+            assert "Sizes of tensors must match" in error or "must match the size" in error, error
+            # the first merge convcalc flags is the first node torch could not run
+            assert first.node.outputs[0] not in ran
+            assert all(o in ran for r in run.nodes if r.index < first.index for o in r.node.outputs)
+        else:
+            assert run.failure is not None and run.failure.node.outputs[0] not in ran
+    return run
+
+
+# -- published models --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(1, 100, 1, 1), (2, 100, 2, 3), (1, 100, 5, 4)])
+def test_dcgan_generator(size: tuple[int, ...]) -> None:
+    check_against_torch(dcgan_generator(), size)
+
+
+@pytest.mark.parametrize("size", [64, 65, 63, 100, 16, 15])
+def test_dcgan_discriminator(size: int) -> None:
+    run = check_against_torch(dcgan_discriminator(), (1, 3, size, size))
+    # below 64 the map before the last 4x4 convolution is smaller than 4 (63 -> 31 -> 15 -> 7 -> 3):
+    # torch refuses it, convcalc names that layer
+    assert (run.failure is not None) == (size < 64)
+
+
+@pytest.mark.parametrize("hw", [(64, 64), (65, 64), (48, 50), (33, 33), (80, 96), (17, 16)])
+def test_unet(hw: tuple[int, int]) -> None:
+    run = check_against_torch(UNet(), (1, 3, *hw))
+    # a skip connection disagrees exactly when a size is not a multiple of 16
+    assert bool(run.mismatches) == any(s % 16 for s in hw)
+    assert all(m.node.kind == "concat" for m in run.mismatches)
+
+
+@pytest.mark.parametrize("hw", [(64, 64), (32, 32), (48, 64), (65, 64), (96, 40)])
+def test_pix2pix(hw: tuple[int, int]) -> None:
+    check_against_torch(pix2pix_generator(), (1, 3, *hw))
+
+
+@pytest.mark.parametrize("length", [10, 11, 1, 2])
+def test_decoder_1d(length: int) -> None:
+    run = check_against_torch(decoder_1d(), (1, 8, length))
+    assert run.ok
+
+
+def test_transposed_layers_keep_pytorchs_own_arguments() -> None:
+    graph = read_module(decoder_1d(), (1, 8, 10))
+    spec = graph.nodes[4].spec
+    assert graph.nodes[4].kind == "conv_transpose" and spec is not None
+    assert (spec.framework, spec.padding, spec.output_padding) == ("pytorch", ((1, 1),), (1,))  # type: ignore[union-attr]
+
+
+# -- every layer kind the reader models, against torch ----------------------------------------------
+
+
+class Zoo(nn.Module):
+    """One of every layer the reader reads, in module and functional forms."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, stride=2, padding=1, dilation=1, padding_mode="reflect")
+        self.same = nn.Conv2d(8, 8, (3, 5), padding="same", dilation=(2, 1), groups=2)
+        self.valid = nn.Conv2d(8, 8, 2, padding="valid")
+        self.up = nn.ConvTranspose2d(8, 8, 3, stride=2, padding=1, output_padding=1, groups=4)
+        self.up_dilated = nn.ConvTranspose2d(8, 4, 3, stride=3, padding=2, dilation=2, output_padding=2)
+        self.pool = nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)
+        self.avg = nn.AvgPool2d(2, ceil_mode=True)
+        self.adaptive = nn.AdaptiveAvgPool2d((5, 7))
+        self.upsample = nn.Upsample(scale_factor=2, mode="nearest")
+        self.shuffle = nn.PixelShuffle(2)
+        self.unshuffle = nn.PixelUnshuffle(2)
+        self.crop = nn.ZeroPad2d((-1, 0, 1, -2))
+        self.reflect = nn.ReflectionPad2d(1)
+        self.norm = nn.BatchNorm2d(8)
+        self.act = nn.LeakyReLU(0.2)
+        self.head = nn.Linear(4 * 5 * 7, 3)
+
+    def forward(self, x: Any) -> Any:
+        y = self.act(self.norm(self.conv(x)))
+        y = self.same(y) + y
+        y = self.valid(F.pad(y, (0, 1, 1, 0)))
+        y = self.pool(self.up(y))
+        y = self.avg(y)
+        y = self.unshuffle(self.shuffle(self.upsample(y)))[:, :8]
+        y = self.reflect(self.crop(y))[..., 1:, ::2]
+        y = F.interpolate(y, scale_factor=(2, 3))
+        y = torch.cat([y, F.max_pool2d(y, 3, 1, 1), torch.relu(y * 2)], dim=1)[:, 4:12]
+        y = self.adaptive(self.up_dilated(y))
+        return self.head(torch.flatten(y, 1))
+
+
+class Zoo1d3d(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv1d(2, 4, 5, stride=3, padding=2)
+        self.t1 = nn.ConvTranspose1d(4, 2, 4, stride=3, padding=1, output_padding=2)
+        self.p1 = nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True)
+
+    def forward(self, x: Any) -> Any:
+        y = self.p1(self.t1(self.c1(x)))
+        return F.interpolate(y, size=7, mode="linear") + F.adaptive_max_pool1d(y, 7)
+
+
+class Zoo3d(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv3d(1, 2, 3, stride=(1, 2, 2), padding=(1, 0, 1))
+        self.t = nn.ConvTranspose3d(2, 2, 2, stride=2)
+        self.p = nn.MaxPool3d(2, ceil_mode=True)
+
+    def forward(self, x: Any) -> Any:
+        return self.p(self.t(self.c(x))) * 2
+
+
+@pytest.mark.parametrize("hw", [(16, 16), (17, 23), (31, 30), (9, 12)])
+def test_every_2d_layer_kind(hw: tuple[int, int]) -> None:
+    graph = read_module(Zoo(), (2, 3, *hw))
+    kinds = {n.kind for n in graph.nodes}
+    assert kinds >= {
+        "conv",
+        "conv_transpose",
+        "pool",
+        "resize",
+        "pad",
+        "slice",
+        "concat",
+        "elementwise",
+        "depth_to_space",
+        "space_to_depth",
+        "shape_preserving",
+        "flatten",
+        "dense",
+    }
+    assert "unknown" not in kinds
+    check_against_torch(Zoo(), (2, 3, *hw))
+
+
+@pytest.mark.parametrize("length", [20, 21, 8])
+def test_1d_layers(length: int) -> None:
+    check_against_torch(Zoo1d3d(), (1, 2, length))
+
+
+@pytest.mark.parametrize("dhw", [(4, 8, 8), (5, 7, 9)])
+def test_3d_layers(dhw: tuple[int, int, int]) -> None:
+    check_against_torch(Zoo3d(), (1, 1, *dhw))
+
+
+def test_functional_convolutions_read_their_weight() -> None:
+    class Functional(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(4, 3, 3, 3))
+            self.wt = nn.Parameter(torch.zeros(4, 2, 4, 4))
+
+        def forward(self, x: Any) -> Any:
+            y = F.conv2d(x, self.w, None, 2, 1)
+            return F.conv_transpose2d(y, self.wt, stride=2, padding=1, output_padding=1, groups=2)
+
+    graph = read_module(Functional(), (1, 3, 9, 9))
+    assert [n.kind for n in graph.nodes] == ["conv", "conv_transpose"]
+    for size in (9, 10, 1):
+        check_against_torch(Functional(), (1, 3, size, size))
+
+
+def test_pooling_padding_over_half_the_kernel_is_refused_as_torch_refuses_it() -> None:
+    model = nn.Sequential(nn.MaxPool2d(2, padding=2))
+    with pytest.raises(
+        ConvCalcError, match=r"0: pad should be at most half of kernel size.*pad=2, kernel_size=2"
+    ):
+        read_module(model, (1, 1, 8, 8))
+    with pytest.raises(RuntimeError, match="pad should be"):
+        model(torch.zeros(1, 1, 8, 8))
+
+
+# -- what the graph cannot hold: sizes computed in forward, unknown ops, untraceable models -----------
+
+
+class PadToMatch(nn.Module):
+    """The up block of the widely used milesial/Pytorch-UNet: pad the upsampled map to the skip's size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(2, 2, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(2, 2, 2, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        y = self.up(self.down(x))
+        dy, dx = x.size(2) - y.size(2), x.size()[3] - y.size()[3]
+        y = F.pad(y, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])
+        return torch.cat([x, y], dim=1)
+
+
+def test_arguments_computed_from_sizes_are_named_and_carry_torchs_shape() -> None:
+    graph = read_module(PadToMatch(), (1, 2, 15, 16))
+    pad = next(n for n in graph.nodes if n.op == "pad")
+    assert pad.kind == "unknown"
+    assert any(note.startswith(f"{pad.name}: pad is computed from tensor sizes") for note in graph.notes)
+    run = check_against_torch(PadToMatch(), (1, 2, 15, 16))
+    assert run.ok and run.shapes[graph.outputs[0]] == (1, 4, 15, 16)
+
+
+def test_output_size_in_forward() -> None:
+    class Fixed(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.up = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1)
+
+        def forward(self, x: Any) -> Any:
+            return self.up(x, output_size=[1, 1, 10, 9])
+
+    graph = read_module(Fixed(), (1, 1, 5, 5))
+    spec = graph.nodes[0].spec
+    assert spec is not None and spec.output_size == (10, 9)  # type: ignore[union-attr]
+    check_against_torch(Fixed(), (1, 1, 5, 5))
+    run = check_against_torch(
+        Fixed(), (1, 1, 7, 5)
+    )  # 10 is outside [13, 14]: torch refuses, so does convcalc
+    assert run.failure is not None and "valid sizes range" in run.failure.message
+
+
+def test_unknown_ops_are_named_and_carry_torchs_shape() -> None:
+    class Odd(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x: Any) -> Any:
+            return self.conv(torch.roll(x, 1, 2)).transpose(2, 3)
+
+    graph = read_module(Odd(), (1, 3, 10, 12))
+    unknown = [n for n in graph.nodes if n.kind == "unknown"]
+    assert [(n.op, n.spec.declared) for n in unknown] == [  # type: ignore[union-attr]
+        ("roll", ((1, 3, 10, 12),)),
+        ("transpose", ((1, 4, 10, 8),)),
+    ]
+    check_against_torch(Odd(), (1, 3, 10, 12))
+
+
+def test_control_flow_on_sizes_is_refused_with_the_onnx_route() -> None:
+    class Branchy(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x[:, :, 1:] if x.size(2) % 2 else x
+
+    with pytest.raises(ConvCalcError, match=r"Branchy: torch.fx cannot trace this model.*torch.onnx.export"):
+        read_module(Branchy(), (1, 1, 5, 5), "Branchy")
+
+
+def test_bad_arguments_to_read_module() -> None:
+    with pytest.raises(ConvCalcError, match=r"expected a torch\.nn\.Module; got int"):
+        read_module(3, (1, 1))
+    with pytest.raises(ConvCalcError, match=r"input must be a full shape .* got \(1, 0, 4\)"):
+        read_module(nn.Identity(), (1, 0, 4))
+
+    class Two(nn.Module):
+        def forward(self, a: Any, b: Any) -> Any:
+            return a + b
+
+    with pytest.raises(ConvCalcError, match=r"takes 2 tensor inputs \(a, b\)"):
+        read_module(Two(), (1, 1, 4))
+
+
+def test_without_torch_the_message_gives_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ConvCalcError, match=r'pip install "convcalc\[torch\]"'):
+        load_target("model.py:make")
+
+
+# -- loading user code -------------------------------------------------------------------------------
+
+MODEL_FILE = """
+import torch.nn as nn
+from helper import WIDTH  # a sibling module, found as `python model.py` would find it
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(3, WIDTH, 4, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.up(x)
+
+def make():
+    return Net()
+
+instance = Net()
+
+def needs_arguments(width):
+    return Net()
+
+def broken():
+    raise RuntimeError("no weights here")
+
+def not_a_module():
+    return 42
+"""
+
+
+@pytest.fixture
+def model_file(tmp_path: Path) -> Path:
+    (tmp_path / "helper.py").write_text("WIDTH = 5\n")
+    path = tmp_path / "model.py"
+    path.write_text(MODEL_FILE)
+    return path
+
+
+@pytest.mark.parametrize("attr", ["make", "Net", "instance"])
+def test_load_a_factory_a_class_or_an_instance(model_file: Path, attr: str) -> None:
+    module = load_target(f"{model_file}:{attr}")
+    assert isinstance(module, nn.Module) and type(module).__name__ == "Net"
+    graph = read_module(module, (1, 3, 8, 8))
+    assert graph.nodes[0].kind == "conv_transpose" and propagate(graph, ((1, 3, 8, 8),)).shapes["up"] == (
+        1,
+        5,
+        16,
+        16,
+    )
+
+
+def test_load_an_importable_module(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(model_file.parent))
+    assert type(load_target("model:make")).__name__ == "Net"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "message"),
+    [
+        ("missing.py:make", r"missing.py: no such Python file"),
+        ("model.py:nothing", r"model.py: has no attribute 'nothing'"),
+        (
+            "model.py:broken",
+            r"model.py:broken: calling broken\(\) raised RuntimeError: no weights here \(line 2[0-9]\)",
+        ),
+        ("model.py:needs_arguments", r"calling needs_arguments\(\) raised TypeError.*zero-argument factory"),
+        ("model.py:not_a_module", r"not_a_module\(\) returned a int, not a torch.nn.Module"),
+        ("model.py", r"model must be path/to/file.py:factory or package.module:attr"),
+    ],
+)
+def test_bad_targets_name_the_file_and_the_problem(model_file: Path, suffix: str, message: str) -> None:
+    with pytest.raises(ConvCalcError, match=message):
+        load_target(str(model_file.parent / suffix))
+
+
+def test_a_file_that_raises_on_import(tmp_path: Path) -> None:
+    path = tmp_path / "bad.py"
+    path.write_text("import torch\n\nx = 1\nraise ImportError('needs a GPU')\n")
+    with pytest.raises(
+        ConvCalcError, match=r"bad.py: importing the file raised ImportError: needs a GPU \(line 4\)"
+    ):
+        load_target(f"{path}:make")
+    path.write_text("def (:\n")
+    with pytest.raises(ConvCalcError, match=r"bad.py: importing the file raised SyntaxError"):
+        load_target(f"{path}:make")
+    path.write_text("import sys\nsys.exit(3)\n")
+    with pytest.raises(ConvCalcError, match=r"bad.py: importing the file raised SystemExit"):
+        load_target(f"{path}:make")
+
+
+def test_a_missing_module() -> None:
+    with pytest.raises(
+        ConvCalcError, match=r"no_such_package_xyz.models: no module named 'no_such_package_xyz'"
+    ):
+        load_target("no_such_package_xyz.models:make")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "convcalc", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_unused() -> None:
+    assert textwrap.dedent(" a") == "a" and run_cli
