@@ -586,13 +586,14 @@ def chain(
     emit(as_json, lambda: chain_document(report, listed), view)
 
 
-@app.command()
-def inspect(
+@app.command("inspect")
+def inspect_model(
     model: Annotated[
         str,
         typer.Argument(
-            help="An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory (this RUNS that "
-            "Python file, the only way inspect runs user code) or package.module:attr.",
+            help="An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory or "
+            "package.module:attr (this RUNS that Python file, or imports that module: the only user code "
+            "inspect runs; nothing is eval'd).",
             show_default=False,
         ),
     ],

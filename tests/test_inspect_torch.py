@@ -9,9 +9,9 @@ mismatch exactly where torch.cat refuses.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,19 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
+from typer.testing import CliRunner  # noqa: E402
+
+from convcalc.cli import app  # noqa: E402
 from convcalc.errors import ConvCalcError  # noqa: E402
 from convcalc.inspect.shapes import Run, propagate  # noqa: E402
-from convcalc.inspect.torch_reader import load_target, read_module  # noqa: E402
+from convcalc.inspect.torch_reader import inspect_module, load_target, read_module  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from inspect_models import UNet, dcgan_discriminator, dcgan_generator, decoder_1d, pix2pix_generator  # noqa: E402
+
+
+class Refused(BaseException):
+    """torch refused to run a node."""
 
 
 def torch_run(
@@ -51,7 +58,10 @@ def torch_run(
 
     class Recorder(torch.fx.Interpreter):
         def run_node(self, n: Any) -> Any:
-            result = super().run_node(n)
+            try:
+                result = super().run_node(n)
+            except Exception as failure:  # past the Interpreter's traceback decoration (seconds)
+                raise Refused(str(failure)) from None
             if torch.is_tensor(result) and n.op != "output":
                 shapes[n.name] = tuple(result.shape)
             return result
@@ -60,26 +70,36 @@ def torch_run(
     try:
         with torch.no_grad():
             Recorder(torch.fx.symbolic_trace(model)).run(torch.zeros(shape))
-    except Exception as failure:  # torch's refusal is the witness of convcalc's failure or mismatch
+    except Refused as failure:  # torch's refusal is the witness of convcalc's failure or mismatch
         error = str(failure)
     for handle in handles:
         handle.remove()
     return shapes, hooked, error
 
 
-def check_against_torch(model: Any, shape: tuple[int, ...]) -> Run:
-    graph = read_module(model, shape, type(model).__name__)
-    run = propagate(graph, (shape,))
+def check_against_torch(model: Any, shape: tuple[int, ...], analyse: bool = False) -> Run:
+    """convcalc's shapes for every tensor and every layer equal torch's; convcalc fails or flags a merge
+    exactly when torch refuses, at the node torch could not run. With ``analyse``, the shapes are the
+    ones the whole `inspect` analysis reports per layer (``inspect_module``), and its exit code agrees."""
+    if analyse:
+        report = inspect_module(model, shape)
+        graph, run = report.graph, report.run
+        rows = {row.name: row for row in report.layers}
+    else:
+        graph = read_module(model, shape, type(model).__name__)
+        run, rows = propagate(graph, (shape,)), {}
     shapes, hooked, error = torch_run(model, shape)
     # every tensor torch produced has convcalc's shape
     for name, real in shapes.items():
         assert run.shapes.get(name) == real, (shape, name, real, run.shapes.get(name))
-    # every layer module: its input and output, as the hooks saw them
+    # every layer module: its input and output, as the hooks saw them (and as the report's rows say)
     by_name = {n.name: n for n in graph.nodes}
     for name, (inputs, output) in hooked.items():
         node = by_name[name]
         assert run.shapes[node.outputs[0]] == output, (shape, name)
         assert tuple(run.shapes[t] for t in node.inputs) == inputs, (shape, name)
+        if analyse:
+            assert (rows[name].input_shape, rows[name].output_shape) == (inputs[0], output), (shape, name)
     if error is None:
         assert run.ok, (shape, run.failure, [m.mismatch for m in run.mismatches])
     else:
@@ -93,6 +113,9 @@ def check_against_torch(model: Any, shape: tuple[int, ...]) -> Run:
             assert all(o in ran for r in run.nodes if r.index < first.index for o in r.node.outputs)
         else:
             assert run.failure is not None and run.failure.node.outputs[0] not in ran
+    if analyse:
+        assert report.exit_code == (0 if error is None else 1)
+        assert [m.name for m in report.merges] == [m.node.name for m in run.mismatches]
     return run
 
 
@@ -101,12 +124,12 @@ def check_against_torch(model: Any, shape: tuple[int, ...]) -> Run:
 
 @pytest.mark.parametrize("size", [(1, 100, 1, 1), (2, 100, 2, 3), (1, 100, 5, 4)])
 def test_dcgan_generator(size: tuple[int, ...]) -> None:
-    check_against_torch(dcgan_generator(), size)
+    check_against_torch(dcgan_generator(), size, analyse=True)
 
 
 @pytest.mark.parametrize("size", [64, 65, 63, 100, 16, 15])
 def test_dcgan_discriminator(size: int) -> None:
-    run = check_against_torch(dcgan_discriminator(), (1, 3, size, size))
+    run = check_against_torch(dcgan_discriminator(), (1, 3, size, size), analyse=True)
     # below 64 the map before the last 4x4 convolution is smaller than 4 (63 -> 31 -> 15 -> 7 -> 3):
     # torch refuses it, convcalc names that layer
     assert (run.failure is not None) == (size < 64)
@@ -114,7 +137,7 @@ def test_dcgan_discriminator(size: int) -> None:
 
 @pytest.mark.parametrize("hw", [(64, 64), (65, 64), (48, 50), (33, 33), (80, 96), (17, 16)])
 def test_unet(hw: tuple[int, int]) -> None:
-    run = check_against_torch(UNet(), (1, 3, *hw))
+    run = check_against_torch(UNet(), (1, 3, *hw), analyse=True)
     # a skip connection disagrees exactly when a size is not a multiple of 16
     assert bool(run.mismatches) == any(s % 16 for s in hw)
     assert all(m.node.kind == "concat" for m in run.mismatches)
@@ -122,12 +145,12 @@ def test_unet(hw: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("hw", [(64, 64), (32, 32), (48, 64), (65, 64), (96, 40)])
 def test_pix2pix(hw: tuple[int, int]) -> None:
-    check_against_torch(pix2pix_generator(), (1, 3, *hw))
+    check_against_torch(pix2pix_generator(), (1, 3, *hw), analyse=True)
 
 
 @pytest.mark.parametrize("length", [10, 11, 1, 2])
 def test_decoder_1d(length: int) -> None:
-    run = check_against_torch(decoder_1d(), (1, 8, length))
+    run = check_against_torch(decoder_1d(), (1, 8, length), analyse=True)
     assert run.ok
 
 
@@ -347,10 +370,40 @@ def test_bad_arguments_to_read_module() -> None:
         read_module(Two(), (1, 1, 4))
 
 
-def test_without_torch_the_message_gives_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_torch_the_message_gives_the_pip_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "net.py"
+    path.write_text("import torch\n\ndef make():\n    return torch.nn.Identity()\n")
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(ConvCalcError, match=r'pip install "convcalc\[torch\]"'):
-        load_target("model.py:make")
+    with pytest.raises(
+        ConvCalcError,
+        match=r'reading PyTorch models needs torch; install it with: pip install "convcalc\[torch\]"',
+    ):
+        load_target(f"{path}:make")
+    with pytest.raises(ConvCalcError, match=r"needs torch"):
+        read_module(object(), (1, 1))
+
+
+def test_an_input_that_does_not_fit_the_first_layer() -> None:
+    with pytest.raises(
+        ConvCalcError, match=r"--input 1x3x64 has rank 3; UNet's layer 'inc.0' \(Conv2d\) reads rank 4"
+    ):
+        read_module(UNet(), (1, 3, 64), "UNet")
+    with pytest.raises(
+        ConvCalcError, match=r"--input 1x4x64x64 has 4 channels; UNet's layer 'inc.0' \(Conv2d\) reads 3"
+    ):
+        read_module(UNet(), (1, 4, 64, 64), "UNet")
+
+
+def test_the_notebook_api_gives_the_whole_report() -> None:
+    report = inspect_module(UNet(), (1, 3, 65, 64))
+    assert report.headline().startswith("2 findings: 1 skip mismatch at 65x64")
+    assert [m.name for m in report.merges] == ["cat_3"]
+    accepted = report.axes[0].accepted
+    assert accepted is not None and (accepted.period, accepted.smallest) == (16, 16)
+    fixed = inspect_module(UNet(), (1, 3, 64, 64))
+    assert fixed.exit_code == 0 and not fixed.merges
 
 
 # -- loading user code -------------------------------------------------------------------------------
@@ -450,11 +503,56 @@ def test_a_missing_module() -> None:
         load_target("no_such_package_xyz.models:make")
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "convcalc", *args], capture_output=True, text=True, timeout=120
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ("{dir}/missing.py:make", "missing.py: no such Python file"),
+        ("{dir}/model.py:broken", "model.py:broken: calling broken() raised RuntimeError: no weights here"),
+        ("{dir}/model.py:nothing", "model.py: has no attribute 'nothing'"),
+    ],
+)
+def test_cli_bad_models_exit_2_with_one_message(model_file: Path, model: str, message: str) -> None:
+    target = model.format(dir=model_file.parent)
+    result = runner.invoke(app, ["inspect", target, "--input", "1x3x8x8"])
+    assert result.exit_code == 2 and message in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    result = runner.invoke(app, ["inspect", target, "--input", "1x3x8x8", "--json"])
+    document = json.loads(result.stdout)
+    assert result.exit_code == 2 and message in document["error"]["message"]
+    assert document["error"]["parameter"] == "model"
+
+
+def test_cli_input_of_the_wrong_rank_exits_2(model_file: Path) -> None:
+    result = runner.invoke(app, ["inspect", f"{model_file}:make", "--input", "1x3x8"])
+    assert result.exit_code == 2 and "has rank 3" in result.stderr and "Traceback" not in result.stderr
+
+
+UNET_FILE = """
+import sys
+sys.path.insert(0, {tests!r})
+from inspect_models import UNet
+
+def make():
+    return UNet()
+"""
+
+
+def test_cli_runs_a_python_file_in_a_subprocess(tmp_path: Path) -> None:
+    path = tmp_path / "unet_model.py"
+    path.write_text(UNET_FILE.format(tests=str(Path(__file__).parent)))
+    odd = subprocess.run(
+        [sys.executable, "-m", "convcalc", "inspect", f"{path}:make", "--input", "1x3x65x64", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-
-
-def test_unused() -> None:
-    assert textwrap.dedent(" a") == "a" and run_cli
+    assert odd.returncode == 1, odd.stderr
+    document = json.loads(odd.stdout)
+    assert document["exit_code"] == 1 and [m["node"] for m in document["merges"]] == ["cat_3"]
+    layers = {row["name"]: row for row in document["layers"]}
+    # torch's own run of the same module at this size: the layer before the failing cat
+    _, hooked, error = torch_run(UNet(), (1, 3, 65, 64))
+    assert error is not None and layers["ups.3"]["output_shape"] == list(hooked["ups.3"][1])

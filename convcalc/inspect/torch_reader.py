@@ -13,7 +13,8 @@ the ONNX route (``torch.onnx.export`` runs the model concretely, then ``convcalc
 Arguments computed from tensor sizes inside forward (``F.pad(y, [dx // 2, ...])`` with dx from
 ``x.size(3)``, ``up(x, output_size=skip.size())``, ``x[:, :, :h]``) are not a static graph: such a node
 is read as ``unknown``, named with the reason, and carries torch's own output shape for the given
-input (torch's fake-tensor shape propagation, as the ONNX reader uses onnx's shape inference).
+input (torch run on the meta device: shapes without data, as the ONNX reader uses onnx's shape
+inference).
 
 ``load_target`` is the only place that imports user code: it runs the named Python file (or imports
 the named module), and nothing is ever eval'd.
@@ -31,7 +32,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import ConvCalcError
 from convcalc.inspect.graph import (
@@ -53,6 +54,9 @@ from convcalc.inspect.graph import (
     UnknownSpec,
 )
 from convcalc.inspect.shapes import propagate
+
+if TYPE_CHECKING:
+    from convcalc.inspect.analysis import InspectReport
 
 INSTALL = 'pip install "convcalc[torch]"'
 MAX_NODES = 20_000
@@ -130,13 +134,13 @@ def load_target(text: str) -> object:
     ``attr`` is a module instance, an ``nn.Module`` class or a zero-argument factory (called once).
     Naming a file runs it, as ``python file.py`` would (its folder is on ``sys.path`` while it runs).
     """
-    torch = _import_torch()
     target, sep, attr = text.rpartition(":")
     if not sep or not target or not all(part.isidentifier() for part in attr.split(".")):
         raise ConvCalcError(
             f"model must be path/to/file.py:factory or package.module:attr; got {text!r}", parameter="model"
         )
     holder = _import_file(Path(target)) if target.endswith(".py") else _import_module(target)
+    torch = _import_torch()
     where = target
     value: object = holder
     for part in attr.split("."):
@@ -153,16 +157,23 @@ def load_target(text: str) -> object:
     try:
         made = value()
     except Exception as error:
+        # a TypeError raised by the call itself (no deeper frame): the factory wants arguments
+        signature = isinstance(error, TypeError) and len(traceback.extract_tb(error.__traceback__)) == 1
+        hint = "; inspect calls it with no arguments (give a zero-argument factory)" if signature else ""
         raise ConvCalcError(
-            f"{text}: calling {attr}() raised {_describe(error, target)}; inspect calls it with no "
-            "arguments (give a zero-argument factory)",
-            parameter="model",
+            f"{text}: calling {attr}() raised {_describe(error, target)}{hint}", parameter="model"
         ) from None
     if not isinstance(made, torch.nn.Module):
         raise ConvCalcError(
             f"{text}: {attr}() returned a {type(made).__name__}, not a torch.nn.Module", parameter="model"
         )
     return made
+
+
+def _missing_torch(error: BaseException) -> None:
+    """The user's code imports torch and torch is not installed: say how to install it."""
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] == "torch":
+        _import_torch()
 
 
 def _first_line(error: BaseException) -> str:
@@ -194,6 +205,7 @@ def _import_file(path: Path) -> object:
         spec.loader.exec_module(holder)
     except (Exception, SystemExit) as error:
         sys.modules.pop(name, None)
+        _missing_torch(error)
         raise ConvCalcError(
             f"{path}: importing the file raised {_describe(error, str(path))}", parameter="model"
         ) from None
@@ -212,10 +224,12 @@ def _import_module(name: str) -> object:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as error:
+        _missing_torch(error)
         raise ConvCalcError(
             f"{name}: no module named {error.name!r} (is it installed, or on PYTHONPATH?)", parameter="model"
         ) from None
     except (Exception, SystemExit) as error:
+        _missing_torch(error)
         raise ConvCalcError(
             f"{name}: importing it raised {_describe(error, name)}", parameter="model"
         ) from None
@@ -243,15 +257,19 @@ def read_module(module: object, input_shape: Sequence[int], source: str = "modul
     return _Reader(torch, module, shape, source).read()
 
 
-def inspect_module(module: object, input_shape: Sequence[int], target: str | None = None) -> Any:
+def inspect_module(
+    module: object, input_shape: Sequence[int], target: str | None = None, source: str | None = None
+) -> InspectReport:
     """``read_module`` then the whole `convcalc inspect` analysis, for notebooks:
 
-    ``inspect_module(model, (1, 3, 64, 64)).findings``, ``.layers``, ``.merges``, ``.axes``.
+    ``report = inspect_module(model, (1, 3, 64, 64))``, then ``report.headline()``, ``.findings``,
+    ``.layers``, ``.merges``, ``.axes`` (accepted sizes), ``.exit_code``.
     """
-    analysis = importlib.import_module("convcalc.inspect.analysis")
+    from convcalc.inspect.analysis import inspect_graph
+
     shape = tuple(input_shape)
-    graph = read_module(module, shape, type(module).__name__)
-    return analysis.inspect_graph(graph, (shape,), target)
+    graph = read_module(module, shape, source or type(module).__name__)
+    return inspect_graph(graph, (shape,), target)
 
 
 @contextmanager
@@ -302,9 +320,9 @@ class _Reader:
         self.notes: list[str] = []
         self.rank: dict[str, int | None] = {}
         self.tensors: set[Any] = set()
-        self.fake: dict[str, Any] | None = None
         self.graph_module: Any = None
         self.attr_shapes: dict[str, tuple[int, ...]] = {}
+        self.known: tuple[int, dict[str, tuple[int, ...]]] = (-1, {})
         self.keeps_rank = False
 
     def error(self, where: str, message: str) -> ConvCalcError:
@@ -344,44 +362,53 @@ class _Reader:
         self.graph_module = fx.GraphModule(self.module, graph)
         return graph
 
-    def fake_shapes(self) -> dict[str, Any]:
-        """torch's own shape for every fx node at the given input (fake tensors: nothing allocated)."""
-        if self.fake is not None:
-            return self.fake
-        torch = self.torch
-        from torch._subclasses.fake_tensor import FakeTensorMode
-
-        values: dict[str, Any] = {}
-
-        class Shapes(torch.fx.Interpreter):  # type: ignore[misc, name-defined]
-            def run_node(self, n: Any) -> Any:
-                try:
-                    result = super().run_node(n)
-                except Exception:  # a node torch refuses at this input: its users get no shape either
-                    result = None
-                values[n.name] = result
-                return result
-
-        try:
-            with _quiet("torch._subclasses.fake_tensor"), FakeTensorMode(allow_non_fake_inputs=True):
-                Shapes(self.graph_module).run(torch.empty(self.shape))
-        except Exception:
-            pass
-        self.fake = values
-        return values
-
-    def declared(self, name: str) -> tuple[Dim, ...] | None:
-        value = self.fake_shapes().get(name)
+    def declared(self, node: Any) -> tuple[Dim, ...] | None:
+        """torch's own output shape for a node convcalc does not model, at the given input."""
+        value = self.evaluate(node)
         if isinstance(value, self.torch.Tensor):
             return tuple(int(d) for d in value.shape)
         return None
 
+    def evaluate(self, node: Any) -> Any:
+        """The node's value on the meta device (shapes without data: nothing is allocated, whatever the
+        input size). Tensors already read come in with convcalc's own shapes, so only the node itself and
+        the size arithmetic it reads run in torch; None where torch refuses."""
+        torch = self.torch
+        if node.op == "get_attr" and node.name in self.attr_shapes:
+            return torch.empty(self.attr_shapes[node.name], device="meta")
+        if node in self.tensors:
+            shape = self.shape_now(node.name)
+            return None if shape is None else torch.empty(shape, device="meta")
+        if node.op in ("placeholder", "get_attr"):
+            return None
+        args = torch.fx.node.map_arg(node.args, self.evaluate)
+        kwargs = torch.fx.node.map_arg(node.kwargs, self.evaluate)
+        try:
+            if node.op == "call_module":
+                sub = self.module.get_submodule(str(node.target))
+                state = dict(sub.named_parameters(remove_duplicate=False))
+                state.update(sub.named_buffers(remove_duplicate=False))
+                meta = {name: value.to("meta") for name, value in state.items()}
+                return torch.func.functional_call(sub, meta, tuple(args), kwargs)
+            if node.op == "call_method":
+                return getattr(args[0], str(node.target))(*args[1:], **kwargs)
+            return node.target(*args, **kwargs)
+        except Exception:  # torch's shapes are advisory: convcalc's own propagation comes first
+            return None
+
     def shape_now(self, name: str) -> tuple[int, ...] | None:
         """A tensor's shape at the given input, by convcalc's own propagation of the nodes read so far."""
-        graph = Graph(
-            self.source, "pytorch", tuple(self.inputs), tuple(self.nodes), (), tuple(self.constants.values())
-        )
-        return propagate(graph, (self.shape,)).shapes.get(name)
+        if self.known[0] != len(self.nodes):
+            graph = Graph(
+                self.source,
+                "pytorch",
+                tuple(self.inputs),
+                tuple(self.nodes),
+                (),
+                tuple(self.constants.values()),
+            )
+            self.known = (len(self.nodes), propagate(graph, (self.shape,)).shapes)
+        return self.known[1].get(name)
 
     # -- the walk ----------------------------------------------------------------------------------
     def read(self) -> Graph:
@@ -404,6 +431,7 @@ class _Reader:
                 self.add(node)
         if not self.inputs:
             raise self.error("forward", "takes no tensor input")
+        self.check_input()
         return Graph(
             source=self.source,
             framework="pytorch",
@@ -413,6 +441,26 @@ class _Reader:
             constants=tuple(self.constants.values()),
             notes=tuple(self.notes),
         ).checked()
+
+    def check_input(self) -> None:
+        """--input must fit the layers that read it: rank (batch, channels, spatial) and channels."""
+        given = "x".join(map(str, self.shape))
+        for node in self.nodes:
+            if self.inputs[0].name not in node.inputs or not isinstance(node.spec, (ConvSpec, PoolSpec)):
+                continue
+            rank = len(node.spec.kernel_size) + 2
+            if len(self.shape) != rank:
+                raise ConvCalcError(
+                    f"--input {given} has rank {len(self.shape)}; {self.source}'s layer {node.name!r} "
+                    f"({node.op}) reads rank {rank}: batch, channels and {rank - 2} spatial size(s)",
+                    parameter="input",
+                )
+            if isinstance(node.spec, ConvSpec) and self.shape[1] != node.spec.in_channels:
+                raise ConvCalcError(
+                    f"--input {given} has {self.shape[1]} channels; {self.source}'s layer {node.name!r} "
+                    f"({node.op}) reads {node.spec.in_channels}",
+                    parameter="input",
+                )
 
     def get_attr(self, node: Any) -> None:
         value = self.graph_module
@@ -454,7 +502,7 @@ class _Reader:
         op, kind, spec, inputs = self.describe(node, data)
         if kind == "unknown":
             inputs = tuple(n.name for n in data)
-            spec = UnknownSpec((self.declared(node.name),))
+            spec = UnknownSpec((self.declared(node),))
         self.nodes.append(Node(self.name_of(node), op, kind, inputs, (node.name,), spec))
         self.tensors.add(node)
         self.rank[node.name] = self.rank_after(node, kind, spec, inputs)
@@ -465,7 +513,7 @@ class _Reader:
         if isinstance(spec, ReshapeSpec):
             return len(spec.shape)
         if kind == "unknown":
-            declared = self.declared(node.name)
+            declared = spec.declared[0] if isinstance(spec, UnknownSpec) and spec.declared else None
             if declared is not None:
                 return len(declared)
             return self.rank.get(inputs[0]) if self.keeps_rank and inputs else None
