@@ -256,6 +256,87 @@ def test_3d_layers(dhw: tuple[int, int, int]) -> None:
     check_against_torch(Zoo3d(), (1, 1, *dhw))
 
 
+EDGE_1D = {
+    # PyTorch's 'same' with an even dilated kernel pads the odd element at the end
+    "same_even": lambda: nn.Conv1d(1, 1, 4, padding="same", dilation=3, padding_mode="circular"),
+    "replicate": lambda: nn.Conv1d(1, 1, 3, stride=2, padding=2, padding_mode="replicate"),
+    # ceil_mode: the last window may start in the padding on the left only, never past the input
+    "max_ceil": lambda: nn.MaxPool1d(3, stride=2, padding=1, dilation=2, ceil_mode=True),
+    "avg_ceil": lambda: nn.AvgPool1d(2, stride=3, padding=1, ceil_mode=True),
+    "lp_ceil": lambda: nn.LPPool1d(2, 3, stride=2, ceil_mode=True),
+    "transposed": lambda: nn.ConvTranspose1d(1, 1, 5, stride=3, padding=4, output_padding=2, dilation=2),
+    "upsample_size": lambda: nn.Upsample(size=9),
+    "adaptive": lambda: nn.AdaptiveAvgPool1d(5),
+    "crop": lambda: nn.ConstantPad1d((-2, 1), 0.5),
+}
+
+
+# Known disagreements, found by these tests and reported (strict: they fail once fixed, to be removed):
+CEIL_SMALLER_THAN_WINDOW = (
+    "torch's ceil_mode pooling accepts an input smaller than its window (output 1); "
+    "convcalc.inspect.shapes refuses it"
+)
+CIRCULAR_LIMIT = "torch refuses circular padding larger than the input; convcalc does not check that limit"
+KNOWN = {("lp_ceil", 2): CEIL_SMALLER_THAN_WINDOW, ("max_ceil", 2): CEIL_SMALLER_THAN_WINDOW}
+KNOWN.update({("same_even", n): CIRCULAR_LIMIT for n in range(1, 5)})
+
+
+def _known(layer: str, n: int) -> list[Any]:
+    reason = KNOWN.get((layer, n))
+    return [] if reason is None else [pytest.mark.xfail(strict=True, reason=reason)]
+
+
+@pytest.mark.parametrize(
+    ("layer", "length"),
+    [pytest.param(layer, n, marks=_known(layer, n)) for layer in sorted(EDGE_1D) for n in range(1, 14)],
+)
+def test_layer_edges_at_every_small_size(layer: str, length: int) -> None:
+    """Every length from 1 to 13 through one layer: the same output, or the same refusal, as torch."""
+    check_against_torch(nn.Sequential(EDGE_1D[layer]()), (1, 1, length))
+
+
+class Scaled(nn.Module):
+    def __init__(self, scale: float) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x: Any) -> Any:
+        return F.interpolate(x, scale_factor=self.scale, mode="nearest")
+
+
+@pytest.mark.parametrize("scale", [1.5, 0.5, 2.5, 3])
+def test_interpolate_scale_factor(scale: float) -> None:
+    for n in (1, 2, 5, 7, 10, 13):
+        check_against_torch(Scaled(scale), (1, 1, n))
+    notes = read_module(Scaled(scale), (1, 1, 4)).notes
+    assert any("is not an integer" in note for note in notes) == (scale != int(scale))
+
+
+class Residual(nn.Module):
+    """A residual block whose main path (k2 s2) and shortcut (k1 s2) disagree on odd sizes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.main = nn.Conv2d(2, 2, 2, stride=2)
+        self.shortcut = nn.Conv2d(2, 2, 1, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        return torch.relu(self.main(x) + self.shortcut(x))
+
+
+@pytest.mark.parametrize(
+    ("hw", "mismatch"),
+    # at 3x3 the main path gives 1x1, which broadcasts against the shortcut's 2x2: torch adds silently
+    [((8, 8), False), ((9, 8), True), ((8, 11), True), ((2, 2), False), ((3, 3), False), ((5, 5), True)],
+)
+def test_an_elementwise_merge_mismatches_exactly_when_torch_refuses_the_add(
+    hw: tuple[int, int], mismatch: bool
+) -> None:
+    run = check_against_torch(Residual(), (1, 2, *hw), analyse=True)
+    assert bool(run.mismatches) == mismatch
+    assert all(m.node.kind == "elementwise" for m in run.mismatches)
+
+
 def test_functional_convolutions_read_their_weight() -> None:
     class Functional(nn.Module):
         def __init__(self) -> None:

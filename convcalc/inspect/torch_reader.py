@@ -16,6 +16,17 @@ is read as ``unknown``, named with the reason, and carries torch's own output sh
 input (torch run on the meta device: shapes without data, as the ONNX reader uses onnx's shape
 inference).
 
+Convolutions keep PyTorch's own arguments in their ``ConvSpec`` and are read by
+``convcalc.frameworks.pytorch``, PyTorch's rules and refusals included: padding pairs or the words
+'same' (stride 1 only; an even total puts the odd element at the end) and 'valid' (ConvTranspose takes
+no words: PyTorch refuses them when the layer is built); output_padding; ``output_size`` given in
+forward as constants overrides output_padding, within PyTorch's range [min, min + stride - 1], else
+PyTorch's own refusal is the answer; given from a tensor's size it is read as ``unknown`` (above). A
+padding_mode other than 'zeros' (reflect, replicate, circular) pads the input by F.pad before a
+padding-0 convolution, so the sizes are those of zero padding; the layer's arguments show the mode and
+the graph notes say that PyTorch's limit on reflect / circular padding (smaller than the input) is
+not checked.
+
 ``load_target`` is the only place that imports user code: it runs the named Python file (or imports
 the named module), and nothing is ever eval'd.
 """
