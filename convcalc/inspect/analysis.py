@@ -440,7 +440,7 @@ def _nearest(report: InspectReport) -> str | None:
         if axis.accepted is None:
             return None
         size = report.input_shapes[0][axis.tensor_axis]
-        below, above = axis.accepted.nearest(size)
+        below, above = (size, size) if axis.accepted.contains(size) else axis.accepted.nearest(size)
         options.append((below, above))
     if not options:
         return None
@@ -453,8 +453,9 @@ def _nearest(report: InspectReport) -> str | None:
         for axis, s in zip(report.axes, sizes):
             shape[axis.tensor_axis] = s  # type: ignore[assignment]
         run = propagate(report.graph, (tuple(shape), *report.input_shapes[1:]))
-        if run.ok:
-            picks.append("x".join(str(s) for s in sizes))
+        text = "x".join(str(s) for s in sizes)
+        if run.ok and text not in picks:
+            picks.append(text)
     return " or ".join(picks) if picks else None
 
 
