@@ -181,3 +181,35 @@ def test_an_unknown_op_without_a_shape_stops_propagation_there() -> None:
     assert [n.name for n in report.run.stopped] == ["NonZero_1", "Cast_2"]
     assert any(f.kind == "stopped" and "NonZero" in f.message for f in report.findings)
     assert int(report.exit_code) == 0
+
+
+def test_same_upper_with_dilation_fails_as_in_onnx_runtime_and_the_explicit_pads_run() -> None:
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="dil", dilations=[2], auto_pad="SAME_UPPER")]
+    model = _model(nodes, 3, [_weight("w", (3, 2, 3))])
+    model.graph.input[0].CopyFrom(helper.make_tensor_value_info("x", TP.FLOAT, [1, 2, 7]))
+    _compare(model, [(1, 2, 7)])
+    report = inspect_graph(graph_from_model(model, "m.onnx"))
+    assert int(report.exit_code) == 1
+    fix = report.findings[0].fix or ""
+    assert fix.startswith("auto_pad NOTSET with pads=[2, 2]")
+    del model.graph.node[0].attribute[:]
+    model.graph.node[0].attribute.extend(
+        [helper.make_attribute("dilations", [2]), helper.make_attribute("pads", [2, 2])]
+    )
+    assert im.run_ort(im.ort_session(model.SerializeToString()), (1, 2, 7)) == {"y": (1, 3, 7)}
+
+
+def test_portability_to_pytorch_names_the_slice_port_gives() -> None:
+    from convcalc.frameworks.port import port
+
+    nodes = [
+        helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", strides=[2], auto_pad="SAME_UPPER")
+    ]
+    model = _model(nodes, 3, [_weight("w", (2, 3, 3))])
+    model.graph.input[0].CopyFrom(helper.make_tensor_value_info("x", TP.FLOAT, [1, 2, 5]))
+    report = inspect_graph(graph_from_model(model, "m.onnx"), target="pytorch")
+    (finding,) = [f for f in report.findings if f.kind == "portability"]
+    expected = port("onnx", "pytorch", 5, 3, stride=2, padding="same_upper", transposed=True)
+    assert finding.node == "up" and (finding.fix or "").endswith("; then " + "; ".join(expected.fix_steps()))
+    assert report.run.shapes["y"] == (1, 3, 10) == (1, 3, *expected.source.output)
+    _compare(model, [(1, 2, 5)])
