@@ -213,3 +213,27 @@ def test_portability_to_pytorch_names_the_slice_port_gives() -> None:
     assert finding.node == "up" and (finding.fix or "").endswith("; then " + "; ".join(expected.fix_steps()))
     assert report.run.shapes["y"] == (1, 3, 10) == (1, 3, *expected.source.output)
     _compare(model, [(1, 2, 5)])
+
+
+def test_merge_fixes_assume_the_inner_fixes_and_run_in_onnx_runtime() -> None:
+    """Decoder first in each Concat: the outer fix only exists once the inner one is applied."""
+    nodes = [
+        helper.make_node("MaxPool", ["x"], ["d1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("MaxPool", ["d1"], ["d2"], name="pool2", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("ConvTranspose", ["d2", "w2"], ["u2"], name="up2", strides=[2, 2]),
+        helper.make_node("Concat", ["u2", "d1"], ["c2"], name="skip2", axis=1),
+        helper.make_node("ConvTranspose", ["c2", "w1"], ["u1"], name="up1", strides=[2, 2]),
+        helper.make_node("Concat", ["u1", "x"], ["y"], name="skip1", axis=1),
+    ]
+    model = _model(nodes, 4, [_weight("w2", (2, 2, 2, 2)), _weight("w1", (4, 2, 2, 2))])
+    model.graph.input[0].CopyFrom(helper.make_tensor_value_info("x", TP.FLOAT, [1, 2, 11, 11]))
+    report = inspect_graph(graph_from_model(model, "m.onnx"))
+    assert [m.name for m in report.merges] == ["skip2", "skip1"]
+    assert [m.fixes[0] for m in report.merges] == [
+        "output_padding=[1, 1] on up2 (ConvTranspose)",
+        "output_padding=[1, 1] on up1 (ConvTranspose)",
+    ]
+    for node in model.graph.node:
+        if node.op_type == "ConvTranspose":
+            node.attribute.append(helper.make_attribute("output_padding", [1, 1]))
+    assert im.run_ort(im.ort_session(model.SerializeToString()), (1, 2, 11, 11))["y"] == (1, 4, 11, 11)

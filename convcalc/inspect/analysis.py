@@ -321,13 +321,17 @@ def _agrees(run: Run, name: str) -> bool:
     return run.failure is None and all(r.node.name != name for r in run.mismatches)
 
 
-def merge_fixes(graph: Graph, shapes: tuple[Shape, ...], merge_run: NodeRun) -> tuple[str, ...]:
-    """Fixes of one disagreeing merge that make it agree, each checked by running the changed graph."""
+def merge_fixes(
+    graph: Graph, shapes: tuple[Shape, ...], merge_run: NodeRun
+) -> tuple[tuple[str, ...], Graph | None]:
+    """Fixes of one disagreeing merge that make it agree, each checked by running the changed graph;
+    and the graph with the first output_padding fix applied (the later merges assume it)."""
     merge = merge_run.node
     fixes: list[str] = []
+    applied: Graph | None = None
     ins = merge_run.inputs
     if merge.kind not in ("concat", "elementwise") or len({len(s) for s in ins}) != 1:
-        return ()
+        return (), None
     axes = spatial_axes(merge.layout, len(ins[0]))
     reference = ins[0]
     for operand in range(1, len(ins)):
@@ -335,7 +339,7 @@ def merge_fixes(graph: Graph, shapes: tuple[Shape, ...], merge_run: NodeRun) -> 
         diff = {a: reference[a] - shape[a] for a in axes if shape[a] != reference[a] and shape[a] != 1}
         if not diff:
             continue
-        for side, want_from, other in ((operand, reference, 0), (0, shape, operand)):
+        for side, want_from in ((operand, reference), (0, shape)):
             source = _transposed_source(graph, merge.inputs[side])
             spec = source.spec if source is not None else None
             if source is None or not isinstance(spec, ConvSpec) or spec.output_size is not None:
@@ -352,25 +356,23 @@ def merge_fixes(graph: Graph, shapes: tuple[Shape, ...], merge_run: NodeRun) -> 
             if not ok:
                 continue
             candidate = replace(source, spec=replace(spec, output_padding=tuple(op)))
-            try:
-                fixed = propagate(_replace_node(graph, source, candidate), shapes)
-            except ConvCalcError:
-                continue
+            changed = _replace_node(graph, source, candidate)
+            fixed = propagate(changed, shapes)
             if _agrees(fixed, merge.name):
                 fixes.append(f"output_padding={list(op)} on {source.name} ({source.op})")
+                applied = applied or changed
             elif fixed.failure is not None and fixed.failure.node.name == source.name:
                 fixes.append(
                     f"not output_padding={list(op)} on {source.name}: {spec.framework} refuses it "
                     f"({fixed.failure.message})"
                 )
-            _ = other
         # Pad (or crop) the operand that is off, at the end of each axis.
         pads = tuple((0, diff.get(a, 0)) if a in axes else (0, 0) for a in range(len(shape)))
         padded = propagate(_pad_operand(graph, merge, operand, pads), shapes)
         if _agrees(padded, merge.name):
             words = [f"axis {a}: {'pad' if d > 0 else 'crop'} {abs(d)} at the end" for a, d in diff.items()]
             fixes.append(f"pad/crop operand {operand + 1} ({merge.inputs[operand]}): " + ", ".join(words))
-    return tuple(fixes)
+    return tuple(fixes), applied
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -415,21 +417,31 @@ def inspect_graph(
         shapes = (tuple(first), *shapes[1:])
     run = propagate(graph, shapes)
     layers = tuple(layer_row(r) for r in run.nodes)
-    merges = tuple(
-        Merge(
-            r.index,
-            r.node.name,
-            r.node.op,
-            r.inputs,
-            tuple(operand_path(graph, t) for t in r.node.inputs),
-            r.mismatch or "",
-            merge_fixes(graph, shapes, r) if r.node.kind in ("concat", "elementwise") else (),
+    merges = []
+    current = graph  # merges are fixed in order, each assuming the fixes before it (inner skips first)
+    for r in run.mismatches:
+        fixes: tuple[str, ...] = ()
+        if r.node.kind in ("concat", "elementwise"):
+            now = next((n for n in propagate(current, shapes).nodes if n.node.name == r.node.name), None)
+            if now is not None and now.mismatch is None:
+                fixes = ("agrees once the fixes of the merges before it are applied",)
+            elif now is not None:
+                fixes, applied = merge_fixes(current, shapes, now)
+                current = applied or current
+        merges.append(
+            Merge(
+                r.index,
+                r.node.name,
+                r.node.op,
+                r.inputs,
+                tuple(operand_path(graph, t) for t in r.node.inputs),
+                r.mismatch or "",
+                fixes,
+            )
         )
-        for r in run.mismatches
-    )
     fields = receptive_fields(graph, run, tensor_axes)
     report = InspectReport(
-        graph, shapes, size_given or not symbolic, run, layers, merges, axes, fields, (), target
+        graph, shapes, size_given or not symbolic, run, layers, tuple(merges), axes, fields, (), target
     )
     return replace(report, findings=tuple(_findings(report)))
 
