@@ -33,7 +33,7 @@ from convcalc.inspect.shapes import Run, Shape, propagate, spatial_axes
 
 MAX_PERIOD = 4096
 # Runs of the graph times its nodes: the accepted sizes of one axis are worked out within this budget.
-MAX_WORK = 2_000_000
+MAX_WORK = 150_000
 MAX_INPUT = 2**24
 
 
