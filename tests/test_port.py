@@ -40,11 +40,31 @@ def test_issue_example_tensorflow_same_to_pytorch() -> None:
     assert t.weight.permutation == (3, 2, 0, 1) and t.weight.flip_spatial == ()
 
 
-def test_pytorch_to_tensorflow_is_exact_with_explicit_pads() -> None:
-    t = port("pytorch", "tensorflow", 5, 3, stride=2, padding=1, output_padding=1, transposed=True)
+def test_pytorch_to_tensorflow_is_exact_with_explicit_pads_in_2d() -> None:
+    t = port("pytorch", "tensorflow", (5, 5), 3, stride=2, padding=1, output_padding=1, transposed=True)
     assert t.exact and t.verdict == "equal in shape and in values"
-    assert t.target.placement == ((1, 0),)
-    assert dict(t.arguments)["output_shape (spatial)"] == "[10]"
+    assert t.target.placement == ((1, 0), (1, 0))
+    assert dict(t.arguments)["output_shape (spatial)"] == "[10, 10]"
+
+
+def test_pytorch_to_tensorflow_1d_uses_valid_and_a_crop_and_names_the_2d_op() -> None:
+    # tf.nn.conv1d_transpose takes 'SAME'/'VALID' only: 'VALID' (full 11), then remove the first element.
+    t = port("pytorch", "tensorflow", 5, 3, stride=2, padding=1, output_padding=1, transposed=True)
+    assert dict(t.arguments)["padding"] == "'VALID'" and dict(t.arguments)["output_shape (spatial)"] == "[11]"
+    assert t.fix == ((1, 0),) and t.target.output == (11,)
+    note = next(n for n in t.notes if "unit first spatial axis" in n)
+    assert "tf.nn.conv2d_transpose" in note and "padding=[[0, 0], [1, 0]]" in note
+    # The named 2-D op, read by TensorFlow's own rules, places the output as the source does.
+    unit = read(
+        "tensorflow",
+        (1, 5),
+        (1, 3),
+        stride=(1, 2),
+        padding=((0, 0), (1, 0)),
+        output_size=(1, 10),
+        transposed=True,
+    )
+    assert unit.placement[1:] == t.source.placement
 
 
 def test_pytorch_to_keras_is_same_shape_only_without_a_slice() -> None:
