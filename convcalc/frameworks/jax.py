@@ -11,6 +11,8 @@ adjoint; transpose_kernel=True takes the forward convolution's (k..., out, in) a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end
 from convcalc.frameworks.base import (
     Convention,
@@ -69,6 +71,17 @@ class Jax(Convention):
             f"axis {n}: JAX returns an empty output without an error; convcalc describes layers with at "
             "least one output element"
         )
+
+    def check_transposed_output(self, axes: Sequence[TransposedAxis]) -> None:
+        for n, a in enumerate(axes):
+            if a.output < 1:
+                raise self.error(
+                    "padding",
+                    f"the transposed output would be {a.output} on axis {n} (full output (i-1)*s + K = "
+                    f"{a.full}, cropped {a.crop_before} before and {a.crop_after} after): JAX returns an "
+                    "empty output without an error; convcalc describes layers with at least one output "
+                    "element",
+                )
 
     def read_transposed(self, args: LayerArgs) -> tuple[tuple[TransposedAxis, ...], list[str]]:
         if args.output_padding is not None or args.output_size is not None:
