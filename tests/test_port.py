@@ -169,7 +169,14 @@ def test_translation_to_pytorch_and_back_is_exact_when_pytorch_can_express_it(la
     t = translate(layer, "pytorch")
     assume(t.exact)
     back = translate(t.target, layer.framework) if layer.framework != "keras" else None
-    if back is not None:
+    if back is None:
+        return
+    if layer.unsupported_by:
+        # A layer some backend refuses comes back as one every backend runs, exact after its fix.
+        assert not back.target.unsupported_by
+        fixed = tuple((p + fb, q + fa) for (p, q), (fb, fa) in zip(back.target.placement, back.fix))
+        assert fixed == layer.placement
+    else:
         assert back.target.placement == layer.placement
 
 
