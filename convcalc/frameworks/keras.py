@@ -110,7 +110,7 @@ class Keras(Convention):
                         f"{refused[0]} (dilated kernel even, output_padding 0), to tf.nn.conv_transpose, "
                         "whose 'SAME' accepts only (i-1)*s+1 .. i*s and refuses it (\"Size of out_backprop "
                         'doesn\'t match computed"; oneDNN: "could not create a primitive descriptor"); '
-                        "output_padding=None, or 'valid' with a crop, runs everywhere",
+                        "'same' with output_padding=None, or 'valid', plus a crop runs everywhere",
                     )
                 )
         if args.transposed and any(d > 1 for d in args.dilation):

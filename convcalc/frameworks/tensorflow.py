@@ -181,7 +181,7 @@ class TensorFlow(Convention):
                     "TensorFlow's CPU kernels",
                     "no CPU kernel runs a transposed convolution with dilation > 1 and explicit padding "
                     "(Eigen refuses dilation > 1, oneDNN takes it only with 'SAME'/'VALID'): 'Current CPU "
-                    "implementations do not yet support dilation rates larger than 1'; GPUs run it",
+                    "implementations do not yet support dilation rates larger than 1'",
                 )
             )
         if not args.transposed and args.padding_word == "same":
