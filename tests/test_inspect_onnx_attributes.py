@@ -237,3 +237,20 @@ def test_merge_fixes_assume_the_inner_fixes_and_run_in_onnx_runtime() -> None:
         if node.op_type == "ConvTranspose":
             node.attribute.append(helper.make_attribute("output_padding", [1, 1]))
     assert im.run_ort(im.ort_session(model.SerializeToString()), (1, 2, 11, 11))["y"] == (1, 4, 11, 11)
+
+
+def test_a_node_without_inputs_feeding_a_merge() -> None:
+    """RandomNormal makes a fixed 1x2x6 tensor: the Concat agrees only where the conv output is 6."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["a"], name="conv", pads=[1, 1], strides=[2]),
+        helper.make_node("RandomNormal", [], ["r"], name="noise", shape=[1, 2, 6]),
+        helper.make_node("Concat", ["a", "r"], ["y"], name="merge", axis=1),
+    ]
+    model = _model(nodes, 3, [_weight("w", (2, 2, 3))])
+    _compare(model, [(1, 2, i) for i in range(8, 15)])
+    session = im.ort_session(model.SerializeToString())
+    runs = [i for i in range(1, 30) if not isinstance(im.run_ort(session, (1, 2, i)), str)]
+    report = inspect_graph(graph_from_model(model, "m.onnx"), [(1, 2, 9)])
+    assert [m.name for m in report.merges] == ["merge"]
+    accepted = report.axes[0].accepted
+    assert accepted is not None and accepted.classes == () and list(accepted.singles) == runs == [11, 12]

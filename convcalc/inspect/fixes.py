@@ -47,6 +47,8 @@ def _transposed_source(graph: Graph, tensor: str) -> Node | None:
             node.kind == "conv" and isinstance(node.spec, ConvSpec) and set(node.spec.stride) == {1}
         ):
             return None
+        if not node.inputs:
+            return None
         name = node.inputs[0]
     return None
 

@@ -61,7 +61,7 @@ def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None] | N
     for node in graph.nodes:
         if any(name not in out for name in node.inputs):
             continue
-        x = out[node.inputs[0]]
+        x = out[node.inputs[0]] if node.inputs else None
         if x is None or node.kind in ("flatten", "reshape", "dense", "unknown"):
             for name in node.outputs:
                 out[name] = None
