@@ -254,3 +254,14 @@ def test_a_node_without_inputs_feeding_a_merge() -> None:
     assert [m.name for m in report.merges] == ["merge"]
     accepted = report.axes[0].accepted
     assert accepted is not None and accepted.classes == () and list(accepted.singles) == runs == [11, 12]
+
+
+def test_output_shape_with_output_padding_is_flagged_and_read_as_onnx_runtime_runs_it() -> None:
+    node = helper.make_node(
+        "ConvTranspose", ["x", "w"], ["y"], name="up", strides=[2], output_shape=[10], output_padding=[1]
+    )
+    model = _model([node], 3, [_weight("w", (2, 3, 3))])
+    assert _compare(model, [(1, 2, 5)]) == 1
+    report = inspect_graph(graph_from_model(model, "m.onnx"), [(1, 2, 5)])
+    (finding,) = [f for f in report.findings if f.kind == "conflict"]
+    assert finding.node == "up" and "both given" in finding.message

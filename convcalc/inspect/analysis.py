@@ -109,6 +109,7 @@ class InspectReport:
             "dropped": ("layer dropping inputs", "layers dropping inputs"),
             "portability": ("layer to port with a fix", "layers to port with a fix"),
             "runtime": ("runtime disagreement", "runtime disagreements"),
+            "conflict": ("argument conflict", "argument conflicts"),
         }
         parts = []
         for kind, n in counts.items():
@@ -425,6 +426,22 @@ def _findings(report: InspectReport) -> list[Finding]:
         for note in row.notes:
             kind = "runtime" if "computes" in note else "note"
             found.append(Finding("warning" if kind == "runtime" else "info", kind, row.name, note))
+    for r in report.run.nodes:
+        spec = r.node.spec
+        if isinstance(spec, ConvSpec) and spec.output_size is not None and spec.output_padding is not None:
+            assert r.layer is not None
+            crops = [list(c) for c in r.layer.placement]
+            found.append(
+                Finding(
+                    "warning",
+                    "conflict",
+                    r.node.name,
+                    f"output_shape {list(spec.output_size)} and output_padding "
+                    f"{list(spec.output_padding)} are both given; {spec.framework} derives the crops {crops} "
+                    "from the two together",
+                    "give one of them: output_shape alone, or pads with output_padding",
+                )
+            )
     if report.target is not None:
         found.extend(_portability(report))
     for node in report.run.stopped[:1]:
