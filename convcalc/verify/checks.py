@@ -2,7 +2,8 @@
 
 Each check compares what the core predicts (sizes, the direct form's numbers) or what one route
 computes with what an independent route or identity gives. The engine does the arithmetic; this
-module only decides what to compare, so it never imports numpy itself.
+module only decides what to compare (``verify.results`` decides whether it agrees), so it never
+imports numpy itself.
 """
 
 from __future__ import annotations
@@ -11,89 +12,40 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from itertools import product
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from convcalc import engine
-from convcalc.core import DirectAxis, ShapeReport, TransposedAxis, direct_form, shape_report
+from convcalc.core import DirectAxis, TransposedAxis, direct_form, shape_report
 from convcalc.errors import ConvCalcError
+from convcalc.verify.results import (
+    Check,
+    SweepFailure,
+    SweepReport,
+    VerifyReport,
+    route_check,
+    scalar_check,
+    shape_check,
+    skipped_check,
+)
 
 if TYPE_CHECKING:
     from convcalc.engine import Array
-    from convcalc.frameworks.base import FrameworkLayer
 
-# float64 round-off of sums of a few thousand products stays far below this, relative to the values'
-# magnitude; a misplaced element or a wrong crop is of the order of the values themselves.
-TOLERANCE = 1e-9
 BATCH = 2
 # Channels when the user gives none: different counts, so that a swapped channel axis shows.
 DEFAULT_IN_CHANNELS = 2
 DEFAULT_OUT_CHANNELS = 3
 
-Value = Union[list[int], str]
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of the verification: what was expected, what was got, the error and the verdict.
-
-    ``passed`` is None when the check was skipped (``note`` says why).
-    """
-
-    name: str
-    expected: Value
-    got: Value
-    error: float | None
-    passed: bool | None
-    note: str = ""
-
-    @property
-    def verdict(self) -> str:
-        return "skipped" if self.passed is None else "pass" if self.passed else "FAIL"
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """What was verified (a shape report, or a framework's layer), the tensors' setup and every check.
-
-    For a framework's transposed convolution ``report`` is None and the channels are the layer's own.
-    """
-
-    report: ShapeReport | None
-    layer: FrameworkLayer | None
-    seed: int
-    batch: int
-    in_channels: int
-    out_channels: int
-    groups: int
-    checks: tuple[Check, ...]
-
-    @property
-    def passed(self) -> bool:
-        return all(c.passed is not False for c in self.checks)
-
-    @property
-    def failures(self) -> tuple[Check, ...]:
-        return tuple(c for c in self.checks if c.passed is False)
-
-
-def _shape_check(name: str, expected: Sequence[int], got: Sequence[int]) -> Check:
-    return Check(name, list(expected), list(got), None, list(expected) == list(got))
-
 
 def _route_check(name: str, expected: Sequence[int], got: Array, reference: Array | None) -> Check:
-    """The core's shape, and max |got - reference| <= TOLERANCE * max(1, max |reference|)."""
-    shape_ok = list(got.shape) == list(expected)
+    """The core's shape, and (against a reference) the agreement rule of ``verify.results``."""
     if reference is None:
-        return Check(name, list(expected), list(got.shape), None, shape_ok)
-    error = engine.max_abs_error(got, reference)
-    bound = TOLERANCE * max(1.0, engine.max_abs(reference))
-    return Check(name, list(expected), list(got.shape), error, shape_ok and error <= bound)
-
-
-def _skipped(name: str, error: ConvCalcError) -> Check:
-    return Check(name, "", "", None, None, note=str(error))
+        return shape_check(name, expected, got.shape)
+    return route_check(
+        name, expected, got.shape, engine.max_abs_error(got, reference), engine.max_abs(reference)
+    )
 
 
 def _matrix_route(call: Callable[[], Array]) -> Array | ConvCalcError:
@@ -167,7 +119,7 @@ def verify_layer(
     checks.append(_route_check("convolution: im2col", conv_shape, forward, None))
     by_matrix = _matrix_route(lambda: engine.conv_by_matrix(x, w, padding=pads, **geometry))
     if isinstance(by_matrix, ConvCalcError):
-        checks.append(_skipped("convolution: matrix C x", by_matrix))
+        checks.append(skipped_check("convolution: matrix C x", str(by_matrix)))
     else:
         checks.append(_route_check("convolution: matrix C x", conv_shape, by_matrix, forward))
 
@@ -184,7 +136,7 @@ def verify_layer(
     left, right = engine.adjoint_identity(x, y_conv, w, padding=pads, output_padding=remainders, **geometry)
     checks.append(_adjoint_check(left, right))
     back = engine.conv_transpose(forward, w, padding=pads, output_padding=remainders, **geometry)
-    checks.append(_shape_check("round trip with output_padding = r restores W", conv_in, back.shape[2:]))
+    checks.append(shape_check("round trip with output_padding = r restores W", conv_in, back.shape[2:]))
 
     return VerifyReport(report, None, seed, BATCH, c_in, c_out, g, tuple(checks))
 
@@ -215,32 +167,25 @@ def _transposed_checks(
     for route, result in routes.items():
         name = f"transposed: {route}"
         if isinstance(result, ConvCalcError):
-            checks.append(_skipped(name, result))
+            checks.append(skipped_check(name, str(result)))
         else:
             checks.append(_route_check(name, expected, result, scatter))
     checks.append(
-        _shape_check("direct form: stretched (i-1)s+1", [d.stretched for d in forms], direct.stretched)
+        shape_check("direct form: stretched (i-1)s+1", [d.stretched for d in forms], direct.stretched)
     )
     checks.append(
-        _shape_check(
+        shape_check(
             "direct form: re-padded size",
             [d.stretched + d.pad_before + d.pad_after for d in forms],
             direct.padded,
         )
     )
-    checks.append(_shape_check("direct form: output", [d.output for d in forms], direct.output.shape[2:]))
+    checks.append(shape_check("direct form: output", [d.output for d in forms], direct.output.shape[2:]))
     return checks
 
 
 def _adjoint_check(left: float, right: float) -> Check:
-    gap = abs(left - right)
-    return Check(
-        "adjoint: <conv x, y> = <x, conv_transpose y>",
-        f"{left:.12g}",
-        f"{right:.12g}",
-        gap,
-        gap <= TOLERANCE * max(1.0, abs(left), abs(right)),
-    )
+    return scalar_check("adjoint: <conv x, y> = <x, conv_transpose y>", left, right)
 
 
 def _check_seed(seed: object) -> int:
@@ -271,7 +216,7 @@ def verify_framework(framework: str, *, seed: int = 0, **arguments: Any) -> Veri
             seed=seed,
         )
         assert result.report is not None
-        claimed = _shape_check(
+        claimed = shape_check(
             f"{layer.framework} output size", list(layer.output), [a.output for a in result.report.conv]
         )
         return replace(result, layer=layer, checks=(claimed, *result.checks))
@@ -289,17 +234,9 @@ def verify_framework(framework: str, *, seed: int = 0, **arguments: Any) -> Veri
         "groups": 1,
     }
     checks = _transposed_checks(y, w, axes, [direct_form(a) for a in axes], geometry, pytorch=None)
-    executed = checks[0].got
-    checks.insert(
-        0,
-        Check(
-            f"{layer.framework} output size",
-            list(layer.output),
-            executed[2:] if isinstance(executed, list) else executed,
-            None,
-            isinstance(executed, list) and executed[2:] == list(layer.output),
-        ),
-    )
+    executed = checks[0].got  # the scatter route's shape (N, C, *spatial)
+    assert isinstance(executed, list)
+    checks.insert(0, shape_check(f"{layer.framework} output size", list(layer.output), executed[2:]))
     crops = [(a.crop_before, a.crop_after) for a in axes]
     # Here the transposed convolution is the operator and the convolution its adjoint.
     forward, backward = engine.adjoint_identity_cropped(y, z, w, crops=crops, **geometry)
@@ -409,33 +346,6 @@ class SweepGrid:
                 "output_padding": _spread(op, nd),
                 "dilation": _spread(d, nd),
             }
-
-
-@dataclass(frozen=True)
-class SweepFailure:
-    """A configuration whose verification failed, the failed checks, and the command to reproduce it."""
-
-    arguments: dict[str, Any]
-    checks: tuple[Check, ...]
-    command: str
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    grid: SweepGrid
-    seed: int
-    verified: int
-    checks: int
-    skipped: dict[str, int] = field(default_factory=dict)
-    failures: tuple[SweepFailure, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
-
-    @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped.values())
 
 
 def skip_reason(error: ConvCalcError) -> str:
