@@ -114,20 +114,23 @@ def test_a_route_off_by_more_than_the_rule_fails(
 
 
 def test_documents_and_renderers_load_no_numpy() -> None:
-    """Building verify's JSON and tables from its report objects never loads the engine."""
+    """Building verify's and sweep's JSON and tables from their report objects never loads the engine."""
     code = """
 import sys
 from rich.console import Console
 from convcalc.core import shape_report
 from convcalc.verify.document import sweep_document, verify_document
 from convcalc.verify.render import sweep_view, verify_view
-from convcalc.verify.results import Check, VerifyReport
+from convcalc.verify.results import Check, SweepFailure, SweepReport, VerifyReport
+from convcalc.verify.sweep import SweepGrid, parse_range
 
 checks = (Check("convolution: im2col", [2, 3, 3], [2, 3, 3], None, True),
           Check("transposed: engine (col2im)", [2, 2, 5], [2, 2, 5], 1e-12, True))
 report = VerifyReport(shape_report(5, 3, stride=2), None, 0, 2, 2, 3, 1, checks)
-verify_document(report)
-Console(file=open("/dev/null", "w")).print(verify_view(report))
+failure = SweepFailure({"size": 3, "kernel_size": 2}, checks[1:], "convcalc verify 3 -k 2")
+sweep = SweepReport(SweepGrid(sizes=parse_range("sizes", "1-3", 1)), 0, 10, 120, {"a rule": 4}, (failure,))
+verify_document(report), sweep_document(sweep)
+Console(file=open("/dev/null", "w")).print(verify_view(report), sweep_view(sweep))
 print("numpy" in sys.modules, "convcalc.engine" in sys.modules)
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Union
 if TYPE_CHECKING:
     from convcalc.core import ShapeReport
     from convcalc.frameworks.base import FrameworkLayer
-    from convcalc.verify.checks import SweepGrid
+    from convcalc.verify.sweep import SweepGrid
 
 # float64 round-off of sums of a few thousand products stays far below this, relative to the values'
 # magnitude; a misplaced element or a wrong crop is of the order of the values themselves.
