@@ -426,7 +426,7 @@ def solve(
             from dataclasses import replace
 
             from convcalc.frameworks import convention
-            from convcalc.frameworks.answers import exact_in
+            from convcalc.solve.frameworks import exact_in
 
             framework = convention(framework).name
             kept = exact_in(framework, report.answers)
