@@ -60,26 +60,39 @@ CHECK = {"check", "expected", "got", "error", "verdict", "passed", "note"}
 ARGUMENT = {"name", "value"}
 ARRAY = {"shape", "values"}
 
+SHAPE_TOP = ENVELOPE | {
+    "input",
+    "convolution",
+    "transposed",
+    "direct",
+    "twin_problem",
+    "reversal",
+    "output_padding_rule",
+    "channels",
+    "framework",
+    "layer",
+    "pytorch",
+}
+REVERSAL = {
+    "size",
+    "output",
+    "remainder",
+    "restored",
+    "reversible",
+    "base",
+    "output_padding_to_restore",
+    "allowed_pytorch",
+    "allowed_strict",
+    "colliding_first",
+    "colliding_last",
+}
 SHAPE: Sections = {
-    "": ENVELOPE
-    | {"input", "convolution", "transposed", "direct", "reversal", "output_padding_rule", "channels"},
+    "": SHAPE_TOP,
     "input": LAYER_INPUT,
     "convolution": CONV_AXES,
     "transposed": TRANSPOSED_AXES,
     "direct": DIRECT_AXES,
-    "reversal": {
-        "size",
-        "output",
-        "remainder",
-        "restored",
-        "reversible",
-        "base",
-        "output_padding_to_restore",
-        "allowed_pytorch",
-        "allowed_strict",
-        "colliding_first",
-        "colliding_last",
-    },
+    "reversal": REVERSAL,
     "output_padding_rule": {"pytorch_ok", "strict_ok"},
 }
 CHANNELS = {
@@ -93,9 +106,66 @@ CHANNELS = {
     "parameters_with_bias",
     "multiply_accumulates",
 }
+FRAMEWORK_LAYER = {
+    "framework",
+    "transposed",
+    "arguments",
+    "size",
+    "output",
+    "canonical",
+    "weight_layout",
+    "kernel_flipped",
+    "notes",
+}
+TRANSLATION = {
+    "from",
+    "to",
+    "exact",
+    "shape_equal",
+    "values_equal",
+    "verdict",
+    "fix",
+    "weight_change",
+    "shape_only_arguments",
+    "notes",
+    "channels",
+}
+
+
+def layer_sections(prefix: str, transposed: bool) -> Sections:
+    """A layer as a framework reads it: the canonical axes, and the direct form of a transposed one."""
+    found: Sections = {
+        prefix: FRAMEWORK_LAYER | ({"direct"} if transposed else set()),
+        f"{prefix}.arguments[]": ARGUMENT,
+        f"{prefix}.canonical": TRANSPOSED_AXES if transposed else CONV_AXES,
+    }
+    if transposed:
+        found[f"{prefix}.direct"] = DIRECT_AXES
+    return found
+
+
+def translation_sections(prefix: str, transposed: bool, shape_only: bool) -> Sections:
+    """A port from one framework's arguments to another's (`port`, and `pytorch` in `shape -f X`)."""
+    inner = f"{prefix}." if prefix else ""
+    found: Sections = {
+        **layer_sections(f"{inner}from", transposed),
+        **layer_sections(f"{inner}to", transposed),
+        f"{inner}fix": {"applies_to", "meaning", "before", "after", "steps"},
+        f"{inner}weight_change": {
+            "from_layout",
+            "to_layout",
+            "permutation",
+            "flip_spatial_axes",
+            "description",
+        },
+    }
+    if shape_only:
+        found[f"{inner}shape_only_arguments[]"] = ARGUMENT
+    return found
 
 
 def test_shape_keys() -> None:
+    # One key set for every shape document; a section that does not apply is null.
     assert sections(document("shape", "63", "-k", "4", "-s", "2", "-p", "1")) == SHAPE
     with_channels = document(
         "shape", "32x32", "-k", "4", "-s", "2", "-p", "1", "--in-channels", "4", "--out-channels", "2"
@@ -103,6 +173,30 @@ def test_shape_keys() -> None:
     assert sections(with_channels) == {**SHAPE, "channels": CHANNELS}
     transposed = document("shape", "5", "-k", "3", "-s", "2", "-p", "1", "-t", "--output-padding", "1")
     assert sections(transposed) == SHAPE
+    # A transposed twin that cannot exist: the convolution is answered, the twin's sections are null.
+    impossible = document("shape", "2", "-k", "2", "-s", "5", "-p", "2")
+    assert sections(impossible) == {
+        key: value for key, value in SHAPE.items() if key not in ("transposed", "direct")
+    }
+    keras = document("shape", "5", "-k", "3", "-s", "2", "-p", "same", "-t", "-f", "keras")
+    assert sections(keras) == {
+        "": SHAPE_TOP,
+        "input": LAYER_INPUT,
+        "transposed": TRANSPOSED_AXES,
+        "direct": DIRECT_AXES,
+        **layer_sections("layer", transposed=True),
+        "pytorch": TRANSLATION,
+        **translation_sections("pytorch", transposed=True, shape_only=True),
+    }
+    tensorflow = document("shape", "7", "-k", "3", "-s", "2", "-p", "same", "-f", "tensorflow")
+    assert sections(tensorflow) == {
+        "": SHAPE_TOP,
+        "input": LAYER_INPUT,
+        "convolution": CONV_AXES,
+        **layer_sections("layer", transposed=False),
+        "pytorch": TRANSLATION,
+        **translation_sections("pytorch", transposed=False, shape_only=False),
+    }
 
 
 VERIFY_TOP = ENVELOPE | {"input", "setup", "checks", "passed"}
@@ -345,32 +439,7 @@ def test_chain_keys() -> None:
     }
 
 
-PORT_TOP = ENVELOPE | {
-    "from",
-    "to",
-    "exact",
-    "shape_equal",
-    "values_equal",
-    "verdict",
-    "fix",
-    "weight_change",
-    "shape_only_arguments",
-    "notes",
-    "channels",
-    "verification",
-}
-FRAMEWORK_LAYER = {
-    "framework",
-    "transposed",
-    "arguments",
-    "size",
-    "output",
-    "canonical",
-    "direct",
-    "weight_layout",
-    "kernel_flipped",
-    "notes",
-}
+PORT_TOP = ENVELOPE | TRANSLATION | {"verification"}
 
 
 def test_port_keys() -> None:
@@ -378,25 +447,9 @@ def test_port_keys() -> None:
         "port", "5", "--from", "pytorch", "--to", "keras", "-k", "3", "-s", "2", "-p", "1",
         "--output-padding", "1", "-t", "--verify", "--in-channels", "4", "--out-channels", "6",
     )  # fmt: skip
-    layer = {
-        "": FRAMEWORK_LAYER,
-        "arguments[]": ARGUMENT,
-        "canonical": TRANSPOSED_AXES,
-        "direct": DIRECT_AXES,
-    }
-    common = {
-        "fix": {"applies_to", "meaning", "before", "after", "steps"},
-        "weight_change": {"from_layout", "to_layout", "permutation", "flip_spatial_axes", "description"},
-    }
     assert sections(transposed) == {
         "": PORT_TOP,
-        **{
-            ".".join(filter(None, (side, path))): keys
-            for side in ("from", "to")
-            for path, keys in layer.items()
-        },
-        **common,
-        "shape_only_arguments[]": ARGUMENT,
+        **translation_sections("", transposed=True, shape_only=True),
         "channels": {"in_channels", "out_channels", "groups", "from_weight_shape", "to_weight_shape"},
         "verification": {
             "ok",
@@ -408,14 +461,7 @@ def test_port_keys() -> None:
         },
     }
     conv = document("port", "9", "--from", "onnx", "--to", "keras", "-k", "4", "-p", "same_lower")
-    assert sections(conv) == {
-        "": PORT_TOP,
-        **{side: FRAMEWORK_LAYER - {"direct"} for side in ("from", "to")},
-        **{f"{side}.arguments[]": ARGUMENT for side in ("from", "to")},
-        **{f"{side}.canonical": CONV_AXES for side in ("from", "to")},
-        **common,
-        "shape_only_arguments[]": ARGUMENT,
-    }
+    assert sections(conv) == {"": PORT_TOP, **translation_sections("", transposed=False, shape_only=True)}
 
 
 @pytest.mark.parametrize(
