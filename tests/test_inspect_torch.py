@@ -32,6 +32,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from inspect_models import UNet, dcgan_discriminator, dcgan_generator, decoder_1d, pix2pix_generator  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def one_thread() -> Any:
+    """Tiny models: one torch thread is many times faster than several on a loaded machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 class Refused(BaseException):
     """torch refused to run a node."""
 
@@ -159,6 +168,41 @@ def test_transposed_layers_keep_pytorchs_own_arguments() -> None:
     spec = graph.nodes[4].spec
     assert graph.nodes[4].kind == "conv_transpose" and spec is not None
     assert (spec.framework, spec.padding, spec.output_padding) == ("pytorch", ((1, 1),), (1,))  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("make", "period"), [(UNet, 16), (pix2pix_generator, 32)])
+def test_accepted_sizes_are_the_sizes_torch_runs(make: Any, period: int) -> None:
+    """The congruence the report gives for one axis, against torch run at every size from 1 to 2P+5:
+    accepted (every merge agrees, no input dropped) is where torch runs and gives the input's own width
+    back (pix2pix runs at 33 too, but its first convolution drops the last column: 32 out)."""
+    model = make().eval()
+    report = inspect_module(model, (1, 3, period, period))
+    accepted = report.axes[1].accepted
+    assert accepted is not None and (accepted.period, accepted.smallest) == (period, period)
+    with torch.no_grad():
+        for width in range(1, 2 * period + 6):
+            try:
+                whole = model(torch.zeros(1, 3, period, width)).shape[-1] == width
+            except RuntimeError:
+                whole = False
+            assert whole == (width % period == 0), width
+
+
+def test_a_classifier_head_through_view() -> None:
+    class Head(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.features = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.AdaptiveAvgPool2d((2, 3)))
+            self.fc = nn.Linear(24, 5)
+
+        def forward(self, x: Any) -> Any:
+            x = self.features(x)
+            return self.fc(x.view(x.size(0), -1))
+
+    graph = read_module(Head(), (2, 3, 9, 9))
+    assert [n.kind for n in graph.nodes] == ["conv", "resize", "reshape", "dense"]
+    for size in (9, 16, 3):
+        check_against_torch(Head(), (2, 3, size, size))
 
 
 # -- every layer kind the reader models, against torch ----------------------------------------------
