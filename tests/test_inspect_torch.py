@@ -71,7 +71,7 @@ def torch_run(
                 result = super().run_node(n)
             except Exception as failure:  # past the Interpreter's traceback decoration (seconds)
                 raise Refused(str(failure)) from None
-            if torch.is_tensor(result) and n.op != "output":
+            if torch.is_tensor(result) and n.op not in ("output", "get_attr"):  # weights are no graph tensors
                 shapes[n.name] = tuple(result.shape)
             return result
 
@@ -470,6 +470,42 @@ def test_unknown_ops_are_named_and_carry_torchs_shape() -> None:
         ("transpose", ((1, 4, 10, 8),)),
     ]
     check_against_torch(Odd(), (1, 3, 10, 12))
+
+
+class Mixed(nn.Module):
+    """Parameters read as data, a functional norm sized from the input, a tuple-valued op."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(1, 4, 1, 1))
+        self.token = nn.Parameter(torch.zeros(1, 2, 1, 1))
+        self.scale = nn.Parameter(torch.ones(4))
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x: Any) -> Any:
+        y = self.conv(x) + self.bias
+        y = F.layer_norm(y.transpose(1, 3), y.transpose(1, 3).shape[-1:], self.scale).transpose(1, 3)
+        a, b = torch.chunk(y, 2, dim=1)
+        y = torch.cat([a, b * x.size(0), self.token.expand(-1, -1, a.size(2), a.size(3))], dim=1)
+        return F.group_norm(y, 2)
+
+
+def test_parameters_tuples_and_sizes() -> None:
+    graph = read_module(Mixed(), (2, 3, 7, 6))
+    # read as data: bias (added) and token (expanded); the conv weight and the norm's scale are not
+    assert {t.name: t.shape for t in graph.constants} == {"bias": (1, 4, 1, 1), "token": (1, 2, 1, 1)}
+    kinds = {n.name: n.kind for n in graph.nodes}
+    assert kinds["add"] == "elementwise" and kinds["layer_norm"] == "shape_preserving"
+    # chunk returns a tuple, not a tensor: each item is a node reading chunk's input, with torch's shape
+    items = [n for n in graph.nodes if n.op.startswith("chunk")]
+    assert [(n.op, n.kind, n.inputs) for n in items] == [
+        ("chunk[0]", "unknown", ("transpose_2",)),
+        ("chunk[1]", "unknown", ("transpose_2",)),
+    ]
+    assert kinds["mul"] == "shape_preserving"  # times a size read in forward: a scalar
+    assert kinds["cat"] == "concat" and kinds["group_norm"] == "shape_preserving"
+    for hw in ((7, 6), (1, 1), (12, 5)):
+        check_against_torch(Mixed(), (2, 3, *hw))
 
 
 def test_control_flow_on_sizes_is_refused_with_the_onnx_route() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -50,6 +51,7 @@ class FxReader(LayerReader):
     """One module traced by torch.fx and walked into a checked Graph."""
 
     values: dict[Any, Any]
+    tuples: dict[Any, tuple[str, tuple[str, ...]]]
 
     def trace(self) -> Any:
         fx = self.torch.fx
@@ -98,13 +100,13 @@ class FxReader(LayerReader):
         torch = self.torch
         if node.op == "get_attr" and node.name in self.attr_shapes:
             return torch.empty(self.attr_shapes[node.name], device="meta")
+        if node in self.values:  # size arithmetic, and unknown ops with their own value (a tuple from chunk)
+            return self.values[node]
         if node in self.tensors:
             shape = self.shape_now(node.name)
             return None if shape is None else torch.empty(shape, device="meta")
         if node.op in ("placeholder", "get_attr"):
             return None
-        if node in self.values:
-            return self.values[node]
         self.values[node] = value = self.run_meta(node)
         return value
 
@@ -127,6 +129,7 @@ class FxReader(LayerReader):
 
     def read(self) -> Graph:
         self.values = {}
+        self.tuples = {}
         graph = self.trace()
         outputs: list[str] = []
         for node in graph.nodes:
@@ -198,19 +201,36 @@ class FxReader(LayerReader):
             "builtins",
             "math",
         ):
-            return not any(self.is_tensor(n) for n in nodes_in((node.args, node.kwargs)))
+            return not any(self.is_tensor(n) or n in self.tuples for n in nodes_in((node.args, node.kwargs)))
         return False
 
     def add(self, node: Any) -> None:
         data = [n for n in nodes_in((node.args, node.kwargs)) if self.is_tensor(n)]
-        for n in data:
-            if n.op == "get_attr" and n.name not in self.constants:
-                self.constants[n.name] = Tensor(n.name, self.attr_shapes[n.name])
         self.keeps_rank = False
-        op, kind, spec, inputs = self.describe(node, data)
-        if kind == "unknown":
+        source = node.args[0] if node.target is operator.getitem and node.args else None
+        spec: Spec
+        if isinstance(source, self.torch.fx.Node) and source in self.tuples:
+            # one item of an op that returns several tensors (torch.chunk, split, max with dim)
+            op, inputs = self.tuples[source]
+            op, kind, spec = f"{op}[{node.args[1]!r}]", "unknown", UnknownSpec((self.declared(node),))
+        else:
+            op, kind, spec, inputs = self.describe(node, data)
+        if kind == "unknown" and not isinstance(spec, UnknownSpec):
             inputs = tuple(n.name for n in data)
+            value = self.evaluate(node)
+            if (
+                isinstance(value, (tuple, list))
+                and value
+                and all(isinstance(v, self.torch.Tensor) for v in value)
+            ):
+                self.tuples[node] = (op, inputs)  # not a tensor: its items become the graph's nodes
+                return
             spec = UnknownSpec((self.declared(node),))
+        # parameters read as data (x + self.bias, torch.cat([x, self.embedding])) are the graph's constants;
+        # a weight read by a functional convolution or linear is in its spec instead
+        for name in inputs:
+            if name in self.attr_shapes and name not in self.constants:
+                self.constants[name] = Tensor(name, self.attr_shapes[name])
         self.nodes.append(Node(self.name_of(node), op, kind, inputs, (node.name,), spec))
         self.tensors.add(node)
         self.rank[node.name] = self.rank_after(node, kind, spec, inputs)

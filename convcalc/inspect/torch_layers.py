@@ -307,9 +307,11 @@ class LayerReader:
         if x is None:
             return None
         operands = [n for n in nodes_in((args, kwargs)) if self.is_tensor(n)]
-        if op in _ELEMENTWISE_CALLS and len(operands) == len(nodes_in((args, kwargs))):
+        # a size read in forward (y * x.size(0)) is a scalar operand: it does not change the shape
+        if op in _ELEMENTWISE_CALLS:
             return ("elementwise" if len(operands) > 1 else "shape_preserving"), None, operands
-        if op in _SHAPE_PRESERVING_CALLS and len(operands) == 1:
+        # F.layer_norm(x, x.shape[1:], self.weight, ...): the parameters and sizes do not change the shape
+        if op in _SHAPE_PRESERVING_CALLS and all(n is x or n.op == "get_attr" for n in operands):
             return "shape_preserving", None, [x]
         if op == "getitem":
             return self.getitem(node, x, args[1] if len(args) > 1 else None)
