@@ -239,7 +239,7 @@ class Zoo(nn.Module):
         y = self.unshuffle(self.shuffle(self.upsample(y)))[:, :8]
         y = self.reflect(self.crop(y))[..., 1:, ::2]
         y = F.interpolate(y, scale_factor=(2, 3))
-        y = torch.cat([y, F.max_pool2d(y, 3, 1, 1), torch.relu(y * 2)], dim=1)[:, 4:12]
+        y = torch.cat([y, F.max_pool2d(y, 3, 1, 1), torch.relu(1 - y * 2)], dim=1)[:, 4:12]
         y = self.adaptive(self.up_dilated(y))
         return self.head(torch.flatten(y, 1))
 

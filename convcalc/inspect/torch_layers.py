@@ -187,7 +187,7 @@ class LayerReader:
             return None
         return self.attr_shapes.get(value.name)  # type: ignore[attr-defined]
 
-    def module_node(self, node: Any, module: Any, op: str) -> tuple[str, Spec, list[Any]] | None:
+    def module_node(self, node: Any, module: Any, op: str) -> Described | None:
         nn = self.torch.nn
         x = self.first(node)
         if x is None:
@@ -241,7 +241,7 @@ class LayerReader:
             return "shape_preserving", None, [x]
         return None
 
-    def conv_module(self, node: Any, module: Any, x: Any) -> tuple[str, Spec, list[Any]] | None:
+    def conv_module(self, node: Any, module: Any, x: Any) -> Described | None:
         transposed = bool(module.transposed)
         ndim = len(module.kernel_size)
         padding: Any = module.padding
@@ -275,7 +275,8 @@ class LayerReader:
             self.notes.append(
                 f"{node.target}: padding_mode={module.padding_mode!r} pads with F.pad before a padding-0 "
                 "convolution: the sizes are those of zero padding (PyTorch also refuses reflect padding "
-                "not smaller than the input, which this report does not check)"
+                "not smaller than the input and circular padding larger than it, which this report does "
+                "not check)"
             )
         spec = ConvSpec(
             framework="pytorch",
@@ -293,7 +294,7 @@ class LayerReader:
         )
         return ("conv_transpose" if transposed else "conv"), spec, [x]
 
-    def call_node(self, node: Any, op: str) -> tuple[str, Spec, list[Any]] | None:
+    def call_node(self, node: Any, op: str) -> Described | None:
         args, kwargs = list(node.args), dict(node.kwargs)
         if op in _CONCAT_CALLS:
             bound = _bind(("tensors", "dim"), args, kwargs)
@@ -303,13 +304,13 @@ class LayerReader:
             if not tensors or not all(self.is_tensor(t) for t in tensors):
                 return None
             return "concat", ConcatSpec(dim), list(tensors)
+        operands = [n for n in nodes_in((args, kwargs)) if self.is_tensor(n)]
+        # a number or a size read in forward (1 - y, y * x.size(0)) is a scalar: it keeps the shape
+        if op in _ELEMENTWISE_CALLS and operands:
+            return ("elementwise" if len(operands) > 1 else "shape_preserving"), None, operands
         x = self.first(node)
         if x is None:
             return None
-        operands = [n for n in nodes_in((args, kwargs)) if self.is_tensor(n)]
-        # a size read in forward (y * x.size(0)) is a scalar operand: it does not change the shape
-        if op in _ELEMENTWISE_CALLS:
-            return ("elementwise" if len(operands) > 1 else "shape_preserving"), None, operands
         # F.layer_norm(x, x.shape[1:], self.weight, ...): the parameters and sizes do not change the shape
         if op in _SHAPE_PRESERVING_CALLS and all(n is x or n.op == "get_attr" for n in operands):
             return "shape_preserving", None, [x]
@@ -375,9 +376,7 @@ class LayerReader:
             return "dense", DenseSpec(shape[1], shape[0], weight.get("bias") is not None), [x]
         return None
 
-    def conv_call(
-        self, node: Any, op: str, x: Any, bound: dict[str, object]
-    ) -> tuple[str, Spec, list[Any]] | None:
+    def conv_call(self, node: Any, op: str, x: Any, bound: dict[str, object]) -> Described | None:
         weight = self.attr_shape(bound.get("weight"))
         if weight is None or self.dynamic(
             node,
@@ -435,7 +434,7 @@ class LayerReader:
         padding: object,
         dilation: object,
         ceil_mode: bool,
-    ) -> tuple[str, Spec, list[Any]] | None:
+    ) -> Described | None:
         rank = self.rank.get(x.name)
         kernels = _ints(kernel, (rank - 2) if rank else None)
         if kernels is None:
@@ -469,9 +468,7 @@ class LayerReader:
             [x],
         )
 
-    def adaptive(
-        self, node: Any, mode: str, x: Any, output_size: object
-    ) -> tuple[str, Spec, list[Any]] | None:
+    def adaptive(self, node: Any, mode: str, x: Any, output_size: object) -> Described | None:
         rank = self.rank.get(x.name)
         if rank is None or rank < 3:
             return None
@@ -483,9 +480,7 @@ class LayerReader:
             return None  # None entries keep an input size: not a fixed resize
         return "resize", ResizeSpec(mode, sizes=(*current[:2], *sizes)), [x]
 
-    def resize(
-        self, node: Any, x: Any, size: object, scale: object, mode: str
-    ) -> tuple[str, Spec, list[Any]] | None:
+    def resize(self, node: Any, x: Any, size: object, scale: object, mode: str) -> Described | None:
         rank = self.rank.get(x.name)
         if rank is None or rank < 3:
             return None
@@ -506,13 +501,13 @@ class LayerReader:
             )
         return "resize", ResizeSpec(mode, scales=(Fraction(1), Fraction(1), *exact)), [x]
 
-    def block(self, x: Any, kind: str, factor: int) -> tuple[str, Spec, list[Any]] | None:
+    def block(self, x: Any, kind: str, factor: int) -> Described | None:
         # pixel_shuffle works on the last two axes: the graph's rule is per spatial axis, so rank 4 only.
         if self.rank.get(x.name) != 4 or factor < 1:
             return None
         return kind, BlockSpec(factor), [x]
 
-    def pad(self, node: Any, x: Any, pad: object, mode: str) -> tuple[str, Spec, list[Any]] | None:
+    def pad(self, node: Any, x: Any, pad: object, mode: str) -> Described | None:
         rank = self.rank.get(x.name)
         amounts = _ints(pad)
         if rank is None or amounts is None or len(amounts) % 2 or len(amounts) // 2 > rank:
@@ -520,14 +515,15 @@ class LayerReader:
         pairs = [(0, 0)] * rank
         for n in range(len(amounts) // 2):
             pairs[rank - 1 - n] = (amounts[2 * n], amounts[2 * n + 1])
-        if mode == "reflect":
+        if mode in ("reflect", "circular"):
             self.notes.append(
-                f"{self.name_of(node)}: reflect padding must be smaller than the input on each axis "
-                "(PyTorch refuses it otherwise); this report does not check that limit"
+                f"{self.name_of(node)}: PyTorch refuses {mode} padding "
+                f"{'not smaller than' if mode == 'reflect' else 'larger than'} the input on an axis; this "
+                "report does not check that limit"
             )
         return "pad", PadSpec(tuple(pairs), mode), [x]
 
-    def getitem(self, node: Any, x: Any, index: object) -> tuple[str, Spec, list[Any]] | None:
+    def getitem(self, node: Any, x: Any, index: object) -> Described | None:
         rank = self.rank.get(x.name)
         items = index if isinstance(index, tuple) else (index,)
         if not all(isinstance(i, slice) or i is Ellipsis for i in items) or list(items).count(Ellipsis) > 1:
@@ -558,7 +554,7 @@ class LayerReader:
             steps.append(1 if step is None else step)
         return "slice", SliceSpec(tuple(axes), tuple(starts), tuple(ends), tuple(steps)), [x]
 
-    def flatten(self, x: Any, start: int, end: int) -> tuple[str, Spec, list[Any]] | None:
+    def flatten(self, x: Any, start: int, end: int) -> Described | None:
         rank = self.rank.get(x.name)
         if rank is None or end not in (-1, rank - 1):
             return None
@@ -568,7 +564,7 @@ class LayerReader:
             return "reshape", ReshapeSpec((-1,)), [x]
         return None
 
-    def reshape(self, x: Any, shape: Sequence[object]) -> tuple[str, Spec, list[Any]] | None:
+    def reshape(self, x: Any, shape: Sequence[object]) -> Described | None:
         values = list(shape[0]) if len(shape) == 1 and isinstance(shape[0], (list, tuple)) else list(shape)
         out: list[int] = []
         for position, value in enumerate(values):
