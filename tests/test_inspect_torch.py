@@ -9,6 +9,7 @@ mismatch exactly where torch.cat refuses.
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -78,7 +79,9 @@ def torch_run(
     error = None
     try:
         with torch.no_grad():
-            Recorder(torch.fx.symbolic_trace(model)).run(torch.zeros(shape))
+            parameters = list(inspect.signature(model.forward).parameters.values())[1:]
+            defaults = {p.name: p.default for p in parameters if p.default is not p.empty}
+            Recorder(torch.fx.symbolic_trace(model, concrete_args=defaults or None)).run(torch.zeros(shape))
     except Refused as failure:  # torch's refusal is the witness of convcalc's failure or mismatch
         error = str(failure)
     for handle in handles:
@@ -506,6 +509,20 @@ def test_parameters_tuples_and_sizes() -> None:
     assert kinds["cat"] == "concat" and kinds["group_norm"] == "shape_preserving"
     for hw in ((7, 6), (1, 1), (12, 5)):
         check_against_torch(Mixed(), (2, 3, *hw))
+
+
+def test_defaulted_forward_arguments_keep_their_default() -> None:
+    class Scaled(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 3, 3)
+
+        def forward(self, x: Any, scale: float = 2.0, skip: bool = False) -> Any:
+            return x if skip else self.conv(x) * scale
+
+    graph = read_module(Scaled(), (1, 3, 8, 8))
+    assert [(n.op, n.kind) for n in graph.nodes] == [("Conv2d", "conv"), ("mul", "shape_preserving")]
+    check_against_torch(Scaled(), (1, 3, 8, 8))
 
 
 def test_control_flow_on_sizes_is_refused_with_the_onnx_route() -> None:

@@ -192,6 +192,8 @@ class FxReader(LayerReader):
     def is_value(self, node: Any) -> bool:
         """Size arithmetic (x.size(2) - y.size(2), x.shape[2:]): values, not tensors, and not graph nodes."""
         target = node.target
+        if target is self.torch._assert:  # fx's guard that a defaulted forward argument kept its value
+            return True
         if node.op == "call_method" and target in SIZE_METHODS:
             return True
         if node.op == "call_function" and target is getattr and len(node.args) > 1:
