@@ -565,11 +565,13 @@ def test_without_torch_the_message_gives_the_pip_command(
 
 def test_an_input_that_does_not_fit_the_first_layer() -> None:
     with pytest.raises(
-        ConvCalcError, match=r"--input 1x3x64 has rank 3; UNet's layer 'inc.0' \(Conv2d\) reads rank 4"
+        ConvCalcError,
+        match=r"the input shape 1x3x64 has rank 3; UNet's layer 'inc.0' \(Conv2d\) reads rank 4",
     ):
         read_module(UNet(), (1, 3, 64), "UNet")
     with pytest.raises(
-        ConvCalcError, match=r"--input 1x4x64x64 has 4 channels; UNet's layer 'inc.0' \(Conv2d\) reads 3"
+        ConvCalcError,
+        match=r"the input shape 1x4x64x64 has 4 channels; UNet's layer 'inc.0' \(Conv2d\) reads 3",
     ):
         read_module(UNet(), (1, 4, 64, 64), "UNet")
 

@@ -169,14 +169,15 @@ class FxReader(LayerReader):
             rank = len(node.spec.kernel_size) + 2
             if len(self.shape) != rank:
                 raise ConvCalcError(
-                    f"--input {given} has rank {len(self.shape)}; {self.source}'s layer {node.name!r} "
-                    f"({node.op}) reads rank {rank}: batch, channels and {rank - 2} spatial size(s)",
+                    f"the input shape {given} has rank {len(self.shape)}; {self.source}'s layer "
+                    f"{node.name!r} ({node.op}) reads rank {rank}: batch, channels and {rank - 2} "
+                    "spatial size(s)",
                     parameter="input",
                 )
             if isinstance(node.spec, ConvSpec) and self.shape[1] != node.spec.in_channels:
                 raise ConvCalcError(
-                    f"--input {given} has {self.shape[1]} channels; {self.source}'s layer {node.name!r} "
-                    f"({node.op}) reads {node.spec.in_channels}",
+                    f"the input shape {given} has {self.shape[1]} channels; {self.source}'s layer "
+                    f"{node.name!r} ({node.op}) reads {node.spec.in_channels}",
                     parameter="input",
                 )
 

@@ -50,10 +50,6 @@ if TYPE_CHECKING:
 
 INSTALL = 'pip install "convcalc[torch]"'
 MAX_RANK = 8
-USER_CODE_NOTE = (
-    "A PyTorch model named as path/to/file.py:factory runs that Python file (and package.module:attr "
-    "imports that module): only the file or module you name is imported, and nothing is eval'd."
-)
 
 
 def _import_torch() -> Any:
@@ -179,7 +175,8 @@ def _import_module(name: str) -> object:
 
 def read_module(module: object, input_shape: Sequence[int], source: str = "module") -> Graph:
     """Trace an ``nn.Module`` with torch.fx and return its checked Graph (``input_shape`` in full:
-    batch, channels, spatial sizes). The module is not run and not changed."""
+    batch, channels, spatial sizes). forward runs once on proxies: no tensor is computed, and the
+    module's weights and state are left as they are."""
     torch = _import_torch()
     if not isinstance(module, torch.nn.Module):
         raise ConvCalcError(
@@ -212,4 +209,4 @@ def inspect_module(
     return inspect_graph(graph, (shape,), target)
 
 
-__all__ = ["INSTALL", "USER_CODE_NOTE", "inspect_module", "load_target", "read_module"]
+__all__ = ["INSTALL", "inspect_module", "load_target", "read_module"]
