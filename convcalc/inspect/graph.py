@@ -138,7 +138,9 @@ class ConvSpec:
 @dataclass(frozen=True)
 class PoolSpec:
     """A windowed pooling: ``padding`` is explicit pairs or a word ("same"/"valid" as Keras and TF,
-    "same_upper"/"same_lower"/"valid"/"notset" as ONNX auto_pad); ``ceil_mode`` as PyTorch and ONNX."""
+    "same_upper"/"same_lower"/"valid"/"notset" as ONNX auto_pad); ``ceil_mode`` as PyTorch and ONNX.
+    ``framework`` "onnx" applies ONNX Runtime's own arithmetic (C truncation, unclamped SAME pads);
+    any other value the PyTorch / TensorFlow rules."""
 
     op: str
     kernel_size: tuple[int, ...]
@@ -147,6 +149,7 @@ class PoolSpec:
     dilation: tuple[int, ...] = ()
     ceil_mode: bool = False
     arguments: tuple[tuple[str, str], ...] = ()
+    framework: str = ""
 
 
 @dataclass(frozen=True)
