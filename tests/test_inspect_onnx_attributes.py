@@ -320,3 +320,18 @@ def _random_chain(draw: Any) -> tuple[list[Any], list[Any]]:
 def test_random_chains_match_onnx_runtime(chain: tuple[list[Any], list[Any]]) -> None:
     nodes, weights = chain
     _compare(_model(nodes, 3, weights), [(1, 2, i) for i in (1, 2, 5, 8, 13)])
+
+
+def test_upsample_opset_9_and_matmul() -> None:
+    nodes = [
+        helper.make_node("Upsample", ["x", "scales"], ["u"], mode="nearest"),
+        helper.make_node("GlobalMaxPool", ["u"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("MatMul", ["f", "m"], ["y"]),
+    ]
+    initializers = [helper.make_tensor("scales", TP.FLOAT, [4], [1.0, 1.0, 2.0, 3.0]), _weight("m", (2, 5))]
+    model = _model(nodes, 4, initializers, opset=9)
+    model.ir_version = 4
+    assert _compare(model, [(1, 2, h, w) for h in (1, 4, 7) for w in (2, 5)]) == 6
+    report = inspect_graph(graph_from_model(model, "m.onnx"), [(1, 2, 7, 5)])
+    assert report.run.shapes["u"] == (1, 2, 14, 15) and report.run.shapes["y"] == (1, 5)
