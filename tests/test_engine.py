@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from convcalc import engine
+from convcalc.engine.fast import run
 from convcalc.errors import ConvCalcError
 
 TRANSPOSE_ROUTES = {
@@ -367,8 +368,8 @@ def scatter_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """Run a test through each of the engine's two ways of moving the kernel taps' data: a strided
     slice per tap, or one bincount (transposed) / one gather (convolution) for all taps."""
     limit = 0 if request.param == "per tap" else 10**9
-    monkeypatch.setattr(engine, "BINCOUNT_LIMIT", limit)
-    monkeypatch.setattr(engine, "GATHER_LIMIT", limit)
+    monkeypatch.setattr(run, "BINCOUNT_LIMIT", limit)
+    monkeypatch.setattr(run, "GATHER_LIMIT", limit)
 
 
 @pytest.mark.usefixtures("scatter_path")
