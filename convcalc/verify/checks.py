@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from convcalc import engine
 from convcalc.core import DirectAxis, ShapeReport, TransposedAxis, direct_form, shape_report
-from convcalc.errors import ConvCalcError
+from convcalc.errors import BudgetExceeded, ConvCalcError
 
 if TYPE_CHECKING:
     from convcalc.engine import Array
@@ -101,7 +101,7 @@ def _matrix_route(call: Callable[[], Array]) -> Array | ConvCalcError:
     try:
         return call()
     except ConvCalcError as error:
-        if "MAX_MATRIX_ELEMENTS" not in str(error):
+        if not (isinstance(error, BudgetExceeded) and error.budget == "MAX_MATRIX_ELEMENTS"):
             raise
         return error
 

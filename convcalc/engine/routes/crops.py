@@ -14,7 +14,12 @@ def crop(array: Array, crops: Sequence[tuple[int, int]], lead: int = 2) -> Array
 
     Zeros first, then the crops: a crop may reach past the array into zeros appended on the other side.
     """
-    extend = [(0, 0)] * lead + [(max(-b, 0), max(-a, 0)) for b, a in crops]
-    extended = np.pad(array, extend) if any(e != (0, 0) for e in extend) else array
-    keep = [slice(max(b, 0), n - max(a, 0)) for (b, a), n in zip(crops, extended.shape[lead:])]
-    return extended[(slice(None),) * lead + tuple(keep)]
+    sizes = array.shape[lead:]
+    front = [max(-b, 0) for b, _ in crops]
+    extended = tuple(f + n + max(-a, 0) for f, n, (_, a) in zip(front, sizes, crops))
+    if extended != sizes:
+        zeros = np.zeros(array.shape[:lead] + extended, dtype=array.dtype)
+        zeros[(slice(None),) * lead + tuple(slice(f, f + n) for f, n in zip(front, sizes))] = array
+        array = zeros
+    keep = [slice(max(b, 0), n - max(a, 0)) for (b, a), n in zip(crops, extended)]
+    return array[(slice(None),) * lead + tuple(keep)]

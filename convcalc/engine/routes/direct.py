@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from convcalc.core import direct_form
 from convcalc.engine.budget import check_budget, transposed_figures
-from convcalc.engine.inputs import Array, Index, real_array, tensors, transposed_axes
+from convcalc.engine.inputs import Array, real_array, tensors, transposed_axes
 from convcalc.engine.routes.crops import crop
 from convcalc.errors import ConvCalcError
 
@@ -42,31 +42,35 @@ def direct_weight(weight: object, groups: int = 1) -> Array:
 def _correlate(x: Array, w: Array, dilation: Sequence[int], groups: int) -> Array:
     """y[n, o, p] = sum over c, t of x[n, c, p + t*d] * w[o, c, t]: stride 1, no padding, per group.
 
-    Every window of the dilated kernel's extent is a view of x; keeping every d-th element of it gives
-    the taps, and one matrix product per group contracts channels and taps.
+    Every (position, tap) pair is a view of x (position p and tap t of an axis sit p + t*d elements
+    along it); one copy lays the windows out as rows and one matrix product per group contracts
+    channels and taps.
     """
     ndim = w.ndim - 2
-    extent = [d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation)]
-    if any(e > n for e, n in zip(extent, x.shape[2:])):
-        raise ConvCalcError(
-            f"the direct form's padded input {x.shape[2:]} is smaller than the dilated kernel "
-            f"{tuple(extent)}",
-            parameter="padding",
-        )
-    windows = sliding_window_view(x, extent, axis=tuple(range(2, 2 + ndim)))
-    every_dth: Index = (slice(None),) * (2 + ndim) + tuple(slice(None, None, d) for d in dilation)
-    taps = windows[every_dth]
     n, c_in = x.shape[:2]
     c_out = w.shape[0]
-    out = taps.shape[2 : 2 + ndim]
-    # (N, C, *out, *k) -> (groups, N * prod(out), C/groups * taps): the windows as rows, one per position.
-    grouped = taps.reshape(n, groups, c_in // groups, *taps.shape[2:])
-    order = (1, 0, *range(3, 3 + ndim), 2, *range(3 + ndim, 3 + 2 * ndim))
-    rows = grouped.transpose(order).reshape(groups, n * math.prod(out), -1)
+    kernel = w.shape[2:]
+    out = tuple(size - d * (k - 1) for size, k, d in zip(x.shape[2:], kernel, dilation))
+    if min(out) < 1:
+        raise ConvCalcError(
+            f"the direct form's padded input {x.shape[2:]} is smaller than the dilated kernel "
+            f"{tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))}",
+            parameter="padding",
+        )
+    x = np.ascontiguousarray(x)
+    s_n, s_c, *s_axes = x.strides
+    # (groups, N, *out, C/groups, *k): the windows of each group, still a view of x.
+    windows = as_strided(
+        x,
+        shape=(groups, n, *out, c_in // groups, *kernel),
+        strides=(s_c * (c_in // groups), s_n, *s_axes, s_c, *(s * d for s, d in zip(s_axes, dilation))),
+        writeable=False,
+    )
+    rows = windows.reshape(groups, n * math.prod(out), -1)
     y = rows @ w.reshape(groups, c_out // groups, -1).swapaxes(1, 2)
     # (groups, N * prod(out), C_out/groups) -> (N, C_out, *out)
     spread = y.reshape(groups, n, *out, c_out // groups).transpose(1, 0, 2 + ndim, *range(2, 2 + ndim))
-    result: Array = np.ascontiguousarray(spread.reshape(n, c_out, *out))
+    result: Array = np.ascontiguousarray(spread).reshape(n, c_out, *out)
     return result
 
 
