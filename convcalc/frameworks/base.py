@@ -19,6 +19,7 @@ from convcalc.core import (
     TransposedAxis,
     broadcast_axes,
     int_axes,
+    output_padding_allowed,
     padding_pairs,
     same_padding,
     spread_axes,
@@ -329,8 +330,7 @@ class Convention:
         """output_padding, checked against op < s (strict) or op < max(s, d); zeros when not given."""
         op = args.output_padding or (0,) * args.ndim
         for n, (p, s, d) in enumerate(zip(op, args.stride, args.dilation)):
-            bound = s if strict_stride else max(s, d)
-            if p >= bound:
+            if not output_padding_allowed(p, s, d, strict=strict_stride):
                 raise self.error(
                     "output_padding",
                     f"{rule}; got output_padding={list(op)}, stride={list(args.stride)}, "
