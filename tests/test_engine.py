@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from convcalc import engine
-from convcalc.engine.fast import run
 from convcalc.errors import BudgetExceeded, ConvCalcError
 
 TRANSPOSE_ROUTES = {
@@ -344,13 +343,16 @@ def test_budget_refusals_carry_the_budget_its_limit_and_the_amount(
     assert budget in str(error) and f"{requested:,}" in str(error)
 
 
-def test_a_budget_set_on_the_package_is_the_one_every_route_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_limit_set_on_the_package_is_the_one_the_engine_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     from convcalc.engine import budget
+    from convcalc.engine.fast import run
 
     monkeypatch.setattr(engine, "MAX_WORK", 7)
-    assert budget.MAX_WORK == 7
+    monkeypatch.setattr(engine, "GATHER_LIMIT", 0)
+    assert (budget.MAX_WORK, run.GATHER_LIMIT) == (7, 0)
     monkeypatch.undo()
     assert budget.MAX_WORK == engine.MAX_WORK == 10**10
+    assert run.GATHER_LIMIT == engine.GATHER_LIMIT == 2**15
 
 
 def test_huge_sizes_are_refused_before_allocating() -> None:
@@ -426,8 +428,8 @@ def scatter_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """Run a test through each of the engine's two ways of moving the kernel taps' data: a strided
     slice per tap, or one bincount (transposed) / one gather (convolution) for all taps."""
     limit = 0 if request.param == "per tap" else 10**9
-    monkeypatch.setattr(run, "BINCOUNT_LIMIT", limit)
-    monkeypatch.setattr(run, "GATHER_LIMIT", limit)
+    monkeypatch.setattr(engine, "BINCOUNT_LIMIT", limit)
+    monkeypatch.setattr(engine, "GATHER_LIMIT", limit)
 
 
 @pytest.mark.usefixtures("scatter_path")

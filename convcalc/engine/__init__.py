@@ -25,7 +25,7 @@ The witness routes share no code with the fast path beyond the boundary checks (
 budgets (``budget.py``) and the core. Work and memory are budgeted: ``MAX_WORK`` multiply-accumulates
 and ``MAX_ELEMENTS`` elements in any array the engine allocates; the matrix route has the tighter
 ``MAX_MATRIX_ELEMENTS``. A request beyond one is refused with ``convcalc.errors.BudgetExceeded``.
-Setting a budget here (``engine.MAX_WORK = ...``) sets the one every route reads.
+Setting a limit here (``engine.MAX_WORK = ...``) sets the one every route reads.
 """
 
 from __future__ import annotations
@@ -36,7 +36,14 @@ from types import ModuleType
 from convcalc.engine import budget
 from convcalc.engine.budget import MAX_ELEMENTS, MAX_MATRIX_ELEMENTS, MAX_WORK, check_budget
 from convcalc.engine.compare import max_abs, max_abs_error, random_tensors
-from convcalc.engine.fast.run import conv, conv_transpose, conv_transpose_cropped
+from convcalc.engine.fast import run
+from convcalc.engine.fast.run import (
+    BINCOUNT_LIMIT,
+    GATHER_LIMIT,
+    conv,
+    conv_transpose,
+    conv_transpose_cropped,
+)
 from convcalc.engine.inputs import Array
 from convcalc.engine.routes.adjoint import adjoint_identity, adjoint_identity_cropped
 from convcalc.engine.routes.direct import DirectRun, direct_weight, transpose_direct, transpose_direct_run
@@ -44,6 +51,8 @@ from convcalc.engine.routes.matrix import conv_by_matrix, conv_matrix, conv_outp
 from convcalc.engine.routes.scatter import transpose_scatter
 
 __all__ = [
+    "BINCOUNT_LIMIT",
+    "GATHER_LIMIT",
     "MAX_ELEMENTS",
     "MAX_MATRIX_ELEMENTS",
     "MAX_WORK",
@@ -69,12 +78,20 @@ __all__ = [
 ]
 
 
+# Limits a caller (or a test) may set on the package, and the module whose code reads each of them.
+_LIMITS: dict[str, ModuleType] = {
+    **dict.fromkeys(budget.LIMITS, budget),
+    "GATHER_LIMIT": run,
+    "BINCOUNT_LIMIT": run,
+}
+
+
 class _Engine(ModuleType):
-    """``convcalc.engine`` itself: a budget set on it is the budget every route of the engine checks."""
+    """``convcalc.engine`` itself: a limit set on it (``engine.MAX_WORK = ...``) is the one its code reads."""
 
     def __setattr__(self, name: str, value: object) -> None:
-        if name in budget.LIMITS:
-            setattr(budget, name, value)
+        if name in _LIMITS:
+            setattr(_LIMITS[name], name, value)
         super().__setattr__(name, value)
 
 
