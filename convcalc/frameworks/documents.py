@@ -11,7 +11,7 @@ from convcalc.frameworks.base import FrameworkLayer
 from convcalc.frameworks.port import Translation
 
 if TYPE_CHECKING:
-    from convcalc.frameworks.execute import PortCheck
+    from convcalc.verify.results import PortCheck
 from convcalc.jsonout import (
     CONV_FIELDS,
     DIRECT_FIELDS,
@@ -41,6 +41,7 @@ def layer_document(layer: FrameworkLayer) -> JsonDict:
         "weight_layout": conv.layout(args).describe(args.ndim),
         "kernel_flipped": conv.layout(args).flipped,
         "notes": list(layer.notes),
+        "unsupported_by": list(layer.unsupported_by),
     }
     if args.transposed:
         document["canonical"] = columns(layer.transposed, TRANSPOSED_FIELDS)
