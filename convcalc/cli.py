@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,10 +124,13 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
         yield
     except ConvCalcError as error:
         if as_json:
+            # Scripts get the JSON object; the stderr line stays plain so that rich is never loaded.
             print(dumps(error_document(command, error)))
-        from rich.markup import escape
+            print(f"error: {error}", file=sys.stderr)
+        else:
+            from rich.markup import escape
 
-        console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(error))}", soft_wrap=True)
+            console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
 
 
@@ -358,7 +362,7 @@ def solve(
             from dataclasses import replace
 
             from convcalc.frameworks import convention
-            from convcalc.frameworks.answers import exact_in
+            from convcalc.solve.frameworks import exact_in
 
             framework = convention(framework).name
             kept = exact_in(framework, report.answers)
@@ -505,9 +509,9 @@ def sweep(
 
     Each configuration uses its values on every spatial axis. Exit 1 when any configuration fails.
     """
-    from convcalc.verify.checks import SweepGrid, parse_range
-    from convcalc.verify.checks import sweep as run_sweep
     from convcalc.verify.document import sweep_document
+    from convcalc.verify.sweep import SweepGrid, parse_range
+    from convcalc.verify.sweep import sweep as run_sweep
 
     with user_errors("sweep", as_json):
         grid = SweepGrid(
