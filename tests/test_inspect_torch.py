@@ -318,14 +318,10 @@ EDGE_1D = {
 }
 
 
-# Known disagreements, found by these tests and reported (strict: they fail once fixed, to be removed):
-CEIL_SMALLER_THAN_WINDOW = (
-    "torch's ceil_mode pooling accepts an input smaller than its window (output 1); "
-    "convcalc.inspect.shapes refuses it"
-)
+# A known disagreement, found by these tests and reported (strict: it fails once fixed, to be removed).
+# (ceil_mode pooling on an input smaller than its window was another one, fixed in inspect.shapes.)
 CIRCULAR_LIMIT = "torch refuses circular padding larger than the input; convcalc does not check that limit"
-KNOWN = {("lp_ceil", 2): CEIL_SMALLER_THAN_WINDOW, ("max_ceil", 2): CEIL_SMALLER_THAN_WINDOW}
-KNOWN.update({("same_even", n): CIRCULAR_LIMIT for n in range(1, 5)})
+KNOWN = {("same_even", n): CIRCULAR_LIMIT for n in range(1, 5)}
 
 
 def _known(layer: str, n: int) -> list[Any]:
