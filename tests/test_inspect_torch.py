@@ -432,6 +432,16 @@ def test_arguments_computed_from_sizes_are_named_and_carry_torchs_shape() -> Non
     assert any(note.startswith(f"{pad.name}: pad is computed from tensor sizes") for note in graph.notes)
     run = check_against_torch(PadToMatch(), (1, 2, 15, 16))
     assert run.ok and run.shapes[graph.outputs[0]] == (1, 4, 15, 16)
+    # the report says so, and works out no accepted sizes through it
+    report = inspect_module(PadToMatch(), (1, 2, 15, 16))
+    notes = [(f.kind, f.node, f.message) for f in report.findings if f.kind == "note"]
+    assert (
+        "note",
+        "pad",
+        "pad is computed from tensor sizes in forward; convcalc reads the layer as unknown, "
+        "with torch's own output shape for the given input",
+    ) in notes
+    assert report.exit_code == 0 and all(axis.accepted is None for axis in report.axes)
 
 
 def test_output_size_in_forward() -> None:
