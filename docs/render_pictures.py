@@ -77,7 +77,7 @@ def screenshot(chromium: str, svg: Path, png: Path) -> None:
         capture_output=True,
         timeout=120,
     )
-    print(f"{png.relative_to(ROOT)}  {width}x{height}")
+    print(f"{png.name}  {width}x{height}")
 
 
 def heat_map_svgs(directory: Path) -> list[Path]:

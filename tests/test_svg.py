@@ -87,6 +87,12 @@ def assert_no_overlap(root: ET.Element, boxes: list[tuple[Box, ET.Element]]) -> 
         assert box.x0 >= 0 and box.x1 <= width and box.y0 >= 0 and box.y1 <= height, element.text
     for (a, ea), (b, eb) in combinations(boxes, 2):
         assert not a.overlaps(b), f"{ea.text!r} at {a} overlaps {eb.text!r} at {b}"
+    # Every shape is on the page too (the animated kernel's first place included).
+    for element, dx, dy, _ in _walk(root, 0.0, 0.0, False):
+        if element.tag == f"{SVG}rect":
+            x, y = float(element.get("x", 0)) + dx, float(element.get("y", 0)) + dy
+            right, bottom = x + float(element.get("width", 0)), y + float(element.get("height", 0))
+            assert x >= 0 and right <= width and y >= 0 and bottom <= height, ET.tostring(element)
 
 
 def static_labels(root: ET.Element) -> list[tuple[Box, ET.Element]]:

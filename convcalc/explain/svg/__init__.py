@@ -25,6 +25,7 @@ from convcalc.explain.svg.scatter import scatter_diagram
 __all__ = [
     "FIGURES",
     "animated_diagram",
+    "check_figure",
     "check_request",
     "direct_cell_kinds",
     "direct_diagram",
@@ -38,9 +39,8 @@ __all__ = [
 FIGURES = ("direct", "animated", "scatter", "overlap")
 
 
-def check_request(path: Path | None, name: str = "direct", placement: int | None = None) -> None:
-    """Refuse what cannot be drawn before any work: an unknown figure, a placement for another figure,
-    figure options without a file, a directory (or a path with no file name) as the file."""
+def check_figure(name: str, placement: int | None = None) -> None:
+    """An unknown figure, or a placement for a figure other than ``direct``, is refused."""
     if name not in FIGURES:
         raise ConvCalcError(f"figure must be one of {', '.join(FIGURES)}; got {name!r}", parameter="figure")
     if placement is not None and name != "direct":
@@ -49,6 +49,12 @@ def check_request(path: Path | None, name: str = "direct", placement: int | None
             f"--figure {name}",
             parameter="placement",
         )
+
+
+def check_request(path: Path | None, name: str = "direct", placement: int | None = None) -> None:
+    """Refuse what cannot be drawn before any work: check_figure, figure options without a file, a
+    directory (or a path with no file name) as the file."""
+    check_figure(name, placement)
     if path is None:
         if name != "direct" or placement is not None:
             raise ConvCalcError(
@@ -68,7 +74,7 @@ def figure(
 ) -> str:
     """The SVG text of the figure ``name`` (one of FIGURES); ``placement`` only for ``direct``, ``layers``
     used by ``overlap``."""
-    check_request(None if name == "direct" and placement is None else Path("figure.svg"), name, placement)
+    check_figure(name, placement)
     if name == "animated":
         return animated_diagram(axes)
     if name == "scatter":

@@ -8,6 +8,8 @@ boxes from the SVG with the same metrics.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -90,9 +92,24 @@ class Canvas:
         self.boxes: list[Box] = []
         self.right = 0.0
         self.bottom = 0.0
+        # The translation of the group being written: extents and boxes are kept in page coordinates.
+        self.dx = 0.0
+        self.dy = 0.0
 
     def _extend(self, x: float, y: float) -> None:
-        self.right, self.bottom = max(self.right, x), max(self.bottom, y)
+        self.right, self.bottom = max(self.right, x + self.dx), max(self.bottom, y + self.dy)
+
+    @contextmanager
+    def group(self, dx: float = 0.0, dy: float = 0.0, **attributes: object) -> Iterator[None]:
+        """A <g> translated by (dx, dy): what is drawn inside counts where it shows on the page."""
+        transform = f' transform="translate({_n(dx)},{_n(dy)})"' if dx or dy else ""
+        self.parts.append(f"<g{_attributes(attributes)}{transform}>")
+        self.dx, self.dy = self.dx + dx, self.dy + dy
+        try:
+            yield
+        finally:
+            self.dx, self.dy = self.dx - dx, self.dy - dy
+            self.parts.append("</g>")
 
     def rect(self, x: float, y: float, w: float, h: float, kind: str, **attributes: object) -> None:
         self.parts.append(
@@ -119,8 +136,9 @@ class Canvas:
             f'<text x="{_n(x)}" y="{_n(y)}" font-size="{_n(size)}" text-anchor="{anchor}"'
             f"{_attributes(attributes)}>{escape(content)}</text>"
         )
-        self.boxes.append(box)
         self._extend(box.x1, box.y1)
+        box = box.moved(self.dx, self.dy)
+        self.boxes.append(box)
         return box
 
     def raw(self, markup: str) -> None:

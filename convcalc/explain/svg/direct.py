@@ -171,30 +171,28 @@ def _frame(canvas: Canvas, layout: _Layout, third_line: str) -> _Origins:
     grid_y = label_y + 10
     input_x = MARGIN
     dims = [len(columns)] if len(t) == 1 else [len(rows), len(columns)]
-    input_label = canvas.text(input_x, label_y, f"input, zero-inserted and padded: {x_join(dims)}", 12)
+    sides = [p for d in layout.direct for p in (d.pad_before, d.pad_after)]
+    done = "padded" if min(sides) >= 0 else "cropped" if max(sides) <= 0 else "padded and cropped"
+    input_label = canvas.text(input_x, label_y, f"input, zero-inserted and {done}: {x_join(dims)}", 12)
     output_x = input_x + max(len(columns) * cell, input_label.x1 - input_x) + GAP
     canvas.text(output_x, label_y, f"output {x_join([a.output for a in t])}", 12)
 
-    canvas.raw(
-        f'<g class="input-grid" transform="translate({input_x},{grid_y})" '
-        f'data-rows="{len(rows)}" data-columns="{len(columns)}">'
-    )
-    for r, row_kind in enumerate(rows):
-        for c, column_kind in enumerate(columns):
-            kind = _combine(row_kind, column_kind)
-            canvas.rect(
-                c * cell,
-                r * cell,
-                cell,
-                cell,
-                kind,
-                fill=FILL[kind],
-                stroke=STROKE[kind],
-                stroke_dasharray="3,2" if kind == "zero" else "none",
-                data_row=r,
-                data_column=c,
-            )
-    canvas.raw("</g>")
+    with canvas.group(input_x, grid_y, class_="input-grid", data_rows=len(rows), data_columns=len(columns)):
+        for r, row_kind in enumerate(rows):
+            for c, column_kind in enumerate(columns):
+                kind = _combine(row_kind, column_kind)
+                canvas.rect(
+                    c * cell,
+                    r * cell,
+                    cell,
+                    cell,
+                    kind,
+                    fill=FILL[kind],
+                    stroke=STROKE[kind],
+                    stroke_dasharray="3,2" if kind == "zero" else "none",
+                    data_row=r,
+                    data_column=c,
+                )
     # The zeros' digits sit in the upper half of their cells, the kernel's labels in the lower half.
     for r, row_kind in enumerate(rows):
         for c, column_kind in enumerate(columns):
@@ -226,24 +224,20 @@ def _frame(canvas: Canvas, layout: _Layout, third_line: str) -> _Origins:
                 f'stroke="{CROP}" stroke-width="4" fill="none"/>'
             )
     out_rows, out_cols = layout.outputs
-    canvas.raw(
-        f'<g class="output-grid" transform="translate({output_x},{grid_y})" '
-        f'data-rows="{out_rows}" data-columns="{out_cols}">'
-    )
-    for r in range(out_rows):
-        for c in range(out_cols):
-            canvas.rect(
-                c * cell,
-                r * cell,
-                cell,
-                cell,
-                "output",
-                fill=FILL["output"],
-                stroke=STROKE["output"],
-                data_row=r,
-                data_column=c,
-            )
-    canvas.raw("</g>")
+    with canvas.group(output_x, grid_y, class_="output-grid", data_rows=out_rows, data_columns=out_cols):
+        for r in range(out_rows):
+            for c in range(out_cols):
+                canvas.rect(
+                    c * cell,
+                    r * cell,
+                    cell,
+                    cell,
+                    "output",
+                    fill=FILL["output"],
+                    stroke=STROKE["output"],
+                    data_row=r,
+                    data_column=c,
+                )
     arrow_y = grid_y + min(height, out_rows * cell) / 2
     start = input_x + len(columns) * cell + 12
     canvas.raw(

@@ -28,6 +28,7 @@ MAX_ROW_WIDTH = 1100
 COLOURS = ("#9fc5e8", "#f9cb9c", "#b6d7a8", "#ea9999", "#b4a7d6", "#ffe599", "#a2c4c9", "#d5a6bd")
 EMPTY = "#f3f3f3"
 CROPPED = "#bdbdbd"
+APPENDED = "#fff2cc"
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,15 @@ def _check(axes: Sequence[TransposedAxis]) -> None:
             f"{x_join([a.output for a in axes])}: choose a smaller size",
             parameter="size",
         )
+
+
+def _crop_words(crops: Sequence[int]) -> str:
+    """'crop 1x1', 'append 1x1 zeros' (a negative crop), or per axis when the axes differ."""
+    if all(c >= 0 for c in crops):
+        return f"crop {x_join([*crops])}"
+    if all(c <= 0 for c in crops):
+        return f"append {x_join([-c for c in crops])} zeros"
+    return ", ".join(f"axis {n} " + (f"crop {c}" if c >= 0 else f"append {-c}") for n, c in enumerate(crops))
 
 
 def _shape2(shape: Sequence[int]) -> tuple[int, int]:
@@ -205,14 +215,15 @@ def scatter_diagram(axes: Sequence[TransposedAxis]) -> str:
     for p in product(*(range(lo, h) for lo, h in zip(low, high))):
         inside_full = all(0 <= q < a.full for q, a in zip(p, axes))
         kept = all(a.crop_before <= q < a.full - a.crop_after for q, a in zip(p, axes))
-        sum_cells[p] = ("#ffffff" if kept else CROPPED, view.full[p] if inside_full else 0)
+        fill = ("#ffffff" if inside_full else APPENDED) if kept else CROPPED
+        sum_cells[p] = (fill, view.full[p] if inside_full else 0)
     appended = any(min(a.crop_before, a.crop_after) < 0 for a in axes)
     canvas.text(
         MARGIN,
         y,
-        f"crop before {x_join([a.crop_before for a in axes])}, after {x_join([a.crop_after for a in axes])}: "
-        "grey cells are cropped"
-        + ("; a negative crop appends zeros (the cells past the full output)" if appended else ""),
+        f"before: {_crop_words([a.crop_before for a in axes])}; after: "
+        f"{_crop_words([a.crop_after for a in axes])} (grey: cropped"
+        + ("; yellow: zeros appended past the full output, a negative crop)" if appended else ")"),
         12,
     )
     y += LINE
