@@ -1,4 +1,4 @@
-"""What every framework convention shares: the user's arguments, the canonical layer, weight layouts.
+"""What every framework convention shares: the user's arguments and the canonical layer.
 
 A convention reads a layer in its framework's own words (padding modes and names, output_padding,
 output_shape / output_size / target_shape, the framework's validity rules) and returns the core's
@@ -19,12 +19,14 @@ from convcalc.core import (
     TransposedAxis,
     broadcast_axes,
     int_axes,
+    output_padding_allowed,
     padding_pairs,
     same_padding,
     spread_axes,
     spread_pairs,
 )
 from convcalc.errors import ConvCalcError
+from convcalc.frameworks.layouts import Layout
 
 Padding = Union[str, Pairs]
 
@@ -111,97 +113,20 @@ def make_args(
 
 
 @dataclass(frozen=True)
-class Layout:
-    """A weight layout: axis names in order ('S' stands for the spatial axes) and whether it is flipped.
-
-    Channel names: 'I' the layer's input channels, 'O' its output channels, '/g' divided by groups.
-    ``flipped`` is True where the framework's kernel is the spatial reverse of the adjoint (PyTorch)
-    convention, as in JAX's conv_transpose without transpose_kernel.
-    """
-
-    axes: tuple[str, ...]
-    flipped: bool = False
-
-    def expand(self, ndim: int) -> tuple[str, ...]:
-        out: list[str] = []
-        for name in self.axes:
-            out.extend(f"k{n}" for n in range(ndim)) if name == "S" else out.append(name)
-        return tuple(out)
-
-    def describe(self, ndim: int) -> str:
-        words = {"I": "in", "O": "out", "I/g": "in/groups", "O/g": "out/groups"}
-        text = "(" + ", ".join(words.get(a, a) for a in self.expand(ndim)) + ")"
-        return text + (", spatially flipped" if self.flipped else "")
-
-
-@dataclass(frozen=True)
-class WeightChange:
-    """How to turn a weight of one layout into another: permute the axes, then maybe reverse spatial axes."""
-
-    source: str
-    target: str
-    permutation: tuple[int, ...]
-    flip_spatial: tuple[int, ...]
-    # With groups > 1, a layout whose full channel axis is the other one (Equinox's transposed weight)
-    # needs a swap within each group, not a plain transpose.
-    regroup: bool = False
-    groups: int = 1
-    source_axes: tuple[str, ...] = ()
-    target_axes: tuple[str, ...] = ()
-
-    @property
-    def identity(self) -> bool:
-        return self.permutation == tuple(range(len(self.permutation))) and not self.flip_spatial
-
-    def describe(self) -> str:
-        if self.identity:
-            return "none: the same tensor"
-        steps = []
-        if self.regroup:
-            steps.append(
-                f"view the first channel axis as ({self.groups} groups, channels/groups), swap the two "
-                "per-group channel axes within each group, merge the groups into the new first channel axis"
-            )
-        elif self.permutation != tuple(range(len(self.permutation))):
-            steps.append(f"transpose the axes into the order {self.permutation}")
-        if self.flip_spatial:
-            steps.append("reverse the spatial axes " + ", ".join(map(str, self.flip_spatial)))
-        return "; then ".join(steps)
-
-
-def weight_change(source: Layout, target: Layout, ndim: int, groups: int = 1) -> WeightChange:
-    """The permutation target_axes[n] = source_axes[perm[n]], then a flip where only one is flipped."""
-    src = [a.split("/")[0] for a in source.expand(ndim)]
-    dst = [a.split("/")[0] for a in target.expand(ndim)]
-    permutation = tuple(src.index(a) for a in dst)
-    flip = tuple(dst.index(f"k{n}") for n in range(ndim)) if source.flipped != target.flipped else ()
-    regroup = groups > 1 and full_channel(source) != full_channel(target)
-    return WeightChange(
-        source.describe(ndim),
-        target.describe(ndim),
-        permutation,
-        flip,
-        regroup,
-        groups,
-        source.expand(ndim),
-        target.expand(ndim),
-    )
-
-
-def full_channel(layout: Layout) -> str:
-    """The channel axis that holds every group ('I' or 'O'); the other one is per group."""
-    return "O" if "I/g" in layout.axes else "I"
-
-
-@dataclass(frozen=True)
 class FrameworkLayer:
-    """A layer read by one framework's rules: its canonical axes (conv pads or transposed crops) and notes."""
+    """A layer read by one framework's rules: its canonical axes (conv pads or transposed crops) and notes.
+
+    ``unsupported_by`` names the framework's backends or kernels that refuse this layer although the
+    framework defines it, or compute other values (Keras's TensorFlow backend, TensorFlow's CPU kernels);
+    empty when every one runs it as described. ``port`` prefers layers every backend runs.
+    """
 
     framework: str
     args: LayerArgs
     conv: tuple[ConvAxis, ...] = ()
     transposed: tuple[TransposedAxis, ...] = ()
     notes: tuple[str, ...] = ()
+    unsupported_by: tuple[str, ...] = ()
 
     @property
     def is_transposed(self) -> bool:
@@ -248,14 +173,28 @@ class Convention:
         if args.transposed:
             axes, notes = self.read_transposed(args)
             self.check_transposed_output(axes)
-            return FrameworkLayer(self.name, args, transposed=axes, notes=tuple(notes))
-        if args.output_size is not None:
-            raise self.error("output_size", "output_size only applies to a transposed convolution")
-        if args.output_padding is not None:
-            raise self.error("output_padding", "output_padding only applies to a transposed convolution")
-        conv, notes = self.read_conv(args)
-        self.check_conv_output(conv)
-        return FrameworkLayer(self.name, args, conv=conv, notes=tuple(notes))
+            layer = FrameworkLayer(self.name, args, transposed=axes, notes=tuple(notes))
+        else:
+            if args.output_size is not None:
+                raise self.error("output_size", "output_size only applies to a transposed convolution")
+            if args.output_padding is not None:
+                raise self.error("output_padding", "output_padding only applies to a transposed convolution")
+            conv, notes = self.read_conv(args)
+            self.check_conv_output(conv)
+            layer = FrameworkLayer(self.name, args, conv=conv, notes=tuple(notes))
+        refusals = self.backend_refusals(layer)
+        if not refusals:
+            return layer
+        return replace(
+            layer,
+            unsupported_by=tuple(who for who, _ in refusals if who),
+            notes=layer.notes + tuple(why for _, why in refusals),
+        )
+
+    def backend_refusals(self, layer: FrameworkLayer) -> list[tuple[str, str]]:
+        """(backend or kernel, why) for each part of the framework that refuses a layer it defines or
+        computes other values; an empty name marks a note about a case this layer is close to."""
+        return []
 
     def read_conv(self, args: LayerArgs) -> tuple[tuple[ConvAxis, ...], list[str]]:
         raise NotImplementedError
@@ -273,6 +212,10 @@ class Convention:
     def spell(self, args: LayerArgs) -> list[tuple[str, str]]:
         """The arguments as this framework's API spells them, in order."""
         raise NotImplementedError
+
+    def port_notes(self, wanted: FrameworkLayer, produced: FrameworkLayer, exact: bool) -> list[str]:
+        """Notes on a port's chosen arguments (another op of this framework that does better, ...)."""
+        return []
 
     # Shared checks and helpers.
     def error(self, parameter: str, message: str) -> ConvCalcError:
@@ -329,8 +272,7 @@ class Convention:
         """output_padding, checked against op < s (strict) or op < max(s, d); zeros when not given."""
         op = args.output_padding or (0,) * args.ndim
         for n, (p, s, d) in enumerate(zip(op, args.stride, args.dilation)):
-            bound = s if strict_stride else max(s, d)
-            if p >= bound:
+            if not output_padding_allowed(p, s, d, strict=strict_stride):
                 raise self.error(
                     "output_padding",
                     f"{rule}; got output_padding={list(op)}, stride={list(args.stride)}, "
@@ -433,16 +375,3 @@ def trunc_div(numerator: int, denominator: int) -> int:
     """
     q = abs(numerator) // abs(denominator)
     return q if (numerator >= 0) == (denominator > 0) else -q
-
-
-def weight_shape(
-    layout: Layout, kernel_size: Sequence[int], in_channels: int, out_channels: int, groups: int
-) -> tuple[int, ...]:
-    """The weight tensor's shape in a layout, for a layer mapping in_channels to out_channels.
-
-    >>> weight_shape(Layout(("S", "O", "I")), (3, 3), 4, 6, 1)
-    (3, 3, 6, 4)
-    """
-    sizes = {"I": in_channels, "O": out_channels, "I/g": in_channels // groups, "O/g": out_channels // groups}
-    sizes.update({f"k{n}": k for n, k in enumerate(kernel_size)})
-    return tuple(sizes[name] for name in layout.expand(len(kernel_size)))
