@@ -124,7 +124,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for name in (n for n in FIGURES if n not in STILLS):
             screenshot(options.chromium, OUT / f"{name}.svg", OUT / f"{name}.png")
-        from convcalc.explain.svg.direct import SECONDS_PER_PLACEMENT
+        from convcalc.explain.svg.animated import SECONDS_PER_PLACEMENT
 
         for name, placements in STILLS.items():
             text = (OUT / f"{name}.svg").read_text(encoding="utf-8")

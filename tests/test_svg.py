@@ -268,6 +268,8 @@ def test_the_animation_sweeps_every_placement_without_script(axes: tuple[Transpo
     captions = [t for t in root.iter(f"{SVG}text") if "caption" in t.get("class", "")]
     assert [int(t.get("data-placement", -1)) for t in captions] == list(range(count))
     assert all((t.text or "").startswith(f"placement {n}: output (") for n, t in enumerate(captions))
+    # Without animation (reduced motion, a still renderer) only the first caption shows.
+    assert [t.get("opacity") for t in captions] == ["1"] + ["0"] * (count - 1)
     filled = rects(root, "computed step")
     assert len(filled) == count
     assert "prefers-reduced-motion" in text

@@ -13,12 +13,8 @@ from pathlib import Path
 
 from convcalc.core import TransposedAxis
 from convcalc.errors import ConvCalcError
-from convcalc.explain.svg.direct import (
-    animated_diagram,
-    direct_cell_kinds,
-    direct_diagram,
-    placement_count,
-)
+from convcalc.explain.svg.animated import animated_diagram
+from convcalc.explain.svg.direct import direct_cell_kinds, direct_diagram, placement_count
 from convcalc.explain.svg.overlap import overlap_diagram
 from convcalc.explain.svg.scatter import scatter_diagram
 

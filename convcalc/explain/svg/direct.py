@@ -1,8 +1,8 @@
-"""The transposed convolution as its equivalent direct convolution, still or animated.
+"""The transposed convolution as its equivalent direct convolution, the kernel at one placement.
 
 In the manner of the convolution-arithmetic guide: the input with the s-1 inserted zeros and the p'
-padding shaded apart, the flipped kernel at one placement (or sweeping every placement, in one SVG
-animated by CSS), the output with the position it computes, and the sizes. Every number comes from
+padding shaded apart, the flipped kernel at one placement (animated.py sweeps it over every
+placement), the output with the position it computes, and the sizes. Every number comes from
 the core's TransposedAxis / DirectAxis. Placements are numbered from 0, row by row, everywhere:
 ``--placement N`` draws placement N and the figure says "placement N".
 """
@@ -20,11 +20,8 @@ from convcalc.explain.svg.canvas import Canvas, text_width, x_join
 MARGIN = 20
 GAP = 72
 LINE = 22
-# Beyond these the figure is refused before anything is drawn: the grids would not fit a page, and
-# an animation carries one keyframe rule per placement.
+# Beyond this the figure is refused before anything is drawn: the grids would not fit a page.
 MAX_DIAGRAM_CELLS = 40
-MAX_ANIMATION_PLACEMENTS = 400
-SECONDS_PER_PLACEMENT = 0.6
 
 FILL = {"input": "#6fa8dc", "zero": "#ffffff", "pad": "#d9d9d9", "output": "#93c47d"}
 STROKE = {"input": "#1f4e79", "zero": "#7f7f7f", "pad": "#9e9e9e", "output": "#38761d"}
@@ -82,7 +79,7 @@ def placement_count(axes: Sequence[TransposedAxis]) -> int:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class DiagramLayout:
     """Where everything goes: cell size, grid origins, the rows of text."""
 
     transposed: tuple[TransposedAxis, ...]
@@ -108,7 +105,7 @@ class _Layout:
         return f"w{k_rows - 1 - tr},{k_cols - 1 - tc}"
 
 
-def _layout(axes: Sequence[TransposedAxis]) -> _Layout:
+def diagram_layout(axes: Sequence[TransposedAxis]) -> DiagramLayout:
     if len(axes) not in (1, 2):
         raise ConvCalcError(
             f"diagrams are drawn for 1-D and 2-D configurations; got {len(axes)} spatial axes",
@@ -137,18 +134,18 @@ def _layout(axes: Sequence[TransposedAxis]) -> _Layout:
     k_rows, k_cols = _pair([a.kernel_size for a in direct])
     widest = text_width(f"w{k_rows - 1},{k_cols - 1}", TAP_SIZE)
     cell = max(34.0, math.ceil(widest + 8))
-    return _Layout(tuple(axes), direct, ["input"] if len(axes) == 1 else kinds[0], kinds[-1], cell)
+    return DiagramLayout(tuple(axes), direct, ["input"] if len(axes) == 1 else kinds[0], kinds[-1], cell)
 
 
 @dataclass(frozen=True)
-class _Origins:
+class Origins:
     input_x: float
     output_x: float
     grid_y: float
     below: float
 
 
-def _frame(canvas: Canvas, layout: _Layout, third_line: str) -> _Origins:
+def draw_frame(canvas: Canvas, layout: DiagramLayout, third_line: str) -> Origins:
     """Title lines, the input grid with its zeros and padding, the output grid, the arrow."""
     t, cell = layout.transposed, layout.cell
     canvas.text(
@@ -245,10 +242,10 @@ def _frame(canvas: Canvas, layout: _Layout, third_line: str) -> _Origins:
         f'stroke="#444444" stroke-width="2" fill="none"/>'
         f'<path d="M {output_x - 12} {arrow_y} l -8 -5 l 0 10 z" fill="#444444"/>'
     )
-    return _Origins(input_x, output_x, grid_y, grid_y + max(height, out_rows * cell))
+    return Origins(input_x, output_x, grid_y, grid_y + max(height, out_rows * cell))
 
 
-def _kernel(layout: _Layout, x0: float, y0: float) -> str:
+def kernel_markup(layout: DiagramLayout, x0: float, y0: float) -> str:
     """The kernel's window and taps with their weight labels, for the placement at (x0, y0)."""
     cell = layout.cell
     k_rows, k_cols = _pair([a.kernel_size for a in layout.direct])
@@ -270,7 +267,7 @@ def _kernel(layout: _Layout, x0: float, y0: float) -> str:
     return "".join(parts)
 
 
-def _legend(canvas: Canvas, layout: _Layout, top: float) -> None:
+def draw_legend(canvas: Canvas, layout: DiagramLayout, top: float) -> None:
     d = layout.direct
     legend = [
         ("input", f"input {x_join([a.size for a in d])}, stretched to {x_join([a.stretched for a in d])}"),
@@ -296,7 +293,7 @@ def _legend(canvas: Canvas, layout: _Layout, top: float) -> None:
 
 def direct_diagram(axes: Sequence[TransposedAxis], placement: int = 0) -> str:
     """The SVG text of the direct form with the kernel at ``placement`` (row-major output index from 0)."""
-    layout = _layout(axes)
+    layout = diagram_layout(axes)
     out_cols = layout.outputs[1]
     last = layout.placements - 1
     if not 0 <= placement <= last:
@@ -304,14 +301,14 @@ def direct_diagram(axes: Sequence[TransposedAxis], placement: int = 0) -> str:
     place_row, place_col = divmod(placement, out_cols)
     where = f"({place_col})" if len(axes) == 1 else f"({place_row}, {place_col})"
     canvas = Canvas()
-    origins = _frame(
+    origins = draw_frame(
         canvas,
         layout,
         f"placement {placement} (of 0..{last}, row by row): the kernel computes output position {where}",
     )
     cell = layout.cell
     canvas.raw(f'<g class="kernel" transform="translate({origins.input_x},{origins.grid_y})">')
-    canvas.raw(_kernel(layout, place_col * cell, place_row * cell))
+    canvas.raw(kernel_markup(layout, place_col * cell, place_row * cell))
     canvas.raw("</g>")
     canvas.rect(
         origins.output_x + place_col * cell,
@@ -324,99 +321,5 @@ def direct_diagram(axes: Sequence[TransposedAxis], placement: int = 0) -> str:
         data_row=place_row,
         data_column=place_col,
     )
-    _legend(canvas, layout, origins.below + 30)
+    draw_legend(canvas, layout, origins.below + 30)
     return canvas.svg(MARGIN, data_cell=cell, data_placement=placement, data_placements=layout.placements)
-
-
-def _keyframes(name: str, stops: Sequence[tuple[float, str]]) -> str:
-    return f"@keyframes {name} {{" + " ".join(f"{p:.4f}% {{{rule}}}" for p, rule in stops) + "}"
-
-
-def animated_diagram(axes: Sequence[TransposedAxis]) -> str:
-    """One SVG in which the kernel sweeps every placement, row by row, and the output fills in.
-
-    CSS animation only (no script): the kernel group and the output marker share one keyframe rule of
-    translations, each output cell appears when its placement is reached, and a caption names the
-    placement. ``prefers-reduced-motion`` shows the finished output with the kernel at placement 0.
-    """
-    layout = _layout(axes)
-    count = layout.placements
-    if count > MAX_ANIMATION_PLACEMENTS:
-        raise ConvCalcError(
-            f"the animation is drawn up to {MAX_ANIMATION_PLACEMENTS} kernel placements (one per output "
-            f"position); this configuration has {count} ({x_join([a.output for a in axes])}): choose a "
-            "smaller size, or draw one placement with --figure direct --placement N",
-            parameter="size",
-        )
-    out_rows, out_cols = layout.outputs
-    cell = layout.cell
-    total = count * SECONDS_PER_PLACEMENT
-    canvas = Canvas()
-    origins = _frame(
-        canvas,
-        layout,
-        f"the kernel visits the {count} placements 0..{count - 1} row by row, "
-        f"{SECONDS_PER_PLACEMENT} s each; each output is filled as its placement is reached",
-    )
-    step = 100 / count
-    moves = [
-        (n * step, f"transform: translate({(n % out_cols) * cell}px, {(n // out_cols) * cell}px)")
-        for n in range(count)
-    ]
-    styles = [
-        f".sweep {{ animation: sweep {total:g}s step-end infinite; }}",
-        _keyframes("sweep", [*moves, (100.0, moves[-1][1])]),
-        f".step {{ animation-duration: {total:g}s; animation-timing-function: step-end; "
-        "animation-iteration-count: infinite; }",
-    ]
-    filled, captions = [], []
-    for n in range(count):
-        r, c = divmod(n, out_cols)
-        styles.append(
-            _keyframes(f"fill{n}", [(0.0, "opacity: 0"), (n * step, "opacity: 1"), (100.0, "opacity: 1")])
-            + _keyframes(
-                f"caption{n}",
-                [
-                    (0.0, "opacity: 0"),
-                    (n * step, "opacity: 1"),
-                    ((n + 1) * step, "opacity: 0"),
-                    (100.0, "opacity: 0"),
-                ],
-            )
-        )
-        filled.append(
-            f'<rect class="computed step" style="animation-name: fill{n}" x="{origins.output_x + c * cell}" '
-            f'y="{origins.grid_y + r * cell}" width="{cell}" height="{cell}" fill="{FILL["output"]}" '
-            f'stroke="{STROKE["output"]}" stroke-width="2" data-placement="{n}"/>'
-        )
-        where = f"{c}" if len(axes) == 1 else f"{r}, {c}"
-        captions.append((n, f"placement {n}: output ({where})"))
-    styles.append("@media (prefers-reduced-motion: reduce) { .sweep, .step { animation: none; } }")
-    # Unfilled outputs are drawn pale; the filled overlay appears as the sweep reaches each one.
-    canvas.raw(
-        f'<rect class="pending" x="{origins.output_x}" y="{origins.grid_y}" width="{out_cols * cell}" '
-        f'height="{out_rows * cell}" fill="#ffffff" fill-opacity="0.65"/>'
-    )
-    canvas.raw("".join(filled))
-    canvas.raw(f'<g transform="translate({origins.input_x},{origins.grid_y})"><g class="sweep kernel">')
-    canvas.raw(_kernel(layout, 0, 0))
-    canvas.raw(f'</g></g><g transform="translate({origins.output_x},{origins.grid_y})"><g class="sweep">')
-    canvas.raw(
-        f'<rect class="output-current" x="0" y="0" width="{cell}" height="{cell}" fill="none" '
-        f'stroke="{CURRENT}" stroke-width="4"/>'
-    )
-    canvas.raw("</g></g>")
-    caption_y = origins.below + 24
-    for n, caption in captions:
-        canvas.text(
-            origins.output_x,
-            caption_y,
-            caption,
-            13,
-            bold=True,
-            class_="caption step",
-            style=f"animation-name: caption{n}",
-            data_placement=n,
-        )
-    _legend(canvas, layout, caption_y + 20)
-    return canvas.svg(MARGIN, style="\n".join(styles), data_cell=cell, data_placements=count)
