@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 
+from rich.color import Color, ColorSystem
 from rich.console import Console
 from rich.text import Text
 
@@ -41,6 +42,11 @@ def test_every_colour_stands_apart_from_black_and_white_backgrounds() -> None:
         assert contrast(colour, BLACK) >= 1.7, colour
         assert contrast(colour, WHITE) >= 1.7, colour
         assert contrast(colour, ink(colour)) >= 4.5, colour
+
+
+def test_a_256_colour_terminal_keeps_every_level_apart() -> None:
+    numbers = [Color.parse(c).downgrade(ColorSystem.EIGHT_BIT).number for c in (*SCALE, ZERO)]
+    assert len(set(numbers)) == len(SCALE) + 1
 
 
 def test_more_pairs_are_darker() -> None:

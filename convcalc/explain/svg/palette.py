@@ -1,6 +1,6 @@
 """The colour scale of overlap counts, shared by the terminal heat map and the SVG overlap figure.
 
-Light amber (few pairs) to deep plum (many), every colour of mid luminance so that it stands apart
+Light amber (few pairs) through red to deep plum (many), every colour of mid luminance so that it stands apart
 from a white page or a light terminal and from a black terminal alike; zero (no pair at all) is a
 neutral grey outside the scale. The digits printed on a colour are black or white, whichever
 contrasts more. Contrast is the WCAG ratio of relative luminances.
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-SCALE = ("#f4b942", "#eb9a3a", "#dd7434", "#c64f3c", "#a3344e", "#782a5e")
-ZERO = "#8c8c8c"
+# Colours of the xterm 256-colour cube (215, 209, 167, 161, 125, 89; grey 245), so that a 256-colour
+# terminal shows exactly these and keeps every level apart.
+SCALE = ("#ffaf5f", "#ff875f", "#d75f5f", "#d7005f", "#af005f", "#87005f")
+ZERO = "#8a8a8a"
 BLACK = "#000000"
 WHITE = "#ffffff"
 
@@ -58,7 +60,7 @@ def colour_key(colours: dict[int, str]) -> list[tuple[str, str]]:
     """(label, colour) per colour in use, in count order: '1', '2..3' where counts share a colour.
 
     >>> colour_key({0: ZERO, 1: SCALE[0], 2: SCALE[5]})
-    [('0', '#8c8c8c'), ('1', '#f4b942'), ('2', '#782a5e')]
+    [('0', '#8a8a8a'), ('1', '#ffaf5f'), ('2', '#87005f')]
     """
     groups: list[tuple[int, int, str]] = []
     for value in sorted(colours):
