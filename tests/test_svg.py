@@ -280,6 +280,22 @@ def test_the_animation_sweeps_every_placement_without_script(axes: tuple[Transpo
         assert stops is not None and f"{100 * n / count:.4f}% {{opacity: 1}}" in stops[1]
 
 
+@given(configurations, st.sampled_from(["animated", "scatter", "overlap"]))
+def test_no_figure_has_overlapping_labels(
+    config: tuple[tuple[int, ...], int, int, int, int, int], name: str
+) -> None:
+    report = report_for(config)
+    assume(report is not None)
+    assert report is not None
+    try:
+        text = figure(report.transposed, name)
+    except ConvCalcError as error:
+        assert error.parameter == "size"  # a refusal by budget or emptiness, never a crash
+        return
+    root = parse(text)
+    assert_no_overlap(root, static_labels(root))
+
+
 def test_every_figure_is_well_formed_with_separate_labels() -> None:
     cases = [
         shape_report((5, 5), 3, stride=2).transposed,

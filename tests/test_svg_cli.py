@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -15,6 +16,7 @@ from convcalc.errors import ExitCode
 
 runner = CliRunner()
 SVG = "{http://www.w3.org/2000/svg}"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
@@ -101,3 +103,16 @@ def test_refusals_write_nothing(tmp_path: Path) -> None:
     assert not target.exists()
     result = invoke("explain", "3", "-k", "2", "-t", "--svg", str(tmp_path / "missing" / "x.svg"))
     assert result.exit_code == ExitCode.INVALID_INPUT and "svg: cannot write" in result.stderr
+
+
+def test_the_readme_pictures_are_current(tmp_path: Path) -> None:
+    # The SVGs under docs/pictures are what the CLI draws today (their PNGs are photographs of them).
+    spec = importlib.util.spec_from_file_location("render_pictures", DOCS / "render_pictures.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for name, arguments in script.FIGURES.items():
+        target = tmp_path / f"{name}.svg"
+        result = invoke("explain", *arguments, "--svg", str(target), "--json")
+        assert result.exit_code == ExitCode.OK, result.output
+        assert target.read_text() == (DOCS / "pictures" / f"{name}.svg").read_text(), name
