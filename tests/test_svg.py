@@ -320,7 +320,7 @@ def test_refusals_come_before_the_drawing() -> None:
             draw(huge)
     with pytest.raises(ConvCalcError, match=r"up to 16 inputs"):
         scatter_diagram(huge)
-    with pytest.raises(ConvCalcError, match=r"up to 64 output positions a side"):
+    with pytest.raises(ConvCalcError, match=r"up to 40 output positions a side"):
         overlap_diagram(huge, layers=32)
     with pytest.raises(ConvCalcError, match=r"up to 40 cells per axis; axis 0 has 43 cells"):
         direct_diagram(shape_report(20, 3, stride=2, transposed=True).transposed)
@@ -329,12 +329,12 @@ def test_refusals_come_before_the_drawing() -> None:
     with pytest.raises(ConvCalcError, match=r"placement must be from 0 to 3; got 4"):
         direct_diagram(shape_report(2, 3, transposed=True).transposed, 4)
     with pytest.raises(
-        ConvCalcError, match=r"up to 400 kernel placements .* this configuration has 441 \(21x21\)"
+        ConvCalcError, match=r"up to 256 kernel placements .* this configuration has 441 \(21x21\)"
     ):
         animated_diagram(shape_report((11, 11), 1, stride=2, transposed=True).transposed)
     with pytest.raises(ConvCalcError, match=r"up to 16 inputs .* got input 5x5"):
         scatter_diagram(shape_report((5, 5), 2, transposed=True).transposed)
-    with pytest.raises(ConvCalcError, match=r"up to 64 output positions a side.* gives 3200"):
+    with pytest.raises(ConvCalcError, match=r"up to 40 output positions a side.* gives 3200"):
         overlap_diagram(shape_report(100, 4, stride=2, padding=1).transposed, layers=6)
     with pytest.raises(ConvCalcError, match=r"figure must be one of direct, animated, scatter, overlap"):
         figure(huge, "movie")

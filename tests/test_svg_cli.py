@@ -99,7 +99,7 @@ def test_refusals_write_nothing(tmp_path: Path) -> None:
     result = invoke(
         "explain", "11x11", "-k", "1", "-s", "2", "-t", "--svg", str(target), "--figure", "animated"
     )
-    assert result.exit_code == ExitCode.INVALID_INPUT and "up to 400 kernel placements" in result.stderr
+    assert result.exit_code == ExitCode.INVALID_INPUT and "up to 256 kernel placements" in result.stderr
     assert not target.exists()
     result = invoke("explain", "3", "-k", "2", "-t", "--svg", str(tmp_path / "missing" / "x.svg"))
     assert result.exit_code == ExitCode.INVALID_INPUT and "svg: cannot write" in result.stderr

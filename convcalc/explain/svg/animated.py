@@ -24,7 +24,7 @@ from convcalc.explain.svg.direct import (
 )
 
 # An animation carries one keyframe rule per placement: beyond this it is refused before drawing.
-MAX_ANIMATION_PLACEMENTS = 400
+MAX_ANIMATION_PLACEMENTS = 256
 SECONDS_PER_PLACEMENT = 0.6
 
 

@@ -80,7 +80,7 @@ def placement_count(axes: Sequence[TransposedAxis]) -> int:
 
 @dataclass(frozen=True)
 class DiagramLayout:
-    """Where everything goes: cell size, grid origins, the rows of text."""
+    """The axes, the kind of each cell along the rows and the columns (input, zero, pad), the cell size."""
 
     transposed: tuple[TransposedAxis, ...]
     direct: tuple[DirectAxis, ...]
@@ -106,6 +106,8 @@ class DiagramLayout:
 
 
 def diagram_layout(axes: Sequence[TransposedAxis]) -> DiagramLayout:
+    """The layout of the direct form, refused (from the arithmetic alone) when it cannot or should not be
+    drawn: more than two axes, an empty output, more than MAX_DIAGRAM_CELLS cells on an axis."""
     if len(axes) not in (1, 2):
         raise ConvCalcError(
             f"diagrams are drawn for 1-D and 2-D configurations; got {len(axes)} spatial axes",
@@ -178,6 +180,7 @@ def draw_frame(canvas: Canvas, layout: DiagramLayout, third_line: str) -> Origin
         for r, row_kind in enumerate(rows):
             for c, column_kind in enumerate(columns):
                 kind = _combine(row_kind, column_kind)
+                dashed = {"stroke_dasharray": "3,2"} if kind == "zero" else {}
                 canvas.rect(
                     c * cell,
                     r * cell,
@@ -186,9 +189,9 @@ def draw_frame(canvas: Canvas, layout: DiagramLayout, third_line: str) -> Origin
                     kind,
                     fill=FILL[kind],
                     stroke=STROKE[kind],
-                    stroke_dasharray="3,2" if kind == "zero" else "none",
                     data_row=r,
                     data_column=c,
+                    **dashed,
                 )
     # The zeros' digits sit in the upper half of their cells, the kernel's labels in the lower half.
     for r, row_kind in enumerate(rows):

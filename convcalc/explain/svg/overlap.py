@@ -19,7 +19,7 @@ from convcalc.overlap import OverlapMap, overlap_map, repeat_layer
 
 MARGIN = 20
 LINE = 22
-MAX_OVERLAP_SIDE = 64
+MAX_OVERLAP_SIDE = 40
 INDEX_SIZE = 9
 COUNT_SIZE = 11
 
@@ -85,22 +85,14 @@ def overlap_diagram(axes: Sequence[TransposedAxis], layers: int = 1) -> str:
     for c in range(columns):
         canvas.text(left + c * cell + cell / 2, top, str(c), INDEX_SIZE, "middle", fill="#666666")
     grid_y = top + 6
-    canvas.raw(f'<g class="overlap-grid" data-rows="{rows}" data-columns="{columns}">')
+    canvas.raw(
+        f'<g class="overlap-grid" data-rows="{rows}" data-columns="{columns}" shape-rendering="crispEdges">'
+    )
     for r, row in enumerate(counts):
         for c, value in enumerate(row):
             x, y = left + c * cell, grid_y + r * cell
-            # The fill extends over the cell's whole square: neighbours of one colour join up.
-            canvas.rect(
-                x,
-                y,
-                cell,
-                cell,
-                "count",
-                fill=colours[value],
-                stroke=colours[value],
-                data_row=r,
-                data_column=c,
-            )
+            # Crisp edges and no stroke: neighbours of one colour join into one block.
+            canvas.rect(x, y, cell, cell, "count", fill=colours[value])
             canvas.text(
                 x + cell / 2,
                 y + cell / 2 + 4,
