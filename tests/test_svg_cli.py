@@ -115,4 +115,5 @@ def test_the_readme_pictures_are_current(tmp_path: Path) -> None:
         target = tmp_path / f"{name}.svg"
         result = invoke("explain", *arguments, "--svg", str(target), "--json")
         assert result.exit_code == ExitCode.OK, result.output
-        assert target.read_text() == (DOCS / "pictures" / f"{name}.svg").read_text(), name
+        current = (DOCS / "pictures" / f"{name}.svg").read_text()
+        assert target.read_text() == current, f"{name}: run python docs/render_pictures.py"
