@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from itertools import combinations
@@ -340,3 +342,17 @@ def test_refusals_come_before_the_drawing() -> None:
         figure(huge, "movie")
     with pytest.raises(ConvCalcError, match=r"placement picks the kernel position of the direct figure"):
         figure(huge, "scatter", placement=2)
+
+
+def test_the_figures_need_neither_numpy_nor_rich() -> None:
+    code = (
+        "import sys\n"
+        "from convcalc.core import shape_report\n"
+        "from convcalc.explain.svg import figure\n"
+        "axes = shape_report((3, 3), 4, stride=3, transposed=True).transposed\n"
+        "for name in ('direct', 'animated', 'scatter', 'overlap'):\n"
+        "    figure(axes, name)\n"
+        "print(sorted(m for m in ('numpy', 'rich') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
