@@ -11,13 +11,21 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import random
 import subprocess
 import sys
+import tracemalloc
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from convcalc.errors import ConvCalcError
+from convcalc.inspect import keras_archive
+from convcalc.inspect.graph import ConvSpec, PoolSpec
+from convcalc.inspect.keras_reader import read_keras
+from convcalc.inspect.shapes import propagate
 
 DATA = Path(__file__).parent / "data" / "keras"
 SHAPES = json.loads((DATA / "keras_shapes.json").read_text())
@@ -53,3 +61,257 @@ def test_committed_models_are_what_keras_writes_and_runs(tmp_path: Path) -> None
         with zipfile.ZipFile(DATA / model["file"]) as old, zipfile.ZipFile(tmp_path / model["file"]) as new:
             configs = [without_object_ids(json.loads(z.read("config.json"))) for z in (old, new)]
         assert configs[0] == configs[1], name
+
+
+def keras_runs() -> list[Any]:
+    return [
+        pytest.param(name, run, id=f"{name}-{'x'.join(map(str, run['input']))}")
+        for name, model in SHAPES["models"].items()
+        for run in model["runs"]
+    ]
+
+
+@pytest.mark.parametrize(("name", "run"), keras_runs())
+def test_every_layer_shape_is_the_one_keras_computed(name: str, run: dict[str, Any]) -> None:
+    graph = read_keras(DATA / SHAPES["models"][name]["file"])
+    result = propagate(graph, (tuple(run["input"]),))
+    ours = {layer: list(result.shapes[layer]) for layer in run["layers"] if layer in result.shapes}
+    assert ours == run["layers"]
+    # Where Keras failed, the first merge that disagrees (or the layer that cannot run) is that layer.
+    problems = [(r.index, r.node.name) for r in result.mismatches]
+    if result.failure is not None:
+        problems.append((result.failure.index, result.failure.node.name))
+    first = min(problems)[1] if problems else None
+    assert first == (run["error"] and run["error"]["layer"])
+    assert not result.stopped
+
+
+def test_the_convolutions_keep_keras_own_words() -> None:
+    graph = read_keras(DATA / "seq_conv1d.keras")
+    specs = {node.name: node.spec for node in graph.nodes}
+    op1 = specs["convt_same_k4s2_op1"]
+    assert isinstance(op1, ConvSpec)
+    assert (op1.framework, op1.padding, op1.output_padding, op1.kernel_size) == ("keras", "same", (1,), (4,))
+    none = specs["convt_valid_k1s2"]
+    assert isinstance(none, ConvSpec) and none.output_padding is None and none.padding == "valid"
+    causal = specs["conv_causal_d2"]
+    assert isinstance(causal, ConvSpec) and (causal.padding, causal.dilation) == ("causal", (2,))
+    assert ("output_padding", "(1,)") in op1.arguments
+    pool = specs["maxpool_same"]
+    assert isinstance(pool, PoolSpec) and (pool.padding, pool.kernel_size, pool.stride) == (
+        "same",
+        (2,),
+        (2,),
+    )
+    assert graph.inputs[0].shape == ("?", "?", 2)
+    assert "written by Keras 3.15.1" in graph.notes
+
+
+def test_nested_models_are_inlined_under_their_name() -> None:
+    graph = read_keras(DATA / "nested.keras")
+    names = [node.name for node in graph.nodes]
+    assert names == [
+        "encoder/down1",
+        "encoder/down2",
+        "encoder",
+        "decoder/up1",
+        "decoder/up2",
+        "decoder",
+        "residual",
+    ]
+    assert graph.nodes[-1].inputs == ("decoder", "image")
+
+
+def test_channels_first_layers_say_so() -> None:
+    graph = read_keras(DATA / "channels_first.keras")
+    assert {node.layout for node in graph.nodes} == {"channels_first"}
+
+
+# Bad files: each refused with one message naming the file and the rule (ConvCalcError, exit 2 in the CLI).
+
+
+def zip_with(path: Path, members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def real_config() -> bytes:
+    with zipfile.ZipFile(DATA / "unet2d.keras") as archive:
+        return archive.read("config.json")
+
+
+def refused(path: Path, match: str) -> None:
+    with pytest.raises(ConvCalcError, match=match) as caught:
+        read_keras(path)
+    assert str(path) in str(caught.value)
+
+
+def test_files_that_are_not_keras_zips_are_refused(tmp_path: Path) -> None:
+    refused(tmp_path / "absent.keras", "cannot read the file")
+    refused(tmp_path, "not a file")
+    (tmp_path / "model.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
+    refused(tmp_path / "model.h5", "HDF5 file .* re-save it")
+    (tmp_path / "text.keras").write_text('{"class_name": "Functional"}')
+    refused(tmp_path / "text.keras", "not a zip archive")
+    (tmp_path / "empty.keras").write_bytes(b"")
+    refused(tmp_path / "empty.keras", "not a zip archive")
+    refused(zip_with(tmp_path / "other.zip", {"data.csv": b"1,2"}), "has no config.json")
+    refused(zip_with(tmp_path / "list.keras", {"config.json": b"[1, 2]"}), "must be a JSON object")
+    subclassed = b'{"class_name": "MyModel", "config": {}}'
+    refused(zip_with(tmp_path / "sub.keras", {"config.json": subclassed}), "subclassed model")
+    refused(zip_with(tmp_path / "bad.keras", {"config.json": b'{"class_name": '}), "not valid JSON")
+    refused(zip_with(tmp_path / "latin.keras", {"config.json": b'{"a": "\\xe9\xe9"}'}), "not UTF-8")
+
+
+def test_truncated_files_are_refused(tmp_path: Path) -> None:
+    data = (DATA / "unet2d.keras").read_bytes()
+    for n, cut in enumerate(range(0, len(data), 97)):
+        path = tmp_path / f"cut{n}.keras"
+        path.write_bytes(data[:cut])
+        with pytest.raises(ConvCalcError, match=str(path)):
+            read_keras(path)
+
+
+def test_random_and_mutated_bytes_never_escape_as_another_error(tmp_path: Path) -> None:
+    rng = random.Random(10)
+    data = (DATA / "nested.keras").read_bytes()
+    path = tmp_path / "fuzz.keras"
+    for n in range(300):
+        if n % 3 == 0:
+            blob = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400)))
+            blob = (b"PK\x03\x04" if n % 2 else b"") + blob
+        else:
+            mutated = bytearray(data)
+            for _ in range(rng.randrange(1, 8)):
+                mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+            blob = bytes(mutated)
+        path.write_bytes(blob)
+        try:
+            graph = read_keras(path)
+        except ConvCalcError:
+            continue
+        propagate(graph, ((2, 16, 16, 1),))  # a flipped weight byte leaves a readable model
+
+
+def test_zip_bombs_are_refused_before_they_inflate(tmp_path: Path) -> None:
+    bombs = make_zip_bombs(tmp_path)
+    tracemalloc.start()
+    try:
+        for path, match in bombs:
+            refused(path, match)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Each would inflate to 4 MiB .. 4 GiB; refusing all of them costs a small fraction of the smallest.
+    assert peak < 2**20
+
+
+def make_zip_bombs(tmp_path: Path) -> list[tuple[Path, str]]:
+    big = keras_archive.MAX_CONFIG_BYTES + 1
+    archive = zipfile.ZipFile(tmp_path / "big.keras", "w", zipfile.ZIP_DEFLATED)
+    with archive, archive.open("config.json", "w") as member:
+        for _ in range(big // 2**20 + 1):
+            member.write(b" " * 2**20)
+    spaces = b"{" + b" " * (4 * 2**20) + b"}"
+    zip_with(tmp_path / "ratio.keras", {"config.json": spaces})
+    # Declared sizes far beyond the archive (a weights member claiming 4 GB in the central directory).
+    members = {"config.json": real_config(), "w.h5": b"0" * 64}
+    data = bytearray(zip_with(tmp_path / "w.keras", members).read_bytes())
+    entry = data.rindex(b"PK\x01\x02")
+    data[entry + 24 : entry + 28] = (0xFFFFFFF0).to_bytes(4, "little")
+    (tmp_path / "declared.keras").write_bytes(bytes(data))
+    return [
+        (tmp_path / "big.keras", "config.json is .* bytes uncompressed; inspect reads it up to"),
+        (tmp_path / "ratio.keras", "inflates .* a zip bomb"),
+        (tmp_path / "declared.keras", "members declare .* a zip bomb"),
+    ]
+
+
+def test_a_lying_size_header_is_caught_by_the_read_cap_and_crc(tmp_path: Path) -> None:
+    config = real_config()
+    data = bytearray(zip_with(tmp_path / "a.keras", {"config.json": config}).read_bytes())
+    for header, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = data.index(header)
+        data[at + offset : at + offset + 4] = (100).to_bytes(4, "little")
+    (tmp_path / "lying.keras").write_bytes(bytes(data))
+    refused(tmp_path / "lying.keras", "not a readable zip archive")
+
+
+def test_a_huge_central_directory_is_refused_before_zipfile_parses_it(tmp_path: Path) -> None:
+    members = {f"assets/{n}": b"" for n in range(keras_archive.MAX_MEMBERS + 1)}
+    refused(
+        zip_with(tmp_path / "many.keras", {"config.json": real_config(), **members}), "declares .* members"
+    )
+
+
+def test_deep_nesting_is_refused_without_recursion_error(tmp_path: Path) -> None:
+    for depth in (keras_archive.MAX_JSON_DEPTH + 1, 100_000):
+        deep = b'{"class_name": "Functional", "config": ' + b"[" * depth + b"]" * depth + b"}"
+        refused(zip_with(tmp_path / f"deep{depth}.keras", {"config.json": deep}), "nests deeper than")
+
+
+def test_too_many_layers_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("convcalc.inspect.keras_reader.MAX_LAYERS", 5)
+    refused(DATA / "unet2d.keras", "more than 5 layers")
+
+
+def test_broken_graphs_are_refused(tmp_path: Path) -> None:
+    config = json.loads(real_config())
+    layers = config["config"]["layers"]
+    cyclic = json.loads(json.dumps(config))
+    cyclic["config"]["layers"][1]["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["head", 0, 0]
+    refused(zip_with(tmp_path / "cycle.keras", {"config.json": json.dumps(cyclic).encode()}), "cycle")
+    dangling = json.loads(json.dumps(config))
+    dangling["config"]["layers"][1]["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["nope", 0, 0]
+    refused(zip_with(tmp_path / "dangling.keras", {"config.json": json.dumps(dangling).encode()}), "'nope'")
+    conv = next(n for n, layer in enumerate(layers) if layer["class_name"] == "Conv2DTranspose")
+    for field, value, message in (
+        ("kernel_size", [2, "x"], "kernel_size must be an integer >= 1"),
+        ("strides", [2, 2, 2], "strides must give 1 or 2 values"),
+        ("output_padding", [-1, 0], "output_padding must be an integer >= 0"),
+        ("padding", [1, 1], "padding must be a word"),
+        ("data_format", "nhwc", "data_format must be"),
+    ):
+        broken = json.loads(json.dumps(config))
+        broken["config"]["layers"][conv]["config"][field] = value
+        refused(zip_with(tmp_path / f"{field}.keras", {"config.json": json.dumps(broken).encode()}), message)
+
+
+def json_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    children: list[tuple[Any, Any]] = []
+    if isinstance(value, dict):
+        children = list(value.items())
+    elif isinstance(value, list):
+        children = list(enumerate(value))
+    return [path] + [p for key, child in children for p in json_paths(child, (*path, key))]
+
+
+def test_mutated_configs_are_read_or_refused_never_crash(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    replacements: list[Any] = [None, True, 0, -1, 2, 2**70, 1.5, "x", "same", [], [0], [1, 2], [None], {}]
+    replacements += ["channels_first", [[1, 2], [3]], ["a", 0, 0], {"class_name": "__keras_tensor__"}]
+    models = sorted(DATA.glob("*.keras"))
+    path = tmp_path / "mutated.keras"
+    for _ in range(400):
+        source = rng.choice(models)
+        with zipfile.ZipFile(source) as archive:
+            config = json.loads(archive.read("config.json"))
+        for _ in range(rng.randrange(1, 4)):
+            *parents, key = rng.choice(json_paths(config)[1:])
+            target = config
+            for step in parents:
+                target = target[step]
+            if isinstance(target, dict) and rng.random() < 0.2:
+                del target[key]
+            else:
+                target[key] = json.loads(json.dumps(rng.choice(replacements)))
+        zip_with(path, {"config.json": json.dumps(config).encode()})
+        try:
+            graph = read_keras(path)
+        except ConvCalcError:
+            continue
+        rank = len(graph.inputs[0].shape) if graph.inputs else 4
+        for shape in ((2, *[rng.randrange(1, 40) for _ in range(rank - 2)], 3), (1,) * rank):
+            propagate(graph, (shape,))
