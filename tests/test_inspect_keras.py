@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import random
+import struct
 import subprocess
 import sys
 import tracemalloc
@@ -315,3 +316,27 @@ def test_mutated_configs_are_read_or_refused_never_crash(tmp_path: Path) -> None
         rank = len(graph.inputs[0].shape) if graph.inputs else 4
         for shape in ((2, *[rng.randrange(1, 40) for _ in range(rank - 2)], 3), (1,) * rank):
             propagate(graph, (shape,))
+
+
+def as_zip64(data: bytes, entries: int | None = None, directory: int | None = None) -> bytes:
+    """The same archive with a zip64 end-of-central-directory record (optionally declaring other sizes)."""
+    eocd = data.rindex(b"PK\x05\x06")
+    _, _, _, count, total, size, offset, _ = struct.unpack_from("<4s4H2LH", data, eocd)
+    record = struct.pack(
+        "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, entries or total, directory or size, offset
+    )
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, eocd, 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return data[:eocd] + record + locator + end
+
+
+def test_zip64_archives_are_read_and_their_directory_checked(tmp_path: Path) -> None:
+    data = (DATA / "unet2d.keras").read_bytes()
+    (tmp_path / "zip64.keras").write_bytes(as_zip64(data))
+    assert [n.name for n in read_keras(tmp_path / "zip64.keras").nodes] == [
+        n.name for n in read_keras(DATA / "unet2d.keras").nodes
+    ]
+    (tmp_path / "huge.keras").write_bytes(as_zip64(data, entries=10**12))
+    refused(tmp_path / "huge.keras", "declares 1000000000000 members")
+    (tmp_path / "nolocator.keras").write_bytes(as_zip64(data)[:-42] + as_zip64(data)[-22:])
+    refused(tmp_path / "nolocator.keras", "zip64")
