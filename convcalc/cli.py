@@ -710,6 +710,46 @@ def chain(
     emit(as_json, lambda: chain_document(report, listed), view)
 
 
+@app.command()
+def inspect(
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory (this RUNS that "
+            "Python file, the only way inspect runs user code) or package.module:attr.",
+            show_default=False,
+        ),
+    ],
+    inputs: Annotated[
+        Optional[list[str]],
+        typer.Option("--input", "-i", help="Full input shape, 1x3x256x256 (once per model input)."),
+    ] = None,
+    target: Annotated[
+        Optional[str],
+        typer.Option("--target", help="Check portability to pytorch, tensorflow, keras, jax or onnxruntime."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read a model; explain, check and fix every convolution. Exit 1 when a merge disagrees or a layer
+    cannot run on the input, 2 for bad input."""
+    from convcalc.inspect.analysis import inspect_graph
+    from convcalc.inspect.document import inspect_document
+    from convcalc.inspect.load import load_graph, parse_input
+
+    with user_errors("inspect", as_json):
+        shapes = None if not inputs else [parse_input(text) for text in inputs]
+        report = inspect_graph(load_graph(model, shapes), shapes, target)
+
+    def view() -> RenderableType:
+        from convcalc.inspect.render import inspect_view
+
+        return inspect_view(report)
+
+    emit(as_json, lambda: inspect_document(report), view)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
 def run() -> None:
     """Console-script entry point.
 
