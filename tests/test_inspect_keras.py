@@ -21,12 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
-from convcalc.errors import ConvCalcError
+from convcalc.cli import app
+from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.inspect import keras_archive
+from convcalc.inspect.analysis import inspect_graph
 from convcalc.inspect.graph import ConvSpec, PoolSpec
 from convcalc.inspect.keras_reader import read_keras
-from convcalc.inspect.shapes import propagate
+from convcalc.inspect.shapes import Run, propagate
 
 DATA = Path(__file__).parent / "data" / "keras"
 SHAPES = json.loads((DATA / "keras_shapes.json").read_text())
@@ -79,12 +82,36 @@ def test_every_layer_shape_is_the_one_keras_computed(name: str, run: dict[str, A
     ours = {layer: list(result.shapes[layer]) for layer in run["layers"] if layer in result.shapes}
     assert ours == run["layers"]
     # Where Keras failed, the first merge that disagrees (or the layer that cannot run) is that layer.
+    assert first_problem(result) == (run["error"] and run["error"]["layer"])
+    assert not result.stopped
+
+
+def first_problem(result: Run) -> str | None:
+    """The first node (in graph order) whose merge disagrees or that cannot run, as Keras stops there."""
     problems = [(r.index, r.node.name) for r in result.mismatches]
     if result.failure is not None:
         problems.append((result.failure.index, result.failure.node.name))
-    first = min(problems)[1] if problems else None
-    assert first == (run["error"] and run["error"]["layer"])
-    assert not result.stopped
+    return min(problems)[1] if problems else None
+
+
+def keras_sweeps() -> list[Any]:
+    return [
+        pytest.param(name, int(size), layer, id=f"{name}-{size}")
+        for name, model in SHAPES["models"].items()
+        for size, layer in model.get("sweep", {}).items()
+    ]
+
+
+@pytest.mark.parametrize(("name", "size", "keras_failed_at"), keras_sweeps())
+def test_inspect_fails_exactly_where_keras_fails(name: str, size: int, keras_failed_at: str | None) -> None:
+    model = SHAPES["models"][name]
+    channels = model["runs"][0]["input"][-1]
+    rank = len(model["runs"][0]["input"])
+    shape = (1, *[size] * (rank - 2), channels)
+    graph = read_keras(DATA / model["file"])
+    assert first_problem(propagate(graph, (shape,))) == keras_failed_at
+    expected = ExitCode.OK if keras_failed_at is None else ExitCode.VERIFICATION_FAILED
+    assert inspect_graph(graph, [shape]).exit_code == expected
 
 
 def test_the_convolutions_keep_keras_own_words() -> None:
@@ -97,7 +124,7 @@ def test_the_convolutions_keep_keras_own_words() -> None:
     assert isinstance(none, ConvSpec) and none.output_padding is None and none.padding == "valid"
     causal = specs["conv_causal_d2"]
     assert isinstance(causal, ConvSpec) and (causal.padding, causal.dilation) == ("causal", (2,))
-    assert ("output_padding", "(1,)") in op1.arguments
+    assert ("output_padding", "[1]") in op1.arguments
     pool = specs["maxpool_same"]
     assert isinstance(pool, PoolSpec) and (pool.padding, pool.kernel_size, pool.stride) == (
         "same",
@@ -295,7 +322,7 @@ def test_mutated_configs_are_read_or_refused_never_crash(tmp_path: Path) -> None
     replacements += ["channels_first", [[1, 2], [3]], ["a", 0, 0], {"class_name": "__keras_tensor__"}]
     models = sorted(DATA.glob("*.keras"))
     path = tmp_path / "mutated.keras"
-    for _ in range(400):
+    for _ in range(250):
         source = rng.choice(models)
         with zipfile.ZipFile(source) as archive:
             config = json.loads(archive.read("config.json"))
@@ -340,3 +367,55 @@ def test_zip64_archives_are_read_and_their_directory_checked(tmp_path: Path) -> 
     refused(tmp_path / "huge.keras", "declares 1000000000000 members")
     (tmp_path / "nolocator.keras").write_bytes(as_zip64(data)[:-42] + as_zip64(data)[-22:])
     refused(tmp_path / "nolocator.keras", "zip64")
+
+
+# Through the CLI: `convcalc inspect file.keras`.
+runner = CliRunner()
+
+
+def bad_files(tmp_path: Path) -> list[Path]:
+    data = (DATA / "unet2d.keras").read_bytes()
+    files = {
+        "truncated.keras": data[: len(data) // 2],
+        "random.keras": random.Random(3).randbytes(2000),
+        "h5model.keras": b"\x89HDF\r\n\x1a\n" + bytes(64),
+        "zip64huge.keras": as_zip64(data, entries=10**9),
+    }
+    for name, blob in files.items():
+        (tmp_path / name).write_bytes(blob)
+    deep = b"[" * 50_000 + b"]" * 50_000
+    paths = [tmp_path / name for name in files]
+    paths.append(zip_with(tmp_path / "deep.keras", {"config.json": deep}))
+    paths.append(zip_with(tmp_path / "noconfig.keras", {"metadata.json": b"{}"}))
+    paths.append(zip_with(tmp_path / "bomb.keras", {"config.json": b" " * (4 * 2**20)}))
+    paths.append(tmp_path / "missing.keras")
+    return paths
+
+
+def test_bad_files_exit_2_with_one_message_and_no_traceback(tmp_path: Path) -> None:
+    for path in bad_files(tmp_path):
+        result = runner.invoke(app, ["inspect", str(path)])
+        assert result.exit_code == ExitCode.INVALID_INPUT, (path.name, result.output)
+        assert str(path) in result.stderr and "Traceback" not in result.stderr, path.name
+        assert result.stdout == ""
+        as_json = runner.invoke(app, ["inspect", str(path), "--json"])
+        assert as_json.exit_code == ExitCode.INVALID_INPUT
+        assert str(path) in json.loads(as_json.stdout)["error"]["message"]
+
+
+def test_a_bad_file_in_a_real_process_leaves_no_traceback(tmp_path: Path) -> None:
+    bomb = zip_with(tmp_path / "bomb.keras", {"config.json": b" " * (4 * 2**20)})
+    done = subprocess.run(
+        [sys.executable, "-m", "convcalc", "inspect", str(bomb)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == ExitCode.INVALID_INPUT
+    assert "zip bomb" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_unet_at_an_odd_size_exits_1_with_the_skip_named() -> None:
+    result = runner.invoke(app, ["inspect", str(DATA / "unet2d.keras"), "--input", "1x17x17x1", "--json"])
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED
+    document = json.loads(result.stdout)
+    assert [f["node"] for f in document["findings"] if f["kind"] == "merge"] == ["dec1_skip"]
+    ok = runner.invoke(app, ["inspect", str(DATA / "unet2d.keras"), "--input", "1x16x16x1"])
+    assert ok.exit_code == ExitCode.OK

@@ -390,7 +390,7 @@ class _Reader:
         shown = [
             ("kernel_size", _fmt(kernel)),
             ("strides", _fmt(strides)),
-            ("padding", repr(padding)),
+            ("padding", padding),
             ("dilation_rate", _fmt(dilation)),
         ]
         common = {"framework": "keras", "kernel_size": kernel, "stride": strides, "dilation": dilation}
@@ -458,7 +458,7 @@ class _Reader:
         padding = cfg.get("padding", "valid")
         if padding not in ("valid", "same"):
             raise self.error(where, f"padding must be 'valid' or 'same'; got {str(padding)[:80]!r}")
-        shown = (("pool_size", _fmt(size)), ("strides", _fmt(stride)), ("padding", repr(padding)))
+        shown = (("pool_size", _fmt(size)), ("strides", _fmt(stride)), ("padding", padding))
         spec = PoolSpec("max" if op == "Max" else "average", size, stride, padding, arguments=shown)
         self.add(call, where, call.cls, "pool", spec, call.inputs, call.output)
 
@@ -635,4 +635,5 @@ def _shape(source: str, where: str, field: str, value: Any) -> tuple[Dim, ...] |
 
 
 def _fmt(values: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(v) for v in values) + ("," if len(values) == 1 else "") + ")"
+    """Per-axis values as config.json writes them: [3, 3]."""
+    return str(list(values))

@@ -10,7 +10,9 @@ not Keras' static inference: each saved file is loaded back with ``keras.saving.
 on real arrays at two or three input sizes, layer by layer through Keras' own graph walk, and every
 layer's output shape is recorded (nested models as ``outer/inner``). Where Keras fails (a skip
 connection that no longer matches, an empty output) the failing layer and Keras' message are recorded
-instead, and the layers after it are absent. OUT_DIR defaults to this file's directory.
+instead, and the layers after it are absent. For the models with merges, ``sweep`` also records for
+every square input size from 1 to SWEEP whether Keras runs the whole model, and if not, the layer where
+it fails. OUT_DIR defaults to this file's directory.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 SHAPES_FILE = "keras_shapes.json"
 BATCH = 2
+SWEEP = 24
+SWEPT = ("unet2d", "residual_add", "nested", "pooled_classifier")
 
 
 class LayerFailed(Exception):
@@ -323,6 +327,13 @@ def main(out_dir: Path) -> None:
             layers, error = record(keras, loaded, x)
             runs.append({"input": [BATCH, *shape], "layers": layers, "error": error})
         document["models"][name] = {"file": path.name, "runs": runs}
+        if name in SWEPT:
+            sweep = {}
+            for size in range(1, SWEEP + 1):
+                shape = tuple(size if n < len(inputs[0]) - 1 else d for n, d in enumerate(inputs[0]))
+                _, error = record(keras, loaded, np.zeros((1, *shape), "float32"))
+                sweep[str(size)] = None if error is None else error["layer"]
+            document["models"][name]["sweep"] = sweep
     (out_dir / SHAPES_FILE).write_text(json.dumps(document, indent=1) + "\n")
 
 
