@@ -419,3 +419,14 @@ def test_the_unet_at_an_odd_size_exits_1_with_the_skip_named() -> None:
     assert [f["node"] for f in document["findings"] if f["kind"] == "merge"] == ["dec1_skip"]
     ok = runner.invoke(app, ["inspect", str(DATA / "unet2d.keras"), "--input", "1x16x16x1"])
     assert ok.exit_code == ExitCode.OK
+
+
+def test_an_unknown_layer_is_named_and_shapes_stop_there(tmp_path: Path) -> None:
+    config = json.loads(real_config())
+    pool = next(layer for layer in config["config"]["layers"] if layer["name"] == "enc2_pool")
+    pool["class_name"] = "MyCustomPooling"
+    graph = read_keras(zip_with(tmp_path / "custom.keras", {"config.json": json.dumps(config).encode()}))
+    assert "layers convcalc does not model: MyCustomPooling" in graph.notes
+    result = propagate(graph, ((1, 16, 16, 1),))
+    assert [node.name for node in result.stopped][:2] == ["enc2_pool", "bottleneck"]
+    assert result.shapes["enc2_conv"] == (1, 8, 8, 4)
