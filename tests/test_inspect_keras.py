@@ -430,3 +430,11 @@ def test_an_unknown_layer_is_named_and_shapes_stop_there(tmp_path: Path) -> None
     result = propagate(graph, ((1, 16, 16, 1),))
     assert [node.name for node in result.stopped][:2] == ["enc2_pool", "bottleneck"]
     assert result.shapes["enc2_conv"] == (1, 8, 8, 4)
+
+
+def test_per_axis_arguments_beyond_any_real_model_are_refused_before_analysis(tmp_path: Path) -> None:
+    config = json.loads(real_config())
+    conv = next(layer for layer in config["config"]["layers"] if layer["name"] == "enc1_conv")
+    conv["config"]["kernel_size"] = [10**9, 3]
+    path = zip_with(tmp_path / "huge.keras", {"config.json": json.dumps(config).encode()})
+    refused(path, "kernel_size must be an integer >= 1 and <= 65536; got 1000000000")

@@ -47,6 +47,9 @@ MAX_LAYERS = 20_000
 MAX_NESTING = 16
 # A call's arguments nest lists of tensors (Concatenate takes one list): a few levels.
 MAX_ARGS_DEPTH = 8
+# Per-axis arguments (kernel_size, strides, dilation_rate, pool_size, UpSampling size, padding and
+# cropping amounts) of a real model stay far below this; larger ones are refused before any analysis.
+MAX_AXIS_VALUE = 65_536
 
 MODEL_CLASSES = frozenset(["Functional", "Sequential", "Model"])
 CONV = {f"Conv{n}D": n for n in (1, 2, 3)}
@@ -587,9 +590,17 @@ def _list(source: str, where: str, what: str, value: Any) -> list[Any]:
     return value
 
 
-def _int(source: str, where: str, field: str, value: Any, minimum: int | None) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or (minimum is not None and value < minimum):
+def _int(
+    source: str, where: str, field: str, value: Any, minimum: int | None, maximum: int | None = None
+) -> int:
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or (minimum is not None and value < minimum)
+        or (maximum is not None and value > maximum)
+    ):
         bound = "" if minimum is None else f" >= {minimum}"
+        bound += "" if maximum is None else f" and <= {maximum}"
         raise ConvCalcError(
             f"{source}: layer {where!r}: {field} must be an integer{bound}; got {str(value)[:80]}",
             parameter="model",
@@ -606,18 +617,20 @@ def _ints(source: str, where: str, field: str, value: Any, rank: int, minimum: i
             f"{source}: layer {where!r}: {field} must give 1 or {rank} values; got {str(value)[:80]}",
             parameter="model",
         )
-    return tuple(_int(source, where, field, v, minimum) for v in values)
+    return tuple(_int(source, where, field, v, minimum, MAX_AXIS_VALUE) for v in values)
 
 
 def _pairs(source: str, where: str, field: str, value: Any, rank: int) -> tuple[tuple[int, int], ...]:
     """Keras padding/cropping: an int, (before, after) for 1-D, or per axis an int or a pair."""
     if rank == 1 and isinstance(value, list) and len(value) == 2:
-        return ((_int(source, where, field, value[0], 0), _int(source, where, field, value[1], 0)),)
-    items = value if isinstance(value, list) and len(value) == rank else [value] * rank
+        items: list[Any] = [value]
+    else:
+        items = value if isinstance(value, list) and len(value) == rank else [value] * rank
     pairs = []
     for item in items:
         pair = item if isinstance(item, list) and len(item) == 2 else [item, item]
-        pairs.append((_int(source, where, field, pair[0], 0), _int(source, where, field, pair[1], 0)))
+        before, after = (_int(source, where, field, v, 0, MAX_AXIS_VALUE) for v in pair)
+        pairs.append((before, after))
     return tuple(pairs)
 
 
