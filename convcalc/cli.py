@@ -118,7 +118,9 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
     except ConvCalcError as error:
         if as_json:
             print(dumps(error_document(command, error)))
-        console(stderr=True).print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
+        from rich.markup import escape
+
+        console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
 
 

@@ -21,8 +21,10 @@ import io
 import warnings
 from typing import Any
 
-import torch
-from torch import nn
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
 
 
 def dcgan_generator(nz: int = 100, ngf: int = 8, nc: int = 3) -> nn.Module:
@@ -119,7 +121,7 @@ class _SkipBlock(nn.Module):
 
 def pix2pix_generator(channels: int = 3, ngf: int = 4, num_downs: int = 5) -> nn.Module:
     block = _SkipBlock(ngf * 8, ngf * 8, None)
-    for _ in range(num_downs - 4):
+    for _ in range(num_downs - 5):
         block = _SkipBlock(ngf * 8, ngf * 8, block)
     block = _SkipBlock(ngf * 4, ngf * 8, block)
     block = _SkipBlock(ngf * 2, ngf * 4, block)
@@ -185,16 +187,20 @@ def with_every_output(model_bytes: bytes) -> tuple[bytes, list[str]]:
     return model.SerializeToString(), names
 
 
-def run_ort(model_bytes: bytes, shape: tuple[int, ...]) -> dict[str, tuple[int, ...]] | str:
-    """Every tensor's shape as ONNX Runtime computes it, or the error text when the run fails."""
-    import numpy as np
+def ort_session(model_bytes: bytes) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 4
+    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+
+
+def run_ort(session: Any, shape: tuple[int, ...]) -> dict[str, tuple[int, ...]] | str:
+    """Every output's shape as ONNX Runtime computes it, or the error text when the run fails."""
+    import numpy as np
+
+    names = [o.name for o in session.get_outputs()]
     try:
-        session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
-        names = [o.name for o in session.get_outputs()]
         results = session.run(names, {session.get_inputs()[0].name: np.zeros(shape, np.float32)})
     except Exception as error:
         return str(error)

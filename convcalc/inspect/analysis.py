@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from convcalc.errors import ConvCalcError, ExitCode
+from convcalc.frameworks.base import make_args, same_pads
 from convcalc.frameworks.port import Channels, Translation, translate
 from convcalc.inspect.fields import receptive_fields
 from convcalc.inspect.graph import CHANNELS_LAST, ConvSpec, DenseSpec, Graph, Node, PadSpec
@@ -440,7 +441,7 @@ def _nearest(report: InspectReport) -> str | None:
         if axis.accepted is None:
             return None
         size = report.input_shapes[0][axis.tensor_axis]
-        below, above = axis.accepted.nearest(size)
+        below, above = (size, size) if axis.accepted.contains(size) else axis.accepted.nearest(size)
         options.append((below, above))
     if not options:
         return None
@@ -453,9 +454,33 @@ def _nearest(report: InspectReport) -> str | None:
         for axis, s in zip(report.axes, sizes):
             shape[axis.tensor_axis] = s  # type: ignore[assignment]
         run = propagate(report.graph, (tuple(shape), *report.input_shapes[1:]))
-        if run.ok:
-            picks.append("x".join(str(s) for s in sizes))
+        text = "x".join(str(s) for s in sizes)
+        if run.ok and text not in picks:
+            picks.append(text)
     return " or ".join(picks) if picks else None
+
+
+def explicit_pads_fix(report: InspectReport, node: Node) -> str | None:
+    """For a convolution refused over its padding word (ONNX Runtime's SAME_* with dilation): the
+    explicit pads the word means for this input, checked by running the graph with them."""
+    spec = node.spec
+    if node.kind != "conv" or not isinstance(spec, ConvSpec) or not isinstance(spec.padding, str):
+        return None
+    word = spec.padding
+    if word not in ("same_upper", "same_lower", "same"):
+        return None
+    x = report.run.shapes.get(node.inputs[0])
+    if x is None:
+        return None
+    axes = spatial_axes(node.layout, len(x))
+    args = make_args(tuple(x[a] for a in axes), spec.kernel_size, stride=spec.stride, dilation=spec.dilation)
+    pads = same_pads(args, lower=word == "same_lower")
+    candidate = replace(node, spec=replace(spec, padding=pads))
+    fixed = propagate(_replace_node(report.graph, node, candidate), report.input_shapes)
+    if fixed.failure is not None and fixed.failure.node.name == node.name:
+        return None
+    spelled = [b for b, _ in pads] + [a for _, a in pads]
+    return f"auto_pad NOTSET with pads={spelled} (what {word.upper()} means for this input)"
 
 
 def _findings(report: InspectReport) -> list[Finding]:
@@ -464,8 +489,15 @@ def _findings(report: InspectReport) -> list[Finding]:
     size_fix = f"input size {nearest}" if nearest else None
     if report.run.failure is not None:
         f = report.run.failure
+        fixes = [text for text in (explicit_pads_fix(report, f.node), size_fix) if text]
         found.append(
-            Finding("error", "failure", f.node.name, f"{f.node.op} cannot run: {f.message}", size_fix)
+            Finding(
+                "error",
+                "failure",
+                f.node.name,
+                f"{f.node.op} cannot run: {f.message}",
+                "; or ".join(fixes) or None,
+            )
         )
     for merge in report.merges:
         fixes = [*merge.fixes, *([size_fix] if size_fix else [])]

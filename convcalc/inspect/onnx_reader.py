@@ -177,7 +177,25 @@ def graph_from_model(model: Any, source: str, input_shapes: Sequence[tuple[int, 
             parameter="model",
         )
     reader = _Reader(onnx, model, source)
-    return reader.read(input_shapes)
+    try:
+        return reader.read(input_shapes)
+    except ConvCalcError:
+        raise
+    except (
+        TypeError,
+        ValueError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        struct.error,
+    ) as error:
+        # A protobuf that parses but whose fields contradict each other (a corrupt file).
+        raise ConvCalcError(
+            f"{source}: the model's contents are inconsistent ({type(error).__name__}: {error}); is the file "
+            "corrupt?",
+            parameter="model",
+        ) from None
 
 
 class _Reader:
@@ -216,6 +234,12 @@ class _Reader:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) for v in value):
             raise self.error(node, f"attribute {name} must be a list of integers; got {value!r}")
         return tuple(value)
+
+    def integer(self, node: Any, attrs: dict[str, Any], name: str, default: int) -> int:
+        value = attrs.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(node, f"attribute {name} must be an integer; got {value!r}")
+        return value
 
     def word(self, attrs: dict[str, Any], name: str, default: str) -> str:
         value = attrs.get(name, default)
@@ -323,6 +347,14 @@ class _Reader:
 
     def topological(self) -> list[Any]:
         """Kahn's order over the nodes as the file lists them; a cycle or a missing tensor is refused."""
+        for node in self.graph.node:
+            texts = [node.name, node.op_type, node.domain, *node.input, *node.output]
+            if not all(isinstance(t, str) for t in texts):
+                raise ConvCalcError(
+                    f"{self.source}: a node's name, op type or tensor names are not valid UTF-8 text; "
+                    "is the file corrupt?",
+                    parameter="model",
+                )
         available = {vi.name for vi in self.graph.input} | set(self.initializers) | {""}
         producers: dict[str, int] = {}
         for index, node in enumerate(self.graph.node):
@@ -458,11 +490,11 @@ class _Reader:
         if op == "Concat":
             if "axis" not in attrs:
                 raise self.error(node, "Concat needs an axis attribute")
-            return "concat", ConcatSpec(int(attrs["axis"])), data
+            return "concat", ConcatSpec(self.integer(node, attrs, "axis", 0)), data
         if op in ELEMENTWISE:
             return "elementwise", None, data
         if op in ("DepthToSpace", "SpaceToDepth"):
-            block = int(attrs.get("blocksize", 0))
+            block = self.integer(node, attrs, "blocksize", 0)
             if block < 1:
                 raise self.error(node, f"blocksize must be >= 1; got {block}")
             if op == "DepthToSpace" and self.word(attrs, "mode", "DCR") not in ("DCR", "CRD"):
@@ -471,7 +503,7 @@ class _Reader:
         if op in SHAPE_PRESERVING:
             return "shape_preserving", None, data
         if op == "Flatten":
-            return "flatten", FlattenSpec(int(attrs.get("axis", 1))), data
+            return "flatten", FlattenSpec(self.integer(node, attrs, "axis", 1)), data
         if op == "Reshape":
             target = (
                 self.int_values(node, node.input[1], "the Reshape shape") if len(node.input) > 1 else None
@@ -507,7 +539,7 @@ class _Reader:
             )
         stride = self.ints(node, attrs, "strides", (1,) * spatial)
         dilation = self.ints(node, attrs, "dilations", (1,) * spatial)
-        group = int(attrs.get("group", 1))
+        group = self.integer(node, attrs, "group", 1)
         if group < 1:
             raise self.error(node, f"group must be >= 1; got {group}")
         auto_pad = self.word(attrs, "auto_pad", "NOTSET").upper()
@@ -572,7 +604,16 @@ class _Reader:
         padding: Any = (
             tuple(zip(pads[:spatial], pads[spatial:])) if auto_pad == "NOTSET" else auto_pad.lower()
         )
-        ceil_mode = bool(attrs.get("ceil_mode", 0))
+        ceil_mode = bool(self.integer(node, attrs, "ceil_mode", 0))
+        for name, values, low in (
+            ("kernel_shape", kernel, 1),
+            ("strides", stride, 1),
+            ("dilations", dilation, 1),
+        ):
+            if any(v < low for v in values):
+                raise self.error(node, f"{name} must be >= {low} on every axis; got {list(values)}")
+        if any(p < 0 for p in pads):
+            raise self.error(node, f"pads must be >= 0; got {list(pads)}")
         arguments = [("kernel_shape", str(list(kernel))), ("strides", str(list(stride)))]
         arguments.append(("auto_pad", auto_pad) if auto_pad != "NOTSET" else ("pads", str(list(pads))))
         if any(d != 1 for d in dilation):

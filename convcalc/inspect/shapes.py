@@ -356,6 +356,8 @@ def _block(node: Node, spec: BlockSpec, x: Shape) -> Shape:
 def _reshape(spec: ReshapeSpec, x: Shape) -> Shape:
     out = [x[n] if d == 0 and not spec.allow_zero and n < len(x) else d for n, d in enumerate(spec.shape)]
     total = math.prod(x)
+    if any(d < -1 for d in out):
+        raise ConvCalcError(f"a reshape target takes sizes >= -1; got {list(spec.shape)}", parameter="shape")
     if out.count(-1) > 1:
         raise ConvCalcError(f"a reshape may infer one axis (-1); got {list(spec.shape)}", parameter="shape")
     if -1 in out:

@@ -48,10 +48,10 @@ class AxisSizes:
     note: str | None = None
 
 
-def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None]]:
+def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None] | None]:
     """Per tensor, per tensor axis, the gain along the analysed input axis (None where it is lost)."""
     first = graph.inputs[0]
-    out: dict[str, list[Fraction | None]] = {
+    out: dict[str, list[Fraction | None] | None] = {
         first.name: [Fraction(1 if n == tensor_axis else 0) for n in range(len(first.shape))]
     }
     for tensor in graph.constants:
@@ -62,6 +62,10 @@ def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None]]:
         if any(name not in out for name in node.inputs):
             continue
         x = out[node.inputs[0]]
+        if x is None or node.kind in ("flatten", "reshape", "dense", "unknown"):
+            for name in node.outputs:
+                out[name] = None
+            continue
         g: list[Fraction | None] = list(x)
         spec = node.spec
         axes = spatial_axes(node.layout, len(x))
@@ -88,7 +92,8 @@ def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None]]:
                     g[index] = current / abs(step)
         elif isinstance(spec, ConcatSpec):
             index = spec.axis + len(x) if spec.axis < 0 else spec.axis
-            parts = [out[name][index] if index < len(out[name]) else None for name in node.inputs]
+            operands = [out[name] for name in node.inputs]
+            parts = [o[index] if o is not None and index < len(o) else None for o in operands]
             if 0 <= index < len(x):
                 total = Fraction(0)
                 for p in parts:
@@ -102,8 +107,6 @@ def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None]]:
         elif node.kind == "global_pool":
             for a in axes:
                 g[a] = Fraction(0)
-        elif node.kind in ("flatten", "reshape", "dense", "unknown"):
-            g = [None]
         for name in node.outputs:
             out[name] = g
     return out
@@ -113,7 +116,7 @@ def period(graph: Graph, tensor_axis: int) -> int:
     """P: the lcm of the denominators of every tensor's gain on every axis."""
     p = 1
     for values in gains(graph, tensor_axis).values():
-        for v in values:
+        for v in values or ():
             if v is not None:
                 p = math.lcm(p, v.denominator)
     return p
@@ -187,7 +190,7 @@ def axis_sizes(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, spatia
     flow = gains(graph, tensor_axis)
     for node in graph.nodes:
         if node.kind == "unknown" and any(
-            g is None or g != 0 for name in node.inputs for g in flow.get(name, [None])
+            g is None or g != 0 for name in node.inputs for g in (flow.get(name) or [None])
         ):
             return AxisSizes(
                 tensor_axis,
