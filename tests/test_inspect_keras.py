@@ -438,3 +438,7 @@ def test_per_axis_arguments_beyond_any_real_model_are_refused_before_analysis(tm
     conv["config"]["kernel_size"] = [10**9, 3]
     path = zip_with(tmp_path / "huge.keras", {"config.json": json.dumps(config).encode()})
     refused(path, "kernel_size must be an integer >= 1 and <= 65536; got 1000000000")
+
+
+def test_a_sequential_saved_before_it_was_built_is_refused_with_the_remedy() -> None:
+    refused(DATA / "unbuilt_sequential.keras", "records no input shape .* model.build")

@@ -168,7 +168,11 @@ class _Reader:
         shape = config.get("batch_shape", config.get("batch_input_shape"))
         dims = _shape(self.source, where, "batch_shape", shape)
         if dims is None:
-            raise self.error(where, f"the input layer {name!r} has no batch_shape")
+            raise self.error(
+                where,
+                "config.json records no input shape (a Sequential model saved before it was built); build "
+                "it with an Input layer or model.build(input_shape) and save it again",
+            )
         self.inputs.append(Tensor(name, dims))
         return name
 

@@ -240,6 +240,10 @@ def models(keras: Any) -> dict[str, tuple[Callable[[], Any], list[tuple[int, ...
         x = L.GlobalAveragePooling2D(name="gap")(x)
         return keras.Model(inputs, L.Dense(2, name="logits")(x), name="pooled_classifier")
 
+    def unbuilt_sequential() -> Any:
+        # Saved before it was ever built or called: config.json holds no input shape at all.
+        return keras.Sequential([L.Conv2D(2, 3, name="conv")], name="unbuilt_sequential")
+
     return {
         "seq_conv1d": (seq_conv1d, [(40, 2), (47, 2), (61, 2)]),
         "seq_conv2d": (seq_conv2d, [(23, 30, 3), (32, 32, 3), (41, 27, 3)]),
@@ -251,6 +255,7 @@ def models(keras: Any) -> dict[str, tuple[Callable[[], Any], list[tuple[int, ...
         "dcgan_generator": (dcgan_generator, [(1, 1, 4), (2, 3, 4)]),
         "dcgan_tutorial": (dcgan_tutorial, [(4,)]),
         "pooled_classifier": (pooled_classifier, [(32, 32, 3), (11, 9, 3), (5, 5, 3)]),
+        "unbuilt_sequential": (unbuilt_sequential, []),
     }
 
 
