@@ -442,3 +442,16 @@ def test_per_axis_arguments_beyond_any_real_model_are_refused_before_analysis(tm
 
 def test_a_sequential_saved_before_it_was_built_is_refused_with_the_remedy() -> None:
     refused(DATA / "unbuilt_sequential.keras", "records no input shape .* model.build")
+
+
+def test_the_keras_path_loads_neither_numpy_nor_a_framework() -> None:
+    code = (
+        "import sys\nfrom convcalc.cli import run\n"
+        "sys.argv = ['convcalc', 'inspect', sys.argv[1], '--json']\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numpy', 'onnx', 'torch', 'keras', 'tensorflow') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(DATA / "unet2d.keras")], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
