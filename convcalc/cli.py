@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,13 +12,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from convcalc import __version__
-from convcalc.core import shape_report
 from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.jsonout import dumps, error_document, shape_document
-from convcalc.parse import parse_framework_padding, parse_ints, parse_padding
+from convcalc.parse import parse_ints, parse_padding
+from convcalc.reader import LayerOptions, dialect_arguments, framework_arguments, read_layer
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+
+    from convcalc.frameworks.base import FrameworkLayer
 
 app = typer.Typer(
     name="convcalc",
@@ -74,20 +78,22 @@ UnsetOutputPaddingOpt = Annotated[
     ),
 ]
 FrameworkOpt = Annotated[
-    str,
+    Optional[str],
     typer.Option(
         "--framework",
         "-f",
-        help="Read the arguments as this framework does: pytorch, tensorflow, keras, onnx, jax, flax, "
-        "equinox, paddle, mxnet, caffe.",
+        help="Read the arguments exactly as this framework does: pytorch, tensorflow, keras, onnx, jax, "
+        "flax, equinox, paddle, mxnet, caffe. Without it, convcalc's own arguments: PyTorch's names, "
+        "plus 'same' on strided convolutions and before:after padding pairs.",
+        show_default=False,
     ),
 ]
 OutputSizeOpt = Annotated[
     Optional[str],
     typer.Option(
         "--output-size",
-        help="Requested transposed output size: PyTorch output_size, TensorFlow / ONNX output_shape, "
-        "Paddle output_size, MXNet target_shape.",
+        help="Requested transposed output size (sets output_padding); with --framework: PyTorch "
+        "output_size, TensorFlow / ONNX output_shape, Paddle output_size, MXNet target_shape.",
     ),
 ]
 TransposeKernelOpt = Annotated[
@@ -124,33 +130,6 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
 
 
-def require_kernel(kernel_size: str | None) -> str:
-    if kernel_size is None:
-        raise ConvCalcError(
-            "kernel_size is required: give --kernel-size (-k), for example -k 3", parameter="kernel_size"
-        )
-    return kernel_size
-
-
-def layer_arguments(
-    size: str,
-    kernel_size: str | None,
-    stride: str,
-    padding: str,
-    output_padding: str,
-    dilation: str,
-) -> dict[str, Any]:
-    """Parse the shared layer options into keyword arguments of the core."""
-    return {
-        "size": parse_ints("size", size),
-        "kernel_size": parse_ints("kernel_size", require_kernel(kernel_size)),
-        "stride": parse_ints("stride", stride),
-        "padding": parse_padding(padding),
-        "output_padding": parse_ints("output_padding", output_padding),
-        "dilation": parse_ints("dilation", dilation),
-    }
-
-
 def emit(as_json: bool, document: Callable[[], dict[str, Any]], view: Callable[[], RenderableType]) -> None:
     """Print JSON or tables; both are built from the same result objects."""
     if as_json:
@@ -159,56 +138,55 @@ def emit(as_json: bool, document: Callable[[], dict[str, Any]], view: Callable[[
         console().print(view())
 
 
-def framework_arguments(
-    size: str,
-    kernel_size: str | None,
-    stride: str,
-    padding: str | None,
-    output_padding: str | None,
-    dilation: str,
-    output_size: str | None,
-    transposed: bool,
-    transpose_kernel: bool,
-) -> dict[str, Any]:
-    """Parse the layer options for a framework convention: padding words and unset values stay as given."""
-    return {
-        "size": parse_ints("size", size),
-        "kernel_size": parse_ints("kernel_size", require_kernel(kernel_size)),
-        "stride": parse_ints("stride", stride),
-        "dilation": parse_ints("dilation", dilation),
-        "padding": None if padding is None else parse_framework_padding(padding),
-        "output_padding": None if output_padding is None else parse_ints("output_padding", output_padding),
-        "output_size": None if output_size is None else parse_ints("output_size", output_size),
-        "transposed": transposed,
-        "transpose_kernel": transpose_kernel,
-    }
+# The options that describe one layer, declared once: `layer_command` adds them to a command's
+# signature and hands the command one LayerOptions.
+SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "size": (SizeArg, inspect.Parameter.empty),
+    "kernel_size": (KernelOpt, None),
+    "stride": (StrideOpt, "1"),
+    "padding": (FrameworkPaddingOpt, None),
+    "output_padding": (UnsetOutputPaddingOpt, None),
+    "dilation": (DilationOpt, "1"),
+    "transposed": (TransposedOpt, False),
+    "in_channels": (InChannelsOpt, None),
+    "out_channels": (OutChannelsOpt, None),
+    "groups": (GroupsOpt, 1),
+    "framework": (FrameworkOpt, None),
+    "output_size": (OutputSizeOpt, None),
+    "transpose_kernel": (TransposeKernelOpt, False),
+}
 
 
-def uses_framework(framework: str, output_size: str | None, transpose_kernel: bool) -> bool:
-    """Whether the layer goes through a framework convention rather than plain PyTorch arguments."""
-    return (
-        framework.strip().lower() not in ("pytorch", "torch") or output_size is not None or transpose_kernel
-    )
+def layer_command(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the shared layer options (less ``without``) and call it with ``layer=LayerOptions``."""
+    names = [name for name in SHARED_OPTIONS if name not in without]
+
+    def decorate(func: Callable[..., None]) -> Callable[..., None]:
+        own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "layer"]
+        shared = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
+            for name, (kind, default) in ((n, SHARED_OPTIONS[n]) for n in names)
+        ]
+        parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+
+        @functools.wraps(func)
+        def command(**values: Any) -> None:
+            layer = LayerOptions(**{name: values.pop(name) for name in names})
+            func(layer=layer, **values)
+
+        all_parameters = [*shared, *parameters]
+        command.__signature__ = inspect.Signature(all_parameters)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in all_parameters}
+        return command
+
+    return decorate
 
 
-def refuse_framework_channels(
-    framework: str, in_channels: int | None, out_channels: int | None, groups: int
-) -> None:
-    if in_channels is not None or out_channels is not None or groups != 1:
-        raise ConvCalcError(
-            "--in-channels, --out-channels and --groups go with plain PyTorch arguments; "
-            f"drop them with --framework {framework} or --output-size (convcalc port takes them)",
-            parameter="framework",
-        )
-
-
-def _framework_shape(as_json: bool, framework: str, arguments: dict[str, Any]) -> None:
-    from convcalc.frameworks import read
+def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
     from convcalc.frameworks.documents import framework_shape_document
     from convcalc.frameworks.port import translate
 
     with user_errors("shape", as_json):
-        layer = read(framework, **arguments)
         pytorch = None if layer.framework == "pytorch" else translate(layer, "pytorch")
 
     def view() -> RenderableType:
@@ -220,50 +198,16 @@ def _framework_shape(as_json: bool, framework: str, arguments: dict[str, Any]) -
 
 
 @app.command()
-def shape(
-    size: SizeArg,
-    kernel_size: KernelOpt = None,
-    stride: StrideOpt = "1",
-    padding: FrameworkPaddingOpt = None,
-    output_padding: UnsetOutputPaddingOpt = None,
-    dilation: DilationOpt = "1",
-    transposed: TransposedOpt = False,
-    in_channels: InChannelsOpt = None,
-    out_channels: OutChannelsOpt = None,
-    groups: GroupsOpt = 1,
-    framework: FrameworkOpt = "pytorch",
-    output_size: OutputSizeOpt = None,
-    transpose_kernel: TransposeKernelOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
+@layer_command()
+def shape(*, layer: LayerOptions, as_json: JsonOpt = False) -> None:
     """Sizes of a convolution and its transposed twin, the equivalent direct convolution and reversibility."""
-    if uses_framework(framework, output_size, transpose_kernel):
-        with user_errors("shape", as_json):
-            refuse_framework_channels(framework, in_channels, out_channels, groups)
-            arguments = framework_arguments(
-                size,
-                kernel_size,
-                stride,
-                padding,
-                output_padding,
-                dilation,
-                output_size,
-                transposed,
-                transpose_kernel,
-            )
-        _framework_shape(as_json, framework, arguments)
-        return
-    padding = "0" if padding is None else padding
-    output_padding = "0" if output_padding is None else output_padding
     with user_errors("shape", as_json):
-        args = layer_arguments(size, kernel_size, stride, padding, output_padding, dilation)
-        report = shape_report(
-            **args,
-            transposed=transposed,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            groups=groups,
-        )
+        read = read_layer(layer)
+    if read.framework_layer is not None:
+        _framework_shape(as_json, read.framework_layer)
+        return
+    report = read.report
+    assert report is not None
 
     def view() -> RenderableType:
         from convcalc.render import shape_view
@@ -295,17 +239,10 @@ SectionOpt = Annotated[
 
 
 @app.command()
+@layer_command(without=("framework", "transpose_kernel"))
 def explain(
-    size: SizeArg,
-    kernel_size: KernelOpt = None,
-    stride: StrideOpt = "1",
-    padding: PaddingOpt = "0",
-    output_padding: OutputPaddingOpt = "0",
-    dilation: DilationOpt = "1",
-    transposed: TransposedOpt = False,
-    in_channels: InChannelsOpt = None,
-    out_channels: OutChannelsOpt = None,
-    groups: GroupsOpt = 1,
+    *,
+    layer: LayerOptions,
     layers: LayersOpt = 1,
     svg: SvgOpt = None,
     frames: FramesOpt = False,
@@ -320,14 +257,7 @@ def explain(
     from convcalc.overlap import overlap_map, repeat_layer
 
     with user_errors("explain", as_json):
-        args = layer_arguments(size, kernel_size, stride, padding, output_padding, dilation)
-        report = shape_report(
-            **args,
-            transposed=transposed,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            groups=groups,
-        )
+        report = dialect_arguments(layer).report()
         chosen = parse_sections(section, SECTIONS)
         explanation = explain(report, chosen, strict=section is not None)
         twin_exists = all(a.output >= 1 for a in report.transposed)
@@ -470,20 +400,12 @@ def solve(
 
 
 @app.command()
+@layer_command(without=("framework",))
 def port(
-    size: SizeArg,
+    *,
+    layer: LayerOptions,
     source: Annotated[str, typer.Option("--from", help="The framework whose arguments you give.")],
     target: Annotated[str, typer.Option("--to", help="The framework to express the layer in.")],
-    kernel_size: KernelOpt = None,
-    stride: StrideOpt = "1",
-    padding: FrameworkPaddingOpt = None,
-    output_padding: UnsetOutputPaddingOpt = None,
-    dilation: DilationOpt = "1",
-    transposed: Annotated[
-        bool, typer.Option("--transposed", "-t", help="A transposed convolution; the size is its input.")
-    ] = False,
-    output_size: OutputSizeOpt = None,
-    transpose_kernel: TransposeKernelOpt = False,
     verify: Annotated[
         bool,
         typer.Option(
@@ -493,13 +415,6 @@ def port(
         ),
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random data for --verify.")] = 0,
-    in_channels: Annotated[
-        Optional[int], typer.Option("--in-channels", help="The layer's input channels (for weight shapes).")
-    ] = None,
-    out_channels: Annotated[
-        Optional[int], typer.Option("--out-channels", help="The layer's output channels.")
-    ] = None,
-    groups: GroupsOpt = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Translate a layer from one framework's arguments to another's: arguments, weight change, exact fix."""
@@ -509,19 +424,14 @@ def port(
     check = None
 
     with user_errors("port", as_json):
-        arguments = framework_arguments(
-            size,
-            kernel_size,
-            stride,
-            padding,
-            output_padding,
-            dilation,
-            output_size,
-            transposed,
-            transpose_kernel,
-        )
+        arguments = framework_arguments(layer)
         translation = port_layer(
-            source, target, in_channels=in_channels, out_channels=out_channels, groups=groups, **arguments
+            source,
+            target,
+            in_channels=layer.in_channels,
+            out_channels=layer.out_channels,
+            groups=layer.groups,
+            **vars(arguments),
         )
         if verify:
             from convcalc.frameworks.execute import check_port
@@ -542,20 +452,10 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors
 
 
 @app.command()
+@layer_command()
 def verify(
-    size: SizeArg,
-    kernel_size: KernelOpt = None,
-    stride: StrideOpt = "1",
-    padding: FrameworkPaddingOpt = None,
-    output_padding: UnsetOutputPaddingOpt = None,
-    dilation: DilationOpt = "1",
-    transposed: TransposedOpt = False,
-    in_channels: InChannelsOpt = None,
-    out_channels: OutChannelsOpt = None,
-    groups: GroupsOpt = 1,
-    framework: FrameworkOpt = "pytorch",
-    output_size: OutputSizeOpt = None,
-    transpose_kernel: TransposeKernelOpt = False,
+    *,
+    layer: LayerOptions,
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -567,37 +467,13 @@ def verify(
     from convcalc.verify.document import verify_document
 
     with user_errors("verify", as_json):
-        if uses_framework(framework, output_size, transpose_kernel):
-            refuse_framework_channels(framework, in_channels, out_channels, groups)
-            arguments = framework_arguments(
-                size,
-                kernel_size,
-                stride,
-                padding,
-                output_padding,
-                dilation,
-                output_size,
-                transposed,
-                transpose_kernel,
-            )
-            result = verify_framework(framework, seed=seed, **arguments)
+        read = read_layer(layer)
+        if read.framework_layer is not None:
+            assert layer.framework is not None
+            result = verify_framework(layer.framework, seed=seed, **vars(framework_arguments(layer)))
         else:
-            args = layer_arguments(
-                size,
-                kernel_size,
-                stride,
-                "0" if padding is None else padding,
-                "0" if output_padding is None else output_padding,
-                dilation,
-            )
-            result = verify_layer(
-                **args,
-                transposed=transposed,
-                in_channels=in_channels,
-                out_channels=out_channels,
-                groups=groups,
-                seed=seed,
-            )
+            assert read.arguments is not None
+            result = verify_layer(**vars(read.arguments), seed=seed)
 
     def view() -> RenderableType:
         from convcalc.verify.render import verify_view

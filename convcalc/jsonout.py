@@ -104,12 +104,32 @@ def shape_document(report: ShapeReport) -> JsonDict:
         "shape",
         input=report_input(report),
         convolution=columns(report.conv, CONV_FIELDS),
-        transposed=columns(report.transposed, TRANSPOSED_FIELDS),
-        direct=columns(report.direct, DIRECT_FIELDS),
+        transposed=None if report.twin_problem else columns(report.transposed, TRANSPOSED_FIELDS),
+        direct=None if report.twin_problem else columns(report.direct, DIRECT_FIELDS),
+        twin_problem=report.twin_problem,
         reversal=columns(report.reversal, REVERSAL_FIELDS),
         output_padding_rule={
             "pytorch_ok": [True] * report.ndim,
             "strict_ok": list(report.output_padding_strict_ok),
         },
         channels=channels,
+        framework=None,
+        layer=None,
+        pytorch=None,
     )
+
+
+SHAPE_SECTIONS = (
+    "input",
+    "convolution",
+    "transposed",
+    "direct",
+    "twin_problem",
+    "reversal",
+    "output_padding_rule",
+    "channels",
+    "framework",
+    "layer",
+    "pytorch",
+)
+"""The keys of every `shape` document; a section that does not apply is null."""

@@ -27,6 +27,8 @@ from convcalc.core import (
     conv_axes_for,
     dilated_kernel_size,
     normalize,
+    output_padding_limit,
+    symmetric_for_crop,
     transposed_axes_for,
 )
 from convcalc.errors import ConvCalcError
@@ -347,13 +349,8 @@ def repeat_layer(axes: Sequence[TransposedAxis], layers: int) -> list[tuple[Tran
 
 
 def _pytorch_padding(total_crop: int, stride: int, dilation: int) -> tuple[int, int] | None:
-    """Symmetric padding p and output_padding op with 2p - op = total_crop, op < max(s, d); or None."""
-    if total_crop >= 0:
-        p = -(-total_crop // 2)
-        op = 2 * p - total_crop
-    else:
-        p, op = 0, -total_crop
-    return (p, op) if op < max(stride, dilation) else None
+    """Symmetric padding and output_padding for a total crop within PyTorch's limit; or None."""
+    return symmetric_for_crop(total_crop, output_padding_limit(stride, dilation))
 
 
 def _kernel_fix(axis: TransposedAxis, direction: int) -> tuple[int, int, int, int] | None:

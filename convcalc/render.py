@@ -57,6 +57,8 @@ def _padding(report: ShapeReport) -> str:
 
 
 def _verdict(axis: ReversalAxis) -> str:
+    if axis.restored < 1:
+        return f"[yellow]twin has no output[/yellow]: output_padding {axis.remainder} restores W"
     if axis.reversible:
         q = (axis.size - axis.base) // axis.stride
         return f"[green]restored[/green]: W = {axis.base} + {axis.stride}*{q}"
@@ -85,12 +87,12 @@ def shape_view(report: ShapeReport) -> RenderableType:
     op = params.output_padding
     transposed = axis_table(
         "Transposed convolution" + ("" if report.transposed_input else " (twin, on the conv output)"),
-        [(t, o) for t, o in zip(report.transposed, op)],
+        list(zip(report.transposed, report.conv, op)),
         [
             ("input size", lambda a: a[0].size),
             ("full output (i-1)s + K", lambda a: a[0].full),
-            ("padding: crops before + after", lambda a: f"{a[0].crop_before} + {a[0].crop_after + a[1]}"),
-            ("output_padding: added at the end", lambda a: a[1]),
+            ("padding: crops before + after", lambda a: f"{a[1].pad_before} + {a[1].pad_after}"),
+            ("output_padding: added at the end", lambda a: a[2]),
             ("output", lambda a: a[0].output),
         ],
     )
@@ -116,7 +118,7 @@ def shape_view(report: ShapeReport) -> RenderableType:
             ("convolution input W", lambda a: a.size),
             ("r = (W + pb + pa - K) mod s", lambda a: a.remainder),
             ("verdict", _verdict),
-            ("transposed returns W - r", lambda a: a.restored),
+            ("transposed returns W - r", lambda a: a.restored if a.restored >= 1 else f"none ({a.restored})"),
             ("output_padding that restores W", lambda a: a.output_padding_to_restore),
             ("allowed (PyTorch: < max(s, d))", lambda a: yes_no(a.allowed_pytorch)),
             ("allowed (strict: < s)", lambda a: yes_no(a.allowed_strict)),
@@ -124,6 +126,12 @@ def shape_view(report: ShapeReport) -> RenderableType:
         ],
     )
     parts: list[RenderableType] = [summary, conv, transposed, direct, reversal]
+    if report.twin_problem is not None:
+        impossible = Text.from_markup(
+            "[bold]Transposed twin[/bold] (same kernel, stride, padding, dilation, on the conv output): "
+            f"[yellow]impossible[/yellow]: {report.twin_problem}"
+        )
+        parts = [summary, conv, impossible, reversal]
     strict = report.output_padding_strict_ok
     if not all(strict):
         parts.append(

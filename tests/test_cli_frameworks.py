@@ -153,20 +153,59 @@ def test_shape_framework_paddle_conv_same_ignores_dilation() -> None:
 
 
 def test_shape_pytorch_output_size_goes_through_the_convention() -> None:
+    pytorch = ("-f", "pytorch")
+    code, out, _ = invoke(
+        "shape", "5", "-k", "3", "-s", "2", "-p", "1", "-t", "--output-size", "10", "--json", *pytorch
+    )
+    assert code == 0
+    assert json.loads(out)["layer"]["output"] == [10]
+    code, _, err = invoke(
+        "shape", "5", "-k", "3", "-s", "2", "-p", "1", "-t", "--output-size", "11", *pytorch
+    )
+    assert code == 2 and "valid sizes range from [9] to [10]" in err
+
+
+def test_output_size_in_convcalcs_own_arguments_sets_output_padding() -> None:
+    """torch: ConvTranspose1d(k3, s2, p1)(x of 5, output_size=10) is 10, i.e. output_padding 1."""
     code, out, _ = invoke(
         "shape", "5", "-k", "3", "-s", "2", "-p", "1", "-t", "--output-size", "10", "--json"
     )
     assert code == 0
-    assert json.loads(out)["layer"]["output"] == [10]
+    doc = json.loads(out)
+    assert doc["transposed"]["output"] == [10] and doc["input"]["output_padding"] == [1]
+    assert doc["framework"] is None
+    # before:after pairs stay available with --output-size (PyTorch itself has symmetric padding only).
+    code, out, _ = invoke(
+        "shape", "7", "-k", "3", "-s", "2", "-p", "1:2", "-t", "--output-size", "12", "--json"
+    )
+    assert code == 0 and json.loads(out)["transposed"]["output"] == [12]
     code, _, err = invoke("shape", "5", "-k", "3", "-s", "2", "-p", "1", "-t", "--output-size", "11")
-    assert code == 2 and "valid sizes range from [9] to [10]" in err
+    assert code == 2 and "output_padding must be smaller than max(stride, dilation)" in err
+
+
+def test_a_flag_never_switches_the_rule_set() -> None:
+    """'same' on a strided convolution is convcalc's own argument whatever other flag is given."""
+    code, _, err = invoke("shape", "7", "-k", "3", "-s", "2", "-p", "same", "--transpose-kernel")
+    assert code == 2 and "--framework jax" in err
+    code, _, _ = invoke("shape", "7", "-k", "3", "-s", "2", "-p", "same")
+    assert code == 0
+    code, _, err = invoke("shape", "7", "-k", "3", "-s", "2", "-p", "same", "-f", "pytorch")
+    assert code == 2 and "strided" in err
+
+
+def test_shape_documents_have_one_set_of_keys() -> None:
+    plain = json.loads(invoke("shape", "7", "-k", "3", "--json")[1])
+    framework = json.loads(
+        invoke("shape", "5", "-k", "3", "-s", "2", "-p", "same", "-t", "-f", "tf", "--json")[1]
+    )
+    assert plain.keys() == framework.keys()
 
 
 def test_shape_default_framework_keeps_the_plain_report() -> None:
     code, out, _ = invoke("shape", "5", "-k", "3", "-s", "2", "-p", "1", "--json")
     assert code == 0
     doc = json.loads(out)
-    assert "convolution" in doc and "framework" not in doc
+    assert "convolution" in doc and doc["framework"] is None
 
 
 def test_shape_framework_refuses_channels() -> None:
@@ -342,3 +381,49 @@ def test_port_channels_and_groups_json() -> None:
         "2",
     )
     assert code == 2 and "Keras has no groups for transposed convolutions" in err
+
+
+def test_issue_11_framework_examples_on_the_command_line() -> None:
+    # JAX and Flax run negative padding beyond the size on one side.
+    code, out, err = invoke(
+        "shape", "5x2", "-k", "4x1", "-s", "3x1", "-p", "5:-1x-3:5", "-f", "jax", "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["layer"]["output"] == [2, 4]
+    code, out, err = invoke("shape", "1", "-k", "1", "-s", "2", "-p", "4:-2", "-f", "flax", "--json")
+    assert code == 0, err
+    assert json.loads(out)["layer"]["output"] == [2]
+    # Paddle's truncated size: one element, with a warning.
+    code, out, err = invoke("shape", "2", "-k", "3", "-s", "2", "-f", "paddle", "--json")
+    assert code == 0, err
+    layer = json.loads(out)["layer"]
+    assert layer["output"] == [1] and any("truncation" in n for n in layer["notes"])
+    # TensorFlow's 3-D ops take no explicit pairs.
+    code, out, err = invoke("shape", "7x7x7", "-k", "3", "-s", "2", "-p", "2:2x2:2x2:2", "-f", "tensorflow")
+    assert code == 2 and out == ""
+    assert "tf.nn.conv3d takes 'SAME' or 'VALID' only" in err
+    code, out, _ = invoke(
+        "shape", "7x7x7", "-k", "3", "-s", "2", "-p", "2:2x2:2x2:2", "-f", "tensorflow", "--json"
+    )
+    assert code == 2 and json.loads(out)["error"]["parameter"] == "padding"
+    # Keras: which backends run the layer.
+    code, out, err = invoke(
+        "shape",
+        "5",
+        "-k",
+        "4",
+        "-s",
+        "2",
+        "-p",
+        "same",
+        "--output-padding",
+        "0",
+        "-t",
+        "-f",
+        "keras",
+        "--json",
+    )
+    assert code == 0, err
+    layer = json.loads(out)["layer"]
+    assert layer["output"] == [8] and layer["unsupported_by"] == ["Keras's TensorFlow backend"]
+    assert any("runs on the JAX and torch backends only" in n for n in layer["notes"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -116,3 +118,56 @@ def test_weight_shapes_agree_with_torch_modules() -> None:
     assert treport.channels is not None
     assert tuple(tconv.weight.shape) == treport.channels.transposed_weight_shape
     assert sum(p.numel() for p in tconv.parameters()) == treport.channels.parameters_with_bias
+
+
+def test_impossible_twin_is_reported_as_such_where_torch_refuses_it() -> None:
+    """`shape 2 -k 2 -s 5 -p 2`: the convolution gives 1; its twin on 1 would be -2, which torch refuses."""
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    conv = torch.nn.Conv1d(1, 1, 2, stride=5, padding=2)
+    out = conv(torch.zeros(1, 1, 2))
+    assert out.shape[-1] == 1
+    twin = torch.nn.ConvTranspose1d(1, 1, 2, stride=5, padding=2)
+    with pytest.raises(RuntimeError):
+        twin(out)
+    result = CliRunner().invoke(app, ["shape", "2", "-k", "2", "-s", "5", "-p", "2", "--json"])
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["convolution"]["output"] == [1]
+    assert document["transposed"] is None and document["direct"] is None
+    assert "-2" in document["twin_problem"]
+    # The output_padding the reversal names really restores W in torch.
+    op = document["reversal"]["output_padding_to_restore"][0]
+    restored = torch.nn.ConvTranspose1d(1, 1, 2, stride=5, padding=2, output_padding=op)(out)
+    assert restored.shape[-1] == 2
+
+
+def test_transposed_multiply_accumulates_match_torch_flop_counter() -> None:
+    """output_padding >= stride (allowed when dilation > stride): torch counts 18 MACs, not 21."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from convcalc.core import shape_report
+
+    cases = [
+        dict(size=6, kernel_size=3, stride=1, dilation=2, output_padding=1, ch=(1, 1)),
+        dict(size=7, kernel_size=4, stride=2, dilation=1, output_padding=1, ch=(4, 6)),
+        dict(size=5, kernel_size=3, stride=1, dilation=3, output_padding=2, ch=(2, 2)),
+    ]
+    for case in cases:
+        c_in, c_out = case.pop("ch")  # type: ignore[misc]
+        layer = torch.nn.ConvTranspose1d(
+            c_in,
+            c_out,
+            case["kernel_size"],
+            stride=case["stride"],
+            dilation=case["dilation"],
+            output_padding=case["output_padding"],
+            bias=False,
+        )
+        with FlopCounterMode(display=False) as counter:
+            layer(torch.zeros(1, c_in, case["size"]))
+        report = shape_report(**case, transposed=True, in_channels=c_in, out_channels=c_out)  # type: ignore[arg-type]
+        assert report.channels is not None
+        assert 2 * report.channels.multiply_accumulates == counter.get_total_flops(), case

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from convcalc import core, engine
 from convcalc.cli import app
+from convcalc.core import report as core_report
 from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.verify import checks as verify
 
@@ -181,7 +182,7 @@ def test_wrong_direct_form_in_the_core_is_caught(monkeypatch: pytest.MonkeyPatch
             form.pad_after,
         )
 
-    monkeypatch.setattr(core, "direct_form", wrong)
+    monkeypatch.setattr(core_report, "direct_form", wrong)
     result = invoke("verify", "5", "-k", "3", "-s", "2", "-p", "1", "--json")
     assert result.exit_code == ExitCode.VERIFICATION_FAILED
     failed = [c["check"] for c in json.loads(result.stdout)["checks"] if c["verdict"] == "FAIL"]
@@ -207,7 +208,7 @@ def test_broken_adjoint_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
         (["5", "-k", "1", "-s", "2", "-p", "valid", "-t", "--framework", "keras"], [10]),
         (["5", "-k", "4", "-s", "3", "-p", "valid", "-t", "--framework", "jax"], [16]),
         (["5", "-k", "3", "-s", "2", "-p", "same_lower", "-t", "--framework", "onnx"], [10]),
-        (["5", "-k", "3", "-s", "2", "-p", "1", "-t", "--output-size", "10"], [10]),
+        (["5", "-k", "3", "-s", "2", "-p", "1", "-t", "--output-size", "10", "-f", "pytorch"], [10]),
         (["6x7", "-k", "3", "-s", "2", "-p", "same", "--framework", "tensorflow"], [3, 4]),
     ],
 )
@@ -235,7 +236,7 @@ def test_negative_crop_with_a_broken_matrix_route_fails(monkeypatch: pytest.Monk
 def test_framework_layers_refuse_channels() -> None:
     result = invoke("verify", "5", "-k", "3", "-t", "--framework", "keras", "--in-channels", "2")
     assert result.exit_code == ExitCode.INVALID_INPUT
-    assert "plain PyTorch arguments" in result.stderr
+    assert "go with convcalc's own arguments" in result.stderr
 
 
 # ---------------------------------------------------------------------------------------------------

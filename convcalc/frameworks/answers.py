@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from convcalc.core import ConvAxis, TransposedAxis
+from convcalc.core import ConvAxis, TransposedAxis, pytorch_crops
 from convcalc.errors import ConvCalcError
 from convcalc.frameworks.base import FrameworkLayer, LayerArgs
 from convcalc.frameworks.port import Translation, translate
@@ -30,11 +30,10 @@ def canonical_layer(answer: Answer) -> FrameworkLayer:
         transposed=transposed,
     )
     if transposed:
+        pairs = tuple((a.pad_before, a.pad_after) for a in axes)
         crops = tuple(
-            TransposedAxis(
-                a.size, a.kernel_size, a.stride, a.dilation, a.pad_before, a.pad_after - a.output_padding
-            )
-            for a in axes
+            TransposedAxis(a.size, a.kernel_size, a.stride, a.dilation, cb, ca)
+            for a, (cb, ca) in zip(axes, pytorch_crops(pairs, answer.output_padding))
         )
         return FrameworkLayer("pytorch", args, transposed=crops)
     pads = tuple(

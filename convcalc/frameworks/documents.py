@@ -12,7 +12,14 @@ from convcalc.frameworks.port import Translation
 
 if TYPE_CHECKING:
     from convcalc.frameworks.execute import PortCheck
-from convcalc.jsonout import CONV_FIELDS, DIRECT_FIELDS, TRANSPOSED_FIELDS, columns, envelope
+from convcalc.jsonout import (
+    CONV_FIELDS,
+    DIRECT_FIELDS,
+    SHAPE_SECTIONS,
+    TRANSPOSED_FIELDS,
+    columns,
+    envelope,
+)
 
 JsonDict = dict[str, Any]
 
@@ -34,6 +41,7 @@ def layer_document(layer: FrameworkLayer) -> JsonDict:
         "weight_layout": conv.layout(args).describe(args.ndim),
         "kernel_flipped": conv.layout(args).flipped,
         "notes": list(layer.notes),
+        "unsupported_by": list(layer.unsupported_by),
     }
     if args.transposed:
         document["canonical"] = columns(layer.transposed, TRANSPOSED_FIELDS)
@@ -127,10 +135,30 @@ def framework_answers_document(framework: str, translations: Sequence[Translatio
 
 
 def framework_shape_document(layer: FrameworkLayer, pytorch: Translation | None) -> JsonDict:
-    """The `convcalc shape --framework X --json` document (X other than plain PyTorch arguments)."""
-    return envelope(
-        "shape",
-        framework=layer.framework,
-        layer=layer_document(layer),
-        pytorch=None if pytorch is None else translation_document(pytorch),
-    )
+    """The `convcalc shape --framework X --json` document: the keys of every `shape` document.
+
+    The sizes are the framework's canonical form (``convolution``, or ``transposed`` and ``direct``);
+    the sections that describe convcalc's twin (reversal, output_padding rule, channels) are null, and
+    the framework's own arguments are in ``layer``.
+    """
+    args = layer.args
+    sections: JsonDict = dict.fromkeys(SHAPE_SECTIONS)
+    sections["input"] = {
+        "size": list(args.size),
+        "kernel_size": list(args.kernel_size),
+        "stride": list(args.stride),
+        "dilation": list(args.dilation),
+        "padding_mode": None,
+        "output_padding": None,
+        "padding": None,
+        "transposed": args.transposed,
+    }
+    if args.transposed:
+        sections["transposed"] = columns(layer.transposed, TRANSPOSED_FIELDS)
+        sections["direct"] = columns([direct_form(a) for a in layer.transposed], DIRECT_FIELDS)
+    else:
+        sections["convolution"] = columns(layer.conv, CONV_FIELDS)
+    sections["framework"] = layer.framework
+    sections["layer"] = layer_document(layer)
+    sections["pytorch"] = None if pytorch is None else translation_document(pytorch)
+    return envelope("shape", **sections)

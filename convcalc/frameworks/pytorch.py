@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from convcalc.core import ConvAxis, TransposedAxis
+from convcalc.core import ConvAxis, TransposedAxis, output_padding_limit, pytorch_crops, symmetric_for_crop
 from convcalc.frameworks.base import (
     Convention,
     FrameworkLayer,
@@ -39,10 +39,7 @@ def symmetric_closest(crop_before: int, crop_after: int, bound: int) -> tuple[in
 
 def symmetric_same_shape(crop_before: int, crop_after: int, bound: int) -> tuple[int, int] | None:
     """A symmetric (p, op) with the same total crop (so the same output size), or None."""
-    total = crop_before + crop_after
-    p = -(-total // 2)
-    op = 2 * p - total
-    return (p, op) if total >= 0 and op < bound else None
+    return symmetric_for_crop(crop_before + crop_after, bound)
 
 
 class PyTorch(Convention):
@@ -98,7 +95,7 @@ class PyTorch(Convention):
                     )
                 op_list.append(o - a.output)
             op = tuple(op_list)
-        crops = tuple((p, p - o) for p, o in zip(pads, op))
+        crops = pytorch_crops(tuple((p, p) for p in pads), op)
         return transposed_axes(args, crops), notes
 
     def check_transposed_output(self, axes: Sequence[TransposedAxis]) -> None:
@@ -118,7 +115,7 @@ class PyTorch(Convention):
 
     def transposed_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
         base = with_(wanted.args, output_size=None)
-        bounds = [max(a.stride, a.dilation) for a in wanted.transposed]
+        bounds = [output_padding_limit(a.stride, a.dilation) for a in wanted.transposed]
         pairs = [symmetric_closest(cb, ca, m) for (cb, ca), m in zip(wanted.placement, bounds)]
         out = [
             with_(base, padding=tuple((p, p) for p, _ in pairs), output_padding=tuple(o for _, o in pairs))

@@ -28,6 +28,8 @@ from convcalc.core import (
     conv_axes_for,
     dilated_kernel_size,
     normalize,
+    output_padding_allowed,
+    output_padding_limit,
     transposed_axes_for,
 )
 from convcalc.errors import ConvCalcError
@@ -111,7 +113,7 @@ class AxisAnswer:
     @property
     def strict_ok(self) -> bool:
         """output_padding < stride: TensorFlow, Keras, ONNX Runtime and PyTorch's output_size= path."""
-        return self.output_padding < self.stride
+        return output_padding_allowed(self.output_padding, self.stride, self.dilation, strict=True)
 
     @property
     def remainder(self) -> int:
@@ -264,7 +266,7 @@ def _transposed_pads(
     """o = (i-1)*s + K - pb - pa + op: for fixed k, s, d the crops total T = full - o, so 2p - op = T."""
     big_k = dilated_kernel_size(k, d)
     total = (size - 1) * s + big_k - target
-    op_limit = s if strict else max(s, d)
+    op_limit = output_padding_limit(s, d, strict=strict)
     ops = _values(fixed.output_padding, 0) if fixed.output_padding is not None else range(op_limit)
     if fixed.padding is not None:
         pb, pa = fixed.padding
