@@ -588,8 +588,8 @@ def chain(
     emit(as_json, lambda: chain_document(report, listed), view)
 
 
-@app.command()
-def inspect(
+@app.command("inspect")
+def inspect_model(
     model: Annotated[
         str,
         typer.Argument(
