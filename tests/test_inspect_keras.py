@@ -67,9 +67,14 @@ def test_committed_models_are_what_keras_writes_and_runs(tmp_path: Path) -> None
         assert configs[0] == configs[1], name
 
 
+def run_inputs(run: dict[str, Any]) -> list[list[int]]:
+    """The input shapes of a recorded run: ``inputs`` for a model with several, else ``input``."""
+    return list(run.get("inputs", [run.get("input")]))
+
+
 def keras_runs() -> list[Any]:
     return [
-        pytest.param(name, run, id=f"{name}-{'x'.join(map(str, run['input']))}")
+        pytest.param(name, run, id=f"{name}-{'-'.join('x'.join(map(str, s)) for s in run_inputs(run))}")
         for name, model in SHAPES["models"].items()
         for run in model["runs"]
     ]
@@ -78,7 +83,7 @@ def keras_runs() -> list[Any]:
 @pytest.mark.parametrize(("name", "run"), keras_runs())
 def test_every_layer_shape_is_the_one_keras_computed(name: str, run: dict[str, Any]) -> None:
     graph = read_keras(DATA / SHAPES["models"][name]["file"])
-    result = propagate(graph, (tuple(run["input"]),))
+    result = propagate(graph, tuple(tuple(shape) for shape in run_inputs(run)))
     ours = {layer: list(result.shapes[layer]) for layer in run["layers"] if layer in result.shapes}
     assert ours == run["layers"]
     # Where Keras failed, the first merge that disagrees (or the layer that cannot run) is that layer.

@@ -240,6 +240,15 @@ def models(keras: Any) -> dict[str, tuple[Callable[[], Any], list[tuple[int, ...
         x = L.GlobalAveragePooling2D(name="gap")(x)
         return keras.Model(inputs, L.Dense(2, name="logits")(x), name="pooled_classifier")
 
+    def two_inputs() -> Any:
+        # A guided upsampler: a half-resolution guide brought up 2x and concatenated with the image.
+        image = keras.Input((None, None, 1), name="image")
+        guide = keras.Input((None, None, 2), name="guide")
+        up = L.UpSampling2D(2, name="guide_up")(guide)
+        x = L.Conv2D(2, 3, padding="same", name="image_conv")(image)
+        merged = L.Concatenate(name="merge")([x, up])
+        return keras.Model([image, guide], L.Conv2D(1, 1, name="head")(merged), name="two_inputs")
+
     def unbuilt_sequential() -> Any:
         # Saved before it was ever built or called: config.json holds no input shape at all.
         return keras.Sequential([L.Conv2D(2, 3, name="conv")], name="unbuilt_sequential")
@@ -255,6 +264,7 @@ def models(keras: Any) -> dict[str, tuple[Callable[[], Any], list[tuple[int, ...
         "dcgan_generator": (dcgan_generator, [(1, 1, 4), (2, 3, 4)]),
         "dcgan_tutorial": (dcgan_tutorial, [(4,)]),
         "pooled_classifier": (pooled_classifier, [(32, 32, 3), (11, 9, 3), (5, 5, 3)]),
+        "two_inputs": (two_inputs, [((16, 12, 1), (8, 6, 2)), ((17, 12, 1), (8, 6, 2))]),
         "unbuilt_sequential": (unbuilt_sequential, []),
     }
 
@@ -328,9 +338,14 @@ def main(out_dir: Path) -> None:
         loaded = keras.saving.load_model(path)
         runs = []
         for shape in inputs:
-            x = rng.standard_normal((BATCH, *shape)).astype("float32")
+            if isinstance(shape[0], tuple):  # a model with several inputs: one shape each
+                x = [rng.standard_normal((BATCH, *s)).astype("float32") for s in shape]
+                given: dict[str, Any] = {"inputs": [[BATCH, *s] for s in shape]}
+            else:
+                x = rng.standard_normal((BATCH, *shape)).astype("float32")
+                given = {"input": [BATCH, *shape]}
             layers, error = record(keras, loaded, x)
-            runs.append({"input": [BATCH, *shape], "layers": layers, "error": error})
+            runs.append({**given, "layers": layers, "error": error})
         document["models"][name] = {"file": path.name, "runs": runs}
         if name in SWEPT:
             sweep = {}
