@@ -225,3 +225,26 @@ def test_without_onnx_the_message_says_how_to_install(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == ExitCode.INVALID_INPUT
     assert 'pip install "convcalc[onnx]"' in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_analysis_of_a_graph_does_not_load_numpy() -> None:
+    """The readers may need numpy (onnx imports it); the graph, propagation and analysis never do."""
+    code = (
+        "import sys\n"
+        "from convcalc.inspect.graph import ConcatSpec, ConvSpec, Graph, Node, Tensor\n"
+        "from convcalc.inspect.analysis import inspect_graph\n"
+        "from convcalc.inspect.document import inspect_document\n"
+        "conv = ConvSpec('pytorch', (3,), (2,), (1,), ((1, 1),), 2, 2)\n"
+        "up = ConvSpec('pytorch', (2,), (2,), (1,), ((0, 0),), 2, 2)\n"
+        "g = Graph('g', 'pytorch', (Tensor('x', (1, 2, 'n')),), (\n"
+        "    Node('down', 'Conv1d', 'conv', ('x',), ('a',), conv),\n"
+        "    Node('up', 'ConvTranspose1d', 'conv_transpose', ('a',), ('b',), up),\n"
+        "    Node('cat', 'cat', 'concat', ('x', 'b'), ('y',), ConcatSpec(1)),\n"
+        "), ('y',)).checked()\n"
+        "report = inspect_graph(g, [(1, 2, 9)])\n"
+        "inspect_document(report)\n"
+        "assert report.axes[0].accepted.classes == (2,), report.axes\n"
+        "print('numpy' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "False"

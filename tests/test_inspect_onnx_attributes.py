@@ -213,3 +213,55 @@ def test_portability_to_pytorch_names_the_slice_port_gives() -> None:
     assert finding.node == "up" and (finding.fix or "").endswith("; then " + "; ".join(expected.fix_steps()))
     assert report.run.shapes["y"] == (1, 3, 10) == (1, 3, *expected.source.output)
     _compare(model, [(1, 2, 5)])
+
+
+def test_merge_fixes_assume_the_inner_fixes_and_run_in_onnx_runtime() -> None:
+    """Decoder first in each Concat: the outer fix only exists once the inner one is applied."""
+    nodes = [
+        helper.make_node("MaxPool", ["x"], ["d1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("MaxPool", ["d1"], ["d2"], name="pool2", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("ConvTranspose", ["d2", "w2"], ["u2"], name="up2", strides=[2, 2]),
+        helper.make_node("Concat", ["u2", "d1"], ["c2"], name="skip2", axis=1),
+        helper.make_node("ConvTranspose", ["c2", "w1"], ["u1"], name="up1", strides=[2, 2]),
+        helper.make_node("Concat", ["u1", "x"], ["y"], name="skip1", axis=1),
+    ]
+    model = _model(nodes, 4, [_weight("w2", (2, 2, 2, 2)), _weight("w1", (4, 2, 2, 2))])
+    model.graph.input[0].CopyFrom(helper.make_tensor_value_info("x", TP.FLOAT, [1, 2, 11, 11]))
+    report = inspect_graph(graph_from_model(model, "m.onnx"))
+    assert [m.name for m in report.merges] == ["skip2", "skip1"]
+    assert [m.fixes[0] for m in report.merges] == [
+        "output_padding=[1, 1] on up2 (ConvTranspose)",
+        "output_padding=[1, 1] on up1 (ConvTranspose)",
+    ]
+    for node in model.graph.node:
+        if node.op_type == "ConvTranspose":
+            node.attribute.append(helper.make_attribute("output_padding", [1, 1]))
+    assert im.run_ort(im.ort_session(model.SerializeToString()), (1, 2, 11, 11))["y"] == (1, 4, 11, 11)
+
+
+def test_a_node_without_inputs_feeding_a_merge() -> None:
+    """RandomNormal makes a fixed 1x2x6 tensor: the Concat agrees only where the conv output is 6."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["a"], name="conv", pads=[1, 1], strides=[2]),
+        helper.make_node("RandomNormal", [], ["r"], name="noise", shape=[1, 2, 6]),
+        helper.make_node("Concat", ["a", "r"], ["y"], name="merge", axis=1),
+    ]
+    model = _model(nodes, 3, [_weight("w", (2, 2, 3))])
+    _compare(model, [(1, 2, i) for i in range(8, 15)])
+    session = im.ort_session(model.SerializeToString())
+    runs = [i for i in range(1, 30) if not isinstance(im.run_ort(session, (1, 2, i)), str)]
+    report = inspect_graph(graph_from_model(model, "m.onnx"), [(1, 2, 9)])
+    assert [m.name for m in report.merges] == ["merge"]
+    accepted = report.axes[0].accepted
+    assert accepted is not None and accepted.classes == () and list(accepted.singles) == runs == [11, 12]
+
+
+def test_output_shape_with_output_padding_is_flagged_and_read_as_onnx_runtime_runs_it() -> None:
+    node = helper.make_node(
+        "ConvTranspose", ["x", "w"], ["y"], name="up", strides=[2], output_shape=[10], output_padding=[1]
+    )
+    model = _model([node], 3, [_weight("w", (2, 3, 3))])
+    assert _compare(model, [(1, 2, 5)]) == 1
+    report = inspect_graph(graph_from_model(model, "m.onnx"), [(1, 2, 5)])
+    (finding,) = [f for f in report.findings if f.kind == "conflict"]
+    assert finding.node == "up" and "both given" in finding.message

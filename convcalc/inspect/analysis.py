@@ -15,17 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.frameworks.base import make_args, same_pads
 from convcalc.frameworks.port import Channels, Translation, translate
 from convcalc.inspect.fields import receptive_fields
-from convcalc.inspect.graph import CHANNELS_LAST, ConvSpec, DenseSpec, Graph, Node, PadSpec
-from convcalc.inspect.shapes import NodeRun, Run, Shape, channel_axis, propagate, spatial_axes
+from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
+from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph
+from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, smallest_running
 from convcalc.overlap import overlap_pattern, suggest
 
 TARGETS = ("pytorch", "tensorflow", "keras", "jax", "onnxruntime")
 SEVERITIES = ("error", "warning", "info")
-MAX_FIX_ROUNDS = 64
 
 
 @dataclass(frozen=True)
@@ -110,6 +109,7 @@ class InspectReport:
             "dropped": ("layer dropping inputs", "layers dropping inputs"),
             "portability": ("layer to port with a fix", "layers to port with a fix"),
             "runtime": ("runtime disagreement", "runtime disagreements"),
+            "conflict": ("argument conflict", "argument conflicts"),
         }
         parts = []
         for kind, n in counts.items():
@@ -257,123 +257,6 @@ def layer_row(node_run: NodeRun) -> LayerRow:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Merges and their fixes, each re-checked by running the changed graph.
-
-
-def _producers(graph: Graph) -> dict[str, Node]:
-    return {name: node for node in graph.nodes for name in node.outputs}
-
-
-def operand_path(graph: Graph, tensor: str, limit: int = 3) -> tuple[str, ...]:
-    """The nodes that changed this operand's spatial size, nearest last, following first inputs back."""
-    producers = _producers(graph)
-    path: list[str] = []
-    name = tensor
-    while name in producers and len(path) < limit:
-        node = producers[name]
-        if node.kind not in ("shape_preserving", "elementwise") and not (
-            node.kind == "conv" and isinstance(node.spec, ConvSpec) and set(node.spec.stride) == {1}
-        ):
-            path.append(node.name)
-        if not node.inputs:
-            break
-        name = node.inputs[0]
-    return tuple(reversed(path))
-
-
-def _transposed_source(graph: Graph, tensor: str) -> Node | None:
-    """The transposed convolution that last set this tensor's size (through shape-keeping nodes)."""
-    producers = _producers(graph)
-    name = tensor
-    while name in producers:
-        node = producers[name]
-        if node.kind == "conv_transpose":
-            return node
-        if node.kind not in ("shape_preserving", "elementwise") and not (
-            node.kind == "conv" and isinstance(node.spec, ConvSpec) and set(node.spec.stride) == {1}
-        ):
-            return None
-        name = node.inputs[0]
-    return None
-
-
-def _replace_node(graph: Graph, old: Node, new: Node) -> Graph:
-    return replace(graph, nodes=tuple(new if n is old else n for n in graph.nodes))
-
-
-def _pad_operand(graph: Graph, merge: Node, operand: int, pads: tuple[tuple[int, int], ...]) -> Graph:
-    """The graph with a Pad (negative: crop) on one operand of a merge."""
-    tensor = merge.inputs[operand]
-    name = f"{tensor}__convcalc_fix"
-    pad = Node(f"{merge.name}/fix_pad", "Pad", "pad", (tensor,), (name,), PadSpec(pads))
-    inputs = tuple(name if n == operand else t for n, t in enumerate(merge.inputs))
-    new_merge = replace(merge, inputs=inputs)
-    nodes: list[Node] = []
-    for node in graph.nodes:
-        if node is merge:
-            nodes += [pad, new_merge]
-        else:
-            nodes.append(node)
-    return replace(graph, nodes=tuple(nodes))
-
-
-def _agrees(run: Run, name: str) -> bool:
-    return run.failure is None and all(r.node.name != name for r in run.mismatches)
-
-
-def merge_fixes(graph: Graph, shapes: tuple[Shape, ...], merge_run: NodeRun) -> tuple[str, ...]:
-    """Fixes of one disagreeing merge that make it agree, each checked by running the changed graph."""
-    merge = merge_run.node
-    fixes: list[str] = []
-    ins = merge_run.inputs
-    if merge.kind not in ("concat", "elementwise") or len({len(s) for s in ins}) != 1:
-        return ()
-    axes = spatial_axes(merge.layout, len(ins[0]))
-    reference = ins[0]
-    for operand in range(1, len(ins)):
-        shape = ins[operand]
-        diff = {a: reference[a] - shape[a] for a in axes if shape[a] != reference[a] and shape[a] != 1}
-        if not diff:
-            continue
-        for side, want_from, other in ((operand, reference, 0), (0, shape, operand)):
-            source = _transposed_source(graph, merge.inputs[side])
-            spec = source.spec if source is not None else None
-            if source is None or not isinstance(spec, ConvSpec) or spec.output_size is not None:
-                continue
-            current = spec.output_padding or (0,) * len(spec.kernel_size)
-            op = list(current)
-            ok = True
-            for a, n in zip(axes, range(len(axes))):
-                got = ins[side][a]
-                need = current[n] + want_from[a] - got if a in diff else current[n]
-                if need < 0:
-                    ok = False
-                op[n] = need
-            if not ok:
-                continue
-            candidate = replace(source, spec=replace(spec, output_padding=tuple(op)))
-            try:
-                fixed = propagate(_replace_node(graph, source, candidate), shapes)
-            except ConvCalcError:
-                continue
-            if _agrees(fixed, merge.name):
-                fixes.append(f"output_padding={list(op)} on {source.name} ({source.op})")
-            elif fixed.failure is not None and fixed.failure.node.name == source.name:
-                fixes.append(
-                    f"not output_padding={list(op)} on {source.name}: {spec.framework} refuses it "
-                    f"({fixed.failure.message})"
-                )
-            _ = other
-        # Pad (or crop) the operand that is off, at the end of each axis.
-        pads = tuple((0, diff.get(a, 0)) if a in axes else (0, 0) for a in range(len(shape)))
-        padded = propagate(_pad_operand(graph, merge, operand, pads), shapes)
-        if _agrees(padded, merge.name):
-            words = [f"axis {a}: {'pad' if d > 0 else 'crop'} {abs(d)} at the end" for a, d in diff.items()]
-            fixes.append(f"pad/crop operand {operand + 1} ({merge.inputs[operand]}): " + ", ".join(words))
-    return tuple(fixes)
-
-
-# ---------------------------------------------------------------------------------------------------
 # The report.
 
 
@@ -415,21 +298,31 @@ def inspect_graph(
         shapes = (tuple(first), *shapes[1:])
     run = propagate(graph, shapes)
     layers = tuple(layer_row(r) for r in run.nodes)
-    merges = tuple(
-        Merge(
-            r.index,
-            r.node.name,
-            r.node.op,
-            r.inputs,
-            tuple(operand_path(graph, t) for t in r.node.inputs),
-            r.mismatch or "",
-            merge_fixes(graph, shapes, r) if r.node.kind in ("concat", "elementwise") else (),
+    merges = []
+    current = graph  # merges are fixed in order, each assuming the fixes before it (inner skips first)
+    for r in run.mismatches:
+        fixes: tuple[str, ...] = ()
+        if r.node.kind in ("concat", "elementwise"):
+            now = next((n for n in propagate(current, shapes).nodes if n.node.name == r.node.name), None)
+            if now is not None and now.mismatch is None:
+                fixes = ("agrees once the fixes of the merges before it are applied",)
+            elif now is not None:
+                fixes, applied = merge_fixes(current, shapes, now)
+                current = applied or current
+        merges.append(
+            Merge(
+                r.index,
+                r.node.name,
+                r.node.op,
+                r.inputs,
+                tuple(operand_path(graph, t) for t in r.node.inputs),
+                r.mismatch or "",
+                fixes,
+            )
         )
-        for r in run.mismatches
-    )
     fields = receptive_fields(graph, run, tensor_axes)
     report = InspectReport(
-        graph, shapes, size_given or not symbolic, run, layers, merges, axes, fields, (), target
+        graph, shapes, size_given or not symbolic, run, layers, tuple(merges), axes, fields, (), target
     )
     return replace(report, findings=tuple(_findings(report)))
 
@@ -460,36 +353,17 @@ def _nearest(report: InspectReport) -> str | None:
     return " or ".join(picks) if picks else None
 
 
-def explicit_pads_fix(report: InspectReport, node: Node) -> str | None:
-    """For a convolution refused over its padding word (ONNX Runtime's SAME_* with dilation): the
-    explicit pads the word means for this input, checked by running the graph with them."""
-    spec = node.spec
-    if node.kind != "conv" or not isinstance(spec, ConvSpec) or not isinstance(spec.padding, str):
-        return None
-    word = spec.padding
-    if word not in ("same_upper", "same_lower", "same"):
-        return None
-    x = report.run.shapes.get(node.inputs[0])
-    if x is None:
-        return None
-    axes = spatial_axes(node.layout, len(x))
-    args = make_args(tuple(x[a] for a in axes), spec.kernel_size, stride=spec.stride, dilation=spec.dilation)
-    pads = same_pads(args, lower=word == "same_lower")
-    candidate = replace(node, spec=replace(spec, padding=pads))
-    fixed = propagate(_replace_node(report.graph, node, candidate), report.input_shapes)
-    if fixed.failure is not None and fixed.failure.node.name == node.name:
-        return None
-    spelled = [b for b, _ in pads] + [a for _, a in pads]
-    return f"auto_pad NOTSET with pads={spelled} (what {word.upper()} means for this input)"
-
-
 def _findings(report: InspectReport) -> list[Finding]:
     found: list[Finding] = []
     nearest = _nearest(report)
     size_fix = f"input size {nearest}" if nearest else None
     if report.run.failure is not None:
         f = report.run.failure
-        fixes = [text for text in (explicit_pads_fix(report, f.node), size_fix) if text]
+        fixes = [
+            text
+            for text in (explicit_pads_fix(report.graph, report.input_shapes, report.run, f.node), size_fix)
+            if text
+        ]
         found.append(
             Finding(
                 "error",
@@ -552,6 +426,22 @@ def _findings(report: InspectReport) -> list[Finding]:
         for note in row.notes:
             kind = "runtime" if "computes" in note else "note"
             found.append(Finding("warning" if kind == "runtime" else "info", kind, row.name, note))
+    for r in report.run.nodes:
+        spec = r.node.spec
+        if isinstance(spec, ConvSpec) and spec.output_size is not None and spec.output_padding is not None:
+            assert r.layer is not None
+            crops = [list(c) for c in r.layer.placement]
+            found.append(
+                Finding(
+                    "warning",
+                    "conflict",
+                    r.node.name,
+                    f"output_shape {list(spec.output_size)} and output_padding "
+                    f"{list(spec.output_padding)} are both given; {spec.framework} derives the crops {crops} "
+                    "from the two together",
+                    "give one of them: output_shape alone, or pads with output_padding",
+                )
+            )
     if report.target is not None:
         found.extend(_portability(report))
     for node in report.run.stopped[:1]:
@@ -609,8 +499,4 @@ def _portability(report: InspectReport) -> list[Finding]:
     return found
 
 
-def layout_note(graph: Graph) -> str | None:
-    return "channels last" if any(n.layout == CHANNELS_LAST for n in graph.nodes) else None
-
-
-__all__ = ["TARGETS", "InspectReport", "channel_axis", "inspect_graph"]
+__all__ = ["TARGETS", "InspectReport", "inspect_graph"]

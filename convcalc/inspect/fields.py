@@ -83,7 +83,7 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
     for node_run in run.nodes:
         node = node_run.node
         known = [spans.get(name) for name in node.inputs]
-        x = known[0]
+        x = known[0] if known else None
         if x is None or axis not in x:
             continue
         xs = x[axis]

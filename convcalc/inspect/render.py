@@ -87,10 +87,28 @@ def inspect_view(report: InspectReport) -> RenderableType:
             )
         )
     layers = Table(title="Layer by layer", title_justify="left", title_style="bold")
-    for name in (
+    rows = []
+    for row in report.layers:
+        if row.kind == "shape_preserving":
+            continue
+        overlap = "" if row.overlap is None else " / ".join(":".join(map(str, p)) for p in row.overlap)
+        rows.append(
+            (
+                str(row.index),
+                f"{row.name} ({row.op})",
+                _compact(row.arguments),
+                _pairs(row.placement),
+                x_join(row.input_shape),
+                x_join(row.output_shape),
+                x_join(row.dropped) if any(row.dropped) else "",
+                overlap,
+                "" if row.parameters is None else f"{row.parameters:,}",
+                "" if row.macs is None else f"{row.macs:,}",
+            )
+        )
+    names = (
         "#",
         "layer",
-        "op",
         "arguments",
         "pads/crops",
         "in",
@@ -99,27 +117,16 @@ def inspect_view(report: InspectReport) -> RenderableType:
         "overlap",
         "params",
         "MACs",
-    ):
-        layers.add_column(
-            name, overflow="fold", justify="right" if name in ("#", "params", "MACs") else "left"
-        )
-    for row in report.layers:
-        if row.kind in ("shape_preserving",):
+    )
+    for n, name in enumerate(names):
+        if name in ("layer", "arguments"):
+            layers.add_column(name, overflow="fold")
             continue
-        overlap = "" if row.overlap is None else " / ".join(":".join(map(str, p)) for p in row.overlap)
-        layers.add_row(
-            str(row.index),
-            row.name,
-            row.op,
-            _compact(row.arguments),
-            _pairs(row.placement),
-            x_join(row.input_shape),
-            x_join(row.output_shape),
-            x_join(row.dropped) if any(row.dropped) else "",
-            f"[yellow]{overlap}[/yellow]" if row.checkerboard else overlap,
-            "" if row.parameters is None else f"{row.parameters:,}",
-            "" if row.macs is None else f"{row.macs:,}",
-        )
+        # numbers are never cut: the column is as wide as its widest value
+        widest = max([len(name), *(len(r[n]) for r in rows)])
+        layers.add_column(name, justify="right", no_wrap=True, min_width=widest)
+    for cells in rows:
+        layers.add_row(*cells)
     parts.append(layers)
     total_params = sum(r.parameters or 0 for r in report.layers)
     total_macs = sum(r.macs or 0 for r in report.layers)

@@ -33,7 +33,7 @@ from convcalc.inspect.shapes import Run, Shape, propagate, spatial_axes
 
 MAX_PERIOD = 4096
 # Runs of the graph times its nodes: the accepted sizes of one axis are worked out within this budget.
-MAX_WORK = 2_000_000
+MAX_WORK = 150_000
 MAX_INPUT = 2**24
 
 
@@ -61,7 +61,7 @@ def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None] | N
     for node in graph.nodes:
         if any(name not in out for name in node.inputs):
             continue
-        x = out[node.inputs[0]]
+        x = out[node.inputs[0]] if node.inputs else None
         if x is None or node.kind in ("flatten", "reshape", "dense", "unknown"):
             for name in node.outputs:
                 out[name] = None
