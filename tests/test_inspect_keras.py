@@ -198,6 +198,17 @@ def test_files_that_are_not_keras_zips_are_refused(tmp_path: Path) -> None:
     refused(zip_with(tmp_path / "latin.keras", {"config.json": b'{"a": "\\xe9\xe9"}'}), "not UTF-8")
 
 
+def test_an_encrypted_config_is_refused(tmp_path: Path) -> None:
+    data = bytearray((DATA / "unet2d.keras").read_bytes())
+    for header, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(header)
+        while at >= 0:
+            data[at + flags] |= 1  # general-purpose flag bit 0: encrypted
+            at = data.find(header, at + 4)
+    (tmp_path / "encrypted.keras").write_bytes(bytes(data))
+    refused(tmp_path / "encrypted.keras", "config.json is encrypted")
+
+
 def test_truncated_files_are_refused(tmp_path: Path) -> None:
     data = (DATA / "unet2d.keras").read_bytes()
     for n, cut in enumerate(range(0, len(data), 97)):

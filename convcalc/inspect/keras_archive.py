@@ -82,8 +82,11 @@ def read_config(path: Path) -> tuple[Any, Any]:
         raise ConvCalcError(
             f"{path}: not a readable zip archive, so not a `.keras` file ({error})", parameter="model"
         ) from None
-    except RuntimeError as error:  # zipfile: an encrypted member
-        raise ConvCalcError(f"{path}: {error}; `.keras` files are not encrypted", parameter="model") from None
+    except RuntimeError:  # zipfile refuses an encrypted member without a password
+        raise ConvCalcError(
+            f"{path}: config.json is encrypted (password-protected); `.keras` files are not",
+            parameter="model",
+        ) from None
     assert config is not None
     parsed_metadata = None if metadata is None else _parse(path, "metadata.json", metadata)
     return _parse(path, "config.json", config), parsed_metadata
