@@ -8,8 +8,8 @@ output_padding (None when unset) included, and are read by ``convcalc.frameworks
 outside the modelled set becomes an ``unknown`` node carrying the output shape Keras recorded for it in
 the config where that shape is static; otherwise propagation stops there and the report names it.
 
-Tensor names are the Keras layer names (the output of a layer's first call); a layer called again
-gives ``name:node:tensor``.
+Tensor and node names are the Keras layer names (a layer's first call); the output of a layer's call
+number ``n`` > 0 is ``name:n``, and a further output ``t`` of a nested model ``name:n:t``.
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ class _Call:
     input_shape: tuple[Dim, ...] | None
     output: str
     declared: tuple[Dim, ...] | None
+    layer_path: str = ""
+    node_index: int = 0
 
 
 def read_keras(path: Path) -> Graph:
@@ -210,6 +212,7 @@ class _Reader:
                 input_shape=_shape(self.source, name, "build_config.input_shape", build.get("input_shape")),
                 output=name,
                 declared=_shape(self.source, name, "build_config.input_shape", later.get("input_shape")),
+                layer_path=name,
             )
             (x,) = self.layer(call, entry, depth)
         return [x]
@@ -262,11 +265,11 @@ class _Reader:
             missing = [k for k, _ in history if k not in tensors]
             if missing:
                 raise self.error(path, f"it reads {missing[0][0]!r}, which is not an input of the model")
-            output = path if index == 0 else f"{path}:{index}:0"
+            output = _tensor_name(path, index, 0)
             build = _build_config(entry)
             first_shape = history[0][1] if history else None
             call = _Call(
-                path=path if index == 0 else f"{path}:{index}",
+                path=output,
                 cls=_class(entry),
                 config=_dict(self.source, path, "config", entry.get("config")),
                 build=build,
@@ -275,6 +278,8 @@ class _Reader:
                 or _shape(self.source, path, "build_config.input_shape", build.get("input_shape")),
                 output=output,
                 declared=declared.get((name, index, 0)),
+                layer_path=path,
+                node_index=index,
             )
             for t, tensor in enumerate(self.layer(call, entry, depth)):
                 tensors[(name, index, t)] = tensor
@@ -291,7 +296,7 @@ class _Reader:
             raise self.error(call.path, f"the {call.cls} layer is called on no tensor")
         if call.cls in MODEL_CLASSES:
             inner = self.model(entry, call.path + "/", call.inputs, depth + 1)
-            names = [call.output if t == 0 else f"{call.path}:0:{t}" for t in range(len(inner))]
+            names = [_tensor_name(call.layer_path, call.node_index, t) for t in range(len(inner))]
             for tensor, name in zip(inner, names):
                 self.add(call, name, call.cls, "shape_preserving", None, (tensor,), name)
             return names
@@ -554,6 +559,11 @@ def _history(source: str, where: str, value: Any) -> tuple[str, int, int]:
             parameter="model",
         )
     return value[0], value[1], value[2]
+
+
+def _tensor_name(path: str, node: int, tensor: int) -> str:
+    """Output ``tensor`` of a layer's call number ``node``: the layer's name, then ``:node``, ``:tensor``."""
+    return path + (f":{node}" if node or tensor else "") + (f":{tensor}" if tensor else "")
 
 
 def _class(entry: dict[str, Any]) -> str:

@@ -249,6 +249,18 @@ def models(keras: Any) -> dict[str, tuple[Callable[[], Any], list[tuple[int, ...
         merged = L.Concatenate(name="merge")([x, up])
         return keras.Model([image, guide], L.Conv2D(1, 1, name="head")(merged), name="two_inputs")
 
+    def shared() -> Any:
+        # A siamese pair: one Conv2D and one sub-model, each called on two inputs (their second calls are
+        # Keras nodes 1), then the two branches concatenated.
+        tower = keras.Sequential(
+            [keras.Input((None, None, 2)), L.Conv2D(2, 3, strides=2, padding="same", name="down")],
+            name="tower",
+        )
+        left, right = keras.Input((None, None, 1), name="left"), keras.Input((None, None, 1), name="right")
+        stem = L.Conv2D(2, 3, padding="valid", name="stem")
+        a, b = tower(stem(left)), tower(stem(right))
+        return keras.Model([left, right], L.Concatenate(name="pair")([a, b]), name="shared")
+
     def unbuilt_sequential() -> Any:
         # Saved before it was ever built or called: config.json holds no input shape at all.
         return keras.Sequential([L.Conv2D(2, 3, name="conv")], name="unbuilt_sequential")
@@ -265,6 +277,10 @@ def models(keras: Any) -> dict[str, tuple[Callable[[], Any], list[tuple[int, ...
         "dcgan_tutorial": (dcgan_tutorial, [(4,)]),
         "pooled_classifier": (pooled_classifier, [(32, 32, 3), (11, 9, 3), (5, 5, 3)]),
         "two_inputs": (two_inputs, [((16, 12, 1), (8, 6, 2)), ((17, 12, 1), (8, 6, 2))]),
+        "shared": (
+            shared,
+            [((13, 10, 1), (13, 10, 1)), ((13, 10, 1), (12, 10, 1)), ((12, 9, 1), (14, 9, 1))],
+        ),
         "unbuilt_sequential": (unbuilt_sequential, []),
     }
 
@@ -285,12 +301,26 @@ def record(keras: Any, model: Any, x: Any) -> tuple[dict[str, list[int]], dict[s
     def run(m: Any, inputs: Any, prefix: str) -> Any:
         if isinstance(m, keras.Sequential):
             for layer in m.layers:
-                inputs = call(layer, prefix, (inputs,), {})
+                inputs = call(layer, 0, prefix, (inputs,), {})
             return inputs
-        return m._run_through_graph(inputs, operation_fn=lambda op: lambda *a, **k: call(op, prefix, a, k))
+        # Keras' own graph walk (Function._run_through_graph), keeping each node's call number.
+        values = {id(x): y for x, y in zip(m.inputs, keras.tree.flatten(inputs))}
+        for depth in sorted(m._nodes_by_depth, reverse=True):
+            for node in m._nodes_by_depth[depth]:
+                if not node.operation or node.is_input:
+                    continue
+                if any(id(x) not in values for x in node.input_tensors):
+                    continue
+                args, kwargs = node.arguments.fill_in(values)
+                index = node.operation._inbound_nodes.index(node)
+                out = call(node.operation, index, prefix, args, kwargs)
+                for x, y in zip(node.outputs, keras.tree.flatten(out)):
+                    values[id(x)] = y
+        outputs = [values[id(x)] for x in m.outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
 
-    def call(op: Any, prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        name = prefix + op.name
+    def call(op: Any, index: int, prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        name = prefix + op.name + (f":{index}" if index else "")
         if isinstance(op, keras.Model):
             out = run(op, args[0], name + "/")
         else:
@@ -298,7 +328,10 @@ def record(keras: Any, model: Any, x: Any) -> tuple[dict[str, list[int]], dict[s
                 out = op(*args, **kwargs)
             except Exception as exc:
                 raise LayerFailed(name, first_line(exc)) from exc
-        shapes[name] = [int(v) for v in out.shape]
+        for t, tensor in enumerate(keras.tree.flatten(out)):
+            shapes[name + (f":{index}:{t}" if t and not index else f":{t}" if t else "")] = [
+                int(v) for v in tensor.shape
+            ]
         return out
 
     try:
