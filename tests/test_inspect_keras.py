@@ -501,3 +501,16 @@ def test_the_keras2_config_form_gives_the_same_shapes(name: str, tmp_path: Path)
     for run in model["runs"]:
         result = propagate(read_keras(path), tuple(tuple(s) for s in run_inputs(run)))
         assert {k: list(result.shapes[k]) for k in run["layers"]} == run["layers"]
+
+
+def test_a_model_mixing_data_formats_is_analysed_without_a_traceback(tmp_path: Path) -> None:
+    # Keras lets every layer choose its data_format; the receptive field stops at a layer of the other one.
+    with zipfile.ZipFile(DATA / "channels_first.keras") as archive:
+        config = json.loads(archive.read("config.json"))
+    for layer in config["config"]["layers"]:
+        if layer["config"]["name"] == "avgpool_valid":
+            layer["config"]["data_format"] = "channels_last"
+    path = zip_with(tmp_path / "mixed.keras", {"config.json": json.dumps(config).encode()})
+    result = runner.invoke(app, ["inspect", str(path), "--input", "1x2x13x16", "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert json.loads(result.stdout)["layers"]

@@ -90,6 +90,8 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
         out_size = node_run.outputs[0][axis] if len(node_run.outputs[0]) > axis else None
         result: list[Span] | None = None
         spec = node.spec
+        if (node_run.layer is not None or node_run.windows) and not _is_spatial(node_run, axis):
+            continue  # a layer of the other data_format (Keras allows mixing): the field stops here
         if node_run.layer is not None:
             n = _spatial_index(node_run, axis)
             if node_run.layer.is_transposed:
@@ -138,6 +140,13 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
             None if found is None else max((s[1] - s[0] + 1 for s in found if s is not None), default=0)
         )
     return widths
+
+
+def _is_spatial(node_run: object, axis: int) -> bool:
+    from convcalc.inspect.shapes import NodeRun, spatial_axes
+
+    assert isinstance(node_run, NodeRun)
+    return axis in spatial_axes(node_run.node.layout, len(node_run.inputs[0]))
 
 
 def _spatial_index(node_run: object, axis: int) -> int:
