@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from convcalc.cli import app
 from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.inspect import keras_archive
+from convcalc.inspect import keras_archive, keras_reader
 from convcalc.inspect.analysis import inspect_graph
 from convcalc.inspect.graph import ConvSpec, PoolSpec
 from convcalc.inspect.keras_reader import read_keras
@@ -514,3 +514,20 @@ def test_a_model_mixing_data_formats_is_analysed_without_a_traceback(tmp_path: P
     result = runner.invoke(app, ["inspect", str(path), "--input", "1x2x13x16", "--json"])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert json.loads(result.stdout)["layers"]
+
+
+def test_a_huge_kernel_within_the_argument_limit_does_not_hang_the_analysis(tmp_path: Path) -> None:
+    with zipfile.ZipFile(DATA / "seq_conv2d.keras") as archive:
+        config = json.loads(archive.read("config.json"))
+    for layer in config["config"]["layers"]:
+        if layer["config"]["name"] == "convt_valid_k3s2":
+            layer["config"]["kernel_size"] = [keras_reader.MAX_AXIS_VALUE, 3]
+    path = zip_with(tmp_path / "bigkernel.keras", {"config.json": json.dumps(config).encode()})
+    done = subprocess.run(
+        [sys.executable, "-m", "convcalc", "inspect", str(path), "--input", "1x23x30x3", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode in (ExitCode.OK, ExitCode.VERIFICATION_FAILED), done.stderr
+    assert json.loads(done.stdout)["layers"]
