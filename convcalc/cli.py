@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,10 +124,13 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
         yield
     except ConvCalcError as error:
         if as_json:
+            # Scripts get the JSON object; the stderr line stays plain so that rich is never loaded.
             print(dumps(error_document(command, error)))
-        from rich.markup import escape
+            print(f"error: {error}", file=sys.stderr)
+        else:
+            from rich.markup import escape
 
-        console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(error))}", soft_wrap=True)
+            console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
 
 

@@ -248,3 +248,10 @@ def test_the_analysis_of_a_graph_does_not_load_numpy() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "False"
+
+
+def test_python_api(tmp_path: Path) -> None:
+    from convcalc.inspect import inspect_model
+
+    report = inspect_model(str(_unet_like(tmp_path / "m.onnx")), [(1, 2, 9, 10)], target="pytorch")
+    assert report.headline() == "1 finding: 1 skip mismatch at 9x10" and int(report.exit_code) == 1

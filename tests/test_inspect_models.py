@@ -125,7 +125,8 @@ def test_unet_at_an_odd_size_names_the_skips_and_fixes(
     assert report.headline().startswith("8 findings: 4 skip mismatches at 255x255")
     axis = report.axes[0]
     assert axis.accepted is not None
-    assert (axis.accepted.period, axis.accepted.classes, axis.minimum) == (16, (16,), 16)
+    # ONNX Runtime truncates: its MaxPool gives one window on a 1-element input, so layers run from 1
+    assert (axis.accepted.period, axis.accepted.classes, axis.minimum) == (16, (16,), 1)
     assert axis.accepted.nearest(255) == (240, 256)
     # The suggested input sizes run in ONNX Runtime; the given one does not.
     assert isinstance(im.run_ort(session, (1, 3, 255, 255)), str)

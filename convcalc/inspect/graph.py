@@ -44,6 +44,11 @@ receptive field, MACs, portability) works on the Graph alone, so a reader's whol
   reads them (``framework``: "onnx", "keras", "pytorch", ...). Never resolve padding yourself:
   ``ConvSpec.read(size)`` calls ``convcalc.frameworks.read`` which applies that framework's rules and
   refusals and returns the canonical pads / crops. Give channels and groups from the weight.
+* ``PoolSpec`` likewise keeps the framework's padding word and ceil_mode; set ``framework="onnx"`` only
+  for ONNX Runtime's own arithmetic (the default is PyTorch's and TensorFlow's). ``ResizeSpec`` and
+  ``PadSpec`` give one value per tensor axis (batch and channels included), ``SliceSpec`` and
+  ``ConcatSpec`` name tensor axes. ``arguments`` fields are display strings (name, value) in the
+  framework's own spelling.
 * Readers raise ``ConvCalcError`` (naming the file, the node and the rule) for anything they cannot read,
   and check size budgets before they do work. ``check_graph`` verifies the structural contract; a reader
   calls it (or ``Graph.checked()``) before returning.
@@ -138,7 +143,9 @@ class ConvSpec:
 @dataclass(frozen=True)
 class PoolSpec:
     """A windowed pooling: ``padding`` is explicit pairs or a word ("same"/"valid" as Keras and TF,
-    "same_upper"/"same_lower"/"valid"/"notset" as ONNX auto_pad); ``ceil_mode`` as PyTorch and ONNX."""
+    "same_upper"/"same_lower"/"valid"/"notset" as ONNX auto_pad); ``ceil_mode`` as PyTorch and ONNX.
+    ``framework`` "onnx" applies ONNX Runtime's own arithmetic (C truncation, unclamped SAME pads);
+    any other value the PyTorch / TensorFlow rules."""
 
     op: str
     kernel_size: tuple[int, ...]
@@ -147,6 +154,7 @@ class PoolSpec:
     dilation: tuple[int, ...] = ()
     ceil_mode: bool = False
     arguments: tuple[tuple[str, str], ...] = ()
+    framework: str = ""
 
 
 @dataclass(frozen=True)

@@ -235,7 +235,16 @@ class OpReader:
             arguments.append(("dilations", str(list(dilation))))
         if ceil_mode:
             arguments.append(("ceil_mode", "1"))
-        return PoolSpec(POOLS[node.op_type], kernel, stride, padding, dilation, ceil_mode, tuple(arguments))
+        return PoolSpec(
+            POOLS[node.op_type],
+            kernel,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            tuple(arguments),
+            framework="onnx",
+        )
 
     def resize(self, node: Any, attrs: dict[str, Any]) -> ResizeSpec | None:
         mode = self.word(attrs, "mode", "nearest")

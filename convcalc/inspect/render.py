@@ -55,7 +55,8 @@ def inspect_view(report: InspectReport) -> RenderableType:
         parts.append(findings)
     if report.axes:
         sizes = Table(title="Input sizes the whole model accepts, per spatial axis", title_justify="left")
-        for name in ("axis", "given", "runs from", "accepted (merges agree, nothing dropped)", "nearest"):
+        columns = ("axis", "given", "layers run from", "accepted (merges agree, nothing dropped)", "nearest")
+        for name in columns:
             sizes.add_column(name, overflow="fold")
         for axis in report.axes:
             size = report.input_shapes[0][axis.tensor_axis]

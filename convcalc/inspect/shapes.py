@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from convcalc.core import ConvAxis, same_padding
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks.base import FrameworkLayer
+from convcalc.frameworks.base import FrameworkLayer, trunc_div
 from convcalc.inspect.graph import (
     CHANNELS_FIRST,
     BlockSpec,
@@ -183,7 +183,12 @@ def _conv(index: int, node: Node, spec: ConvSpec, x: Shape) -> NodeRun:
 
 
 def pool_pads(spec: PoolSpec, sizes: Shape) -> tuple[tuple[int, int], ...]:
-    """The explicit (before, after) pads of a pooling for this input: words resolved as TF / ONNX do."""
+    """The explicit (before, after) pads of a pooling for this input, words resolved as the framework does.
+
+    TensorFlow / Keras 'same': total max((ceil(i/s)-1)*s + K - i, 0), the odd element at the end. ONNX
+    Runtime's SAME_UPPER / SAME_LOWER: (ceil(i/s)-1)*s + k - i with the undilated k, not clamped at 0,
+    split with C division (its pool_attributes.h), the odd element at the end / the start.
+    """
     dilation = spec.dilation or (1,) * len(spec.kernel_size)
     if not isinstance(spec.padding, str):
         return spec.padding
@@ -194,12 +199,39 @@ def pool_pads(spec: PoolSpec, sizes: Shape) -> tuple[tuple[int, int], ...]:
         raise ConvCalcError(f"pooling padding word {word!r} is not one convcalc reads", parameter="padding")
     pads = []
     for i, k, s, d in zip(sizes, spec.kernel_size, spec.stride, dilation):
+        if spec.framework == "onnx":
+            need = (-(-i // s) - 1) * s + k - i
+            head = trunc_div(need, 2) if word == "same_upper" else trunc_div(need + 1, 2)
+            if need - head < 0 and spec.op == "max" and all(v == 1 for v in dilation):
+                # found by running onnxruntime 1.31.1: its undilated MaxPool refuses a negative SAME
+                # padding; AveragePool, and MaxPool with a dilation, run it
+                raise ConvCalcError(
+                    f"ONNX Runtime's MaxPool: padding values must be non-negative; auto_pad {word.upper()} "
+                    f"needs (ceil(i/s)-1)*s + k - i = {need} on input {i} (kernel {k}, stride {s})",
+                    parameter="padding",
+                )
+            pads.append((head, need - head))
+            continue
         before, after = same_padding(i, d * (k - 1) + 1, s)
         pads.append((after, before) if word == "same_lower" else (before, after))
     return tuple(pads)
 
 
+def pool_output(spec: PoolSpec, i: int, k: int, s: int, d: int, pb: int, pa: int) -> int:
+    """The number of windows: floor((i + pb + pa - K)/s) + 1, or with ceil_mode the ceiling, minus a last
+    window that would start past the input and its left padding (PyTorch's rule, and ONNX Runtime's
+    since ONNX opset 19). ONNX Runtime divides in C, truncating toward zero: a window longer than the
+    padded input by less than the stride still gives one output."""
+    span = i + pb + pa - (d * (k - 1) + 1)
+    if not spec.ceil_mode:
+        return (trunc_div(span, s) if spec.framework == "onnx" else span // s) + 1
+    out = -(-span // s) + 1
+    return out - 1 if (out - 1) * s >= i + pb else out
+
+
 def _pool_windows(node: Node, spec: PoolSpec, x: Shape) -> tuple[ConvAxis, ...]:
+    """Each axis as the core's ConvAxis; a partial window (ceil_mode, or ONNX Runtime's truncation) is
+    padding added at the end, where the framework places it."""
     axes = spatial_axes(node.layout, len(x))
     if len(axes) != len(spec.kernel_size):
         raise ConvCalcError(
@@ -213,19 +245,16 @@ def _pool_windows(node: Node, spec: PoolSpec, x: Shape) -> tuple[ConvAxis, ...]:
     for n, (i, k, s, d, (pb, pa)) in enumerate(
         zip(sizes, spec.kernel_size, spec.stride, dilation, pool_pads(spec, sizes))
     ):
-        axis = ConvAxis(i, k, s, d, pb, pa)
-        if axis.padded_size < axis.dilated_kernel:
+        out = pool_output(spec, i, k, s, d, pb, pa)
+        if out < 1:
             raise ConvCalcError(
-                f"the pooling window ({axis.dilated_kernel}) is larger than the padded input "
-                f"({axis.padded_size}) on spatial axis {n}: the output would be empty",
+                f"the pooling window ({d * (k - 1) + 1}) does not fit the padded input ({i + pb + pa}) on "
+                f"spatial axis {n}: the output would have {out} elements",
                 parameter="size",
             )
-        if spec.ceil_mode and axis.remainder:
-            # ceil_mode adds the partial window at the end, unless it would start past the input
-            # (PyTorch's rule, which ONNX Runtime and the ONNX spec since opset 19 share).
-            extra = s - axis.remainder
-            if axis.output * s < i + pb:
-                axis = ConvAxis(i, k, s, d, pb, pa + extra)
+        span = i + pb + pa - (d * (k - 1) + 1)
+        axis = ConvAxis(i, k, s, d, pb, pa + max((out - 1) * s - span, 0))
+        assert axis.output == out
         windows.append(axis)
     return tuple(windows)
 

@@ -35,6 +35,8 @@ MAX_PERIOD = 4096
 # Runs of the graph times its nodes: the accepted sizes of one axis are worked out within this budget.
 MAX_WORK = 150_000
 MAX_INPUT = 2**24
+# A class's affine part is looked for from its first member on, and up to this many periods later.
+MAX_SHIFT = 4
 
 
 @dataclass(frozen=True)
@@ -230,10 +232,23 @@ def axis_sizes(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, spatia
     singles: list[int] = []
     for r in range(p):
         first = minimum + r
-        runs = [run_at(first + q * p) for q in range(3)]
-        if any(run.failure is not None or run.stopped for run in runs):
+        # Tiny inputs may sit in a regime of their own (ONNX Runtime's truncating pool gives one window
+        # on an input shorter than it): the class is taken from the first start where three runs are
+        # affine, and the sizes before it are checked one by one.
+        start = None
+        failing = True
+        for shift in range(MAX_SHIFT):
+            base = first + shift * p
+            runs = [run_at(base + q * p) for q in range(3)]
+            if any(run.failure is not None or run.stopped for run in runs):
+                continue
+            failing = False
+            if _affine(runs, tensor_axis):
+                start = base
+                break
+        if failing:
             continue
-        if not _affine(runs, tensor_axis):
+        if start is None:
             return AxisSizes(
                 tensor_axis,
                 spatial_axis,
@@ -242,12 +257,13 @@ def axis_sizes(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, spatia
                 f"sizes are not affine along the class {first} + {p}q (an op convcalc does not model on "
                 "this axis); accepted sizes are not worked out",
             )
+        singles.extend(v for v in range(first, start, p) if _clean(run_at(v), tensor_axis))
         if _dropped(runs[0], tensor_axis):
             continue
         g0, g1 = _gaps(runs[0], tensor_axis), _gaps(runs[1], tensor_axis)
-        whole, single = _class_members([(a, b - a) for a, b in zip(g0, g1)], first, p)
+        whole, single = _class_members([(a, b - a) for a, b in zip(g0, g1)], start, p)
         if whole:
-            classes.append(first)
+            classes.append(start)
         elif single is not None and _clean(run_at(single), tensor_axis):
             singles.append(single)
     return AxisSizes(tensor_axis, spatial_axis, minimum, Accepted(p, tuple(classes), tuple(sorted(singles))))
