@@ -226,12 +226,22 @@ LayersOpt = Annotated[
 ]
 SvgOpt = Annotated[
     Optional[Path],
-    typer.Option("--svg", help="Write an SVG diagram of the direct form (1-D or 2-D) to this file."),
+    typer.Option("--svg", help="Write an SVG figure (1-D or 2-D) to this file; --figure picks which."),
 ]
-FramesOpt = Annotated[
-    bool, typer.Option("--frames", help="With --svg: one file per kernel placement (FILE-000.svg, ...).")
+FigureOpt = Annotated[
+    str,
+    typer.Option(
+        "--figure",
+        help="With --svg: direct (the kernel at one placement), animated (the kernel sweeping every "
+        "placement), scatter (each input adding its scaled kernel), overlap (the checkerboard counts).",
+    ),
 ]
-PlacementOpt = Annotated[int, typer.Option("--placement", help="With --svg: the kernel placement drawn.")]
+PlacementOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--placement", help="With --svg: the kernel placement drawn, from 0, row by row; default 0."
+    ),
+]
 SectionOpt = Annotated[
     Optional[str],
     typer.Option(
@@ -249,18 +259,19 @@ def explain(
     layer: LayerOptions,
     layers: LayersOpt = 1,
     svg: SvgOpt = None,
-    frames: FramesOpt = False,
-    placement: PlacementOpt = 0,
+    figure: FigureOpt = "direct",
+    placement: PlacementOpt = None,
     section: SectionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The matrix view, the direct convolution step by step, where each number comes from, the overlap map."""
     from convcalc.explain.document import explain_document
     from convcalc.explain.steps import SECTIONS, explain
-    from convcalc.explain.svg import write_diagrams
+    from convcalc.explain.svg import check_request, write_figure
     from convcalc.overlap import overlap_map, repeat_layer
 
     with user_errors("explain", as_json):
+        check_request(svg, figure, placement)
         report = dialect_arguments(layer).report()
         chosen = parse_sections(section, SECTIONS)
         explanation = explain(report, chosen, strict=section is not None)
@@ -270,7 +281,7 @@ def explain(
             if "overlap" in chosen and twin_exists
             else None
         )
-        written = [] if svg is None else write_diagrams(report.transposed, svg, frames, placement)
+        written = [] if svg is None else write_figure(report.transposed, svg, figure, placement, layers)
 
     def view() -> RenderableType:
         from convcalc.explain.render import explanation_view
