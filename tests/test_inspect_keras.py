@@ -531,3 +531,13 @@ def test_a_huge_kernel_within_the_argument_limit_does_not_hang_the_analysis(tmp_
     )
     assert done.returncode in (ExitCode.OK, ExitCode.VERIFICATION_FAILED), done.stderr
     assert json.loads(done.stdout)["layers"]
+
+
+def test_the_python_entry_point_reads_keras_files() -> None:
+    from convcalc.inspect import inspect_model
+
+    report = inspect_model(str(DATA / "residual_add.keras"), [(1, 15, 12, 2)])
+    assert (
+        report.exit_code == ExitCode.VERIFICATION_FAILED
+    )  # Keras fails at "add" for 15x12 (keras_shapes.json)
+    assert "skip mismatch" in report.headline()
