@@ -424,6 +424,9 @@ def _class_members(gaps: list[tuple[int, int]], first: int, period: int) -> tupl
     return False, None
 
 
+class_members = _class_members  # public: convcalc.inspect.sizes reads a graph's classes with it
+
+
 def _gaps(pairs: Sequence[tuple[int, int]], results: Sequence[LayerResult]) -> list[int]:
     """Decoder output minus the encoder input it should restore, per pair (one axis)."""
     return [results[dec - 1].output[0] - results[enc - 1].size[0] for enc, dec in pairs]

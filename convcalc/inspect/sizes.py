@@ -7,7 +7,7 @@ P the lcm of the gains' denominators, adding P to the input adds the integer P*g
 and an exact multiple of every stride to every strided layer's input, so every floor, remainder and
 padding decision repeats: along a class i = first + q*P every size, and so every merge's disagreement,
 is affine in q. Three runs of the graph per class (q = 0, 1, 2) give each disagreement's start and step
-and check that it is affine; chain's ``_class_members`` then says whether the class agrees for every q,
+and check that it is affine; chain's ``class_members`` then says whether the class agrees for every q,
 for one q (checked by one more run), or for none. A class also needs no dropped input and no refusal.
 """
 
@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from convcalc.chain.stack import Accepted, _class_members
+from convcalc.chain.stack import Accepted, class_members
 from convcalc.inspect.graph import (
     BlockSpec,
     ConcatSpec,
@@ -261,7 +261,7 @@ def axis_sizes(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, spatia
         if _dropped(runs[0], tensor_axis):
             continue
         g0, g1 = _gaps(runs[0], tensor_axis), _gaps(runs[1], tensor_axis)
-        whole, single = _class_members([(a, b - a) for a, b in zip(g0, g1)], start, p)
+        whole, single = class_members([(a, b - a) for a, b in zip(g0, g1)], start, p)
         if whole:
             classes.append(start)
         elif single is not None and _clean(run_at(single), tensor_axis):
