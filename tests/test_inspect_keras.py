@@ -441,11 +441,29 @@ def test_an_unknown_layer_is_named_and_shapes_stop_there(tmp_path: Path) -> None
     config = json.loads(real_config())
     pool = next(layer for layer in config["config"]["layers"] if layer["name"] == "enc2_pool")
     pool["class_name"] = "MyCustomPooling"
-    graph = read_keras(zip_with(tmp_path / "custom.keras", {"config.json": json.dumps(config).encode()}))
-    assert "layers convcalc does not model: MyCustomPooling" in graph.notes
+    path = zip_with(tmp_path / "custom.keras", {"config.json": json.dumps(config).encode()})
+    graph = read_keras(path)
     result = propagate(graph, ((1, 16, 16, 1),))
     assert [node.name for node in result.stopped][:2] == ["enc2_pool", "bottleneck"]
-    assert result.shapes["enc2_conv"] == (1, 8, 8, 4)
+    # witness: up to the stop, the shapes are the ones Keras computed for this model at 16x16
+    keras_run = next(r for r in SHAPES["models"]["unet2d"]["runs"] if r["input"][1:3] == [16, 16])
+    for name in ("enc1_conv", "enc1_pool", "enc2_conv"):
+        assert result.shapes[name] == (1, *keras_run["layers"][name][1:])
+    # the model is not shown to run: exit 1, a finding in the headline naming Keras, not ONNX
+    done = runner.invoke(app, ["inspect", str(path), "--input", "1x16x16x1", "--json"])
+    assert done.exit_code == ExitCode.VERIFICATION_FAILED
+    document = json.loads(done.stdout)
+    assert document["runs"] is False
+    assert document["headline"] == "1 finding: shapes stop at layer enc2_pool (unknown op MyCustomPooling)"
+    stopped = [f for f in document["findings"] if f["kind"] == "stopped"]
+    assert len(stopped) == 1 and stopped[0]["severity"] == "error"
+    assert (
+        "Keras's MyCustomPooling" in stopped[0]["message"]
+        and "records no output shapes" in stopped[0]["message"]
+    )
+    assert "shape inference" not in json.dumps(document["findings"])
+    text = runner.invoke(app, ["inspect", str(path), "--input", "1x16x16x1"])
+    assert "no findings" not in text.stdout and "is not shown to run" in text.stdout
 
 
 def test_per_axis_arguments_beyond_any_real_model_are_refused_before_analysis(tmp_path: Path) -> None:

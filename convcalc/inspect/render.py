@@ -36,13 +36,19 @@ def _compact(arguments: tuple[tuple[str, str], ...]) -> str:
 def inspect_view(report: InspectReport) -> RenderableType:
     """Headline, findings, accepted sizes, receptive fields, and the per-layer table."""
     graph = report.graph
-    ok = report.run.ok
+    ok = report.runs
     head = Text.from_markup(
         f"[bold]{report.headline()}[/bold]\n"
         f"{graph.source} ({graph.framework}, {len(graph.nodes)} nodes), input "
         + ", ".join(x_join(s) for s in report.input_shapes)
         + ("" if report.size_given else " (dynamic sizes: the smallest accepted size)")
-        + (" [green]runs[/green]" if ok else " [red]does not run as it stands[/red]")
+        + (
+            " [green]runs[/green]"
+            if ok
+            else " [red]does not run as it stands[/red]"
+            if not report.run.ok
+            else f" [red]is not shown to run: shapes stop at {report.run.stopped[0].name}[/red]"
+        )
     )
     parts: list[RenderableType] = [head]
     if report.findings:

@@ -28,6 +28,7 @@ from convcalc.inspect.graph import (
     PoolSpec,
     ResizeSpec,
     SliceSpec,
+    UnknownSpec,
 )
 from convcalc.inspect.shapes import Run, Shape, propagate, spatial_axes
 
@@ -194,13 +195,16 @@ def axis_sizes(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, spatia
         if node.kind == "unknown" and any(
             g is None or g != 0 for name in node.inputs for g in (flow.get(name) or [None])
         ):
+            assert isinstance(node.spec, UnknownSpec)
+            known = all(d is not None and all(isinstance(v, int) for v in d) for d in node.spec.declared)
+            why = "its shape is known only for the given input" if known else "shapes stop there"
             return AxisSizes(
                 tensor_axis,
                 spatial_axis,
                 None,
                 None,
-                f"{node.op} ({node.name}) lies on this axis's path and convcalc does not model it; its shape "
-                "is known only for the given input, so accepted sizes are not worked out",
+                f"{node.op} ({node.name}) lies on this axis's path and convcalc does not model it; {why}, "
+                "so accepted sizes are not worked out",
             )
 
     def run_at(size: int) -> Run:
