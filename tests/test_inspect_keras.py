@@ -30,6 +30,7 @@ from convcalc.inspect.analysis import inspect_graph
 from convcalc.inspect.graph import ConvSpec, PoolSpec
 from convcalc.inspect.keras_reader import read_keras
 from convcalc.inspect.shapes import Run, propagate
+from convcalc.inspect.sizes import all_axes
 
 DATA = Path(__file__).parent / "data" / "keras"
 SHAPES = json.loads((DATA / "keras_shapes.json").read_text())
@@ -559,3 +560,26 @@ def test_the_python_entry_point_reads_keras_files() -> None:
         report.exit_code == ExitCode.VERIFICATION_FAILED
     )  # Keras fails at "add" for 15x12 (keras_shapes.json)
     assert "skip mismatch" in report.headline()
+
+
+@pytest.mark.parametrize("name", ["residual_add", "nested", "unet2d", "pooled_classifier"])
+def test_accepted_sizes_agree_with_keras_runs_whatever_size_is_given(name: str) -> None:
+    """Keras' recorded sweep (which square sizes 1..24 run) is the witness: every accepted size runs in
+    Keras, and every size Keras runs is accepted or drops an input. The answer must not depend on the
+    size given, even one that does not run (the other axis was held there, and no size ran)."""
+    model = SHAPES["models"][name]
+    channels = model["runs"][0]["input"][-1]
+    keras_runs = {int(size) for size, layer in model["sweep"].items() if layer is None}
+    graph = read_keras(DATA / model["file"])
+    answers = set()
+    for given in range(1, 25):
+        shapes = ((1, given, given, channels),)
+        for axis in all_axes(graph, shapes, (1, 2)):
+            assert axis.accepted is not None, (given, axis.note)
+            answers.add(tuple(axis.accepted.within(1, 24)))
+    assert len(answers) == 1, answers
+    accepted = set(answers.pop())
+    assert accepted and accepted <= keras_runs
+    for size in keras_runs - accepted:
+        run = propagate(graph, ((1, size, size, channels),))
+        assert run.ok and any(any(r.dropped) for r in run.nodes), size

@@ -14,6 +14,7 @@ for one q (checked by one more run), or for none. A class also needs no dropped 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -187,8 +188,17 @@ def _clean(run: Run, tensor_axis: int) -> bool:
     )
 
 
-def axis_sizes(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, spatial_axis: int) -> AxisSizes:
-    """The exact set of sizes of one input axis for which the whole graph runs cleanly (see the module)."""
+def axis_sizes(
+    graph: Graph,
+    shapes: tuple[Shape, ...],
+    tensor_axis: int,
+    spatial_axis: int,
+    tensor_axes: tuple[int, ...] = (),
+) -> AxisSizes:
+    """The exact set of sizes of one input axis for which the whole graph runs cleanly (see the module).
+
+    The other spatial axes (``tensor_axes``) are held at their given sizes; where no size of this axis
+    runs with them (the given input fails on another axis), at the smallest size that runs on all."""
     p = period(graph, tensor_axis)
     flow = gains(graph, tensor_axis)
     for node in graph.nodes:
@@ -219,11 +229,20 @@ def axis_sizes(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, spatia
             f"the period of this axis is {p}; accepted sizes are worked out for periods up to {MAX_PERIOD} "
             f"and {MAX_WORK} node evaluations",
         )
-    high = 1
-    while run_at(high).failure is not None:
-        high *= 2
-        if high > MAX_INPUT:
-            return AxisSizes(tensor_axis, spatial_axis, None, Accepted(p, (), ()), "no size runs")
+    held = None
+    high = _first_running(run_at)
+    others = tuple(a for a in tensor_axes if a != tensor_axis)
+    if high is None and others:
+        base = smallest_running(graph, shapes, tensor_axes)
+        if base is not None:
+            moved = list(shapes[0])
+            for a in others:
+                moved[a] = base
+            shapes = (tuple(moved), *shapes[1:])
+            held = f"the other spatial axes are held at {base} here (the given sizes do not run)"
+            high = _first_running(run_at)
+    if high is None:
+        return AxisSizes(tensor_axis, spatial_axis, None, Accepted(p, (), ()), "no size runs")
     low = high // 2
     while high - low > 1:
         mid = (low + high) // 2
@@ -270,7 +289,18 @@ def axis_sizes(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, spatia
             classes.append(start)
         elif single is not None and _clean(run_at(single), tensor_axis):
             singles.append(single)
-    return AxisSizes(tensor_axis, spatial_axis, minimum, Accepted(p, tuple(classes), tuple(sorted(singles))))
+    accepted = Accepted(p, tuple(classes), tuple(sorted(singles)))
+    return AxisSizes(tensor_axis, spatial_axis, minimum, accepted, held)
+
+
+def _first_running(run_at: Callable[[int], Run]) -> int | None:
+    """A power of two that runs without a refusal (the search for the smallest starts there), or None."""
+    high = 1
+    while run_at(high).failure is not None:
+        high *= 2
+        if high > MAX_INPUT:
+            return None
+    return high
 
 
 def _same(values: object) -> bool:
@@ -311,9 +341,9 @@ def symmetric(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, .
 def all_axes(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ...]) -> tuple[AxisSizes, ...]:
     """The accepted sizes of every spatial axis (one analysis when the graph is the same on each)."""
     if tensor_axes and symmetric(graph, shapes, tensor_axes):
-        first = axis_sizes(graph, shapes, tensor_axes[0], 0)
+        first = axis_sizes(graph, shapes, tensor_axes[0], 0, tensor_axes)
         return tuple(replace(first, tensor_axis=a, spatial_axis=n) for n, a in enumerate(tensor_axes))
-    return tuple(axis_sizes(graph, shapes, a, n) for n, a in enumerate(tensor_axes))
+    return tuple(axis_sizes(graph, shapes, a, n, tensor_axes) for n, a in enumerate(tensor_axes))
 
 
 def smallest_running(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ...]) -> int | None:
