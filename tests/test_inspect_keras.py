@@ -583,3 +583,35 @@ def test_accepted_sizes_agree_with_keras_runs_whatever_size_is_given(name: str) 
     for size in keras_runs - accepted:
         run = propagate(graph, ((1, size, size, channels),))
         assert run.ok and any(any(r.dropped) for r in run.nodes), size
+
+
+# Keras' own signatures (keras.io: Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, MaxPooling2D):
+# strides=1 (pooling: None, the pool size), padding="valid", dilation_rate=1, groups=1, output_padding=None,
+# depth_multiplier=1.
+KERAS_DEFAULTS = {
+    "strides": "1",
+    "padding": "valid",
+    "dilation_rate": "1",
+    "groups": "1",
+    "output_padding": "None",
+    "depth_multiplier": "1",
+}
+
+
+@pytest.mark.parametrize("name", ["seq_conv1d", "seq_conv2d", "seq_conv3d", "unet2d", "dcgan_generator"])
+def test_the_table_hides_keras_defaults(name: str) -> None:
+    from convcalc.inspect.render import _compact
+
+    report = inspect_graph(read_keras(DATA / f"{name}.keras"))
+    for row in report.layers:
+        given = dict(row.arguments)
+        text = _compact(row.arguments, "keras", row.kind == "pool")
+        for word in text.split():
+            key, _, value = word.partition("=")
+            assert set(value.split("x")) != {KERAS_DEFAULTS.get(key)}, (row.name, word)
+            if row.kind == "pool" and key == "strides":
+                assert value.split("x") != given["pool_size"].strip("[]").split(", "), (row.name, word)
+        for key, value in given.items():  # every other argument is shown
+            values = set(value.strip("[]").split(", "))
+            if values != {KERAS_DEFAULTS.get(key)} and not (row.kind == "pool" and key == "strides"):
+                assert f"{key}=" in text, (row.name, key, value, text)

@@ -19,17 +19,54 @@ def _pairs(pairs: tuple[tuple[int, int], ...] | None) -> str:
     return x_join([f"{b}:{a}" if b != a else str(b) for b, a in pairs])
 
 
-DEFAULTS = {"dilations": "1", "group": "1", "strides": "1", "pads": "0"}
+# Each framework's defaults, as its own signatures give them (ONNX's operator spec; keras.layers.Conv2D,
+# Conv2DTranspose, DepthwiseConv2D and MaxPooling2D; torch.nn.Conv2d, ConvTranspose2d and MaxPool2d):
+# an argument whose every value is its default is left out of the table, as each framework's repr does.
+DEFAULTS: dict[str, dict[str, str]] = {
+    "onnx": {"dilations": "1", "group": "1", "strides": "1", "pads": "0", "output_padding": "0"},
+    "keras": {
+        "strides": "1",
+        "dilation_rate": "1",
+        "groups": "1",
+        "padding": "valid",
+        "output_padding": "None",
+        "depth_multiplier": "1",
+    },
+    "pytorch": {
+        "stride": "1",
+        "padding": "0",
+        "dilation": "1",
+        "groups": "1",
+        "output_padding": "0",
+        "ceil_mode": "False",
+    },
+}
+# A pooling's stride defaults to its window in Keras (strides=None) and PyTorch (stride=None); ONNX's is 1.
+WINDOW_STRIDE = {"keras": ("pool_size", "strides"), "pytorch": ("kernel_size", "stride")}
 
 
-def _compact(arguments: tuple[tuple[str, str], ...]) -> str:
-    """`kernel_shape=[3, 3]` -> `kernel_shape=3x3`; defaults (dilation 1, group 1, zero pads) left out."""
+def _values(value: str) -> list[str]:
+    """`[1, 1]`, `(1, 1)`, `1` -> the values, one per axis."""
+    return [v for v in value.strip("[]()").replace(",", " ").split() if v]
+
+
+def _compact(arguments: tuple[tuple[str, str], ...], framework: str = "onnx", pool: bool = False) -> str:
+    """`kernel_shape=[3, 3]` -> `kernel_shape=3x3`; the framework's defaults (dilation 1, group 1, zero
+    pads; Keras 'valid' and output_padding None; a pooling's stride equal to its window) left out."""
+    defaults = DEFAULTS.get(framework, {})
+    given = dict(arguments)
+    window, stride = WINDOW_STRIDE.get(framework, ("", ""))
     words = []
     for name, value in arguments:
-        text = value.strip("[]").replace(", ", "x" if name != "pads" else ",")
-        if set(text.replace(",", "x").split("x")) == {DEFAULTS.get(name)}:
+        values = _values(value)
+        if values and set(values) == {defaults.get(name)}:
             continue
-        words.append(f"{name}={text}")
+        if pool and name == stride and window in given:
+            kernel = _values(given[window])
+            if values == kernel or (len(kernel) == 1 and set(values) == set(kernel)):
+                continue
+        separator = "," if name == "pads" else "x"
+        words.append(f"{name}={separator.join(values) if values else value}")
     return " ".join(words)
 
 
@@ -103,7 +140,7 @@ def inspect_view(report: InspectReport) -> RenderableType:
             (
                 str(row.index),
                 f"{row.name} ({row.op})",
-                _compact(row.arguments),
+                _compact(row.arguments, graph.framework, row.kind == "pool"),
                 _pairs(row.placement),
                 x_join(row.input_shape),
                 x_join(row.output_shape),
