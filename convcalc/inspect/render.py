@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from collections.abc import Iterator
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -130,48 +132,7 @@ def inspect_view(report: InspectReport) -> RenderableType:
                 )
             )
         )
-    layers = Table(title="Layer by layer", title_justify="left", title_style="bold")
-    rows = []
-    for row in report.layers:
-        if row.kind == "shape_preserving":
-            continue
-        overlap = "" if row.overlap is None else " / ".join(":".join(map(str, p)) for p in row.overlap)
-        rows.append(
-            (
-                str(row.index),
-                f"{row.name} ({row.op})",
-                _compact(row.arguments, graph.framework, row.kind == "pool"),
-                _pairs(row.placement),
-                x_join(row.input_shape),
-                x_join(row.output_shape),
-                x_join(row.dropped) if any(row.dropped) else "",
-                overlap,
-                "" if row.parameters is None else f"{row.parameters:,}",
-                "" if row.macs is None else f"{row.macs:,}",
-            )
-        )
-    names = (
-        "#",
-        "layer",
-        "arguments",
-        "pads/crops",
-        "in",
-        "out",
-        "dropped",
-        "overlap",
-        "params",
-        "MACs",
-    )
-    for n, name in enumerate(names):
-        if name in ("layer", "arguments"):
-            layers.add_column(name, overflow="fold")
-            continue
-        # numbers are never cut: the column is as wide as its widest value
-        widest = max([len(name), *(len(r[n]) for r in rows)])
-        layers.add_column(name, justify="right", no_wrap=True, min_width=widest)
-    for cells in rows:
-        layers.add_row(*cells)
-    parts.append(layers)
+    parts.append(LayerTable(report))
     total_params = sum(r.parameters or 0 for r in report.layers)
     total_macs = sum(r.macs or 0 for r in report.layers)
     parts.append(
@@ -187,3 +148,87 @@ def inspect_view(report: InspectReport) -> RenderableType:
             Text(f"stopped at {failure.node.name} ({failure.node.op}): {failure.message}", style="red")
         )
     return Group(*parts)
+
+
+# Columns of numbers, in the order they are left out when the terminal is too narrow for all of them.
+NUMBER_COLUMNS = ("#", "pads/crops", "in", "out", "dropped", "overlap", "params", "MACs")
+LEFT_OUT_FIRST = ("overlap", "dropped", "params", "pads/crops", "MACs", "in")
+# The layer column (name, op and arguments, folded) keeps at least this width before a column is dropped.
+LAYER_WIDTH = 16
+
+
+def layer_cells(report: InspectReport) -> list[dict[str, str]]:
+    """Every listed layer's cells as text: the layer (name, op, arguments) and each number column."""
+    rows = []
+    for row in report.layers:
+        if row.kind == "shape_preserving":
+            continue
+        arguments = _compact(row.arguments, report.graph.framework, row.kind == "pool")
+        overlap = row.overlap or ()
+        rows.append(
+            {
+                "#": str(row.index),
+                "layer": f"{row.name} ({row.op})" + (f"\n{arguments}" if arguments else ""),
+                "pads/crops": _pairs(row.placement),
+                "in": x_join(row.input_shape),
+                "out": x_join(row.output_shape),
+                "dropped": x_join(row.dropped) if any(row.dropped) else "",
+                "overlap": "" if row.overlap is None else " / ".join(":".join(map(str, p)) for p in overlap),
+                "params": "" if row.parameters is None else f"{row.parameters:,}",
+                "MACs": "" if row.macs is None else f"{row.macs:,}",
+            }
+        )
+    return rows
+
+
+def layer_columns(rows: list[dict[str, str]], width: int) -> tuple[list[str], int, list[str]]:
+    """The number columns that fit in ``width`` beside a layer column of at least LAYER_WIDTH (each as
+    wide as its widest value, so no number is ever cut), the layer column's width, and those left out.
+    Empty columns are left out silently; the others in LEFT_OUT_FIRST order, and said so."""
+    shown = [name for name in NUMBER_COLUMNS if any(r[name] for r in rows)]
+    widths = {name: max(len(name), *(len(r[name]) for r in rows)) for name in shown}
+    natural = max([len("layer"), *(len(line) for r in rows for line in r["layer"].split("\n"))])
+    left_out: list[str] = []
+
+    def room() -> int:  # a rich table: a border left of every column and at the end, one space each side
+        return width - sum(widths[n] for n in shown) - 3 * (len(shown) + 1) - 1
+
+    for name in LEFT_OUT_FIRST:
+        if room() >= min(LAYER_WIDTH, natural):
+            break
+        if name in shown:
+            shown.remove(name)
+            left_out.append(name)
+    return shown, max(min(room(), natural), 1), left_out
+
+
+class LayerTable:
+    """The layer-by-layer table, laid out for the width it is printed at: numbers whole, never cut."""
+
+    def __init__(self, report: InspectReport) -> None:
+        self.rows = layer_cells(report)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[RenderableType]:
+        shown, layer_width, left_out = layer_columns(self.rows, options.max_width)
+        if layer_width < LAYER_WIDTH // 2:  # too narrow for a table: one wrapped line per layer
+            yield Text("Layer by layer", style="bold")
+            for row in self.rows:
+                numbers = " ".join(f"{n}={row[n]}" for n in NUMBER_COLUMNS[1:] if row[n])
+                yield Text(f"{row['#']} {row['layer']} {numbers}".replace("\n", " "))
+            return
+        table = Table(title="Layer by layer", title_justify="left", title_style="bold")
+        names = ["#", "layer", *shown[1:]] if shown[:1] == ["#"] else ["layer", *shown]
+        for name in names:
+            if name == "layer":
+                table.add_column(name, overflow="fold", width=layer_width)
+            else:
+                widest = max(len(name), *(len(r[name]) for r in self.rows))
+                table.add_column(name, justify="right", no_wrap=True, width=widest)
+        for row in self.rows:
+            table.add_row(*(row[name] for name in names))
+        yield table
+        if left_out:
+            yield Text(
+                f"Left out at {options.max_width} columns: {', '.join(left_out)} (--json has every column; "
+                "a wider terminal shows them, e.g. COLUMNS=160)."
+            )
