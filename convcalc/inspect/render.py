@@ -92,11 +92,15 @@ def inspect_view(report: InspectReport) -> RenderableType:
     parts: list[RenderableType] = [head]
     if report.findings:
         findings = Table(title="Findings, most severe first", title_justify="left", title_style="bold")
-        for name in ("severity", "kind", "layer", "finding", "fix"):
-            findings.add_column(name, overflow="fold")
+        findings.add_column("severity", no_wrap=True)
+        for name in ("layer: finding", "fix"):
+            findings.add_column(name, overflow="fold", ratio=1)
         for f in report.findings:
             style = STYLES[f.severity]
-            findings.add_row(f"[{style}]{f.severity}[/{style}]", f.kind, f.node or "", f.message, f.fix or "")
+            finding = Text(f"{f.node}\n", style="bold") if f.node else Text()
+            findings.add_row(
+                Text.assemble((f.severity, style), "\n", f.kind), finding.append(f.message), f.fix or ""
+            )
         parts.append(findings)
     if report.axes:
         sizes = Table(title="Input sizes the whole model accepts, per spatial axis", title_justify="left")
