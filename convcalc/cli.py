@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from convcalc import __version__
 from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.jsonout import dumps, error_document, shape_document
-from convcalc.parse import parse_ints, parse_padding
+from convcalc.parse import parse_int, parse_ints, parse_padding
 from convcalc.reader import LayerOptions, dialect_arguments, framework_arguments, read_layer
 
 if TYPE_CHECKING:
@@ -22,10 +23,52 @@ if TYPE_CHECKING:
 
     from convcalc.frameworks.base import FrameworkLayer
 
+
+class _Commands(TyperGroup):
+    """Typer's group, plus the JSON error object on stdout when the command line itself is wrong and
+    ``--json`` was asked for (an unknown option, a value the option's parser refuses)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta["convcalc.argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.TyperException as error:
+            argv = ctx.meta.get("convcalc.argv", [])
+            if getattr(error, "exit_code", None) == ExitCode.INVALID_INPUT and "--json" in argv:
+                param = getattr(getattr(error, "param", None), "name", None)
+                failure = ConvCalcError(error.format_message(), parameter=param)
+                print(dumps(error_document(ctx.invoked_subcommand or "convcalc", failure)))
+            raise
+
+
+def integer(name: str, *, minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
+    """An integer option read by ``parse_int`` (ASCII digits, at most MAX_DIGITS), not by int()."""
+
+    def read(text: str | int) -> int:
+        if isinstance(text, int):
+            return text  # the option's default
+        try:
+            return parse_int(name, text, minimum=minimum, maximum=maximum)
+        except ConvCalcError as error:
+            raise typer.BadParameter(str(error)) from None
+
+    read.__name__ = "integer"
+    return read
+
+
+# numpy's generators take seeds from 0 to 2**63 - 1 here; verify, sweep and port --verify share the rule.
+SEED = integer("seed", minimum=0, maximum=2**63 - 1)
+
+
 app = typer.Typer(
     name="convcalc",
     help="Exact arithmetic of convolutions and transposed convolutions, proved by execution.",
-    no_args_is_help=True,
+    cls=_Commands,
+    # Bare `convcalc` is a usage error: the usage on stderr, exit 2 (help stays on --help).
+    no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
@@ -58,9 +101,18 @@ DilationOpt = Annotated[str, typer.Option("--dilation", "-d", help="Dilation, on
 TransposedOpt = Annotated[
     bool, typer.Option("--transposed", "-t", help="The size is the transposed convolution's input.")
 ]
-InChannelsOpt = Annotated[Optional[int], typer.Option("--in-channels", help="Input channels.")]
-OutChannelsOpt = Annotated[Optional[int], typer.Option("--out-channels", help="Output channels.")]
-GroupsOpt = Annotated[int, typer.Option("--groups", "-g", help="Groups (must divide both channel counts).")]
+InChannelsOpt = Annotated[
+    Optional[int], typer.Option("--in-channels", help="Input channels.", parser=integer("in_channels"))
+]
+OutChannelsOpt = Annotated[
+    Optional[int], typer.Option("--out-channels", help="Output channels.", parser=integer("out_channels"))
+]
+GroupsOpt = Annotated[
+    int,
+    typer.Option(
+        "--groups", "-g", help="Groups (must divide both channel counts).", parser=integer("groups")
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
 FrameworkPaddingOpt = Annotated[
     Optional[str],
@@ -216,7 +268,10 @@ def shape(*, layer: LayerOptions, as_json: JsonOpt = False) -> None:
 
 
 LayersOpt = Annotated[
-    int, typer.Option("--layers", help="Stack this transposed layer N times for the overlap map.")
+    int,
+    typer.Option(
+        "--layers", help="Stack this transposed layer N times for the overlap map.", parser=integer("layers")
+    ),
 ]
 SvgOpt = Annotated[
     Optional[Path],
@@ -225,7 +280,10 @@ SvgOpt = Annotated[
 FramesOpt = Annotated[
     bool, typer.Option("--frames", help="With --svg: one file per kernel placement (FILE-000.svg, ...).")
 ]
-PlacementOpt = Annotated[int, typer.Option("--placement", help="With --svg: the kernel placement drawn.")]
+PlacementOpt = Annotated[
+    int,
+    typer.Option("--placement", help="With --svg: the kernel placement drawn.", parser=integer("placement")),
+]
 SectionOpt = Annotated[
     Optional[str],
     typer.Option(
@@ -312,9 +370,17 @@ def solve(
         Optional[str], typer.Option("--output-padding", help="Fix output_padding.")
     ] = None,
     dilation: Annotated[Optional[str], typer.Option("--dilation", "-d", help="Fix the dilation.")] = None,
-    max_kernel: Annotated[int, typer.Option("--max-kernel", help="Largest kernel size searched.")] = 7,
-    max_stride: Annotated[int, typer.Option("--max-stride", help="Largest stride searched.")] = 4,
-    max_dilation: Annotated[int, typer.Option("--max-dilation", help="Largest dilation searched.")] = 2,
+    max_kernel: Annotated[
+        int,
+        typer.Option("--max-kernel", help="Largest kernel size searched.", parser=integer("max_kernel")),
+    ] = 7,
+    max_stride: Annotated[
+        int, typer.Option("--max-stride", help="Largest stride searched.", parser=integer("max_stride"))
+    ] = 4,
+    max_dilation: Annotated[
+        int,
+        typer.Option("--max-dilation", help="Largest dilation searched.", parser=integer("max_dilation")),
+    ] = 2,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="output_padding < stride (output_size=, TensorFlow, Keras, ONNX)."),
@@ -323,7 +389,12 @@ def solve(
     verify: Annotated[
         bool, typer.Option("--verify", help="Execute the shown answers in the NumPy engine (two routes).")
     ] = False,
-    top: Annotated[int, typer.Option("--top", help="How many answers to show without --all.", min=1)] = 10,
+    top: Annotated[
+        int,
+        typer.Option(
+            "--top", help="How many answers to show without --all.", parser=integer("top", minimum=1)
+        ),
+    ] = 10,
     framework: Annotated[
         Optional[str],
         typer.Option(
@@ -412,7 +483,9 @@ def port(
             "exit 1 if they differ.",
         ),
     ] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the random data for --verify.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the random data for --verify.", parser=SEED)
+    ] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Translate a layer from one framework's arguments to another's: arguments, weight change, exact fix."""
@@ -446,7 +519,7 @@ def port(
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors (float64).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors (float64).", parser=SEED)]
 
 
 @app.command()
@@ -544,7 +617,10 @@ def chain(
     size: Annotated[
         Optional[str], typer.Argument(help="Input size (default: the smallest that restores every skip).")
     ] = None,
-    channels: Annotated[Optional[int], typer.Option("--channels", "-c", help="Input channels.")] = None,
+    channels: Annotated[
+        Optional[int],
+        typer.Option("--channels", "-c", help="Input channels.", parser=integer("channels")),
+    ] = None,
     size_range: Annotated[
         Optional[str], typer.Option("--range", help="List the restoring input sizes in LOW:HIGH.")
     ] = None,
@@ -571,12 +647,15 @@ def chain(
         )
         listed = None
         if size_range is not None:
-            low, sep, high = size_range.partition(":")
-            if not sep or not low.strip().isdigit() or not high.strip().isdigit() or int(low) > int(high):
+            low_text, sep, high_text = size_range.partition(":")
+            if not sep:
+                raise ConvCalcError(f"range must be LOW:HIGH; got {size_range[:40]!r}", parameter="range")
+            low, high = (parse_int("range", text, minimum=0) for text in (low_text, high_text))
+            if low > high:
                 raise ConvCalcError(
-                    f"range must be LOW:HIGH with LOW <= HIGH; got {size_range!r}", parameter="range"
+                    f"range must be LOW:HIGH with LOW <= HIGH; got {low}:{high}", parameter="range"
                 )
-            listed = {a.axis: a.restores.within(int(low), int(high)) for a in report.accepted}
+            listed = {a.axis: a.restores.within(low, high) for a in report.accepted}
 
     def view() -> RenderableType:
         from convcalc.chain.render import chain_view

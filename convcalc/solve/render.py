@@ -61,7 +61,7 @@ def solve_view(
         Text(
             f"{len(report.answers)} answer(s) in all"
             + (f"; {rest} more with --all" if rest > 0 else "")
-            + (f"; {report.omitted} mixed combinations left out" if report.omitted else "")
+            + (f"; {report.omitted} more combinations left out" if report.omitted else "")
         )
     )
     if report.mixed:
