@@ -19,7 +19,8 @@ from convcalc import engine
 from convcalc.engine import Array
 from convcalc.errors import ConvCalcError
 from convcalc.frameworks import convention
-from convcalc.frameworks.base import FrameworkLayer, WeightChange, weight_change, weight_shape, with_
+from convcalc.frameworks.base import FrameworkLayer, with_
+from convcalc.frameworks.layouts import WeightChange, weight_change, weight_shape
 from convcalc.frameworks.port import Translation
 from convcalc.verify.results import PortCheck
 

@@ -13,7 +13,6 @@ from convcalc.frameworks.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
-    Layout,
     conv_axes,
     fmt_tuple,
     full_sizes,
@@ -21,6 +20,7 @@ from convcalc.frameworks.base import (
     transposed_axes,
     with_,
 )
+from convcalc.frameworks.layouts import Layout
 
 
 class Keras(Convention):

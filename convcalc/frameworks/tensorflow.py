@@ -14,7 +14,6 @@ from convcalc.frameworks.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
-    Layout,
     conv_axes,
     explicit_closest,
     fmt_list,
@@ -24,6 +23,7 @@ from convcalc.frameworks.base import (
     trunc_div,
     with_,
 )
+from convcalc.frameworks.layouts import Layout
 
 
 def output_shape_range(args: LayerArgs) -> list[tuple[int, int]]:
