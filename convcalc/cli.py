@@ -51,9 +51,13 @@ def integer(name: str, *, minimum: int | None = None, maximum: int | None = None
         if isinstance(text, int):
             return text  # the option's default
         try:
-            return parse_int(name, text, minimum=minimum, maximum=maximum)
+            value = parse_int(name, text)
         except ConvCalcError as error:
             raise typer.BadParameter(str(error)) from None
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+            raise typer.BadParameter(f"{name} must be an integer {bounds}; got {value}")
+        return value
 
     read.__name__ = "integer"
     return read

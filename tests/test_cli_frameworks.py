@@ -381,3 +381,49 @@ def test_port_channels_and_groups_json() -> None:
         "2",
     )
     assert code == 2 and "Keras has no groups for transposed convolutions" in err
+
+
+def test_issue_11_framework_examples_on_the_command_line() -> None:
+    # JAX and Flax run negative padding beyond the size on one side.
+    code, out, err = invoke(
+        "shape", "5x2", "-k", "4x1", "-s", "3x1", "-p", "5:-1x-3:5", "-f", "jax", "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["layer"]["output"] == [2, 4]
+    code, out, err = invoke("shape", "1", "-k", "1", "-s", "2", "-p", "4:-2", "-f", "flax", "--json")
+    assert code == 0, err
+    assert json.loads(out)["layer"]["output"] == [2]
+    # Paddle's truncated size: one element, with a warning.
+    code, out, err = invoke("shape", "2", "-k", "3", "-s", "2", "-f", "paddle", "--json")
+    assert code == 0, err
+    layer = json.loads(out)["layer"]
+    assert layer["output"] == [1] and any("truncation" in n for n in layer["notes"])
+    # TensorFlow's 3-D ops take no explicit pairs.
+    code, out, err = invoke("shape", "7x7x7", "-k", "3", "-s", "2", "-p", "2:2x2:2x2:2", "-f", "tensorflow")
+    assert code == 2 and out == ""
+    assert "tf.nn.conv3d takes 'SAME' or 'VALID' only" in err
+    code, out, _ = invoke(
+        "shape", "7x7x7", "-k", "3", "-s", "2", "-p", "2:2x2:2x2:2", "-f", "tensorflow", "--json"
+    )
+    assert code == 2 and json.loads(out)["error"]["parameter"] == "padding"
+    # Keras: which backends run the layer.
+    code, out, err = invoke(
+        "shape",
+        "5",
+        "-k",
+        "4",
+        "-s",
+        "2",
+        "-p",
+        "same",
+        "--output-padding",
+        "0",
+        "-t",
+        "-f",
+        "keras",
+        "--json",
+    )
+    assert code == 0, err
+    layer = json.loads(out)["layer"]
+    assert layer["output"] == [8] and layer["unsupported_by"] == ["Keras's TensorFlow backend"]
+    assert any("runs on the JAX and torch backends only" in n for n in layer["notes"])

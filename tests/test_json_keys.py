@@ -116,6 +116,7 @@ FRAMEWORK_LAYER = {
     "weight_layout",
     "kernel_flipped",
     "notes",
+    "unsupported_by",
 }
 TRANSLATION = {
     "from",

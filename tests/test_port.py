@@ -40,11 +40,31 @@ def test_issue_example_tensorflow_same_to_pytorch() -> None:
     assert t.weight.permutation == (3, 2, 0, 1) and t.weight.flip_spatial == ()
 
 
-def test_pytorch_to_tensorflow_is_exact_with_explicit_pads() -> None:
-    t = port("pytorch", "tensorflow", 5, 3, stride=2, padding=1, output_padding=1, transposed=True)
+def test_pytorch_to_tensorflow_is_exact_with_explicit_pads_in_2d() -> None:
+    t = port("pytorch", "tensorflow", (5, 5), 3, stride=2, padding=1, output_padding=1, transposed=True)
     assert t.exact and t.verdict == "equal in shape and in values"
-    assert t.target.placement == ((1, 0),)
-    assert dict(t.arguments)["output_shape (spatial)"] == "[10]"
+    assert t.target.placement == ((1, 0), (1, 0))
+    assert dict(t.arguments)["output_shape (spatial)"] == "[10, 10]"
+
+
+def test_pytorch_to_tensorflow_1d_uses_valid_and_a_crop_and_names_the_2d_op() -> None:
+    # tf.nn.conv1d_transpose takes 'SAME'/'VALID' only: 'VALID' (full 11), then remove the first element.
+    t = port("pytorch", "tensorflow", 5, 3, stride=2, padding=1, output_padding=1, transposed=True)
+    assert dict(t.arguments)["padding"] == "'VALID'" and dict(t.arguments)["output_shape (spatial)"] == "[11]"
+    assert t.fix == ((1, 0),) and t.target.output == (11,)
+    note = next(n for n in t.notes if "unit first spatial axis" in n)
+    assert "tf.nn.conv2d_transpose" in note and "padding=[[0, 0], [1, 0]]" in note
+    # The named 2-D op, read by TensorFlow's own rules, places the output as the source does.
+    unit = read(
+        "tensorflow",
+        (1, 5),
+        (1, 3),
+        stride=(1, 2),
+        padding=((0, 0), (1, 0)),
+        output_size=(1, 10),
+        transposed=True,
+    )
+    assert unit.placement[1:] == t.source.placement
 
 
 def test_pytorch_to_keras_is_same_shape_only_without_a_slice() -> None:
@@ -135,6 +155,8 @@ def test_every_translation_is_re_read_by_the_target_and_the_fix_closes_the_gap(
         return
     again = read(target, t.target.args.size, t.target.args.kernel_size, **_kwargs(t.target))
     assert again.placement == t.target.placement
+    # Every backend of the target runs what port prescribes ('valid' plus a fix always exists there).
+    assert again.unsupported_by == ()
     for (wb, wa), (pb, pa), (fb, fa) in zip(layer.placement, t.target.placement, t.fix):
         assert (pb + fb, pa + fa) == (wb, wa)
         # A fix only appends zeros where the target's own output already holds zeros.
@@ -147,7 +169,14 @@ def test_translation_to_pytorch_and_back_is_exact_when_pytorch_can_express_it(la
     t = translate(layer, "pytorch")
     assume(t.exact)
     back = translate(t.target, layer.framework) if layer.framework != "keras" else None
-    if back is not None:
+    if back is None:
+        return
+    if layer.unsupported_by:
+        # A layer some backend refuses comes back as one every backend runs, exact after its fix.
+        assert not back.target.unsupported_by
+        fixed = tuple((p + fb, q + fa) for (p, q), (fb, fa) in zip(back.target.placement, back.fix))
+        assert fixed == layer.placement
+    else:
         assert back.target.placement == layer.placement
 
 
@@ -315,3 +344,83 @@ def test_grouped_transposed_layers_port_only_where_groups_exist() -> None:
         port("pytorch", "onnx", 6, 3, in_channels=4, out_channels=5, groups=2)
     with pytest.raises(ConvCalcError, match="out_channels is needed too"):
         port("pytorch", "onnx", 6, 3, in_channels=4)
+
+
+# --- Backends and kernels that refuse a layer the framework defines --------------------------------
+
+
+def _checked(t: Translation) -> Translation:
+    """Re-read by the target's rules, and executed: the fixed target equals the source (engine)."""
+    from convcalc.frameworks.execute import check_port
+
+    again = read(t.target.framework, t.target.args.size, t.target.args.kernel_size, **_kwargs(t.target))
+    assert again.placement == t.target.placement and again.unsupported_by == ()
+    check = check_port(t, seed=3)
+    assert check.ok, check
+    return t
+
+
+def test_keras_port_avoids_the_layer_the_tensorflow_backend_refuses() -> None:
+    # PyTorch k4 s2 p2: crops (2, 2), exactly Keras 'same' with output_padding=0, which the TF backend
+    # refuses (even kernel). 'same' with output_padding=None crops (1, 1): one more element each side.
+    t = _checked(port("pytorch", "keras", 5, 4, stride=2, padding=2, transposed=True))
+    assert dict(t.arguments)["padding"] == "'same'" and dict(t.arguments)["output_padding"] == "None"
+    assert t.fix == ((1, 1),)
+    assert any("Keras's TensorFlow backend: " in n and "output_padding=(0,)" in n for n in t.notes)
+    # Where the exact spelling runs everywhere it is still chosen.
+    assert _checked(port("pytorch", "keras", 5, 4, stride=2, padding=1, transposed=True)).exact
+
+
+def test_tensorflow_ports_1d_and_3d_without_explicit_pairs() -> None:
+    t = _checked(port("pytorch", "tensorflow", (7, 7, 7), 3, stride=2, padding=2))
+    assert dict(t.arguments)["padding"] == "'VALID'" and t.fix == ((2, 2),) * 3
+    t = _checked(port("pytorch", "tensorflow", 7, 3, stride=2, padding=2))
+    assert dict(t.arguments)["padding"] == "'VALID'"
+    assert t.fix_steps() == [
+        "axis 0: pad the input with 2 zero(s) at the start",
+        "axis 0: pad the input with 2 zero(s) at the end",
+    ]
+    assert any("tf.nn.conv2d with a unit first spatial axis" in n and "[0, 0], [2, 2]" in n for n in t.notes)
+    # 3-D transposed: 'SAME' where it is exact, else 'VALID' output_shape and then the crop.
+    t = _checked(port("pytorch", "tensorflow", (4, 4, 4), 3, stride=2, padding=1, transposed=True))
+    assert dict(t.arguments)["padding"] == "'SAME'" and t.exact
+    t = _checked(port("pytorch", "tensorflow", (4, 4, 4), 3, stride=2, padding=2, transposed=True))
+    assert dict(t.arguments)["padding"] == "'VALID'" and t.fix == ((2, 2),) * 3
+
+
+def test_tensorflow_dilated_transposed_port_prefers_valid_and_a_crop() -> None:
+    # Explicit pairs with dilation run on no CPU kernel: 'VALID' (oneDNN runs it) plus the crop.
+    t = _checked(port("pytorch", "tensorflow", (5, 5), 3, dilation=2, padding=1, transposed=True))
+    assert dict(t.arguments)["padding"] == "'VALID'" and t.fix == ((1, 1), (1, 1))
+    assert any("TensorFlow's CPU kernels: " in n and "[[1, 1], [1, 1]]" in n for n in t.notes)
+    assert any("only the oneDNN kernels" in n for n in t.notes)
+
+
+def test_tensorflow_3d_same_that_eigen_shifts_ports_as_valid() -> None:
+    # 'SAME' needing padding -2 in 3-D: Eigen's conv3d reads shifted windows; 'VALID' reads the same ones.
+    t = _checked(port("tensorflow", "tensorflow", (1, 1, 7), 1, stride=(1, 1, 4), padding="same"))
+    assert t.source.unsupported_by == ("TensorFlow's Eigen conv3d kernel",)
+    assert dict(t.arguments)["padding"] == "'VALID'" and t.exact
+
+
+@pytest.mark.parametrize(
+    ("source", "size", "kernel", "kw"),
+    [
+        ("jax", (5, 2), (4, 1), {"stride": (3, 1), "padding": ((5, -1), (-3, 5))}),
+        ("flax", 1, 1, {"stride": 2, "padding": ((4, -2),)}),
+        ("jax", 2, 3, {"stride": 2, "padding": ((-4, 5),), "transposed": True, "transpose_kernel": True}),
+        ("paddle", 2, 3, {"stride": 2}),
+        ("paddle", (2, 3), 3, {"stride": 2}),
+    ],
+)
+@pytest.mark.parametrize("target", ["pytorch", "tensorflow", "keras", "onnx", "jax", "paddle"])
+def test_layers_convcalc_used_to_refuse_port_and_execute(
+    source: str, size: object, kernel: object, kw: dict[str, Any], target: str
+) -> None:
+    layer = read(source, size, kernel, **kw)
+    try:
+        t = translate(layer, target)
+    except ConvCalcError as error:
+        assert "cannot express" in str(error)
+        return
+    _checked(t)

@@ -114,13 +114,19 @@ def make_args(
 
 @dataclass(frozen=True)
 class FrameworkLayer:
-    """A layer read by one framework's rules: its canonical axes (conv pads or transposed crops) and notes."""
+    """A layer read by one framework's rules: its canonical axes (conv pads or transposed crops) and notes.
+
+    ``unsupported_by`` names the framework's backends or kernels that refuse this layer although the
+    framework defines it, or compute other values (Keras's TensorFlow backend, TensorFlow's CPU kernels);
+    empty when every one runs it as described. ``port`` prefers layers every backend runs.
+    """
 
     framework: str
     args: LayerArgs
     conv: tuple[ConvAxis, ...] = ()
     transposed: tuple[TransposedAxis, ...] = ()
     notes: tuple[str, ...] = ()
+    unsupported_by: tuple[str, ...] = ()
 
     @property
     def is_transposed(self) -> bool:
@@ -167,14 +173,28 @@ class Convention:
         if args.transposed:
             axes, notes = self.read_transposed(args)
             self.check_transposed_output(axes)
-            return FrameworkLayer(self.name, args, transposed=axes, notes=tuple(notes))
-        if args.output_size is not None:
-            raise self.error("output_size", "output_size only applies to a transposed convolution")
-        if args.output_padding is not None:
-            raise self.error("output_padding", "output_padding only applies to a transposed convolution")
-        conv, notes = self.read_conv(args)
-        self.check_conv_output(conv)
-        return FrameworkLayer(self.name, args, conv=conv, notes=tuple(notes))
+            layer = FrameworkLayer(self.name, args, transposed=axes, notes=tuple(notes))
+        else:
+            if args.output_size is not None:
+                raise self.error("output_size", "output_size only applies to a transposed convolution")
+            if args.output_padding is not None:
+                raise self.error("output_padding", "output_padding only applies to a transposed convolution")
+            conv, notes = self.read_conv(args)
+            self.check_conv_output(conv)
+            layer = FrameworkLayer(self.name, args, conv=conv, notes=tuple(notes))
+        refusals = self.backend_refusals(layer)
+        if not refusals:
+            return layer
+        return replace(
+            layer,
+            unsupported_by=tuple(who for who, _ in refusals if who),
+            notes=layer.notes + tuple(why for _, why in refusals),
+        )
+
+    def backend_refusals(self, layer: FrameworkLayer) -> list[tuple[str, str]]:
+        """(backend or kernel, why) for each part of the framework that refuses a layer it defines or
+        computes other values; an empty name marks a note about a case this layer is close to."""
+        return []
 
     def read_conv(self, args: LayerArgs) -> tuple[tuple[ConvAxis, ...], list[str]]:
         raise NotImplementedError
@@ -192,6 +212,10 @@ class Convention:
     def spell(self, args: LayerArgs) -> list[tuple[str, str]]:
         """The arguments as this framework's API spells them, in order."""
         raise NotImplementedError
+
+    def port_notes(self, wanted: FrameworkLayer, produced: FrameworkLayer, exact: bool) -> list[str]:
+        """Notes on a port's chosen arguments (another op of this framework that does better, ...)."""
+        return []
 
     # Shared checks and helpers.
     def error(self, parameter: str, message: str) -> ConvCalcError:

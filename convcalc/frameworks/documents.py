@@ -41,6 +41,7 @@ def layer_document(layer: FrameworkLayer) -> JsonDict:
         "weight_layout": conv.layout(args).describe(args.ndim),
         "kernel_flipped": conv.layout(args).flipped,
         "notes": list(layer.notes),
+        "unsupported_by": list(layer.unsupported_by),
     }
     if args.transposed:
         document["canonical"] = columns(layer.transposed, TRANSPOSED_FIELDS)

@@ -1,7 +1,8 @@
 """JAX: lax.conv_general_dilated and lax.conv_transpose.
 
-Convolution: 'SAME' / 'SAME_LOWER' / 'VALID' or (low, high) pairs that may be negative; JAX returns an
-empty output where the kernel overhangs. conv_transpose pads the zero-stuffed input ((i-1)*s + 1
+Convolution: 'SAME' / 'SAME_LOWER' / 'VALID' or (low, high) pairs that may be negative, even beyond the
+size on one side: JAX refuses only size + low + high < 0 (on (i-1)*s + 1 for conv_transpose), and
+returns an empty output where the kernel overhangs. conv_transpose pads the zero-stuffed input ((i-1)*s + 1
 long) directly with explicit pairs (a, b) and correlates with stride 1, so the crops of the full output
 are (K-1-a, K-1-b); 'SAME' gives i*s with the odd crop at the end, 'VALID' gives (i-1)*s + max(K, s).
 Without transpose_kernel the kernel is not flipped: (k..., in, out) is the spatial reverse of the
@@ -9,6 +10,8 @@ adjoint; transpose_kernel=True takes the forward convolution's (k..., out, in) a
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end
 from convcalc.frameworks.base import (
@@ -49,13 +52,17 @@ class Jax(Convention):
         self.check_negative_padding(pairs, args.size)
         return conv_axes(args, pairs), []
 
-    def check_negative_padding(self, pairs: tuple[tuple[int, int], ...], sizes: tuple[int, ...]) -> None:
+    def check_negative_padding(
+        self, pairs: tuple[tuple[int, int], ...], sizes: tuple[int, ...], what: str = "size"
+    ) -> None:
+        """JAX refuses only a padded size below zero, size + low + high < 0; one side alone may exceed it."""
         for n, ((lo, hi), size) in enumerate(zip(pairs, sizes)):
-            if -lo > size or -hi > size:
+            if size + lo + hi < 0:
                 raise self.error(
                     "padding",
-                    f"Negative padding is larger than the size of the corresponding dimension: got "
-                    f"padding ({lo}, {hi}) for size {size} on axis {n}",
+                    "Negative padding is larger than the size of the corresponding dimension: size + low + "
+                    f"high must be >= 0 on every axis; got padding ({lo}, {hi}) for {what} {size} on axis "
+                    f"{n} (padded size {size + lo + hi})",
                 )
 
     def too_small_conv_message(self, n: int, a: ConvAxis) -> str:
@@ -64,6 +71,17 @@ class Jax(Convention):
             f"axis {n}: JAX returns an empty output without an error; convcalc describes layers with at "
             "least one output element"
         )
+
+    def check_transposed_output(self, axes: Sequence[TransposedAxis]) -> None:
+        for n, a in enumerate(axes):
+            if a.output < 1:
+                raise self.error(
+                    "padding",
+                    f"the transposed output would be {a.output} on axis {n} (full output (i-1)*s + K = "
+                    f"{a.full}, cropped {a.crop_before} before and {a.crop_after} after): JAX returns an "
+                    "empty output without an error; convcalc describes layers with at least one output "
+                    "element",
+                )
 
     def read_transposed(self, args: LayerArgs) -> tuple[tuple[TransposedAxis, ...], list[str]]:
         if args.output_padding is not None or args.output_size is not None:
@@ -80,7 +98,9 @@ class Jax(Convention):
             crops = [(0, -max(a.stride - a.dilated_kernel, 0)) for a in zero]
         else:
             pairs = args.pairs()
-            self.check_negative_padding(pairs, tuple((a.size - 1) * a.stride + 1 for a in zero))
+            # conv_transpose pads the zero-stuffed input, so the size JAX checks is (i-1)*s + 1.
+            stretched = tuple((a.size - 1) * a.stride + 1 for a in zero)
+            self.check_negative_padding(pairs, stretched, "the zero-stuffed size (i-1)*s + 1 =")
             crops = [
                 (a.dilated_kernel - 1 - lo, a.dilated_kernel - 1 - hi) for a, (lo, hi) in zip(zero, pairs)
             ]

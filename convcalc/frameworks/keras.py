@@ -1,9 +1,13 @@
-"""Keras 3 layers: ConvND and ConvNDTranspose (the same on the TensorFlow, JAX and torch backends).
+"""Keras 3 layers: ConvND and ConvNDTranspose, as the JAX and torch backends run them.
 
 Padding is a word only: 'valid', 'same' (odd element at the end), and 'causal' for Conv1D (K-1 at the
 start). strides > 1 together with dilation_rate > 1 is refused. Transposed: output_padding=None picks
 i*s for 'same' and (i-1)*s + max(K, s) for 'valid'; a given output_padding must be < strides and, with
 'same', counts from Keras-2's pad = K//2. Kernels (k..., in/groups, filters) and (k..., filters, in).
+The TensorFlow backend passes that size to tf.nn.conv_transpose as output_shape, which refuses it for
+'same' when the dilated kernel is even and output_padding is 0 on an axis; those layers run on the JAX
+and torch backends only (``unsupported_by``), and TensorFlow's CPU kernels run dilated transposed
+layers only in float32 (oneDNN).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from convcalc.frameworks.base import (
     with_,
 )
 from convcalc.frameworks.layouts import Layout
+from convcalc.frameworks.tensorflow import eigen_conv3d_same_notes
 
 
 class Keras(Convention):
@@ -85,6 +90,43 @@ class Keras(Convention):
             else:
                 crops.append((0, -max(s - big_k, 0) if op is None else -op))
         return transposed_axes(args, crops), []
+
+    def backend_refusals(self, layer: FrameworkLayer) -> list[tuple[str, str]]:
+        args = layer.args
+        refusals = []
+        if args.transposed and args.padding_word == "same" and args.output_padding is not None:
+            refused = [
+                n
+                for n, (a, op) in enumerate(zip(layer.transposed, args.output_padding))
+                if a.dilated_kernel % 2 == 0 and op == 0
+            ]
+            if refused:
+                sizes = [(a.size - 1) * a.stride for a in layer.transposed]
+                refusals.append(
+                    (
+                        "Keras's TensorFlow backend",
+                        "runs on the JAX and torch backends only: the TensorFlow backend passes "
+                        f"output_shape (i-1)*s + K%2 + output_padding, here {sizes[refused[0]]} on axis "
+                        f"{refused[0]} (dilated kernel even, output_padding 0), to tf.nn.conv_transpose, "
+                        "whose 'SAME' accepts only (i-1)*s+1 .. i*s and refuses it (\"Size of out_backprop "
+                        'doesn\'t match computed"; oneDNN: "could not create a primitive descriptor"); '
+                        "'same' with output_padding=None, or 'valid', plus a crop runs everywhere",
+                    )
+                )
+        if args.transposed and any(d > 1 for d in args.dilation):
+            refusals.append(
+                (
+                    "",
+                    "on the TensorFlow backend only oneDNN (float32, the default on x86 CPUs) runs a "
+                    "dilated transposed convolution; in float64 or with TF_ENABLE_ONEDNN_OPTS=0 it fails",
+                )
+            )
+        if not args.transposed and args.padding_word == "same":
+            refusals.extend(
+                (who and "Keras's TensorFlow backend (its Eigen conv3d kernel)", why)
+                for who, why in eigen_conv3d_same_notes(layer.conv, args.ndim)
+            )
+        return refusals
 
     def conv_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
         base = with_(wanted.args, padding="valid")

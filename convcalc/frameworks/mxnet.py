@@ -3,6 +3,9 @@
 Symmetric pad only, no padding words. Deconvolution crops pad from both ends and appends adj zeros at
 the end, adj < stride. target_shape T overrides pad and adj: the total crop t = full - T >= 0 is split
 with the odd element at the start (adj = t mod 2, so at stride 1 t must be even). Weights as in PyTorch.
+MXNet 1.9's CPU kernels have defects convcalc states in notes but does not model: MKLDNN refuses every
+target_shape; the native kernel (MKLDNN off) refuses every 3-D Deconvolution and returns wrong values for
+a dilated Deconvolution with stride > 1.
 """
 
 from __future__ import annotations
@@ -19,6 +22,25 @@ from convcalc.frameworks.base import (
     with_,
 )
 from convcalc.frameworks.pytorch import symmetric_closest
+
+
+def kernel_defects(args: LayerArgs) -> list[str]:
+    """MXNet 1.9.1's CPU kernel defects that touch a Deconvolution (stated, not modelled)."""
+    notes = []
+    if args.output_size is not None:
+        notes.append(
+            "MXNet 1.9's MKLDNN kernels (the default CPU build) refuse every target_shape ('could not create "
+            "a descriptor for a dilated deconvolution forward propagation primitive'): run with "
+            "MXNET_MKLDNN_ENABLED=0, or give pad and adj"
+        )
+    if args.ndim == 3:
+        notes.append("MXNet 1.9's native CPU kernel (MKLDNN off) refuses every 3-D Deconvolution")
+    if any(d > 1 for d in args.dilation) and any(s > 1 for s in args.stride):
+        notes.append(
+            "MXNet 1.9's native CPU kernel (MKLDNN off) returns wrong values for a dilated Deconvolution "
+            "with stride > 1; the values above are what the layer defines"
+        )
+    return notes
 
 
 class MXNet(Convention):
@@ -43,7 +65,7 @@ class MXNet(Convention):
         if args.ndim == 3 and any(d > 1 for d in args.dilation):
             raise self.error("dilation", "Dilate is not supported in 3d deconvolution")
         adj = self.output_padding_below(args, "adj (output_padding) must be smaller than stride", True)
-        notes: list[str] = []
+        notes = kernel_defects(args)
         if args.output_size is None:
             return transposed_axes(args, tuple((p, p - a) for p, a in zip(pads, adj))), notes
         if args.output_padding is not None or any(pads):

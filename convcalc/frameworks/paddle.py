@@ -4,10 +4,14 @@ Explicit padding may be asymmetric. 'SAME' uses the raw kernel size and forces d
 convolution and (on the transposed layer's own input size) for the transposed one, so a transposed
 'SAME' gives i*s only when s divides i. output_padding and output_size exclude each other; output_size
 must lie in [inferred, inferred + s - 1]; output_padding beyond the stride fails in the CPU kernel.
-Weights as in PyTorch.
+A convolution whose padded input is shorter than the dilated kernel by less than the stride still has
+one output element in Paddle (it divides with truncation and reads the overhang as zeros): convcalc
+reports that element, as zeros appended at the end, and warns. Weights as in PyTorch.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from convcalc.core import ConvAxis, TransposedAxis, same_padding
 from convcalc.frameworks.base import (
@@ -30,6 +34,25 @@ def paddle_same_pads(args: LayerArgs) -> tuple[tuple[int, int], ...]:
     return tuple(pads)
 
 
+def overhang_as_zeros(axes: tuple[ConvAxis, ...]) -> tuple[tuple[ConvAxis, ...], list[str]]:
+    """Where 0 < K - padded < s, Paddle's truncated size is 1: the first window, its overhang as zeros."""
+    out, notes = [], []
+    for n, a in enumerate(axes):
+        short = a.dilated_kernel - a.padded_size
+        if 0 < short < a.stride:
+            out.append(replace(a, pad_after=a.pad_after + short))
+            notes.append(
+                f"the padded input ({a.padded_size}) is shorter than the dilated kernel ({a.dilated_kernel}) "
+                f"on axis {n}, which other frameworks refuse; Paddle divides with truncation, "
+                f"({a.padded_size} - {a.dilated_kernel}) / {a.stride} + 1 = 1, and returns one element: the "
+                f"window from the start with its overhang read as zeros (shown as {short} more zero(s) of "
+                "padding at the end)"
+            )
+        else:
+            out.append(a)
+    return tuple(out), notes
+
+
 class Paddle(ExplicitPairsConvention):
     name = "paddle"
     title = "PaddlePaddle"
@@ -50,16 +73,20 @@ class Paddle(ExplicitPairsConvention):
         word = args.padding_word
         if word == "same":
             return conv_axes(args, paddle_same_pads(args), (1,) * args.ndim), self.dilation_note(args)
-        if word == "valid":
-            return conv_axes(args, ((0, 0),) * args.ndim), []
-        return conv_axes(args, self.nonnegative_pairs(args)), []
+        pairs = ((0, 0),) * args.ndim if word == "valid" else self.nonnegative_pairs(args)
+        return overhang_as_zeros(conv_axes(args, pairs))
 
     def too_small_conv_message(self, n: int, a: ConvAxis) -> str:
         truncated = trunc_div(a.padded_size - a.dilated_kernel, a.stride) + 1
+        outcome = (
+            "returns an empty output"
+            if truncated == 0
+            else "fails ('The meta data must be valid when call the mutable data function')"
+        )
         return (
             f"the padded input ({a.padded_size}) is smaller than the dilated kernel ({a.dilated_kernel}) on "
-            f"axis {n}: Paddle divides with truncation and reports {truncated} without checking; that is "
-            "no real convolution, and convcalc refuses it"
+            f"axis {n}: Paddle divides with truncation, (i + pads - K) / s + 1 = {truncated}, and {outcome}; "
+            "convcalc describes layers with at least one output element"
         )
 
     def read_transposed(self, args: LayerArgs) -> tuple[tuple[TransposedAxis, ...], list[str]]:

@@ -155,8 +155,13 @@ def _fix(wanted: FrameworkLayer, produced: FrameworkLayer) -> Pairs | None:
         if (fb and pb > max(wb, 0)) or (fa and pa > max(wa, 0)):
             return None
         fix.append((fb, fa))
-    if any(f != (0, 0) for f in fix) and produced.args.padding_word in SIZE_DEPENDENT_WORDS:
-        # A 'same' padding recomputes its pads for a padded input; only exact matches are safe.
+    if (
+        not wanted.is_transposed
+        and any(f != (0, 0) for f in fix)
+        and produced.args.padding_word in SIZE_DEPENDENT_WORDS
+    ):
+        # A 'same' padding recomputes its pads for a padded input; only exact matches are safe. (A
+        # transposed layer's fix works on its output, so its input and its crops stay as read.)
         return None
     if produced.conv and any(
         (a.kernel_size, a.stride, a.dilation) != (b.kernel_size, b.stride, b.dilation)
@@ -229,7 +234,9 @@ def translate(source: FrameworkLayer, target_name: str, channels: Channels | Non
         conv=source.conv,
         transposed=source.transposed,
     )
-    best: tuple[int, FrameworkLayer, Pairs] | None = None
+    # Best: a layer every backend of the target runs, then the smallest fix.
+    best: tuple[tuple[bool, int], FrameworkLayer, Pairs] | None = None
+    exact_elsewhere: FrameworkLayer | None = None
     shape_only: FrameworkLayer | None = None
     refusals: list[str] = []
     for args in _candidates(target, canonical):
@@ -239,8 +246,11 @@ def translate(source: FrameworkLayer, target_name: str, channels: Channels | Non
             refusals.append(str(error))
             continue
         fix = _fix(canonical, produced)
-        if fix is not None and (best is None or _cost(fix) < best[0]):
-            best = (_cost(fix), produced, fix)
+        rank = (bool(produced.unsupported_by), -1 if fix is None else _cost(fix))
+        if fix is not None and (best is None or rank < best[0]):
+            best = (rank, produced, fix)
+        if fix is not None and rank == (True, 0) and exact_elsewhere is None:
+            exact_elsewhere = produced
         if (
             shape_only is None
             and _unfixed_output(source, produced) == source.output
@@ -252,6 +262,14 @@ def translate(source: FrameworkLayer, target_name: str, channels: Channels | Non
         raise ConvCalcError(f"{target.title} cannot express this layer: {reasons}", parameter="to")
     _, produced, fix = best
     notes = list(produced.notes)
+    exact = all(f == (0, 0) for f in fix)
+    if exact_elsewhere is not None and not exact:
+        spelled = ", ".join(f"{name}={value}" for name, value in target.spell(exact_elsewhere.args))
+        notes.append(
+            f"exact without a fix, but refused or computed otherwise by "
+            f"{' and '.join(exact_elsewhere.unsupported_by)}: {spelled}"
+        )
+    notes.extend(target.port_notes(canonical, produced, exact))
     groups = 1 if channels is None else channels.groups
     if source.is_transposed and not target.transposed_groups and channels is None:
         notes.append(
