@@ -581,18 +581,18 @@ def sweep(
     Each configuration uses its values on every spatial axis. Exit 1 when any configuration fails.
     """
     from convcalc.verify.document import sweep_document
-    from convcalc.verify.sweep import SweepGrid, parse_range
     from convcalc.verify.sweep import sweep as run_sweep
+    from convcalc.verify.sweep import sweep_grid
 
     with user_errors("sweep", as_json):
-        grid = SweepGrid(
-            sizes=parse_range("sizes", sizes, 1),
-            kernel_sizes=parse_range("kernel_sizes", kernel_sizes, 1),
-            strides=parse_range("strides", strides, 1),
-            paddings=parse_range("paddings", paddings, 0),
-            dilations=parse_range("dilations", dilations, 1),
-            output_paddings=parse_range("output_paddings", output_paddings, 0),
-            ndims=parse_range("ndims", ndims, 1),
+        grid = sweep_grid(
+            sizes=sizes,
+            kernel_sizes=kernel_sizes,
+            strides=strides,
+            paddings=paddings,
+            dilations=dilations,
+            output_paddings=output_paddings,
+            ndims=ndims,
         )
         from convcalc.verify.render import progress_bar
 
