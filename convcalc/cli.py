@@ -37,7 +37,8 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except typer.TyperException as error:
             argv = ctx.meta.get("convcalc.argv", [])
-            if getattr(error, "exit_code", None) == ExitCode.INVALID_INPUT and "--json" in argv:
+            options = argv[: argv.index("--")] if "--" in argv else argv
+            if getattr(error, "exit_code", None) == ExitCode.INVALID_INPUT and "--json" in options:
                 param = getattr(getattr(error, "param", None), "name", None)
                 failure = ConvCalcError(error.format_message(), parameter=param)
                 print(dumps(error_document(ctx.invoked_subcommand or "convcalc", failure)))
