@@ -83,7 +83,7 @@ CASES = [
     Case("explain 10^17 -t", lambda d: ["explain", "1" + "0" * 17, "-k", "3", "-t"]),
     Case("sweep 300 characters of ranges", lambda d: ["sweep", "--sizes", ",".join(["1-999999"] * 33)]),
     Case(
-        "sweep 76,800 configurations",
+        "sweep 153,600 configurations",
         lambda d: [
             "sweep",
             *["--sizes", "1-50", "--kernel-sizes", "1-8", "--strides", "1-4", "--paddings", "0-3"],

@@ -104,17 +104,26 @@ class Plan:
         narrow = "use smaller sizes, fewer spatial axes or fewer channels"
         if self.elements > MAX_PLAN_ELEMENTS:
             raise ConvCalcError(
-                f"verifying this layer by every route needs arrays of {self.elements:,} elements in all "
-                f"(the largest, {name}, has {largest:,}); the whole plan's budget MAX_PLAN_ELEMENTS is "
-                f"{MAX_PLAN_ELEMENTS:,}: {narrow}",
+                f"verifying this layer by every route needs arrays of {_count(self.elements)} elements in "
+                f"all (the largest, {name}, has {_count(largest)}); the whole plan's budget "
+                f"MAX_PLAN_ELEMENTS is {MAX_PLAN_ELEMENTS:,}: {narrow}",
                 parameter="size",
             )
         if self.work > MAX_PLAN_WORK:
             raise ConvCalcError(
-                f"verifying this layer by every route needs {self.work:,} multiply-accumulates in all; the "
-                f"whole plan's budget MAX_PLAN_WORK is {MAX_PLAN_WORK:,}: {narrow}",
+                f"verifying this layer by every route needs {_count(self.work)} multiply-accumulates in all; "
+                f"the whole plan's budget MAX_PLAN_WORK is {MAX_PLAN_WORK:,}: {narrow}",
                 parameter="size",
             )
+
+
+def _count(n: int) -> str:
+    """A count as a message shows it: exact up to 30 digits, then its order of magnitude.
+
+    >>> _count(1234), _count(10**40 + 1)
+    ('1,234', 'about 10^40')
+    """
+    return f"{n:,}" if n < 10**30 else f"about 10^{len(str(n)) - 1}"
 
 
 def transposed_routes(
