@@ -112,11 +112,11 @@ FRAMEWORK_LAYER = {
     "arguments",
     "size",
     "output",
+    "unsupported_by",
     "canonical",
     "weight_layout",
     "kernel_flipped",
     "notes",
-    "unsupported_by",
 }
 TRANSLATION = {
     "from",
