@@ -14,6 +14,7 @@ import stat
 import tracemalloc
 from itertools import product
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -23,7 +24,7 @@ from convcalc.chain import stack
 from convcalc.chain.parse import MAX_NESTING, nesting_depth, parse_chain, read_chain_file
 from convcalc.chain.stack import Accepted, chain_report, run
 from convcalc.core import shape_report
-from convcalc.errors import ConvCalcError
+from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.solve import solver
 from convcalc.solve.solver import Bounds, Fixed, count_axis, even_coverage, solve, solve_axis
 from convcalc.verify import sweep as sweep_module
@@ -301,3 +302,29 @@ def test_many_axes_are_refused_before_any_route_runs() -> None:
     with pytest.raises(ConvCalcError, match=r"whole plan's budget MAX_PLAN_ELEMENTS .* fewer spatial axes"):
         verify_layer((1,) * 12, 3, stride=3, padding=1, output_padding=2)
     assert math.prod([3] * 12) < MAX_PLAN_ELEMENTS  # each single array of the twin is small
+
+
+@pytest.mark.parametrize(
+    ("refused", "budget"),
+    [
+        (lambda: solve(20, 81, dilation=10**6), "MAX_ANSWERS"),
+        (
+            lambda: chain_report(parse_chain("conv k3 s2")).accepted[0].restores.within(1, 10**11),
+            "MAX_LISTED",
+        ),
+        (
+            lambda: chain_report(parse_chain(" | ".join(["conv k3 p1"] * 244 + ["conv k3 s2"] * 12))),
+            "MAX_CHAIN_STEPS",
+        ),
+        (lambda: sweep_grid(sizes=",".join(["1-999999"] * 33)), "MAX_SWEEP_CONFIGURATIONS"),
+        (lambda: sweep_grid(sizes="1-50", kernel_sizes="1-8", strides="1-4", ndims="1-3"), "MAX_SWEEP_WORK"),
+        (lambda: verify_layer((1,) * 12, 3, stride=3, padding=1, output_padding=2), "MAX_PLAN_ELEMENTS"),
+        (lambda: verify_layer((32, 32), 3, padding=1, in_channels=256, out_channels=1024), "MAX_PLAN_WORK"),
+    ],
+)
+def test_every_budget_refusal_names_its_budget_limit_and_request(refused: Any, budget: str) -> None:
+    with pytest.raises(BudgetExceeded) as caught:
+        refused()
+    assert caught.value.budget == budget
+    assert caught.value.requested > caught.value.limit
+    assert budget in str(caught.value)

@@ -38,7 +38,7 @@ from convcalc.core import (
     pool_axes_for,
     transposed_axes_for,
 )
-from convcalc.errors import ConvCalcError
+from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.parse import MAX_DIGITS
 
 KINDS = ("conv", "tconv", "maxpool", "avgpool", "up")
@@ -178,9 +178,12 @@ class Accepted:
         starts = [c if c >= low else c + -(-(low - c) // self.period) * self.period for c in self.classes]
         count = len(found) + sum(max((high - start) // self.period + 1, 0) for start in starts)
         if count > MAX_LISTED:
-            raise ConvCalcError(
+            raise BudgetExceeded(
                 f"the range {low}..{high} holds {count:,} accepted sizes; the limit MAX_LISTED is "
                 f"{MAX_LISTED:,}: narrow the range",
+                budget="MAX_LISTED",
+                limit=MAX_LISTED,
+                requested=count,
                 parameter="range",
             )
         for start in starts:
@@ -537,11 +540,14 @@ def check_chain_budget(layers: Sequence[Layer], ndim: int) -> None:
             )
     steps = sum(_evaluations(layers, n, period) for n, period in enumerate(periods))
     if steps > MAX_CHAIN_STEPS:
-        raise ConvCalcError(
+        raise BudgetExceeded(
             f"the accepted input sizes of this chain take up to {steps:,} layer evaluations "
             f"({len(layers)} layers, products of strides {', '.join(map(str, periods))} on {ndim} "
             f"axis(es)); the limit MAX_CHAIN_STEPS is {MAX_CHAIN_STEPS:,}: analyse fewer layers at a "
             "time (split the chain at a skip-free point), or put unstrided layers after the strided ones",
+            budget="MAX_CHAIN_STEPS",
+            limit=MAX_CHAIN_STEPS,
+            requested=steps,
             parameter="layers",
         )
 

@@ -38,7 +38,7 @@ from convcalc.core import (
     output_padding_limit,
     transposed_axes_for,
 )
-from convcalc.errors import ConvCalcError
+from convcalc.errors import BudgetExceeded, ConvCalcError
 
 # Search budgets: the walk over (k, s, d) is max_kernel*max_stride*max_dilation steps per axis, each
 # with at most max(s, d) output_paddings; combining axes multiplies the per-axis answers.
@@ -590,10 +590,13 @@ def solve(
     for n, (i, o, f) in enumerate(zip(sizes, targets, fixed)):
         count = count_axis(i, o, transposed=transposed, bounds=bounds, fixed=f)
         if count > MAX_ANSWERS:
-            raise ConvCalcError(
+            raise BudgetExceeded(
                 f"solve finds {count:,} answers on axis {n} ({i} -> {o}); it lists at most MAX_ANSWERS = "
                 f"{MAX_ANSWERS:,} per axis: fix --output-padding or --padding, or lower the bounds or the "
                 "fixed stride/dilation (each allows output_padding up to max(stride, dilation) - 1)",
+                budget="MAX_ANSWERS",
+                limit=MAX_ANSWERS,
+                requested=count,
                 parameter="output_padding",
             )
     per_axis = [

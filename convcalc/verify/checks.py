@@ -193,6 +193,7 @@ def layer_plan(report: ShapeReport) -> Plan:
     plan.add("input x", BATCH, c_in, *(a.size for a in conv))
     plan.add("twin input y", BATCH, c_out, *(a.size for a in twin))
     plan.add("gradient y", BATCH, c_out, *(a.output for a in conv))
+    plan.add("weight", c_out, c_in // groups, *(a.kernel_size for a in conv))
     plan.conv("convolution", BATCH, c_in, c_out, groups, conv)
     rows, cols = c_out * math.prod(a.output for a in conv), c_in * math.prod(a.size for a in conv)
     plan.matrix("convolution matrix route", BATCH, rows, cols, engine.MAX_MATRIX_ELEMENTS)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from convcalc.core import ConvAxis, DirectAxis, TransposedAxis
-from convcalc.errors import ConvCalcError
+from convcalc.errors import BudgetExceeded
 
 # 2**27 float64 elements are 1 GiB: the sum of every array, so the peak stays below it.
 MAX_PLAN_ELEMENTS = 2**27
@@ -103,17 +103,21 @@ class Plan:
         name, largest = max(self.arrays, key=lambda item: item[1])
         narrow = "use smaller sizes, fewer spatial axes or fewer channels"
         if self.elements > MAX_PLAN_ELEMENTS:
-            raise ConvCalcError(
+            raise BudgetExceeded(
                 f"verifying this layer by every route needs arrays of {_count(self.elements)} elements in "
                 f"all (the largest, {name}, has {_count(largest)}); the whole plan's budget "
                 f"MAX_PLAN_ELEMENTS is {MAX_PLAN_ELEMENTS:,}: {narrow}",
-                parameter="size",
+                budget="MAX_PLAN_ELEMENTS",
+                limit=MAX_PLAN_ELEMENTS,
+                requested=self.elements,
             )
         if self.work > MAX_PLAN_WORK:
-            raise ConvCalcError(
+            raise BudgetExceeded(
                 f"verifying this layer by every route needs {_count(self.work)} multiply-accumulates in all; "
                 f"the whole plan's budget MAX_PLAN_WORK is {MAX_PLAN_WORK:,}: {narrow}",
-                parameter="size",
+                budget="MAX_PLAN_WORK",
+                limit=MAX_PLAN_WORK,
+                requested=self.work,
             )
 
 

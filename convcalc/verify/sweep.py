@@ -19,7 +19,7 @@ from itertools import product
 from typing import Any
 
 from convcalc.core import MAX_AXES
-from convcalc.errors import ConvCalcError
+from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.parse import parse_int
 from convcalc.verify.results import SweepFailure, SweepReport
 
@@ -104,9 +104,12 @@ def _expand(intervals: Intervals) -> tuple[int, ...]:
 
 def _check_count(count: int, what: str) -> None:
     if count > MAX_SWEEP_CONFIGURATIONS:
-        raise ConvCalcError(
+        raise BudgetExceeded(
             f"{what} has {count:,} configurations; the limit MAX_SWEEP_CONFIGURATIONS is "
             f"{MAX_SWEEP_CONFIGURATIONS:,}: narrow the ranges",
+            budget="MAX_SWEEP_CONFIGURATIONS",
+            limit=MAX_SWEEP_CONFIGURATIONS,
+            requested=count,
             parameter="grid",
         )
 
@@ -228,10 +231,13 @@ def check_sweep_work(grid: SweepGrid) -> None:
     """Refuse a sweep whose estimated work is past MAX_SWEEP_WORK, before it starts."""
     work = sweep_work(grid)
     if work > MAX_SWEEP_WORK:
-        raise ConvCalcError(
+        raise BudgetExceeded(
             f"the sweep's estimated work is {work:,} units (about {work / 10**9:,.0f} s on two cores; "
             f"{grid.count:,} configurations); the limit MAX_SWEEP_WORK is {MAX_SWEEP_WORK:,} (about "
             f"{MAX_SWEEP_WORK // 10**9} s): narrow the ranges, above all sizes, kernel sizes and ndims",
+            budget="MAX_SWEEP_WORK",
+            limit=MAX_SWEEP_WORK,
+            requested=work,
             parameter="grid",
         )
 
