@@ -191,6 +191,24 @@ def test_fuzz_chain_files(document: dict[str, Any], suffix: str, as_json: bool) 
         _cli(["chain", str(path)] + (["--json"] if as_json else []))
 
 
+@FUZZ
+@given(
+    model=st.one_of(
+        VALUE, st.sampled_from(["m.onnx", "m.keras", "m.py:f", "no.such.module:x", ".onnx", "x:"])
+    ),
+    inputs=st.lists(VALUE, max_size=2),
+    target=st.none() | FRAMEWORK,
+    as_json=st.booleans(),
+)
+def test_fuzz_inspect(model: str, inputs: list[str], target: str | None, as_json: bool) -> None:
+    argv = ["inspect", model]
+    for text in inputs:
+        argv += ["--input", text]
+    if target is not None:
+        argv += ["--target", target]
+    _cli(argv + (["--json"] if as_json else []))
+
+
 def test_bare_convcalc_prints_usage_on_stderr_with_exit_2() -> None:
     result = runner.invoke(app, [])
     assert result.exit_code == ExitCode.INVALID_INPUT
