@@ -13,6 +13,16 @@ import typer
 
 from convcalc import __version__
 from convcalc.errors import ConvCalcError, ExitCode
+from convcalc.headline import (
+    chain_headline,
+    explain_headline,
+    framework_shape_headline,
+    port_headline,
+    shape_headline,
+    solve_headline,
+    sweep_headline,
+    verify_headline,
+)
 from convcalc.jsonout import dumps, error_document, shape_document
 from convcalc.parse import parse_ints, parse_padding
 from convcalc.reader import LayerOptions, dialect_arguments, framework_arguments, read_layer
@@ -128,12 +138,29 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
 
 
-def emit(as_json: bool, document: Callable[[], dict[str, Any]], view: Callable[[], RenderableType]) -> None:
-    """Print JSON or tables; both are built from the same result objects."""
+def emit(
+    as_json: bool,
+    document: Callable[[], dict[str, Any]],
+    view: Callable[[], RenderableType],
+    headline: Callable[[], str] | None = None,
+) -> None:
+    """Print JSON or tables, both built from the same result objects, the one-line answer first.
+
+    Nothing is cropped at the terminal's edge: tables too wide fold into blocks of columns (convcalc.fit).
+    """
+    line = None if headline is None else headline()
     if as_json:
-        print(dumps(document()))
+        from convcalc.headline import with_headline
+
+        print(dumps(document() if line is None else with_headline(document(), line)))
     else:
-        console().print(view())
+        from rich.console import Group
+        from rich.text import Text
+
+        from convcalc.fit import Fitted
+
+        shown = view() if line is None else Group(Text(line, style="bold"), view())
+        console().print(Fitted(shown), crop=False)
 
 
 # The options that describe one layer, declared once: `layer_command` adds them to a command's
@@ -192,7 +219,12 @@ def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
 
         return framework_shape_view(layer, pytorch)
 
-    emit(as_json, lambda: framework_shape_document(layer, pytorch), view)
+    emit(
+        as_json,
+        lambda: framework_shape_document(layer, pytorch),
+        view,
+        lambda: framework_shape_headline(layer),
+    )
 
 
 @app.command()
@@ -212,7 +244,7 @@ def shape(*, layer: LayerOptions, as_json: JsonOpt = False) -> None:
 
         return shape_view(report)
 
-    emit(as_json, lambda: shape_document(report), view)
+    emit(as_json, lambda: shape_document(report), view, lambda: shape_headline(report))
 
 
 LayersOpt = Annotated[
@@ -271,7 +303,12 @@ def explain(
 
         return explanation_view(explanation, overlap, written)
 
-    emit(as_json, lambda: explain_document(explanation, overlap, [str(p) for p in written]), view)
+    emit(
+        as_json,
+        lambda: explain_document(explanation, overlap, [str(p) for p in written]),
+        view,
+        lambda: explain_headline(explanation, overlap),
+    )
     if not explanation.verified:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
@@ -392,7 +429,7 @@ def solve(
             doc["framework"] = framework_answers_document(framework, in_framework[: len(shown)], dropped)
         return doc
 
-    emit(as_json, document, view)
+    emit(as_json, document, view, lambda: solve_headline(report, shown))
     if verified is not None and not all(verified):
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
@@ -441,7 +478,7 @@ def port(
 
         return port_view(translation, check)
 
-    emit(as_json, lambda: port_document(translation, check), view)
+    emit(as_json, lambda: port_document(translation, check), view, lambda: port_headline(translation, check))
     if check is not None and not check.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
@@ -478,7 +515,7 @@ def verify(
 
         return verify_view(result)
 
-    emit(as_json, lambda: verify_document(result), view)
+    emit(as_json, lambda: verify_document(result), view, lambda: verify_headline(result))
     if not result.passed:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
@@ -527,7 +564,7 @@ def sweep(
 
         return sweep_view(report)
 
-    emit(as_json, lambda: sweep_document(report), view)
+    emit(as_json, lambda: sweep_document(report), view, lambda: sweep_headline(report))
     if not report.passed:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
@@ -583,7 +620,7 @@ def chain(
 
         return chain_view(report, listed)
 
-    emit(as_json, lambda: chain_document(report, listed), view)
+    emit(as_json, lambda: chain_document(report, listed), view, lambda: chain_headline(report))
 
 
 def run() -> None:
