@@ -59,7 +59,7 @@ def main() -> int:
     import numpy as np
 
     from convcalc import engine
-    from convcalc.verify.checks import SweepGrid, sweep
+    from convcalc.verify.sweep import SweepGrid, sweep
 
     torch: Any
     try:

@@ -393,7 +393,7 @@ def solve(
             from dataclasses import replace
 
             from convcalc.frameworks import convention
-            from convcalc.frameworks.answers import exact_in
+            from convcalc.solve.frameworks import exact_in
 
             framework = convention(framework).name
             kept = exact_in(framework, report.answers)
@@ -540,9 +540,9 @@ def sweep(
 
     Each configuration uses its values on every spatial axis. Exit 1 when any configuration fails.
     """
-    from convcalc.verify.checks import SweepGrid, parse_range
-    from convcalc.verify.checks import sweep as run_sweep
     from convcalc.verify.document import sweep_document
+    from convcalc.verify.sweep import SweepGrid, parse_range
+    from convcalc.verify.sweep import sweep as run_sweep
 
     with user_errors("sweep", as_json):
         grid = SweepGrid(

@@ -15,11 +15,10 @@ if TYPE_CHECKING:
     from convcalc.core import ShapeReport
     from convcalc.explain.results import Explanation
     from convcalc.frameworks.base import FrameworkLayer
-    from convcalc.frameworks.execute import PortCheck
     from convcalc.frameworks.port import Translation
     from convcalc.overlap import OverlapMap
     from convcalc.solve.solver import Answer, SolveReport
-    from convcalc.verify.checks import SweepReport, VerifyReport
+    from convcalc.verify.results import PortCheck, SweepReport, VerifyReport
 
 
 def x_join(values: Sequence[object]) -> str:

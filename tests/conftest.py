@@ -6,9 +6,11 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# CI runs the same examples every time and keeps no example database between runs.
 settings.register_profile(
     "ci",
     derandomize=True,
+    database=None,
     max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

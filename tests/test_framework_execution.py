@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from convcalc.errors import ConvCalcError
 from convcalc.frameworks import CONVENTIONS, convention, read
-from convcalc.frameworks.base import FrameworkLayer, weight_shape
+from convcalc.frameworks.base import FrameworkLayer
 from convcalc.frameworks.execute import change_weight, check_port, run_layer
+from convcalc.frameworks.layouts import weight_shape
 from convcalc.frameworks.port import translate
 
 FRAMEWORKS = sorted(CONVENTIONS)

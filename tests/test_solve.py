@@ -199,3 +199,20 @@ def test_answers_agree_with_torch(size: int, target: int) -> None:
             except ValueError:
                 got = None
             assert (got == target) == answer.axes[0].strict_ok
+
+
+def test_the_conventions_library_does_not_import_solve() -> None:
+    """solve --framework lives in solve/ and uses the conventions; no module of frameworks/ imports solve."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import convcalc.frameworks as f\n"
+        "for m in pkgutil.iter_modules(f.__path__):\n"
+        "    importlib.import_module(f'convcalc.frameworks.{m.name}')\n"
+        "features = ('convcalc.solve', 'convcalc.chain', 'convcalc.explain')\n"
+        "print([m for m in sys.modules if m.startswith(features)])"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from convcalc.errors import ConvCalcError
 from convcalc.frameworks import caffe, equinox, flax, jax, keras, mxnet, onnx, paddle, pytorch, tensorflow
-from convcalc.frameworks.base import Convention, FrameworkLayer, LayerArgs, Layout, make_args
+from convcalc.frameworks.base import Convention, FrameworkLayer, LayerArgs, make_args
+from convcalc.frameworks.layouts import Layout
 
 CONVENTIONS: dict[str, Convention] = {
     module.CONVENTION.name: module.CONVENTION

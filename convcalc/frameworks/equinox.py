@@ -13,12 +13,12 @@ from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end, split_ex
 from convcalc.frameworks.base import (
     ExplicitPairsConvention,
     LayerArgs,
-    Layout,
     conv_axes,
     fmt_tuple,
     same_pads,
     transposed_axes,
 )
+from convcalc.frameworks.layouts import Layout
 
 WORDS = ("same", "same_lower", "valid")
 

@@ -4,14 +4,14 @@ A layer read by a convention runs in its canonical form: the weight, given in th
 layout, is turned into the engine's PyTorch layout by the convention's declared layout (permute, flip),
 then ``engine.conv_transpose_cropped`` applies the crops, or ``engine.conv`` the pads. A port is checked
 by running the source layer and, separately, the target layer with the converted weight and the fix;
-the two must agree in shape and values. Data is channels-first (N, C, *spatial) throughout; only
-weights change layout.
+the two must agree in shape and values (the agreement rule of ``verify.results``). Data is
+channels-first (N, C, *spatial) throughout; only weights change layout.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple
 
 import numpy as np
 
@@ -19,11 +19,10 @@ from convcalc import engine
 from convcalc.engine import Array
 from convcalc.errors import ConvCalcError
 from convcalc.frameworks import convention
-from convcalc.frameworks.base import FrameworkLayer, WeightChange, weight_change, weight_shape, with_
+from convcalc.frameworks.base import FrameworkLayer, with_
+from convcalc.frameworks.layouts import WeightChange, weight_change, weight_shape
 from convcalc.frameworks.port import Translation
-
-# Absolute tolerance for float64 results of unit-variance data (sums of at most a few thousand terms).
-TOLERANCE = 1e-9
+from convcalc.verify.results import PortCheck
 
 
 def change_weight(weight: Array, change: WeightChange) -> Array:
@@ -107,27 +106,6 @@ def run_layer(layer: FrameworkLayer, x: Array, weight: Array, groups: int = 1) -
     )
 
 
-@dataclass(frozen=True)
-class PortCheck:
-    """Source layer and fixed target layer run on the same random data; shapes and largest difference."""
-
-    source_shape: tuple[int, ...]
-    target_shape: tuple[int, ...]
-    unfixed_shape: tuple[int, ...]
-    max_error: float
-    unfixed_error: float
-    seed: int
-
-    @property
-    def ok(self) -> bool:
-        return self.source_shape == self.target_shape and self.max_error <= TOLERANCE
-
-    @property
-    def unfixed_equal(self) -> bool:
-        """Whether the target's arguments without the fix already give the source's values."""
-        return self.unfixed_shape == self.source_shape and self.unfixed_error <= TOLERANCE
-
-
 def check_port(t: Translation, seed: int = 0) -> PortCheck:
     """Run the source layer and the target layer (converted weight, fix applied) on one random input.
 
@@ -154,6 +132,7 @@ def check_port(t: Translation, seed: int = 0) -> PortCheck:
         unfixed_shape=tuple(unfixed.shape),
         max_error=engine.max_abs_error(got, expected),
         unfixed_error=engine.max_abs_error(unfixed, expected),
+        reference_max=engine.max_abs(expected),
         seed=seed,
     )
 

@@ -10,8 +10,9 @@ modelled. Kernels (k..., in/groups, features) and, for ConvTranspose, (k..., in,
 from __future__ import annotations
 
 from convcalc.core import ConvAxis, TransposedAxis
-from convcalc.frameworks.base import FrameworkLayer, LayerArgs, Layout, conv_axes, fmt_tuple, with_
+from convcalc.frameworks.base import FrameworkLayer, LayerArgs, conv_axes, fmt_tuple, with_
 from convcalc.frameworks.jax import Jax
+from convcalc.frameworks.layouts import Layout
 
 
 class Flax(Jax):

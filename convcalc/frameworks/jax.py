@@ -18,13 +18,13 @@ from convcalc.frameworks.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
-    Layout,
     conv_axes,
     fmt_tuple,
     same_pads,
     transposed_axes,
     with_,
 )
+from convcalc.frameworks.layouts import Layout
 
 
 class Jax(Convention):

@@ -17,7 +17,6 @@ from convcalc.frameworks.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
-    Layout,
     conv_axes,
     fmt_tuple,
     full_sizes,
@@ -25,6 +24,7 @@ from convcalc.frameworks.base import (
     transposed_axes,
     with_,
 )
+from convcalc.frameworks.layouts import Layout
 from convcalc.frameworks.tensorflow import eigen_conv3d_same_notes
 
 

@@ -19,11 +19,9 @@ from convcalc.frameworks.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
-    WeightChange,
-    weight_change,
-    weight_shape,
     with_,
 )
+from convcalc.frameworks.layouts import WeightChange, weight_change, weight_shape
 
 SIZE_DEPENDENT_WORDS = ("same", "same_lower", "same_upper")
 

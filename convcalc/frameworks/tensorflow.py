@@ -18,7 +18,6 @@ from convcalc.frameworks.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
-    Layout,
     conv_axes,
     explicit_closest,
     fmt_list,
@@ -28,6 +27,7 @@ from convcalc.frameworks.base import (
     trunc_div,
     with_,
 )
+from convcalc.frameworks.layouts import Layout
 
 
 def output_shape_range(args: LayerArgs) -> list[tuple[int, int]]:

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcalc.render import x_join
-from convcalc.verify.checks import TOLERANCE, Check, SweepReport, Value, VerifyReport
+from convcalc.verify.results import TOLERANCE, Check, SweepReport, Value, VerifyReport
 
 # The verdict words carry the meaning; colour only underlines them.
 VERDICT_STYLE = {"pass": "green", "FAIL": "bold red", "skipped": "yellow"}
@@ -44,21 +44,25 @@ def checks_table(checks: Sequence[Check], title: str) -> RenderableType:
 def verify_view(result: VerifyReport) -> RenderableType:
     """The table of `convcalc verify` and a one-line verdict."""
     if result.report is not None:
-        params = result.report.params
+        report = result.report
+        params = report.params
+        size = [a.size for a in (report.transposed if report.transposed_input else report.conv)]
         kernel, stride, dilation = params.kernel_size, params.stride, params.dilation
-        layer = f", output_padding {x_join(params.output_padding)}"
+        pads = x_join([f"{a.pad_before}:{a.pad_after}" for a in report.conv])
+        layer = f", padding {pads}, output_padding {x_join(params.output_padding)}"
     else:
         assert result.layer is not None
         args = result.layer.args
-        kernel, stride, dilation = args.kernel_size, args.stride, args.dilation
+        size, kernel, stride, dilation = list(args.size), args.kernel_size, args.stride, args.dilation
         crops = x_join([f"{a.crop_before}:{a.crop_after}" for a in result.layer.transposed])
         layer = f", canonical crops {crops}"
     framework = "" if result.layer is None else f"{result.layer.framework} layer; "
     setup = Text.from_markup(
         f"{framework}float64, seed [bold]{result.seed}[/bold], batch {result.batch}, channels "
-        f"{result.in_channels} -> {result.out_channels} (groups {result.groups}); kernel_size "
-        f"{x_join(kernel)}, stride {x_join(stride)}, dilation {x_join(dilation)}{layer}. Shapes are "
-        f"the core's; errors are max |route - reference|, allowed {TOLERANCE:g} x max(1, max |reference|)"
+        f"{result.in_channels} -> {result.out_channels} (groups {result.groups}); size {x_join(size)}, "
+        f"kernel_size {x_join(kernel)}, stride {x_join(stride)}, dilation {x_join(dilation)}{layer}. "
+        f"Shapes are the core's; errors are max |route - reference|, allowed {TOLERANCE:g} x max(1, "
+        "max |reference|)"
     )
     table = checks_table(result.checks, "Verification by execution")
     failed = len(result.failures)
