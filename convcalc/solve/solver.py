@@ -78,6 +78,17 @@ def even_coverage(kernel_size: int, stride: int, dilation: int) -> bool:
     return len(set(counts)) == 1
 
 
+@lru_cache(maxsize=4096)
+def unreached_classes(kernel_size: int, stride: int, dilation: int) -> int:
+    """How many of every ``stride`` positions no tap m*d (m < k) reaches: outputs of a transposed
+    convolution that receive nothing, inputs of a convolution that are never read.
+
+    >>> unreached_classes(1, 2, 1), unreached_classes(3, 2, 1), unreached_classes(2, 2, 2)
+    (1, 0, 1)
+    """
+    return stride - len({(m * dilation) % stride for m in range(kernel_size)})
+
+
 @dataclass(frozen=True)
 class AxisAnswer:
     """One axis of a layer that maps ``size`` to ``output``, with why a practitioner would rank it."""
@@ -128,8 +139,14 @@ class AxisAnswer:
         return max(self.remainder - self.pad_after, 0)
 
     @property
+    def unreached(self) -> int:
+        """Of every ``stride`` positions, how many receive nothing (transposed) or are never read (conv)."""
+        return unreached_classes(self.kernel_size, self.stride, self.dilation)
+
+    @property
     def rank_key(self) -> tuple[int, ...]:
         return (
+            int(self.unreached > 0),
             int(not self.checkerboard_free),
             int(self.dropped != 0),
             self.kernel_size,
@@ -146,7 +163,17 @@ class AxisAnswer:
     @property
     def reasons(self) -> tuple[str, ...]:
         """The rank explained, in the ranking's order; each phrase says what is good or what it costs."""
-        out = ["even coverage" if self.checkerboard_free else "checkerboard (uneven coverage)"]
+        k, s, d = self.kernel_size, self.stride, self.dilation
+        if self.unreached:
+            cause = f"kernel {k} < stride {s}" if d == 1 else f"dilation {d} with stride {s}"
+            what = "outputs receive nothing" if self.transposed else "inputs are never read"
+            out = [f"{self.unreached} of every {s} {what} ({cause})"]
+        elif self.checkerboard_free:
+            out = ["even coverage"]
+        elif d == 1:
+            out = [f"checkerboard (stride {s} does not divide kernel {k})"]
+        else:
+            out = [f"checkerboard (the taps of dilation {d} fall unevenly between stride {s})"]
         if self.dropped:
             out.append(f"drops {self.dropped} input(s)")
         out.append("symmetric padding" if self.symmetric else "asymmetric padding")
@@ -173,7 +200,9 @@ class Answer:
     @property
     def rank_key(self) -> tuple[int, ...]:
         keys = [a.rank_key for a in self.axes]
-        return (int(not self.uniform), *(sum(column) for column in zip(*keys)))
+        # A layer that leaves positions empty is ranked after every layer that reaches them all.
+        empty = int(any(a.unreached for a in self.axes))
+        return (empty, int(not self.uniform), *(sum(column) for column in zip(*keys)))
 
     @property
     def reasons(self) -> tuple[str, ...]:
