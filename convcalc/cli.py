@@ -23,7 +23,7 @@ from convcalc.headline import (
     sweep_headline,
     verify_headline,
 )
-from convcalc.jsonout import dumps, error_document, shape_document
+from convcalc.jsonout import dumps, envelope, error_document, shape_document
 from convcalc.parse import parse_ints, parse_padding
 from convcalc.reader import LayerOptions, dialect_arguments, framework_arguments, read_layer
 
@@ -36,7 +36,8 @@ app = typer.Typer(
     name="convcalc",
     help="Exact arithmetic of convolutions and transposed convolutions, proved by execution.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
@@ -109,6 +110,11 @@ OutputSizeOpt = Annotated[
 TransposeKernelOpt = Annotated[
     bool, typer.Option("--transpose-kernel", help="JAX / Flax: transpose_kernel=True (the adjoint's kernel).")
 ]
+
+
+def example(commands: list[str]) -> str:
+    """The epilog of a command's --help: its examples, one per line."""
+    return "Examples:\n\n" + "\n\n".join(f"  $ {command}" for command in commands)
 
 
 def _version(value: bool) -> None:
@@ -227,7 +233,9 @@ def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
     )
 
 
-@app.command()
+@app.command(
+    epilog=example(["convcalc shape 32 -k 3 -s 2 -p 1 -t", "convcalc shape 63 -k 4 -s 2 -p 1 --json"])
+)
 @layer_command()
 def shape(*, layer: LayerOptions, as_json: JsonOpt = False) -> None:
     """Sizes of a convolution and its transposed twin, the equivalent direct convolution and reversibility."""
@@ -268,7 +276,11 @@ SectionOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(
+    epilog=example(
+        ["convcalc explain 3x3 -k 4 -s 3 -t --section overlap", "convcalc explain 4x4 -k 3 --section matrix"]
+    )
+)
 @layer_command(without=("framework", "transpose_kernel"))
 def explain(
     *,
@@ -331,7 +343,7 @@ def _optional(name: str, text: str | None) -> object:
     return None if text is None else parse_ints(name, text)
 
 
-@app.command()
+@app.command(epilog=example(["convcalc solve 32 64", "convcalc solve 64 32 --conv --top 3"]))
 def solve(
     size: SizeArg,
     target: Annotated[str, typer.Argument(help="The output size you need: 46 or 46x80.", show_default=False)],
@@ -434,7 +446,7 @@ def solve(
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
-@app.command()
+@app.command(epilog=example(["convcalc port 16x16 -k 3 -s 2 -p same -t --from keras --to pytorch"]))
 @layer_command(without=("framework",))
 def port(
     *,
@@ -486,7 +498,7 @@ def port(
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors (float64).")]
 
 
-@app.command()
+@app.command(epilog=example(["convcalc verify 63 -k 4 -s 2 -p 1"]))
 @layer_command()
 def verify(
     *,
@@ -524,7 +536,7 @@ def _range_option(what: str) -> Any:
     return typer.Option(help=f"{what}: a range 1-7, values 1,3,5, or both.", show_default=True)
 
 
-@app.command()
+@app.command(epilog=example(["convcalc sweep --sizes 1-5 --ndims 1"]))
 def sweep(
     sizes: Annotated[str, _range_option("Input sizes")] = "1-8",
     kernel_sizes: Annotated[str, _range_option("Kernel sizes")] = "1-4",
@@ -569,7 +581,7 @@ def sweep(
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
-@app.command()
+@app.command(epilog=example(["convcalc chain 'conv k3 s2 p1 | tconv k3 s2 p1 op1' 63"]))
 def chain(
     layers: Annotated[
         str,
@@ -638,7 +650,32 @@ def run() -> None:
     wanted = [info for info in app.registered_commands if len(sys.argv) > 1 and name(info) == sys.argv[1]]
     if wanted:
         app.registered_commands = wanted
-    app(prog_name="convcalc")
+    if "--json" not in sys.argv[2:]:
+        app(prog_name="convcalc")
+        return
+    # With --json a usage error (unknown option, missing argument) is a JSON error object too. Click's
+    # UsageError is matched by name: typer vendors Click from 0.26 on, and its module path is private.
+    try:
+        code = app(prog_name="convcalc", standalone_mode=False)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as error:
+        if not any(kind.__name__ == "UsageError" for kind in type(error).__mro__):
+            raise
+        print(dumps(usage_error_document(sys.argv[1], error)))
+        message = error.format_message()  # type: ignore[attr-defined]
+        console(stderr=True).print(f"[bold red]error:[/bold red] {message}", soft_wrap=True, markup=True)
+        sys.exit(ExitCode.INVALID_INPUT)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error_document(command: str, error: Any) -> dict[str, Any]:
+    """The JSON error object of a usage error, naming the option or argument when Click knows it."""
+    parameter = getattr(error, "option_name", None)
+    param = getattr(error, "param", None)
+    if parameter is None and param is not None:
+        parameter = param.name
+    return envelope(command, error={"message": error.format_message(), "parameter": parameter})
 
 
 if __name__ == "__main__":  # pragma: no cover
