@@ -29,7 +29,7 @@ import pytest
 
 from convcalc.errors import ConvCalcError
 from convcalc.frameworks import convention, read
-from convcalc.frameworks.base import weight_shape
+from convcalc.frameworks.layouts import weight_shape
 from convcalc.frameworks.execute import run_layer
 
 TF = "run: tensorflow-cpu 2.21.0 (oneDNN on, float32), Python 3.11, x86-64"
