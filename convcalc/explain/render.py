@@ -216,7 +216,7 @@ def matrix_section_view(view: MatrixView) -> RenderableType:
         grid_text(view.x, "x"),
         grid_text(view.y, "y = conv(x) = C x"),
         grid_text(view.c_transpose_y, f"C^T y = the transposed convolution of y (output_padding {op})"),
-        grid_text(view.g, "g = the upstream gradient dL/dy (ones, as in the question)"),
+        grid_text(view.g, "g = the upstream gradient dL/dy (ones here)"),
         grid_text(view.gradient, "dL/dx = C^T g = the transposed convolution of g"),
         Text("Checked by execution:"),
         _check("conv(x) equals C x", view.conv_is_c_x),
@@ -262,7 +262,7 @@ def direct_section_view(steps: DirectSteps) -> RenderableType:
             "the engine's own direct route built the same stretched and padded sizes",
             steps.engine_sizes_match,
         ),
-        grid_text(steps.unflipped, "Without flipping the kernel (the second half of the question)"),
+        grid_text(steps.unflipped, "Without flipping the kernel, for comparison"),
     ]
     verdict = (
         "the same here (the kernel is symmetric)"

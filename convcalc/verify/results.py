@@ -135,6 +135,8 @@ class SweepReport:
     checks: int
     skipped: dict[str, int] = field(default_factory=dict)
     failures: tuple[SweepFailure, ...] = ()
+    skipped_examples: dict[str, str] = field(default_factory=dict)
+    """Per reason, the full message (with its numbers) of the first configuration skipped for it."""
 
     @property
     def passed(self) -> bool:

@@ -118,9 +118,19 @@ class SweepGrid:
 
 
 def skip_reason(error: ConvCalcError) -> str:
-    """The rule a configuration broke, without its numbers, so that equal reasons count together."""
+    """The rule a configuration broke, in words without its numbers, so that equal reasons count together.
+
+    The numbers of one configuration are kept apart (``SweepReport.skipped_examples``).
+
+    >>> skip_reason(ConvCalcError("the dilated kernel (4) is larger than the padded input (3) on axis 0"))
+    'the dilated kernel is larger than the padded input'
+    >>> skip_reason(ConvCalcError("the transposed convolution output size would be 0 on axis 1"))
+    'the transposed convolution output size would be below 1'
+    """
     rule = re.split(r"[;:]", str(error), maxsplit=1)[0]
-    return re.sub(r"-?\d+", "n", rule)
+    rule = re.sub(r"\s*\((-?\d+(,\s*)?)+\)", "", rule)
+    rule = re.sub(r" on (axis|axes) -?\d+(,\s*-?\d+)*", "", rule)
+    return re.sub(r"would be -?\d+$", "would be below 1", rule)
 
 
 def sweep(grid: SweepGrid, *, seed: int = 0, progress: Callable[[int], None] | None = None) -> SweepReport:
@@ -137,13 +147,16 @@ def sweep(grid: SweepGrid, *, seed: int = 0, progress: Callable[[int], None] | N
     from convcalc.verify.checks import verify_layer  # the engine, loaded only to run the sweep
 
     skipped: Counter[str] = Counter()
+    examples: dict[str, str] = {}
     failures: list[SweepFailure] = []
     verified = checks = 0
     for done, arguments in enumerate(grid.configurations(), start=1):
         try:
             result = verify_layer(**arguments, seed=seed)
         except ConvCalcError as error:
-            skipped[skip_reason(error)] += 1
+            reason = skip_reason(error)
+            skipped[reason] += 1
+            examples.setdefault(reason, str(error))
         else:
             verified += 1
             checks += len(result.checks)
@@ -151,4 +164,4 @@ def sweep(grid: SweepGrid, *, seed: int = 0, progress: Callable[[int], None] | N
                 failures.append(SweepFailure(arguments, result.failures, layer_command(arguments, seed)))
         if progress is not None:
             progress(done)
-    return SweepReport(grid, seed, verified, checks, dict(skipped.most_common()), tuple(failures))
+    return SweepReport(grid, seed, verified, checks, dict(skipped.most_common()), tuple(failures), examples)
