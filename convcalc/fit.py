@@ -42,12 +42,14 @@ def _fit(renderable: RenderableType, console: Console, options: ConsoleOptions) 
 
 
 def _minimum(table: Table, console: Console, options: ConsoleOptions) -> int:
-    return Measurement.get(console, options, table).minimum
+    """The narrowest the table can be without cutting a word (measured without the terminal's limit)."""
+    return Measurement.get(console, options.update_width(10**6), table).minimum
 
 
 def _widest_cell(column: object, console: Console, options: ConsoleOptions) -> int:
     cells = [column.header, *column._cells]  # type: ignore[attr-defined]
-    return max((Measurement.get(console, options, cell).maximum for cell in cells), default=0)
+    wide = options.update_width(10**6)
+    return max((Measurement.get(console, wide, cell).maximum for cell in cells), default=0)
 
 
 def split_table(table: Table, console: Console, options: ConsoleOptions) -> Iterable[RenderableType]:

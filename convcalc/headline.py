@@ -99,9 +99,12 @@ def shape_headline(report: ShapeReport) -> str:
     first = x_join([a.colliding_first for a in rev])
     last = x_join([a.colliding_last for a in rev])
     op_words = f" with output_padding={_same(op)}" if any(op) else ""
+    stride = _same(p.stride)
     return (
-        line + f" The transposed twin{op_words} gives {back}, not {given}: inputs {first}..{last} all "
-        f"give {out}; output_padding={need} restores {given}."
+        line
+        + f" The transposed twin{op_words} gives {back}, not {given}: the {stride} inputs {first}..{last} "
+        f"all give {out}, and output_padding (below the stride {stride}) picks one of them: "
+        f"output_padding={need} restores {given}."
     )
 
 
@@ -157,9 +160,15 @@ def chain_headline(report: ChainReport) -> str:
     first = bad[0]
     fixes = [f for f in first.output_padding_fix if f is not None]
     fix = f" (output_padding={_same(fixes)} on layer {first.decoder} fixes it)" if fixes else ""
+    near = []
+    for axis in report.accepted:
+        below, above = axis.restores.nearest(report.size[axis.axis])
+        near.append(" or ".join(str(v) for v in (below, above) if v is not None) or "none")
+    where = "" if len(near) == 1 else " per axis"
     return (
-        line + f"; layer {first.decoder} gives {x_join(first.got)} where layer {first.encoder}'s input was "
-        f"{x_join(first.expected)}: not restored{fix}."
+        line + f"; not restored: layer {first.decoder} gives {x_join(first.got)} where layer "
+        f"{first.encoder}'s input was {x_join(first.expected)}{fix}; nearest inputs that restore every "
+        f"skip{where}: {'; '.join(near)}."
     )
 
 
@@ -196,31 +205,35 @@ def explain_headline(explanation: Explanation, overlap: OverlapMap | None) -> st
     r = explanation.report
     axes = r.transposed
     sizes = f"{x_join([a.size for a in axes])} -> {x_join([a.output for a in axes])}"
-    line = f"transposed {sizes} ({layer_words(r)})."
-    parts = [line]
-    if explanation.matrix.content is not None:
+    parts = [f"transposed {sizes} ({layer_words(r)})."]
+    view = explanation.matrix.content
+    if view is not None:
+        differs = " (here they differ)" if view.slip_differs else ""
         parts.append(
-            "It is C^T applied to its input; the gradient of the convolution is C^T applied to dL/dy."
+            "It computes C^T y; the gradient of the convolution is C^T g with g = dL/dy, so C^T y is a "
+            f"gradient only when y is dL/dy{differs}."
         )
     direct = explanation.direct.content
     if direct is not None:
-        flip = (
-            "the flipped kernel (unflipped it differs)"
-            if not direct.unflipped_equal
-            else "the flipped kernel (symmetric here)"
+        zeros = _same([a.zeros_inserted for a in direct.axes])
+        before = _same([a.pad_before for a in direct.axes])
+        after = _same([a.pad_after for a in direct.axes])
+        unflipped = (
+            "the same here: the kernel is symmetric" if direct.unflipped_equal else "different numbers"
         )
         parts.append(
-            f"Directly: insert {_same([a.zeros_inserted for a in direct.axes])} zero(s), pad K-1-p, "
-            f"convolve with {flip}."
+            f"As a direct convolution: {zeros} zero(s) between inputs, padding {before}:{after}, stride 1, "
+            "and the kernel flipped, because the output meets the kernel's taps in reverse order as the "
+            f"window slides (unflipped gives {unflipped})."
         )
     if overlap is not None:
         if overlap.uniform:
-            parts.append("Even overlap: no checkerboard.")
+            parts.append("Every interior output receives the same number of contributions: no checkerboard.")
         else:
+            instead = f"; instead: {_suggestion(overlap)}" if overlap.suggestions else ""
             parts.append(
-                f"Checkerboard: outputs receive {overlap.interior_minimum} to {overlap.interior_maximum} "
-                f"contributions ({_why_uneven(r)})"
-                + (f"; instead: {_suggestion(overlap)}." if overlap.suggestions else ".")
+                f"Checkerboard: interior outputs receive {overlap.interior_minimum} to "
+                f"{overlap.interior_maximum} contributions ({_why_uneven(r)}){instead}."
             )
     if not explanation.verified:
         parts.append("A check FAILED.")
@@ -239,8 +252,8 @@ def _suggestion(overlap: OverlapMap) -> str:
     if s.kind == "resize":
         return f"resize to {x_join(s.output)}, then a convolution"
     return (
-        f"kernel {_same(s.kernel_size)} stride {_same(s.stride)} p{_same(s.padding)} "
-        f"op{_same(s.output_padding)}"
+        f"k{_same(s.kernel_size)} s{_same(s.stride)} p{_same(s.padding)} op{_same(s.output_padding)} "
+        f"(same size {x_join(s.output)}, even overlap)"
     )
 
 

@@ -29,8 +29,8 @@ import pytest
 
 from convcalc.errors import ConvCalcError
 from convcalc.frameworks import convention, read
-from convcalc.frameworks.layouts import weight_shape
 from convcalc.frameworks.execute import run_layer
+from convcalc.frameworks.layouts import weight_shape
 
 TF = "run: tensorflow-cpu 2.21.0 (oneDNN on, float32), Python 3.11, x86-64"
 KERAS = "run: keras 3.15.1, JAX backend (values) and TensorFlow backend (refusal)"

@@ -37,7 +37,9 @@ def examples(text: str) -> list[Example]:
     found = []
     for match in _BLOCK.finditer(text):
         body = match.group(2).rstrip("\n")
-        found.append(Example(match.group(1)[2:], body.split("\n") if body else [], match.start(), match.end()))
+        found.append(
+            Example(match.group(1)[2:], body.split("\n") if body else [], match.start(), match.end())
+        )
     return found
 
 

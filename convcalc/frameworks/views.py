@@ -149,12 +149,12 @@ def port_view(t: Translation, check: PortCheck | None = None) -> RenderableType:
     """`convcalc port`: the source layer, then its expression in the target framework."""
     from convcalc.frameworks.snippet import snippet
 
-    source, target = convention(t.source.framework), convention(t.target.framework)
+    target = convention(t.target.framework)
     code = Text("\n".join(f"  {line}" for line in snippet(t).splitlines()))
     parts: list[RenderableType] = [
         Text(f"In {target.title} (paste):", style="bold"),
         code,
-        _arguments_table(f"{source.title} arguments (given)", tuple(source.spell(t.source.args))),
+        *layer_parts(t.source),
         *translation_parts(t)[1:],
     ]
     if check is not None:
