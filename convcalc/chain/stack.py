@@ -30,6 +30,7 @@ from convcalc.core import (
     pool_axes_for,
     transposed_axes_for,
 )
+from convcalc.core.display import Presentable
 from convcalc.errors import ConvCalcError
 
 KINDS = ("conv", "tconv", "maxpool", "avgpool", "up")
@@ -183,8 +184,8 @@ class AxisSizes:
     exact: Accepted
 
 
-@dataclass(frozen=True)
-class ChainReport:
+@dataclass(frozen=True, repr=False)
+class ChainReport(Presentable):
     """Sizes after every layer, skip pairs, accepted inputs per axis and the receptive field."""
 
     layers: tuple[Layer, ...]

@@ -32,6 +32,7 @@ from convcalc.core import (
     output_padding_limit,
     transposed_axes_for,
 )
+from convcalc.core.display import Presentable
 from convcalc.errors import ConvCalcError
 
 # Search budgets: the walk over (k, s, d) is max_kernel*max_stride*max_dilation steps per axis, each
@@ -253,8 +254,8 @@ class Nearest:
     other_kind: AxisAnswer | None
 
 
-@dataclass(frozen=True)
-class SolveReport:
+@dataclass(frozen=True, repr=False)
+class SolveReport(Presentable):
     """Every answer within bounds, best first; when there is none, what is nearest."""
 
     transposed: bool
