@@ -229,7 +229,7 @@ def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
         as_json,
         lambda: framework_shape_document(layer, pytorch),
         view,
-        lambda: framework_shape_headline(layer),
+        lambda: framework_shape_headline(layer, pytorch),
     )
 
 

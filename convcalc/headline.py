@@ -108,15 +108,20 @@ def shape_headline(report: ShapeReport) -> str:
     )
 
 
-def framework_shape_headline(layer: FrameworkLayer) -> str:
+def framework_shape_headline(layer: FrameworkLayer, pytorch: Translation | None = None) -> str:
     from convcalc.frameworks import convention
 
     kind = "transposed convolution" if layer.is_transposed else "convolution"
     axes = layer.transposed if layer.is_transposed else layer.conv
-    return (
+    pads = "crops" if layer.is_transposed else "padding"
+    placement = _same([f"{b}:{a}" for b, a in layer.placement])
+    line = (
         f"{convention(layer.framework).title} {kind} {x_join([a.size for a in axes])} -> "
-        f"{x_join(layer.output)}."
+        f"{x_join(layer.output)} ({pads} {placement})."
     )
+    if pytorch is not None:
+        line += f" In PyTorch: {pytorch.verdict}."
+    return line
 
 
 def answer_words(answer: Answer) -> str:
