@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -139,8 +140,13 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
         yield
     except ConvCalcError as error:
         if as_json:
+            # Scripts get the JSON object; the stderr line stays plain so that rich is never loaded.
             print(dumps(error_document(command, error)))
-        console(stderr=True).print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
+            print(f"error: {error}", file=sys.stderr)
+        else:
+            from rich.markup import escape
+
+            console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
 
 
@@ -664,7 +670,7 @@ def run() -> None:
             raise
         print(dumps(usage_error_document(sys.argv[1], error)))
         message = error.format_message()  # type: ignore[attr-defined]
-        console(stderr=True).print(f"[bold red]error:[/bold red] {message}", soft_wrap=True, markup=True)
+        print(f"error: {message}", file=sys.stderr)
         sys.exit(ExitCode.INVALID_INPUT)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -1,4 +1,4 @@
-"""The one exception type for user mistakes, and the process exit codes."""
+"""The one exception type for user mistakes (and its budget refusal), and the process exit codes."""
 
 from __future__ import annotations
 
@@ -19,3 +19,23 @@ class ConvCalcError(ValueError):
     def __init__(self, message: str, *, parameter: str | None = None) -> None:
         super().__init__(message)
         self.parameter = parameter
+
+
+class BudgetExceeded(ConvCalcError):
+    """Raised when a request needs more work or memory than a named budget allows.
+
+    ``budget`` names the limit (``"MAX_WORK"``), ``limit`` is its value and ``requested`` the amount the
+    request needs, so that a caller decides on the budget, never on the message's text.
+
+    >>> error = BudgetExceeded("too big", budget="MAX_WORK", limit=10, requested=12)
+    >>> (error.budget, error.limit, error.requested, error.parameter, isinstance(error, ConvCalcError))
+    ('MAX_WORK', 10, 12, 'size', True)
+    """
+
+    def __init__(
+        self, message: str, *, budget: str, limit: int, requested: int, parameter: str | None = "size"
+    ) -> None:
+        super().__init__(message, parameter=parameter)
+        self.budget = budget
+        self.limit = limit
+        self.requested = requested

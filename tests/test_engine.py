@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from convcalc import engine
-from convcalc.errors import ConvCalcError
+from convcalc.errors import BudgetExceeded, ConvCalcError
 
 TRANSPOSE_ROUTES = {
     "engine": engine.conv_transpose_cropped,
@@ -292,6 +292,67 @@ def test_matrix_route_has_its_own_tighter_budget() -> None:
         engine.conv_matrix((64, 64), np.ones((4, 4, 3, 3)))
     # The same layer is well inside the general budget.
     assert engine.conv(np.ones((1, 4, 64, 64)), np.ones((4, 4, 3, 3))).shape == (1, 4, 62, 62)
+
+
+@pytest.mark.parametrize(
+    ("limits", "call", "budget", "requested"),
+    [
+        # 2 samples x 4 outputs x 8 positions x 2 inputs x 3 taps.
+        (
+            {"MAX_WORK": 100},
+            lambda: engine.conv(np.ones((2, 2, 8)), np.ones((4, 2, 3)), padding=1),
+            "MAX_WORK",
+            384,
+        ),
+        # 8 inputs x 8 taps of contributions (the full output is (8-1)*4 + 8 = 36).
+        (
+            {"MAX_ELEMENTS": 50},
+            lambda: engine.conv_transpose(np.ones((1, 1, 8)), np.ones((1, 1, 8)), stride=4),
+            "MAX_ELEMENTS",
+            64,
+        ),
+        # C: 4 channels x 62*62 outputs rows, 4 channels x 64*64 inputs columns.
+        (
+            {},
+            lambda: engine.conv_matrix((64, 64), np.ones((4, 4, 3, 3))),
+            "MAX_MATRIX_ELEMENTS",
+            15376 * 16384,
+        ),
+        # The direct route's own convolution: stretched 7, padded 7 + 2 + 2 = 11, 9 outputs x 3 taps.
+        (
+            {"MAX_WORK": 20},
+            lambda: engine.transpose_direct(
+                np.ones((1, 1, 4)), np.ones((1, 1, 3)), stride=2, dilation=1, crops=[(0, 0)]
+            ),
+            "MAX_WORK",
+            27,
+        ),
+        ({"MAX_ELEMENTS": 11}, lambda: engine.random_tensors(0, (3, 4)), "MAX_ELEMENTS", 12),
+    ],
+)
+def test_budget_refusals_carry_the_budget_its_limit_and_the_amount(
+    monkeypatch: pytest.MonkeyPatch, limits: dict[str, int], call: Any, budget: str, requested: int
+) -> None:
+    for name, value in limits.items():
+        monkeypatch.setattr(engine, name, value)
+    with pytest.raises(BudgetExceeded) as caught:
+        call()
+    error = caught.value
+    assert isinstance(error, ConvCalcError)
+    assert (error.budget, error.limit, error.requested) == (budget, getattr(engine, budget), requested)
+    assert budget in str(error) and f"{requested:,}" in str(error)
+
+
+def test_a_limit_set_on_the_package_is_the_one_the_engine_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from convcalc.engine import budget
+    from convcalc.engine.fast import run
+
+    monkeypatch.setattr(engine, "MAX_WORK", 7)
+    monkeypatch.setattr(engine, "GATHER_LIMIT", 0)
+    assert (budget.MAX_WORK, run.GATHER_LIMIT) == (7, 0)
+    monkeypatch.undo()
+    assert budget.MAX_WORK == engine.MAX_WORK == 10**10
+    assert run.GATHER_LIMIT == engine.GATHER_LIMIT == 2**15
 
 
 def test_huge_sizes_are_refused_before_allocating() -> None:

@@ -112,6 +112,7 @@ FRAMEWORK_LAYER = {
     "arguments",
     "size",
     "output",
+    "unsupported_by",
     "canonical",
     "weight_layout",
     "kernel_flipped",

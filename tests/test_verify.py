@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from convcalc import core, engine
 from convcalc.cli import app
 from convcalc.core import report as core_report
+from convcalc.engine.routes import direct as direct_route
 from convcalc.errors import ExitCode
 
 runner = CliRunner()
@@ -157,7 +158,7 @@ def test_broken_engine_route_makes_verify_exit_1(monkeypatch: pytest.MonkeyPatch
 
 def test_unflipped_kernel_in_the_direct_route_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The first seed's mistake: the direct form with the kernel not flipped."""
-    monkeypatch.setattr(engine, "direct_weight", lambda w, groups=1: w.swapaxes(0, 1).copy())
+    monkeypatch.setattr(direct_route, "direct_weight", lambda w, groups=1: w.swapaxes(0, 1).copy())
     result = invoke("verify", "4", "-k", "3", "--in-channels", "1", "--out-channels", "1", "--json")
     assert result.exit_code == ExitCode.VERIFICATION_FAILED
     failed = [c["check"] for c in json.loads(result.stdout)["checks"] if c["verdict"] == "FAIL"]

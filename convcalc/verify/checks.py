@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from convcalc import engine
 from convcalc.core import DirectAxis, TransposedAxis, direct_form, shape_report
-from convcalc.errors import ConvCalcError
+from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.verify.results import (
     Check,
     VerifyReport,
@@ -47,7 +47,7 @@ def _matrix_route(call: Callable[[], Array]) -> Array | ConvCalcError:
     try:
         return call()
     except ConvCalcError as error:
-        if "MAX_MATRIX_ELEMENTS" not in str(error):
+        if not (isinstance(error, BudgetExceeded) and error.budget == "MAX_MATRIX_ELEMENTS"):
             raise
         return error
 
