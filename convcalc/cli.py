@@ -169,7 +169,7 @@ def emit(
         from rich.console import Group
         from rich.text import Text
 
-        from convcalc.fit import Fitted
+        from convcalc.present.render import Fitted
 
         shown = view() if line is None else Group(Text(line, style="bold"), view())
         console().print(Fitted(shown), crop=False)

@@ -33,11 +33,11 @@ class Presentable:
         return f"<{type(self).__name__}: {self.headline}>"
 
     def __rich__(self) -> Any:
-        from convcalc.present import view
+        from convcalc.present.render import view
 
         return view(self)
 
     def _repr_html_(self) -> str:
-        from convcalc.present import html
+        from convcalc.present.render import html
 
         return html(self)

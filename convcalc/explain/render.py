@@ -16,8 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from convcalc.explain.results import Contributions, DirectSteps, Explanation, Grid, MatrixView
-from convcalc.fit import FoldedGrid
 from convcalc.overlap import OverlapMap, Suggestion
+from convcalc.present.render import FoldedGrid
 from convcalc.render import x_join, yes_no
 
 # The heat map shows at most this many rows and columns; the JSON has every cell.

@@ -10,13 +10,17 @@ title is printed on its own line so that it never wraps inside a narrow table. N
 from __future__ import annotations
 
 import copy
+import io
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
+
+from convcalc.present import parts
 
 
 class Fitted:
@@ -149,3 +153,18 @@ class FoldedGrid:
                 text.append("\n")
             text.rstrip()
             yield text
+
+
+def view(obj: Any) -> RenderableType:
+    """The headline and the tables, fitted to whatever width they are printed at."""
+    _, line, build = parts(obj)
+    return Fitted(Group(Text(line(), style="bold"), build()))
+
+
+def html(obj: Any, width: int = 100) -> str:
+    """The tables as HTML with inline styles, for a notebook."""
+    console = Console(record=True, width=width, file=io.StringIO(), force_jupyter=False)
+    console.print(view(obj), crop=False)
+    return console.export_html(
+        inline_styles=True, code_format='<pre style="font-family:monospace">{code}</pre>'
+    )

@@ -6,19 +6,18 @@ from the same functions.
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any
 
 from convcalc.headline import with_headline
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import RenderableType  # noqa: TID251 (a type only)
 
 # solve's default number of answers shown (the CLI's --top default).
 SOLVE_TOP = 10
 
 
-def _parts(obj: Any) -> tuple[Any, Any, Any]:
+def parts(obj: Any) -> tuple[Any, Any, Any]:
     """(document builder, headline builder, view builder) of a result object, each without arguments."""
     from convcalc.chain.stack import ChainReport
     from convcalc.core import ShapeReport
@@ -92,31 +91,9 @@ def _parts(obj: Any) -> tuple[Any, Any, Any]:
 
 
 def headline(obj: Any) -> str:
-    return str(_parts(obj)[1]())
+    return str(parts(obj)[1]())
 
 
 def document(obj: Any) -> dict[str, Any]:
-    build, line, _ = _parts(obj)
+    build, line, _ = parts(obj)
     return with_headline(build(), line())
-
-
-def view(obj: Any) -> RenderableType:
-    """The headline and the tables, fitted to whatever width they are printed at."""
-    from rich.console import Group
-    from rich.text import Text
-
-    from convcalc.fit import Fitted
-
-    _, line, build = _parts(obj)
-    return Fitted(Group(Text(line(), style="bold"), build()))
-
-
-def html(obj: Any, width: int = 100) -> str:
-    """The tables as HTML with inline styles, for a notebook."""
-    from rich.console import Console
-
-    console = Console(record=True, width=width, file=io.StringIO(), force_jupyter=False)
-    console.print(view(obj), crop=False)
-    return console.export_html(
-        inline_styles=True, code_format='<pre style="font-family:monospace">{code}</pre>'
-    )
