@@ -57,7 +57,7 @@ def json_value(text: str) -> Any:
 def _call(name: str, positional: Sequence[str], keywords: Sequence[tuple[str, object]]) -> str:
     items = [*positional, *(f"{k}={v}" for k, v in keywords)]
     one_line = f"{name}({', '.join(items)})"
-    if len(one_line) <= 76:
+    if len(one_line) <= 56:
         return one_line
     return f"{name}(\n" + "".join(f"    {item},\n" for item in items) + ")"
 
@@ -87,9 +87,16 @@ def _argument(t: Translation, name: str) -> Any:
     return None
 
 
+def _removed(t: Translation) -> list[tuple[int, int]]:
+    """Elements the fix removes per axis: a transposed layer's positive crops of its output, a
+    convolution's negative pads of its input."""
+    sign = 1 if t.source.is_transposed else -1
+    return [(max(sign * b, 0), max(sign * a, 0)) for b, a in t.fix]
+
+
 def _slices(t: Translation, channels_last: bool) -> str | None:
     """The slice that removes the fix's elements, or None when nothing is removed."""
-    removes = [(max(b, 0), max(a, 0)) for b, a in t.fix]
+    removes = _removed(t)
     if all(r == (0, 0) for r in removes):
         return None
     parts = [f"{b or ''}:{-a if a else ''}" for b, a in removes]
@@ -97,7 +104,9 @@ def _slices(t: Translation, channels_last: bool) -> str | None:
 
 
 def _adds(t: Translation) -> list[tuple[int, int]] | None:
-    adds = [(max(-b, 0), max(-a, 0)) for b, a in t.fix]
+    """Zeros the fix adds per axis (after a transposed layer, before a convolution)."""
+    sign = 1 if t.source.is_transposed else -1
+    adds = [(max(-sign * b, 0), max(-sign * a, 0)) for b, a in t.fix]
     return None if all(a == (0, 0) for a in adds) else adds
 
 
@@ -139,9 +148,9 @@ def snippet(t: Translation) -> str:
     lines: list[str] = []
     x = "x"
     if not transposed and _adds(t):
-        lines.append(f"x = {_pad_call(fw, 'x', _adds(t) or [])}  # the fix: zeros added to the input")
+        lines.append(f"x = {_pad_call(fw, 'x', _adds(t) or [])}  # fix: zero padding")
     if not transposed and _slices(t, fw in _CHANNELS_LAST):
-        lines.append(f"x = x{_slices(t, fw in _CHANNELS_LAST)}  # the fix: input elements removed")
+        lines.append(f"x = x{_slices(t, fw in _CHANNELS_LAST)}  # fix: crop the input")
     kind = "ConvTranspose" if transposed else "Conv"
     if fw == "pytorch":
         layer = _call(f"torch.nn.{kind}{n}d", [c_in, c_out], [*_keywords(t), *grouped])
@@ -210,9 +219,9 @@ def snippet(t: Translation) -> str:
     if transposed:
         cut = _slices(t, fw in _CHANNELS_LAST)
         if cut:
-            lines.append(f"y = y{cut}  # the fix: output elements removed")
+            lines.append(f"y = y{cut}  # fix: crop the output")
         if _adds(t):
-            lines.append(f"y = {_pad_call(fw, 'y', _adds(t) or [])}  # the fix: zeros added to the output")
+            lines.append(f"y = {_pad_call(fw, 'y', _adds(t) or [])}  # fix: zero padding")
     if fw in ("onnx", "caffe") and not t.exact:
         lines.append(
             f"# the fix, as a Slice/Pad node (ONNX) or Crop layer (Caffe): {'; '.join(t.fix_steps())}"
