@@ -56,6 +56,18 @@ def _widest_cell(column: object, console: Console, options: ConsoleOptions) -> i
     return max((Measurement.get(console, wide, cell).maximum for cell in cells), default=0)
 
 
+def _upper_bound(table: Table) -> int:
+    """A quick width no narrower than the table's widest rendering (markup counts as text)."""
+    total = 1
+    for column in table.columns:
+        cells = [column.header, *column._cells]
+        widths = [
+            c.cell_len if isinstance(c, Text) else len(c) if isinstance(c, str) else 10**6 for c in cells
+        ]
+        total += max(widths, default=0) + 3
+    return total
+
+
 def split_table(table: Table, console: Console, options: ConsoleOptions) -> Iterable[RenderableType]:
     """The title on its own line, then the table, or blocks of its columns when it is too wide.
 
@@ -65,16 +77,22 @@ def split_table(table: Table, console: Console, options: ConsoleOptions) -> Iter
     title = table.title
     table = copy.copy(table)
     table.title = None
+    if title:
+        style = table.title_style or "bold"
+        yield Text(str(title), style=style) if isinstance(title, str) else title
+    width = options.max_width
+    if (
+        _upper_bound(table) <= width
+        or Measurement.get(console, options.update_width(10**6), table).maximum <= width
+    ):
+        yield table  # fits without wrapping anything: the common case
+        return
     table.columns = [copy.copy(column) for column in table.columns]
     for column in table.columns:
         # Short cells (numbers, shapes, verdict words) must not wrap or be cut: the column keeps them whole.
         if _widest_cell(column, console, options) <= 16:
             column.no_wrap = True
             column.min_width = max(column.min_width or 0, _widest_cell(column, console, options))
-    if title:
-        style = table.title_style or "bold"
-        yield Text(str(title), style=style) if isinstance(title, str) else title
-    width = options.max_width
     if _minimum(table, console, options) <= width or len(table.columns) <= 2:
         yield table
         return
