@@ -143,15 +143,19 @@ class FoldedGrid:
         columns = max((len(row) for row in self.cells), default=0)
         width = max([len(c) for row in self.cells for c in row] + [len(str(max(columns - 1, 0)))])
         labels = self.row_labels or [""] * len(self.cells)
+        if not self.row_labels and 2 + columns * (width + 1) - 1 > options.max_width and len(self.cells) > 1:
+            labels = [str(r) for r in range(len(self.cells))]  # folded: rows numbered, as the columns
         label_width = max((len(label) for label in labels), default=0)
         margin = label_width + 3 if label_width else 2
-        per_block = max(1, (options.max_width - margin) // (width + 1))
+        fits = max(1, (options.max_width - margin) // (width + 1))
+        # Blocks of even size: 16 columns where 15 fit print as 8 + 8, not 15 + 1.
+        per_block = -(-columns // -(-columns // fits)) if columns else 1
         blocks = [range(n, min(n + per_block, columns)) for n in range(0, columns, per_block)] or [range(0)]
         yield Text(self.title, style="bold")
         folded = len(blocks) > 1
         if folded:
             yield Text(
-                f"({columns} columns, shown in {len(blocks)} blocks with their column numbers)",
+                f"({columns} columns, shown in {len(blocks)} blocks; row and column numbers in cyan)",
                 style="italic",
             )
         for block in blocks:
