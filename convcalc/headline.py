@@ -83,7 +83,8 @@ def shape_headline(report: ShapeReport) -> str:
             for v, size in axis:
                 if v != op[n]:
                     where = f" on axis {n}" if len(options) > 1 else ""
-                    others.append(f"output_padding={v} gives {size}{where}")
+                    only = " (PyTorch only: not below the stride)" if v >= p.stride[n] else ""
+                    others.append(f"output_padding={v} gives {size}{where}{only}")
         return line + f" {'; '.join(others)}; sizes {low}..{high}{per_axis} are reachable."
     given = x_join([a.size for a in report.conv])
     out = x_join([a.output for a in report.conv])
