@@ -266,12 +266,22 @@ LayersOpt = Annotated[
 ]
 SvgOpt = Annotated[
     Optional[Path],
-    typer.Option("--svg", help="Write an SVG diagram of the direct form (1-D or 2-D) to this file."),
+    typer.Option("--svg", help="Write an SVG figure (1-D or 2-D) to this file; --figure picks which."),
 ]
-FramesOpt = Annotated[
-    bool, typer.Option("--frames", help="With --svg: one file per kernel placement (FILE-000.svg, ...).")
+FigureOpt = Annotated[
+    str,
+    typer.Option(
+        "--figure",
+        help="With --svg: direct (the kernel at one placement), animated (the kernel sweeping every "
+        "placement), scatter (each input adding its scaled kernel), overlap (the checkerboard counts).",
+    ),
 ]
-PlacementOpt = Annotated[int, typer.Option("--placement", help="With --svg: the kernel placement drawn.")]
+PlacementOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--placement", help="With --svg: the kernel placement drawn, from 0, row by row; default 0."
+    ),
+]
 SectionOpt = Annotated[
     Optional[str],
     typer.Option(
@@ -293,18 +303,19 @@ def explain(
     layer: LayerOptions,
     layers: LayersOpt = 1,
     svg: SvgOpt = None,
-    frames: FramesOpt = False,
-    placement: PlacementOpt = 0,
+    figure: FigureOpt = "direct",
+    placement: PlacementOpt = None,
     section: SectionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The matrix view, the direct convolution step by step, where each number comes from, the overlap map."""
     from convcalc.explain.document import explain_document
     from convcalc.explain.steps import SECTIONS, explain
-    from convcalc.explain.svg import write_diagrams
+    from convcalc.explain.svg import check_request, write_figure
     from convcalc.overlap import overlap_map, repeat_layer
 
     with user_errors("explain", as_json):
+        check_request(svg, figure, placement)
         report = dialect_arguments(layer).report()
         chosen = parse_sections(section, SECTIONS)
         explanation = explain(report, chosen, strict=section is not None)
@@ -314,7 +325,7 @@ def explain(
             if "overlap" in chosen and twin_exists
             else None
         )
-        written = [] if svg is None else write_diagrams(report.transposed, svg, frames, placement)
+        written = [] if svg is None else write_figure(report.transposed, svg, figure, placement, layers)
 
     def view() -> RenderableType:
         from convcalc.explain.render import explanation_view
@@ -639,6 +650,46 @@ def chain(
         return chain_view(report, listed)
 
     emit(as_json, lambda: chain_document(report, listed), view, lambda: chain_headline(report))
+
+
+@app.command("inspect")
+def inspect_model(
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory (this RUNS that "
+            "Python file, the only way inspect runs user code) or package.module:attr.",
+            show_default=False,
+        ),
+    ],
+    inputs: Annotated[
+        Optional[list[str]],
+        typer.Option("--input", "-i", help="Full input shape, 1x3x256x256 (once per model input)."),
+    ] = None,
+    target: Annotated[
+        Optional[str],
+        typer.Option("--target", help="Check portability to pytorch, tensorflow, keras, jax or onnxruntime."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read a model; explain, check and fix every convolution. Exit 1 when a merge disagrees or a layer
+    cannot run on the input, 2 for bad input."""
+    from convcalc.inspect.analysis import inspect_graph
+    from convcalc.inspect.document import inspect_document
+    from convcalc.inspect.load import load_graph, parse_input
+
+    with user_errors("inspect", as_json):
+        shapes = None if not inputs else [parse_input(text) for text in inputs]
+        report = inspect_graph(load_graph(model, shapes), shapes, target)
+
+    def view() -> RenderableType:
+        from convcalc.inspect.render import inspect_view
+
+        return inspect_view(report)
+
+    emit(as_json, lambda: inspect_document(report), view)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 def run() -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -62,25 +60,3 @@ def test_explain_bad_input_exits_2_with_a_json_error() -> None:
     result = invoke("explain", "3x3", "-s", "3")
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "kernel_size is required" in result.stderr and result.stdout == ""
-
-
-def test_svg_and_frames_are_written(tmp_path: Path) -> None:
-    target = tmp_path / "fig.svg"
-    result = invoke("explain", "5x5", "-k", "3", "-s", "2", "--svg", str(target), "--json")
-    assert result.exit_code == ExitCode.OK, result.output
-    assert json.loads(result.stdout)["svg_files"] == [str(target)]
-    root = ET.fromstring(target.read_text())
-    assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    result = invoke("explain", "3", "-k", "2", "-s", "2", "-t", "--svg", str(target), "--frames")
-    assert result.exit_code == ExitCode.OK
-    assert sorted(p.name for p in tmp_path.glob("fig-*.svg")) == [f"fig-{n:03d}.svg" for n in range(6)]
-
-
-def test_svg_refusal_writes_nothing(tmp_path: Path) -> None:
-    target = tmp_path / "big.svg"
-    result = invoke("explain", "3x3x3", "-k", "2", "-t", "--svg", str(target))
-    assert result.exit_code == ExitCode.INVALID_INPUT
-    assert "1-D and 2-D configurations; got 3 spatial axes" in result.stderr
-    assert not target.exists()
-    result = invoke("explain", "3", "-k", "2", "-t", "--svg", str(tmp_path / "missing" / "x.svg"))
-    assert result.exit_code == ExitCode.INVALID_INPUT and "svg: cannot write" in result.stderr

@@ -245,3 +245,15 @@ def test_verify_has_every_option_of_shape() -> None:
 
     assert options("shape") <= options("verify")
     assert {"--seed", "--json"} <= options("verify")
+
+
+def test_jax_negative_padding_is_verified_on_the_cropped_input() -> None:
+    """JAX pads (5, -1) and (-1, 2): (5 + 5 - 1 - 4)//3 + 1 = 2 and 3 - 1 + 2 = 4, worked by hand."""
+    result = invoke("verify", "5x3", "-k", "4x1", "-s", "3x1", "-p", "5:-1x-1:2", "-f", "jax", "--json")
+    assert result.exit_code == ExitCode.OK, result.output
+    document = json.loads(result.stdout)
+    assert document["checks"][0]["got"] == [2, 4] and document["passed"] is True
+    # Every input element cropped away: nothing to execute, said plainly.
+    result = invoke("verify", "5x2", "-k", "4x1", "-s", "3x1", "-p", "5:-1x-3:5", "-f", "jax")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "removes every one of the 2 input elements" in result.stderr

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcalc.explain.results import Contributions, DirectSteps, Explanation, Grid, MatrixView
+from convcalc.explain.svg.palette import colour_key, count_colours, ink
 from convcalc.overlap import OverlapMap, Suggestion
 from convcalc.present.render import FoldedGrid
 from convcalc.render import x_join, yes_no
@@ -23,24 +24,17 @@ from convcalc.render import x_join, yes_no
 # The heat map shows at most this many rows and columns; the JSON has every cell.
 HEAT_MAP_SIDE = 40
 HEAT_MAP_ROWS = 24
-_SHADES = ("grey93", "grey78", "grey62", "grey46", "grey30", "grey15")
-
-
-def _shade(value: int, levels: Sequence[int]) -> str:
-    if value == 0:
-        return "on white"
-    rank = levels.index(value) if len(levels) > 1 else 0
-    step = rank * (len(_SHADES) - 1) // max(len(levels) - 1, 1)
-    foreground = "black" if step < 3 else "white"
-    return f"{foreground} on {_SHADES[step]}"
 
 
 def heat_map(rows: Sequence[Sequence[int]], title: str, shape: tuple[int, int]) -> RenderableType:
-    """A grid of counts, each printed as a number on a grey proportional to its rank.
+    """A grid of counts, each printed as a number on a colour of the shared scale, with a key.
 
-    ``rows`` may be the first part of a larger map of ``shape`` (rows, columns). One row (a 1-D map)
-    is folded into lines labelled with their first position; a grid shows its first rows and columns,
-    as many as fit in 80 columns.
+    The colours (light amber for few pairs to deep plum for many, zero grey) are of mid luminance, so
+    they stand apart from dark and light terminals alike; each digit is black or white, whichever
+    contrasts more with its colour. The space after a number takes the number's colour, so equal
+    neighbours join into one block and a checkerboard reads as one. ``rows`` may be the first part of
+    a larger map of ``shape`` (rows, columns). One row (a 1-D map) is folded into lines labelled with
+    their first position; a grid shows its first rows and columns, as many as fit in 80 columns.
     """
     width = max(len(str(v)) for row in rows for v in row)
     side = max(min(HEAT_MAP_SIDE, 72 // (width + 1)), 4)
@@ -52,14 +46,19 @@ def heat_map(rows: Sequence[Sequence[int]], title: str, shape: tuple[int, int]) 
         shown = [list(row[:side]) for row in rows[:HEAT_MAP_ROWS]]
         labels = [""] * len(shown)
     cut = sum(len(row) for row in shown) < shape[0] * shape[1]
-    levels = sorted({v for row in shown for v in row if v})
+    colours = count_colours(v for row in shown for v in row)
     text = Text()
     for label, row in zip(labels, shown):
         text.append(label, style="dim")
         for value in row:
-            text.append(f"{value:>{width}}", style=_shade(value, levels))
-            text.append(" ")
+            text.append(f"{value:>{width}} ", style=f"{ink(colours[value])} on {colours[value]}")
         text.append("\n")
+    text.append("key (pairs per position): ", style="dim")
+    used = {v for row in shown for v in row}
+    for label, colour in colour_key({v: c for v, c in colours.items() if v in used}):
+        text.append(f" {label} ", style=f"{ink(colour)} on {colour}")
+        text.append(" ")
+    text.append("\n")
     if cut:
         text.append(
             f"(a part of the {shape[0]}x{shape[1]} positions; --json has the per-axis counts)\n",

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from convcalc import engine
-from convcalc.core import DirectAxis, TransposedAxis, direct_form, shape_report
+from convcalc.core import ConvAxis, DirectAxis, TransposedAxis, direct_form, shape_report
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.verify.results import (
     Check,
@@ -188,6 +188,24 @@ def _check_seed(seed: object) -> int:
     return seed
 
 
+def _without_negative_pads(axis: ConvAxis) -> tuple[int, tuple[int, int]]:
+    """The same convolution with pads >= 0: a negative pad (JAX, Flax) crops the padded input.
+
+    JAX pads ``zeros(pb) + x + zeros(pa)`` and a negative side removes elements from that end, reaching
+    into the other side's zeros once the input is used up. Returns the input size left and the pads.
+    """
+    before, after = max(-axis.pad_before, 0), max(-axis.pad_after, 0)
+    left = axis.size - before - after
+    if left < 1:
+        raise ConvCalcError(
+            f"cannot verify by execution: the negative padding ({axis.pad_before}, {axis.pad_after}) "
+            f"removes every one of the {axis.size} input elements on an axis, so the output is padding "
+            "zeros only",
+            parameter="padding",
+        )
+    return left, (max(axis.pad_before, 0), max(axis.pad_after, 0))
+
+
 def verify_framework(framework: str, *, seed: int = 0, **arguments: Any) -> VerifyReport:
     """Verify a layer given in one framework's arguments (``convcalc.frameworks.read``).
 
@@ -200,11 +218,12 @@ def verify_framework(framework: str, *, seed: int = 0, **arguments: Any) -> Veri
     _check_seed(seed)
     layer = read(framework, **arguments)
     if not layer.is_transposed:
+        sizes, pads = zip(*(_without_negative_pads(a) for a in layer.conv))
         result = verify_layer(
-            [a.size for a in layer.conv],
+            list(sizes),
             list(layer.args.kernel_size),
             stride=list(layer.args.stride),
-            padding=[(a.pad_before, a.pad_after) for a in layer.conv],
+            padding=list(pads),
             # The canonical axes, not the arguments: Paddle's 'SAME' runs with dilation 1.
             dilation=[a.dilation for a in layer.conv],
             seed=seed,

@@ -1,0 +1,99 @@
+"""SVG figures of a transposed convolution, as plain text (no dependency): `explain --svg FILE --figure NAME`.
+
+- ``direct``: the equivalent direct convolution with the kernel at one placement (``--placement N``);
+- ``animated``: the same, the kernel sweeping every placement (one file, CSS animation, no script);
+- ``scatter``: each input element adding its scaled kernel into the output;
+- ``overlap``: the checkerboard counts as a shaded grid (``--layers`` stacks the layer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from convcalc.core import TransposedAxis
+from convcalc.errors import ConvCalcError
+from convcalc.explain.svg.animated import animated_diagram
+from convcalc.explain.svg.direct import direct_cell_kinds, direct_diagram, placement_count
+from convcalc.explain.svg.overlap import overlap_diagram
+from convcalc.explain.svg.scatter import scatter_diagram
+
+__all__ = [
+    "FIGURES",
+    "animated_diagram",
+    "check_figure",
+    "check_request",
+    "direct_cell_kinds",
+    "direct_diagram",
+    "figure",
+    "overlap_diagram",
+    "placement_count",
+    "scatter_diagram",
+    "write_figure",
+]
+
+FIGURES = ("direct", "animated", "scatter", "overlap")
+
+
+def check_figure(name: str, placement: int | None = None) -> None:
+    """An unknown figure, or a placement for a figure other than ``direct``, is refused."""
+    if name not in FIGURES:
+        raise ConvCalcError(f"figure must be one of {', '.join(FIGURES)}; got {name!r}", parameter="figure")
+    if placement is not None and name != "direct":
+        raise ConvCalcError(
+            f"placement picks the kernel position of the direct figure; got --placement {placement} with "
+            f"--figure {name}",
+            parameter="placement",
+        )
+
+
+def check_request(path: Path | None, name: str = "direct", placement: int | None = None) -> None:
+    """Refuse what cannot be drawn before any work: check_figure, figure options without a file, a
+    directory (or a path with no file name) as the file."""
+    check_figure(name, placement)
+    if path is None:
+        if name != "direct" or placement is not None:
+            raise ConvCalcError(
+                "figure and placement choose what --svg draws; give --svg FILE too (got no --svg)",
+                parameter="svg",
+            )
+        return
+    if path.name in ("", ".", "..") or path.is_dir():
+        raise ConvCalcError(
+            f"svg must name a file to write, such as fig.svg; got {str(path)!r}, which is a directory",
+            parameter="svg",
+        )
+
+
+def figure(
+    axes: Sequence[TransposedAxis], name: str = "direct", placement: int | None = None, layers: int = 1
+) -> str:
+    """The SVG text of the figure ``name`` (one of FIGURES); ``placement`` only for ``direct``, ``layers``
+    used by ``overlap``."""
+    check_figure(name, placement)
+    if name == "animated":
+        return animated_diagram(axes)
+    if name == "scatter":
+        return scatter_diagram(axes)
+    if name == "overlap":
+        return overlap_diagram(axes, layers)
+    return direct_diagram(axes, placement or 0)
+
+
+def write_figure(
+    axes: Sequence[TransposedAxis],
+    path: Path,
+    name: str = "direct",
+    placement: int | None = None,
+    layers: int = 1,
+) -> list[Path]:
+    """Draw the figure, then write it to ``path``; returns the paths written (one)."""
+    check_request(path, name, placement)
+    text = figure(axes, name, placement, layers)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ConvCalcError(
+            f"svg: cannot write {str(path)!r}: {error.strerror or error}", parameter="svg"
+        ) from None
+    return [path]

@@ -1,0 +1,502 @@
+"""`convcalc inspect`'s findings: per-layer rows, merges and their re-checked fixes, accepted sizes,
+receptive fields and portability, all from one Graph and the core. Pure integers.
+
+MACs follow the convention of torch.utils.flop_counter (FLOPs = 2 x MACs): a convolution does
+(in_channels/groups) * prod(kernel) products per output element and out channel; a transposed
+convolution scatters every *input* element through (out_channels/groups) * prod(kernel) taps, so its
+count is per input element, whatever its crops (counters that count per output overstate stride-2
+transposed layers).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from convcalc.errors import ConvCalcError, ExitCode
+from convcalc.frameworks.port import Channels, Translation, translate
+from convcalc.inspect.fields import receptive_fields
+from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
+from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph
+from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
+from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, smallest_running
+from convcalc.overlap import overlap_pattern, suggest
+
+TARGETS = ("pytorch", "tensorflow", "keras", "jax", "onnxruntime")
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One node as it ran: its arguments, canonical pads/crops, sizes, drops, checkerboard and work."""
+
+    index: int
+    name: str
+    op: str
+    kind: str
+    arguments: tuple[tuple[str, str], ...]
+    placement: tuple[tuple[int, int], ...] | None
+    input_shape: Shape
+    output_shape: Shape
+    dropped: tuple[int, ...]
+    overlap: tuple[tuple[int, ...], ...] | None
+    parameters: int | None
+    macs: int | None
+    notes: tuple[str, ...]
+
+    @property
+    def checkerboard(self) -> bool:
+        return self.overlap is not None and any(len(set(p)) > 1 for p in self.overlap)
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A merge whose operands disagree for the given input: each operand's path, and re-checked fixes."""
+
+    index: int
+    name: str
+    op: str
+    shapes: tuple[Shape, ...]
+    paths: tuple[tuple[str, ...], ...]
+    message: str
+    fixes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    kind: str
+    node: str | None
+    message: str
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    graph: Graph
+    input_shapes: tuple[Shape, ...]
+    size_given: bool
+    run: Run
+    layers: tuple[LayerRow, ...]
+    merges: tuple[Merge, ...]
+    axes: tuple[AxisSizes, ...]
+    fields: tuple[tuple[str, tuple[int | None, ...]], ...]
+    findings: tuple[Finding, ...]
+    target: str | None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """1 when a merge disagrees or a layer cannot run (empty output, refusal) on the input, else 0."""
+        return ExitCode.OK if self.run.ok else ExitCode.VERIFICATION_FAILED
+
+    @property
+    def spatial(self) -> tuple[int, ...]:
+        return tuple(self.input_shapes[0][a.tensor_axis] for a in self.axes)
+
+    def headline(self) -> str:
+        size = "x".join(map(str, self.spatial)) or "x".join(map(str, self.input_shapes[0]))
+        counts: dict[str, int] = {}
+        for f in self.findings:
+            if f.severity != "info":
+                counts[f.kind] = counts.get(f.kind, 0) + 1
+        if not counts:
+            return f"no findings: the model runs on {size} with every merge agreeing"
+        words = {
+            "merge": ("skip mismatch", "skip mismatches"),
+            "failure": ("layer that cannot run", "layers that cannot run"),
+            "checkerboard": ("checkerboard layer", "checkerboard layers"),
+            "dropped": ("layer dropping inputs", "layers dropping inputs"),
+            "portability": ("layer to port with a fix", "layers to port with a fix"),
+            "runtime": ("runtime disagreement", "runtime disagreements"),
+            "conflict": ("argument conflict", "argument conflicts"),
+        }
+        parts = []
+        for kind, n in counts.items():
+            one, many = words.get(kind, (kind, kind))
+            parts.append(
+                f"{n} {one if n == 1 else many}" + (f" at {size}" if kind in ("merge", "failure") else "")
+            )
+        total = sum(counts.values())
+        return f"{total} finding{'' if total == 1 else 's'}: " + ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Input shapes.
+
+
+def input_layout(graph: Graph) -> str:
+    for node in graph.nodes:
+        if (
+            graph.inputs
+            and graph.inputs[0].name in node.inputs
+            and node.kind in ("conv", "conv_transpose", "pool")
+        ):
+            return node.layout
+    return graph.nodes[0].layout if graph.nodes else "channels_first"
+
+
+def resolve_inputs(graph: Graph, given: Sequence[Shape] | None) -> tuple[tuple[Shape, ...], bool, bool]:
+    """The concrete input shapes, whether the user gave them, and whether spatial sizes were symbolic."""
+    if not graph.inputs:
+        raise ConvCalcError(f"{graph.source}: the model has no data input", parameter="model")
+    if given is not None:
+        if len(given) != len(graph.inputs):
+            raise ConvCalcError(
+                f"--input gives {len(given)} shape(s); {graph.source} has {len(graph.inputs)} data input(s)",
+                parameter="input",
+            )
+        for tensor, shape in zip(graph.inputs, given):
+            if tensor.shape and len(shape) != len(tensor.shape):
+                raise ConvCalcError(
+                    f"--input {'x'.join(map(str, shape))} has rank {len(shape)}; input {tensor.name!r} of "
+                    f"{graph.source} has rank {len(tensor.shape)} ({_dims(tensor.shape)})",
+                    parameter="input",
+                )
+            for n, (want, have) in enumerate(zip(tensor.shape, shape)):
+                if isinstance(want, int) and want != have:
+                    raise ConvCalcError(
+                        f"--input {'x'.join(map(str, shape))}: axis {n} of input {tensor.name!r} is fixed at "
+                        f"{want} in {graph.source}; got {have}",
+                        parameter="input",
+                    )
+        return tuple(tuple(s) for s in given), True, False
+    shapes: list[Shape] = []
+    symbolic = False
+    for index, tensor in enumerate(graph.inputs):
+        if not tensor.shape:
+            raise ConvCalcError(
+                f"{graph.source}: input {tensor.name!r} has no declared shape; give --input",
+                parameter="input",
+            )
+        layout = input_layout(graph)
+        spatial = spatial_axes(layout, len(tensor.shape))
+        dims: list[int] = []
+        for n, d in enumerate(tensor.shape):
+            if isinstance(d, int):
+                dims.append(d)
+            elif n == 0:
+                dims.append(1)
+            elif n in spatial and index == 0:
+                symbolic = True
+                dims.append(0)
+            else:
+                example = "x".join(str(v) if isinstance(v, int) else "64" for v in tensor.shape)
+                raise ConvCalcError(
+                    f"{graph.source}: axis {n} of input {tensor.name!r} is dynamic ({d}); give it with "
+                    f"--input, for example --input {example}",
+                    parameter="input",
+                )
+        shapes.append(tuple(dims))
+    return tuple(shapes), False, symbolic
+
+
+def _dims(shape: Sequence[object]) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Layers.
+
+
+def _work(node_run: NodeRun) -> tuple[int | None, int | None]:
+    """(parameters, multiply-accumulates) of a conv, transposed conv or dense node; Nones otherwise."""
+    spec = node_run.node.spec
+    if isinstance(spec, ConvSpec):
+        taps = math.prod(spec.kernel_size)
+        weight = spec.in_channels * (spec.out_channels // spec.groups) * taps
+        params = weight + (spec.out_channels if spec.bias else 0)
+        x, y = node_run.inputs[0], node_run.outputs[0]
+        layout = node_run.node.layout
+        batch = x[0]
+        if node_run.node.kind == "conv_transpose":
+            positions = math.prod(x[a] for a in spatial_axes(layout, len(x)))
+            macs = batch * positions * spec.in_channels * (spec.out_channels // spec.groups) * taps
+        else:
+            positions = math.prod(y[a] for a in spatial_axes(layout, len(y)))
+            macs = batch * positions * spec.out_channels * (spec.in_channels // spec.groups) * taps
+        return params, macs
+    if isinstance(spec, DenseSpec):
+        rows = math.prod(node_run.inputs[0][:-1])
+        return spec.in_features * spec.out_features + (spec.out_features if spec.bias else 0), (
+            rows * spec.in_features * spec.out_features
+        )
+    return None, None
+
+
+def layer_row(node_run: NodeRun) -> LayerRow:
+    node = node_run.node
+    spec = node.spec
+    arguments: tuple[tuple[str, str], ...] = getattr(spec, "arguments", ())
+    placement = None
+    overlap = None
+    notes: tuple[str, ...] = ()
+    if node_run.layer is not None:
+        placement = node_run.layer.placement
+        notes = node_run.layer.notes
+        if node_run.layer.is_transposed:
+            overlap = tuple(overlap_pattern(a)[0] for a in node_run.layer.transposed)
+    elif node_run.windows:
+        placement = tuple((a.pad_before, a.pad_after) for a in node_run.windows)
+    params, macs = _work(node_run)
+    return LayerRow(
+        node_run.index,
+        node.name,
+        node.op,
+        node.kind,
+        arguments,
+        placement,
+        node_run.inputs[0] if node_run.inputs else (),
+        node_run.outputs[0] if node_run.outputs else (),
+        node_run.dropped,
+        overlap,
+        params,
+        macs,
+        notes,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# The report.
+
+
+def inspect_graph(
+    graph: Graph, given: Sequence[Shape] | None = None, target: str | None = None
+) -> InspectReport:
+    """Run the graph on the given input (or its declared one), analyse it, and rank the findings."""
+    if target is not None:
+        from convcalc.frameworks import convention
+
+        convention(target, "target")
+    shapes, size_given, symbolic = resolve_inputs(graph, given)
+    layout = input_layout(graph)
+    tensor_axes = spatial_axes(layout, len(shapes[0]))
+    if symbolic:
+        dynamic = tuple(a for a in tensor_axes if shapes[0][a] == 0)
+        start = smallest_running(graph, shapes, dynamic)
+        if start is None:
+            raise ConvCalcError(
+                f"{graph.source}: the spatial axes are dynamic and no size up to {MAX_INPUT} runs; "
+                "give --input",
+                parameter="input",
+            )
+        shapes = (tuple(start if d == 0 else d for d in shapes[0]), *shapes[1:])
+    axes = all_axes(graph, shapes, tensor_axes)
+    if symbolic:
+        first = list(shapes[0])
+        for axis in axes:
+            accepted = axis.accepted
+            smallest = accepted.smallest if accepted is not None else None
+            chosen = smallest if smallest is not None else axis.minimum
+            if chosen is None:
+                raise ConvCalcError(
+                    f"{graph.source}: spatial axis {axis.spatial_axis} is dynamic and no size was found "
+                    f"to run; give --input ({axis.note or 'no size runs'})",
+                    parameter="input",
+                )
+            first[axis.tensor_axis] = chosen
+        shapes = (tuple(first), *shapes[1:])
+    run = propagate(graph, shapes)
+    layers = tuple(layer_row(r) for r in run.nodes)
+    merges = []
+    current = graph  # merges are fixed in order, each assuming the fixes before it (inner skips first)
+    for r in run.mismatches:
+        fixes: tuple[str, ...] = ()
+        if r.node.kind in ("concat", "elementwise"):
+            now = next((n for n in propagate(current, shapes).nodes if n.node.name == r.node.name), None)
+            if now is not None and now.mismatch is None:
+                fixes = ("agrees once the fixes of the merges before it are applied",)
+            elif now is not None:
+                fixes, applied = merge_fixes(current, shapes, now)
+                current = applied or current
+        merges.append(
+            Merge(
+                r.index,
+                r.node.name,
+                r.node.op,
+                r.inputs,
+                tuple(operand_path(graph, t) for t in r.node.inputs),
+                r.mismatch or "",
+                fixes,
+            )
+        )
+    fields = receptive_fields(graph, run, tensor_axes)
+    report = InspectReport(
+        graph, shapes, size_given or not symbolic, run, layers, tuple(merges), axes, fields, (), target
+    )
+    return replace(report, findings=tuple(_findings(report)))
+
+
+def _nearest(report: InspectReport) -> str | None:
+    """Nearest input sizes that every axis accepts, checked by running the graph on them."""
+    options = []
+    for axis in report.axes:
+        if axis.accepted is None:
+            return None
+        size = report.input_shapes[0][axis.tensor_axis]
+        below, above = (size, size) if axis.accepted.contains(size) else axis.accepted.nearest(size)
+        options.append((below, above))
+    if not options:
+        return None
+    picks = []
+    for pick in (0, 1):
+        sizes = [o[pick] for o in options]
+        if any(s is None for s in sizes):
+            continue
+        shape = list(report.input_shapes[0])
+        for axis, s in zip(report.axes, sizes):
+            shape[axis.tensor_axis] = s  # type: ignore[assignment]
+        run = propagate(report.graph, (tuple(shape), *report.input_shapes[1:]))
+        text = "x".join(str(s) for s in sizes)
+        if run.ok and text not in picks:
+            picks.append(text)
+    return " or ".join(picks) if picks else None
+
+
+def _findings(report: InspectReport) -> list[Finding]:
+    found: list[Finding] = []
+    nearest = _nearest(report)
+    size_fix = f"input size {nearest}" if nearest else None
+    if report.run.failure is not None:
+        f = report.run.failure
+        fixes = [
+            text
+            for text in (explicit_pads_fix(report.graph, report.input_shapes, report.run, f.node), size_fix)
+            if text
+        ]
+        found.append(
+            Finding(
+                "error",
+                "failure",
+                f.node.name,
+                f"{f.node.op} cannot run: {f.message}",
+                "; or ".join(fixes) or None,
+            )
+        )
+    for merge in report.merges:
+        fixes = [*merge.fixes, *([size_fix] if size_fix else [])]
+        found.append(
+            Finding(
+                "error",
+                "merge",
+                merge.name,
+                f"{merge.op} {merge.message}; paths: "
+                + " | ".join(" > ".join(p) or "(input)" for p in merge.paths),
+                "; or ".join(fixes) or None,
+            )
+        )
+    for r in report.run.nodes:
+        if r.mismatch is not None and r.node.kind not in ("concat", "elementwise"):
+            found.append(Finding("error", "merge", r.node.name, f"{r.node.op}: {r.mismatch}", size_fix))
+    for row in report.layers:
+        if row.checkerboard and row.overlap is not None:
+            run = next(r for r in report.run.nodes if r.index == row.index)
+            assert run.layer is not None
+            options = suggest(run.layer.transposed)
+            kernel = [s for s in options if s.kind == "kernel"]
+            fix = None
+            if kernel:
+                s = kernel[0]
+                fix = (
+                    f"kernel_size={list(s.kernel_size)} with padding={list(s.padding)}, "
+                    f"output_padding={list(s.output_padding)} (same output size, even overlap)"
+                )
+            elif options:
+                fix = f"resize to {list(options[-1].output)} then a 3x3 stride-1 convolution"
+            patterns = "; ".join(f"axis {n}: {list(p)}" for n, p in enumerate(row.overlap))
+            found.append(
+                Finding(
+                    "warning",
+                    "checkerboard",
+                    row.name,
+                    f"uneven overlap (taps per output by phase) {patterns}",
+                    fix,
+                )
+            )
+        if any(row.dropped):
+            found.append(
+                Finding(
+                    "warning",
+                    "dropped",
+                    row.name,
+                    f"{row.op} never reads the last {list(row.dropped)} input element(s) per spatial axis",
+                    size_fix,
+                )
+            )
+        for note in row.notes:
+            kind = "runtime" if "computes" in note else "note"
+            found.append(Finding("warning" if kind == "runtime" else "info", kind, row.name, note))
+    for r in report.run.nodes:
+        spec = r.node.spec
+        if isinstance(spec, ConvSpec) and spec.output_size is not None and spec.output_padding is not None:
+            assert r.layer is not None
+            crops = [list(c) for c in r.layer.placement]
+            found.append(
+                Finding(
+                    "warning",
+                    "conflict",
+                    r.node.name,
+                    f"output_shape {list(spec.output_size)} and output_padding "
+                    f"{list(spec.output_padding)} are both given; {spec.framework} derives the crops {crops} "
+                    "from the two together",
+                    "give one of them: output_shape alone, or pads with output_padding",
+                )
+            )
+    if report.target is not None:
+        found.extend(_portability(report))
+    for node in report.run.stopped[:1]:
+        found.append(
+            Finding(
+                "info",
+                "stopped",
+                node.name,
+                f"propagation stopped at {node.op}: convcalc does not model it and onnx's shape inference "
+                f"gave no shape ({len(report.run.stopped)} node(s) not reached)",
+            )
+        )
+    unknown = sorted({n.op for n in report.graph.nodes if n.kind == "unknown"})
+    if unknown:
+        found.append(
+            Finding(
+                "info",
+                "unknown",
+                None,
+                "ops convcalc does not model (shapes from the framework): " + ", ".join(unknown),
+            )
+        )
+    for axis in report.axes:
+        if axis.note:
+            found.append(Finding("info", "sizes", None, f"spatial axis {axis.spatial_axis}: {axis.note}"))
+    order = {s: n for n, s in enumerate(SEVERITIES)}
+    return sorted(found, key=lambda f: order[f.severity])
+
+
+def _portability(report: InspectReport) -> list[Finding]:
+    found = []
+    assert report.target is not None
+    for r in report.run.nodes:
+        spec = r.node.spec
+        if r.layer is None or not isinstance(spec, ConvSpec):
+            continue
+        try:
+            t: Translation = translate(
+                r.layer, report.target, Channels(spec.in_channels, spec.out_channels, spec.groups)
+            )
+        except ConvCalcError as error:
+            found.append(Finding("warning", "portability", r.node.name, str(error)))
+            continue
+        args = ", ".join(f"{k}={v}" for k, v in t.arguments)
+        if not t.exact:
+            found.append(
+                Finding(
+                    "warning",
+                    "portability",
+                    r.node.name,
+                    f"{report.target} cannot express it with the same values as it stands ({t.verdict})",
+                    f"{args}; then " + "; ".join(t.fix_steps()),
+                )
+            )
+    return found
+
+
+__all__ = ["TARGETS", "InspectReport", "inspect_graph"]

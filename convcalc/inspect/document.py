@@ -1,0 +1,90 @@
+"""The `convcalc inspect --json` document, built from the same report the tables show."""
+
+from __future__ import annotations
+
+from convcalc.chain.document import accepted_document
+from convcalc.inspect.analysis import InspectReport
+from convcalc.jsonout import JsonDict, envelope
+
+
+def inspect_document(report: InspectReport) -> JsonDict:
+    """Findings first, then the run, merges, accepted sizes, receptive fields and every layer."""
+    graph = report.graph
+    failure = report.run.failure
+    layers = [
+        {
+            "index": row.index,
+            "name": row.name,
+            "op": row.op,
+            "kind": row.kind,
+            "arguments": dict(row.arguments),
+            "placement": None if row.placement is None else [list(p) for p in row.placement],
+            "input_shape": list(row.input_shape),
+            "output_shape": list(row.output_shape),
+            "dropped": list(row.dropped),
+            "overlap": None if row.overlap is None else [list(p) for p in row.overlap],
+            "checkerboard": row.checkerboard,
+            "parameters": row.parameters,
+            "macs": row.macs,
+            "notes": list(row.notes),
+        }
+        for row in report.layers
+    ]
+    accepted = []
+    for axis in report.axes:
+        size = report.input_shapes[0][axis.tensor_axis]
+        entry: JsonDict = {
+            "spatial_axis": axis.spatial_axis,
+            "tensor_axis": axis.tensor_axis,
+            "minimum": axis.minimum,
+            "note": axis.note,
+        }
+        entry.update(
+            accepted_document(axis.accepted, size)
+            if axis.accepted is not None
+            else {"period": None, "classes": [], "singles": [], "smallest": None}
+        )
+        accepted.append(entry)
+    return envelope(
+        "inspect",
+        model={
+            "source": graph.source,
+            "framework": graph.framework,
+            "inputs": [{"name": t.name, "shape": list(t.shape)} for t in graph.inputs],
+            "outputs": list(graph.outputs),
+            "nodes": len(graph.nodes),
+        },
+        input={"shapes": [list(s) for s in report.input_shapes], "given": report.size_given},
+        headline=report.headline(),
+        runs=report.run.ok,
+        exit_code=int(report.exit_code),
+        target=report.target,
+        findings=[
+            {"severity": f.severity, "kind": f.kind, "node": f.node, "message": f.message, "fix": f.fix}
+            for f in report.findings
+        ],
+        failure=None
+        if failure is None
+        else {"node": failure.node.name, "op": failure.node.op, "message": failure.message},
+        merges=[
+            {
+                "node": m.name,
+                "op": m.op,
+                "shapes": [list(s) for s in m.shapes],
+                "paths": [list(p) for p in m.paths],
+                "message": m.message,
+                "fixes": list(m.fixes),
+            }
+            for m in report.merges
+        ],
+        stopped=[n.name for n in report.run.stopped],
+        accepted_sizes=accepted,
+        receptive_fields=[
+            {"output": name, "receptive_field": list(values)} for name, values in report.fields
+        ],
+        totals={
+            "parameters": sum(r.parameters or 0 for r in report.layers),
+            "macs": sum(r.macs or 0 for r in report.layers),
+        },
+        layers=layers,
+    )

@@ -1,0 +1,147 @@
+"""Receptive fields through a graph, also through transposed convolutions and upsampling.
+
+Per spatial axis of the first input, every position of every tensor carries the span [lo, hi] of input
+positions it depends on (its hull; padding contributes nothing). A convolution's output j reads
+j*s + t*d - pad_before; a transposed convolution's output j receives input u wherever
+u*s + t*d - crop_before = j; a pooling reads like a convolution; a nearest resize reads
+floor(j * i / o) and a linear or cubic one also its neighbours (the hull of the coordinate transforms).
+The field of an output is the widest span of its positions. Pure integers, bounded work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from convcalc.core import ConvAxis, TransposedAxis
+from convcalc.inspect.graph import ConcatSpec, Graph, PadSpec, ResizeSpec, SliceSpec
+from convcalc.inspect.shapes import Run
+
+Span = tuple[int, int] | None
+MAX_POSITIONS = 2_000_000
+
+
+def _union(spans: Sequence[Span]) -> Span:
+    real = [s for s in spans if s is not None]
+    if not real:
+        return None
+    return min(s[0] for s in real), max(s[1] for s in real)
+
+
+def _conv_spans(x: list[Span], axis: ConvAxis, out: int) -> list[Span]:
+    spans = []
+    for j in range(out):
+        reads = [j * axis.stride + t * axis.dilation - axis.pad_before for t in range(axis.kernel_size)]
+        spans.append(_union([x[u] for u in reads if 0 <= u < len(x)]))
+    return spans
+
+
+def _transposed_spans(x: list[Span], axis: TransposedAxis) -> list[Span]:
+    spans = []
+    for j in range(axis.output):
+        sources = []
+        for t in range(axis.kernel_size):
+            u, rest = divmod(j + axis.crop_before - t * axis.dilation, axis.stride)
+            if rest == 0 and 0 <= u < len(x):
+                sources.append(x[u])
+        spans.append(_union(sources))
+    return spans
+
+
+def _resize_spans(x: list[Span], out: int, mode: str) -> list[Span]:
+    i = len(x)
+    spans = []
+    for j in range(out):
+        centre = j * i // out
+        low, high = (centre, centre) if mode == "nearest" else (centre - 1, (j + 1) * i // out + 1)
+        spans.append(_union([x[u] for u in range(max(low, 0), min(high, i - 1) + 1)]))
+    return spans
+
+
+def receptive_fields(
+    graph: Graph, run: Run, tensor_axes: Sequence[int]
+) -> tuple[tuple[str, tuple[int | None, ...]], ...]:
+    """Per graph output: the widest receptive field on each spatial axis (None where it cannot be told)."""
+    if run.failure is not None or not graph.inputs:
+        return ()
+    total = sum(max(s, default=0) for s in run.shapes.values()) * max(len(tensor_axes), 1)
+    if total > MAX_POSITIONS:
+        return ()
+    per_axis = []
+    for axis in tensor_axes:
+        per_axis.append(_fields_on_axis(graph, run, axis))
+    out = []
+    for name in graph.outputs:
+        out.append((name, tuple(fields.get(name) for fields in per_axis)))
+    return tuple(out)
+
+
+def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
+    first = graph.inputs[0].name
+    spans: dict[str, dict[int, list[Span]]] = {
+        first: {axis: [(u, u) for u in range(run.input_shapes[0][axis])]}
+    }
+    for node_run in run.nodes:
+        node = node_run.node
+        known = [spans.get(name) for name in node.inputs]
+        x = known[0] if known else None
+        if x is None or axis not in x:
+            continue
+        xs = x[axis]
+        out_size = node_run.outputs[0][axis] if len(node_run.outputs[0]) > axis else None
+        result: list[Span] | None = None
+        spec = node.spec
+        if node_run.layer is not None:
+            n = _spatial_index(node_run, axis)
+            if node_run.layer.is_transposed:
+                result = _transposed_spans(xs, node_run.layer.transposed[n])
+            else:
+                result = _conv_spans(xs, node_run.layer.conv[n], node_run.layer.conv[n].output)
+        elif node_run.windows:
+            n = _spatial_index(node_run, axis)
+            result = _conv_spans(xs, node_run.windows[n], node_run.windows[n].output)
+        elif node.kind == "shape_preserving":
+            result = xs
+        elif node.kind == "elementwise":
+            operands = [k[axis] for k in known if k is not None and axis in k]
+            result = [
+                _union([o[j] if len(o) > 1 else o[0] for o in operands if len(o) in (1, len(xs))])
+                for j in range(len(xs))
+            ]
+        elif isinstance(spec, ConcatSpec):
+            concat_axis = spec.axis + len(node_run.inputs[0]) if spec.axis < 0 else spec.axis
+            operands = [k[axis] for k in known if k is not None and axis in k]
+            if concat_axis == axis:
+                result = [s for o in operands for s in o]
+            else:
+                result = [_union([o[j] for o in operands if j < len(o)]) for j in range(len(xs))]
+        elif isinstance(spec, PadSpec):
+            before, after = spec.pads[axis]
+            padded = [None] * max(before, 0) + xs[max(-before, 0) : len(xs) - max(-after, 0) or None]
+            result = padded + [None] * max(after, 0)
+        elif isinstance(spec, SliceSpec):
+            result = list(xs)
+            for a, start, end, step in zip(spec.axes, spec.starts, spec.ends, spec.steps):
+                if (a + len(node_run.inputs[0]) if a < 0 else a) == axis:
+                    result = [xs[u] for u in range(*slice(start, end, step).indices(len(xs)))]
+        elif isinstance(spec, ResizeSpec) and out_size is not None:
+            result = _resize_spans(xs, out_size, spec.mode)
+        elif node.kind == "global_pool":
+            result = [_union(xs)]
+        if result is None or out_size is None or len(result) != out_size:
+            continue
+        for name in node.outputs:
+            spans[name] = {axis: result}
+    widths: dict[str, int | None] = {}
+    for name in graph.outputs:
+        found = spans.get(name, {}).get(axis)
+        widths[name] = (
+            None if found is None else max((s[1] - s[0] + 1 for s in found if s is not None), default=0)
+        )
+    return widths
+
+
+def _spatial_index(node_run: object, axis: int) -> int:
+    from convcalc.inspect.shapes import NodeRun, spatial_axes
+
+    assert isinstance(node_run, NodeRun)
+    return spatial_axes(node_run.node.layout, len(node_run.inputs[0])).index(axis)

@@ -1,0 +1,154 @@
+"""Fixes of a graph that does not run, each checked by running the changed graph through the core.
+
+A merge whose operands disagree: an output_padding on the transposed convolution that feeds the short
+side, or a pad / crop of one operand; a convolution refused over its padding word: the explicit pads
+the word means. A fix is shown only when the changed graph makes the merge agree (or the layer run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from convcalc.frameworks.base import make_args, same_pads
+from convcalc.inspect.graph import ConvSpec, Graph, Node, PadSpec
+from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
+
+
+def tensor_producers(graph: Graph) -> dict[str, Node]:
+    return {name: node for node in graph.nodes for name in node.outputs}
+
+
+def operand_path(graph: Graph, tensor: str, limit: int = 3) -> tuple[str, ...]:
+    """The nodes that changed this operand's spatial size, nearest last, following first inputs back."""
+    producers = tensor_producers(graph)
+    path: list[str] = []
+    name = tensor
+    while name in producers and len(path) < limit:
+        node = producers[name]
+        if node.kind not in ("shape_preserving", "elementwise") and not (
+            node.kind == "conv" and isinstance(node.spec, ConvSpec) and set(node.spec.stride) == {1}
+        ):
+            path.append(node.name)
+        if not node.inputs:
+            break
+        name = node.inputs[0]
+    return tuple(reversed(path))
+
+
+def _transposed_source(graph: Graph, tensor: str) -> Node | None:
+    """The transposed convolution that last set this tensor's size (through shape-keeping nodes)."""
+    producers = tensor_producers(graph)
+    name = tensor
+    while name in producers:
+        node = producers[name]
+        if node.kind == "conv_transpose":
+            return node
+        if node.kind not in ("shape_preserving", "elementwise") and not (
+            node.kind == "conv" and isinstance(node.spec, ConvSpec) and set(node.spec.stride) == {1}
+        ):
+            return None
+        if not node.inputs:
+            return None
+        name = node.inputs[0]
+    return None
+
+
+def replace_node(graph: Graph, old: Node, new: Node) -> Graph:
+    return replace(graph, nodes=tuple(new if n is old else n for n in graph.nodes))
+
+
+def _pad_operand(graph: Graph, merge: Node, operand: int, pads: tuple[tuple[int, int], ...]) -> Graph:
+    """The graph with a Pad (negative: crop) on one operand of a merge."""
+    tensor = merge.inputs[operand]
+    name = f"{tensor}__convcalc_fix"
+    pad = Node(f"{merge.name}/fix_pad", "Pad", "pad", (tensor,), (name,), PadSpec(pads))
+    inputs = tuple(name if n == operand else t for n, t in enumerate(merge.inputs))
+    new_merge = replace(merge, inputs=inputs)
+    nodes: list[Node] = []
+    for node in graph.nodes:
+        if node is merge:
+            nodes += [pad, new_merge]
+        else:
+            nodes.append(node)
+    return replace(graph, nodes=tuple(nodes))
+
+
+def _agrees(run: Run, name: str) -> bool:
+    return run.failure is None and all(r.node.name != name for r in run.mismatches)
+
+
+def merge_fixes(
+    graph: Graph, shapes: tuple[Shape, ...], merge_run: NodeRun
+) -> tuple[tuple[str, ...], Graph | None]:
+    """Fixes of one disagreeing merge that make it agree, each checked by running the changed graph;
+    and the graph with the first output_padding fix applied (the later merges assume it)."""
+    merge = merge_run.node
+    fixes: list[str] = []
+    applied: Graph | None = None
+    ins = merge_run.inputs
+    if merge.kind not in ("concat", "elementwise") or len({len(s) for s in ins}) != 1:
+        return (), None
+    axes = spatial_axes(merge.layout, len(ins[0]))
+    reference = ins[0]
+    for operand in range(1, len(ins)):
+        shape = ins[operand]
+        diff = {a: reference[a] - shape[a] for a in axes if shape[a] != reference[a] and shape[a] != 1}
+        if not diff:
+            continue
+        for side, want_from in ((operand, reference), (0, shape)):
+            source = _transposed_source(graph, merge.inputs[side])
+            spec = source.spec if source is not None else None
+            if source is None or not isinstance(spec, ConvSpec) or spec.output_size is not None:
+                continue
+            current = spec.output_padding or (0,) * len(spec.kernel_size)
+            op = list(current)
+            ok = True
+            for a, n in zip(axes, range(len(axes))):
+                got = ins[side][a]
+                need = current[n] + want_from[a] - got if a in diff else current[n]
+                if need < 0:
+                    ok = False
+                op[n] = need
+            if not ok:
+                continue
+            candidate = replace(source, spec=replace(spec, output_padding=tuple(op)))
+            changed = replace_node(graph, source, candidate)
+            fixed = propagate(changed, shapes)
+            if _agrees(fixed, merge.name):
+                fixes.append(f"output_padding={list(op)} on {source.name} ({source.op})")
+                applied = applied or changed
+            elif fixed.failure is not None and fixed.failure.node.name == source.name:
+                fixes.append(
+                    f"not output_padding={list(op)} on {source.name}: {spec.framework} refuses it "
+                    f"({fixed.failure.message})"
+                )
+        # Pad (or crop) the operand that is off, at the end of each axis.
+        pads = tuple((0, diff.get(a, 0)) if a in axes else (0, 0) for a in range(len(shape)))
+        padded = propagate(_pad_operand(graph, merge, operand, pads), shapes)
+        if _agrees(padded, merge.name):
+            words = [f"axis {a}: {'pad' if d > 0 else 'crop'} {abs(d)} at the end" for a, d in diff.items()]
+            fixes.append(f"pad/crop operand {operand + 1} ({merge.inputs[operand]}): " + ", ".join(words))
+    return tuple(fixes), applied
+
+
+def explicit_pads_fix(graph: Graph, shapes: tuple[Shape, ...], run: Run, node: Node) -> str | None:
+    """For a convolution refused over its padding word (ONNX Runtime's SAME_* with dilation): the
+    explicit pads the word means for this input, checked by running the graph with them."""
+    spec = node.spec
+    if node.kind != "conv" or not isinstance(spec, ConvSpec) or not isinstance(spec.padding, str):
+        return None
+    word = spec.padding
+    if word not in ("same_upper", "same_lower", "same"):
+        return None
+    x = run.shapes.get(node.inputs[0])
+    if x is None:
+        return None
+    axes = spatial_axes(node.layout, len(x))
+    args = make_args(tuple(x[a] for a in axes), spec.kernel_size, stride=spec.stride, dilation=spec.dilation)
+    pads = same_pads(args, lower=word == "same_lower")
+    candidate = replace(node, spec=replace(spec, padding=pads))
+    fixed = propagate(replace_node(graph, node, candidate), shapes)
+    if fixed.failure is not None and fixed.failure.node.name == node.name:
+        return None
+    spelled = [b for b, _ in pads] + [a for _, a in pads]
+    return f"auto_pad NOTSET with pads={spelled} (what {word.upper()} means for this input)"

@@ -1,0 +1,329 @@
+"""The format-neutral model every reader produces: named tensors and nodes in topological order.
+
+A reader (ONNX in ``onnx_reader``, Keras in ``keras_reader``, PyTorch in ``torch_reader``) turns a
+model into one ``Graph``. Everything after that (shape propagation, merges, accepted input sizes,
+receptive field, MACs, portability) works on the Graph alone, so a reader's whole job is this contract:
+
+* ``Graph.inputs``: the model's data inputs as ``Tensor`` with their declared full shapes (batch and
+  channels included, in the framework's own axis order). A dimension is an int when the file fixes it,
+  or a string (the symbolic name, or ``"?"``) when it is dynamic. Weights are not inputs.
+* ``Graph.constants``: constant tensors that a node reads as a data operand (a bias added with Add, a
+  constant concatenated), with their full integer shapes. Weights of conv/dense layers are not listed:
+  they are summarised in the node's spec.
+* ``Graph.nodes``: in topological order (every input of a node is a graph input, a constant, or the
+  output of an earlier node). ``Node.inputs`` / ``Node.outputs`` name data tensors only, in the order
+  the op reads them. ``Node.name`` is the path a user recognises ("/up1/up/ConvTranspose",
+  "decoder.0", "conv2d_transpose_1"); ``Node.op`` the framework's own op name ("ConvTranspose",
+  "Conv2DTranspose", "conv_transpose2d").
+* ``Node.kind`` is one of ``KINDS`` (below) and decides which spec ``Node.spec`` holds:
+
+  ==================  =================  ===================================================
+  kind                spec               meaning
+  ==================  =================  ===================================================
+  conv                ConvSpec           convolution (any rank)
+  conv_transpose      ConvSpec           transposed convolution
+  pool                PoolSpec           max / average / lp pooling with a window
+  global_pool         None               pooling over every spatial axis (sizes -> 1)
+  resize              ResizeSpec         upsampling / resize by scales or to sizes
+  pad                 PadSpec            constant/reflect/edge padding; negative = crop
+  slice               SliceSpec          cropping or slicing, python/ONNX clamping rules
+  concat              ConcatSpec         concatenation along one tensor axis (a merge)
+  elementwise         None               add / sub / mul / div / max ... with broadcasting (a merge)
+  depth_to_space      BlockSpec          pixel shuffle: channels / b^n, spatial * b
+  space_to_depth      BlockSpec          pixel unshuffle: channels * b^n, spatial / b
+  shape_preserving    None               activations, normalisation, dropout, identity ...
+  flatten             FlattenSpec        flatten from an axis on (ONNX Flatten, nn.Flatten)
+  reshape             ReshapeSpec        reshape to a target shape (0 and -1 as ONNX reads them)
+  dense               DenseSpec          Gemm / MatMul / Linear / Dense on the last axis
+  unknown             UnknownSpec        anything else: named in the report
+  ==================  =================  ===================================================
+
+* ``Node.layout`` is ``CHANNELS_FIRST`` (N, C, spatial...) or ``CHANNELS_LAST`` (N, spatial..., C).
+* For conv and conv_transpose, ``ConvSpec`` keeps **the framework's own arguments** (padding words
+  included: ONNX "same_upper", Keras "same", PyTorch pairs) and the name of the convention module that
+  reads them (``framework``: "onnx", "keras", "pytorch", ...). Never resolve padding yourself:
+  ``ConvSpec.read(size)`` calls ``convcalc.frameworks.read`` which applies that framework's rules and
+  refusals and returns the canonical pads / crops. Give channels and groups from the weight.
+* ``PoolSpec`` likewise keeps the framework's padding word and ceil_mode; set ``framework="onnx"`` only
+  for ONNX Runtime's own arithmetic (the default is PyTorch's and TensorFlow's). ``ResizeSpec`` and
+  ``PadSpec`` give one value per tensor axis (batch and channels included), ``SliceSpec`` and
+  ``ConcatSpec`` name tensor axes. ``arguments`` fields are display strings (name, value) in the
+  framework's own spelling.
+* Readers raise ``ConvCalcError`` (naming the file, the node and the rule) for anything they cannot read,
+  and check size budgets before they do work. ``check_graph`` verifies the structural contract; a reader
+  calls it (or ``Graph.checked()``) before returning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Union
+
+from convcalc.errors import ConvCalcError
+from convcalc.frameworks import read
+from convcalc.frameworks.base import FrameworkLayer
+
+CHANNELS_FIRST = "channels_first"
+CHANNELS_LAST = "channels_last"
+LAYOUTS = (CHANNELS_FIRST, CHANNELS_LAST)
+
+KINDS = (
+    "conv",
+    "conv_transpose",
+    "pool",
+    "global_pool",
+    "resize",
+    "pad",
+    "slice",
+    "concat",
+    "elementwise",
+    "depth_to_space",
+    "space_to_depth",
+    "shape_preserving",
+    "flatten",
+    "reshape",
+    "dense",
+    "unknown",
+)
+# Ops whose operands must agree on every non-merged axis: the skip connections of a model.
+MERGE_KINDS = ("concat", "elementwise")
+
+Dim = Union[int, str]
+Padding = Union[str, tuple[tuple[int, int], ...]]
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A named tensor with its full shape (ints, or strings for symbolic / unknown dimensions)."""
+
+    name: str
+    shape: tuple[Dim, ...]
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """A (transposed) convolution in its framework's own words, read by ``convcalc.frameworks.read``.
+
+    ``padding`` is the framework's word ("same", "valid", "same_upper", "notset", ...) or explicit
+    (before, after) pairs per spatial axis; ``output_padding`` / ``output_size`` are None when the
+    model does not give them. ``arguments`` is how the file spells them, for display only.
+    """
+
+    framework: str
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: Padding
+    in_channels: int
+    out_channels: int
+    groups: int = 1
+    bias: bool = True
+    output_padding: tuple[int, ...] | None = None
+    output_size: tuple[int, ...] | None = None
+    transpose_kernel: bool = False
+    arguments: tuple[tuple[str, str], ...] = ()
+
+    def read(self, size: tuple[int, ...], transposed: bool) -> FrameworkLayer:
+        """The canonical layer for this input size: the framework's own rules, refusals included."""
+        return read(
+            self.framework,
+            size,
+            self.kernel_size,
+            stride=self.stride,
+            dilation=self.dilation,
+            padding=self.padding,
+            output_padding=self.output_padding,
+            output_size=self.output_size,
+            transposed=transposed,
+            transpose_kernel=self.transpose_kernel,
+        )
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """A windowed pooling: ``padding`` is explicit pairs or a word ("same"/"valid" as Keras and TF,
+    "same_upper"/"same_lower"/"valid"/"notset" as ONNX auto_pad); ``ceil_mode`` as PyTorch and ONNX.
+    ``framework`` "onnx" applies ONNX Runtime's own arithmetic (C truncation, unclamped SAME pads);
+    any other value the PyTorch / TensorFlow rules."""
+
+    op: str
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: Padding
+    dilation: tuple[int, ...] = ()
+    ceil_mode: bool = False
+    arguments: tuple[tuple[str, str], ...] = ()
+    framework: str = ""
+
+
+@dataclass(frozen=True)
+class ResizeSpec:
+    """Resize, one value per tensor axis (the full shape: 1 for batch and channels): exact ``scales``
+    (output floor(i * scale), as ONNX Resize) or fixed ``sizes``. ``mode``: nearest, linear, cubic."""
+
+    mode: str
+    scales: tuple[Fraction, ...] | None = None
+    sizes: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PadSpec:
+    """(before, after) per tensor axis (the full shape, batch and channels included); a negative amount
+    removes elements (ONNX Pad with negative pads, Keras Cropping)."""
+
+    pads: tuple[tuple[int, int], ...]
+    mode: str = "constant"
+
+
+@dataclass(frozen=True)
+class SliceSpec:
+    """Per tensor axis (full-shape index): (start, end, step) with python / ONNX clamping; None = open."""
+
+    axes: tuple[int, ...]
+    starts: tuple[int, ...]
+    ends: tuple[int | None, ...]
+    steps: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ConcatSpec:
+    """Concatenation along full-shape ``axis`` (may be negative, counted from the end)."""
+
+    axis: int
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """DepthToSpace / SpaceToDepth / PixelShuffle block size."""
+
+    block_size: int
+
+
+@dataclass(frozen=True)
+class FlattenSpec:
+    """ONNX Flatten: (prod(shape[:axis]), prod(shape[axis:])); nn.Flatten(1) is axis 1."""
+
+    axis: int = 1
+
+
+@dataclass(frozen=True)
+class ReshapeSpec:
+    """Target shape; 0 copies the input dimension (unless allow_zero) and one -1 is inferred."""
+
+    shape: tuple[int, ...]
+    allow_zero: bool = False
+
+
+@dataclass(frozen=True)
+class DenseSpec:
+    """A matrix product on the last axis: in_features -> out_features (bias included when True)."""
+
+    in_features: int
+    out_features: int
+    bias: bool = True
+
+
+@dataclass(frozen=True)
+class UnknownSpec:
+    """An op convcalc does not model; ``declared`` holds the output shapes the framework itself inferred
+    (ONNX shape inference, Keras config), one per output, or None where it gave none."""
+
+    declared: tuple[tuple[Dim, ...] | None, ...] = ()
+
+
+Spec = Union[
+    ConvSpec,
+    PoolSpec,
+    ResizeSpec,
+    PadSpec,
+    SliceSpec,
+    ConcatSpec,
+    BlockSpec,
+    FlattenSpec,
+    ReshapeSpec,
+    DenseSpec,
+    UnknownSpec,
+    None,
+]
+
+SPEC_OF_KIND: dict[str, type | None] = {
+    "conv": ConvSpec,
+    "conv_transpose": ConvSpec,
+    "pool": PoolSpec,
+    "global_pool": None,
+    "resize": ResizeSpec,
+    "pad": PadSpec,
+    "slice": SliceSpec,
+    "concat": ConcatSpec,
+    "elementwise": None,
+    "depth_to_space": BlockSpec,
+    "space_to_depth": BlockSpec,
+    "shape_preserving": None,
+    "flatten": FlattenSpec,
+    "reshape": ReshapeSpec,
+    "dense": DenseSpec,
+    "unknown": UnknownSpec,
+}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One operation: its path, the framework's op name, its kind, data tensors in and out, its spec."""
+
+    name: str
+    op: str
+    kind: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    spec: Spec = None
+    layout: str = CHANNELS_FIRST
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A model: data inputs, constant operands, nodes in topological order, outputs; ``source`` names the
+    file or object it came from and ``framework`` the reader ("onnx", "keras", "pytorch")."""
+
+    source: str
+    framework: str
+    inputs: tuple[Tensor, ...]
+    nodes: tuple[Node, ...]
+    outputs: tuple[str, ...]
+    constants: tuple[Tensor, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def checked(self) -> Graph:
+        check_graph(self)
+        return self
+
+
+def check_graph(graph: Graph) -> None:
+    """The structural contract: known kinds with their specs, unique tensors, topological order."""
+    defined = {t.name for t in graph.inputs} | {t.name for t in graph.constants}
+    if len(defined) != len(graph.inputs) + len(graph.constants):
+        raise ConvCalcError(f"{graph.source}: a tensor name is used twice among inputs and constants")
+    for node in graph.nodes:
+        where = f"{graph.source}: node {node.name!r} ({node.op})"
+        if node.kind not in KINDS:
+            raise ConvCalcError(f"{where}: kind must be one of {', '.join(KINDS)}; got {node.kind!r}")
+        wanted = SPEC_OF_KIND[node.kind]
+        mismatched = wanted is not None and not isinstance(node.spec, wanted)
+        if (wanted is None) != (node.spec is None) or mismatched:
+            name = "no spec" if wanted is None else wanted.__name__
+            raise ConvCalcError(f"{where}: kind {node.kind!r} takes {name}; got {type(node.spec).__name__}")
+        if node.layout not in LAYOUTS:
+            raise ConvCalcError(f"{where}: layout must be one of {', '.join(LAYOUTS)}; got {node.layout!r}")
+        for name in node.inputs:
+            if name not in defined:
+                raise ConvCalcError(
+                    f"{where}: input {name!r} is not a graph input, a constant or an earlier node's output "
+                    "(the graph has a cycle or a missing tensor)"
+                )
+        for name in node.outputs:
+            if name in defined:
+                raise ConvCalcError(f"{where}: output {name!r} is produced twice")
+            defined.add(name)
+    for name in graph.outputs:
+        if name not in defined:
+            raise ConvCalcError(f"{graph.source}: graph output {name!r} is produced by no node")

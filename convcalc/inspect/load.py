@@ -1,0 +1,59 @@
+"""Which reader reads a model: an .onnx or .keras suffix, or "file.py:factory" / "module:attr"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from convcalc.errors import ConvCalcError
+from convcalc.inspect.graph import Graph
+from convcalc.parse import parse_ints
+
+MAX_INPUT_RANK = 8
+
+
+def parse_input(text: str) -> tuple[int, ...]:
+    """`1x3x256x256` -> (1, 3, 256, 256): a full input shape, batch and channels included."""
+    value = parse_ints("input", text)
+    shape = (value,) if isinstance(value, int) else value
+    if len(shape) > MAX_INPUT_RANK or any(d < 1 for d in shape):
+        raise ConvCalcError(
+            f"--input must be a full shape of 1 to {MAX_INPUT_RANK} sizes >= 1 (for example 1x3x256x256); "
+            f"got {text!r}",
+            parameter="input",
+        )
+    return shape
+
+
+def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None) -> Graph:
+    """Read the model with the reader its name asks for; only a named Python file runs user code."""
+    path = Path(model)
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        from convcalc.inspect.onnx_reader import read_onnx
+
+        return read_onnx(path, inputs)
+    if suffix == ".keras":
+        from convcalc.inspect.keras_reader import read_keras
+
+        return read_keras(path)
+    target, sep, attr = model.rpartition(":")
+    if (
+        sep
+        and attr.isidentifier()
+        and (target.endswith(".py") or all(p.isidentifier() for p in target.split(".")))
+    ):
+        from convcalc.inspect.torch_reader import load_target, read_module
+
+        if not inputs:
+            raise ConvCalcError(
+                f"{model}: a PyTorch module needs the input shape: give --input, for example "
+                "--input 1x3x256x256",
+                parameter="input",
+            )
+        return read_module(load_target(model), inputs[0], model)
+    raise ConvCalcError(
+        f"model must be an .onnx or .keras file, or a PyTorch module as path/to/file.py:factory or "
+        f"package.module:attr; got {model!r}",
+        parameter="model",
+    )

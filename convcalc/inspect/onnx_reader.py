@@ -1,0 +1,399 @@
+"""ONNX files -> Graph, through the `onnx` package (the optional extra ``convcalc[onnx]``).
+
+Attributes are read as the ONNX operator specification defines them (defaults included: strides and
+dilations 1, pads 0, auto_pad NOTSET, group 1; kernel_shape from the weight initializer when absent).
+Constant operands (initializers and Constant nodes) are decoded with ``struct``, never numpy, and only
+when small (they are shapes, pads, scales). Conv and ConvTranspose keep ONNX's own words and are read
+by ``convcalc.frameworks.onnx``. Ops outside the modelled set become ``unknown`` nodes carrying the
+output shapes onnx's own shape inference gives, so propagation can continue through them.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from convcalc.errors import ConvCalcError
+from convcalc.inspect.graph import (
+    BlockSpec,
+    ConcatSpec,
+    Dim,
+    FlattenSpec,
+    Graph,
+    Node,
+    ReshapeSpec,
+    Spec,
+    Tensor,
+    UnknownSpec,
+)
+from convcalc.inspect.onnx_ops import MAX_CONSTANT_VALUES, POOLS, OpReader
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_NODES = 20_000
+
+INSTALL = 'pip install "convcalc[onnx]"'
+
+SHAPE_PRESERVING = frozenset(
+    [
+        "Relu",
+        "LeakyRelu",
+        "PRelu",
+        "Sigmoid",
+        "Tanh",
+        "Elu",
+        "Selu",
+        "Celu",
+        "Softplus",
+        "Softsign",
+        "Gelu",
+        "HardSigmoid",
+        "HardSwish",
+        "Mish",
+        "Erf",
+        "Identity",
+        "Dropout",
+        "BatchNormalization",
+        "InstanceNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "LpNormalization",
+        "LRN",
+        "MeanVarianceNormalization",
+        "Softmax",
+        "LogSoftmax",
+        "Hardmax",
+        "Cast",
+        "Clip",
+        "Abs",
+        "Neg",
+        "Exp",
+        "Log",
+        "Sqrt",
+        "Reciprocal",
+        "Floor",
+        "Ceil",
+        "Round",
+        "Sign",
+        "Not",
+        "ThresholdedRelu",
+        "Sin",
+        "Cos",
+        "Tan",
+        "Atan",
+        "IsNaN",
+        "IsInf",
+        "Swish",
+        "QuantizeLinear",
+        "DequantizeLinear",
+    ]
+)
+ELEMENTWISE = frozenset(
+    [
+        "Add",
+        "Sub",
+        "Mul",
+        "Div",
+        "Sum",
+        "Max",
+        "Min",
+        "Mean",
+        "Pow",
+        "And",
+        "Or",
+        "Xor",
+        "Equal",
+        "Greater",
+        "Less",
+        "Where",
+    ]
+)
+GLOBAL_POOLS = frozenset({"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"})
+# Operand positions that hold data (the rest are parameters: BatchNorm statistics, Clip bounds, ...).
+DATA_INPUTS = {"PRelu": 1, "Clip": 1, "Dropout": 1, "QuantizeLinear": 1, "DequantizeLinear": 1}
+
+
+def _import_onnx() -> Any:
+    try:
+        import onnx
+    except ImportError:
+        raise ConvCalcError(
+            f"reading ONNX files needs the onnx package; install it with: {INSTALL}", parameter="model"
+        ) from None
+    return onnx
+
+
+def read_onnx(path: Path, input_shapes: Sequence[tuple[int, ...]] | None = None) -> Graph:
+    """Read an ONNX file into a checked Graph; ``input_shapes`` (full shapes) fill dynamic dimensions
+    before onnx's shape inference runs, so unknown ops get concrete shapes where onnx can give them."""
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise ConvCalcError(f"{path}: cannot read the file ({error.strerror})", parameter="model") from None
+    if not path.is_file():
+        raise ConvCalcError(f"{path}: not a file", parameter="model")
+    if size > MAX_FILE_BYTES:
+        raise ConvCalcError(
+            f"{path}: the file is {size} bytes; inspect reads ONNX files up to {MAX_FILE_BYTES} bytes "
+            "(512 MiB); save the weights as external data to shrink it",
+            parameter="model",
+        )
+    onnx = _import_onnx()
+    data = path.read_bytes()
+    try:
+        model = onnx.load_model_from_string(data)
+    except Exception as error:  # protobuf raises its own DecodeError, and RecursionError when nested
+        raise ConvCalcError(
+            f"{path}: not a readable ONNX model (the protobuf does not parse: {type(error).__name__}); "
+            "is the file truncated or not an ONNX file?",
+            parameter="model",
+        ) from None
+    return graph_from_model(model, str(path), input_shapes)
+
+
+def graph_from_model(model: Any, source: str, input_shapes: Sequence[tuple[int, ...]] | None = None) -> Graph:
+    """A Graph from an in-memory ``onnx.ModelProto``."""
+    onnx = _import_onnx()
+    graph = model.graph
+    if not model.HasField("graph") or (len(graph.node) == 0 and len(graph.input) == 0):
+        raise ConvCalcError(
+            f"{source}: the file holds no ONNX graph (no nodes, no inputs)", parameter="model"
+        )
+    if len(graph.node) > MAX_NODES:
+        raise ConvCalcError(
+            f"{source}: the graph has {len(graph.node)} nodes; inspect reads graphs up to {MAX_NODES} nodes",
+            parameter="model",
+        )
+    reader = _Reader(onnx, model, source)
+    try:
+        return reader.read(input_shapes)
+    except ConvCalcError:
+        raise
+    except (
+        TypeError,
+        ValueError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        struct.error,
+    ) as error:
+        # A protobuf that parses but whose fields contradict each other (a corrupt file).
+        raise ConvCalcError(
+            f"{source}: the model's contents are inconsistent ({type(error).__name__}: {error}); is the file "
+            "corrupt?",
+            parameter="model",
+        ) from None
+
+
+class _Reader(OpReader):
+    def read(self, input_shapes: Sequence[tuple[int, ...]] | None) -> Graph:
+        inputs = [
+            Tensor(vi.name, self.value_shape(vi))
+            for vi in self.graph.input
+            if vi.name not in self.initializers
+        ]
+        if input_shapes is not None and len(input_shapes) != len(inputs):
+            raise ConvCalcError(
+                f"--input gives {len(input_shapes)} shape(s) but {self.source} has {len(inputs)} data "
+                f"input(s): {', '.join(t.name for t in inputs)}",
+                parameter="input",
+            )
+        ordered = self.topological()
+        self.infer(inputs, input_shapes)
+        produced = {t.name for t in inputs}
+        constants: dict[str, Tensor] = {}
+        nodes: list[Node] = []
+        for node in ordered:
+            if node.op_type == "Constant":
+                continue
+            data = self.data_inputs(node)
+            for name in data:
+                if name not in produced and name not in constants:
+                    dims = self.dims_of(name)
+                    assert dims is not None
+                    constants[name] = Tensor(name, dims)
+            kind, spec, used = self.describe(node, data)
+            outputs = tuple(o for o in node.output if o)
+            produced.update(outputs)
+            nodes.append(
+                Node(node.name or f"{node.op_type}_{len(nodes)}", node.op_type, kind, used, outputs, spec)
+            )
+        outputs = tuple(o.name for o in self.graph.output)
+        return Graph(
+            source=self.source,
+            framework="onnx",
+            inputs=tuple(inputs),
+            nodes=tuple(nodes),
+            outputs=outputs,
+            constants=tuple(constants.values()),
+        ).checked()
+
+    def value_shape(self, value_info: Any) -> tuple[Dim, ...]:
+        kind = value_info.type.WhichOneof("value")
+        if kind != "tensor_type" or not value_info.type.tensor_type.HasField("shape"):
+            return ()
+        dims: list[Dim] = []
+        for d in value_info.type.tensor_type.shape.dim:
+            if d.HasField("dim_value") and d.dim_value > 0:
+                dims.append(int(d.dim_value))
+            else:
+                dims.append(d.dim_param or "?")
+        return tuple(dims)
+
+    def topological(self) -> list[Any]:
+        """Kahn's order over the nodes as the file lists them; a cycle or a missing tensor is refused."""
+        for node in self.graph.node:
+            texts = [node.name, node.op_type, node.domain, *node.input, *node.output]
+            if not all(isinstance(t, str) for t in texts):
+                raise ConvCalcError(
+                    f"{self.source}: a node's name, op type or tensor names are not valid UTF-8 text; "
+                    "is the file corrupt?",
+                    parameter="model",
+                )
+        available = {vi.name for vi in self.graph.input} | set(self.initializers) | {""}
+        producers: dict[str, int] = {}
+        for index, node in enumerate(self.graph.node):
+            for name in node.output:
+                if name:
+                    if name in producers or name in available:
+                        raise self.error(node, f"output {name!r} is produced twice")
+                    producers[name] = index
+        for node in self.graph.node:
+            for name in node.input:
+                if name not in available and name not in producers:
+                    raise self.error(
+                        node,
+                        f"input {name!r} is neither a graph input, an initializer nor a node's output "
+                        "(a missing initializer?)",
+                    )
+        waiting = [sum(1 for n in node.input if n in producers) for node in self.graph.node]
+        users: dict[str, list[int]] = {}
+        for index, node in enumerate(self.graph.node):
+            for name in node.input:
+                if name in producers:
+                    users.setdefault(name, []).append(index)
+        ready = [i for i, w in enumerate(waiting) if w == 0]
+        order: list[int] = []
+        while ready:
+            ready.sort(reverse=True)
+            index = ready.pop()
+            order.append(index)
+            node = self.graph.node[index]
+            if node.op_type == "Constant" and len(node.output) == 1:
+                self.constant_nodes[node.output[0]] = self.constant_value(node)
+            for name in node.output:
+                for user in users.get(name, ()):
+                    waiting[user] -= 1
+                    if waiting[user] == 0:
+                        ready.append(user)
+        if len(order) != len(self.graph.node):
+            stuck = [self.graph.node[i] for i, w in enumerate(waiting) if w > 0][:3]
+            names = ", ".join(f"{n.name or '(unnamed)'!r} ({n.op_type})" for n in stuck)
+            raise ConvCalcError(
+                f"{self.source}: the graph has a cycle: nodes {names} wait on each other's outputs",
+                parameter="model",
+            )
+        return [self.graph.node[i] for i in order]
+
+    def infer(self, inputs: list[Tensor], input_shapes: Sequence[tuple[int, ...]] | None) -> None:
+        """onnx's own shape inference, with --input written into the inputs first; shapes of every tensor
+        it could infer are kept for the ops convcalc does not model."""
+        model = self.onnx.ModelProto()
+        model.CopyFrom(self.model)
+        del model.graph.initializer[:]
+        # Inference reads initializers only for shape operands; keep those (small) and drop weights.
+        for tensor in self.graph.initializer:
+            count = 1
+            for d in tensor.dims:
+                count *= int(d)
+            if count <= MAX_CONSTANT_VALUES and tensor.data_location != 1:
+                model.graph.initializer.append(tensor)
+            else:
+                stub = model.graph.input.add()
+                stub.CopyFrom(
+                    self.onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims)
+                )
+        if input_shapes is not None:
+            by_name = {t.name: shape for t, shape in zip(inputs, input_shapes)}
+            for vi in model.graph.input:
+                if vi.name in by_name and vi.type.WhichOneof("value") == "tensor_type":
+                    shape = vi.type.tensor_type.shape
+                    del shape.dim[:]
+                    for d in by_name[vi.name]:
+                        shape.dim.add().dim_value = d
+        try:
+            inferred = self.onnx.shape_inference.infer_shapes(model)
+        except Exception:  # inference is advisory: convcalc's own propagation comes first
+            return
+        for vi in [*inferred.graph.value_info, *inferred.graph.output]:
+            self.inferred[vi.name] = self.value_shape(vi) or None
+
+    def data_inputs(self, node: Any) -> tuple[str, ...]:
+        names = [n for n in node.input if n]
+        op = node.op_type
+        if op in ("Conv", "ConvTranspose", "Gemm", "MatMul", "Resize", "Upsample", "Pad", "Slice", "Reshape"):
+            return tuple(names[:1])
+        if op in SHAPE_PRESERVING:
+            return tuple(names[: DATA_INPUTS.get(op, 1)])
+        if op in POOLS or op in GLOBAL_POOLS or op in ("Flatten", "DepthToSpace", "SpaceToDepth"):
+            return tuple(names[:1])
+        return tuple(names)
+
+    # -- one node -----------------------------------------------------------------------------------
+    def describe(self, node: Any, data: tuple[str, ...]) -> tuple[str, Spec, tuple[str, ...]]:
+        op = node.op_type
+        attrs = self.attrs(node)
+        if node.domain not in ("", "ai.onnx"):
+            return self.unknown(node, data)
+        if op in ("Conv", "ConvTranspose"):
+            spec = self.conv(node, attrs)
+            if spec is None:
+                return self.unknown(node, data)
+            return ("conv" if op == "Conv" else "conv_transpose"), spec, data
+        if op in POOLS:
+            return "pool", self.pool(node, attrs), data
+        if op in GLOBAL_POOLS:
+            return "global_pool", None, data
+        if op in ("Resize", "Upsample"):
+            resize = self.resize(node, attrs)
+            return ("resize", resize, data) if resize is not None else self.unknown(node, data)
+        if op == "Pad":
+            pads = self.pad(node, attrs)
+            return ("pad", pads, data) if pads is not None else self.unknown(node, data)
+        if op == "Slice":
+            sliced = self.slice(node, attrs)
+            return ("slice", sliced, data) if sliced is not None else self.unknown(node, data)
+        if op == "Concat":
+            if "axis" not in attrs:
+                raise self.error(node, "Concat needs an axis attribute")
+            return "concat", ConcatSpec(self.integer(node, attrs, "axis", 0)), data
+        if op in ELEMENTWISE:
+            return "elementwise", None, data
+        if op in ("DepthToSpace", "SpaceToDepth"):
+            block = self.integer(node, attrs, "blocksize", 0)
+            if block < 1:
+                raise self.error(node, f"blocksize must be >= 1; got {block}")
+            if op == "DepthToSpace" and self.word(attrs, "mode", "DCR") not in ("DCR", "CRD"):
+                raise self.error(node, "mode must be DCR or CRD")
+            return ("depth_to_space" if op == "DepthToSpace" else "space_to_depth"), BlockSpec(block), data
+        if op in SHAPE_PRESERVING:
+            return "shape_preserving", None, data
+        if op == "Flatten":
+            return "flatten", FlattenSpec(self.integer(node, attrs, "axis", 1)), data
+        if op == "Reshape":
+            target = (
+                self.int_values(node, node.input[1], "the Reshape shape") if len(node.input) > 1 else None
+            )
+            if target is None:
+                return self.unknown(node, data)
+            return "reshape", ReshapeSpec(target, bool(attrs.get("allowzero", 0))), data
+        if op in ("Gemm", "MatMul"):
+            dense = self.dense(node, attrs)
+            return ("dense", dense, data) if dense is not None else self.unknown(node, data)
+        return self.unknown(node, data)
+
+    def unknown(self, node: Any, data: tuple[str, ...]) -> tuple[str, Spec, tuple[str, ...]]:
+        declared = tuple(self.inferred.get(o) for o in node.output if o)
+        return "unknown", UnknownSpec(declared), data

@@ -1,0 +1,403 @@
+"""Shape propagation through a Graph with convcalc's core: full tensor shapes, node by node.
+
+Convolutions go through their framework's convention (``ConvSpec.read``); pooling windows are the
+core's ``ConvAxis`` with the framework's pads resolved (a ceil_mode window becomes extra padding at the
+end, as PyTorch and ONNX Runtime place it). Every other kind is a one-line rule of its op. A node that
+cannot run on its input (an empty output, a framework refusal) ends the run as a failure; a merge whose
+operands disagree is recorded and the run continues with its first operand, so that every disagreement
+of one input size is found in one pass. Pure integers: no numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+from convcalc.core import ConvAxis, same_padding
+from convcalc.errors import ConvCalcError
+from convcalc.frameworks.base import FrameworkLayer, trunc_div
+from convcalc.inspect.graph import (
+    CHANNELS_FIRST,
+    BlockSpec,
+    ConcatSpec,
+    ConvSpec,
+    DenseSpec,
+    FlattenSpec,
+    Graph,
+    Node,
+    PadSpec,
+    PoolSpec,
+    ReshapeSpec,
+    ResizeSpec,
+    SliceSpec,
+    UnknownSpec,
+)
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class NodeRun:
+    """One node run on concrete shapes: what it read and produced, and its canonical windows."""
+
+    index: int
+    node: Node
+    inputs: tuple[Shape, ...]
+    outputs: tuple[Shape, ...]
+    layer: FrameworkLayer | None = None
+    windows: tuple[ConvAxis, ...] = ()
+    mismatch: str | None = None
+
+    @property
+    def dropped(self) -> tuple[int, ...]:
+        """Real inputs no window reaches, per spatial axis (conv and pool only)."""
+        axes = self.layer.conv if self.layer is not None else self.windows
+        return tuple(a.dropped for a in axes)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The node that cannot run on its input, and why (the framework's or the core's own words)."""
+
+    index: int
+    node: Node
+    message: str
+
+
+@dataclass(frozen=True)
+class Run:
+    """The graph run on one set of input shapes."""
+
+    input_shapes: tuple[Shape, ...]
+    shapes: dict[str, Shape]
+    nodes: tuple[NodeRun, ...]
+    failure: Failure | None
+    stopped: tuple[Node, ...]
+
+    @property
+    def mismatches(self) -> tuple[NodeRun, ...]:
+        return tuple(r for r in self.nodes if r.mismatch is not None)
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None and not self.mismatches
+
+
+def spatial_axes(layout: str, rank: int) -> tuple[int, ...]:
+    """Indices of the spatial axes of a tensor of this rank in this layout."""
+    return tuple(range(2, rank)) if layout == CHANNELS_FIRST else tuple(range(1, rank - 1))
+
+
+def channel_axis(layout: str, rank: int) -> int:
+    return 1 if layout == CHANNELS_FIRST else rank - 1
+
+
+class _Mismatch(Exception):
+    """A merge or a weight that disagrees with its input: recorded, the run continues."""
+
+    def __init__(self, message: str, output: Shape) -> None:
+        super().__init__(message)
+        self.output = output
+
+
+@lru_cache(maxsize=65536)
+def _read_conv(spec: ConvSpec, size: Shape, transposed: bool) -> FrameworkLayer:
+    return spec.read(size, transposed)
+
+
+def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
+    """Run every node on concrete input shapes (one per graph input, in order)."""
+    shapes: dict[str, Shape] = {t.name: tuple(int(d) for d in t.shape) for t in graph.constants}
+    for tensor, shape in zip(graph.inputs, input_shapes):
+        shapes[tensor.name] = shape
+    runs: list[NodeRun] = []
+    stopped: list[Node] = []
+    for index, node in enumerate(graph.nodes):
+        if any(name not in shapes for name in node.inputs):
+            stopped.append(node)
+            continue
+        inputs = tuple(shapes[name] for name in node.inputs)
+        try:
+            run = _run_node(index, node, inputs)
+        except ConvCalcError as error:
+            failure = Failure(index, node, str(error))
+            return Run(input_shapes, shapes, tuple(runs), failure, tuple(stopped))
+        if run is None:
+            stopped.append(node)
+            continue
+        runs.append(run)
+        for name, shape in zip(node.outputs, run.outputs):
+            shapes[name] = shape
+    return Run(input_shapes, shapes, tuple(runs), None, tuple(stopped))
+
+
+def _run_node(index: int, node: Node, inputs: tuple[Shape, ...]) -> NodeRun | None:
+    spec = node.spec
+    try:
+        if isinstance(spec, ConvSpec):
+            return _conv(index, node, spec, inputs[0])
+        if isinstance(spec, PoolSpec):
+            windows = _pool_windows(node, spec, inputs[0])
+            out = list(inputs[0])
+            for axis, window in zip(spatial_axes(node.layout, len(out)), windows):
+                out[axis] = window.output
+            return NodeRun(index, node, inputs, (tuple(out),) * len(node.outputs), windows=windows)
+        if isinstance(spec, UnknownSpec):
+            declared = spec.declared
+            if len(declared) != len(node.outputs) or not all(
+                d is not None and all(isinstance(v, int) for v in d) for d in declared
+            ):
+                return None
+            outs = tuple(tuple(int(v) for v in d) for d in declared if d is not None)
+            return NodeRun(index, node, inputs, outs)
+        output = _simple(node, inputs)
+    except _Mismatch as mismatch:
+        return NodeRun(index, node, inputs, (mismatch.output,) * len(node.outputs), mismatch=str(mismatch))
+    for n, size in enumerate(output):
+        if size < 1:
+            raise ConvCalcError(
+                f"the output would be empty: size {size} on tensor axis {n}", parameter="size"
+            )
+    return NodeRun(index, node, inputs, (output,) * len(node.outputs))
+
+
+def _conv(index: int, node: Node, spec: ConvSpec, x: Shape) -> NodeRun:
+    ndim = len(spec.kernel_size)
+    if len(x) != ndim + 2:
+        raise ConvCalcError(
+            f"the input has rank {len(x)} ({list(x)}); a {ndim}-d convolution reads rank {ndim + 2}",
+            parameter="input",
+        )
+    axes = spatial_axes(node.layout, len(x))
+    layer = _read_conv(spec, tuple(x[a] for a in axes), node.kind == "conv_transpose")
+    out = list(x)
+    for axis, size in zip(axes, layer.output):
+        out[axis] = size
+    c = channel_axis(node.layout, len(x))
+    out[c] = spec.out_channels
+    mismatch = None
+    if x[c] != spec.in_channels:
+        mismatch = f"the input has {x[c]} channels; the weight expects {spec.in_channels}"
+    return NodeRun(index, node, (x,), (tuple(out),), layer=layer, mismatch=mismatch)
+
+
+def pool_pads(spec: PoolSpec, sizes: Shape) -> tuple[tuple[int, int], ...]:
+    """The explicit (before, after) pads of a pooling for this input, words resolved as the framework does.
+
+    TensorFlow / Keras 'same': total max((ceil(i/s)-1)*s + K - i, 0), the odd element at the end. ONNX
+    Runtime's SAME_UPPER / SAME_LOWER: (ceil(i/s)-1)*s + k - i with the undilated k, not clamped at 0,
+    split with C division (its pool_attributes.h), the odd element at the end / the start.
+    """
+    dilation = spec.dilation or (1,) * len(spec.kernel_size)
+    if not isinstance(spec.padding, str):
+        return spec.padding
+    word = spec.padding
+    if word in ("valid", "notset"):
+        return ((0, 0),) * len(sizes)
+    if word not in ("same", "same_upper", "same_lower"):
+        raise ConvCalcError(f"pooling padding word {word!r} is not one convcalc reads", parameter="padding")
+    pads = []
+    for i, k, s, d in zip(sizes, spec.kernel_size, spec.stride, dilation):
+        if spec.framework == "onnx":
+            need = (-(-i // s) - 1) * s + k - i
+            head = trunc_div(need, 2) if word == "same_upper" else trunc_div(need + 1, 2)
+            if need - head < 0 and spec.op == "max" and all(v == 1 for v in dilation):
+                # found by running onnxruntime 1.31.1: its undilated MaxPool refuses a negative SAME
+                # padding; AveragePool, and MaxPool with a dilation, run it
+                raise ConvCalcError(
+                    f"ONNX Runtime's MaxPool: padding values must be non-negative; auto_pad {word.upper()} "
+                    f"needs (ceil(i/s)-1)*s + k - i = {need} on input {i} (kernel {k}, stride {s})",
+                    parameter="padding",
+                )
+            pads.append((head, need - head))
+            continue
+        before, after = same_padding(i, d * (k - 1) + 1, s)
+        pads.append((after, before) if word == "same_lower" else (before, after))
+    return tuple(pads)
+
+
+def pool_output(spec: PoolSpec, i: int, k: int, s: int, d: int, pb: int, pa: int) -> int:
+    """The number of windows: floor((i + pb + pa - K)/s) + 1, or with ceil_mode the ceiling, minus a last
+    window that would start past the input and its left padding (PyTorch's rule, and ONNX Runtime's
+    since ONNX opset 19). ONNX Runtime divides in C, truncating toward zero: a window longer than the
+    padded input by less than the stride still gives one output."""
+    span = i + pb + pa - (d * (k - 1) + 1)
+    if not spec.ceil_mode:
+        return (trunc_div(span, s) if spec.framework == "onnx" else span // s) + 1
+    out = -(-span // s) + 1
+    return out - 1 if (out - 1) * s >= i + pb else out
+
+
+def _pool_windows(node: Node, spec: PoolSpec, x: Shape) -> tuple[ConvAxis, ...]:
+    """Each axis as the core's ConvAxis; a partial window (ceil_mode, or ONNX Runtime's truncation) is
+    padding added at the end, where the framework places it."""
+    axes = spatial_axes(node.layout, len(x))
+    if len(axes) != len(spec.kernel_size):
+        raise ConvCalcError(
+            f"the input has rank {len(x)}; a {len(spec.kernel_size)}-d pooling reads rank "
+            f"{len(spec.kernel_size) + 2}",
+            parameter="input",
+        )
+    sizes = tuple(x[a] for a in axes)
+    dilation = spec.dilation or (1,) * len(sizes)
+    windows = []
+    for n, (i, k, s, d, (pb, pa)) in enumerate(
+        zip(sizes, spec.kernel_size, spec.stride, dilation, pool_pads(spec, sizes))
+    ):
+        out = pool_output(spec, i, k, s, d, pb, pa)
+        if out < 1:
+            raise ConvCalcError(
+                f"the pooling window ({d * (k - 1) + 1}) does not fit the padded input ({i + pb + pa}) on "
+                f"spatial axis {n}: the output would have {out} elements",
+                parameter="size",
+            )
+        span = i + pb + pa - (d * (k - 1) + 1)
+        axis = ConvAxis(i, k, s, d, pb, pa + max((out - 1) * s - span, 0))
+        assert axis.output == out
+        windows.append(axis)
+    return tuple(windows)
+
+
+def _simple(node: Node, inputs: tuple[Shape, ...]) -> Shape:
+    kind, spec = node.kind, node.spec
+    x = inputs[0]
+    if kind == "shape_preserving":
+        return x
+    if kind == "global_pool":
+        out = list(x)
+        for a in spatial_axes(node.layout, len(x)):
+            out[a] = 1
+        return tuple(out)
+    if isinstance(spec, ResizeSpec):
+        values = spec.sizes if spec.sizes is not None else spec.scales
+        assert values is not None
+        if len(values) != len(x):
+            raise ConvCalcError(
+                f"the resize gives {len(values)} values for an input of rank {len(x)}", parameter="input"
+            )
+        if spec.sizes is not None:
+            return spec.sizes
+        assert spec.scales is not None
+        return tuple(math.floor(i * scale) for i, scale in zip(x, spec.scales))
+    if isinstance(spec, PadSpec):
+        if len(spec.pads) != len(x):
+            raise ConvCalcError(
+                f"the pad gives {len(spec.pads)} axes for an input of rank {len(x)}", parameter="input"
+            )
+        return tuple(i + b + a for i, (b, a) in zip(x, spec.pads))
+    if isinstance(spec, SliceSpec):
+        sliced = list(x)
+        for axis, start, end, step in zip(spec.axes, spec.starts, spec.ends, spec.steps):
+            a = _axis(axis, len(x))
+            sliced[a] = len(range(*slice(start, end, step).indices(x[a])))
+        return tuple(sliced)
+    if isinstance(spec, ConcatSpec):
+        return _concat(spec, inputs)
+    if kind == "elementwise":
+        return _broadcast(inputs)
+    if isinstance(spec, BlockSpec):
+        return _block(node, spec, x)
+    if isinstance(spec, FlattenSpec):
+        a = _axis(spec.axis, len(x) + 1)
+        return (math.prod(x[:a]), math.prod(x[a:]))
+    if isinstance(spec, ReshapeSpec):
+        return _reshape(spec, x)
+    if isinstance(spec, DenseSpec):
+        dense = (*x[:-1], spec.out_features)
+        if x[-1] != spec.in_features:
+            raise _Mismatch(
+                f"the input's last axis has {x[-1]} features; the weight expects {spec.in_features}", dense
+            )
+        return dense
+    raise AssertionError(f"no shape rule for kind {kind}")
+
+
+def _axis(axis: int, rank: int) -> int:
+    a = axis + rank if axis < 0 else axis
+    if not 0 <= a < rank:
+        raise ConvCalcError(f"axis {axis} is outside a tensor of rank {rank}", parameter="axis")
+    return a
+
+
+def _concat(spec: ConcatSpec, inputs: tuple[Shape, ...]) -> Shape:
+    first = inputs[0]
+    a = _axis(spec.axis, len(first))
+    out = list(first)
+    out[a] = sum(shape[a] for shape in inputs if len(shape) == len(first))
+    for shape in inputs[1:]:
+        others = [
+            n for n in range(len(first)) if n != a and (len(shape) != len(first) or shape[n] != first[n])
+        ]
+        if others:
+            raise _Mismatch(
+                "operands disagree: " + " vs ".join(_fmt(s) for s in inputs) + f" (concatenating axis {a})",
+                tuple(out),
+            )
+    return tuple(out)
+
+
+def _broadcast(inputs: tuple[Shape, ...]) -> Shape:
+    rank = max(len(s) for s in inputs)
+    out = []
+    disagree = False
+    for n in range(rank):
+        dims = {s[n - rank + len(s)] for s in inputs if n - rank + len(s) >= 0}
+        big = dims - {1}
+        if len(big) > 1:
+            disagree = True
+        # the first operand's size carries on, so that one run finds every later disagreement too
+        first = inputs[0]
+        own = first[n - rank + len(first)] if n - rank + len(first) >= 0 else 1
+        out.append(own if own != 1 or not big else max(big))
+    if disagree:
+        raise _Mismatch("operands do not broadcast: " + " vs ".join(_fmt(s) for s in inputs), tuple(out))
+    return tuple(out)
+
+
+def _block(node: Node, spec: BlockSpec, x: Shape) -> Shape:
+    b = spec.block_size
+    axes = spatial_axes(node.layout, len(x))
+    c = channel_axis(node.layout, len(x))
+    out = list(x)
+    factor = b ** len(axes)
+    if node.kind == "depth_to_space":
+        if x[c] % factor:
+            raise ConvCalcError(
+                f"depth_to_space needs channels divisible by {b}^{len(axes)} = {factor}; got {x[c]}",
+                parameter="channels",
+            )
+        out[c] = x[c] // factor
+        for a in axes:
+            out[a] = x[a] * b
+        return tuple(out)
+    for a in axes:
+        if x[a] % b:
+            raise ConvCalcError(
+                f"space_to_depth needs every spatial size divisible by the block size {b}; got {x[a]}",
+                parameter="size",
+            )
+        out[a] = x[a] // b
+    out[c] = x[c] * factor
+    return tuple(out)
+
+
+def _reshape(spec: ReshapeSpec, x: Shape) -> Shape:
+    out = [x[n] if d == 0 and not spec.allow_zero and n < len(x) else d for n, d in enumerate(spec.shape)]
+    total = math.prod(x)
+    if any(d < -1 for d in out):
+        raise ConvCalcError(f"a reshape target takes sizes >= -1; got {list(spec.shape)}", parameter="shape")
+    if out.count(-1) > 1:
+        raise ConvCalcError(f"a reshape may infer one axis (-1); got {list(spec.shape)}", parameter="shape")
+    if -1 in out:
+        known = math.prod(d for d in out if d != -1)
+        if known == 0 or total % known:
+            raise _Mismatch(f"cannot reshape {_fmt(x)} ({total} values) to {list(spec.shape)}", tuple(out))
+        out[out.index(-1)] = total // known
+    if math.prod(out) != total:
+        raise _Mismatch(f"cannot reshape {_fmt(x)} ({total} values) to {list(spec.shape)}", tuple(out))
+    return tuple(out)
+
+
+def _fmt(shape: Shape) -> str:
+    return "x".join(str(d) for d in shape)
