@@ -652,7 +652,15 @@ def chain(
     emit(as_json, lambda: chain_document(report, listed), view, lambda: chain_headline(report))
 
 
-@app.command("inspect")
+@app.command(
+    "inspect",
+    epilog=example(
+        [
+            "convcalc inspect model.onnx --input 1x3x256x256",
+            "convcalc inspect net.py:build --target onnxruntime",
+        ]
+    ),
+)
 def inspect_model(
     model: Annotated[
         str,

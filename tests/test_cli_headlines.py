@@ -223,6 +223,6 @@ def test_usage_errors_are_json_with_json() -> None:
 
 
 def test_h_and_an_example_in_every_help() -> None:
-    for command in ("shape", "explain", "solve", "port", "verify", "sweep", "chain"):
+    for command in ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect"):
         code, out, _ = invoke(command, "-h", width=120)
         assert code == 0 and "Examples:" in out and f"$ convcalc {command}" in out
