@@ -186,6 +186,8 @@ def verify_headline(result: VerifyReport) -> str:
     if failed:
         return f"FAILED: {len(failed)} of {len(checks)} checks disagree ({failed[0].name}){more}."
     what = "layer"
+    if result.layer is not None:
+        what = framework_shape_headline(result.layer).split(" (")[0]
     if result.report is not None:
         r = result.report
         axes = r.transposed if r.transposed_input else r.conv
