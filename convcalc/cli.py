@@ -33,12 +33,22 @@ if TYPE_CHECKING:
 
     from convcalc.frameworks.base import FrameworkLayer
 
+def _completion_wanted() -> bool:
+    """Shell completion (typer.completion, about 3.5 ms of start-up) is built for `convcalc` itself, its
+    --install-completion / --show-completion and completion requests; a run of one command skips it."""
+    import os
+    import sys
+
+    commands = ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect")
+    return "_CONVCALC_COMPLETE" in os.environ or not (len(sys.argv) > 1 and sys.argv[1] in commands)
+
+
 app = typer.Typer(
     name="convcalc",
     help="Exact arithmetic of convolutions and transposed convolutions, proved by execution.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
-    add_completion=True,
+    add_completion=_completion_wanted(),
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )

@@ -226,3 +226,25 @@ def test_h_and_an_example_in_every_help() -> None:
     for command in ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect"):
         code, out, _ = invoke(command, "-h", width=120)
         assert code == 0 and "Examples:" in out and f"$ convcalc {command}" in out
+
+
+def test_shell_completion_answers() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "_CONVCALC_COMPLETE": "complete_bash",
+        "COMP_WORDS": "convcalc sh",
+        "COMP_CWORD": "1",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "convcalc"], capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.stdout.split() == ["shape"]
+    env |= {"COMP_WORDS": "convcalc shape 3 --out", "COMP_CWORD": "3"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "convcalc"], capture_output=True, text=True, env=env, check=False
+    )
+    assert set(proc.stdout.split()) == {"--output-padding", "--out-channels", "--output-size"}
