@@ -168,7 +168,7 @@ def emit(
 ) -> None:
     """Print JSON or tables, both built from the same result objects, the one-line answer first.
 
-    Nothing is cropped at the terminal's edge: tables too wide fold into blocks of columns (convcalc.fit).
+    Nothing is cropped at the terminal's edge: tables too wide fold into blocks of columns (convcalc.present.render).
     """
     line = None if headline is None else headline()
     if as_json:
