@@ -675,8 +675,9 @@ def inspect_model(
     model: Annotated[
         str,
         typer.Argument(
-            help="An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory (this RUNS that "
-            "Python file, the only way inspect runs user code) or package.module:attr.",
+            help="An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory or "
+            "package.module:attr (this RUNS that Python file, or imports that module: the only user code "
+            "inspect runs; nothing is eval'd).",
             show_default=False,
         ),
     ],

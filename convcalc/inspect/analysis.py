@@ -450,8 +450,9 @@ def _findings(report: InspectReport) -> list[Finding]:
                 "info",
                 "stopped",
                 node.name,
-                f"propagation stopped at {node.op}: convcalc does not model it and onnx's shape inference "
-                f"gave no shape ({len(report.run.stopped)} node(s) not reached)",
+                f"propagation stopped at {node.op}: convcalc does not model it and "
+                f"{report.graph.framework}'s own shape inference gave no shape "
+                f"({len(report.run.stopped)} node(s) not reached)",
             )
         )
     unknown = sorted({n.op for n in report.graph.nodes if n.kind == "unknown"})
@@ -464,6 +465,9 @@ def _findings(report: InspectReport) -> list[Finding]:
                 "ops convcalc does not model (shapes from the framework): " + ", ".join(unknown),
             )
         )
+    for note in report.graph.notes:  # what a reader says about a layer ("name: note")
+        name, sep, text = note.partition(": ")
+        found.append(Finding("info", "note", name if sep else None, text if sep else note))
     for axis in report.axes:
         if axis.note:
             found.append(Finding("info", "sizes", None, f"spatial axis {axis.spatial_axis}: {axis.note}"))

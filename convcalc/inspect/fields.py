@@ -18,6 +18,8 @@ from convcalc.inspect.shapes import Run
 
 Span = tuple[int, int] | None
 MAX_POSITIONS = 2_000_000
+# Windowed layers cost output positions x kernel taps each (a kernel_size of 65536 is a hang otherwise).
+MAX_TAPS = 5_000_000
 
 
 def _union(spans: Sequence[Span]) -> Span:
@@ -64,7 +66,7 @@ def receptive_fields(
     if run.failure is not None or not graph.inputs:
         return ()
     total = sum(max(s, default=0) for s in run.shapes.values()) * max(len(tensor_axes), 1)
-    if total > MAX_POSITIONS:
+    if total > MAX_POSITIONS or _taps(run) * max(len(tensor_axes), 1) > MAX_TAPS:
         return ()
     per_axis = []
     for axis in tensor_axes:
@@ -90,6 +92,8 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
         out_size = node_run.outputs[0][axis] if len(node_run.outputs[0]) > axis else None
         result: list[Span] | None = None
         spec = node.spec
+        if (node_run.layer is not None or node_run.windows) and not _is_spatial(node_run, axis):
+            continue  # a layer of the other data_format (Keras allows mixing): the field stops here
         if node_run.layer is not None:
             n = _spatial_index(node_run, axis)
             if node_run.layer.is_transposed:
@@ -138,6 +142,26 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
             None if found is None else max((s[1] - s[0] + 1 for s in found if s is not None), default=0)
         )
     return widths
+
+
+def _taps(run: Run) -> int:
+    """Output positions times kernel taps, summed over the windowed layers: the cost of the spans."""
+    work = 0
+    for node_run in run.nodes:
+        layer = node_run.layer
+        axes = (
+            node_run.windows if layer is None else (layer.transposed if layer.is_transposed else layer.conv)
+        )
+        if axes:
+            work += max(node_run.outputs[0], default=0) * max(a.kernel_size for a in axes)
+    return work
+
+
+def _is_spatial(node_run: object, axis: int) -> bool:
+    from convcalc.inspect.shapes import NodeRun, spatial_axes
+
+    assert isinstance(node_run, NodeRun)
+    return axis in spatial_axes(node_run.node.layout, len(node_run.inputs[0]))
 
 
 def _spatial_index(node_run: object, axis: int) -> int:

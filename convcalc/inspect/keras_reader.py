@@ -1,21 +1,666 @@
-"""Keras `.keras` files -> Graph (placeholder: a colleague replaces it).
+"""Keras `.keras` files -> Graph: the zip's ``config.json`` read with the standard library only.
 
-Contract (see ``convcalc.inspect.graph``): ``read_keras(path)`` reads the zip's ``config.json`` with the
-standard library only (no TensorFlow or Keras), with bounded memory (refuse members over a stated size
-and zip-bomb compression ratios, with a message), and returns a checked ``Graph`` with
-``framework="keras"``, nodes in topological order, ``layout=CHANNELS_LAST`` unless a layer says
-``data_format="channels_first"``, and for Conv*/Conv*DTranspose a ``ConvSpec(framework="keras", ...)``
-holding Keras's own padding word ("same"/"valid") and output_padding (None when unset).
+No TensorFlow or Keras is needed: a `.keras` file (Keras 3, and tf.keras since 2.13) is a zip whose
+``config.json`` describes the model; ``keras_archive`` reads it with bounded memory. Sequential and
+Functional models are read, nested models inlined under their name ("encoder/conv1"). Conv*D and
+Conv*DTranspose (also DepthwiseConv and SeparableConv) keep Keras' own arguments, padding word and
+output_padding (None when unset) included, and are read by ``convcalc.frameworks.keras``. A layer class
+outside the modelled set becomes an ``unknown`` node carrying the output shape Keras recorded for it in
+the config where that shape is static; otherwise propagation stops there and the report names it.
+
+Tensor and node names are the Keras layer names (a layer's first call); the output of a layer's call
+number ``n`` > 0 is ``name:n``, and a further output ``t`` of a nested model ``name:n:t``.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import Graph
+from convcalc.inspect.graph import (
+    CHANNELS_FIRST,
+    CHANNELS_LAST,
+    ConcatSpec,
+    ConvSpec,
+    DenseSpec,
+    Dim,
+    FlattenSpec,
+    Graph,
+    Node,
+    PadSpec,
+    PoolSpec,
+    ReshapeSpec,
+    ResizeSpec,
+    Spec,
+    Tensor,
+    UnknownSpec,
+)
+from convcalc.inspect.keras_archive import read_config
+
+MAX_LAYERS = 20_000
+# Models inside models inside models: real files nest two or three.
+MAX_NESTING = 16
+# A call's arguments nest lists of tensors (Concatenate takes one list): a few levels.
+MAX_ARGS_DEPTH = 8
+# Per-axis arguments (kernel_size, strides, dilation_rate, pool_size, UpSampling size, padding and
+# cropping amounts) of a real model stay far below this; larger ones are refused before any analysis.
+MAX_AXIS_VALUE = 65_536
+
+MODEL_CLASSES = frozenset(["Functional", "Sequential", "Model"])
+CONV = {f"Conv{n}D": n for n in (1, 2, 3)}
+CONV_TRANSPOSE = {f"Conv{n}DTranspose": n for n in (1, 2, 3)}
+DEPTHWISE = {"DepthwiseConv1D": 1, "DepthwiseConv2D": 2}
+SEPARABLE = {"SeparableConv1D": 1, "SeparableConv2D": 2}
+POOL = {f"{op}Pooling{n}D": (op, n) for op in ("Max", "Average") for n in (1, 2, 3)}
+GLOBAL_POOL = {f"Global{op}Pooling{n}D": n for op in ("Max", "Average") for n in (1, 2, 3)}
+UPSAMPLING = {f"UpSampling{n}D": n for n in (1, 2, 3)}
+ZERO_PADDING = {f"ZeroPadding{n}D": n for n in (1, 2, 3)}
+CROPPING = {f"Cropping{n}D": n for n in (1, 2, 3)}
+ELEMENTWISE = frozenset(["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"])
+SHAPE_PRESERVING = frozenset(
+    [
+        "Activation",
+        "ReLU",
+        "LeakyReLU",
+        "PReLU",
+        "ELU",
+        "Softmax",
+        "BatchNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "UnitNormalization",
+        "Normalization",
+        "Rescaling",
+        "Dropout",
+        "SpatialDropout1D",
+        "SpatialDropout2D",
+        "SpatialDropout3D",
+        "GaussianNoise",
+        "GaussianDropout",
+        "AlphaDropout",
+        "ActivityRegularization",
+        "Identity",
+        "Masking",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One call of one layer: where it sits, its config, its data inputs and the shapes Keras recorded."""
+
+    path: str
+    cls: str
+    config: dict[str, Any]
+    build: dict[str, Any]
+    inputs: tuple[str, ...]
+    input_shape: tuple[Dim, ...] | None
+    output: str
+    declared: tuple[Dim, ...] | None
+    layer_path: str = ""
+    node_index: int = 0
 
 
 def read_keras(path: Path) -> Graph:
-    """Read a `.keras` file into a Graph."""
-    raise ConvCalcError(f"{path}: reading Keras files is not available yet", parameter="model")
+    """Read a `.keras` file into a checked Graph (no TensorFlow or Keras needed)."""
+    config, metadata = read_config(path)
+    reader = _Reader(str(path))
+    if isinstance(metadata, dict) and isinstance(metadata.get("keras_version"), str):
+        reader.notes.append(f"written by Keras {metadata['keras_version'][:40]}")
+    entry = _dict(reader.source, "config.json", "the top level", config)
+    cls = _class(entry)
+    if cls not in MODEL_CLASSES:
+        raise ConvCalcError(
+            f"{path}: the model's class is {str(cls)[:80]!r}; inspect reads Sequential and Functional models "
+            "(a subclassed model keeps its layers in Python code, not in config.json)",
+            parameter="model",
+        )
+    outputs = reader.model(entry, "", None, 0)
+    if reader.unknown:
+        reader.notes.append("layers convcalc does not model: " + ", ".join(sorted(reader.unknown)))
+    graph = Graph(
+        source=str(path),
+        framework="keras",
+        inputs=tuple(reader.inputs),
+        nodes=tuple(reader.nodes),
+        outputs=tuple(outputs),
+        notes=tuple(reader.notes),
+    )
+    return graph.checked()
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.inputs: list[Tensor] = []
+        self.nodes: list[Node] = []
+        self.notes: list[str] = []
+        self.unknown: set[str] = set()
+        self.layers = 0
+
+    def error(self, where: str, message: str) -> ConvCalcError:
+        return ConvCalcError(f"{self.source}: {where}: {message}", parameter="model")
+
+    # Models: Sequential and Functional, inlined when nested.
+    def model(
+        self, entry: dict[str, Any], prefix: str, bound: tuple[str, ...] | None, depth: int
+    ) -> list[str]:
+        where = f"model {prefix[:-1] or 'at the top level'!r}"
+        if depth > MAX_NESTING:
+            raise self.error(where, f"models are nested more than {MAX_NESTING} deep")
+        config = _dict(self.source, where, "config", entry.get("config"))
+        layers = _list(self.source, where, "layers", config.get("layers"))
+        if entry.get("class_name") == "Sequential":
+            return self.sequential(config, layers, prefix, bound, depth, where)
+        return self.functional(config, layers, prefix, bound, depth, where)
+
+    def count(self, where: str) -> None:
+        self.layers += 1
+        if self.layers > MAX_LAYERS:
+            raise self.error(where, f"the model has more than {MAX_LAYERS} layers; inspect reads up to that")
+
+    def input_tensor(self, name: str, config: dict[str, Any], bound: str | None, where: str) -> str:
+        if bound is not None:
+            return bound
+        shape = config.get("batch_shape", config.get("batch_input_shape"))
+        dims = _shape(self.source, where, "batch_shape", shape)
+        if dims is None:
+            raise self.error(
+                where,
+                "config.json records no input shape (a Sequential model saved before it was built); build "
+                "it with an Input layer or model.build(input_shape) and save it again",
+            )
+        self.inputs.append(Tensor(name, dims))
+        return name
+
+    def sequential(
+        self,
+        config: dict[str, Any],
+        layers: list[Any],
+        prefix: str,
+        bound: tuple[str, ...] | None,
+        depth: int,
+        where: str,
+    ) -> list[str]:
+        entries = [_dict(self.source, where, "a layer", e) for e in layers]
+        outer = None if bound is None else bound[0]
+        if entries and entries[0].get("class_name") == "InputLayer":
+            first = entries.pop(0)
+            cfg = _dict(self.source, where, "config", first.get("config"))
+            x = self.input_tensor(prefix + _name(self.source, where, first, cfg), cfg, outer, where)
+        else:
+            x = self.input_tensor(
+                prefix + "input", {"batch_shape": config.get("build_input_shape")}, outer, where
+            )
+        for n, entry in enumerate(entries):
+            cfg = _dict(self.source, where, "config", entry.get("config"))
+            name = prefix + _name(self.source, where, entry, cfg)
+            self.count(name)
+            build = _build_config(entry)
+            later = _build_config(entries[n + 1]) if n + 1 < len(entries) else {}
+            call = _Call(
+                path=name,
+                cls=_class(entry),
+                config=cfg,
+                build=build,
+                inputs=(x,),
+                input_shape=_shape(self.source, name, "build_config.input_shape", build.get("input_shape")),
+                output=name,
+                declared=_shape(self.source, name, "build_config.input_shape", later.get("input_shape")),
+                layer_path=name,
+            )
+            (x,) = self.layer(call, entry, depth)
+        return [x]
+
+    def functional(
+        self,
+        config: dict[str, Any],
+        layers: list[Any],
+        prefix: str,
+        bound: tuple[str, ...] | None,
+        depth: int,
+        where: str,
+    ) -> list[str]:
+        entries: dict[str, dict[str, Any]] = {}
+        calls: list[tuple[str, int, list[Any]]] = []  # layer, node index, keras tensors read
+        declared: dict[tuple[str, int, int], tuple[Dim, ...] | None] = {}
+        for raw in layers:
+            entry = _dict(self.source, where, "a layer", raw)
+            cfg = _dict(self.source, where, "config", entry.get("config"))
+            name = _name(self.source, where, entry, cfg)
+            if name in entries:
+                raise self.error(where, f"two layers are named {name!r}")
+            entries[name] = entry
+            nodes = _list(self.source, prefix + name, "inbound_nodes", entry.get("inbound_nodes", []))
+            for index, node in enumerate(nodes):
+                history = list(_keras_tensors(self.source, prefix + name, node))
+                calls.append((name, index, history))
+                for key, shape in history:
+                    declared[key] = shape
+        tensors: dict[tuple[str, int, int], str] = {}
+        inputs = [_history(self.source, where, h) for h in _nested_keys(config.get("input_layers"))]
+        if bound is not None and len(bound) != len(inputs):
+            raise self.error(where, f"the model takes {len(inputs)} inputs; it is called with {len(bound)}")
+        for n, (name, _, _) in enumerate(inputs):
+            input_entry = entries.get(name)
+            if input_entry is None or input_entry.get("class_name") != "InputLayer":
+                raise self.error(
+                    where, f"input_layers names {name!r}, which is not an InputLayer of the model"
+                )
+            cfg = _dict(self.source, where, "config", input_entry.get("config"))
+            tensors[(name, 0, 0)] = self.input_tensor(
+                prefix + name, cfg, None if bound is None else bound[n], where
+            )
+        for name, index, history in _topological(self.source, where, calls, set(tensors)):
+            entry = entries[name]
+            if entry.get("class_name") == "InputLayer":
+                continue
+            path = prefix + name
+            self.count(path)
+            missing = [k for k, _ in history if k not in tensors]
+            if missing:
+                raise self.error(path, f"it reads {missing[0][0]!r}, which is not an input of the model")
+            output = _tensor_name(path, index, 0)
+            build = _build_config(entry)
+            first_shape = history[0][1] if history else None
+            call = _Call(
+                path=output,
+                cls=_class(entry),
+                config=_dict(self.source, path, "config", entry.get("config")),
+                build=build,
+                inputs=tuple(tensors[k] for k, _ in history),
+                input_shape=first_shape
+                or _shape(self.source, path, "build_config.input_shape", build.get("input_shape")),
+                output=output,
+                declared=declared.get((name, index, 0)),
+                layer_path=path,
+                node_index=index,
+            )
+            for t, tensor in enumerate(self.layer(call, entry, depth)):
+                tensors[(name, index, t)] = tensor
+        outputs = []
+        for key in (_history(self.source, where, h) for h in _nested_keys(config.get("output_layers"))):
+            if key not in tensors:
+                raise self.error(where, f"output_layers names {key[0]!r}, which the model does not compute")
+            outputs.append(tensors[key])
+        return outputs
+
+    # Layers.
+    def layer(self, call: _Call, entry: dict[str, Any], depth: int) -> list[str]:
+        if not call.inputs:
+            raise self.error(call.path, f"the {call.cls} layer is called on no tensor")
+        if call.cls in MODEL_CLASSES:
+            inner = self.model(entry, call.path + "/", call.inputs, depth + 1)
+            names = [_tensor_name(call.layer_path, call.node_index, t) for t in range(len(inner))]
+            for tensor, name in zip(inner, names):
+                self.add(call, name, call.cls, "shape_preserving", None, (tensor,), name)
+            return names
+        self.add_layer(call)
+        return [call.output]
+
+    def add(
+        self, call: _Call, name: str, op: str, kind: str, spec: Spec, inputs: tuple[str, ...], output: str
+    ) -> None:
+        layout = CHANNELS_FIRST if call.config.get("data_format") == "channels_first" else CHANNELS_LAST
+        self.nodes.append(Node(name, op, kind, inputs, (output,), spec, layout))
+
+    def add_layer(self, call: _Call) -> None:
+        cls, cfg = call.cls, call.config
+        fmt = cfg.get("data_format")
+        if fmt not in (None, CHANNELS_LAST, CHANNELS_FIRST):
+            raise self.error(
+                call.path, f"data_format must be 'channels_last' or 'channels_first'; got {fmt!r}"
+            )
+        if cls in ELEMENTWISE:
+            self.add(call, call.path, cls, "elementwise", None, call.inputs, call.output)
+        elif cls == "Concatenate":
+            axis = _int(self.source, call.path, "axis", cfg.get("axis", -1), None)
+            self.add(call, call.path, cls, "concat", ConcatSpec(axis), call.inputs, call.output)
+        elif len(call.inputs) != 1:
+            raise self.error(
+                call.path, f"a {cls} layer reads one tensor; it is called with {len(call.inputs)}"
+            )
+        elif cls in SHAPE_PRESERVING:
+            self.add(call, call.path, cls, "shape_preserving", None, call.inputs, call.output)
+        elif cls in CONV or cls in CONV_TRANSPOSE or cls in DEPTHWISE or cls in SEPARABLE:
+            self.conv(call)
+        elif cls in POOL:
+            self.pool(call)
+        elif cls in GLOBAL_POOL:
+            keepdims = cfg.get("keepdims", False)
+            if keepdims:
+                self.add(call, call.path, cls, "global_pool", None, call.inputs, call.output)
+            else:
+                kept = call.output + "/keepdims"
+                self.add(call, kept, cls, "global_pool", None, call.inputs, kept)
+                self.add(call, call.path, cls, "flatten", FlattenSpec(1), (kept,), call.output)
+        elif cls in UPSAMPLING:
+            rank = UPSAMPLING[cls]
+            size = _ints(self.source, call.path, "size", cfg.get("size", 2), rank, 1)
+            scales = self.full(call, rank, tuple(Fraction(s) for s in size), Fraction(1))
+            mode = str(cfg.get("interpolation", "nearest"))
+            self.add(
+                call, call.path, cls, "resize", ResizeSpec(mode, scales=scales), call.inputs, call.output
+            )
+        elif cls in ZERO_PADDING or cls in CROPPING:
+            rank = ZERO_PADDING.get(cls) or CROPPING[cls]
+            field = "padding" if cls in ZERO_PADDING else "cropping"
+            pairs = _pairs(self.source, call.path, field, cfg.get(field, 1), rank)
+            sign = 1 if cls in ZERO_PADDING else -1
+            pads = self.full(call, rank, tuple((sign * b, sign * a) for b, a in pairs), (0, 0))
+            self.add(call, call.path, cls, "pad", PadSpec(pads), call.inputs, call.output)
+        elif cls == "Flatten":
+            self.add(call, call.path, cls, "flatten", FlattenSpec(1), call.inputs, call.output)
+        elif cls == "Reshape":
+            target = _list(self.source, call.path, "target_shape", cfg.get("target_shape"))
+            shape = tuple(_int(self.source, call.path, "target_shape", v, -1) for v in target)
+            if 0 in shape:
+                raise self.error(call.path, f"target_shape values must be >= 1 or -1; got {list(shape)}")
+            self.add(call, call.path, cls, "reshape", ReshapeSpec((0, *shape)), call.inputs, call.output)
+        elif cls == "Dense":
+            units = _int(self.source, call.path, "units", cfg.get("units"), 1)
+            features = self.channels(call, -1)
+            dense = DenseSpec(features, units, bool(cfg.get("use_bias", True)))
+            self.add(call, call.path, cls, "dense", dense, call.inputs, call.output)
+        else:
+            self.unknown.add(cls[:80])
+            spec = UnknownSpec((call.declared,))
+            self.add(call, call.path, cls, "unknown", spec, call.inputs, call.output)
+
+    def full(self, call: _Call, rank: int, spatial: tuple[Any, ...], fill: Any) -> tuple[Any, ...]:
+        """Per tensor axis: the spatial values in the layer's layout, ``fill`` on batch and channels."""
+        if call.config.get("data_format") == CHANNELS_FIRST:
+            return (fill, fill, *spatial)
+        return (fill, *spatial, fill)
+
+    def channels(self, call: _Call, axis: int) -> int:
+        shape = call.input_shape
+        value = shape[axis] if shape and -len(shape) <= axis < len(shape) else None
+        if not isinstance(value, int):
+            raise self.error(
+                call.path, "the config does not record the layer's input channels (a model never built?)"
+            )
+        return value
+
+    def conv(self, call: _Call) -> None:
+        cls, cfg, where = call.cls, call.config, call.path
+        rank = CONV.get(cls) or CONV_TRANSPOSE.get(cls) or DEPTHWISE.get(cls) or SEPARABLE[cls]
+        channels_first = cfg.get("data_format") == CHANNELS_FIRST
+        in_channels = self.channels(call, 1 if channels_first else -1)
+        kernel = _ints(self.source, where, "kernel_size", cfg.get("kernel_size"), rank, 1)
+        strides = _ints(self.source, where, "strides", cfg.get("strides", 1), rank, 1)
+        dilation = _ints(self.source, where, "dilation_rate", cfg.get("dilation_rate", 1), rank, 1)
+        padding = cfg.get("padding", "valid")
+        if not isinstance(padding, str):
+            raise self.error(where, f"padding must be a word ('valid', 'same'); got {str(padding)[:80]}")
+        bias = bool(cfg.get("use_bias", True))
+        shown = [
+            ("kernel_size", _fmt(kernel)),
+            ("strides", _fmt(strides)),
+            ("padding", padding),
+            ("dilation_rate", _fmt(dilation)),
+        ]
+        common = {"framework": "keras", "kernel_size": kernel, "stride": strides, "dilation": dilation}
+        if cls in CONV or cls in CONV_TRANSPOSE:
+            filters = _int(self.source, where, "filters", cfg.get("filters"), 1)
+            groups = _int(self.source, where, "groups", cfg.get("groups", 1), 1)
+            op = cfg.get("output_padding")
+            output_padding = None if op is None else _ints(self.source, where, "output_padding", op, rank, 0)
+            shown.insert(0, ("filters", str(filters)))
+            if cls in CONV_TRANSPOSE:
+                shown.append(("output_padding", "None" if output_padding is None else _fmt(output_padding)))
+            elif groups != 1:
+                shown.append(("groups", str(groups)))
+            spec = ConvSpec(
+                padding=padding,
+                in_channels=in_channels,
+                out_channels=filters,
+                groups=groups,
+                bias=bias,
+                output_padding=output_padding,
+                arguments=tuple(shown),
+                **common,  # type: ignore[arg-type]
+            )
+            kind = "conv_transpose" if cls in CONV_TRANSPOSE else "conv"
+            self.add(call, where, cls, kind, spec, call.inputs, call.output)
+            return
+        multiplier = _int(self.source, where, "depth_multiplier", cfg.get("depth_multiplier", 1), 1)
+        shown.append(("depth_multiplier", str(multiplier)))
+        depthwise = ConvSpec(
+            padding=padding,
+            in_channels=in_channels,
+            out_channels=in_channels * multiplier,
+            groups=in_channels,
+            bias=bias and cls in DEPTHWISE,
+            arguments=tuple(shown),
+            **common,  # type: ignore[arg-type]
+        )
+        if cls in DEPTHWISE:
+            self.add(call, where, cls, "conv", depthwise, call.inputs, call.output)
+            return
+        # SeparableConv: the depthwise convolution, then a 1x1 'valid' pointwise one.
+        filters = _int(self.source, where, "filters", cfg.get("filters"), 1)
+        inner = call.output + "/depthwise"
+        self.add(call, inner, cls, "conv", depthwise, call.inputs, inner)
+        ones = (1,) * rank
+        pointwise = ConvSpec(
+            "keras",
+            ones,
+            ones,
+            ones,
+            "valid",
+            in_channels * multiplier,
+            filters,
+            bias=bias,
+            arguments=(("filters", str(filters)), ("kernel_size", _fmt(ones))),
+        )
+        self.add(call, where, cls, "conv", pointwise, (inner,), call.output)
+
+    def pool(self, call: _Call) -> None:
+        cfg, where = call.config, call.path
+        op, rank = POOL[call.cls]
+        size = _ints(self.source, where, "pool_size", cfg.get("pool_size", 2), rank, 1)
+        strides = cfg.get("strides")
+        stride = size if strides is None else _ints(self.source, where, "strides", strides, rank, 1)
+        padding = cfg.get("padding", "valid")
+        if padding not in ("valid", "same"):
+            raise self.error(where, f"padding must be 'valid' or 'same'; got {str(padding)[:80]!r}")
+        shown = (("pool_size", _fmt(size)), ("strides", _fmt(stride)), ("padding", padding))
+        spec = PoolSpec("max" if op == "Max" else "average", size, stride, padding, arguments=shown)
+        self.add(call, where, call.cls, "pool", spec, call.inputs, call.output)
+
+
+def _topological(
+    source: str, where: str, calls: list[tuple[str, int, list[Any]]], ready: set[tuple[str, int, int]]
+) -> Iterator[tuple[str, int, list[Any]]]:
+    """The layer calls in an order where every call comes after the calls it reads (Kahn's algorithm)."""
+    producer = {(name, index): n for n, (name, index, _) in enumerate(calls)}
+    waiting = [0] * len(calls)
+    readers: list[list[int]] = [[] for _ in calls]
+    for n, (_, _, history) in enumerate(calls):
+        for key in {(k[0], k[1]) for (k, _) in history if k not in ready}:
+            if key not in producer:
+                raise ConvCalcError(
+                    f"{source}: {where}: layer {calls[n][0]!r} reads layer {key[0]!r}, which the config "
+                    "does not define",
+                    parameter="model",
+                )
+            waiting[n] += 1
+            readers[producer[key]].append(n)
+    queue = deque(n for n in range(len(calls)) if waiting[n] == 0)
+    done = 0
+    while queue:
+        n = queue.popleft()
+        done += 1
+        yield calls[n]
+        for m in readers[n]:
+            waiting[m] -= 1
+            if waiting[m] == 0:
+                queue.append(m)
+    if done != len(calls):
+        stuck = next(calls[n][0] for n in range(len(calls)) if waiting[n])
+        raise ConvCalcError(
+            f"{source}: {where}: the layers form a cycle (layer {stuck!r} waits on its own output)",
+            parameter="model",
+        )
+
+
+def _keras_tensors(source: str, where: str, node: Any) -> Iterator[tuple[tuple[str, int, int], Any]]:
+    """The (history, declared shape) of every tensor a call reads, in order; Keras 3 and Keras 2 forms."""
+    if isinstance(node, dict):
+        stack: list[tuple[Any, int]] = [(node.get("args", []), 0)]
+    elif isinstance(node, list):  # Keras 2: [[layer, node, tensor, kwargs], ...]
+        for item in node:
+            if not isinstance(item, list) or len(item) < 3:
+                raise ConvCalcError(
+                    f"{source}: {where}: an inbound node entry is malformed", parameter="model"
+                )
+            yield _history(source, where, item[:3]), None
+        return
+    else:
+        raise ConvCalcError(f"{source}: {where}: an inbound node is malformed", parameter="model")
+    found = []
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_ARGS_DEPTH:
+            raise ConvCalcError(
+                f"{source}: {where}: call arguments nest more than {MAX_ARGS_DEPTH} levels", parameter="model"
+            )
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            cfg = _dict(source, where, "a tensor", value.get("config"))
+            shape = _shape(source, where, "a tensor's shape", cfg.get("shape"))
+            found.append((_history(source, where, cfg.get("keras_history")), shape))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in reversed(value))
+    yield from found
+
+
+def _nested_keys(value: Any) -> list[Any]:
+    """input_layers / output_layers: one [name, node, tensor] or a list of them."""
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [value]
+    return value if isinstance(value, list) else []
+
+
+def _history(source: str, where: str, value: Any) -> tuple[str, int, int]:
+    if (
+        not isinstance(value, list)
+        or len(value) != 3
+        or not isinstance(value[0], str)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value[1:])
+    ):
+        raise ConvCalcError(
+            f"{source}: {where}: a tensor reference must be [layer, node, tensor]; got {str(value)[:80]}",
+            parameter="model",
+        )
+    return value[0], value[1], value[2]
+
+
+def _tensor_name(path: str, node: int, tensor: int) -> str:
+    """Output ``tensor`` of a layer's call number ``node``: the layer's name, then ``:node``, ``:tensor``."""
+    return path + (f":{node}" if node or tensor else "") + (f":{tensor}" if tensor else "")
+
+
+def _class(entry: dict[str, Any]) -> str:
+    """The layer's class name ('?' when the config gives none that is a string)."""
+    cls = entry.get("class_name")
+    return cls[:120] if isinstance(cls, str) else "?"
+
+
+def _build_config(entry: dict[str, Any]) -> dict[str, Any]:
+    build = entry.get("build_config")
+    return build if isinstance(build, dict) else {}
+
+
+def _name(source: str, where: str, entry: dict[str, Any], config: dict[str, Any]) -> str:
+    name = entry.get("name", config.get("name"))
+    if not isinstance(name, str) or not name or len(name) > 256 or "/" in name:
+        raise ConvCalcError(
+            f"{source}: {where}: a layer name must be a non-empty string without '/' of at most 256 "
+            f"characters; got {str(name)[:80]!r}",
+            parameter="model",
+        )
+    return name
+
+
+def _dict(source: str, where: str, what: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConvCalcError(
+            f"{source}: {where}: {what} must be a JSON object; got {str(value)[:80]}", parameter="model"
+        )
+    return value
+
+
+def _list(source: str, where: str, what: str, value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConvCalcError(
+            f"{source}: {where}: {what} must be a JSON list; got {str(value)[:80]}", parameter="model"
+        )
+    return value
+
+
+def _int(
+    source: str, where: str, field: str, value: Any, minimum: int | None, maximum: int | None = None
+) -> int:
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or (minimum is not None and value < minimum)
+        or (maximum is not None and value > maximum)
+    ):
+        bound = "" if minimum is None else f" >= {minimum}"
+        bound += "" if maximum is None else f" and <= {maximum}"
+        raise ConvCalcError(
+            f"{source}: layer {where!r}: {field} must be an integer{bound}; got {str(value)[:80]}",
+            parameter="model",
+        )
+    return value
+
+
+def _ints(source: str, where: str, field: str, value: Any, rank: int, minimum: int) -> tuple[int, ...]:
+    values = value if isinstance(value, list) else [value]
+    if len(values) == 1:
+        values = values * rank
+    if len(values) != rank:
+        raise ConvCalcError(
+            f"{source}: layer {where!r}: {field} must give 1 or {rank} values; got {str(value)[:80]}",
+            parameter="model",
+        )
+    return tuple(_int(source, where, field, v, minimum, MAX_AXIS_VALUE) for v in values)
+
+
+def _pairs(source: str, where: str, field: str, value: Any, rank: int) -> tuple[tuple[int, int], ...]:
+    """Keras padding/cropping: an int, (before, after) for 1-D, or per axis an int or a pair."""
+    if rank == 1 and isinstance(value, list) and len(value) == 2:
+        items: list[Any] = [value]
+    else:
+        items = value if isinstance(value, list) and len(value) == rank else [value] * rank
+    pairs = []
+    for item in items:
+        pair = item if isinstance(item, list) and len(item) == 2 else [item, item]
+        before, after = (_int(source, where, field, v, 0, MAX_AXIS_VALUE) for v in pair)
+        pairs.append((before, after))
+    return tuple(pairs)
+
+
+def _shape(source: str, where: str, field: str, value: Any) -> tuple[Dim, ...] | None:
+    """A Keras shape: ints, None for dynamic dimensions (-> "?"); None when absent."""
+    if value is None or (isinstance(value, list) and value and isinstance(value[0], list)):
+        return None
+    if not isinstance(value, list) or not all(
+        v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0) for v in value
+    ):
+        raise ConvCalcError(
+            f"{source}: {where}: {field} must be a list of sizes; got {str(value)[:80]}", parameter="model"
+        )
+    return tuple("?" if v is None else v for v in value)
+
+
+def _fmt(values: tuple[int, ...]) -> str:
+    """Per-axis values as config.json writes them: [3, 3]."""
+    return str(list(values))

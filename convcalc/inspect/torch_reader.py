@@ -1,24 +1,212 @@
-"""PyTorch modules -> Graph (placeholder: a colleague replaces it).
+"""PyTorch modules -> Graph, through ``torch.fx.symbolic_trace`` (the optional extra ``convcalc[torch]``).
 
-Contract (see ``convcalc.inspect.graph``): ``read_module(module, input_shape)`` traces a module object
-(the Python API, for notebooks) and returns a checked ``Graph`` with ``framework="pytorch"``,
-``layout=CHANNELS_FIRST`` and for nn.Conv*/nn.ConvTranspose* a ``ConvSpec(framework="pytorch", ...)``
-with PyTorch's own arguments (padding pairs or 'same'/'valid', output_padding). ``load_target(text)``
-loads "path/to/file.py:factory" (this runs the user's file: the only path that imports user code) or an
-importable "module:attr", and returns the module object (calling a factory with no arguments).
+Why torch.fx rather than torch.export: symbolic tracing records the forward pass with proxies, so it
+computes nothing on real tensors (no activation is ever allocated, whatever ``--input`` says), takes a
+fraction of a second, and keeps every ``nn.Conv*`` / ``nn.ConvTranspose*`` / pooling layer as one
+call to the module itself, so its own arguments (padding, output_padding, padding_mode, ceil_mode) are
+read from the module object, never re-derived from decomposed aten ops. torch.export would run the
+model on fake tensors specialised to one input, decompose layers into aten calls and take seconds. The
+price is fx's known limit: Python control flow that depends on tensor values or sizes (``if
+x.size(2) % 2:``) cannot be traced symbolically; such a model is refused with a message suggesting
+the ONNX route (``torch.onnx.export`` runs the model concretely, then ``convcalc inspect model.onnx``).
+
+Arguments computed from tensor sizes inside forward (``F.pad(y, [dx // 2, ...])`` with dx from
+``x.size(3)``, ``up(x, output_size=skip.size())``, ``x[:, :, :h]``) are not a static graph: such a node
+is read as ``unknown``, named with the reason, and carries torch's own output shape for the given
+input (torch run on the meta device: shapes without data, as the ONNX reader uses onnx's shape
+inference).
+
+Convolutions keep PyTorch's own arguments in their ``ConvSpec`` and are read by
+``convcalc.frameworks.pytorch``, PyTorch's rules and refusals included: padding pairs or the words
+'same' (stride 1 only; an even total puts the odd element at the end) and 'valid' (ConvTranspose takes
+no words: PyTorch refuses them when the layer is built); output_padding; ``output_size`` given in
+forward as constants overrides output_padding, within PyTorch's range [min, min + stride - 1], else
+PyTorch's own refusal is the answer; given from a tensor's size it is read as ``unknown`` (above). A
+padding_mode other than 'zeros' (reflect, replicate, circular) pads the input by F.pad before a
+padding-0 convolution, so the sizes are those of zero padding; the layer's arguments show the mode and
+the graph notes say that PyTorch's limit on reflect / circular padding (smaller than the input) is
+not checked.
+
+``load_target`` is the only place that imports user code: it runs the named Python file (or imports
+the named module), and nothing is ever eval'd.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from convcalc.errors import ConvCalcError
 from convcalc.inspect.graph import Graph
+from convcalc.inspect.torch_layers import first_line
+
+if TYPE_CHECKING:
+    from convcalc.inspect.analysis import InspectReport
+
+INSTALL = 'pip install "convcalc[torch]"'
+MAX_RANK = 8
+
+
+def _import_torch() -> Any:
+    try:
+        import torch
+        import torch.fx
+    except ImportError:
+        raise ConvCalcError(
+            f"reading PyTorch models needs torch; install it with: {INSTALL}", parameter="model"
+        ) from None
+    return torch
+
+
+# ---------------------------------------------------------------------------------------------------
+# Loading user code: "file.py:factory" or "package.module:attr".
 
 
 def load_target(text: str) -> object:
-    """The module named by "file.py:factory" or "module:attr"."""
-    raise ConvCalcError(f"{text}: reading PyTorch modules is not available yet", parameter="model")
+    """The ``nn.Module`` named by "path/to/file.py:attr" or "package.module:attr".
+
+    ``attr`` is a module instance, an ``nn.Module`` class or a zero-argument factory (called once).
+    Naming a file runs it, as ``python file.py`` would (its folder is on ``sys.path`` while it runs).
+    """
+    target, sep, attr = text.rpartition(":")
+    if not sep or not target or not all(part.isidentifier() for part in attr.split(".")):
+        raise ConvCalcError(
+            f"model must be path/to/file.py:factory or package.module:attr; got {text!r}", parameter="model"
+        )
+    holder = _import_file(Path(target)) if target.endswith(".py") else _import_module(target)
+    torch = _import_torch()
+    where = target
+    value: object = holder
+    for part in attr.split("."):
+        if not hasattr(value, part):
+            raise ConvCalcError(f"{where}: has no attribute {part!r} (from {text!r})", parameter="model")
+        value = getattr(value, part)
+        where = f"{where}:{part}"
+    if isinstance(value, torch.nn.Module):
+        return value
+    if not callable(value):
+        raise ConvCalcError(
+            f"{text}: is a {type(value).__name__}, not an nn.Module, a class or a factory", parameter="model"
+        )
+    try:
+        made = value()
+    except Exception as error:
+        # a TypeError raised by the call itself (no deeper frame): the factory wants arguments
+        signature = isinstance(error, TypeError) and len(traceback.extract_tb(error.__traceback__)) == 1
+        hint = "; inspect calls it with no arguments (give a zero-argument factory)" if signature else ""
+        raise ConvCalcError(
+            f"{text}: calling {attr}() raised {_describe(error, target)}{hint}", parameter="model"
+        ) from None
+    if not isinstance(made, torch.nn.Module):
+        raise ConvCalcError(
+            f"{text}: {attr}() returned a {type(made).__name__}, not a torch.nn.Module", parameter="model"
+        )
+    return made
 
 
-def read_module(module: object, input_shape: tuple[int, ...], source: str = "module") -> Graph:
-    """Trace a module on an input of this shape into a Graph."""
-    raise ConvCalcError(f"{source}: reading PyTorch modules is not available yet", parameter="model")
+def _missing_torch(error: BaseException) -> None:
+    """The user's code imports torch and torch is not installed: say how to install it."""
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] == "torch":
+        _import_torch()
+
+
+def _describe(error: BaseException, filename: str) -> str:
+    """The error as "ValueError: message (line 12)", with the line of the user's file where it happened."""
+    text = first_line(error)
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(Path(filename).name)
+    ]
+    return text + (f" (line {frames[-1].lineno})" if frames and frames[-1].lineno else "")
+
+
+def _import_file(path: Path) -> object:
+    if not path.is_file():
+        raise ConvCalcError(f"{path}: no such Python file", parameter="model")
+    name = "convcalc_user_" + "".join(c if c.isalnum() else "_" for c in path.stem)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ConvCalcError(f"{path}: cannot be imported as a Python file", parameter="model")
+    holder = importlib.util.module_from_spec(spec)
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    sys.modules[name] = holder
+    try:
+        spec.loader.exec_module(holder)
+    except (Exception, SystemExit) as error:
+        sys.modules.pop(name, None)
+        _missing_torch(error)
+        raise ConvCalcError(
+            f"{path}: importing the file raised {_describe(error, str(path))}", parameter="model"
+        ) from None
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+    return holder
+
+
+def _import_module(name: str) -> object:
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise ConvCalcError(
+            f"model must be path/to/file.py:factory or package.module:attr; got module {name!r}",
+            parameter="model",
+        )
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        _missing_torch(error)
+        raise ConvCalcError(
+            f"{name}: no module named {error.name!r} (is it installed, or on PYTHONPATH?)", parameter="model"
+        ) from None
+    except (Exception, SystemExit) as error:
+        _missing_torch(error)
+        raise ConvCalcError(
+            f"{name}: importing it raised {_describe(error, name)}", parameter="model"
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------------
+# The Python API.
+
+
+def read_module(module: object, input_shape: Sequence[int], source: str = "module") -> Graph:
+    """Trace an ``nn.Module`` with torch.fx and return its checked Graph (``input_shape`` in full:
+    batch, channels, spatial sizes). forward runs once on proxies: no tensor is computed, and the
+    module's weights and state are left as they are."""
+    torch = _import_torch()
+    if not isinstance(module, torch.nn.Module):
+        raise ConvCalcError(
+            f"{source}: expected a torch.nn.Module; got {type(module).__name__}", parameter="model"
+        )
+    shape = tuple(input_shape)
+    if not 1 <= len(shape) <= MAX_RANK or not all(isinstance(d, int) and d >= 1 for d in shape):
+        raise ConvCalcError(
+            f"input must be a full shape of 1 to {MAX_RANK} sizes >= 1 (for example (1, 3, 256, 256)); "
+            f"got {shape!r}",
+            parameter="input",
+        )
+    from convcalc.inspect.torch_fx import FxReader
+
+    return FxReader(torch, module, shape, source).read()
+
+
+def inspect_module(
+    module: object, input_shape: Sequence[int], target: str | None = None, source: str | None = None
+) -> InspectReport:
+    """``read_module`` then the whole `convcalc inspect` analysis, for notebooks:
+
+    ``report = inspect_module(model, (1, 3, 64, 64))``, then ``report.headline()``, ``.findings``,
+    ``.layers``, ``.merges``, ``.axes`` (accepted sizes), ``.exit_code``.
+    """
+    from convcalc.inspect.analysis import inspect_graph
+
+    shape = tuple(input_shape)
+    graph = read_module(module, shape, source or type(module).__name__)
+    return inspect_graph(graph, (shape,), target)
+
+
+__all__ = ["INSTALL", "inspect_module", "load_target", "read_module"]
