@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from convcalc.frameworks.base import FrameworkLayer
 
+
 def _completion_wanted() -> bool:
     """Shell completion (typer.completion, about 3.5 ms of start-up) is built for `convcalc` itself, its
     --install-completion / --show-completion and completion requests; a run of one command skips it."""
@@ -168,7 +169,8 @@ def emit(
 ) -> None:
     """Print JSON or tables, both built from the same result objects, the one-line answer first.
 
-    Nothing is cropped at the terminal's edge: tables too wide fold into blocks of columns (convcalc.present.render).
+    Nothing is cropped at the terminal's edge: tables too wide fold into blocks of columns
+    (convcalc.present.render).
     """
     line = None if headline is None else headline()
     if as_json:
