@@ -62,6 +62,14 @@ def parse_int(name: str, text: str, *, minimum: int | None = None, maximum: int 
     return value
 
 
+def check_seed(seed: object) -> int:
+    """A seed of numpy's generators as convcalc uses them: an integer from 0 to 2**63 - 1 (verify,
+    sweep and port --verify share the rule)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ConvCalcError(f"seed must be an integer from 0 to 2**63 - 1; got {seed!r}", parameter="seed")
+    return seed
+
+
 def _refuse_unicode_digits(name: str, text: str) -> None:
     if any(c.isnumeric() for c in text) and not text.isascii():
         raise ConvCalcError(

@@ -1,11 +1,12 @@
 """Hostile command lines (issue 11): every command, values of every hostile form, and the heavy cases.
 
-The fuzz half runs in process (typer's CliRunner) on argument vectors Hypothesis builds from pools of
-hostile values: Unicode digits, numbers past Python's printing limit and past convcalc's, signs,
-empty strings, separators in the wrong place, words. Whatever comes in, the contract of the CLI holds:
-exit 0, 1 or 2; no traceback; a message on stderr with exit 2, and with --json a JSON error object on
-stdout. Numbers that would be valid are kept small, so that each example costs milliseconds (the
-budgets of large but valid inputs are the subprocess half's business).
+The fuzz half runs in process, through the console script's ``run`` (usage errors included), on
+argument vectors Hypothesis builds from pools of hostile values: Unicode digits, numbers past Python's
+printing limit and past convcalc's, signs, empty strings, separators in the wrong place, words.
+Whatever comes in, the contract of the CLI holds: exit 0, 1 or 2; no traceback; a message on stderr
+with exit 2, and with --json a JSON error object on stdout. Numbers that would be valid are kept
+small, so that each example costs milliseconds (the budgets of large but valid inputs are the
+subprocess half's business).
 
 The subprocess half runs each heavy case of the issue as its own process under a memory limit
 (RLIMIT_AS, 500 MB) and a CPU-time limit (RLIMIT_CPU, 2 s; CPU time, not wall time, so that a loaded
@@ -15,6 +16,8 @@ benchmark (benchmarks/hostile_inputs.py measures them).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import resource
@@ -23,16 +26,14 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from convcalc.cli import app
+from convcalc.cli import app, run
 from convcalc.errors import ExitCode
-
-runner = CliRunner()
 
 UNICODE_DIGITS = ["²", "①", "፩", "٣", "३", "𝟕", "Ⅻ", "½", "3²", "1x٣", "٣:1"]
 BIG = ["9" * 101, "7" * 2200, "1" * 5000, "-" + "9" * 120, "1" + "0" * 99]
@@ -57,20 +58,38 @@ COMMANDS: dict[str, dict[str, Any]] = {
 }
 
 
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    """The console script's entry point (``convcalc.cli.run``, the path a user's command takes, usage
+    errors included) in process: its exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    commands = list(app.registered_commands)  # run() keeps only the command it was asked for
+    try:
+        with (
+            mock.patch.object(sys, "argv", ["convcalc", *argv]),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            try:
+                run()
+                code = 0
+            except SystemExit as done:
+                code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+    finally:
+        app.registered_commands = commands
+    return code, out.getvalue(), err.getvalue()
+
+
 def _cli(argv: list[str]) -> None:
-    """The CLI contract for one command line."""
-    result = runner.invoke(app, argv)
-    shown = f"argv={argv!r}\nstdout={result.stdout[-2000:]!r}\nstderr={result.stderr[-2000:]!r}"
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{type(result.exception).__name__}: {result.exception}\n{shown}"
-    )
-    assert "Traceback" not in result.stdout + result.stderr, shown
-    assert result.exit_code in (ExitCode.OK, ExitCode.VERIFICATION_FAILED, ExitCode.INVALID_INPUT), shown
-    if result.exit_code == ExitCode.INVALID_INPUT:
-        assert result.stderr.strip(), shown
+    """The CLI contract for one command line; an exception escaping ``run`` fails the test with it."""
+    code, stdout, stderr = _run(argv)
+    shown = f"argv={argv!r}\nstdout={stdout[-2000:]!r}\nstderr={stderr[-2000:]!r}"
+    assert "Traceback" not in stdout + stderr, shown
+    assert code in (ExitCode.OK, ExitCode.VERIFICATION_FAILED, ExitCode.INVALID_INPUT), shown
+    if code == ExitCode.INVALID_INPUT:
+        assert stderr.strip(), shown
         options = argv[: argv.index("--")] if "--" in argv else argv  # after "--", --json is a value
         if "--json" in options:
-            document = json.loads(result.stdout)
+            document = json.loads(stdout)
             assert document["error"]["message"], shown
 
 
@@ -210,10 +229,10 @@ def test_fuzz_inspect(model: str, inputs: list[str], target: str | None, as_json
 
 
 def test_bare_convcalc_prints_usage_on_stderr_with_exit_2() -> None:
-    result = runner.invoke(app, [])
-    assert result.exit_code == ExitCode.INVALID_INPUT
-    assert "Usage" in result.stderr and "Missing command" in result.stderr
-    assert result.stdout == ""
+    code, stdout, stderr = _run([])
+    assert code == ExitCode.INVALID_INPUT
+    assert "Usage" in stderr and "Missing command" in stderr
+    assert stdout == ""
 
 
 @pytest.mark.parametrize(
@@ -232,17 +251,17 @@ def test_bare_convcalc_prints_usage_on_stderr_with_exit_2() -> None:
 )
 def test_bad_values_are_refused_with_exit_2_naming_the_parameter(argv: list[str], message: str) -> None:
     for as_json in (False, True):
-        result = runner.invoke(app, argv + (["--json"] if as_json else []))
-        assert result.exit_code == ExitCode.INVALID_INPUT, result.stdout
-        assert message in " ".join(result.stderr.split())
+        code, stdout, stderr = _run(argv + (["--json"] if as_json else []))
+        assert code == ExitCode.INVALID_INPUT, stdout
+        assert message in " ".join(stderr.split())
         if as_json:
-            assert message in json.loads(result.stdout)["error"]["message"]
+            assert message in json.loads(stdout)["error"]["message"]
 
 
 def test_a_100_digit_target_is_answered_without_overflow() -> None:
-    result = runner.invoke(app, ["solve", "5", "9" * 100, "--json"])
-    assert result.exit_code == ExitCode.OK, result.stderr
-    assert json.loads(result.stdout)["answers"] == []
+    code, stdout, stderr = _run(["solve", "5", "9" * 100, "--json"])
+    assert code == ExitCode.OK, stderr
+    assert json.loads(stdout)["answers"] == []
 
 
 # ---------------------------------------------------------------------------------------------------

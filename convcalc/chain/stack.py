@@ -38,6 +38,7 @@ from convcalc.core import (
     pool_axes_for,
     transposed_axes_for,
 )
+from convcalc.core.display import Presentable
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.parse import MAX_DIGITS
 
@@ -201,8 +202,8 @@ class AxisSizes:
     exact: Accepted
 
 
-@dataclass(frozen=True)
-class ChainReport:
+@dataclass(frozen=True, repr=False)
+class ChainReport(Presentable):
     """Sizes after every layer, skip pairs, accepted inputs per axis and the receptive field."""
 
     layers: tuple[Layer, ...]

@@ -38,6 +38,7 @@ from convcalc.core import (
     output_padding_limit,
     transposed_axes_for,
 )
+from convcalc.core.display import Presentable
 from convcalc.errors import BudgetExceeded, ConvCalcError
 
 # Search budgets: the walk over (k, s, d) is max_kernel*max_stride*max_dilation steps per axis, each
@@ -84,6 +85,19 @@ def even_coverage(kernel_size: int, stride: int, dilation: int) -> bool:
     (True, False, False)
     """
     return stride == 1 or (math.gcd(dilation, stride) == 1 and kernel_size % stride == 0)
+
+
+def unreached_classes(kernel_size: int, stride: int, dilation: int) -> int:
+    """How many of every ``stride`` positions no tap m*d (m < k) reaches: outputs of a transposed
+    convolution that receive nothing, inputs of a convolution that are never read.
+
+    The residues m*d mod s repeat with period s/g (g = gcd(d, s)) and are distinct within a period, so
+    min(k, s/g) classes are reached. Closed form, so a kernel of 10**18 costs nothing.
+
+    >>> unreached_classes(1, 2, 1), unreached_classes(3, 2, 1), unreached_classes(2, 2, 2)
+    (1, 0, 1)
+    """
+    return stride - min(kernel_size, stride // math.gcd(dilation, stride))
 
 
 @dataclass(frozen=True)
@@ -136,10 +150,16 @@ class AxisAnswer:
         return max(self.remainder - self.pad_after, 0)
 
     @property
+    def unreached(self) -> int:
+        """Of every ``stride`` positions, how many receive nothing (transposed) or are never read (conv)."""
+        return unreached_classes(self.kernel_size, self.stride, self.dilation)
+
+    @property
     def rank_key(self) -> tuple[int, ...]:
         # Built once per answer for the sort; the properties it reads are spelled out for speed.
         op, pb, pa, stride = self.output_padding, self.pad_before, self.pad_after, self.stride
         return (
+            self.unreached > 0,
             not even_coverage(self.kernel_size, stride, self.dilation),
             self.dropped != 0,
             self.kernel_size,
@@ -156,7 +176,17 @@ class AxisAnswer:
     @property
     def reasons(self) -> tuple[str, ...]:
         """The rank explained, in the ranking's order; each phrase says what is good or what it costs."""
-        out = ["even coverage" if self.checkerboard_free else "checkerboard (uneven coverage)"]
+        k, s, d = self.kernel_size, self.stride, self.dilation
+        if self.unreached:
+            cause = f"kernel {k} < stride {s}" if d == 1 else f"dilation {d} with stride {s}"
+            what = "outputs receive nothing" if self.transposed else "inputs are never read"
+            out = [f"{self.unreached} of every {s} {what} ({cause})"]
+        elif self.checkerboard_free:
+            out = ["even coverage"]
+        elif d == 1:
+            out = [f"checkerboard (stride {s} does not divide kernel {k})"]
+        else:
+            out = [f"checkerboard (the taps of dilation {d} fall unevenly between stride {s})"]
         if self.dropped:
             out.append(f"drops {self.dropped} input(s)")
         out.append("symmetric padding" if self.symmetric else "asymmetric padding")
@@ -183,7 +213,9 @@ class Answer:
     @property
     def rank_key(self) -> tuple[int, ...]:
         keys = [a.rank_key for a in self.axes]
-        return (int(not self.uniform), *(sum(column) for column in zip(*keys)))
+        # A layer that leaves positions empty is ranked after every layer that reaches them all.
+        empty = int(any(a.unreached for a in self.axes))
+        return (empty, int(not self.uniform), *(sum(column) for column in zip(*keys)))
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -234,8 +266,8 @@ class Nearest:
     other_kind: AxisAnswer | None
 
 
-@dataclass(frozen=True)
-class SolveReport:
+@dataclass(frozen=True, repr=False)
+class SolveReport(Presentable):
     """Every answer within bounds, best first; when there is none, what is nearest."""
 
     transposed: bool

@@ -20,7 +20,7 @@ from typing import Any
 
 from convcalc.core import MAX_AXES
 from convcalc.errors import BudgetExceeded, ConvCalcError
-from convcalc.parse import parse_int
+from convcalc.parse import check_seed, parse_int
 from convcalc.verify.results import SweepFailure, SweepReport
 
 MAX_SWEEP_CONFIGURATIONS = 200_000
@@ -243,9 +243,19 @@ def check_sweep_work(grid: SweepGrid) -> None:
 
 
 def skip_reason(error: ConvCalcError) -> str:
-    """The rule a configuration broke, without its numbers, so that equal reasons count together."""
+    """The rule a configuration broke, in words without its numbers, so that equal reasons count together.
+
+    The numbers of one configuration are kept apart (``SweepReport.skipped_examples``).
+
+    >>> skip_reason(ConvCalcError("the dilated kernel (4) is larger than the padded input (3) on axis 0"))
+    'the dilated kernel is larger than the padded input'
+    >>> skip_reason(ConvCalcError("the transposed convolution output size would be 0 on axis 1"))
+    'the transposed convolution output size would be below 1'
+    """
     rule = re.split(r"[;:]", str(error), maxsplit=1)[0]
-    return re.sub(r"-?\d+", "n", rule)
+    rule = re.sub(r"\s*\((-?\d+(,\s*)?)+\)", "", rule)
+    rule = re.sub(r" on (axis|axes) -?\d+(,\s*-?\d+)*", "", rule)
+    return re.sub(r"would be -?\d+$", "would be below 1", rule)
 
 
 def sweep(grid: SweepGrid, *, seed: int = 0, progress: Callable[[int], None] | None = None) -> SweepReport:
@@ -253,21 +263,22 @@ def sweep(grid: SweepGrid, *, seed: int = 0, progress: Callable[[int], None] | N
 
     ``progress`` is called with the number of configurations done after each one.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        # checked once here: inside the loop every configuration would be skipped for it
-        raise ConvCalcError(f"seed must be an integer from 0 to 2**63 - 1; got {seed!r}", parameter="seed")
+    check_seed(seed)  # once here: inside the loop every configuration would be skipped for it
     _check_count(grid.count, "the sweep grid")
     check_sweep_work(grid)
     from convcalc.verify.checks import verify_layer  # the engine, loaded only to run the sweep
 
     skipped: Counter[str] = Counter()
+    examples: dict[str, str] = {}
     failures: list[SweepFailure] = []
     verified = checks = 0
     for done, arguments in enumerate(grid.configurations(), start=1):
         try:
             result = verify_layer(**arguments, seed=seed)
         except ConvCalcError as error:
-            skipped[skip_reason(error)] += 1
+            reason = skip_reason(error)
+            skipped[reason] += 1
+            examples.setdefault(reason, str(error))
         else:
             verified += 1
             checks += len(result.checks)
@@ -275,4 +286,4 @@ def sweep(grid: SweepGrid, *, seed: int = 0, progress: Callable[[int], None] | N
                 failures.append(SweepFailure(arguments, result.failures, layer_command(arguments, seed)))
         if progress is not None:
             progress(done)
-    return SweepReport(grid, seed, verified, checks, dict(skipped.most_common()), tuple(failures))
+    return SweepReport(grid, seed, verified, checks, dict(skipped.most_common()), tuple(failures), examples)
