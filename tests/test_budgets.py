@@ -44,6 +44,11 @@ def test_even_coverage_closed_form_matches_counting_the_taps(k: int, s: int, d: 
     assert even_coverage(k, s, d) == (len(set(counts)) == 1)
 
 
+@given(st.integers(1, 40), st.integers(1, 12), st.integers(1, 12))
+def test_unreached_classes_closed_form_matches_listing_the_residues(k: int, s: int, d: int) -> None:
+    assert solver.unreached_classes(k, s, d) == s - len({(m * d) % s for m in range(k)})
+
+
 @given(
     size=st.integers(1, 30),
     target=st.integers(1, 90),
