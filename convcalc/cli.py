@@ -14,8 +14,18 @@ import typer
 
 from convcalc import __version__
 from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.jsonout import dumps, error_document, shape_document
-from convcalc.parse import parse_ints, parse_padding
+from convcalc.headline import (
+    chain_headline,
+    explain_headline,
+    framework_shape_headline,
+    port_headline,
+    shape_headline,
+    solve_headline,
+    sweep_headline,
+    verify_headline,
+)
+from convcalc.jsonout import dumps, envelope, error_document, shape_document
+from convcalc.parse import check_seed, parse_int, parse_ints, parse_padding
 from convcalc.reader import LayerOptions, dialect_arguments, framework_arguments, read_layer
 
 if TYPE_CHECKING:
@@ -23,11 +33,47 @@ if TYPE_CHECKING:
 
     from convcalc.frameworks.base import FrameworkLayer
 
+
+def integer(name: str, *, minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
+    """An integer option read by ``parse_int`` (ASCII digits, at most MAX_DIGITS), not by int()."""
+
+    def read(text: str | int) -> int:
+        if isinstance(text, int):
+            return text  # the option's default
+        try:
+            value = parse_int(name, text)
+        except ConvCalcError as error:
+            raise typer.BadParameter(str(error)) from None
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+            raise typer.BadParameter(f"{name} must be an integer {bounds}; got {value}")
+        return value
+
+    read.__name__ = "integer"
+    return read
+
+
+# Its range (check_seed) is checked by the command, so that --json gets the JSON error object.
+SEED = integer("seed")
+
+
+def _completion_wanted() -> bool:
+    """Shell completion (typer.completion, about 3.5 ms of start-up) is built for `convcalc` itself, its
+    --install-completion / --show-completion and completion requests; a run of one command skips it."""
+    import os
+    import sys
+
+    commands = ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect")
+    return "_CONVCALC_COMPLETE" in os.environ or not (len(sys.argv) > 1 and sys.argv[1] in commands)
+
+
 app = typer.Typer(
     name="convcalc",
     help="Exact arithmetic of convolutions and transposed convolutions, proved by execution.",
-    no_args_is_help=True,
-    add_completion=False,
+    # Bare `convcalc` is a usage error: the usage on stderr, exit 2 (help stays on --help).
+    no_args_is_help=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=_completion_wanted(),
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
@@ -59,9 +105,18 @@ DilationOpt = Annotated[str, typer.Option("--dilation", "-d", help="Dilation, on
 TransposedOpt = Annotated[
     bool, typer.Option("--transposed", "-t", help="The size is the transposed convolution's input.")
 ]
-InChannelsOpt = Annotated[Optional[int], typer.Option("--in-channels", help="Input channels.")]
-OutChannelsOpt = Annotated[Optional[int], typer.Option("--out-channels", help="Output channels.")]
-GroupsOpt = Annotated[int, typer.Option("--groups", "-g", help="Groups (must divide both channel counts).")]
+InChannelsOpt = Annotated[
+    Optional[int], typer.Option("--in-channels", help="Input channels.", parser=integer("in_channels"))
+]
+OutChannelsOpt = Annotated[
+    Optional[int], typer.Option("--out-channels", help="Output channels.", parser=integer("out_channels"))
+]
+GroupsOpt = Annotated[
+    int,
+    typer.Option(
+        "--groups", "-g", help="Groups (must divide both channel counts).", parser=integer("groups")
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
 FrameworkPaddingOpt = Annotated[
     Optional[str],
@@ -102,6 +157,11 @@ TransposeKernelOpt = Annotated[
 ]
 
 
+def example(commands: list[str]) -> str:
+    """The epilog of a command's --help: its examples, one per line."""
+    return "Examples:\n\n" + "\n\n".join(f"  $ {command}" for command in commands)
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"convcalc {__version__}")
@@ -134,12 +194,30 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
 
 
-def emit(as_json: bool, document: Callable[[], dict[str, Any]], view: Callable[[], RenderableType]) -> None:
-    """Print JSON or tables; both are built from the same result objects."""
+def emit(
+    as_json: bool,
+    document: Callable[[], dict[str, Any]],
+    view: Callable[[], RenderableType],
+    headline: Callable[[], str] | None = None,
+) -> None:
+    """Print JSON or tables, both built from the same result objects, the one-line answer first.
+
+    Nothing is cropped at the terminal's edge: tables too wide fold into blocks of columns
+    (convcalc.present.render).
+    """
+    line = None if headline is None else headline()
     if as_json:
-        print(dumps(document()))
+        from convcalc.headline import with_headline
+
+        print(dumps(document() if line is None else with_headline(document(), line)))
     else:
-        console().print(view())
+        from rich.console import Group
+        from rich.text import Text
+
+        from convcalc.present.render import Fitted
+
+        shown = view() if line is None else Group(Text(line, style="bold"), view())
+        console().print(Fitted(shown), crop=False)
 
 
 # The options that describe one layer, declared once: `layer_command` adds them to a command's
@@ -198,10 +276,17 @@ def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
 
         return framework_shape_view(layer, pytorch)
 
-    emit(as_json, lambda: framework_shape_document(layer, pytorch), view)
+    emit(
+        as_json,
+        lambda: framework_shape_document(layer, pytorch),
+        view,
+        lambda: framework_shape_headline(layer, pytorch),
+    )
 
 
-@app.command()
+@app.command(
+    epilog=example(["convcalc shape 32 -k 3 -s 2 -p 1 -t", "convcalc shape 63 -k 4 -s 2 -p 1 --json"])
+)
 @layer_command()
 def shape(*, layer: LayerOptions, as_json: JsonOpt = False) -> None:
     """Sizes of a convolution and its transposed twin, the equivalent direct convolution and reversibility."""
@@ -218,11 +303,14 @@ def shape(*, layer: LayerOptions, as_json: JsonOpt = False) -> None:
 
         return shape_view(report)
 
-    emit(as_json, lambda: shape_document(report), view)
+    emit(as_json, lambda: shape_document(report), view, lambda: shape_headline(report))
 
 
 LayersOpt = Annotated[
-    int, typer.Option("--layers", help="Stack this transposed layer N times for the overlap map.")
+    int,
+    typer.Option(
+        "--layers", help="Stack this transposed layer N times for the overlap map.", parser=integer("layers")
+    ),
 ]
 SvgOpt = Annotated[
     Optional[Path],
@@ -239,7 +327,9 @@ FigureOpt = Annotated[
 PlacementOpt = Annotated[
     Optional[int],
     typer.Option(
-        "--placement", help="With --svg: the kernel placement drawn, from 0, row by row; default 0."
+        "--placement",
+        help="With --svg: the kernel placement drawn, from 0, row by row; default 0.",
+        parser=integer("placement"),
     ),
 ]
 SectionOpt = Annotated[
@@ -252,7 +342,11 @@ SectionOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(
+    epilog=example(
+        ["convcalc explain 3x3 -k 4 -s 3 -t --section overlap", "convcalc explain 4x4 -k 3 --section matrix"]
+    )
+)
 @layer_command(without=("framework", "transpose_kernel"))
 def explain(
     *,
@@ -288,7 +382,12 @@ def explain(
 
         return explanation_view(explanation, overlap, written)
 
-    emit(as_json, lambda: explain_document(explanation, overlap, [str(p) for p in written]), view)
+    emit(
+        as_json,
+        lambda: explain_document(explanation, overlap, [str(p) for p in written]),
+        view,
+        lambda: explain_headline(explanation, overlap),
+    )
     if not explanation.verified:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
@@ -311,7 +410,7 @@ def _optional(name: str, text: str | None) -> object:
     return None if text is None else parse_ints(name, text)
 
 
-@app.command()
+@app.command(epilog=example(["convcalc solve 32 64", "convcalc solve 64 32 --conv --top 3"]))
 def solve(
     size: SizeArg,
     target: Annotated[str, typer.Argument(help="The output size you need: 46 or 46x80.", show_default=False)],
@@ -329,9 +428,17 @@ def solve(
         Optional[str], typer.Option("--output-padding", help="Fix output_padding.")
     ] = None,
     dilation: Annotated[Optional[str], typer.Option("--dilation", "-d", help="Fix the dilation.")] = None,
-    max_kernel: Annotated[int, typer.Option("--max-kernel", help="Largest kernel size searched.")] = 7,
-    max_stride: Annotated[int, typer.Option("--max-stride", help="Largest stride searched.")] = 4,
-    max_dilation: Annotated[int, typer.Option("--max-dilation", help="Largest dilation searched.")] = 2,
+    max_kernel: Annotated[
+        int,
+        typer.Option("--max-kernel", help="Largest kernel size searched.", parser=integer("max_kernel")),
+    ] = 7,
+    max_stride: Annotated[
+        int, typer.Option("--max-stride", help="Largest stride searched.", parser=integer("max_stride"))
+    ] = 4,
+    max_dilation: Annotated[
+        int,
+        typer.Option("--max-dilation", help="Largest dilation searched.", parser=integer("max_dilation")),
+    ] = 2,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="output_padding < stride (output_size=, TensorFlow, Keras, ONNX)."),
@@ -340,7 +447,12 @@ def solve(
     verify: Annotated[
         bool, typer.Option("--verify", help="Execute the shown answers in the NumPy engine (two routes).")
     ] = False,
-    top: Annotated[int, typer.Option("--top", help="How many answers to show without --all.", min=1)] = 10,
+    top: Annotated[
+        int,
+        typer.Option(
+            "--top", help="How many answers to show without --all.", parser=integer("top", minimum=1)
+        ),
+    ] = 10,
     framework: Annotated[
         Optional[str],
         typer.Option(
@@ -409,12 +521,12 @@ def solve(
             doc["framework"] = framework_answers_document(framework, in_framework[: len(shown)], dropped)
         return doc
 
-    emit(as_json, document, view)
+    emit(as_json, document, view, lambda: solve_headline(report, shown))
     if verified is not None and not all(verified):
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
-@app.command()
+@app.command(epilog=example(["convcalc port 16x16 -k 3 -s 2 -p same -t --from keras --to pytorch"]))
 @layer_command(without=("framework",))
 def port(
     *,
@@ -429,7 +541,9 @@ def port(
             "exit 1 if they differ.",
         ),
     ] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the random data for --verify.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the random data for --verify.", parser=SEED)
+    ] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Translate a layer from one framework's arguments to another's: arguments, weight change, exact fix."""
@@ -451,22 +565,22 @@ def port(
         if verify:
             from convcalc.frameworks.execute import check_port
 
-            check = check_port(translation, seed)
+            check = check_port(translation, check_seed(seed))
 
     def view() -> RenderableType:
         from convcalc.frameworks.views import port_view
 
         return port_view(translation, check)
 
-    emit(as_json, lambda: port_document(translation, check), view)
+    emit(as_json, lambda: port_document(translation, check), view, lambda: port_headline(translation, check))
     if check is not None and not check.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors (float64).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors (float64).", parser=SEED)]
 
 
-@app.command()
+@app.command(epilog=example(["convcalc verify 63 -k 4 -s 2 -p 1"]))
 @layer_command()
 def verify(
     *,
@@ -495,7 +609,7 @@ def verify(
 
         return verify_view(result)
 
-    emit(as_json, lambda: verify_document(result), view)
+    emit(as_json, lambda: verify_document(result), view, lambda: verify_headline(result))
     if not result.passed:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
@@ -504,7 +618,7 @@ def _range_option(what: str) -> Any:
     return typer.Option(help=f"{what}: a range 1-7, values 1,3,5, or both.", show_default=True)
 
 
-@app.command()
+@app.command(epilog=example(["convcalc sweep --sizes 1-5 --ndims 1"]))
 def sweep(
     sizes: Annotated[str, _range_option("Input sizes")] = "1-8",
     kernel_sizes: Annotated[str, _range_option("Kernel sizes")] = "1-4",
@@ -521,18 +635,18 @@ def sweep(
     Each configuration uses its values on every spatial axis. Exit 1 when any configuration fails.
     """
     from convcalc.verify.document import sweep_document
-    from convcalc.verify.sweep import SweepGrid, parse_range
     from convcalc.verify.sweep import sweep as run_sweep
+    from convcalc.verify.sweep import sweep_grid
 
     with user_errors("sweep", as_json):
-        grid = SweepGrid(
-            sizes=parse_range("sizes", sizes, 1),
-            kernel_sizes=parse_range("kernel_sizes", kernel_sizes, 1),
-            strides=parse_range("strides", strides, 1),
-            paddings=parse_range("paddings", paddings, 0),
-            dilations=parse_range("dilations", dilations, 1),
-            output_paddings=parse_range("output_paddings", output_paddings, 0),
-            ndims=parse_range("ndims", ndims, 1),
+        grid = sweep_grid(
+            sizes=sizes,
+            kernel_sizes=kernel_sizes,
+            strides=strides,
+            paddings=paddings,
+            dilations=dilations,
+            output_paddings=output_paddings,
+            ndims=ndims,
         )
         from convcalc.verify.render import progress_bar
 
@@ -544,12 +658,12 @@ def sweep(
 
         return sweep_view(report)
 
-    emit(as_json, lambda: sweep_document(report), view)
+    emit(as_json, lambda: sweep_document(report), view, lambda: sweep_headline(report))
     if not report.passed:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
-@app.command()
+@app.command(epilog=example(["convcalc chain 'conv k3 s2 p1 | tconv k3 s2 p1 op1' 63"]))
 def chain(
     layers: Annotated[
         str,
@@ -561,7 +675,10 @@ def chain(
     size: Annotated[
         Optional[str], typer.Argument(help="Input size (default: the smallest that restores every skip).")
     ] = None,
-    channels: Annotated[Optional[int], typer.Option("--channels", "-c", help="Input channels.")] = None,
+    channels: Annotated[
+        Optional[int],
+        typer.Option("--channels", "-c", help="Input channels.", parser=integer("channels")),
+    ] = None,
     size_range: Annotated[
         Optional[str], typer.Option("--range", help="List the restoring input sizes in LOW:HIGH.")
     ] = None,
@@ -588,22 +705,33 @@ def chain(
         )
         listed = None
         if size_range is not None:
-            low, sep, high = size_range.partition(":")
-            if not sep or not low.strip().isdigit() or not high.strip().isdigit() or int(low) > int(high):
+            low_text, sep, high_text = size_range.partition(":")
+            if not sep:
+                raise ConvCalcError(f"range must be LOW:HIGH; got {size_range[:40]!r}", parameter="range")
+            low, high = (parse_int("range", text, minimum=0) for text in (low_text, high_text))
+            if low > high:
                 raise ConvCalcError(
-                    f"range must be LOW:HIGH with LOW <= HIGH; got {size_range!r}", parameter="range"
+                    f"range must be LOW:HIGH with LOW <= HIGH; got {low}:{high}", parameter="range"
                 )
-            listed = {a.axis: a.restores.within(int(low), int(high)) for a in report.accepted}
+            listed = {a.axis: a.restores.within(low, high) for a in report.accepted}
 
     def view() -> RenderableType:
         from convcalc.chain.render import chain_view
 
         return chain_view(report, listed)
 
-    emit(as_json, lambda: chain_document(report, listed), view)
+    emit(as_json, lambda: chain_document(report, listed), view, lambda: chain_headline(report))
 
 
-@app.command("inspect")
+@app.command(
+    "inspect",
+    epilog=example(
+        [
+            "convcalc inspect model.onnx --input 1x3x256x256",
+            "convcalc inspect net.py:build --target onnxruntime",
+        ]
+    ),
+)
 def inspect_model(
     model: Annotated[
         str,
@@ -663,7 +791,32 @@ def run() -> None:
     wanted = [info for info in app.registered_commands if len(sys.argv) > 1 and name(info) == sys.argv[1]]
     if wanted:
         app.registered_commands = wanted
-    app(prog_name="convcalc")
+    if "--json" not in sys.argv[2:]:
+        app(prog_name="convcalc")
+        return
+    # With --json a usage error (unknown option, missing argument) is a JSON error object too. Click's
+    # UsageError is matched by name: typer vendors Click from 0.26 on, and its module path is private.
+    try:
+        code = app(prog_name="convcalc", standalone_mode=False)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as error:
+        if not any(kind.__name__ == "UsageError" for kind in type(error).__mro__):
+            raise
+        print(dumps(usage_error_document(sys.argv[1], error)))
+        message = error.format_message()  # type: ignore[attr-defined]
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(ExitCode.INVALID_INPUT)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error_document(command: str, error: Any) -> dict[str, Any]:
+    """The JSON error object of a usage error, naming the option or argument when Click knows it."""
+    parameter = getattr(error, "option_name", None)
+    param = getattr(error, "param", None)
+    if parameter is None and param is not None:
+        parameter = param.name
+    return envelope(command, error={"message": error.format_message(), "parameter": parameter})
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -51,8 +51,7 @@ def scatter_counts(axis: TransposedAxis, weights: Sequence[int] | None = None) -
     >>> scatter_counts(TransposedAxis(3, kernel_size=4, stride=3, dilation=1, crop_before=0, crop_after=0))
     (1, 1, 1, 2, 1, 1, 2, 1, 1, 1)
     """
-    w = (1,) * axis.size if weights is None else tuple(weights)
-    assert len(w) == axis.size, "weights must give one value per input position"
+    # The budget first: the weights of a huge input must not be built to be refused.
     if axis.full > MAX_MAP_POSITIONS or axis.size * axis.kernel_size > MAX_MAP_WORK:
         raise ConvCalcError(
             f"the overlap map is computed position by position up to {MAX_MAP_POSITIONS:,} positions "
@@ -61,6 +60,8 @@ def scatter_counts(axis: TransposedAxis, weights: Sequence[int] | None = None) -
             f"{axis.kernel_size}, stride {axis.stride})",
             parameter="size",
         )
+    w = (1,) * axis.size if weights is None else tuple(weights)
+    assert len(w) == axis.size, "weights must give one value per input position"
     full = [0] * axis.full
     span = (axis.size - 1) * axis.stride + 1
     for t in range(axis.kernel_size):

@@ -10,6 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from convcalc.core import ReversalAxis, ShapeReport
+from convcalc.core.rules import output_padding_limit
+from convcalc.headline import reachable
 
 T = TypeVar("T")
 
@@ -56,13 +58,23 @@ def _padding(report: ShapeReport) -> str:
     )
 
 
-def _verdict(axis: ReversalAxis) -> str:
-    if axis.restored < 1:
+def _returns(axis: ReversalAxis, op: int) -> int:
+    """What the twin with output_padding ``op`` returns: W - r + op."""
+    return axis.restored + op
+
+
+def _verdict(axis: ReversalAxis, op: int) -> str:
+    back = _returns(axis, op)
+    if back < 1:
         return f"[yellow]twin has no output[/yellow]: output_padding {axis.remainder} restores W"
-    if axis.reversible:
-        q = (axis.size - axis.base) // axis.stride
-        return f"[green]restored[/green]: W = {axis.base} + {axis.stride}*{q}"
-    return f"[yellow]not restored[/yellow]: {axis.remainder} element(s) lost"
+    if back == axis.size:
+        if op == 0:
+            q = (axis.size - axis.base) // axis.stride
+            return f"[green]restored[/green]: W = {axis.base} + {axis.stride}*{q}"
+        return f"[green]restored[/green] by output_padding {op}"
+    if back < axis.size:
+        return f"[yellow]not restored[/yellow]: {axis.size - back} element(s) short"
+    return f"[yellow]not restored[/yellow]: {back - axis.size} element(s) too many"
 
 
 def shape_view(report: ShapeReport) -> RenderableType:
@@ -112,20 +124,26 @@ def shape_view(report: ShapeReport) -> RenderableType:
         ],
     )
     reversal = axis_table(
-        "Reversibility: convolution, then the transposed convolution",
-        report.reversal,
+        "Reversibility: convolution, then the transposed convolution"
+        + (f" with output_padding {x_join(op)}" if any(op) else " (output_padding 0)"),
+        list(zip(report.reversal, op)),
         [
-            ("convolution input W", lambda a: a.size),
-            ("r = (W + pb + pa - K) mod s", lambda a: a.remainder),
-            ("verdict", _verdict),
-            ("transposed returns W - r", lambda a: a.restored if a.restored >= 1 else f"none ({a.restored})"),
-            ("output_padding that restores W", lambda a: a.output_padding_to_restore),
-            ("allowed (PyTorch: < max(s, d))", lambda a: yes_no(a.allowed_pytorch)),
-            ("allowed (strict: < s)", lambda a: yes_no(a.allowed_strict)),
-            ("input sizes with the same output", _colliding),
+            ("convolution input W", lambda a: a[0].size),
+            ("r = (W + pb + pa - K) mod s", lambda a: a[0].remainder),
+            ("verdict", lambda a: _verdict(*a)),
+            (
+                "transposed returns W - r + output_padding",
+                lambda a: _returns(*a) if _returns(*a) >= 1 else f"none ({_returns(*a)})",
+            ),
+            ("output_padding that restores W", lambda a: a[0].output_padding_to_restore),
+            ("allowed (PyTorch: < max(s, d))", lambda a: yes_no(a[0].allowed_pytorch)),
+            ("allowed (strict: < s)", lambda a: yes_no(a[0].allowed_strict)),
+            ("input sizes with the same output", lambda a: _colliding(a[0])),
         ],
     )
     parts: list[RenderableType] = [summary, conv, transposed, direct, reversal]
+    if report.transposed_input:
+        parts.insert(3, _reachable_table(report))
     if report.twin_problem is not None:
         impossible = Text.from_markup(
             "[bold]Transposed twin[/bold] (same kernel, stride, padding, dilation, on the conv output): "
@@ -147,16 +165,53 @@ def shape_view(report: ShapeReport) -> RenderableType:
         weights = Table(title="Channels and weights", title_justify="left", title_style="bold")
         weights.add_column("quantity", style="cyan")
         weights.add_column("value", justify="right")
-        weights.add_row(
-            "convolution in -> out channels (groups)", f"{ch.in_channels} -> {ch.out_channels} ({ch.groups})"
-        )
-        weights.add_row("convolution weight (out, in/g, k...)", str(ch.conv_weight_shape))
-        weights.add_row("transposed weight (in, out/g, k...), same tensor", str(ch.transposed_weight_shape))
+        if report.transposed_input:
+            # The layer typed is the transposed one: its channels as given, its weight first.
+            weights.add_row(
+                "transposed convolution in -> out channels (groups)",
+                f"{ch.out_channels} -> {ch.in_channels} ({ch.groups})",
+            )
+            weights.add_row("transposed weight (in, out/g, k...)", str(ch.transposed_weight_shape))
+            weights.add_row(
+                "its twin's convolution weight (out, in/g, k...), same tensor", str(ch.conv_weight_shape)
+            )
+        else:
+            weights.add_row(
+                "convolution in -> out channels (groups)",
+                f"{ch.in_channels} -> {ch.out_channels} ({ch.groups})",
+            )
+            weights.add_row("convolution weight (out, in/g, k...)", str(ch.conv_weight_shape))
+            weights.add_row(
+                "transposed weight (in, out/g, k...), same tensor", str(ch.transposed_weight_shape)
+            )
         weights.add_row("direct form weight (swapped per group, flipped)", str(ch.direct_weight_shape))
         weights.add_row("parameters (with bias)", f"{ch.parameters} ({ch.parameters_with_bias})")
         weights.add_row("multiply-accumulates per sample", f"{ch.multiply_accumulates:,}")
         parts.append(weights)
     return Group(*parts)
+
+
+def _reachable_table(report: ShapeReport) -> Table:
+    """Every output the transposed layer can give with a legal output_padding, and which value gives it."""
+    options = reachable(report)
+    strict = [
+        output_padding_limit(s, d, strict=True) for s, d in zip(report.params.stride, report.params.dilation)
+    ]
+    table = Table(title="Outputs reachable with output_padding", title_justify="left", title_style="bold")
+    table.add_column("output_padding", justify="right", style="cyan")
+    for n in range(len(options)):
+        table.add_column(f"axis {n}", justify="right")
+    for v in range(max(len(o) for o in options)):
+        cells = []
+        for n, axis in enumerate(options):
+            if v >= len(axis):
+                cells.append("-")
+            else:
+                given = " (given)" if v == report.params.output_padding[n] else ""
+                only = " PyTorch only" if v >= strict[n] else ""
+                cells.append(f"{axis[v][1]}{given}{only}")
+        table.add_row(str(v), *cells)
+    return table
 
 
 def _pad_or_crop(value: int) -> str:

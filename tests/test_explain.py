@@ -154,7 +154,7 @@ def test_cli_explain_text_and_refusals() -> None:
     assert result.exit_code == ExitCode.OK
     out = result.stdout
     assert "The classic slip" in out and "different: the direct form needs the" in out
-    assert " 348 393 \n" in out and "· · 348 393 · ·".replace(" ", "") in out.replace(" ", "")
+    assert " 348 393\n" in out and "· · 348 393 · ·".replace(" ", "") in out.replace(" ", "")
     big = runner.invoke(app, ["explain", "32x32", "-k", "3", "-s", "2", "-p", "1"])
     assert big.exit_code == ExitCode.OK
     assert "not shown" in big.stdout and "for example 5x5" in big.stdout

@@ -43,6 +43,8 @@ def document(*args: str, code: int = ExitCode.OK) -> Any:
 
 
 ENVELOPE = {"schema_version", "command"}
+# Every document of a command that succeeded: the one-line answer the text prints first.
+HEADED = ENVELOPE | {"headline"}
 LAYER_INPUT = {
     "size",
     "kernel_size",
@@ -57,10 +59,11 @@ CONV_AXES = {"size", "output", "dilated_kernel", "pad_before", "pad_after", "pad
 TRANSPOSED_AXES = {"size", "output", "dilated_kernel", "full", "crop_before", "crop_after"}
 DIRECT_AXES = {"size", "zeros_inserted", "stretched", "pad_before", "pad_after", "dilated_kernel", "output"}
 CHECK = {"check", "expected", "got", "error", "verdict", "passed", "note"}
-ARGUMENT = {"name", "value"}
+# value: a JSON value; spelled: as the framework's code writes it; note: the spelling's remark or null.
+ARGUMENT = {"name", "value", "spelled", "note"}
 ARRAY = {"shape", "values"}
 
-SHAPE_TOP = ENVELOPE | {
+SHAPE_TOP = HEADED | {
     "input",
     "convolution",
     "transposed",
@@ -200,7 +203,7 @@ def test_shape_keys() -> None:
     }
 
 
-VERIFY_TOP = ENVELOPE | {"input", "setup", "checks", "passed"}
+VERIFY_TOP = HEADED | {"input", "setup", "checks", "passed"}
 SETUP = {"seed", "dtype", "batch", "in_channels", "out_channels", "groups", "tolerance"}
 
 
@@ -216,7 +219,7 @@ def test_verify_keys() -> None:
     }
 
 
-SWEEP_TOP = ENVELOPE | {
+SWEEP_TOP = HEADED | {
     "grid",
     "seed",
     "configurations",
@@ -232,7 +235,7 @@ SMALL_GRID = ("sweep", "--sizes", "3", "--kernel-sizes", "2", "--paddings", "0",
 
 
 def test_sweep_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    passed = {"": SWEEP_TOP, "grid": GRID, "skipped_reasons[]": {"reason", "count"}}
+    passed = {"": SWEEP_TOP, "grid": GRID, "skipped_reasons[]": {"reason", "count", "example"}}
     assert sections(document(*SMALL_GRID)) == passed
     right = engine.transpose_scatter
     monkeypatch.setattr(engine, "transpose_scatter", lambda *a, **k: right(*a, **k) * 2)
@@ -247,7 +250,7 @@ def test_sweep_keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_explain_keys() -> None:
     assert sections(document("explain", "5", "-k", "3", "-s", "2", "-p", "1")) == {
-        "": ENVELOPE | {"input", "matrix", "direct", "contributions", "overlap", "verified", "svg_files"},
+        "": HEADED | {"input", "matrix", "direct", "contributions", "overlap", "verified", "svg_files"},
         "input": LAYER_INPUT,
         "matrix": {
             "shown",
@@ -350,7 +353,7 @@ def test_explain_keys() -> None:
     }
 
 
-SOLVE_TOP = ENVELOPE | {"input", "count", "shown", "omitted", "mixed", "answers", "nearest"}
+SOLVE_TOP = HEADED | {"input", "count", "shown", "omitted", "mixed", "answers", "nearest"}
 SOLVE_INPUT: Sections = {
     "input": {"size", "target", "transposed", "fixed", "bounds"},
     "input.fixed": {"kernel_size", "stride", "padding", "output_padding", "dilation"},
@@ -418,7 +421,7 @@ SIZES = {"period", "classes", "singles", "smallest", "contains_size", "nearest_b
 def test_chain_keys() -> None:
     doc = document("chain", "conv k3 s2 p1 | tconv k3 s2 p1 op1", "--range", "1:9")
     assert sections(doc) == {
-        "": ENVELOPE | {"input", "output", "layers", "pairs", "unpaired", "accepted"},
+        "": HEADED | {"input", "output", "layers", "pairs", "unpaired", "accepted"},
         "input": {"size", "size_given"},
         "layers[]": {
             "index",
@@ -440,7 +443,7 @@ def test_chain_keys() -> None:
     }
 
 
-PORT_TOP = ENVELOPE | TRANSLATION | {"verification"}
+PORT_TOP = HEADED | TRANSLATION | {"code", "verification"}
 
 
 def test_port_keys() -> None:

@@ -12,22 +12,30 @@ Compact form, one layer between bars: a kind, then options glued to their values
 File form: ``{"layers": [{"type": "conv", "kernel_size": 3, "stride": 2, "padding": 1}, ...]}`` with
 PyTorch's argument names (``scale_factor`` for ``up``); ``layers`` may also be the compact string.
 Optional top-level ``size`` and ``in_channels``.
+
+A file must be a regular file (not a FIFO, a device such as /dev/zero, or a directory) of at most
+``MAX_FILE_BYTES``, nested at most ``MAX_NESTING`` brackets deep (checked before the parser recurses),
+with at most ``MAX_LAYERS`` layers and integers of at most ``MAX_DIGITS`` digits.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from convcalc.chain.stack import Layer
+from convcalc.chain.stack import MAX_LAYERS, Layer
 from convcalc.errors import ConvCalcError
-from convcalc.parse import parse_ints, parse_padding
+from convcalc.parse import check_digits, parse_ints, parse_padding
 
 MAX_FILE_BYTES = 1_000_000
 MAX_TEXT = 100_000
+MAX_NESTING = 32
 
 _KIND_NAMES = {
     "conv": "conv",
@@ -189,7 +197,15 @@ def parse_chain(text: str) -> tuple[Layer, ...]:
         raise ConvCalcError(
             f"the chain text may be at most {MAX_TEXT} characters; got {len(text)}", parameter="layers"
         )
+    _check_layer_count(text.count("|") + 1)
     return tuple(_compact_layer(n, part) for n, part in enumerate(text.split("|"), 1))
+
+
+def _digits(index: int, text: str, name: str, value: int) -> int:
+    try:
+        return check_digits(name, value)
+    except ConvCalcError as error:
+        raise _fail(index, text, name, str(error)) from None
 
 
 def _json_value(index: int, text: str, name: str, value: Any) -> Any:
@@ -202,17 +218,17 @@ def _json_value(index: int, text: str, name: str, value: Any) -> Any:
     if name == "padding" and isinstance(value, str):
         return _value(index, text, name, name, value)
     if isinstance(value, int):
-        return value
+        return _digits(index, text, name, value)
     if isinstance(value, list) and value and len(value) <= 16:
         if name == "padding" and all(isinstance(v, list) for v in value):
             pairs = []
             for v in value:
                 if len(v) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
                     raise _fail(index, text, name, f"padding pairs must be [before, after]; got {v!r}")
-                pairs.append((v[0], v[1]))
+                pairs.append((_digits(index, text, name, v[0]), _digits(index, text, name, v[1])))
             return tuple(pairs)
         if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            return tuple(value)
+            return tuple(_digits(index, text, name, v) for v in value)
     raise _fail(index, text, name, f"{name} must be an integer or a list of integers; got {value!r}")
 
 
@@ -235,27 +251,79 @@ def _file_layer(index: int, entry: Any) -> Layer:
     )
 
 
-def _load(path: Path) -> Any:
+def _check_layer_count(count: int) -> None:
+    if count > MAX_LAYERS:
+        raise ConvCalcError(f"a chain may have at most {MAX_LAYERS} layers; got {count}", parameter="layers")
+
+
+def _read_regular(path: Path) -> bytes:
+    """At most MAX_FILE_BYTES of a regular file; a FIFO, a device or a directory is refused unopened
+    (or, if it was swapped in after the check, opened without blocking and refused before reading)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if not stat.S_ISREG(os.stat(path).st_mode):
             raise ConvCalcError(
-                f"the chain file may be at most {MAX_FILE_BYTES} bytes; got {size}", parameter="layers"
+                f"the chain file {str(path)!r} is not a regular file (a FIFO, a device or a directory); "
+                "give a .json or .toml file",
+                parameter="layers",
             )
-        raw = path.read_bytes()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ConvCalcError(f"the chain file {str(path)!r} is not a regular file", parameter="layers")
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ConvCalcError(
             f"cannot read the chain file {str(path)!r}: {error.strerror}", parameter="layers"
         ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConvCalcError(
+            f"the chain file may be at most {MAX_FILE_BYTES:,} bytes; {path.name} is larger",
+            parameter="layers",
+        )
+    return raw
+
+
+# What is not structure: strings (TOML's four kinds, JSON's one) and TOML comments.
+_JSON_SKIP = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_TOML_SKIP = re.compile(
+    r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*', re.S
+)
+
+
+def nesting_depth(text: str, toml: bool) -> int:
+    """The deepest nesting of [ and { outside strings (and TOML comments).
+
+    >>> nesting_depth('{"layers": [{"type": "conv", "text": "[[["}]}', toml=False)
+    3
+    """
+    depth = deepest = 0
+    for bracket in re.findall(r"[\[\]{}]", (_TOML_SKIP if toml else _JSON_SKIP).sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _load(path: Path) -> Any:
+    raw = _read_regular(path)
+    toml = path.suffix.lower() == ".toml"
     try:
-        if path.suffix.lower() == ".toml":
+        text = raw.decode("utf-8")
+        depth = nesting_depth(text, toml)
+        if depth > MAX_NESTING:
+            raise ConvCalcError(
+                f"{path.name} is nested {depth} brackets deep; a chain file may nest at most {MAX_NESTING}",
+                parameter="layers",
+            )
+        if toml:
             if sys.version_info >= (3, 11):
                 import tomllib
             else:  # pragma: no cover - Python 3.10
                 import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-            return tomllib.loads(raw.decode("utf-8"))
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+            return tomllib.loads(text)
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        if isinstance(error, ConvCalcError):
+            raise
         raise ConvCalcError(f"cannot read {path.name}: {error}", parameter="layers") from None
 
 
@@ -270,6 +338,7 @@ def read_chain_file(path: Path) -> ChainSpec:
     if isinstance(entries, str):
         layers = parse_chain(entries)
     elif isinstance(entries, list) and entries:
+        _check_layer_count(len(entries))
         layers = tuple(_file_layer(n, entry) for n, entry in enumerate(entries, 1))
     else:
         raise ConvCalcError(
@@ -280,11 +349,15 @@ def read_chain_file(path: Path) -> ChainSpec:
         isinstance(size, int) or (isinstance(size, list) and all(isinstance(v, int) for v in size))
     ):
         raise ConvCalcError(
-            f"'size' in {path.name} must be an integer or a list; got {size!r}", parameter="size"
+            f"'size' in {path.name} must be an integer or a list; got {str(size)[:80]}", parameter="size"
         )
+    for value in [size] if isinstance(size, int) else size or []:
+        check_digits("size", value)
     channels = document.get("in_channels")
     if channels is not None and (isinstance(channels, bool) or not isinstance(channels, int)):
         raise ConvCalcError(
-            f"'in_channels' in {path.name} must be an integer; got {channels!r}", parameter="channels"
+            f"'in_channels' in {path.name} must be an integer; got {str(channels)[:80]}", parameter="channels"
         )
+    if channels is not None:
+        check_digits("channels", channels)
     return ChainSpec(layers, tuple(size) if isinstance(size, list) else size, channels)

@@ -9,12 +9,20 @@ and poolings on that axis) to the input adds an exact multiple of every layer's 
 every floor, remainder and ceil_mode decision repeats, and every size is affine in q along the class
 i = i_min + r + q*P. A skip connection then matches for all q, for none, or for exactly one q: the
 sizes each class contributes follow from two runs of the chain (q = 0 and q = 1).
+
+Budgets, checked before any run: the 2*P inputs of the classes form one contiguous range, and a layer
+of stride s maps a contiguous range of L sizes to at most L // s + 2 sizes, so with each layer's
+answers remembered the analysis evaluates at most sum(L_j) + 128 * layers layers per axis (128 runs
+find the smallest input); that count may be at most ``MAX_CHAIN_STEPS``. A listing of accepted sizes
+is counted class by class before it is built; every size the chain reaches has at most ``MAX_DIGITS``
+digits.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Union
 
@@ -30,7 +38,9 @@ from convcalc.core import (
     pool_axes_for,
     transposed_axes_for,
 )
-from convcalc.errors import ConvCalcError
+from convcalc.core.display import Presentable
+from convcalc.errors import BudgetExceeded, ConvCalcError
+from convcalc.parse import MAX_DIGITS
 
 KINDS = ("conv", "tconv", "maxpool", "avgpool", "up")
 MAX_LAYERS = 256
@@ -38,6 +48,10 @@ MAX_PERIOD = 4096
 MAX_LISTED = 10_000
 # i_min is searched by doubling up to this input size; past it the chain is called unusable.
 MAX_INPUT = 2**64
+# Layer evaluations of the accepted-size analysis, summed over the axes (about 10 microseconds each).
+MAX_CHAIN_STEPS = 250_000
+_SEARCH_RUNS = 2 * 64  # doubling then bisecting up to MAX_INPUT
+_SIZE_LIMIT = 10**MAX_DIGITS
 
 Value = Union[int, tuple[int, ...]]
 PaddingValue = Union[str, int, tuple[int, ...], tuple[tuple[int, int], ...]]
@@ -160,16 +174,21 @@ class Accepted:
         return (max(below) if below else None, min(above) if above else None)
 
     def within(self, low: int, high: int) -> tuple[int, ...]:
-        """Every member in [low, high], at most MAX_LISTED of them."""
+        """Every member in [low, high], at most MAX_LISTED of them (counted before they are built)."""
         found = {s for s in self.singles if low <= s <= high}
-        for c in self.classes:
-            start = c if c >= low else c + -(-(low - c) // self.period) * self.period
+        starts = [c if c >= low else c + -(-(low - c) // self.period) * self.period for c in self.classes]
+        count = len(found) + sum(max((high - start) // self.period + 1, 0) for start in starts)
+        if count > MAX_LISTED:
+            raise BudgetExceeded(
+                f"the range {low}..{high} holds {count:,} accepted sizes; the limit MAX_LISTED is "
+                f"{MAX_LISTED:,}: narrow the range",
+                budget="MAX_LISTED",
+                limit=MAX_LISTED,
+                requested=count,
+                parameter="range",
+            )
+        for start in starts:
             found.update(range(start, high + 1, self.period))
-            if len(found) > MAX_LISTED:
-                raise ConvCalcError(
-                    f"the range {low}..{high} holds more than {MAX_LISTED} accepted sizes; narrow it",
-                    parameter="range",
-                )
         return tuple(sorted(found))
 
 
@@ -183,8 +202,8 @@ class AxisSizes:
     exact: Accepted
 
 
-@dataclass(frozen=True)
-class ChainReport:
+@dataclass(frozen=True, repr=False)
+class ChainReport(Presentable):
     """Sizes after every layer, skip pairs, accepted inputs per axis and the receptive field."""
 
     layers: tuple[Layer, ...]
@@ -269,7 +288,14 @@ def _run_layer(index: int, layer: Layer, size: tuple[int, ...], channels: int | 
             out_channels = layer.out_channels
     except ConvCalcError as error:
         raise ConvCalcError(f"{label}: {error}", parameter=error.parameter) from None
-    return LayerResult(index, layer, size, tuple(a.output for a in axes), axes, channels, out_channels)
+    output = tuple(a.output for a in axes)
+    if any(o >= _SIZE_LIMIT for o in output):
+        raise ConvCalcError(
+            f"{label}: its output size has more than {MAX_DIGITS} digits; convcalc reads and reports sizes "
+            f"of at most {MAX_DIGITS} digits: use smaller sizes, strides or scale factors",
+            parameter="layers",
+        )
+    return LayerResult(index, layer, size, output, axes, channels, out_channels)
 
 
 def run(layers: Sequence[Layer], size: Sequence[int], channels: int | None = None) -> tuple[LayerResult, ...]:
@@ -396,17 +422,81 @@ def _on_axis(layer: Layer, axis: int) -> Layer:
     )
 
 
-def _minimum(layers: Sequence[Layer]) -> int | None:
+Step = Callable[[int], tuple[int, int]]
+
+
+def _axis_step(layer: Layer) -> Step:
+    """One layer of one axis as a function size -> (output, dropped), remembered per size."""
+    return functools.lru_cache(maxsize=None)(_axis_rule(layer))
+
+
+def _axis_rule(layer: Layer) -> Step:
+    """One layer of one axis as a function size -> (output, dropped), its parameters normalised once.
+
+    The sizes are the core's (``conv_axes_for``, ``transposed_axes_for``, ``pool_axes_for``,
+    ``UpsampleAxis``), exactly as ``run`` computes them; only the validation of the size-independent
+    arguments is done once instead of once per input size.
+    """
+    if layer.kind in ("conv", "tconv"):
+        transposed = layer.kind == "tconv"
+        _, params = normalize(
+            1,
+            layer.kernel_size,
+            stride=layer.stride,
+            padding=layer.padding,
+            output_padding=layer.output_padding,
+            dilation=layer.dilation,
+            transposed=transposed,
+        )
+        if params.ndim != 1:
+            raise ConvCalcError("a per-axis value has more than one axis", parameter="layers")
+        if transposed:
+            return lambda size: (transposed_axes_for((size,), params)[0].output, 0)
+
+        def conv_step(size: int) -> tuple[int, int]:
+            axis = conv_axes_for((size,), params)[0]
+            return axis.output, axis.dropped
+
+        return conv_step
+    if layer.kind in ("maxpool", "avgpool"):
+        assert isinstance(layer.padding, int)
+        pool = (_pick(layer.kernel_size, 0),), (_pick(layer.stride, 0),), (layer.padding,)
+        dilation, ceil_mode = (_pick(layer.dilation, 0),), layer.ceil_mode
+
+        def pool_step(size: int) -> tuple[int, int]:
+            axis = pool_axes_for((size,), *pool, dilation, ceil_mode)[0]
+            return axis.output, axis.dropped
+
+        return pool_step
+    scale = _pick(layer.scale, 0)
+    return lambda size: (UpsampleAxis(size, scale).output, 0)
+
+
+def _axis_sizes_run(steps: Sequence[Step], size: int) -> tuple[list[int], bool] | None:
+    """Input sizes of every layer plus the final output, whether no layer drops an input; None if it
+    cannot run."""
+    sizes, exact = [size], True
+    try:
+        for step in steps:
+            size, dropped = step(size)
+            sizes.append(size)
+            exact = exact and dropped == 0
+    except ConvCalcError:
+        return None
+    return sizes, exact
+
+
+def _minimum(steps: Sequence[Step]) -> int | None:
     """The smallest input that runs: every rule is monotone, so double, then bisect."""
     high = 1
-    while _runs(layers, (high,)) is None:
+    while _axis_sizes_run(steps, high) is None:
         high *= 2
         if high > MAX_INPUT:
             return None
     low = high // 2  # does not run (or is 0)
     while high - low > 1:
         mid = (low + high) // 2
-        if _runs(layers, (mid,)) is None:
+        if _axis_sizes_run(steps, mid) is None:
             low = mid
         else:
             high = mid
@@ -427,26 +517,72 @@ def _class_members(gaps: list[tuple[int, int]], first: int, period: int) -> tupl
 class_members = _class_members  # public: convcalc.inspect.sizes reads a graph's classes with it
 
 
-def _gaps(pairs: Sequence[tuple[int, int]], results: Sequence[LayerResult]) -> list[int]:
-    """Decoder output minus the encoder input it should restore, per pair (one axis)."""
-    return [results[dec - 1].output[0] - results[enc - 1].size[0] for enc, dec in pairs]
+def _gaps(pairs: Sequence[tuple[int, int]], sizes: Sequence[int]) -> list[int]:
+    """Decoder output minus the encoder input it should restore, per pair (one axis).
+
+    ``sizes[n]`` is the input of layer n + 1, so layer n's output is ``sizes[n]``.
+    """
+    return [sizes[dec] - sizes[enc - 1] for enc, dec in pairs]
+
+
+def _period(layers: Sequence[Layer], axis: int) -> int:
+    """P: the product of the strides of the convolutions and poolings on this axis."""
+    return math.prod(
+        _pick(layer.stride, axis) for layer in layers if layer.kind in ("conv", "maxpool", "avgpool")
+    )
+
+
+def check_chain_budget(layers: Sequence[Layer], ndim: int) -> None:
+    """Refuse, before any run, an analysis of more than MAX_CHAIN_STEPS layer evaluations."""
+    periods = [_period(layers, n) for n in range(ndim)]
+    for n, period in enumerate(periods):
+        if period > MAX_PERIOD:
+            raise ConvCalcError(
+                f"the product of the strides on axis {n} is {period}; the accepted sizes are worked out "
+                f"for products up to {MAX_PERIOD}",
+                parameter="layers",
+            )
+    steps = sum(_evaluations(layers, n, period) for n, period in enumerate(periods))
+    if steps > MAX_CHAIN_STEPS:
+        raise BudgetExceeded(
+            f"the accepted input sizes of this chain take up to {steps:,} layer evaluations "
+            f"({len(layers)} layers, products of strides {', '.join(map(str, periods))} on {ndim} "
+            f"axis(es)); the limit MAX_CHAIN_STEPS is {MAX_CHAIN_STEPS:,}: analyse fewer layers at a "
+            "time (split the chain at a skip-free point), or put unstrided layers after the strided ones",
+            budget="MAX_CHAIN_STEPS",
+            limit=MAX_CHAIN_STEPS,
+            requested=steps,
+            parameter="layers",
+        )
+
+
+def _evaluations(layers: Sequence[Layer], axis: int, period: int) -> int:
+    """An upper bound on the distinct (layer, size) evaluations of ``axis_sizes`` (module docstring)."""
+    width, total = 2 * period, _SEARCH_RUNS * len(layers)
+    for layer in layers:
+        total += width
+        if layer.kind in ("conv", "maxpool", "avgpool"):
+            width = width // _pick(layer.stride, axis) + 2
+    return total
 
 
 def axis_sizes(layers: Sequence[Layer], axis: int) -> AxisSizes:
     """Exact sets of inputs on one axis that run, that every skip pair restores, that every window tiles."""
     pairs, _ = _stack_pairs(layers)
     flat = [_on_axis(layer, axis) for layer in layers]
-    period = math.prod(
-        _pick(layer.stride, 0) for layer in flat if layer.kind in ("conv", "maxpool", "avgpool")
-    )
+    period = _period(layers, axis)
     if period > MAX_PERIOD:
         raise ConvCalcError(
             f"the product of the strides on axis {axis} is {period}; the accepted sizes are worked out "
             f"for products up to {MAX_PERIOD}",
             parameter="layers",
         )
-    minimum = _minimum(flat)
-    if minimum is None:
+    try:
+        steps = [_axis_step(layer) for layer in flat]
+    except ConvCalcError:
+        steps = None
+    minimum = None if steps is None else _minimum(steps)
+    if steps is None or minimum is None:
         # Sizes grow with the input, so a chain that runs for no input breaks a rule that does not
         # depend on it (output_padding too large, negative padding): let that layer say which.
         run(flat, (MAX_INPUT,))
@@ -458,8 +594,9 @@ def axis_sizes(layers: Sequence[Layer], axis: int) -> AxisSizes:
     exact_classes: list[int] = []
     for r in range(period):
         first = minimum + r
-        base, later = run(flat, (first,)), run(flat, (first + period,))
-        start, step = _gaps(pairs, base), _gaps(pairs, later)
+        base, later = _axis_sizes_run(steps, first), _axis_sizes_run(steps, first + period)
+        assert base is not None and later is not None, "sizes past the smallest runnable input run"
+        start, step = _gaps(pairs, base[0]), _gaps(pairs, later[0])
         gaps = [(g0, g1 - g0) for g0, g1 in zip(start, step)]
         whole, single = _class_members(gaps, first, period)
         if whole:
@@ -467,7 +604,7 @@ def axis_sizes(layers: Sequence[Layer], axis: int) -> AxisSizes:
         elif single is not None:
             restore_singles.append(single)
         # Remainders repeat exactly along a class, so one run decides the whole class.
-        if all(res.dropped[0] == 0 for res in base):
+        if base[1]:
             exact_classes.append(first)
     return AxisSizes(
         axis,
@@ -537,6 +674,7 @@ def chain_report(
             default=1,
         )
     assert ndim <= MAX_AXES
+    check_chain_budget(layers, ndim)
     given = size is not None
     if given:
         # The user's input first: its failure names the layer that breaks on it.

@@ -16,6 +16,7 @@ from convcalc.core.axes import (
     direct_form,
     reversal,
 )
+from convcalc.core.display import Presentable
 from convcalc.core.layers import (
     ConvParams,
     check_transposed_axes,
@@ -101,8 +102,8 @@ def channel_report(
 # The full report behind `convcalc shape`.
 
 
-@dataclass(frozen=True)
-class ShapeReport:
+@dataclass(frozen=True, repr=False)
+class ShapeReport(Presentable):
     """A convolution and its transposed twin (same kernel, stride, padding, dilation), fully described.
 
     ``transposed_input`` says which size the user gave: False, the convolution's input (the twin runs

@@ -18,6 +18,7 @@ from rich.text import Text
 from convcalc.explain.results import Contributions, DirectSteps, Explanation, Grid, MatrixView
 from convcalc.explain.svg.palette import colour_key, count_colours, ink
 from convcalc.overlap import OverlapMap, Suggestion
+from convcalc.present.render import FoldedGrid
 from convcalc.render import x_join, yes_no
 
 # The heat map shows at most this many rows and columns; the JSON has every cell.
@@ -178,32 +179,19 @@ def grid_text(grid: Grid, title: str, *, marked: bool = False) -> RenderableType
         ("·" if marked and grid.kinds and grid.kinds[n] == "pad" else str(v))
         for n, v in enumerate(grid.values)
     ]
-    width = max(len(c) for c in cells)
-    text = Text(no_wrap=True, overflow="ignore")
-    text.append(f"{title}\n", style="bold")
-    for r in range(rows):
-        text.append("  ")
-        for c in range(columns):
-            n = r * columns + c
-            style = _KIND_STYLE.get(grid.kinds[n], "") if marked and grid.kinds else ""
-            text.append(f"{cells[n]:>{width}}", style=style)
-            text.append(" ")
-        text.append("\n")
-    return text
+    styles = [_KIND_STYLE.get(grid.kinds[n], "") if marked and grid.kinds else "" for n in range(len(cells))]
+    return FoldedGrid(
+        title,
+        [cells[r * columns : (r + 1) * columns] for r in range(rows)],
+        styles=[styles[r * columns : (r + 1) * columns] for r in range(rows)],
+        show_indices=False,
+    )
 
 
 def matrix_text(rows: Sequence[Sequence[int]], row_labels: Sequence[str], title: str) -> RenderableType:
     """A dense matrix with labelled rows and numbered columns; zeros print as '.'."""
-    width = max([len(str(v)) for row in rows for v in row] + [len(str(len(rows[0]) - 1))])
-    label_width = max(len(label) for label in row_labels)
-    text = Text(no_wrap=True, overflow="ignore")
-    text.append(f"{title}\n", style="bold")
-    text.append(" " * (label_width + 3))
-    text.append(" ".join(f"{n:>{width}}" for n in range(len(rows[0]))) + "\n", style="cyan")
-    for label, row in zip(row_labels, rows):
-        text.append(f" {label:>{label_width}}  ", style="cyan")
-        text.append(" ".join(f"{(str(v) if v else '.'):>{width}}" for v in row) + "\n")
-    return text
+    cells = [[str(v) if v else "." for v in row] for row in rows]
+    return FoldedGrid(title, cells, row_labels=row_labels)
 
 
 def _check(label: str, ok: bool) -> Text:
@@ -227,7 +215,7 @@ def matrix_section_view(view: MatrixView) -> RenderableType:
         grid_text(view.x, "x"),
         grid_text(view.y, "y = conv(x) = C x"),
         grid_text(view.c_transpose_y, f"C^T y = the transposed convolution of y (output_padding {op})"),
-        grid_text(view.g, "g = the upstream gradient dL/dy (ones, as in the question)"),
+        grid_text(view.g, "g = the upstream gradient dL/dy (ones here)"),
         grid_text(view.gradient, "dL/dx = C^T g = the transposed convolution of g"),
         Text("Checked by execution:"),
         _check("conv(x) equals C x", view.conv_is_c_x),
@@ -273,7 +261,7 @@ def direct_section_view(steps: DirectSteps) -> RenderableType:
             "the engine's own direct route built the same stretched and padded sizes",
             steps.engine_sizes_match,
         ),
-        grid_text(steps.unflipped, "Without flipping the kernel (the second half of the question)"),
+        grid_text(steps.unflipped, "Without flipping the kernel, for comparison"),
     ]
     verdict = (
         "the same here (the kernel is symmetric)"

@@ -68,7 +68,7 @@ class MatrixView:
 
     @property
     def slip_differs(self) -> bool:
-        """The seed's slip: C^T y is not the gradient C^T g (unless y happens to equal g)."""
+        """The classic slip: C^T y is not the gradient C^T g (unless y happens to equal g)."""
         return self.c_transpose_y.values != self.gradient.values
 
     @property

@@ -1,7 +1,7 @@
 """`convcalc explain`: the matrix view, the direct convolution step by step, where each number comes from.
 
 Executed by the engine on small integer tensors (x = 1, 2, 3, ..., the kernel w = 1, 2, 3, ..., the
-upstream gradient g = 1 everywhere, as in the first seed's question), so every value is an exact
+upstream gradient g = 1 everywhere, the simplest upstream gradient), so every value is an exact
 integer in float64 and every check is an equality, not a tolerance. The results are plain Python
 ints in frozen dataclasses: the renderers and the JSON never see numpy.
 """

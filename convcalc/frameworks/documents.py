@@ -25,7 +25,14 @@ JsonDict = dict[str, Any]
 
 
 def arguments_document(arguments: tuple[tuple[str, str], ...]) -> list[JsonDict]:
-    return [{"name": name, "value": value} for name, value in arguments]
+    """Each argument's JSON value (lists, numbers, strings, null) and its spelling in the framework's code."""
+    from convcalc.frameworks.snippet import parse_value
+
+    out = []
+    for name, text in arguments:
+        value, note = parse_value(text)
+        out.append({"name": name, "value": value, "spelled": text, "note": note})
+    return out
 
 
 def layer_document(layer: FrameworkLayer) -> JsonDict:
@@ -114,7 +121,9 @@ def _channels_document(t: Translation) -> JsonDict | None:
 
 def port_document(t: Translation, check: PortCheck | None = None) -> JsonDict:
     """The `convcalc port --json` document."""
-    return envelope("port", **translation_document(t), verification=check_document(check))
+    from convcalc.frameworks.snippet import snippet
+
+    return envelope("port", **translation_document(t), code=snippet(t), verification=check_document(check))
 
 
 def framework_answers_document(framework: str, translations: Sequence[Translation], dropped: int) -> JsonDict:

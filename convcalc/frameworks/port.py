@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from convcalc.core import ConvAxis, Pairs, channel_report
+from convcalc.core.display import Presentable
 from convcalc.errors import ConvCalcError
 from convcalc.frameworks import convention, read
 from convcalc.frameworks.base import (
@@ -53,8 +54,8 @@ def make_channels(in_channels: object, out_channels: object, groups: object) -> 
     return Channels(report.in_channels, report.out_channels, report.groups)
 
 
-@dataclass(frozen=True)
-class Translation:
+@dataclass(frozen=True, repr=False)
+class Translation(Presentable):
     """A layer in the target framework and the fix that turns its result into the source layer's."""
 
     source: FrameworkLayer

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -16,7 +16,7 @@ from convcalc.frameworks.port import Translation
 
 if TYPE_CHECKING:
     from convcalc.verify.results import PortCheck
-from convcalc.render import axis_table
+from convcalc.render import axis_table, x_join
 
 
 def _arguments_table(title: str, arguments: tuple[tuple[str, str], ...]) -> Table:
@@ -145,9 +145,57 @@ def framework_shape_view(layer: FrameworkLayer, pytorch: Translation | None) -> 
     return Group(*parts)
 
 
+def _side_by_side(t: Translation, source: str, target: str) -> Table:
+    """The source layer and the target's arguments (before the fix) in one table, per-axis values as AxB."""
+    table = Table(title="What each computes", title_justify="left", title_style="bold")
+    table.add_column("quantity", style="cyan")
+    table.add_column(source, justify="right")
+    if t.source.is_transposed:
+        where = "" if t.exact else ", before the fix"
+    else:
+        where = "" if t.exact else ", on the fixed input"
+    table.add_column(f"{target}{where}", justify="right")
+
+    def row(label: str, get: Callable[[Any], object], a: Sequence[Any], b: Sequence[Any]) -> None:
+        table.add_row(label, x_join([get(x) for x in a]), x_join([get(x) for x in b]))
+
+    if t.source.is_transposed:
+        a, b = t.source.transposed, t.target.transposed
+        row("input size i", lambda x: x.size, a, b)
+        row("dilated kernel K", lambda x: x.dilated_kernel, a, b)
+        row("full output (i-1)s + K", lambda x: x.full, a, b)
+        row("crop before (negative: zeros)", lambda x: x.crop_before, a, b)
+        row("crop after (negative: zeros)", lambda x: x.crop_after, a, b)
+        row("output", lambda x: x.output, a, b)
+        da, db = [direct_form(x) for x in a], [direct_form(x) for x in b]
+        row("direct form: stretched (i-1)s + 1", lambda x: x.stretched, da, db)
+        row("direct form: pad before K-1-crop", lambda x: x.pad_before, da, db)
+        row("direct form: pad after K-1-crop", lambda x: x.pad_after, da, db)
+    else:
+        c, d = t.source.conv, t.target.conv
+        row("input size i", lambda x: x.size, c, d)
+        row("dilated kernel K", lambda x: x.dilated_kernel, c, d)
+        table.add_row(
+            "padding before:after, per axis",
+            *(", ".join(f"{x.pad_before}:{x.pad_after}" for x in axes) for axes in (c, d)),
+        )
+        row("output floor((i+pb+pa-K)/s) + 1", lambda x: x.output, c, d)
+    return table
+
+
 def port_view(t: Translation, check: PortCheck | None = None) -> RenderableType:
     """`convcalc port`: the source layer, then its expression in the target framework."""
-    parts = [*layer_parts(t.source), *translation_parts(t)]
+    from convcalc.frameworks.snippet import snippet
+
+    source, target = convention(t.source.framework), convention(t.target.framework)
+    given = ", ".join(f"{name}={value}" for name, value in source.spell(t.source.args))
+    parts: list[RenderableType] = [
+        Text(f"In {target.title} (paste):", style="bold"),
+        Text("\n".join(f"  {line}" for line in snippet(t).splitlines())),
+        Text(f"{source.title} arguments given: {given}"),
+        _side_by_side(t, source.title, target.title),
+        *translation_parts(t)[3:],
+    ]
     if check is not None:
         if check.ok:
             parts.append(

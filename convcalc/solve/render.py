@@ -61,7 +61,7 @@ def solve_view(
         Text(
             f"{len(report.answers)} answer(s) in all"
             + (f"; {rest} more with --all" if rest > 0 else "")
-            + (f"; {report.omitted} mixed combinations left out" if report.omitted else "")
+            + (f"; {report.omitted} more combinations left out" if report.omitted else "")
         )
     )
     if report.mixed:
@@ -81,12 +81,14 @@ def solve_view(
                 "the output (transposed); TensorFlow's 'same' puts the extra element at the end the same way."
             )
         )
-    if any(not a.checkerboard_free for answer in shown for a in answer.axes):
+    uneven = [a for answer in shown for a in answer.axes if not a.checkerboard_free]
+    if uneven:
+        dilated = any(a.dilation != 1 for a in uneven)
         parts.append(
             Text(
-                "checkerboard: the kernel taps m*dilation do not fall equally often in every class mod "
-                "stride, so outputs meet different numbers of weights (for dilation 1: stride does not "
-                "divide kernel)."
+                "checkerboard: the kernel taps do not fall equally often on every position between two "
+                "stride steps, so outputs meet different numbers of weights"
+                + (" (with dilation d the taps sit at multiples of d)." if dilated else ".")
             )
         )
     return Group(*parts)

@@ -15,14 +15,20 @@ The search space, per axis (so that "every answer within bounds" has a precise m
   asymmetric crop only with ``output_padding = 0`` (with it, it is the same as a symmetric answer).
 
 A value the user fixes replaces its bound (and a fixed padding may be any pair).
+
+Budgets, checked before anything is built: the answers of each (k, s, d) are counted from their
+formulas (a fixed dilation of 10**6 allows 10**6 output_paddings; they are never walked one by one),
+at most ``MAX_ANSWERS`` per axis; the answers combined across axes are counted as a product and only
+the best ``MAX_COMBINATIONS`` are built (best-first, so the ones listed are exactly the best); the
+search for the nearest reachable sizes takes at most ``MAX_NEAREST_WORK`` steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import heapq
+import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from itertools import product
 
 from convcalc.core import (
     conv_axes_for,
@@ -32,14 +38,17 @@ from convcalc.core import (
     output_padding_limit,
     transposed_axes_for,
 )
-from convcalc.errors import ConvCalcError
+from convcalc.core.display import Presentable
+from convcalc.errors import BudgetExceeded, ConvCalcError
 
 # Search budgets: the walk over (k, s, d) is max_kernel*max_stride*max_dilation steps per axis, each
 # with at most max(s, d) output_paddings; combining axes multiplies the per-axis answers.
 MAX_BOUND = 64
 MAX_WALK = 20_000
-MAX_COMBINATIONS = 20_000
+MAX_COMBINATIONS = 2_000
+MAX_ANSWERS = 100_000
 NEAREST_REACH = 512
+MAX_NEAREST_WORK = 50_000
 
 Pair = tuple[int, int]
 
@@ -65,17 +74,30 @@ class Fixed:
     output_padding: int | None = None
 
 
-@lru_cache(maxsize=4096)
 def even_coverage(kernel_size: int, stride: int, dilation: int) -> bool:
     """Do the taps m*d (m < k) fall equally often in every residue class mod s?
+
+    The residues m*d mod s run through the multiples of g = gcd(d, s) with period s/g: with g > 1 the
+    other classes are never reached; with g = 1 every class is reached floor(k/s) or ceil(k/s) times,
+    equally often exactly when s divides k. Closed form, so a kernel of 10**18 costs nothing.
 
     >>> even_coverage(4, 2, 1), even_coverage(3, 2, 1), even_coverage(2, 2, 2)
     (True, False, False)
     """
-    counts = [0] * stride
-    for m in range(kernel_size):
-        counts[(m * dilation) % stride] += 1
-    return len(set(counts)) == 1
+    return stride == 1 or (math.gcd(dilation, stride) == 1 and kernel_size % stride == 0)
+
+
+def unreached_classes(kernel_size: int, stride: int, dilation: int) -> int:
+    """How many of every ``stride`` positions no tap m*d (m < k) reaches: outputs of a transposed
+    convolution that receive nothing, inputs of a convolution that are never read.
+
+    The residues m*d mod s repeat with period s/g (g = gcd(d, s)) and are distinct within a period, so
+    min(k, s/g) classes are reached. Closed form, so a kernel of 10**18 costs nothing.
+
+    >>> unreached_classes(1, 2, 1), unreached_classes(3, 2, 1), unreached_classes(2, 2, 2)
+    (1, 0, 1)
+    """
+    return stride - min(kernel_size, stride // math.gcd(dilation, stride))
 
 
 @dataclass(frozen=True)
@@ -128,25 +150,43 @@ class AxisAnswer:
         return max(self.remainder - self.pad_after, 0)
 
     @property
+    def unreached(self) -> int:
+        """Of every ``stride`` positions, how many receive nothing (transposed) or are never read (conv)."""
+        return unreached_classes(self.kernel_size, self.stride, self.dilation)
+
+    @property
     def rank_key(self) -> tuple[int, ...]:
+        # Built once per answer for the sort; the properties it reads are spelled out for speed.
+        op, pb, pa, stride = self.output_padding, self.pad_before, self.pad_after, self.stride
         return (
-            int(not self.checkerboard_free),
-            int(self.dropped != 0),
+            self.unreached > 0,
+            not even_coverage(self.kernel_size, stride, self.dilation),
+            self.dropped != 0,
             self.kernel_size,
-            int(not self.symmetric),
-            int(self.output_padding != 0),
-            int(self.dilation != 1),
-            int(not self.strict_ok),
-            self.stride,
-            self.pad_before,
-            self.pad_after,
-            self.output_padding,
+            pb != pa,
+            op != 0,
+            self.dilation != 1,
+            not 0 <= op < stride,
+            stride,
+            pb,
+            pa,
+            op,
         )
 
     @property
     def reasons(self) -> tuple[str, ...]:
         """The rank explained, in the ranking's order; each phrase says what is good or what it costs."""
-        out = ["even coverage" if self.checkerboard_free else "checkerboard (uneven coverage)"]
+        k, s, d = self.kernel_size, self.stride, self.dilation
+        if self.unreached:
+            cause = f"kernel {k} < stride {s}" if d == 1 else f"dilation {d} with stride {s}"
+            what = "outputs receive nothing" if self.transposed else "inputs are never read"
+            out = [f"{self.unreached} of every {s} {what} ({cause})"]
+        elif self.checkerboard_free:
+            out = ["even coverage"]
+        elif d == 1:
+            out = [f"checkerboard (stride {s} does not divide kernel {k})"]
+        else:
+            out = [f"checkerboard (the taps of dilation {d} fall unevenly between stride {s})"]
         if self.dropped:
             out.append(f"drops {self.dropped} input(s)")
         out.append("symmetric padding" if self.symmetric else "asymmetric padding")
@@ -173,7 +213,9 @@ class Answer:
     @property
     def rank_key(self) -> tuple[int, ...]:
         keys = [a.rank_key for a in self.axes]
-        return (int(not self.uniform), *(sum(column) for column in zip(*keys)))
+        # A layer that leaves positions empty is ranked after every layer that reaches them all.
+        empty = int(any(a.unreached for a in self.axes))
+        return (empty, int(not self.uniform), *(sum(column) for column in zip(*keys)))
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -224,8 +266,8 @@ class Nearest:
     other_kind: AxisAnswer | None
 
 
-@dataclass(frozen=True)
-class SolveReport:
+@dataclass(frozen=True, repr=False)
+class SolveReport(Presentable):
     """Every answer within bounds, best first; when there is none, what is nearest."""
 
     transposed: bool
@@ -260,43 +302,66 @@ def _triples(fixed: Fixed, bounds: Bounds) -> Iterator[tuple[int, int, int]]:
                 yield k, s, d
 
 
-def _transposed_pads(
-    size: int, target: int, k: int, s: int, d: int, fixed: Fixed, strict: bool
-) -> Iterator[tuple[int, int, int]]:
-    """o = (i-1)*s + K - pb - pa + op: for fixed k, s, d the crops total T = full - o, so 2p - op = T."""
+@dataclass(frozen=True)
+class _Pads:
+    """The (pad_before, pad_after, output_padding) of one (k, s, d), counted without being built.
+
+    ``values`` is a range (of output_paddings, or of total paddings for a convolution) that ``make``
+    turns into one triple each; ``extra`` lists the few answers outside that range.
+    """
+
+    values: range
+    make: Callable[[int], tuple[int, int, int]]
+    extra: tuple[tuple[int, int, int], ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.values) + len(self.extra)
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        yield from map(self.make, self.values)
+        yield from self.extra
+
+
+def _none(_: int) -> tuple[int, int, int]:
+    raise AssertionError("an empty range has nothing to make")  # pragma: no cover
+
+
+def _transposed_pads(size: int, target: int, k: int, s: int, d: int, fixed: Fixed, strict: bool) -> _Pads:
+    """o = (i-1)*s + K - pb - pa + op: for fixed k, s, d the crops total T = full - o, so 2p - op = T.
+
+    Symmetric: op has the parity of T, 0 <= p = (T + op)/2 <= K - 1 and op below its limit, a range of
+    step 2; asymmetric (p, p+1): T odd and op = 0.
+    """
     big_k = dilated_kernel_size(k, d)
     total = (size - 1) * s + big_k - target
     op_limit = output_padding_limit(s, d, strict=strict)
-    ops = _values(fixed.output_padding, 0) if fixed.output_padding is not None else range(op_limit)
     if fixed.padding is not None:
         pb, pa = fixed.padding
         op = target - ((size - 1) * s + big_k - pb - pa)
-        if 0 <= op < op_limit and op in ops:
-            yield pb, pa, op
-        return
-    for op in ops:
-        if op >= op_limit:
-            continue
-        if (total + op) % 2 == 0 and 0 <= (total + op) // 2 <= big_k - 1:
-            p = (total + op) // 2
-            yield p, p, op
-    if total % 2 == 1 and 0 in ops and total // 2 >= 0 and total // 2 + 1 <= big_k - 1:
-        yield total // 2, total // 2 + 1, 0
+        fits = 0 <= op < op_limit and fixed.output_padding in (None, op)
+        return _Pads(range(0), _none, ((pb, pa, op),) if fits else ())
+    low, high = max(0, -total), min(op_limit - 1, 2 * (big_k - 1) - total)
+    if fixed.output_padding is not None:
+        low, high = max(low, fixed.output_padding), min(high, fixed.output_padding)
+    low += (low - total) % 2
+
+    def symmetric(op: int) -> tuple[int, int, int]:
+        return (total + op) // 2, (total + op) // 2, op
+
+    asymmetric = total % 2 == 1 and fixed.output_padding in (None, 0) and 0 <= total // 2 <= big_k - 2
+    extra = ((total // 2, total // 2 + 1, 0),) if asymmetric else ()
+    return _Pads(range(low, max(high + 1, low), 2), symmetric, extra)
 
 
-def _conv_pads(
-    size: int, target: int, k: int, s: int, d: int, fixed: Fixed
-) -> Iterator[tuple[int, int, int]]:
+def _conv_pads(size: int, target: int, k: int, s: int, d: int, fixed: Fixed) -> _Pads:
     """o = floor((i + P - K)/s) + 1 holds exactly for P in [(o-1)*s + K - i, (o-1)*s + K - i + s - 1]."""
     big_k = dilated_kernel_size(k, d)
     low = (target - 1) * s + big_k - size
     if fixed.padding is not None:
         pb, pa = fixed.padding
-        if low <= pb + pa <= low + s - 1:
-            yield pb, pa, 0
-        return
-    for total in range(max(low, 0), min(low + s - 1, 2 * (big_k - 1)) + 1):
-        yield total // 2, total - total // 2, 0
+        return _Pads(range(0), _none, ((pb, pa, 0),) if low <= pb + pa <= low + s - 1 else ())
+    first, last = max(low, 0), min(low + s - 1, 2 * (big_k - 1))
+    return _Pads(range(first, max(last + 1, first)), lambda total: (total // 2, total - total // 2, 0))
 
 
 def _checked(answer: AxisAnswer) -> AxisAnswer:
@@ -318,20 +383,32 @@ def _checked(answer: AxisAnswer) -> AxisAnswer:
     return answer
 
 
+def _pads(
+    size: int, target: int, k: int, s: int, d: int, transposed: bool, fixed: Fixed, strict: bool
+) -> _Pads:
+    if transposed:
+        return _transposed_pads(size, target, k, s, d, fixed, strict)
+    return _conv_pads(size, target, k, s, d, fixed)
+
+
+def count_axis(size: int, target: int, *, transposed: bool, bounds: Bounds, fixed: Fixed) -> int:
+    """How many answers ``solve_axis`` would return, counted from the formulas without building them."""
+    return sum(
+        len(_pads(size, target, k, s, d, transposed, fixed, bounds.strict))
+        for k, s, d in _triples(fixed, bounds)
+    )
+
+
 def solve_axis(size: int, target: int, *, transposed: bool, bounds: Bounds, fixed: Fixed) -> list[AxisAnswer]:
     """Every (k, s, d, padding, output_padding) in the search space giving exactly ``target``, best first.
 
     Derived, not yet checked: ``solve`` re-checks every answer it returns through the core.
     """
-    answers = []
-    for k, s, d in _triples(fixed, bounds):
-        pads = (
-            _transposed_pads(size, target, k, s, d, fixed, bounds.strict)
-            if transposed
-            else _conv_pads(size, target, k, s, d, fixed)
-        )
-        for pb, pa, op in pads:
-            answers.append(AxisAnswer(transposed, size, target, k, s, d, pb, pa, op))
+    answers = [
+        AxisAnswer(transposed, size, target, k, s, d, pb, pa, op)
+        for k, s, d in _triples(fixed, bounds)
+        for pb, pa, op in _pads(size, target, k, s, d, transposed, fixed, bounds.strict)
+    ]
     answers.sort(key=lambda a: a.rank_key)
     return answers
 
@@ -399,30 +476,65 @@ def _check_bounds(bounds: Bounds) -> None:
 # The whole layer.
 
 
+def _best_products(groups: Sequence[Sequence[Sequence[AxisAnswer]]], limit: int) -> list[Answer]:
+    """The ``limit`` best answers, best first, among the products of each group's per-axis lists.
+
+    Each per-axis list is sorted by rank; an answer's rank adds its axes' rank keys column by column,
+    and adding a vector keeps lexicographic order, so moving one axis down its list never improves an
+    answer. A best-first walk over the index tuples therefore yields the answers in rank order and
+    builds only ``limit`` of them (plus their frontier), however large the product.
+    """
+    heap: list[tuple[tuple[int, ...], int, tuple[int, ...], Answer]] = []
+    seen: set[tuple[int, tuple[int, ...]]] = set()
+
+    def push(group: int, index: tuple[int, ...]) -> None:
+        lists = groups[group]
+        if (group, index) in seen or any(i >= len(lst) for i, lst in zip(index, lists)):
+            return
+        seen.add((group, index))
+        answer = Answer(tuple(lst[i] for i, lst in zip(index, lists)))
+        heapq.heappush(heap, (answer.rank_key, group, index, answer))
+
+    for n, lists in enumerate(groups):
+        if all(lists):
+            push(n, (0,) * len(lists))
+    best: list[Answer] = []
+    while heap and len(best) < limit:
+        _, group, index, answer = heapq.heappop(heap)
+        best.append(answer)
+        for axis in range(len(index)):
+            push(group, (*index[:axis], index[axis] + 1, *index[axis + 1 :]))
+    return best
+
+
 def _combine(per_axis: list[list[AxisAnswer]]) -> tuple[list[Answer], bool, int]:
-    """Answers with the same (k, s, d) on every axis; only when there is none, the mixed products."""
+    """Answers with the same (k, s, d) on every axis; only when there is none, the mixed products.
+
+    Counted first (a product of list lengths); at most MAX_COMBINATIONS are built, the best ones, and
+    the rest are reported as omitted.
+    """
     if len(per_axis) == 1:
-        return [Answer((a,)) for a in per_axis[0]], False, 0
+        return (
+            [Answer((a,)) for a in per_axis[0][:MAX_COMBINATIONS]],
+            False,
+            max(len(per_axis[0]) - MAX_COMBINATIONS, 0),
+        )
     by_triple: list[dict[tuple[int, int, int], list[AxisAnswer]]] = []
     for answers in per_axis:
         groups: dict[tuple[int, int, int], list[AxisAnswer]] = {}
         for a in answers:
             groups.setdefault((a.kernel_size, a.stride, a.dilation), []).append(a)
         by_triple.append(groups)
-    common = set(by_triple[0]).intersection(*by_triple[1:])
-    uniform = [Answer(combo) for t in common for combo in product(*(g[t] for g in by_triple))]
-    if uniform:
-        return uniform, False, 0
-    total = 1
-    for answers in per_axis:
-        total *= len(answers)
-    if total <= MAX_COMBINATIONS:
-        return [Answer(combo) for combo in product(*per_axis)], True, 0
-    # Too many to list: keep the best few per axis, and say how many were left out.
-    keep = max(1, int(MAX_COMBINATIONS ** (1 / len(per_axis))))
-    kept = [answers[:keep] for answers in per_axis]
-    combos = [Answer(combo) for combo in product(*kept)]
-    return combos, True, total - len(combos)
+    common = sorted(set(by_triple[0]).intersection(*by_triple[1:]))
+    if common:
+        chosen = [[g[t] for g in by_triple] for t in common]
+        mixed = False
+    else:
+        chosen = [per_axis]
+        mixed = True
+    total = sum(math.prod(len(lst) for lst in lists) for lists in chosen)
+    best = _best_products(chosen, MAX_COMBINATIONS)
+    return best, mixed, total - len(best)
 
 
 def _recheck(answer: Answer) -> None:
@@ -449,8 +561,12 @@ def _nearest(axis: int, size: int, target: int, transposed: bool, bounds: Bounds
         answers = solve_axis(i, o, transposed=kind, bounds=bounds, fixed=fixed)
         return _checked(answers[0]) if answers else None
 
+    # Each step solves one axis over the whole search box: bound the walk by its total work.
+    steps = sum(1 for _ in _triples(fixed, bounds))
+    reach = min(NEAREST_REACH, MAX_NEAREST_WORK // (4 * steps))
+
     def walk(step: int, vary_input: bool) -> AxisAnswer | None:
-        for delta in range(1, NEAREST_REACH + 1):
+        for delta in range(1, reach + 1):
             found = best(size + step * delta, target) if vary_input else best(size, target + step * delta)
             if found is not None:
                 return found
@@ -503,6 +619,18 @@ def solve(
     pads = _padding_per_axis(padding, ndim)
     fixed = tuple(Fixed(*values) for values in zip(ks, ss, ds, pads, ops))
 
+    for n, (i, o, f) in enumerate(zip(sizes, targets, fixed)):
+        count = count_axis(i, o, transposed=transposed, bounds=bounds, fixed=f)
+        if count > MAX_ANSWERS:
+            raise BudgetExceeded(
+                f"solve finds {count:,} answers on axis {n} ({i} -> {o}); it lists at most MAX_ANSWERS = "
+                f"{MAX_ANSWERS:,} per axis: fix --output-padding or --padding, or lower the bounds or the "
+                "fixed stride/dilation (each allows output_padding up to max(stride, dilation) - 1)",
+                budget="MAX_ANSWERS",
+                limit=MAX_ANSWERS,
+                requested=count,
+                parameter="output_padding",
+            )
     per_axis = [
         solve_axis(i, o, transposed=transposed, bounds=bounds, fixed=f)
         for i, o, f in zip(sizes, targets, fixed)

@@ -8,13 +8,15 @@ imports numpy itself.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from convcalc import engine
-from convcalc.core import ConvAxis, DirectAxis, TransposedAxis, direct_form, shape_report
+from convcalc.core import ConvAxis, DirectAxis, ShapeReport, TransposedAxis, direct_form, shape_report
 from convcalc.errors import BudgetExceeded, ConvCalcError
+from convcalc.verify.plan import Plan, transposed_routes
 from convcalc.verify.results import (
     Check,
     VerifyReport,
@@ -85,10 +87,7 @@ def verify_layer(
         out_channels=out_channels,
         groups=groups,
     )
-    if report.channels is None:
-        c_in, c_out, g = DEFAULT_IN_CHANNELS, DEFAULT_OUT_CHANNELS, 1
-    else:
-        c_in, c_out, g = report.channels.in_channels, report.channels.out_channels, report.channels.groups
+    c_in, c_out, g = channels_of(report)
     params = report.params
     conv_in = [a.size for a in report.conv]
     conv_out = [a.output for a in report.conv]
@@ -96,7 +95,8 @@ def verify_layer(
     t_in = [a.size for a in report.transposed]
     remainders = [r.remainder for r in report.reversal]
     kernel = list(params.kernel_size)
-    # Every array the verification needs, allocated under the engine's budgets before any work.
+    # The whole plan, every route's arrays and work, counted from the core's sizes before any runs.
+    layer_plan(report).check()
     x, y_twin, y_conv, w = engine.random_tensors(
         seed,
         (BATCH, c_in, *conv_in),
@@ -178,6 +178,58 @@ def _transposed_checks(
     return checks
 
 
+def channels_of(report: ShapeReport) -> tuple[int, int, int]:
+    """The convolution's in and out channels and groups that ``verify_layer`` runs with."""
+    if report.channels is None:
+        return DEFAULT_IN_CHANNELS, DEFAULT_OUT_CHANNELS, 1
+    return report.channels.in_channels, report.channels.out_channels, report.channels.groups
+
+
+def layer_plan(report: ShapeReport) -> Plan:
+    """Every array and multiply-accumulate of ``verify_layer``, from the report's sizes."""
+    c_in, c_out, groups = channels_of(report)
+    plan = Plan()
+    conv, twin = report.conv, report.transposed
+    plan.add("input x", BATCH, c_in, *(a.size for a in conv))
+    plan.add("twin input y", BATCH, c_out, *(a.size for a in twin))
+    plan.add("gradient y", BATCH, c_out, *(a.output for a in conv))
+    plan.add("weight", c_out, c_in // groups, *(a.kernel_size for a in conv))
+    plan.conv("convolution", BATCH, c_in, c_out, groups, conv)
+    rows, cols = c_out * math.prod(a.output for a in conv), c_in * math.prod(a.size for a in conv)
+    plan.matrix("convolution matrix route", BATCH, rows, cols, engine.MAX_MATRIX_ELEMENTS)
+    transposed_routes(
+        plan, BATCH, c_out, c_in, groups, twin, report.direct, engine.MAX_MATRIX_ELEMENTS, pytorch=True
+    )
+    # The adjoint identity and the round trip: the convolution again, and twice the transposed
+    # convolution of its output with output_padding = r, which gives back W.
+    back = [
+        TransposedAxis(a.output, a.kernel_size, a.stride, a.dilation, a.pad_before, a.pad_after - r.remainder)
+        for a, r in zip(conv, report.reversal)
+    ]
+    plan.conv("adjoint: convolution", BATCH, c_in, c_out, groups, conv)
+    plan.transposed("adjoint: transposed convolution", BATCH, c_out, c_in, groups, back)
+    plan.transposed("round trip", BATCH, c_out, c_in, groups, back)
+    return plan
+
+
+def framework_plan(axes: Sequence[TransposedAxis], forms: Sequence[DirectAxis]) -> Plan:
+    """Every array and multiply-accumulate of a transposed layer in ``verify_framework``."""
+    plan = Plan()
+    c_in, c_out = DEFAULT_OUT_CHANNELS, DEFAULT_IN_CHANNELS
+    plan.add("input y", BATCH, c_in, *(a.size for a in axes))
+    plan.add("gradient z", BATCH, c_out, *(a.output for a in axes))
+    transposed_routes(plan, BATCH, c_in, c_out, 1, axes, forms, engine.MAX_MATRIX_ELEMENTS, pytorch=False)
+    plan.transposed("adjoint: transposed convolution", BATCH, c_in, c_out, 1, axes)
+    kept = [a.full - max(a.crop_before, 0) - max(a.crop_after, 0) for a in axes]
+    if min(kept) >= 1:
+        adjoint = [
+            ConvAxis(n, a.kernel_size, a.stride, a.dilation, max(a.crop_before, 0), max(a.crop_after, 0))
+            for n, a in zip(kept, axes)
+        ]
+        plan.conv("adjoint: convolution", BATCH, c_out, c_in, 1, adjoint)
+    return plan
+
+
 def _adjoint_check(left: float, right: float) -> Check:
     return scalar_check("adjoint: <conv x, y> = <x, conv_transpose y>", left, right)
 
@@ -234,6 +286,8 @@ def verify_framework(framework: str, *, seed: int = 0, **arguments: Any) -> Veri
         )
         return replace(result, layer=layer, checks=(claimed, *result.checks))
     axes = layer.transposed
+    forms = [direct_form(a) for a in axes]
+    framework_plan(axes, forms).check()
     # The transposed layer maps DEFAULT_OUT_CHANNELS -> DEFAULT_IN_CHANNELS, as the twin in verify_layer.
     y, z, w = engine.random_tensors(
         seed,
@@ -246,7 +300,7 @@ def verify_framework(framework: str, *, seed: int = 0, **arguments: Any) -> Veri
         "dilation": [a.dilation for a in axes],
         "groups": 1,
     }
-    checks = _transposed_checks(y, w, axes, [direct_form(a) for a in axes], geometry, pytorch=None)
+    checks = _transposed_checks(y, w, axes, forms, geometry, pytorch=None)
     executed = checks[0].got  # the scatter route's shape (N, C, *spatial)
     assert isinstance(executed, list)
     checks.insert(0, shape_check(f"{layer.framework} output size", list(layer.output), executed[2:]))

@@ -90,7 +90,10 @@ def sweep_document(report: SweepReport) -> JsonDict:
         verified=report.verified,
         checks=report.checks,
         skipped=report.skipped_total,
-        skipped_reasons=[{"reason": r, "count": n} for r, n in report.skipped.items()],
+        skipped_reasons=[
+            {"reason": r, "count": n, "example": report.skipped_examples.get(r)}
+            for r, n in report.skipped.items()
+        ],
         failures=[failure_document(f) for f in report.failures],
         passed=report.passed,
     )

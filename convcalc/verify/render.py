@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console, Group, RenderableType
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -101,7 +102,10 @@ def sweep_view(report: SweepReport) -> RenderableType:
         reasons.add_column("reason", style="cyan")
         reasons.add_column("configurations", justify="right")
         for reason, count in report.skipped.items():
-            reasons.add_row(reason, f"{count:,}")
+            example = report.skipped_examples.get(reason)
+            reasons.add_row(
+                reason + (f"\n[dim]e.g. {escape(example)}[/dim]" if example else ""), f"{count:,}"
+            )
         parts.append(reasons)
     if report.failures:
         failures = Table(title="Failures", title_justify="left", title_style="bold red")

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
+from convcalc.core.display import Presentable
+
 if TYPE_CHECKING:
     from convcalc.core import ShapeReport
     from convcalc.frameworks.base import FrameworkLayer
@@ -91,8 +93,8 @@ def all_passed(checks: Sequence[Check]) -> bool:
     return all(c.passed is not False for c in checks)
 
 
-@dataclass(frozen=True)
-class VerifyReport:
+@dataclass(frozen=True, repr=False)
+class VerifyReport(Presentable):
     """What was verified (a shape report, or a framework's layer), the tensors' setup and every check.
 
     For a framework's transposed convolution ``report`` is None and the channels are the layer's own.
@@ -125,8 +127,8 @@ class SweepFailure:
     command: str
 
 
-@dataclass(frozen=True)
-class SweepReport:
+@dataclass(frozen=True, repr=False)
+class SweepReport(Presentable):
     """A sweep's counts: configurations verified, checks run, invalid ones skipped by reason, failures."""
 
     grid: SweepGrid
@@ -135,6 +137,8 @@ class SweepReport:
     checks: int
     skipped: dict[str, int] = field(default_factory=dict)
     failures: tuple[SweepFailure, ...] = ()
+    skipped_examples: dict[str, str] = field(default_factory=dict)
+    """Per reason, the full message (with its numbers) of the first configuration skipped for it."""
 
     @property
     def passed(self) -> bool:
