@@ -801,3 +801,29 @@ def test_input_given_twice_for_a_one_input_module_is_refused_before_the_file_run
     assert "--input is given 2 times" in done.stderr and "give --input once" in done.stderr
     assert "Traceback" not in done.output and not marker.exists()
     assert runner.invoke(app, ["inspect", f"{source}:make", "--input", "1x1x8x8"]).exit_code == 0
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_arguments_with_numbers_are_never_folded(columns: int) -> None:
+    import io
+
+    from rich.console import Console
+
+    from convcalc.inspect.render import _compact, inspect_view
+
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.ConvTranspose2d(8, 4, 4, 2, 1, output_padding=1),
+        nn.Conv2d(4, 4, 3, dilation=2, groups=2, padding=2),
+    )
+    report = inspect_module(model, (1, 3, 17, 17))
+    console = Console(width=columns, file=io.StringIO(), record=True)
+    console.print(inspect_view(report))
+    text = console.export_text()
+    assert all(len(line) <= columns for line in text.splitlines())
+    words = [
+        w for row in report.layers for w in _compact(row.arguments, "pytorch", row.kind == "pool").split()
+    ]
+    assert "output_padding=1x1" in words
+    for word in words:
+        assert word in text, (columns, word)

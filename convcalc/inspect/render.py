@@ -192,13 +192,16 @@ def layer_columns(rows: list[dict[str, str]], width: int) -> tuple[list[str], in
     shown = [name for name in NUMBER_COLUMNS if any(r[name] for r in rows)]
     widths = {name: max(len(name), *(len(r[name]) for r in rows)) for name in shown}
     natural = max([len("layer"), *(len(line) for r in rows for line in r["layer"].split("\n"))])
+    # an argument with a number in it ("output_padding=1x1") is never folded either
+    words = [w for r in rows for w in r["layer"].partition("\n")[2].split() if any(c.isdigit() for c in w)]
+    least = min(max([LAYER_WIDTH, *map(len, words)]), natural)
     left_out: list[str] = []
 
     def room() -> int:  # a rich table: a border left of every column and at the end, one space each side
         return width - sum(widths[n] for n in shown) - 3 * (len(shown) + 1) - 1
 
     for name in LEFT_OUT_FIRST:
-        if room() >= min(LAYER_WIDTH, natural):
+        if room() >= least:
             break
         if name in shown:
             shown.remove(name)
