@@ -827,3 +827,30 @@ def test_arguments_with_numbers_are_never_folded(columns: int) -> None:
     assert "output_padding=1x1" in words
     for word in words:
         assert word in text, (columns, word)
+
+
+class RepeatChannels(nn.Module):
+    """torch.repeat_interleave with a tensor of repeats: its output size depends on the data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv2d(1, 2, 3)
+        self.d = nn.Conv2d(3, 2, 3)
+
+    def forward(self, x: Any) -> Any:
+        y = torch.repeat_interleave(self.c(x), torch.tensor([1, 2]), dim=1)
+        return self.d(y)
+
+
+def test_shapes_stop_at_an_op_torch_gives_no_meta_shape_for_and_the_exit_code_is_1() -> None:
+    module = RepeatChannels().eval()
+    assert tuple(module(torch.zeros(1, 1, 9, 9)).shape) == (1, 2, 5, 5)  # torch runs it
+    report = inspect_module(module, (1, 1, 9, 9))
+    conv = next(r for r in report.layers if r.op == "Conv2d")
+    assert conv.output_shape == tuple(
+        module.c(torch.zeros(1, 1, 9, 9)).shape
+    )  # torch's shape, up to the stop
+    assert report.headline().startswith("1 finding: shapes stop at layer repeat_interleave (unknown op ")
+    stopped = [f for f in report.findings if f.kind == "stopped"]
+    assert len(stopped) == 1 and "PyTorch's repeat_interleave and torch could not" in stopped[0].message
+    assert "onnx" not in stopped[0].message.lower() and int(report.exit_code) == 1 and not report.runs

@@ -473,9 +473,13 @@ def _findings(report: InspectReport) -> list[Finding]:
         name, sep, text = note.partition(": ")
         on_layer = bool(sep) and name in names
         found.append(Finding("info", "note", name if on_layer else None, text if on_layer else note))
+    notes: dict[str, list[str]] = {}  # one finding per note, naming every axis it holds for
     for axis in report.axes:
         if axis.note:
-            found.append(Finding("info", "sizes", None, f"spatial axis {axis.spatial_axis}: {axis.note}"))
+            notes.setdefault(axis.note, []).append(str(axis.spatial_axis))
+    for note, axes in notes.items():
+        which = f"spatial axis {axes[0]}" if len(axes) == 1 else f"spatial axes {', '.join(axes)}"
+        found.append(Finding("info", "sizes", None, f"{which}: {note}"))
     order = {s: n for n, s in enumerate(SEVERITIES)}
     return sorted(found, key=lambda f: order[f.severity])
 
@@ -512,7 +516,7 @@ def _stopped(report: InspectReport, node: Node) -> Finding:
         "stopped",
         node.name,
         f"shapes stop at layer {node.name}: convcalc does not model {name}'s {node.op} "
-        f" and {why}, so the {after} layer(s) after it are not checked and the model is not shown "
+        f"and {why}, so the {after} layer(s) after it are not checked and the model is not shown "
         "to run",
         fix,
     )
