@@ -103,9 +103,12 @@ def inspect_view(report: InspectReport) -> RenderableType:
             )
         parts.append(findings)
     if report.axes:
-        sizes = Table(title="Input sizes the whole model accepts, per spatial axis", title_justify="left")
-        columns = ("axis", "given", "layers run from", "accepted (merges agree, nothing dropped)", "nearest")
-        for name in columns:
+        sizes = Table(
+            title="Input sizes the whole model accepts (every merge agrees, nothing dropped), "
+            "per spatial axis",
+            title_justify="left",
+        )
+        for name in ("axis", "given", "runs from", "accepted", "nearest"):
             sizes.add_column(name, overflow="fold")
         for axis in report.axes:
             size = report.input_shapes[0][axis.tensor_axis]
