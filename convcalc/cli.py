@@ -736,6 +736,7 @@ def inspect_model(
     model: Annotated[
         str,
         typer.Argument(
+            metavar="MODEL",
             help="An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory or "
             "package.module:attr (this RUNS that Python file, or imports that module: the only user code "
             "inspect runs; nothing is eval'd).",
@@ -752,8 +753,11 @@ def inspect_model(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read a model; explain, check and fix every convolution. Exit 1 when a merge disagrees or a layer
-    cannot run on the input, 2 for bad input."""
+    """Read a model; explain, check and fix every convolution. Exit 1 when a merge disagrees, a layer
+    cannot run on the input or shapes stop at an op convcalc does not model; 2 for bad input.
+
+    Example: convcalc inspect unet.onnx --input 1x3x255x255
+    """
     from convcalc.inspect.analysis import inspect_graph
     from convcalc.inspect.document import inspect_document
     from convcalc.inspect.load import load_graph, parse_input

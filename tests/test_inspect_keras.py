@@ -30,6 +30,7 @@ from convcalc.inspect.analysis import inspect_graph
 from convcalc.inspect.graph import ConvSpec, PoolSpec
 from convcalc.inspect.keras_reader import read_keras
 from convcalc.inspect.shapes import Run, propagate
+from convcalc.inspect.sizes import all_axes
 
 DATA = Path(__file__).parent / "data" / "keras"
 SHAPES = json.loads((DATA / "keras_shapes.json").read_text())
@@ -441,11 +442,29 @@ def test_an_unknown_layer_is_named_and_shapes_stop_there(tmp_path: Path) -> None
     config = json.loads(real_config())
     pool = next(layer for layer in config["config"]["layers"] if layer["name"] == "enc2_pool")
     pool["class_name"] = "MyCustomPooling"
-    graph = read_keras(zip_with(tmp_path / "custom.keras", {"config.json": json.dumps(config).encode()}))
-    assert "layers convcalc does not model: MyCustomPooling" in graph.notes
+    path = zip_with(tmp_path / "custom.keras", {"config.json": json.dumps(config).encode()})
+    graph = read_keras(path)
     result = propagate(graph, ((1, 16, 16, 1),))
     assert [node.name for node in result.stopped][:2] == ["enc2_pool", "bottleneck"]
-    assert result.shapes["enc2_conv"] == (1, 8, 8, 4)
+    # witness: up to the stop, the shapes are the ones Keras computed for this model at 16x16
+    keras_run = next(r for r in SHAPES["models"]["unet2d"]["runs"] if r["input"][1:3] == [16, 16])
+    for name in ("enc1_conv", "enc1_pool", "enc2_conv"):
+        assert result.shapes[name] == (1, *keras_run["layers"][name][1:])
+    # the model is not shown to run: exit 1, a finding in the headline naming Keras, not ONNX
+    done = runner.invoke(app, ["inspect", str(path), "--input", "1x16x16x1", "--json"])
+    assert done.exit_code == ExitCode.VERIFICATION_FAILED
+    document = json.loads(done.stdout)
+    assert document["runs"] is False
+    assert document["headline"] == "1 finding: shapes stop at layer enc2_pool (unknown op MyCustomPooling)"
+    stopped = [f for f in document["findings"] if f["kind"] == "stopped"]
+    assert len(stopped) == 1 and stopped[0]["severity"] == "error"
+    assert (
+        "Keras's MyCustomPooling" in stopped[0]["message"]
+        and "records no output shapes" in stopped[0]["message"]
+    )
+    assert "shape inference" not in json.dumps(document["findings"])
+    text = runner.invoke(app, ["inspect", str(path), "--input", "1x16x16x1"])
+    assert "no findings" not in text.stdout and "is not shown to run" in text.stdout
 
 
 def test_per_axis_arguments_beyond_any_real_model_are_refused_before_analysis(tmp_path: Path) -> None:
@@ -541,3 +560,58 @@ def test_the_python_entry_point_reads_keras_files() -> None:
         report.exit_code == ExitCode.VERIFICATION_FAILED
     )  # Keras fails at "add" for 15x12 (keras_shapes.json)
     assert "skip mismatch" in report.headline()
+
+
+@pytest.mark.parametrize("name", ["residual_add", "nested", "unet2d", "pooled_classifier"])
+def test_accepted_sizes_agree_with_keras_runs_whatever_size_is_given(name: str) -> None:
+    """Keras' recorded sweep (which square sizes 1..24 run) is the witness: every accepted size runs in
+    Keras, and every size Keras runs is accepted or drops an input. The answer must not depend on the
+    size given, even one that does not run (the other axis was held there, and no size ran)."""
+    model = SHAPES["models"][name]
+    channels = model["runs"][0]["input"][-1]
+    keras_runs = {int(size) for size, layer in model["sweep"].items() if layer is None}
+    graph = read_keras(DATA / model["file"])
+    answers = set()
+    for given in range(1, 25):
+        shapes = ((1, given, given, channels),)
+        for axis in all_axes(graph, shapes, (1, 2)):
+            assert axis.accepted is not None, (given, axis.note)
+            answers.add(tuple(axis.accepted.within(1, 24)))
+    assert len(answers) == 1, answers
+    accepted = set(answers.pop())
+    assert accepted and accepted <= keras_runs
+    for size in keras_runs - accepted:
+        run = propagate(graph, ((1, size, size, channels),))
+        assert run.ok and any(any(r.dropped) for r in run.nodes), size
+
+
+# Keras' own signatures (keras.io: Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, MaxPooling2D):
+# strides=1 (pooling: None, the pool size), padding="valid", dilation_rate=1, groups=1, output_padding=None,
+# depth_multiplier=1.
+KERAS_DEFAULTS = {
+    "strides": "1",
+    "padding": "valid",
+    "dilation_rate": "1",
+    "groups": "1",
+    "output_padding": "None",
+    "depth_multiplier": "1",
+}
+
+
+@pytest.mark.parametrize("name", ["seq_conv1d", "seq_conv2d", "seq_conv3d", "unet2d", "dcgan_generator"])
+def test_the_table_hides_keras_defaults(name: str) -> None:
+    from convcalc.inspect.render import _compact
+
+    report = inspect_graph(read_keras(DATA / f"{name}.keras"))
+    for row in report.layers:
+        given = dict(row.arguments)
+        text = _compact(row.arguments, "keras", row.kind == "pool")
+        for word in text.split():
+            key, _, value = word.partition("=")
+            assert set(value.split("x")) != {KERAS_DEFAULTS.get(key)}, (row.name, word)
+            if row.kind == "pool" and key == "strides":
+                assert value.split("x") != given["pool_size"].strip("[]").split(", "), (row.name, word)
+        for key, value in given.items():  # every other argument is shown
+            values = set(value.strip("[]").split(", "))
+            if values != {KERAS_DEFAULTS.get(key)} and not (row.kind == "pool" and key == "strides"):
+                assert f"{key}=" in text, (row.name, key, value, text)

@@ -209,3 +209,66 @@ def test_transposed_macs_count_input_elements_not_outputs() -> None:
     assert row.output_shape == (1, 6, 100)
     assert row.macs == 50 * 4 * 6 * 4 == math.prod((50, 4, 6, 4))
     assert row.parameters == 4 * 6 * 4 + 6
+
+
+def _table_cells(text: str) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The layer table's header and, per layer index, each column's cell on the row's first line."""
+    lines = text[text.index("Layer by layer") :].splitlines()
+    header = next(line for line in lines if line.startswith("┃"))
+    names = [cell.strip() for cell in header.split("┃")[1:-1]]
+    rows = {}
+    for line in lines:
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        if line.startswith("│") and cells and cells[0].isdigit():
+            rows[cells[0]] = dict(zip(names, cells))
+    return names, rows
+
+
+@pytest.mark.parametrize("model", ["unet", "pix2pix", "decoder_1d"])
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_the_layer_table_never_cuts_a_number(
+    exported: dict[str, tuple[Path, Any, list[str]]], model: str, columns: int
+) -> None:
+    """At 60, 80 and 120 columns every number of the JSON document's layer rows is a whole cell of the
+    table, or its column is named as left out (with --json to see it)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    path = str(exported[model][0])
+    shape = "x".join(map(str, {"unet": (1, 3, 255, 255), "pix2pix": (1, 3, 96, 96)}.get(model, (1, 8, 11))))
+    runner = CliRunner()
+    document = json.loads(runner.invoke(app, ["inspect", path, "--input", shape, "--json"]).stdout)
+    text = runner.invoke(app, ["inspect", path, "--input", shape], env={"COLUMNS": str(columns)}).stdout
+    assert all(len(line) <= columns for line in text.splitlines())
+    names, rows = _table_cells(text)
+    note = (
+        " ".join(text[text.index("Left out at") :].split()).partition(").")[0]
+        if "Left out at" in text
+        else ""
+    )
+    if note:
+        assert note.startswith(f"Left out at {columns} columns") and "--json" in note
+    xs = "x".join
+    for layer in document["layers"]:
+        if layer["kind"] == "shape_preserving":
+            continue
+        cells = rows[str(layer["index"])]
+        placement = layer["placement"]
+        expected = {
+            "in": xs(map(str, layer["input_shape"])),
+            "out": xs(map(str, layer["output_shape"])),
+            "params": "" if layer["parameters"] is None else f"{layer['parameters']:,}",
+            "MACs": "" if layer["macs"] is None else f"{layer['macs']:,}",
+            "pads/crops": ""
+            if placement is None
+            else xs(f"{b}:{a}" if b != a else str(b) for b, a in placement),
+            "dropped": xs(map(str, layer["dropped"])) if any(layer["dropped"]) else "",
+        }
+        for name, value in expected.items():
+            if name in names:
+                assert cells[name] == value, (columns, layer["name"], name)
+            elif value:
+                assert name in note, (columns, name, note)

@@ -182,8 +182,18 @@ def test_an_unknown_op_without_a_shape_stops_propagation_there() -> None:
     model = _model(nodes, 3, [_weight("w1", (2, 2, 3))])
     report = inspect_graph(graph_from_model(model, "m.onnx"), [(1, 2, 9)])
     assert [n.name for n in report.run.stopped] == ["NonZero_1", "Cast_2"]
-    assert any(f.kind == "stopped" and "NonZero" in f.message for f in report.findings)
-    assert int(report.exit_code) == 0
+    stopped = [f for f in report.findings if f.kind == "stopped"]
+    assert len(stopped) == 1 and stopped[0].severity == "error" and stopped[0].node == "NonZero_1"
+    assert (
+        "ONNX's NonZero" in stopped[0].message
+        and "ONNX's shape inference gives no shape" in stopped[0].message
+    )
+    # the model is not shown to run: a finding in the headline and exit 1, never "no findings ... runs"
+    assert report.headline() == "1 finding: shapes stop at layer NonZero_1 (unknown op NonZero)"
+    assert not report.runs and int(report.exit_code) == 1
+    # witness: ONNX Runtime runs it; the shapes inspect did give (up to the stop) are ONNX Runtime's
+    ort = im.run_ort(im.ort_session(im.with_every_output(model.SerializeToString())[0]), (1, 2, 9))
+    assert not isinstance(ort, str) and ort["a"] == report.run.shapes["a"] == (1, 2, 7)
 
 
 def test_same_upper_with_dilation_fails_as_in_onnx_runtime_and_the_explicit_pads_run() -> None:

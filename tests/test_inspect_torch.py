@@ -742,3 +742,62 @@ def test_cli_runs_a_python_file_in_a_subprocess(tmp_path: Path) -> None:
     # torch's own run of the same module at this size: the layer before the failing cat
     _, hooked, error = torch_run(UNet(), (1, 3, 65, 64))
     assert error is not None and layers["ups.3"]["output_shape"] == list(hooked["ups.3"][1])
+
+
+def test_the_table_hides_pytorchs_defaults_as_torchs_own_repr_does() -> None:
+    """Witness: nn.Conv*'s extra_repr, which prints padding, dilation, output_padding, groups and
+    padding_mode only when they differ from their defaults (stride it always prints: hidden here at 1)."""
+    from convcalc.inspect.render import _compact
+
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3),
+        nn.Conv2d(8, 8, 3, padding=1, stride=(2, 1)),
+        nn.ConvTranspose2d(8, 4, 4, 2, 1, output_padding=1),
+        nn.Conv2d(4, 4, 3, dilation=2, groups=2, padding=2, padding_mode="reflect"),
+    )
+    report = inspect_module(model, (1, 3, 33, 33))
+    convs = [m for m in model if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    rows = [r for r in report.layers if r.kind in ("conv", "conv_transpose")]
+    assert len(rows) == len(convs)
+    for module, row in zip(convs, rows):
+        shown = {word.partition("=")[0] for word in _compact(row.arguments, "pytorch").split()}
+        torch_shows = {part.split("=")[0].strip() for part in module.extra_repr().split(",") if "=" in part}
+        for name in ("padding", "dilation", "output_padding", "groups", "padding_mode"):
+            assert (name in shown) == (name in torch_shows), (module, name, shown)
+        assert ("stride" in shown) == (module.stride != (1, 1))
+    pool = next(r for r in inspect_module(nn.MaxPool2d(2), (1, 1, 8, 8)).layers if r.kind == "pool")
+    assert _compact(pool.arguments, "pytorch", pool=True) == "kernel_size=2"  # stride=None means the window
+
+
+def test_the_receptive_field_through_an_op_convcalc_does_not_model_is_unknown_not_narrower() -> None:
+    """PadToMatch's F.pad (amounts computed in forward) is unknown: the field of the cat it feeds cannot
+    be told, and is reported as unknown. Witness: torch's gradients give a field wider than 1 (the old
+    report said 1x1, the field of the skip operand alone)."""
+    shape = (1, 2, 15, 16)
+    module = PadToMatch().eval()
+    x = torch.randn(shape, requires_grad=True)
+    y = module(x)
+    widest = 0
+    for j in range(min(y.shape[2:])):
+        (gradient,) = torch.autograd.grad(y[0, 3, j, j], x, retain_graph=True)
+        rows = (gradient.abs().sum(dim=(0, 1, 3)) != 0).nonzero().flatten()
+        widest = max(widest, int(rows.max() - rows.min() + 1))
+    assert widest > 1
+    report = inspect_module(module, shape)
+    assert report.fields and all(value is None for _, values in report.fields for value in values)
+    text = runner.invoke(app, ["inspect", f"{Path(__file__)}:PadToMatch", "--input", "1x2x15x16"]).stdout
+    assert "cat: 1x1" not in text
+
+
+def test_input_given_twice_for_a_one_input_module_is_refused_before_the_file_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    source = tmp_path / "model.py"
+    source.write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\n"
+        "import torch.nn as nn\nmake = lambda: nn.Conv2d(1, 1, 3)\n"
+    )
+    done = runner.invoke(app, ["inspect", f"{source}:make", "--input", "1x1x8x8", "--input", "1x1x9x9"])
+    assert done.exit_code == 2
+    assert "--input is given 2 times" in done.stderr and "give --input once" in done.stderr
+    assert "Traceback" not in done.output and not marker.exists()
+    assert runner.invoke(app, ["inspect", f"{source}:make", "--input", "1x1x8x8"]).exit_code == 0

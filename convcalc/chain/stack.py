@@ -514,6 +514,9 @@ def _class_members(gaps: list[tuple[int, int]], first: int, period: int) -> tupl
     return False, None
 
 
+class_members = _class_members  # public: convcalc.inspect.sizes reads a graph's classes with it
+
+
 def _gaps(pairs: Sequence[tuple[int, int]], sizes: Sequence[int]) -> list[int]:
     """Decoder output minus the encoder input it should restore, per pair (one axis).
 

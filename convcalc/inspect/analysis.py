@@ -18,7 +18,7 @@ from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.frameworks.port import Channels, Translation, translate
 from convcalc.inspect.fields import receptive_fields
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
-from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph
+from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph, Node
 from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, smallest_running
 from convcalc.overlap import overlap_pattern, suggest
@@ -86,9 +86,15 @@ class InspectReport:
     target: str | None
 
     @property
+    def runs(self) -> bool:
+        """Whether every node was reached and runs: no refusal, no disagreeing merge, no stop."""
+        return self.run.ok and not self.run.stopped
+
+    @property
     def exit_code(self) -> ExitCode:
-        """1 when a merge disagrees or a layer cannot run (empty output, refusal) on the input, else 0."""
-        return ExitCode.OK if self.run.ok else ExitCode.VERIFICATION_FAILED
+        """1 when a merge disagrees, a layer cannot run (empty output, refusal) or shapes stop at an op
+        convcalc does not model (the model is then not shown to run); else 0."""
+        return ExitCode.OK if self.runs else ExitCode.VERIFICATION_FAILED
 
     @property
     def spatial(self) -> tuple[int, ...]:
@@ -113,6 +119,10 @@ class InspectReport:
         }
         parts = []
         for kind, n in counts.items():
+            if kind == "stopped":
+                node = self.run.stopped[0]
+                parts.append(f"shapes stop at layer {node.name} (unknown op {node.op})")
+                continue
             one, many = words.get(kind, (kind, kind))
             parts.append(
                 f"{n} {one if n == 1 else many}" + (f" at {size}" if kind in ("merge", "failure") else "")
@@ -445,16 +455,7 @@ def _findings(report: InspectReport) -> list[Finding]:
     if report.target is not None:
         found.extend(_portability(report))
     for node in report.run.stopped[:1]:
-        found.append(
-            Finding(
-                "info",
-                "stopped",
-                node.name,
-                f"propagation stopped at {node.op}: convcalc does not model it and "
-                f"{report.graph.framework}'s own shape inference gave no shape "
-                f"({len(report.run.stopped)} node(s) not reached)",
-            )
-        )
+        found.append(_stopped(report, node))
     unknown = sorted({n.op for n in report.graph.nodes if n.kind == "unknown"})
     if unknown:
         found.append(
@@ -462,17 +463,59 @@ def _findings(report: InspectReport) -> list[Finding]:
                 "info",
                 "unknown",
                 None,
-                "ops convcalc does not model (shapes from the framework): " + ", ".join(unknown),
+                "ops convcalc does not model: " + ", ".join(unknown) + " (their shapes come from the "
+                f"{FRAMEWORK_NAMES.get(report.graph.framework, report.graph.framework)} model where it gives "
+                "one)",
             )
         )
-    for note in report.graph.notes:  # what a reader says about a layer ("name: note")
+    names = {node.name for node in report.graph.nodes}
+    for note in report.graph.notes:  # what a reader says about a layer ("name: note") or the model
         name, sep, text = note.partition(": ")
-        found.append(Finding("info", "note", name if sep else None, text if sep else note))
+        on_layer = bool(sep) and name in names
+        found.append(Finding("info", "note", name if on_layer else None, text if on_layer else note))
     for axis in report.axes:
         if axis.note:
             found.append(Finding("info", "sizes", None, f"spatial axis {axis.spatial_axis}: {axis.note}"))
     order = {s: n for n, s in enumerate(SEVERITIES)}
     return sorted(found, key=lambda f: order[f.severity])
+
+
+FRAMEWORK_NAMES = {"onnx": "ONNX", "keras": "Keras", "pytorch": "PyTorch"}
+# Why the framework gives no shape for an op convcalc does not model, and what the user can do.
+NO_SHAPE = {
+    "onnx": (
+        "ONNX's shape inference gives no shape for it",
+        "a static --input may let ONNX's shape inference give one; otherwise check the layers after it in "
+        "ONNX Runtime",
+    ),
+    "keras": (
+        "a .keras file records no output shapes",
+        "check the layers after it in Keras, or export the model to ONNX and inspect that",
+    ),
+    "pytorch": (
+        "torch could not compute its shape on the meta device",
+        "export the module with torch.onnx.export and inspect the ONNX file",
+    ),
+}
+
+
+def _stopped(report: InspectReport, node: Node) -> Finding:
+    """Shapes stop at an op convcalc does not model and the framework gives no shape for: said plainly."""
+    framework = report.graph.framework
+    why, fix = NO_SHAPE.get(
+        framework, (f"{framework} gives no shape for it", "check the layers after it in the framework")
+    )
+    after = len(report.run.stopped) - 1
+    name = FRAMEWORK_NAMES.get(framework, framework)
+    return Finding(
+        "error",
+        "stopped",
+        node.name,
+        f"shapes stop at layer {node.name}: convcalc does not model {name}'s {node.op} "
+        f" and {why}, so the {after} layer(s) after it are not checked and the model is not shown "
+        "to run",
+        fix,
+    )
 
 
 def _portability(report: InspectReport) -> list[Finding]:

@@ -56,7 +56,7 @@ def inspect_document(report: InspectReport) -> JsonDict:
         },
         input={"shapes": [list(s) for s in report.input_shapes], "given": report.size_given},
         headline=report.headline(),
-        runs=report.run.ok,
+        runs=report.runs,
         exit_code=int(report.exit_code),
         target=report.target,
         findings=[

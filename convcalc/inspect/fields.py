@@ -82,18 +82,27 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
     spans: dict[str, dict[int, list[Span]]] = {
         first: {axis: [(u, u) for u in range(run.input_shapes[0][axis])]}
     }
+    # Tensors that depend on the input but whose spans cannot be told (an op convcalc does not model, a
+    # layer of the other data_format): everything they feed is unknown too, never a narrower field.
+    lost: set[str] = set()
     for node_run in run.nodes:
         node = node_run.node
+        if any(name in lost for name in node.inputs):
+            lost.update(node.outputs)
+            continue
         known = [spans.get(name) for name in node.inputs]
         x = known[0] if known else None
         if x is None or axis not in x:
+            if any(k is not None and axis in k for k in known):
+                lost.update(node.outputs)  # the input reaches it through a later operand only
             continue
         xs = x[axis]
         out_size = node_run.outputs[0][axis] if len(node_run.outputs[0]) > axis else None
         result: list[Span] | None = None
         spec = node.spec
         if (node_run.layer is not None or node_run.windows) and not _is_spatial(node_run, axis):
-            continue  # a layer of the other data_format (Keras allows mixing): the field stops here
+            lost.update(node.outputs)  # a layer of the other data_format (Keras allows mixing)
+            continue
         if node_run.layer is not None:
             n = _spatial_index(node_run, axis)
             if node_run.layer.is_transposed:
@@ -132,6 +141,7 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
         elif node.kind == "global_pool":
             result = [_union(xs)]
         if result is None or out_size is None or len(result) != out_size:
+            lost.update(node.outputs)
             continue
         for name in node.outputs:
             spans[name] = {axis: result}

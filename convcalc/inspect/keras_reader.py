@@ -121,8 +121,6 @@ def read_keras(path: Path) -> Graph:
             parameter="model",
         )
     outputs = reader.model(entry, "", None, 0)
-    if reader.unknown:
-        reader.notes.append("layers convcalc does not model: " + ", ".join(sorted(reader.unknown)))
     graph = Graph(
         source=str(path),
         framework="keras",
@@ -140,7 +138,6 @@ class _Reader:
         self.inputs: list[Tensor] = []
         self.nodes: list[Node] = []
         self.notes: list[str] = []
-        self.unknown: set[str] = set()
         self.layers = 0
 
     def error(self, where: str, message: str) -> ConvCalcError:
@@ -368,7 +365,6 @@ class _Reader:
             dense = DenseSpec(features, units, bool(cfg.get("use_bias", True)))
             self.add(call, call.path, cls, "dense", dense, call.inputs, call.output)
         else:
-            self.unknown.add(cls[:80])
             spec = UnknownSpec((call.declared,))
             self.add(call, call.path, cls, "unknown", spec, call.inputs, call.output)
 

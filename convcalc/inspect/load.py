@@ -51,6 +51,13 @@ def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None) -> Graph:
                 "--input 1x3x256x256",
                 parameter="input",
             )
+        if len(inputs) > 1:  # checked before the user's file runs
+            given = ", ".join("x".join(map(str, shape)) for shape in inputs)
+            raise ConvCalcError(
+                f"{model}: --input is given {len(inputs)} times; inspect reads a PyTorch module with one "
+                f"input tensor (forward(x)), so give --input once; got {given}",
+                parameter="input",
+            )
         return read_module(load_target(model), inputs[0], model)
     raise ConvCalcError(
         f"model must be an .onnx or .keras file, or a PyTorch module as path/to/file.py:factory or "

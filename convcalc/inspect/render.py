@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from collections.abc import Iterator
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -19,39 +21,86 @@ def _pairs(pairs: tuple[tuple[int, int], ...] | None) -> str:
     return x_join([f"{b}:{a}" if b != a else str(b) for b, a in pairs])
 
 
-DEFAULTS = {"dilations": "1", "group": "1", "strides": "1", "pads": "0"}
+# Each framework's defaults, as its own signatures give them (ONNX's operator spec; keras.layers.Conv2D,
+# Conv2DTranspose, DepthwiseConv2D and MaxPooling2D; torch.nn.Conv2d, ConvTranspose2d and MaxPool2d):
+# an argument whose every value is its default is left out of the table, as each framework's repr does.
+DEFAULTS: dict[str, dict[str, str]] = {
+    "onnx": {"dilations": "1", "group": "1", "strides": "1", "pads": "0", "output_padding": "0"},
+    "keras": {
+        "strides": "1",
+        "dilation_rate": "1",
+        "groups": "1",
+        "padding": "valid",
+        "output_padding": "None",
+        "depth_multiplier": "1",
+    },
+    "pytorch": {
+        "stride": "1",
+        "padding": "0",
+        "dilation": "1",
+        "groups": "1",
+        "output_padding": "0",
+        "ceil_mode": "False",
+    },
+}
+# A pooling's stride defaults to its window in Keras (strides=None) and PyTorch (stride=None); ONNX's is 1.
+WINDOW_STRIDE = {"keras": ("pool_size", "strides"), "pytorch": ("kernel_size", "stride")}
 
 
-def _compact(arguments: tuple[tuple[str, str], ...]) -> str:
-    """`kernel_shape=[3, 3]` -> `kernel_shape=3x3`; defaults (dilation 1, group 1, zero pads) left out."""
+def _values(value: str) -> list[str]:
+    """`[1, 1]`, `(1, 1)`, `1` -> the values, one per axis."""
+    return [v for v in value.strip("[]()").replace(",", " ").split() if v]
+
+
+def _compact(arguments: tuple[tuple[str, str], ...], framework: str = "onnx", pool: bool = False) -> str:
+    """`kernel_shape=[3, 3]` -> `kernel_shape=3x3`; the framework's defaults (dilation 1, group 1, zero
+    pads; Keras 'valid' and output_padding None; a pooling's stride equal to its window) left out."""
+    defaults = DEFAULTS.get(framework, {})
+    given = dict(arguments)
+    window, stride = WINDOW_STRIDE.get(framework, ("", ""))
     words = []
     for name, value in arguments:
-        text = value.strip("[]").replace(", ", "x" if name != "pads" else ",")
-        if set(text.replace(",", "x").split("x")) == {DEFAULTS.get(name)}:
+        values = _values(value)
+        if values and set(values) == {defaults.get(name)}:
             continue
-        words.append(f"{name}={text}")
+        if pool and name == stride and window in given:
+            kernel = _values(given[window])
+            if values == kernel or (len(kernel) == 1 and set(values) == set(kernel)):
+                continue
+        separator = "," if name == "pads" else "x"
+        words.append(f"{name}={separator.join(values) if values else value}")
     return " ".join(words)
 
 
 def inspect_view(report: InspectReport) -> RenderableType:
     """Headline, findings, accepted sizes, receptive fields, and the per-layer table."""
     graph = report.graph
-    ok = report.run.ok
+    ok = report.runs
     head = Text.from_markup(
         f"[bold]{report.headline()}[/bold]\n"
         f"{graph.source} ({graph.framework}, {len(graph.nodes)} nodes), input "
         + ", ".join(x_join(s) for s in report.input_shapes)
         + ("" if report.size_given else " (dynamic sizes: the smallest accepted size)")
-        + (" [green]runs[/green]" if ok else " [red]does not run as it stands[/red]")
+        + (
+            " [green]runs[/green]"
+            if ok
+            else " [red]does not run as it stands[/red]"
+            if not report.run.ok
+            else f" [red]is not shown to run: shapes stop at {report.run.stopped[0].name}[/red]"
+        )
     )
     parts: list[RenderableType] = [head]
     if report.findings:
         findings = Table(title="Findings, most severe first", title_justify="left", title_style="bold")
-        for name in ("severity", "kind", "layer", "finding", "fix"):
-            findings.add_column(name, overflow="fold")
+        findings.add_column("severity", no_wrap=True)
+        for name in ("layer: finding", "fix"):
+            findings.add_column(name, overflow="fold", ratio=1)
         for f in report.findings:
             style = STYLES[f.severity]
-            findings.add_row(f"[{style}]{f.severity}[/{style}]", f.kind, f.node or "", f.message, f.fix or "")
+            finding = Text(f"{f.node}\n", style="bold") if f.node else Text()
+            findings.add_row(
+                Text.assemble((f.severity, style), "\n", f.kind), finding.append(f.message), f.fix or ""
+            )
         parts.append(findings)
     if report.axes:
         sizes = Table(title="Input sizes the whole model accepts, per spatial axis", title_justify="left")
@@ -87,48 +136,7 @@ def inspect_view(report: InspectReport) -> RenderableType:
                 )
             )
         )
-    layers = Table(title="Layer by layer", title_justify="left", title_style="bold")
-    rows = []
-    for row in report.layers:
-        if row.kind == "shape_preserving":
-            continue
-        overlap = "" if row.overlap is None else " / ".join(":".join(map(str, p)) for p in row.overlap)
-        rows.append(
-            (
-                str(row.index),
-                f"{row.name} ({row.op})",
-                _compact(row.arguments),
-                _pairs(row.placement),
-                x_join(row.input_shape),
-                x_join(row.output_shape),
-                x_join(row.dropped) if any(row.dropped) else "",
-                overlap,
-                "" if row.parameters is None else f"{row.parameters:,}",
-                "" if row.macs is None else f"{row.macs:,}",
-            )
-        )
-    names = (
-        "#",
-        "layer",
-        "arguments",
-        "pads/crops",
-        "in",
-        "out",
-        "dropped",
-        "overlap",
-        "params",
-        "MACs",
-    )
-    for n, name in enumerate(names):
-        if name in ("layer", "arguments"):
-            layers.add_column(name, overflow="fold")
-            continue
-        # numbers are never cut: the column is as wide as its widest value
-        widest = max([len(name), *(len(r[n]) for r in rows)])
-        layers.add_column(name, justify="right", no_wrap=True, min_width=widest)
-    for cells in rows:
-        layers.add_row(*cells)
-    parts.append(layers)
+    parts.append(LayerTable(report))
     total_params = sum(r.parameters or 0 for r in report.layers)
     total_macs = sum(r.macs or 0 for r in report.layers)
     parts.append(
@@ -144,3 +152,87 @@ def inspect_view(report: InspectReport) -> RenderableType:
             Text(f"stopped at {failure.node.name} ({failure.node.op}): {failure.message}", style="red")
         )
     return Group(*parts)
+
+
+# Columns of numbers, in the order they are left out when the terminal is too narrow for all of them.
+NUMBER_COLUMNS = ("#", "pads/crops", "in", "out", "dropped", "overlap", "params", "MACs")
+LEFT_OUT_FIRST = ("overlap", "dropped", "params", "pads/crops", "MACs", "in")
+# The layer column (name, op and arguments, folded) keeps at least this width before a column is dropped.
+LAYER_WIDTH = 16
+
+
+def layer_cells(report: InspectReport) -> list[dict[str, str]]:
+    """Every listed layer's cells as text: the layer (name, op, arguments) and each number column."""
+    rows = []
+    for row in report.layers:
+        if row.kind == "shape_preserving":
+            continue
+        arguments = _compact(row.arguments, report.graph.framework, row.kind == "pool")
+        overlap = row.overlap or ()
+        rows.append(
+            {
+                "#": str(row.index),
+                "layer": f"{row.name} ({row.op})" + (f"\n{arguments}" if arguments else ""),
+                "pads/crops": _pairs(row.placement),
+                "in": x_join(row.input_shape),
+                "out": x_join(row.output_shape),
+                "dropped": x_join(row.dropped) if any(row.dropped) else "",
+                "overlap": "" if row.overlap is None else " / ".join(":".join(map(str, p)) for p in overlap),
+                "params": "" if row.parameters is None else f"{row.parameters:,}",
+                "MACs": "" if row.macs is None else f"{row.macs:,}",
+            }
+        )
+    return rows
+
+
+def layer_columns(rows: list[dict[str, str]], width: int) -> tuple[list[str], int, list[str]]:
+    """The number columns that fit in ``width`` beside a layer column of at least LAYER_WIDTH (each as
+    wide as its widest value, so no number is ever cut), the layer column's width, and those left out.
+    Empty columns are left out silently; the others in LEFT_OUT_FIRST order, and said so."""
+    shown = [name for name in NUMBER_COLUMNS if any(r[name] for r in rows)]
+    widths = {name: max(len(name), *(len(r[name]) for r in rows)) for name in shown}
+    natural = max([len("layer"), *(len(line) for r in rows for line in r["layer"].split("\n"))])
+    left_out: list[str] = []
+
+    def room() -> int:  # a rich table: a border left of every column and at the end, one space each side
+        return width - sum(widths[n] for n in shown) - 3 * (len(shown) + 1) - 1
+
+    for name in LEFT_OUT_FIRST:
+        if room() >= min(LAYER_WIDTH, natural):
+            break
+        if name in shown:
+            shown.remove(name)
+            left_out.append(name)
+    return shown, max(min(room(), natural), 1), left_out
+
+
+class LayerTable:
+    """The layer-by-layer table, laid out for the width it is printed at: numbers whole, never cut."""
+
+    def __init__(self, report: InspectReport) -> None:
+        self.rows = layer_cells(report)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[RenderableType]:
+        shown, layer_width, left_out = layer_columns(self.rows, options.max_width)
+        if layer_width < LAYER_WIDTH // 2:  # too narrow for a table: one wrapped line per layer
+            yield Text("Layer by layer", style="bold")
+            for row in self.rows:
+                numbers = " ".join(f"{n}={row[n]}" for n in NUMBER_COLUMNS[1:] if row[n])
+                yield Text(f"{row['#']} {row['layer']} {numbers}".replace("\n", " "))
+            return
+        table = Table(title="Layer by layer", title_justify="left", title_style="bold")
+        names = ["#", "layer", *shown[1:]] if shown[:1] == ["#"] else ["layer", *shown]
+        for name in names:
+            if name == "layer":
+                table.add_column(name, overflow="fold", width=layer_width)
+            else:
+                widest = max(len(name), *(len(r[name]) for r in self.rows))
+                table.add_column(name, justify="right", no_wrap=True, width=widest)
+        for row in self.rows:
+            table.add_row(*(row[name] for name in names))
+        yield table
+        if left_out:
+            yield Text(
+                f"Left out at {options.max_width} columns: {', '.join(left_out)} (--json has every column; "
+                "a wider terminal shows them, e.g. COLUMNS=160)."
+            )

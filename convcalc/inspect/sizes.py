@@ -7,17 +7,18 @@ P the lcm of the gains' denominators, adding P to the input adds the integer P*g
 and an exact multiple of every stride to every strided layer's input, so every floor, remainder and
 padding decision repeats: along a class i = first + q*P every size, and so every merge's disagreement,
 is affine in q. Three runs of the graph per class (q = 0, 1, 2) give each disagreement's start and step
-and check that it is affine; chain's ``_class_members`` then says whether the class agrees for every q,
+and check that it is affine; chain's ``class_members`` then says whether the class agrees for every q,
 for one q (checked by one more run), or for none. A class also needs no dropped input and no refusal.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from convcalc.chain.stack import Accepted, _class_members
+from convcalc.chain.stack import Accepted, class_members
 from convcalc.inspect.graph import (
     BlockSpec,
     ConcatSpec,
@@ -28,6 +29,7 @@ from convcalc.inspect.graph import (
     PoolSpec,
     ResizeSpec,
     SliceSpec,
+    UnknownSpec,
 )
 from convcalc.inspect.shapes import Run, Shape, propagate, spatial_axes
 
@@ -186,21 +188,33 @@ def _clean(run: Run, tensor_axis: int) -> bool:
     )
 
 
-def axis_sizes(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, spatial_axis: int) -> AxisSizes:
-    """The exact set of sizes of one input axis for which the whole graph runs cleanly (see the module)."""
+def axis_sizes(
+    graph: Graph,
+    shapes: tuple[Shape, ...],
+    tensor_axis: int,
+    spatial_axis: int,
+    tensor_axes: tuple[int, ...] = (),
+) -> AxisSizes:
+    """The exact set of sizes of one input axis for which the whole graph runs cleanly (see the module).
+
+    The other spatial axes (``tensor_axes``) are held at their given sizes; where no size of this axis
+    runs with them (the given input fails on another axis), at the smallest size that runs on all."""
     p = period(graph, tensor_axis)
     flow = gains(graph, tensor_axis)
     for node in graph.nodes:
         if node.kind == "unknown" and any(
             g is None or g != 0 for name in node.inputs for g in (flow.get(name) or [None])
         ):
+            assert isinstance(node.spec, UnknownSpec)
+            known = all(d is not None and all(isinstance(v, int) for v in d) for d in node.spec.declared)
+            why = "its shape is known only for the given input" if known else "shapes stop there"
             return AxisSizes(
                 tensor_axis,
                 spatial_axis,
                 None,
                 None,
-                f"{node.op} ({node.name}) lies on this axis's path and convcalc does not model it; its shape "
-                "is known only for the given input, so accepted sizes are not worked out",
+                f"{node.op} ({node.name}) lies on this axis's path and convcalc does not model it; {why}, "
+                "so accepted sizes are not worked out",
             )
 
     def run_at(size: int) -> Run:
@@ -215,11 +229,20 @@ def axis_sizes(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, spatia
             f"the period of this axis is {p}; accepted sizes are worked out for periods up to {MAX_PERIOD} "
             f"and {MAX_WORK} node evaluations",
         )
-    high = 1
-    while run_at(high).failure is not None:
-        high *= 2
-        if high > MAX_INPUT:
-            return AxisSizes(tensor_axis, spatial_axis, None, Accepted(p, (), ()), "no size runs")
+    held = None
+    high = _first_running(run_at)
+    others = tuple(a for a in tensor_axes if a != tensor_axis)
+    if high is None and others:
+        base = smallest_running(graph, shapes, tensor_axes)
+        if base is not None:
+            moved = list(shapes[0])
+            for a in others:
+                moved[a] = base
+            shapes = (tuple(moved), *shapes[1:])
+            held = f"the other spatial axes are held at {base} here (the given sizes do not run)"
+            high = _first_running(run_at)
+    if high is None:
+        return AxisSizes(tensor_axis, spatial_axis, None, Accepted(p, (), ()), "no size runs")
     low = high // 2
     while high - low > 1:
         mid = (low + high) // 2
@@ -261,12 +284,23 @@ def axis_sizes(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, spatia
         if _dropped(runs[0], tensor_axis):
             continue
         g0, g1 = _gaps(runs[0], tensor_axis), _gaps(runs[1], tensor_axis)
-        whole, single = _class_members([(a, b - a) for a, b in zip(g0, g1)], start, p)
+        whole, single = class_members([(a, b - a) for a, b in zip(g0, g1)], start, p)
         if whole:
             classes.append(start)
         elif single is not None and _clean(run_at(single), tensor_axis):
             singles.append(single)
-    return AxisSizes(tensor_axis, spatial_axis, minimum, Accepted(p, tuple(classes), tuple(sorted(singles))))
+    accepted = Accepted(p, tuple(classes), tuple(sorted(singles)))
+    return AxisSizes(tensor_axis, spatial_axis, minimum, accepted, held)
+
+
+def _first_running(run_at: Callable[[int], Run]) -> int | None:
+    """A power of two that runs without a refusal (the search for the smallest starts there), or None."""
+    high = 1
+    while run_at(high).failure is not None:
+        high *= 2
+        if high > MAX_INPUT:
+            return None
+    return high
 
 
 def _same(values: object) -> bool:
@@ -307,9 +341,9 @@ def symmetric(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, .
 def all_axes(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ...]) -> tuple[AxisSizes, ...]:
     """The accepted sizes of every spatial axis (one analysis when the graph is the same on each)."""
     if tensor_axes and symmetric(graph, shapes, tensor_axes):
-        first = axis_sizes(graph, shapes, tensor_axes[0], 0)
+        first = axis_sizes(graph, shapes, tensor_axes[0], 0, tensor_axes)
         return tuple(replace(first, tensor_axis=a, spatial_axis=n) for n, a in enumerate(tensor_axes))
-    return tuple(axis_sizes(graph, shapes, a, n) for n, a in enumerate(tensor_axes))
+    return tuple(axis_sizes(graph, shapes, a, n, tensor_axes) for n, a in enumerate(tensor_axes))
 
 
 def smallest_running(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ...]) -> int | None:
