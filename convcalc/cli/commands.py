@@ -289,8 +289,10 @@ def inspect_model(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read a model; explain, check and fix every convolution. Exit 1 when a merge disagrees, a layer
-    cannot run on the input or shapes stop at an op convcalc does not model; 2 for bad input.
+    """Read a model (ONNX, Keras, PyTorch); explain, check and fix every convolution in it.
+
+    Exit 1 when a merge disagrees, a layer cannot run on the input or shapes stop at an op convcalc does
+    not model; 2 for bad input.
 
     Example: convcalc inspect unet.onnx --input 1x3x255x255
     """
