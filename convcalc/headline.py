@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from convcalc.frameworks.port import Translation
     from convcalc.overlap import OverlapMap
     from convcalc.solve.solver import Answer, SolveReport
-    from convcalc.verify.results import PortCheck, SweepReport, VerifyReport
+    from convcalc.verdict import PortCheck, SweepReport, VerifyReport
 
 
 def x_join(values: Sequence[object]) -> str:

@@ -103,3 +103,26 @@ def test_witness_routes_do_not_use_the_fast_path(route: str) -> None:
 def test_the_fast_path_does_not_use_the_witness_routes() -> None:
     for path in (ENGINE / "fast").glob("*.py"):
         assert not any(name.startswith("convcalc.engine.routes") for name in _engine_imports(path)), path
+
+
+def test_conventions_and_core_import_no_feature() -> None:
+    """The layering of STYLE.md: frameworks/ and core/ never import a feature or the CLI."""
+    import ast
+    from pathlib import Path
+
+    features = ("convcalc.solve", "convcalc.chain", "convcalc.explain", "convcalc.verify", "convcalc.inspect")
+    features += ("convcalc.cli", "convcalc.headline", "convcalc.present")
+    root = Path(__file__).resolve().parent.parent / "convcalc"
+    offenders = []
+    for folder in ("frameworks", "core"):
+        for path in sorted((root / folder).glob("*.py")):
+            if path.name == "display.py":
+                continue  # a result's repr and notebook view call the presenters when asked (documented)
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = []
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module]
+                elif isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                offenders += [f"{path.name}: {n}" for n in names if n.startswith(features)]
+    assert offenders == []

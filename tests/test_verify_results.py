@@ -1,4 +1,4 @@
-"""One verdict: the agreement rule of `verify.results`, used by verify, sweep, port --verify, solve --verify.
+"""One verdict: the agreement rule of `verdict`, used by verify, sweep, port --verify, solve --verify.
 
 Witnesses: hand-worked bounds of the rule; every command flips to "failed" when the one rule is made
 impossible to meet, and a route perturbed by more than the rule allows fails while round-off passes; a
@@ -17,10 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from convcalc import engine
+from convcalc import verdict as results
 from convcalc.cli import app
 from convcalc.errors import ExitCode
-from convcalc.verify import results
-from convcalc.verify.results import Check, agrees, all_passed, route_check, scalar_check, shape_check
+from convcalc.verdict import Check, agrees, all_passed, route_check, scalar_check, shape_check
 
 runner = CliRunner()
 
@@ -121,7 +121,7 @@ from rich.console import Console
 from convcalc.core import shape_report
 from convcalc.verify.document import sweep_document, verify_document
 from convcalc.verify.render import sweep_view, verify_view
-from convcalc.verify.results import Check, SweepFailure, SweepReport, VerifyReport
+from convcalc.verdict import Check, SweepFailure, SweepReport, VerifyReport
 from convcalc.verify.sweep import SweepGrid, parse_range
 
 checks = (Check("convolution: im2col", [2, 3, 3], [2, 3, 3], None, True),

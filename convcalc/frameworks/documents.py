@@ -11,7 +11,7 @@ from convcalc.frameworks.base import FrameworkLayer
 from convcalc.frameworks.port import Translation
 
 if TYPE_CHECKING:
-    from convcalc.verify.results import PortCheck
+    from convcalc.verdict import PortCheck
 from convcalc.jsonout import (
     CONV_FIELDS,
     DIRECT_FIELDS,

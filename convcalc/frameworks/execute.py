@@ -4,7 +4,7 @@ A layer read by a convention runs in its canonical form: the weight, given in th
 layout, is turned into the engine's PyTorch layout by the convention's declared layout (permute, flip),
 then ``engine.conv_transpose_cropped`` applies the crops, or ``engine.conv`` the pads. A port is checked
 by running the source layer and, separately, the target layer with the converted weight and the fix;
-the two must agree in shape and values (the agreement rule of ``verify.results``). Data is
+the two must agree in shape and values (the agreement rule of ``verdict``). Data is
 channels-first (N, C, *spatial) throughout; only weights change layout.
 """
 
@@ -22,7 +22,7 @@ from convcalc.frameworks import convention
 from convcalc.frameworks.base import FrameworkLayer, with_
 from convcalc.frameworks.layouts import WeightChange, weight_change, weight_shape
 from convcalc.frameworks.port import Translation
-from convcalc.verify.results import PortCheck
+from convcalc.verdict import PortCheck
 
 
 def change_weight(weight: Array, change: WeightChange) -> Array:

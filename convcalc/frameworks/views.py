@@ -15,7 +15,7 @@ from convcalc.frameworks.base import FrameworkLayer
 from convcalc.frameworks.port import Translation
 
 if TYPE_CHECKING:
-    from convcalc.verify.results import PortCheck
+    from convcalc.verdict import PortCheck
 from convcalc.render import axis_table, x_join
 
 

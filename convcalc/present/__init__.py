@@ -23,7 +23,7 @@ def parts(obj: Any) -> tuple[Any, Any, Any]:
     from convcalc.core import ShapeReport
     from convcalc.frameworks.port import Translation
     from convcalc.solve.solver import SolveReport
-    from convcalc.verify.results import SweepReport, VerifyReport
+    from convcalc.verdict import SweepReport, VerifyReport
 
     if isinstance(obj, ShapeReport):
         from convcalc.headline import shape_headline

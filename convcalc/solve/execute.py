@@ -6,7 +6,7 @@
 3. The adjoint identity <conv(x), y> = <x, conv_transpose(y)> holds between the engine's two layers
    (skipped only for PyTorch-only output_padding >= stride, whose convolution twin is one longer).
 
-Values agree by the one rule of ``verify.results``.
+Values agree by the one rule of ``verdict``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from convcalc import engine
 from convcalc.core import normalize, transposed_axes_for
 from convcalc.errors import ConvCalcError
 from convcalc.solve.solver import Answer
-from convcalc.verify.results import agrees
+from convcalc.verdict import agrees
 
 # Multiply-accumulates one verification may cost (three engine runs per answer).
 MAX_WORK = 20_000_000

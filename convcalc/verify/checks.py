@@ -2,7 +2,7 @@
 
 Each check compares what the core predicts (sizes, the direct form's numbers) or what one route
 computes with what an independent route or identity gives. The engine does the arithmetic; this
-module only decides what to compare (``verify.results`` decides whether it agrees), so it never
+module only decides what to compare (``verdict`` decides whether it agrees), so it never
 imports numpy itself.
 """
 
@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 from convcalc import engine
 from convcalc.core import ConvAxis, DirectAxis, ShapeReport, TransposedAxis, direct_form, shape_report
 from convcalc.errors import BudgetExceeded, ConvCalcError
-from convcalc.verify.plan import Plan, transposed_routes
-from convcalc.verify.results import (
+from convcalc.verdict import (
     Check,
     VerifyReport,
     route_check,
@@ -25,6 +24,7 @@ from convcalc.verify.results import (
     shape_check,
     skipped_check,
 )
+from convcalc.verify.plan import Plan, transposed_routes
 
 if TYPE_CHECKING:
     from convcalc.engine import Array
@@ -36,7 +36,7 @@ DEFAULT_OUT_CHANNELS = 3
 
 
 def _route_check(name: str, expected: Sequence[int], got: Array, reference: Array | None) -> Check:
-    """The core's shape, and (against a reference) the agreement rule of ``verify.results``."""
+    """The core's shape, and (against a reference) the agreement rule of ``verdict``."""
     if reference is None:
         return shape_check(name, expected, got.shape)
     return route_check(

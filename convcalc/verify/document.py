@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.jsonout import JsonDict, envelope, shape_document
-from convcalc.verify.results import TOLERANCE, Check, SweepFailure, SweepReport, VerifyReport
+from convcalc.verdict import TOLERANCE, Check, SweepFailure, SweepReport, VerifyReport
 
 
 def _error(value: float | None) -> str | None:

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcalc.render import x_join
-from convcalc.verify.results import TOLERANCE, Check, SweepReport, Value, VerifyReport
+from convcalc.verdict import TOLERANCE, Check, SweepReport, Value, VerifyReport
 
 # The verdict words carry the meaning; colour only underlines them.
 VERDICT_STYLE = {"pass": "green", "FAIL": "bold red", "skipped": "yellow"}

@@ -21,7 +21,7 @@ from typing import Any
 from convcalc.core import MAX_AXES
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.parse import check_seed, parse_int
-from convcalc.verify.results import SweepFailure, SweepReport
+from convcalc.verdict import SweepFailure, SweepReport
 
 MAX_SWEEP_CONFIGURATIONS = 200_000
 MAX_SWEEP_VALUE = 999_999

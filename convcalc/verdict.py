@@ -3,6 +3,8 @@
 `verify`, `sweep`, `port --verify` and `solve --verify` compute their numbers in the engine (through
 `verify.checks`, `frameworks.execute` and `solve.execute`); whether a number agrees with its reference is
 decided here, once. Pure Python: documents and renderers import this module without loading numpy.
+It sits below the features and the framework conventions (``frameworks.execute`` runs port checks), so
+that no convention imports a feature.
 """
 
 from __future__ import annotations

@@ -1,0 +1,14 @@
+"""The command line: parse, call the features, pick a renderer, map errors to exit codes.
+
+``app`` declares the application and the options shared by every layer command; importing the command
+modules registers their commands on it. ``run`` is the console script.
+"""
+
+from convcalc.cli import commands, layer_commands
+from convcalc.cli.app import app, run
+
+# --help lists the commands in the order a user meets them.
+ORDER = ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect")
+app.registered_commands.sort(key=lambda info: ORDER.index(info.name or info.callback.__name__))  # type: ignore[union-attr]
+
+__all__ = ["app", "commands", "layer_commands", "run"]

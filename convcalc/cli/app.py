@@ -1,0 +1,298 @@
+"""The application, its shared options and the one path from errors to exit codes; the commands live
+in ``layer_commands`` (one layer: shape, explain, port, verify) and ``commands`` (solve, sweep, chain,
+inspect)."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from convcalc import __version__
+from convcalc.errors import ConvCalcError, ExitCode
+from convcalc.jsonout import dumps, envelope, error_document
+from convcalc.parse import parse_int
+from convcalc.reader import LayerOptions
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+
+def integer(name: str, *, minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
+    """An integer option read by ``parse_int`` (ASCII digits, at most MAX_DIGITS), not by int()."""
+
+    def read(text: str | int) -> int:
+        if isinstance(text, int):
+            return text  # the option's default
+        try:
+            value = parse_int(name, text)
+        except ConvCalcError as error:
+            raise typer.BadParameter(str(error)) from None
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+            raise typer.BadParameter(f"{name} must be an integer {bounds}; got {value}")
+        return value
+
+    read.__name__ = "integer"
+    return read
+
+
+# Its range (check_seed) is checked by the command, so that --json gets the JSON error object.
+SEED = integer("seed")
+
+
+def _completion_wanted() -> bool:
+    """Shell completion (typer.completion, about 3.5 ms of start-up) is built for `convcalc` itself, its
+    --install-completion / --show-completion and completion requests; a run of one command skips it."""
+    import os
+    import sys
+
+    commands = ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect")
+    return "_CONVCALC_COMPLETE" in os.environ or not (len(sys.argv) > 1 and sys.argv[1] in commands)
+
+
+app = typer.Typer(
+    name="convcalc",
+    help="Exact arithmetic of convolutions and transposed convolutions, proved by execution.",
+    # Bare `convcalc` is a usage error: the usage on stderr, exit 2 (help stays on --help).
+    no_args_is_help=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=_completion_wanted(),
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def console(*, stderr: bool = False) -> Console:
+    """Rich is imported only when something is printed for people: JSON output never pays for it."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+# Options shared by every command that describes one layer.
+SizeArg = Annotated[str, typer.Argument(help="Input size: 7, 32x32 or 16x16x8.", show_default=False)]
+KernelOpt = Annotated[
+    Optional[str], typer.Option("--kernel-size", "-k", help="Kernel size, one value or per axis (3 or 3x5).")
+]
+StrideOpt = Annotated[str, typer.Option("--stride", "-s", help="Stride, one value or per axis.")]
+PaddingOpt = Annotated[
+    str,
+    typer.Option(
+        "--padding", "-p", help="Padding: 1, per axis 1x2, before:after 1:2, or same / valid / full."
+    ),
+]
+OutputPaddingOpt = Annotated[
+    str, typer.Option("--output-padding", help="output_padding of the transposed convolution.")
+]
+DilationOpt = Annotated[str, typer.Option("--dilation", "-d", help="Dilation, one value or per axis.")]
+TransposedOpt = Annotated[
+    bool, typer.Option("--transposed", "-t", help="The size is the transposed convolution's input.")
+]
+InChannelsOpt = Annotated[
+    Optional[int], typer.Option("--in-channels", help="Input channels.", parser=integer("in_channels"))
+]
+OutChannelsOpt = Annotated[
+    Optional[int], typer.Option("--out-channels", help="Output channels.", parser=integer("out_channels"))
+]
+GroupsOpt = Annotated[
+    int,
+    typer.Option(
+        "--groups", "-g", help="Groups (must divide both channel counts).", parser=integer("groups")
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+FrameworkPaddingOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--padding",
+        "-p",
+        help="Padding: 1, per axis 1x2, before:after 1:2, or a word (same, valid, full; with --framework "
+        "also that framework's words: same_upper, same_lower, causal, notset); default 0 or the framework's.",
+    ),
+]
+UnsetOutputPaddingOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--output-padding", help="output_padding of the transposed convolution (MXNet adj); default 0 / None."
+    ),
+]
+FrameworkOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--framework",
+        "-f",
+        help="Read the arguments exactly as this framework does: pytorch, tensorflow, keras, onnx, jax, "
+        "flax, equinox, paddle, mxnet, caffe. Without it, convcalc's own arguments: PyTorch's names, "
+        "plus 'same' on strided convolutions and before:after padding pairs.",
+        show_default=False,
+    ),
+]
+OutputSizeOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--output-size",
+        help="Requested transposed output size (sets output_padding); with --framework: PyTorch "
+        "output_size, TensorFlow / ONNX output_shape, Paddle output_size, MXNet target_shape.",
+    ),
+]
+TransposeKernelOpt = Annotated[
+    bool, typer.Option("--transpose-kernel", help="JAX / Flax: transpose_kernel=True (the adjoint's kernel).")
+]
+
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors (float64).", parser=SEED)]
+
+
+def example(commands: list[str]) -> str:
+    """The epilog of a command's --help: its examples, one per line."""
+    return "Examples:\n\n" + "\n\n".join(f"  $ {command}" for command in commands)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"convcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Exact arithmetic of convolutions and transposed convolutions, proved by execution."""
+
+
+@contextmanager
+def user_errors(command: str, as_json: bool) -> Iterator[None]:
+    """Turn a ConvCalcError into exit code 2: a message on stderr, and a JSON error object with --json."""
+    try:
+        yield
+    except ConvCalcError as error:
+        if as_json:
+            # Scripts get the JSON object; the stderr line stays plain so that rich is never loaded.
+            print(dumps(error_document(command, error)))
+            print(f"error: {error}", file=sys.stderr)
+        else:
+            from rich.markup import escape
+
+            console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(ExitCode.INVALID_INPUT) from None
+
+
+def emit(
+    as_json: bool,
+    document: Callable[[], dict[str, Any]],
+    view: Callable[[], RenderableType],
+    headline: Callable[[], str] | None = None,
+) -> None:
+    """Print JSON or tables, both built from the same result objects, the one-line answer first.
+
+    Nothing is cropped at the terminal's edge: tables too wide fold into blocks of columns
+    (convcalc.present.render).
+    """
+    line = None if headline is None else headline()
+    if as_json:
+        from convcalc.headline import with_headline
+
+        print(dumps(document() if line is None else with_headline(document(), line)))
+    else:
+        from rich.console import Group
+        from rich.text import Text
+
+        from convcalc.present.render import Fitted
+
+        shown = view() if line is None else Group(Text(line, style="bold"), view())
+        console().print(Fitted(shown), crop=False)
+
+
+# The options that describe one layer, declared once: `layer_command` adds them to a command's
+# signature and hands the command one LayerOptions.
+SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "size": (SizeArg, inspect.Parameter.empty),
+    "kernel_size": (KernelOpt, None),
+    "stride": (StrideOpt, "1"),
+    "padding": (FrameworkPaddingOpt, None),
+    "output_padding": (UnsetOutputPaddingOpt, None),
+    "dilation": (DilationOpt, "1"),
+    "transposed": (TransposedOpt, False),
+    "in_channels": (InChannelsOpt, None),
+    "out_channels": (OutChannelsOpt, None),
+    "groups": (GroupsOpt, 1),
+    "framework": (FrameworkOpt, None),
+    "output_size": (OutputSizeOpt, None),
+    "transpose_kernel": (TransposeKernelOpt, False),
+}
+
+
+def layer_command(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the shared layer options (less ``without``) and call it with ``layer=LayerOptions``."""
+    names = [name for name in SHARED_OPTIONS if name not in without]
+
+    def decorate(func: Callable[..., None]) -> Callable[..., None]:
+        own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "layer"]
+        shared = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
+            for name, (kind, default) in ((n, SHARED_OPTIONS[n]) for n in names)
+        ]
+        parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+
+        @functools.wraps(func)
+        def command(**values: Any) -> None:
+            layer = LayerOptions(**{name: values.pop(name) for name in names})
+            func(layer=layer, **values)
+
+        all_parameters = [*shared, *parameters]
+        command.__signature__ = inspect.Signature(all_parameters)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in all_parameters}
+        return command
+
+    return decorate
+
+
+def run() -> None:
+    """Console-script entry point.
+
+    Typer builds the Click parameters of every registered command before it dispatches, which costs
+    more than answering a `shape` question; when the first argument names a command, only that one is
+    built (help and errors for it read the same).
+    """
+    import sys
+
+    def name(info: typer.models.CommandInfo) -> str | None:
+        return info.name or (info.callback.__name__ if info.callback else None)
+
+    wanted = [info for info in app.registered_commands if len(sys.argv) > 1 and name(info) == sys.argv[1]]
+    if wanted:
+        app.registered_commands = wanted
+    if "--json" not in sys.argv[2:]:
+        app(prog_name="convcalc")
+        return
+    # With --json a usage error (unknown option, missing argument) is a JSON error object too. Click's
+    # UsageError is matched by name: typer vendors Click from 0.26 on, and its module path is private.
+    try:
+        code = app(prog_name="convcalc", standalone_mode=False)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as error:
+        if not any(kind.__name__ == "UsageError" for kind in type(error).__mro__):
+            raise
+        print(dumps(usage_error_document(sys.argv[1], error)))
+        message = error.format_message()  # type: ignore[attr-defined]
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(ExitCode.INVALID_INPUT)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error_document(command: str, error: Any) -> dict[str, Any]:
+    """The JSON error object of a usage error, naming the option or argument when Click knows it."""
+    parameter = getattr(error, "option_name", None)
+    param = getattr(error, "param", None)
+    if parameter is None and param is not None:
+        parameter = param.name
+    return envelope(command, error={"message": error.format_message(), "parameter": parameter})
