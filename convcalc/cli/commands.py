@@ -264,7 +264,7 @@ def chain(
     epilog=example(
         [
             "convcalc inspect model.onnx --input 1x3x256x256",
-            "convcalc inspect net.py:build --target onnxruntime",
+            "convcalc inspect net.py:build --input 1x3x256x256 --target onnxruntime",
         ]
     ),
 )
@@ -291,10 +291,7 @@ def inspect_model(
 ) -> None:
     """Read a model (ONNX, Keras, PyTorch); explain, check and fix every convolution in it.
 
-    Exit 1 when a merge disagrees, a layer cannot run on the input or shapes stop at an op convcalc does
-    not model; 2 for bad input.
-
-    Example: convcalc inspect unet.onnx --input 1x3x255x255
+    Exit 1 when a merge disagrees, a layer cannot run or shapes stop at an op it does not model; 2 bad input.
     """
     from convcalc.inspect.analysis import inspect_graph
     from convcalc.inspect.document import inspect_document
