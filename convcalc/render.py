@@ -63,6 +63,16 @@ def _returns(axis: ReversalAxis, op: int) -> int:
     return axis.restored + op
 
 
+def _restored_sizes(axis: ReversalAxis, padding_mode: str | None) -> str:
+    """W = K - pb - pa + s*q (q >= 0): every size the twin gives back exactly, from the smallest one."""
+    if padding_mode == "same":
+        return "see the verdict: 'same' pads each size anew"
+    first = axis.base
+    while first < 1:
+        first += axis.stride
+    return f"W = {axis.base} + {axis.stride}q: {first}, {first + axis.stride}, ..."
+
+
 def _verdict(axis: ReversalAxis, op: int) -> str:
     back = _returns(axis, op)
     if back < 1:
@@ -136,6 +146,7 @@ def shape_view(report: ShapeReport) -> RenderableType:
                 lambda a: _returns(*a) if _returns(*a) >= 1 else f"none ({_returns(*a)})",
             ),
             ("output_padding that restores W", lambda a: a[0].output_padding_to_restore),
+            ("sizes restored with output_padding 0", lambda a: _restored_sizes(a[0], params.padding_mode)),
             ("allowed (PyTorch: < max(s, d))", lambda a: yes_no(a[0].allowed_pytorch)),
             ("allowed (strict: < s)", lambda a: yes_no(a[0].allowed_strict)),
             ("input sizes with the same output", lambda a: _colliding(a[0])),

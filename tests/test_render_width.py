@@ -74,24 +74,10 @@ def missing_numbers(*args: str) -> list[int]:
         "6 -t -k 3 -s 1 -d 2 --output-padding 1 --in-channels 1 --out-channels 1",
         "5 -k 3 -s 2 -p 1 -t --output-size 10",
         "5 -k 3 -s 2 -p same -t --framework keras",
-        pytest.param(
-            "7 -k 3 -s 2 -p same --framework tensorflow",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="shape --framework's convolution tables omit the padded size i + pb + pa "
-                "(JSON padded_size)",
-            ),
-        ),
+        "7 -k 3 -s 2 -p same --framework tensorflow",
         # Restored on both axes (W = K - pb - pa + s*q); large sizes, channels and groups.
         "1000002x77773 -k 13 -s 7 -p 5 --in-channels 1024 --out-channels 2048 -g 8",
-        pytest.param(
-            "1000003x77777 -k 13 -s 7 -p 5",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="shape's reversibility table shows base = K - pb - pa (JSON reversal.base) only "
-                "for a size it restores",
-            ),
-        ),
+        "1000003x77777 -k 13 -s 7 -p 5",
     ],
 )
 def test_shape_tables_show_every_number_whole(args: str) -> None:

@@ -53,6 +53,7 @@ def _canonical_table(layer: FrameworkLayer, title: str) -> Table:
             ("input size i", lambda a: a.size),
             ("dilated kernel K", lambda a: a.dilated_kernel),
             ("padding before + after", lambda a: f"{a.pad_before} + {a.pad_after}"),
+            ("padded input i + pb + pa", lambda a: a.padded_size),
             ("output floor((i+pb+pa-K)/s) + 1", lambda a: a.output),
         ],
     )
