@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convcalc.chain import stack
+from convcalc.chain import sizes, stack
 from convcalc.chain.parse import MAX_NESTING, nesting_depth, parse_chain, read_chain_file
 from convcalc.chain.stack import Accepted, chain_report, run
 from convcalc.core import shape_report
@@ -155,13 +155,13 @@ LAYER = st.sampled_from(
 @given(st.lists(LAYER, min_size=1, max_size=6), st.integers(1, 64))
 def test_the_remembered_per_axis_steps_give_the_sizes_of_the_full_run(texts: list[str], size: int) -> None:
     layers = parse_chain(" | ".join(texts))
-    steps = [stack._axis_step(stack._on_axis(layer, 0)) for layer in layers]
+    steps = [sizes._axis_step(sizes._on_axis(layer, 0)) for layer in layers]
     try:
         results = run(layers, (size,))
     except ConvCalcError:
-        assert stack._axis_sizes_run(steps, size) is None
+        assert sizes._axis_sizes_run(steps, size) is None
         return
-    fast = stack._axis_sizes_run(steps, size)
+    fast = sizes._axis_sizes_run(steps, size)
     assert fast is not None
     assert fast[0] == [size, *(r.output[0] for r in results)]
     assert fast[1] == all(r.dropped[0] == 0 for r in results)

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from convcalc.cli import app
 from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.inspect import keras_archive, keras_reader
+from convcalc.inspect import keras_archive, keras_config
 from convcalc.inspect.analysis import inspect_graph
 from convcalc.inspect.graph import ConvSpec, PoolSpec
 from convcalc.inspect.keras_reader import read_keras
@@ -540,7 +540,7 @@ def test_a_huge_kernel_within_the_argument_limit_does_not_hang_the_analysis(tmp_
         config = json.loads(archive.read("config.json"))
     for layer in config["config"]["layers"]:
         if layer["config"]["name"] == "convt_valid_k3s2":
-            layer["config"]["kernel_size"] = [keras_reader.MAX_AXIS_VALUE, 3]
+            layer["config"]["kernel_size"] = [keras_config.MAX_AXIS_VALUE, 3]
     path = zip_with(tmp_path / "bigkernel.keras", {"config.json": json.dumps(config).encode()})
     done = subprocess.run(
         [sys.executable, "-m", "convcalc", "inspect", str(path), "--input", "1x23x30x3", "--json"],

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from convcalc.chain.stack import Accepted, class_members
+from convcalc.chain.sizes import class_members
+from convcalc.chain.stack import Accepted
 from convcalc.inspect.graph import (
     BlockSpec,
     ConcatSpec,
