@@ -26,10 +26,9 @@ from convcalc.core import (
     check_transposed_axes,
     conv_axes_for,
     dilated_kernel_size,
-    normalize,
     output_padding_limit,
     symmetric_for_crop,
-    transposed_axes_for,
+    transposed_layer,
 )
 from convcalc.errors import ConvCalcError
 
@@ -318,16 +317,10 @@ def overlap_for(
 ) -> OverlapMap:
     """The overlap map of a transposed convolution on input ``size`` (PyTorch arguments), repeated
     ``layers`` times in a stack; returns the map with suggestions when it is uneven."""
-    sizes, params = normalize(
-        size,
-        kernel_size,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        transposed=True,
+    axes = transposed_layer(
+        size, kernel_size, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation
     )
-    return overlap_map(repeat_layer(transposed_axes_for(sizes, params), layers))
+    return overlap_map(repeat_layer(axes, layers))
 
 
 def repeat_layer(axes: Sequence[TransposedAxis], layers: int) -> list[tuple[TransposedAxis, ...]]:
@@ -385,16 +378,10 @@ def suggest(axes: Sequence[TransposedAxis]) -> tuple[Suggestion, ...]:
         if any(f is None for f in fixes):
             continue
         ks, ps, ops, ds = (tuple(f[n] for f in fixes if f is not None) for n in range(4))
-        sizes, params = normalize(
-            tuple(a.size for a in axes),
-            ks,
-            stride=strides,
-            padding=ps,
-            output_padding=ops,
-            dilation=ds,
-            transposed=True,
+        fixed = transposed_layer(
+            tuple(a.size for a in axes), ks, stride=strides, padding=ps, output_padding=ops, dilation=ds
         )
-        if tuple(a.output for a in transposed_axes_for(sizes, params)) != target:
+        if tuple(a.output for a in fixed) != target:
             continue
         distance = sum(abs(k - a.kernel_size) for k, a in zip(ks, axes))
         options.append((distance, Suggestion("kernel", target, ks, strides, ps, ops, ds, None, None)))

@@ -31,12 +31,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from convcalc.core import (
-    conv_axes_for,
+    conv_layer,
     dilated_kernel_size,
     normalize,
     output_padding_allowed,
     output_padding_limit,
-    transposed_axes_for,
+    transposed_layer,
 )
 from convcalc.core.display import Presentable
 from convcalc.errors import BudgetExceeded, ConvCalcError
@@ -366,19 +366,14 @@ def _conv_pads(size: int, target: int, k: int, s: int, d: int, fixed: Fixed) -> 
 
 def _checked(answer: AxisAnswer) -> AxisAnswer:
     """Re-derive the output through the core; a disagreement is a bug in the solver, never the user's."""
-    sizes, params = normalize(
-        answer.size,
-        answer.kernel_size,
-        stride=answer.stride,
-        padding=((answer.pad_before, answer.pad_after),),
-        output_padding=answer.output_padding,
-        dilation=answer.dilation,
-        transposed=answer.transposed,
-    )
+    pads = ((answer.pad_before, answer.pad_after),)
+    common = {"stride": answer.stride, "padding": pads, "dilation": answer.dilation}
     if answer.transposed:
-        got = transposed_axes_for(sizes, params)[0].output
+        got = transposed_layer(
+            answer.size, answer.kernel_size, output_padding=answer.output_padding, **common
+        )[0].output
     else:
-        got = conv_axes_for(sizes, params)[0].output
+        got = conv_layer(answer.size, answer.kernel_size, **common)[0].output
     assert got == answer.output, (answer, got)
     return answer
 
@@ -539,17 +534,18 @@ def _combine(per_axis: list[list[AxisAnswer]]) -> tuple[list[Answer], bool, int]
 
 def _recheck(answer: Answer) -> None:
     """The N-d answer through the core in one call, as a user would pass it to PyTorch."""
-    sizes, params = normalize(
-        tuple(a.size for a in answer.axes),
-        answer.kernel_size,
-        stride=answer.stride,
-        padding=answer.padding,
-        output_padding=answer.output_padding,
-        dilation=answer.dilation,
-        transposed=answer.axes[0].transposed,
-    )
-    axes = transposed_axes_for(sizes, params) if answer.axes[0].transposed else conv_axes_for(sizes, params)
-    assert tuple(a.output for a in axes) == tuple(a.output for a in answer.axes), answer
+    sizes = tuple(a.size for a in answer.axes)
+    common = {"stride": answer.stride, "padding": answer.padding, "dilation": answer.dilation}
+    if answer.axes[0].transposed:
+        outputs = tuple(
+            a.output
+            for a in transposed_layer(
+                sizes, answer.kernel_size, output_padding=answer.output_padding, **common
+            )
+        )
+    else:
+        outputs = tuple(a.output for a in conv_layer(sizes, answer.kernel_size, **common))
+    assert outputs == tuple(a.output for a in answer.axes), answer
 
 
 def _nearest(axis: int, size: int, target: int, transposed: bool, bounds: Bounds, fixed: Fixed) -> Nearest:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from convcalc.core import conv_axes_for, normalize
+from convcalc.core import conv_layer
 from convcalc.engine.fast.run import conv, conv_transpose, conv_transpose_cropped
 from convcalc.engine.inputs import real_array, transposed_axes
 from convcalc.errors import ConvCalcError
@@ -33,14 +33,14 @@ def adjoint_identity(
     """
     xa, ya = real_array("x", x), real_array("y", y)
     forward = conv(xa, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
-    sizes, params = normalize(
+    axes = conv_layer(
         xa.shape[2:],
         real_array("weight", weight).shape[2:],
         stride=stride,
         padding=padding,
         dilation=dilation,
     )
-    pads = [(a.pad_before, a.pad_after) for a in conv_axes_for(sizes, params)]
+    pads = [(a.pad_before, a.pad_after) for a in axes]
     backward = conv_transpose(
         ya,
         weight,

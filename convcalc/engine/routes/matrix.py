@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from convcalc.core import conv_axes_for, normalize
+from convcalc.core import conv_axes_for, conv_layer, normalize
 from convcalc.engine.budget import check_matrix_budget
 from convcalc.engine.inputs import Array, check_axis_count, real_array, tensors, transposed_axes
 from convcalc.errors import ConvCalcError
@@ -101,10 +101,8 @@ def conv_output_sizes(
     size: Sequence[int], kernel_size: Sequence[int], stride: object, padding: object, dilation: object
 ) -> tuple[int, ...]:
     """The core's convolution output size per axis."""
-    sizes, params = normalize(
-        tuple(size), tuple(kernel_size), stride=stride, padding=padding, dilation=dilation
-    )
-    return tuple(a.output for a in conv_axes_for(sizes, params))
+    axes = conv_layer(tuple(size), tuple(kernel_size), stride=stride, padding=padding, dilation=dilation)
+    return tuple(a.output for a in axes)
 
 
 def transpose_matrix(
