@@ -141,3 +141,17 @@ def test_console_entry_builds_only_the_named_command_and_still_dispatches_each()
     refused = run("shape", "5", "-k", "3", "-s", "0")
     assert refused.returncode == 2 and "stride must be >= 1" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_error_messages_keep_colons_as_typed() -> None:
+    """':fire:' in a value is text, not an emoji (rich's emoji codes are off)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "convcalc", "shape", "5", "-k", "3", "-p", ":fire:"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2 and ":fire:" in result.stderr

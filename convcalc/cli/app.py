@@ -72,7 +72,8 @@ def console(*, stderr: bool = False) -> Console:
     """Rich is imported only when something is printed for people: JSON output never pays for it."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    # emoji=False: a name like "up.py:x:" in a message must not turn into a picture.
+    return Console(stderr=stderr, highlight=False, emoji=False)
 
 
 # Options shared by every command that describes one layer.

@@ -185,7 +185,7 @@ def view(obj: Any) -> RenderableType:
 
 def html(obj: Any, width: int = 100) -> str:
     """The tables as HTML with inline styles, for a notebook."""
-    console = Console(record=True, width=width, file=io.StringIO(), force_jupyter=False)
+    console = Console(record=True, width=width, file=io.StringIO(), force_jupyter=False, emoji=False)
     console.print(view(obj), crop=False)
     return console.export_html(
         inline_styles=True, code_format='<pre style="font-family:monospace">{code}</pre>'
