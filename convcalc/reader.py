@@ -15,6 +15,7 @@ imports numpy or rich.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -146,6 +147,27 @@ def framework_arguments(options: LayerOptions) -> FrameworkArguments:
     )
 
 
+def _per_axis(value: Ints, axes: int) -> tuple[int, ...]:
+    return (value,) * axes if isinstance(value, int) else tuple(value)
+
+
+def _check_reachable(arguments: LayerArguments, targets: Sequence[int], lowest: Sequence[int]) -> None:
+    """Refuse a target outside the sizes output_padding 0 .. max(stride, dilation) - 1 reach, naming them."""
+    strides = _per_axis(arguments.stride, len(lowest))
+    dilations = _per_axis(arguments.dilation, len(lowest))
+    highest = [low + max(s, d) - 1 for low, s, d in zip(lowest, strides, dilations)]
+    if all(low <= t <= high for t, low, high in zip(targets, lowest, highest)):
+        return
+    wanted = "x".join(str(t) for t in targets)
+    ranges = ", ".join(f"{low}..{high}" for low, high in zip(lowest, highest))
+    where = "" if len(lowest) == 1 else " per axis"
+    raise ConvCalcError(
+        f"output size {wanted} is not reachable; {ranges} are{where} (output_padding 0 up to "
+        "max(stride, dilation) - 1)",
+        parameter="output_size",
+    )
+
+
 def _padding_for_output_size(arguments: LayerArguments, output_size: str) -> Ints:
     """The output_padding that makes the transposed output ``output_size`` (checked by the core)."""
     if not arguments.transposed:
@@ -165,18 +187,13 @@ def _padding_for_output_size(arguments: LayerArguments, output_size: str) -> Int
             parameter="output_size",
         )
     paddings = tuple(o - a.output for o, a in zip(targets, smallest))
+    _check_reachable(arguments, targets, tuple(a.output for a in smallest))
     given = arguments.output_padding
     given_axes = (given,) * len(paddings) if isinstance(given, int) else given
     if given != 0 and tuple(given_axes) != paddings:
         raise ConvCalcError(
             f"output_size {list(targets)} needs output_padding {list(paddings)}, but output_padding "
             f"{list(given_axes)} was given; give one of them",
-            parameter="output_size",
-        )
-    if any(p < 0 for p in paddings):
-        lowest = [a.output for a in smallest]
-        raise ConvCalcError(
-            f"output_size must be at least the output without output_padding, {lowest}; got {list(targets)}",
             parameter="output_size",
         )
     return paddings
