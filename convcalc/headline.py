@@ -164,11 +164,20 @@ def chain_headline(report: ChainReport) -> str:
     if not bad:
         return line + f"; every skip connection matches ({len(report.pairs)})."
     first = bad[0]
-    fixes = [f for f in first.output_padding_fix if f is not None]
-    fix = f" (output_padding={_same(fixes)} on layer {first.decoder} fixes it)" if fixes else ""
+    from convcalc.chain.stack import axis_fixes
+
+    fixes = axis_fixes(report, first)
+    if len(fixes) == report.ndim and len({words for _, words in fixes}) == 1:
+        fix = f" ({fixes[0][1]} fixes it)"
+    else:
+        fix = " (" + "; ".join(f"axis {n}: {words}" for n, words in fixes) + ")"
     near = []
     for axis in report.accepted:
-        below, above = axis.restores.nearest(report.size[axis.axis])
+        given = report.size[axis.axis]
+        if axis.restores.contains(given):
+            near.append(f"{given} (as given)")
+            continue
+        below, above = axis.restores.nearest(given)
         near.append(" or ".join(str(v) for v in (below, above) if v is not None) or "none")
     where = "" if len(near) == 1 else " per axis"
     return (

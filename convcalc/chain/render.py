@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from convcalc.chain.stack import Accepted, ChainReport, SkipPair
+from convcalc.chain.stack import Accepted, ChainReport, SkipPair, axis_fixes
 from convcalc.render import x_join
 
 
@@ -31,26 +31,9 @@ def _windows(per_axis: list[str]) -> str:
 
 def _pair_fix(report: ChainReport, pair: SkipPair) -> str:
     fixes = []
-    decoder = report.layers[pair.decoder - 1]
-    for n, ok in enumerate(pair.restored):
-        if ok:
-            continue
-        want, got = pair.expected[n], pair.got[n]
-        op = pair.output_padding_fix[n]
-        current = decoder.output_padding
-        current_op = current if isinstance(current, int) else current[n] if len(current) > 1 else current[0]
-        if op is not None and op == current_op:
-            fixes.append(f"axis {n}: restored once the inner skips are fixed")
-        elif op is not None:
-            rule = "" if pair.fix_strict[n] else " (PyTorch-only: >= stride)"
-            fixes.append(f"axis {n}: output_padding={op} on layer {pair.decoder}{rule}")
-        elif decoder.kind == "up":
-            fixes.append(f"axis {n}: resize to size {want} (interpolate size=) or crop/pad the skip")
-        else:
-            side = "crop the skip by" if got < want else "crop the decoder output by"
-            fixes.append(f"axis {n}: {side} {abs(want - got)}")
-        accepted = report.accepted[n].restores
-        below, above = accepted.nearest(report.size[n])
+    for n, words in axis_fixes(report, pair):
+        fixes.append(f"axis {n}: {words}")
+        below, above = report.accepted[n].restores.nearest(report.size[n])
         if below is not None or above is not None:
             options = " or ".join(str(v) for v in (below, above) if v is not None)
             fixes[-1] += f"; or input {options}"

@@ -388,6 +388,28 @@ def skip_pairs(
     return tuple(out)
 
 
+def axis_fixes(report: ChainReport, pair: SkipPair) -> tuple[tuple[int, str], ...]:
+    """Per axis the pair does not restore: the change that restores it, in words (no sizes suggested)."""
+    decoder = report.layers[pair.decoder - 1]
+    fixes = []
+    for n, ok in enumerate(pair.restored):
+        if ok:
+            continue
+        want, got = pair.expected[n], pair.got[n]
+        op = pair.output_padding_fix[n]
+        if op is not None and op == _pick(decoder.output_padding, n):
+            fixes.append((n, "restored once the inner skips are fixed"))
+        elif op is not None:
+            rule = "" if pair.fix_strict[n] else ", PyTorch-only: >= stride"
+            fixes.append((n, f"output_padding={op} on layer {pair.decoder}{rule}"))
+        elif decoder.kind == "up":
+            fixes.append((n, f"resize to size {want} with interpolate size=, or crop/pad the skip"))
+        else:
+            side = "crop the skip by" if got < want else "crop the decoder output by"
+            fixes.append((n, f"{side} {abs(want - got)}"))
+    return tuple(fixes)
+
+
 def _runs_with(
     layers: Sequence[Layer], size: Sequence[int], channels: int | None
 ) -> tuple[LayerResult, ...] | None:
