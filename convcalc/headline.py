@@ -266,11 +266,12 @@ def _why_uneven(report: ShapeReport) -> str:
 
 def _suggestion(overlap: OverlapMap) -> str:
     s = overlap.suggestions[0]
+    even = "even overlap" if s.covers else "even inside, border outputs empty"
     if s.kind == "resize":
         return f"resize to {x_join(s.output)}, then a convolution"
     return (
         f"k{_same(s.kernel_size)} s{_same(s.stride)} p{_same(s.padding)} op{_same(s.output_padding)} "
-        f"(same size {x_join(s.output)}, even overlap)"
+        f"(same size {x_join(s.output)}, {even})"
     )
 
 

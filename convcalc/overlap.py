@@ -201,6 +201,14 @@ class Suggestion:
     dilation: tuple[int, ...]
     resize_to: tuple[int, ...] | None
     scale_factor: tuple[int, ...] | None
+    # Per axis, the outputs no (input, tap) pair reaches, counted position by position; None when the
+    # count is over the map budget.
+    empty: tuple[int, ...] | None = None
+
+    @property
+    def covers(self) -> bool:
+        """Every output receives at least one input (counted, not assumed)."""
+        return self.empty is not None and not any(self.empty)
 
 
 @dataclass(frozen=True)
@@ -363,11 +371,23 @@ def _kernel_fix(axis: TransposedAxis, direction: int) -> tuple[int, int, int, in
     return None if fit is None else (k, *fit, d_new)
 
 
+def _empty_outputs(axes: Sequence[TransposedAxis]) -> tuple[int, ...] | None:
+    """Per axis, how many outputs get no (input, tap) pair, by counting; None over the map budget."""
+    try:
+        return tuple(scatter_counts(axis).count(0) for axis in axes)
+    except ConvCalcError:
+        return None
+
+
 def suggest(axes: Sequence[TransposedAxis]) -> tuple[Suggestion, ...]:
-    """Nearby configurations with the same output size and a uniform interior, nearest kernel first.
+    """Nearby configurations with the same output size and a uniform interior.
+
+    Options whose every output receives an input come first (counted with scatter_counts), nearest
+    kernel first; then the ones leaving outputs empty.
 
     Each candidate is re-derived by the core (transposed_axes_for / conv_axes_for) and kept only when
-    the core confirms its output size; returns them with the resize-then-convolve one last.
+    the core confirms its output size; the resize-then-convolve one follows the kernels that cover
+    every output.
     """
     target = tuple(a.output for a in axes)
     strides = tuple(a.stride for a in axes)
@@ -384,8 +404,11 @@ def suggest(axes: Sequence[TransposedAxis]) -> tuple[Suggestion, ...]:
         if tuple(a.output for a in fixed) != target:
             continue
         distance = sum(abs(k - a.kernel_size) for k, a in zip(ks, axes))
-        options.append((distance, Suggestion("kernel", target, ks, strides, ps, ops, ds, None, None)))
-    for _, option in sorted(options, key=lambda pair: pair[0]):
+        empty = _empty_outputs(fixed)
+        option = Suggestion("kernel", target, ks, strides, ps, ops, ds, None, None, empty)
+        options.append((distance, option))
+    # An option that leaves outputs with no input (a dead border) goes after every one that does not.
+    for _, option in sorted(options, key=lambda pair: (not pair[1].covers, pair[0])):
         if option not in found:
             found.append(option)
     ndim = len(axes)
@@ -394,8 +417,13 @@ def suggest(axes: Sequence[TransposedAxis]) -> tuple[Suggestion, ...]:
     if tuple(a.output for a in conv_axes_for(target, conv_params)) == target:
         integer_scale = all(t == a.size * a.stride for t, a in zip(target, axes))
         scale = strides if integer_scale else None
-        found.append(Suggestion("resize", target, (3,) * ndim, ones, ones, (0,) * ndim, ones, target, scale))
-    return tuple(found)
+        found.append(
+            Suggestion(
+                "resize", target, (3,) * ndim, ones, ones, (0,) * ndim, ones, target, scale, (0,) * ndim
+            )
+        )
+    # Stable: covering kernels, the resize, then the kernels that leave outputs empty.
+    return tuple(sorted(found, key=lambda option: not option.covers))
 
 
 MAX_CONTRIBUTION_PAIRS = 1_000_000

@@ -38,7 +38,7 @@ def test_overlap_json_matches_the_hand_worked_map() -> None:
     assert overlap["axes"]["pattern"] == [[2, 1, 1]] * 2
     assert (overlap["minimum"], overlap["maximum"], overlap["uniform"]) == (1, 4, False)
     assert overlap["map"][3] == [2, 2, 2, 4, 2, 2, 4, 2, 2, 2]
-    assert [s["kind"] for s in overlap["suggestions"]] == ["kernel", "kernel", "resize"]
+    assert [s["kind"] for s in overlap["suggestions"]] == ["kernel", "resize", "kernel"]
 
 
 def test_overlap_of_the_convolutions_twin_and_of_a_stack() -> None:

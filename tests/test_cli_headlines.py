@@ -91,7 +91,7 @@ def test_where_the_checkerboard_comes_from() -> None:
         "Checkerboard: interior outputs receive 1 to 4 contributions (stride 3 does not divide kernel 4)"
         in line
     )
-    assert "instead: k3 s3 p0 op1 (same size 10x10, even overlap)" in line
+    assert "instead: k6 s3 p1 op0 (same size 10x10, even overlap)" in line
     assert transposed_size(3, 3, 3, 0, op=1) == 10
 
 

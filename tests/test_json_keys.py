@@ -349,6 +349,7 @@ def test_explain_keys() -> None:
             "output",
             "resize_to",
             "scale_factor",
+            "empty_outputs",
         },
     }
 

@@ -33,6 +33,7 @@ def _suggestion(suggestion: Suggestion) -> JsonDict:
         "dilation": list(suggestion.dilation),
         "resize_to": None if suggestion.resize_to is None else list(suggestion.resize_to),
         "scale_factor": None if suggestion.scale_factor is None else list(suggestion.scale_factor),
+        "empty_outputs": None if suggestion.empty is None else list(suggestion.empty),
     }
 
 

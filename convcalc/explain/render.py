@@ -83,7 +83,16 @@ def _suggestion_line(suggestion: Suggestion) -> str:
         f"transposed convolution kernel_size {x_join(suggestion.kernel_size)}, stride "
         f"{x_join(suggestion.stride)}, padding {x_join(suggestion.padding)}, output_padding "
         f"{x_join(suggestion.output_padding)}{dilation} -> {x_join(suggestion.output)}"
+        + _empty_words(suggestion)
     )
+
+
+def _empty_words(suggestion: Suggestion) -> str:
+    if suggestion.empty is None:
+        return " (outputs receiving nothing not counted: over the map budget)"
+    if not any(suggestion.empty):
+        return ""
+    return f" ({x_join(suggestion.empty)} border output(s) per axis receive nothing)"
 
 
 def overlap_view(result: OverlapMap, written: Sequence[Path] = ()) -> RenderableType:
