@@ -222,7 +222,9 @@ def explain_headline(explanation: Explanation, overlap: OverlapMap | None) -> st
     r = explanation.report
     axes = r.transposed
     sizes = f"{x_join([a.size for a in axes])} -> {x_join([a.output for a in axes])}"
-    parts = [f"transposed {sizes} ({layer_words(r)})."]
+    op = r.params.output_padding
+    words = layer_words(r) + (f" op{_same(op)}" if any(op) else "")
+    parts = [f"transposed {sizes} ({words})."]
     view = explanation.matrix.content
     if view is not None:
         differs = " (here they differ)" if view.slip_differs else ""

@@ -314,8 +314,11 @@ class _Pads:
     make: Callable[[int], tuple[int, int, int]]
     extra: tuple[tuple[int, int, int], ...] = ()
 
-    def __len__(self) -> int:
-        return len(self.values) + len(self.extra)
+    @property
+    def count(self) -> int:
+        """How many triples, by arithmetic: len() of a range is capped at sys.maxsize, a count is not."""
+        r = self.values
+        return max((r.stop - r.start + r.step - 1) // r.step, 0) + len(self.extra)
 
     def __iter__(self) -> Iterator[tuple[int, int, int]]:
         yield from map(self.make, self.values)
@@ -389,7 +392,7 @@ def _pads(
 def count_axis(size: int, target: int, *, transposed: bool, bounds: Bounds, fixed: Fixed) -> int:
     """How many answers ``solve_axis`` would return, counted from the formulas without building them."""
     return sum(
-        len(_pads(size, target, k, s, d, transposed, fixed, bounds.strict))
+        _pads(size, target, k, s, d, transposed, fixed, bounds.strict).count
         for k, s, d in _triples(fixed, bounds)
     )
 

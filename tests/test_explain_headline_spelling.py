@@ -1,0 +1,20 @@
+"""explain's headline spells the layer with its output_padding; torch gives the size it states."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from convcalc.cli import app
+
+
+@pytest.mark.parametrize(("size", "k", "s", "p", "op"), [(4, 3, 2, 1, 1), (5, 4, 3, 0, 2), (6, 3, 2, 1, 0)])
+def test_headline_names_output_padding_and_torch_size(size: int, k: int, s: int, p: int, op: int) -> None:
+    torch = pytest.importorskip("torch")
+    out = torch.nn.ConvTranspose1d(1, 1, k, s, p, op)(torch.zeros(1, 1, size)).shape[-1]
+    args = [str(size), "-k", str(k), "-s", str(s), "-p", str(p), "--output-padding", str(op), "-t", "--json"]
+    headline = json.loads(CliRunner().invoke(app, ["explain", *args]).stdout)["headline"]
+    spelled = f"k{k} s{s} p{p}" + (f" op{op}" if op else "")
+    assert headline.startswith(f"transposed {size} -> {out} ({spelled}).")
