@@ -155,3 +155,29 @@ def test_error_messages_keep_colons_as_typed() -> None:
         check=False,
     )
     assert result.returncode == 2 and ":fire:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["shape", "63", "-k", "3", "-s", "2"], 141),
+        (["shape", "63", "-k", "3", "-s", "2", "--json"], 141),
+        (["shape", "63", "-k", "3", "--json", "--stide", "2"], ExitCode.INVALID_INPUT),
+        (["shape", "0", "-k", "3", "--json"], ExitCode.INVALID_INPUT),
+    ],
+)
+def test_a_closed_pipe_is_not_a_verification_failure(args: list[str], code: int) -> None:
+    """`convcalc ... | head` with the reader gone: exit 141 (128 + SIGPIPE), or 2 for bad input; never
+    1 (a disagreement) and never a traceback. The pipe's read end is closed before the command writes."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "convcalc", *args], stdout=write, stderr=subprocess.PIPE, text=True
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
