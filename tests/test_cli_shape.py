@@ -181,3 +181,30 @@ def test_a_closed_pipe_is_not_a_verification_failure(args: list[str], code: int)
         os.close(write)
     assert done.returncode == code, done.stderr
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "parameter"),
+    [
+        ("shape -5 -k 3", "size"),
+        ("shape -5x3 -k 3 -t", "size"),
+        ("shape --stride 2 -5 -k3", "size"),
+        ("explain -4 -k 3 -s 2 -t", "size"),
+        ("solve 7 -3", "target"),
+        ("solve -7 3 --top 2", "size"),
+    ],
+)
+def test_a_negative_size_is_refused_by_name(args: str, parameter: str) -> None:
+    """Click would read `-5` as an unknown option; it is the size, and the rule is named (exit 2)."""
+    result = runner.invoke(app, args.split())
+    assert result.exit_code == ExitCode.INVALID_INPUT, result.output
+    assert f"{parameter} must be >= 1" in result.output
+    document = runner.invoke(app, [*args.split(), "--json"])
+    assert document.exit_code == ExitCode.INVALID_INPUT
+    assert json.loads(document.stdout)["error"]["parameter"] == parameter
+
+
+def test_an_unknown_option_is_still_named_next_to_a_negative_number() -> None:
+    result = runner.invoke(app, ["shape", "-5", "-k", "3", "--stide", "2"])
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "--stide" in result.output

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -158,6 +159,50 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors
 def example(commands: list[str]) -> str:
     """The epilog of a command's --help: its examples, one per line."""
     return "Examples:\n\n" + "\n\n".join(f"  $ {command}" for command in commands)
+
+
+NEGATIVE = re.compile(r"-\d[\dx:,.]*")
+
+
+class NumbersMayBeNegative(typer.core.TyperCommand):
+    """A command whose arguments may look like negative numbers: `shape -5 -k 3` reads -5 as the size
+    (which its reader then refuses by name, exit 2) instead of Click's "No such option: -5".
+
+    Click takes any token starting with '-' for an option. When a token looks like a negative number
+    (no option of convcalc starts with a digit) the arguments are reordered: options and their values
+    first, then `--`, then the arguments in their order, so that Click reads them as arguments.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if any(NEGATIVE.fullmatch(token) for token in args):
+            args = self._arguments_last(args)
+        return super().parse_args(ctx, args)
+
+    def _arguments_last(self, args: list[str]) -> list[str]:
+        takes_value = {
+            name: not (getattr(param, "is_flag", False) or getattr(param, "count", False))
+            for param in self.params
+            if param.param_type_name == "option"
+            for name in [*param.opts, *param.secondary_opts]
+        }
+        options: list[str] = []
+        arguments: list[str] = []
+        tokens = iter(args)
+        for token in tokens:
+            if token == "--":
+                arguments.extend(tokens)
+                break
+            if not token.startswith("-") or token == "-" or NEGATIVE.fullmatch(token):
+                arguments.append(token)
+                continue
+            options.append(token)
+            name = token.split("=", 1)[0] if token.startswith("--") else token[:2]
+            attached = "=" in token if token.startswith("--") else len(token) > 2
+            if takes_value.get(name, False) and not attached:
+                value = next(tokens, None)
+                if value is not None:
+                    options.append(value)
+        return [*options, "--", *arguments]
 
 
 def _version(value: bool) -> None:
