@@ -156,9 +156,9 @@ TransposeKernelOpt = Annotated[
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors (float64).", parser=SEED)]
 
 
-def example(commands: list[str]) -> str:
-    """The epilog of a command's --help: its examples, one per line."""
-    return "Examples:\n\n" + "\n\n".join(f"  $ {command}" for command in commands)
+def example(examples: list[tuple[str, str]]) -> str:
+    """The epilog of a command's --help: each example as a one-line description, then the command."""
+    return "Examples:\n\n" + "\n\n".join(f"  {what}:\n  $ {command}" for what, command in examples)
 
 
 NEGATIVE = re.compile(r"-\d[\dx:,.]*")
