@@ -78,6 +78,10 @@ def missing_numbers(*args: str) -> list[int]:
         # Restored on both axes (W = K - pb - pa + s*q); large sizes, channels and groups.
         "1000002x77773 -k 13 -s 7 -p 5 --in-channels 1024 --out-channels 2048 -g 8",
         "1000003x77777 -k 13 -s 7 -p 5",
+        # The new user's trial (TRIAL.md item 9): a 55-character count of multiply-accumulates, and
+        # 19-digit sizes on three axes, used to end in an ellipsis.
+        "999999999999x999999999999x999999999999 -k 3 -s 2 -t --in-channels 64 --out-channels 64",
+        "999999999999999999x999999999999999999x999999999999999999 -k 3 -s 2 -t",
     ],
 )
 def test_shape_tables_show_every_number_whole(args: str) -> None:
@@ -97,3 +101,12 @@ def test_shape_tables_show_every_number_whole(args: str) -> None:
 )
 def test_verify_table_shows_every_number_whole(args: str) -> None:
     assert missing_numbers("verify", *args.split()) == []
+
+
+def test_no_ellipsis_in_the_trial_tables() -> None:
+    for args in (
+        "shape 999999999999x999999999999x999999999999 -k 3 -s 2 -t --in-channels 64 --out-channels 64",
+        "shape 999999999999999999x999999999999999999x999999999999999999 -k 3 -s 2 -t",
+    ):
+        result = runner.invoke(app, args.split())
+        assert result.exit_code == ExitCode.OK and "\u2026" not in result.stdout, args
