@@ -110,3 +110,26 @@ def test_no_ellipsis_in_the_trial_tables() -> None:
     ):
         result = runner.invoke(app, args.split())
         assert result.exit_code == ExitCode.OK and "\u2026" not in result.stdout, args
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "explain 3x3 -k 4 -s 3 -t --section overlap",
+        "explain 4 -k 3 -s 2 -t --section direct",
+        "shape 999999999999x999999999999x999999999999 -k 3 -s 2 -t",
+    ],
+)
+def test_wrapped_lines_have_no_trailing_spaces_and_list_items_stay_indented(args: str) -> None:
+    result = CliRunner(env={"COLUMNS": "60"}).invoke(app, args.split())
+    assert result.exit_code == ExitCode.OK, result.output
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line != line.rstrip()] == []
+    if "Same output size without the pattern:" in lines:
+        # The suggestions wrap at 60 columns; each continuation stays indented under its item's text.
+        items = lines[lines.index("Same output size without the pattern:") + 1 :]
+        assert any(line.startswith("    ") for line in items)
+        assert all(line.startswith(("  - ", "    ")) for line in items), items
+    if any(line.startswith("  compared with") for line in lines):
+        after = lines[next(n for n, line in enumerate(lines) if line.startswith("  compared with")) + 1 :]
+        assert after and all(line.startswith("  ") for line in after), after

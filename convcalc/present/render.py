@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.padding import Padding
+from rich.segment import Segment
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -24,13 +25,41 @@ from convcalc.present import parts
 
 
 class Fitted:
-    """``renderable`` with every table and grid inside it fitted to the width it is printed at."""
+    """``renderable`` with every table and grid inside it fitted to the width it is printed at, and no
+    line ending in spaces (Rich leaves the space it wrapped at, and pads grid cells)."""
 
     def __init__(self, renderable: RenderableType) -> None:
         self.renderable = renderable
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from _fit(self.renderable, console, options)
+        rendered = console.render(Group(*_fit(self.renderable, console, options)), options)
+        for line in Segment.split_lines(rendered):  # not render_lines: that would crop at the edge
+            yield from _trimmed(line)
+            yield Segment.line()
+
+
+def _trimmed(line: list[Segment]) -> list[Segment]:
+    """``line`` without its trailing spaces (styles and control codes kept)."""
+    line = list(line)
+    for n in range(len(line) - 1, -1, -1):
+        segment = line[n]
+        if segment.control:
+            continue
+        text = segment.text.rstrip(" ")
+        if text:
+            line[n] = Segment(text, segment.style, segment.control)
+            break
+        del line[n]
+    return line
+
+
+def hanging(prefix: str, text: Text) -> RenderableType:
+    """A list item: ``prefix`` (such as "  - ") then ``text``, whose wrapped lines stay indented under it."""
+    grid = Table.grid(padding=0)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(prefix, text)
+    return grid
 
 
 def _fit(renderable: RenderableType, console: Console, options: ConsoleOptions) -> Iterable[RenderableType]:
