@@ -208,3 +208,14 @@ def test_an_unknown_option_is_still_named_next_to_a_negative_number() -> None:
     result = runner.invoke(app, ["shape", "-5", "-k", "3", "--stide", "2"])
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "--stide" in result.output
+
+
+def test_parameters_and_work_share_one_spelling_of_numbers() -> None:
+    """Counts in the channels table carry thousands separators, parameters as well as work."""
+    args = ["shape", "64", "-k", "3", "--in-channels", "1024", "--out-channels", "2048", "-g", "8"]
+    out = runner.invoke(app, args).stdout
+    doc = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    channels = doc["channels"]
+    # 1024 * 2048 / 8 * 3 weights (hand count), with 2048 biases.
+    assert channels["parameters"] == 786432
+    assert "786,432 (788,480)" in out and f"{channels['multiply_accumulates']:,}" in out
