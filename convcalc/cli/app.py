@@ -272,10 +272,9 @@ def emit(
 
 # The reader of stdout went away (`convcalc ... | head`): not a verification disagreement (1) nor bad
 # input (2). 128 + SIGPIPE is what a shell reports for a program that SIGPIPE ended.
-CLOSED_PIPE = 141
 
 
-def closed_pipe(code: int = CLOSED_PIPE) -> None:
+def closed_pipe(code: int = ExitCode.CLOSED_PIPE) -> None:
     """Python's advice for a closed pipe (docs.python.org/3/library/signal.html, "Note on SIGPIPE"):
     point stdout at devnull so the flush at exit cannot raise again, then exit with ``code`` (bad input
     stays exit 2 whether or not its JSON error object could be read)."""
