@@ -224,7 +224,13 @@ def explain_headline(explanation: Explanation, overlap: OverlapMap | None) -> st
     sizes = f"{x_join([a.size for a in axes])} -> {x_join([a.output for a in axes])}"
     op = r.params.output_padding
     words = layer_words(r) + (f" op{_same(op)}" if any(op) else "")
-    parts = [f"transposed {sizes} ({words})."]
+    stacked = len(overlap.axes[0].layers) if overlap is not None and overlap.axes else 1
+    if stacked > 1 and overlap is not None:
+        steps = [x_join([a.layers[n].size for a in overlap.axes]) for n in range(stacked)]
+        chain = " -> ".join([*steps, x_join([a.output for a in overlap.axes])])
+        parts = [f"{stacked} stacked transposed layers ({words} each): {chain}."]
+    else:
+        parts = [f"transposed {sizes} ({words})."]
     view = explanation.matrix.content
     if view is not None:
         differs = " (here they differ)" if view.slip_differs else ""
@@ -249,7 +255,8 @@ def explain_headline(explanation: Explanation, overlap: OverlapMap | None) -> st
         if overlap.uniform:
             parts.append("Every interior output receives the same number of contributions: no checkerboard.")
         else:
-            instead = f"; instead: {_suggestion(overlap)}" if overlap.suggestions else ""
+            layer = "" if stacked == 1 else f" for layer {(overlap.suggested_layer or 0) + 1}"
+            instead = f"; instead{layer}: {_suggestion(overlap)}" if overlap.suggestions else ""
             parts.append(
                 f"Checkerboard: interior outputs receive {overlap.interior_minimum} to "
                 f"{overlap.interior_maximum} contributions ({_why_uneven(r)}){instead}."

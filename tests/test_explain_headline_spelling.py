@@ -18,3 +18,19 @@ def test_headline_names_output_padding_and_torch_size(size: int, k: int, s: int,
     headline = json.loads(CliRunner().invoke(app, ["explain", *args]).stdout)["headline"]
     spelled = f"k{k} s{s} p{p}" + (f" op{op}" if op else "")
     assert headline.startswith(f"transposed {size} -> {out} ({spelled}).")
+
+
+@pytest.mark.parametrize(("size", "k", "s", "layers"), [(3, 4, 3, 2), (4, 3, 2, 3)])
+def test_stacked_headline_gives_the_stack_sizes_torch_runs(size: int, k: int, s: int, layers: int) -> None:
+    torch = pytest.importorskip("torch")
+    sizes = [size]
+    for _ in range(layers):
+        sizes.append(torch.nn.ConvTranspose1d(1, 1, k, s)(torch.zeros(1, 1, sizes[-1])).shape[-1])
+    args = [str(size), "-k", str(k), "-s", str(s), "-t", "--layers", str(layers), "--section", "overlap"]
+    result = CliRunner().invoke(app, ["explain", *args, "--json"])
+    headline = json.loads(result.stdout)["headline"]
+    chain = " -> ".join(map(str, sizes))
+    assert headline.startswith(f"{layers} stacked transposed layers (k{k} s{s} p0 each): {chain}.")
+    assert "layer 0" not in headline and "instead for layer 1:" in headline
+    text = CliRunner().invoke(app, ["explain", *args]).stdout
+    assert "for layer 1;" in text and "layer 0" not in text

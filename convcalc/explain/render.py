@@ -156,7 +156,7 @@ def overlap_view(result: OverlapMap, written: Sequence[Path] = ()) -> Renderable
         where = (
             ""
             if layers == 1
-            else f" (for layer {result.suggested_layer}; a stack of uniform layers is uniform)"
+            else f" (for layer {(result.suggested_layer or 0) + 1}; a stack of uniform layers is uniform)"
         )
         parts.append(Text.from_markup(f"Same output size without the pattern{where}:"))
         parts.extend(hanging("  - ", Text(_suggestion_line(suggestion))) for suggestion in result.suggestions)
