@@ -1,0 +1,46 @@
+"""Multi-input models: each spatial axis's accepted sizes come from every input's size on that axis.
+
+Witness: PyTorch running the same guided upsampler as tests/data/keras/two_inputs.keras (a 3x3 "same"
+convolution of the image, the guide brought up 2x by nearest upsampling, both concatenated) over a range
+of image sizes with the guide held fixed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from convcalc.inspect.keras_reader import read_keras
+from convcalc.inspect.sizes import all_axes
+
+torch = pytest.importorskip("torch")
+
+DATA = Path(__file__).parent / "data" / "keras"
+
+
+def _torch_runs(image: tuple[int, int], guide: tuple[int, int]) -> bool:
+    conv = torch.nn.Conv2d(1, 2, 3, padding=1)
+    up = torch.nn.Upsample(scale_factor=2, mode="nearest")
+    try:
+        with torch.no_grad():
+            torch.cat([conv(torch.zeros(1, 1, *image)), up(torch.zeros(1, 2, *guide))], 1)
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("guide", [(7, 8), (15, 16), (8, 7), (15, 15)])
+def test_two_input_accepted_sizes_follow_each_axis_of_every_input(guide: tuple[int, int]) -> None:
+    graph = read_keras(DATA / "two_inputs.keras")
+    # The image is square (16x16), the guide need not be: the trial's 16x16 + 7x8 case.
+    shapes = ((1, 16, 16, 1), (1, *guide, 2))
+    axes = all_axes(graph, shapes, (1, 2))
+    for spatial, axis in enumerate(axes):
+        assert axis.accepted is not None
+        for size in range(1, 41):
+            # The other axis at the size its guide needs, so only this axis can fail.
+            image = [2 * guide[0], 2 * guide[1]]
+            image[spatial] = size
+            expected = _torch_runs((image[0], image[1]), guide)
+            assert axis.accepted.contains(size) == expected, (guide, spatial, size)
