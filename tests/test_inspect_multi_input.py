@@ -44,3 +44,27 @@ def test_two_input_accepted_sizes_follow_each_axis_of_every_input(guide: tuple[i
             image[spatial] = size
             expected = _torch_runs((image[0], image[1]), guide)
             assert axis.accepted.contains(size) == expected, (guide, spatial, size)
+
+
+@pytest.mark.parametrize("name", ["two_inputs", "shared"])
+def test_the_input_hint_of_a_multi_input_model_is_a_command_that_works(name: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    runner = CliRunner()
+    path = str(DATA / f"{name}.keras")
+    refused = runner.invoke(app, ["inspect", path])
+    assert refused.exit_code == 2
+    hint = refused.output.split("for example", 1)[1].split()
+    given = [hint[i + 1] for i, word in enumerate(hint) if word == "--input"]
+    # Witness: the shapes Keras itself ran the model with (batch, spatial..., channels per input).
+    recorded = json.loads((DATA / "keras_shapes.json").read_text())["models"][name]["runs"][0]["inputs"]
+    assert len(given) == len(recorded)
+    for text, keras_shape in zip(given, recorded):
+        dims = [int(v) for v in text.split("x")]
+        assert len(dims) == len(keras_shape) and dims[0] == 1 and dims[-1] == keras_shape[-1]
+    followed = runner.invoke(app, ["inspect", path, *[w for t in given for w in ("--input", t)]])
+    assert followed.exit_code in (0, 1), followed.output

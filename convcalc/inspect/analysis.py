@@ -191,14 +191,25 @@ def resolve_inputs(graph: Graph, given: Sequence[Shape] | None) -> tuple[tuple[S
                 symbolic = True
                 dims.append(0)
             else:
-                example = "x".join(str(v) if isinstance(v, int) else "64" for v in tensor.shape)
                 raise ConvCalcError(
-                    f"{graph.source}: axis {n} of input {tensor.name!r} is dynamic ({d}); give it with "
-                    f"--input, for example --input {example}",
+                    f"{graph.source}: axis {n} of input {tensor.name!r} is dynamic ({d}); give "
+                    f"{'every input' if len(graph.inputs) > 1 else 'it'} with --input, for example "
+                    f"{_input_example(graph)}",
                     parameter="input",
                 )
         shapes.append(tuple(dims))
     return tuple(shapes), False, symbolic
+
+
+def _input_example(graph: Graph) -> str:
+    """One --input per data input, in order: fixed dimensions kept, a dynamic batch 1, others 64."""
+    parts = []
+    for tensor in graph.inputs:
+        dims = [
+            str(d) if isinstance(d, int) else ("1" if n == 0 else "64") for n, d in enumerate(tensor.shape)
+        ]
+        parts.append(f"--input {'x'.join(dims)}")
+    return " ".join(parts)
 
 
 def _dims(shape: Sequence[object]) -> str:
