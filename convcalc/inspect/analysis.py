@@ -329,6 +329,8 @@ def inspect_graph(
                 fixes = ("agrees once the fixes of the merges before it are applied",)
             elif now is not None:
                 fixes, applied = merge_fixes(current, shapes, now)
+                if current is not graph:
+                    fixes = tuple(f"{fix} (once the fixes above are applied)" for fix in fixes)
                 current = applied or current
         merges.append(
             Merge(
