@@ -255,3 +255,14 @@ def test_python_api(tmp_path: Path) -> None:
 
     report = inspect_model(str(_unet_like(tmp_path / "m.onnx")), [(1, 2, 9, 10)], target="pytorch")
     assert report.headline() == "1 finding: 1 skip mismatch at 9x10" and int(report.exit_code) == 1
+
+
+@pytest.mark.parametrize("name", ["model.h5", "model.bin"])
+def test_an_hdf5_file_gets_the_keras_resave_hint_whatever_its_name(tmp_path: Path, name: str) -> None:
+    # The 8-byte format signature of the HDF5 specification (section "Format Signature").
+    path = tmp_path / name
+    path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(504))
+    result = invoke("inspect", str(path))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    message = " ".join(result.output.split())
+    assert "HDF5" in message and "model.save('model.keras')" in message

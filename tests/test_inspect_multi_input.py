@@ -68,3 +68,29 @@ def test_the_input_hint_of_a_multi_input_model_is_a_command_that_works(name: str
         assert len(dims) == len(keras_shape) and dims[0] == 1 and dims[-1] == keras_shape[-1]
     followed = runner.invoke(app, ["inspect", path, *[w for t in given for w in ("--input", t)]])
     assert followed.exit_code in (0, 1), followed.output
+
+
+def test_every_target_the_help_lists_is_accepted_and_a_bad_one_lists_them_all() -> None:
+    import json
+    import re
+
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+    from convcalc.frameworks import ALIASES, CONVENTIONS
+
+    runner = CliRunner()
+    helped = " ".join(runner.invoke(app, ["inspect", "--help"], env={"COLUMNS": "200"}).output.split())
+    listed = re.search(r"Check portability to (.*?)\.", helped)
+    assert listed is not None
+    names = set(re.findall(r"[a-z]+", listed.group(1))) - {"or"}
+    assert names == set(CONVENTIONS) | {"onnxruntime"}
+    path = str(DATA / "residual_add.keras")
+    for name in sorted(names | set(ALIASES)):
+        result = runner.invoke(app, ["inspect", path, "--input", "1x16x12x2", "--target", name, "--json"])
+        assert result.exit_code in (0, 1), (name, result.output)
+        assert json.loads(result.stdout)["target"]
+    bad = runner.invoke(app, ["inspect", path, "--target", "bogus"])
+    assert bad.exit_code == 2
+    message = " ".join(bad.output.split())
+    assert all(name in message for name in names | set(ALIASES))

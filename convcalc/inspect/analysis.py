@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from convcalc.errors import ConvCalcError, ExitCode
+from convcalc.frameworks import CONVENTIONS
 from convcalc.frameworks.port import Channels, Translation, translate
 from convcalc.inspect.fields import receptive_fields
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
@@ -23,7 +24,7 @@ from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, smallest_running
 from convcalc.overlap import overlap_pattern, suggest
 
-TARGETS = ("pytorch", "tensorflow", "keras", "jax", "onnxruntime")
+TARGETS = tuple(CONVENTIONS)  # every convention port knows; aliases (onnxruntime, torch, tf...) too
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -286,9 +287,15 @@ def inspect_graph(
 ) -> InspectReport:
     """Run the graph on the given input (or its declared one), analyse it, and rank the findings."""
     if target is not None:
-        from convcalc.frameworks import convention
+        from convcalc.frameworks import ALIASES
 
-        convention(target, "target")
+        key = target.strip().lower()
+        if ALIASES.get(key, key) not in CONVENTIONS:
+            aliases = ", ".join(f"{alias} ({name})" for alias, name in ALIASES.items())
+            raise ConvCalcError(
+                f"--target must be one of {', '.join(CONVENTIONS)} or an alias: {aliases}; got {target!r}",
+                parameter="target",
+            )
     shapes, size_given, symbolic = resolve_inputs(graph, given)
     layout = input_layout(graph)
     tensor_axes = spatial_axes(layout, len(shapes[0]))
