@@ -160,8 +160,10 @@ def merge_fixes(
         padded_graph = _pad_operand(graph, merge, side, pads)
         padded = propagate(padded_graph, shapes)
         if _agrees(padded, merge.name):
+            # Spatial axes numbered as in the accepted-sizes table (0 = the first spatial axis).
             words = [
-                f"axis {a}: {'pad' if d > 0 else 'crop'} {abs(d)} at the end" for a, d in amounts.items()
+                f"axis {axes.index(a)}: {'pad' if d > 0 else 'crop'} {abs(d)} at the end"
+                for a, d in amounts.items()
             ]
             label = f"operand {side + 1}, the {names}" if names else f"operand {side + 1}"
             fixes.append(f"{_verb(amounts)} {label} ({merge.inputs[side]}): " + ", ".join(words))
