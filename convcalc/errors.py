@@ -11,6 +11,8 @@ class ExitCode(IntEnum):
     OK = 0
     VERIFICATION_FAILED = 1
     INVALID_INPUT = 2
+    # The reader closed the pipe (`convcalc ... | head`): 128 + SIGPIPE, as a shell reports it.
+    CLOSED_PIPE = 141
 
 
 class ConvCalcError(ValueError):

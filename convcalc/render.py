@@ -196,7 +196,7 @@ def shape_view(report: ShapeReport) -> RenderableType:
                 "transposed weight (in, out/g, k...), same tensor", str(ch.transposed_weight_shape)
             )
         weights.add_row("direct form weight (swapped per group, flipped)", str(ch.direct_weight_shape))
-        weights.add_row("parameters (with bias)", f"{ch.parameters} ({ch.parameters_with_bias})")
+        weights.add_row("parameters (with bias)", f"{ch.parameters:,} ({ch.parameters_with_bias:,})")
         weights.add_row("multiply-accumulates per sample", f"{ch.multiply_accumulates:,}")
         parts.append(weights)
     return Group(*parts)

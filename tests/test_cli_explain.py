@@ -21,7 +21,7 @@ def test_overlap_of_the_seed_kernel_4_stride_3() -> None:
     assert result.exit_code == ExitCode.OK, result.output
     out = result.stdout
     # The twice-covered row of the figure, readable without colour.
-    assert "\n2 2 2 4 2 2 4 2 2 2 \n" in out
+    assert "\n2 2 2 4 2 2 4 2 2 2\n" in out
     out = " ".join(out.split())
     assert "checkerboard" in out and "period 3x3" in out
     assert "kernel_size 6x6, stride 3x3, padding 1x1, output_padding 0x0 -> 10x10" in out

@@ -226,6 +226,11 @@ def test_h_and_an_example_in_every_help() -> None:
     for command in ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect"):
         code, out, _ = invoke(command, "-h", width=120)
         assert code == 0 and "Examples:" in out and f"$ convcalc {command}" in out
+        lines = [line.strip() for line in out.splitlines()]
+        for n, line in enumerate(lines):
+            if line.startswith("$ convcalc"):
+                # Each example says what it shows, on the line above it.
+                assert lines[n - 1].endswith(":") and len(lines[n - 1]) > len("Examples:"), (command, line)
 
 
 def test_shell_completion_answers() -> None:

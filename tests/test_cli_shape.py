@@ -155,3 +155,67 @@ def test_error_messages_keep_colons_as_typed() -> None:
         check=False,
     )
     assert result.returncode == 2 and ":fire:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["shape", "63", "-k", "3", "-s", "2"], 141),
+        (["shape", "63", "-k", "3", "-s", "2", "--json"], 141),
+        (["shape", "63", "-k", "3", "--json", "--stide", "2"], ExitCode.INVALID_INPUT),
+        (["shape", "0", "-k", "3", "--json"], ExitCode.INVALID_INPUT),
+    ],
+)
+def test_a_closed_pipe_is_not_a_verification_failure(args: list[str], code: int) -> None:
+    """`convcalc ... | head` with the reader gone: exit 141 (128 + SIGPIPE), or 2 for bad input; never
+    1 (a disagreement) and never a traceback. The pipe's read end is closed before the command writes."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "convcalc", *args], stdout=write, stderr=subprocess.PIPE, text=True
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "parameter"),
+    [
+        ("shape -5 -k 3", "size"),
+        ("shape -5x3 -k 3 -t", "size"),
+        ("shape --stride 2 -5 -k3", "size"),
+        ("explain -4 -k 3 -s 2 -t", "size"),
+        ("solve 7 -3", "target"),
+        ("solve -7 3 --top 2", "size"),
+    ],
+)
+def test_a_negative_size_is_refused_by_name(args: str, parameter: str) -> None:
+    """Click would read `-5` as an unknown option; it is the size, and the rule is named (exit 2)."""
+    result = runner.invoke(app, args.split())
+    assert result.exit_code == ExitCode.INVALID_INPUT, result.output
+    assert f"{parameter} must be >= 1" in result.output
+    document = runner.invoke(app, [*args.split(), "--json"])
+    assert document.exit_code == ExitCode.INVALID_INPUT
+    assert json.loads(document.stdout)["error"]["parameter"] == parameter
+
+
+def test_an_unknown_option_is_still_named_next_to_a_negative_number() -> None:
+    result = runner.invoke(app, ["shape", "-5", "-k", "3", "--stide", "2"])
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "--stide" in result.output
+
+
+def test_parameters_and_work_share_one_spelling_of_numbers() -> None:
+    """Counts in the channels table carry thousands separators, parameters as well as work."""
+    args = ["shape", "64", "-k", "3", "--in-channels", "1024", "--out-channels", "2048", "-g", "8"]
+    out = runner.invoke(app, args).stdout
+    doc = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    channels = doc["channels"]
+    # 1024 * 2048 / 8 * 3 weights (hand count), with 2048 biases.
+    assert channels["parameters"] == 786432
+    assert "786,432 (788,480)" in out and f"{channels['multiply_accumulates']:,}" in out

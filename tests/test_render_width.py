@@ -78,6 +78,10 @@ def missing_numbers(*args: str) -> list[int]:
         # Restored on both axes (W = K - pb - pa + s*q); large sizes, channels and groups.
         "1000002x77773 -k 13 -s 7 -p 5 --in-channels 1024 --out-channels 2048 -g 8",
         "1000003x77777 -k 13 -s 7 -p 5",
+        # The new user's trial (TRIAL.md item 9): a 55-character count of multiply-accumulates, and
+        # 19-digit sizes on three axes, used to end in an ellipsis.
+        "999999999999x999999999999x999999999999 -k 3 -s 2 -t --in-channels 64 --out-channels 64",
+        "999999999999999999x999999999999999999x999999999999999999 -k 3 -s 2 -t",
     ],
 )
 def test_shape_tables_show_every_number_whole(args: str) -> None:
@@ -97,3 +101,35 @@ def test_shape_tables_show_every_number_whole(args: str) -> None:
 )
 def test_verify_table_shows_every_number_whole(args: str) -> None:
     assert missing_numbers("verify", *args.split()) == []
+
+
+def test_no_ellipsis_in_the_trial_tables() -> None:
+    for args in (
+        "shape 999999999999x999999999999x999999999999 -k 3 -s 2 -t --in-channels 64 --out-channels 64",
+        "shape 999999999999999999x999999999999999999x999999999999999999 -k 3 -s 2 -t",
+    ):
+        result = runner.invoke(app, args.split())
+        assert result.exit_code == ExitCode.OK and "\u2026" not in result.stdout, args
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "explain 3x3 -k 4 -s 3 -t --section overlap",
+        "explain 4 -k 3 -s 2 -t --section direct",
+        "shape 999999999999x999999999999x999999999999 -k 3 -s 2 -t",
+    ],
+)
+def test_wrapped_lines_have_no_trailing_spaces_and_list_items_stay_indented(args: str) -> None:
+    result = CliRunner(env={"COLUMNS": "60"}).invoke(app, args.split())
+    assert result.exit_code == ExitCode.OK, result.output
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line != line.rstrip()] == []
+    if "Same output size without the pattern:" in lines:
+        # The suggestions wrap at 60 columns; each continuation stays indented under its item's text.
+        items = lines[lines.index("Same output size without the pattern:") + 1 :]
+        assert any(line.startswith("    ") for line in items)
+        assert all(line.startswith(("  - ", "    ")) for line in items), items
+    if any(line.startswith("  compared with") for line in lines):
+        after = lines[next(n for n, line in enumerate(lines) if line.startswith("  compared with")) + 1 :]
+        assert after and all(line.startswith("  ") for line in after), after

@@ -83,8 +83,18 @@ def labels(root: ET.Element, *, moving: bool = False) -> list[tuple[Box, ET.Elem
     return found
 
 
+def drawing_size(root: ET.Element) -> tuple[float, float]:
+    """The drawing's own extent (the viewBox); width and height may show it scaled down."""
+    x, y, width, height = (float(v) for v in root.get("viewBox", "").split())
+    assert (x, y) == (0, 0)
+    # The size on screen is the drawing scaled by one factor, at most MAX_SHOWN_WIDTH wide.
+    shown_w, shown_h = float(root.get("width", 0)), float(root.get("height", 0))
+    assert shown_w <= max(width, 960) and abs(shown_w / width - shown_h / height) < 0.01
+    return width, height
+
+
 def assert_no_overlap(root: ET.Element, boxes: list[tuple[Box, ET.Element]]) -> None:
-    width, height = float(root.get("width", 0)), float(root.get("height", 0))
+    width, height = drawing_size(root)
     for box, element in boxes:
         assert box.x0 >= 0 and box.x1 <= width and box.y0 >= 0 and box.y1 <= height, element.text
     for (a, ea), (b, eb) in combinations(boxes, 2):
@@ -356,3 +366,39 @@ def test_the_figures_need_neither_numpy_nor_rich() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("size", [(2,), (4,), (2, 2), (3, 3)])
+def test_every_piece_of_the_scatter_but_the_last_is_followed_by_a_plus(size: tuple[int, ...]) -> None:
+    """Wrapped rows of scattered kernels still read as one sum: n inputs, n - 1 '+' signs."""
+    axes = shape_report(size, 4, stride=2, padding=1, transposed=True).transposed
+    root = parse(scatter_diagram(axes))
+    pieces = math.prod(size)
+    assert len([t for t in root.iter(f"{SVG}text") if t.text == "+"]) == pieces - 1
+    assert_no_overlap(root, labels(root))
+
+
+def test_a_large_direct_figure_is_shown_scaled_with_its_drawing_kept() -> None:
+    """The tester's 35x35 direct form (16x16, k4 s2 p1, transposed) was over 1100 px wide on screen."""
+    axes = shape_report((16, 16), 4, stride=2, padding=1, transposed=True).transposed
+    root = parse(direct_diagram(axes))
+    width, height = drawing_size(root)
+    assert width > 1100
+    assert float(root.get("width", 0)) == 960
+    assert float(root.get("height", 0)) == round(height * 960 / width)
+    small = parse(direct_diagram(shape_report((3,), 3, stride=2, transposed=True).transposed))
+    assert small.get("width") == small.get("viewBox", "").split()[2]
+
+
+def test_the_legend_has_no_padding_swatch_when_no_cell_is_padding() -> None:
+    # p' = K-1-p = 1-2 = -1 on every side: nothing padded, the stretched input cropped (red edge).
+    cropped = parse(direct_diagram(shape_report((3, 3), 2, stride=2, padding=2, transposed=True).transposed))
+    assert rects(cropped, "pad") == [] and rects(cropped, "legend-pad") == []
+    assert len(rects(cropped, "legend-crop-edge")) == 1
+    # p' = 0: neither padding cells nor a crop edge, so no swatch at all beside the words.
+    plain = parse(direct_diagram(shape_report((3, 3), 2, stride=2, padding=1, transposed=True).transposed))
+    assert rects(plain, "pad") == [] and rects(plain, "legend-pad") == []
+    assert rects(plain, "legend-crop-edge") == []
+    # p' = 2: padding cells drawn, and their swatch.
+    padded = parse(direct_diagram(shape_report((3, 3), 3, stride=2, transposed=True).transposed))
+    assert rects(padded, "pad") and len(rects(padded, "legend-pad")) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -72,8 +73,14 @@ def console(*, stderr: bool = False) -> Console:
     """Rich is imported only when something is printed for people: JSON output never pays for it."""
     from rich.console import Console
 
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich's own handler exits 1, which here means a verification disagreement.
+            self.quiet = True
+            closed_pipe()
+
     # emoji=False: a name like "up.py:x:" in a message must not turn into a picture.
-    return Console(stderr=stderr, highlight=False, emoji=False)
+    return PipeConsole(stderr=stderr, highlight=False, emoji=False)
 
 
 # Options shared by every command that describes one layer.
@@ -149,9 +156,53 @@ TransposeKernelOpt = Annotated[
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random tensors (float64).", parser=SEED)]
 
 
-def example(commands: list[str]) -> str:
-    """The epilog of a command's --help: its examples, one per line."""
-    return "Examples:\n\n" + "\n\n".join(f"  $ {command}" for command in commands)
+def example(examples: list[tuple[str, str]]) -> str:
+    """The epilog of a command's --help: each example as a one-line description, then the command."""
+    return "Examples:\n\n" + "\n\n".join(f"  {what}:\n  $ {command}" for what, command in examples)
+
+
+NEGATIVE = re.compile(r"-\d[\dx:,.]*")
+
+
+class NumbersMayBeNegative(typer.core.TyperCommand):
+    """A command whose arguments may look like negative numbers: `shape -5 -k 3` reads -5 as the size
+    (which its reader then refuses by name, exit 2) instead of Click's "No such option: -5".
+
+    Click takes any token starting with '-' for an option. When a token looks like a negative number
+    (no option of convcalc starts with a digit) the arguments are reordered: options and their values
+    first, then `--`, then the arguments in their order, so that Click reads them as arguments.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if any(NEGATIVE.fullmatch(token) for token in args):
+            args = self._arguments_last(args)
+        return super().parse_args(ctx, args)
+
+    def _arguments_last(self, args: list[str]) -> list[str]:
+        takes_value = {
+            name: not (getattr(param, "is_flag", False) or getattr(param, "count", False))
+            for param in self.params
+            if param.param_type_name == "option"
+            for name in [*param.opts, *param.secondary_opts]
+        }
+        options: list[str] = []
+        arguments: list[str] = []
+        tokens = iter(args)
+        for token in tokens:
+            if token == "--":
+                arguments.extend(tokens)
+                break
+            if not token.startswith("-") or token == "-" or NEGATIVE.fullmatch(token):
+                arguments.append(token)
+                continue
+            options.append(token)
+            name = token.split("=", 1)[0] if token.startswith("--") else token[:2]
+            attached = "=" in token if token.startswith("--") else len(token) > 2
+            if takes_value.get(name, False) and not attached:
+                value = next(tokens, None)
+                if value is not None:
+                    options.append(value)
+        return [*options, "--", *arguments]
 
 
 def _version(value: bool) -> None:
@@ -177,7 +228,10 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
     except ConvCalcError as error:
         if as_json:
             # Scripts get the JSON object; the stderr line stays plain so that rich is never loaded.
-            print(dumps(error_document(command, error)))
+            try:
+                print(dumps(error_document(command, error)), flush=True)
+            except BrokenPipeError:
+                closed_pipe(ExitCode.INVALID_INPUT)
             print(f"error: {error}", file=sys.stderr)
         else:
             from rich.markup import escape
@@ -198,18 +252,37 @@ def emit(
     (convcalc.present.render).
     """
     line = None if headline is None else headline()
-    if as_json:
-        from convcalc.headline import with_headline
+    try:
+        if as_json:
+            from convcalc.headline import with_headline
 
-        print(dumps(document() if line is None else with_headline(document(), line)))
-    else:
-        from rich.console import Group
-        from rich.text import Text
+            print(dumps(document() if line is None else with_headline(document(), line)))
+            sys.stdout.flush()
+        else:
+            from rich.console import Group
+            from rich.text import Text
 
-        from convcalc.present.render import Fitted
+            from convcalc.present.render import Fitted
 
-        shown = view() if line is None else Group(Text(line, style="bold"), view())
-        console().print(Fitted(shown), crop=False)
+            shown = view() if line is None else Group(Text(line, style="bold"), view())
+            console().print(Fitted(shown), crop=False)
+    except BrokenPipeError:
+        closed_pipe()
+
+
+# The reader of stdout went away (`convcalc ... | head`): not a verification disagreement (1) nor bad
+# input (2). 128 + SIGPIPE is what a shell reports for a program that SIGPIPE ended.
+
+
+def closed_pipe(code: int = ExitCode.CLOSED_PIPE) -> None:
+    """Python's advice for a closed pipe (docs.python.org/3/library/signal.html, "Note on SIGPIPE"):
+    point stdout at devnull so the flush at exit cannot raise again, then exit with ``code`` (bad input
+    stays exit 2 whether or not its JSON error object could be read)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(code)
 
 
 # The options that describe one layer, declared once: `layer_command` adds them to a command's
@@ -271,19 +344,34 @@ def run() -> None:
     wanted = [info for info in app.registered_commands if len(sys.argv) > 1 and name(info) == sys.argv[1]]
     if wanted:
         app.registered_commands = wanted
+    try:
+        _dispatch()
+    except BrokenPipeError:
+        closed_pipe()
+
+
+def _dispatch() -> None:
+    """Run the app; stdout is flushed here so that a closed pipe raises where ``run`` catches it."""
     if "--json" not in sys.argv[2:]:
-        app(prog_name="convcalc")
+        try:
+            app(prog_name="convcalc")
+        finally:
+            sys.stdout.flush()
         return
     # With --json a usage error (unknown option, missing argument) is a JSON error object too. Click's
     # UsageError is matched by name: typer vendors Click from 0.26 on, and its module path is private.
     try:
         code = app(prog_name="convcalc", standalone_mode=False)
+        sys.stdout.flush()
     except typer.Abort:
         sys.exit(1)
     except Exception as error:
         if not any(kind.__name__ == "UsageError" for kind in type(error).__mro__):
             raise
-        print(dumps(usage_error_document(sys.argv[1], error)))
+        try:
+            print(dumps(usage_error_document(sys.argv[1], error)), flush=True)
+        except BrokenPipeError:
+            closed_pipe(ExitCode.INVALID_INPUT)
         message = error.format_message()  # type: ignore[attr-defined]
         print(f"error: {message}", file=sys.stderr)
         sys.exit(ExitCode.INVALID_INPUT)

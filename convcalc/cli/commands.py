@@ -35,7 +35,14 @@ def _optional(name: str, text: str | None) -> object:
     return None if text is None else parse_ints(name, text)
 
 
-@app.command(epilog=example(["convcalc solve 32 64", "convcalc solve 64 32 --conv --top 3"]))
+@app.command(
+    epilog=example(
+        [
+            ("Transposed layers that take 32 to 64", "convcalc solve 32 64"),
+            ("The three best convolutions that take 64 to 32", "convcalc solve 64 32 --conv --top 3"),
+        ]
+    )
+)
 def solve(
     size: SizeArg,
     target: Annotated[str, typer.Argument(help="The output size you need: 46 or 46x80.", show_default=False)],
@@ -155,7 +162,16 @@ def _range_option(what: str) -> Any:
     return typer.Option(help=f"{what}: a range 1-7, values 1,3,5, or both.", show_default=True)
 
 
-@app.command(epilog=example(["convcalc sweep --sizes 1-5 --ndims 1"]))
+@app.command(
+    epilog=example(
+        [
+            (
+                "Check the formulas on every 1-D layer with input sizes 1 to 5",
+                "convcalc sweep --sizes 1-5 --ndims 1",
+            )
+        ]
+    )
+)
 def sweep(
     sizes: Annotated[str, _range_option("Input sizes")] = "1-8",
     kernel_sizes: Annotated[str, _range_option("Kernel sizes")] = "1-4",
@@ -200,7 +216,16 @@ def sweep(
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
-@app.command(epilog=example(["convcalc chain 'conv k3 s2 p1 | tconv k3 s2 p1 op1' 63"]))
+@app.command(
+    epilog=example(
+        [
+            (
+                "Does a down- then up-sampling pair give 63 back (skip connection)?",
+                "convcalc chain 'conv k3 s2 p1 | tconv k3 s2 p1 op1' 63",
+            )
+        ]
+    )
+)
 def chain(
     layers: Annotated[
         str,
@@ -263,8 +288,14 @@ def chain(
     "inspect",
     epilog=example(
         [
-            "convcalc inspect model.onnx --input 1x3x256x256",
-            "convcalc inspect net.py:build --input 1x3x256x256 --target onnxruntime",
+            (
+                "Sizes through an ONNX model for one input shape",
+                "convcalc inspect model.onnx --input 1x3x256x256",
+            ),
+            (
+                "A PyTorch model built by net.py's build(), checked for ONNX Runtime",
+                "convcalc inspect net.py:build --input 1x3x256x256 --target onnxruntime",
+            ),
         ]
     ),
 )

@@ -57,7 +57,15 @@ def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
 
 
 @app.command(
-    epilog=example(["convcalc shape 32 -k 3 -s 2 -p 1 -t", "convcalc shape 63 -k 4 -s 2 -p 1 --json"])
+    epilog=example(
+        [
+            (
+                "A transposed layer: its output size and which inputs it restores",
+                "convcalc shape 32 -k 3 -s 2 -p 1 -t",
+            ),
+            ("The same tables as JSON, for a script", "convcalc shape 63 -k 4 -s 2 -p 1 --json"),
+        ]
+    )
 )
 @layer_command()
 def shape(*, layer: LayerOptions, as_json: JsonOpt = False) -> None:
@@ -116,7 +124,13 @@ SectionOpt = Annotated[
 
 @app.command(
     epilog=example(
-        ["convcalc explain 3x3 -k 4 -s 3 -t --section overlap", "convcalc explain 4x4 -k 3 --section matrix"]
+        [
+            (
+                "Which outputs get more kernel taps (checkerboard)",
+                "convcalc explain 3x3 -k 4 -s 3 -t --section overlap",
+            ),
+            ("The convolution as a matrix", "convcalc explain 4x4 -k 3 --section matrix"),
+        ]
     )
 )
 @layer_command(without=("framework", "transpose_kernel"))
@@ -178,7 +192,16 @@ def parse_sections(text: str | None, known: tuple[str, ...]) -> tuple[str, ...]:
     return chosen
 
 
-@app.command(epilog=example(["convcalc port 16x16 -k 3 -s 2 -p same -t --from keras --to pytorch"]))
+@app.command(
+    epilog=example(
+        [
+            (
+                "A Keras padding='same' transposed layer in PyTorch arguments",
+                "convcalc port 16x16 -k 3 -s 2 -p same -t --from keras --to pytorch",
+            )
+        ]
+    )
+)
 @layer_command(without=("framework",))
 def port(
     *,
@@ -229,7 +252,16 @@ def port(
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
-@app.command(epilog=example(["convcalc verify 63 -k 4 -s 2 -p 1"]))
+@app.command(
+    epilog=example(
+        [
+            (
+                "Prove the sizes of a layer by execution",
+                "convcalc verify 63 -k 4 -s 2 -p 1",
+            )
+        ]
+    )
+)
 @layer_command()
 def verify(
     *,

@@ -18,7 +18,7 @@ from rich.text import Text
 from convcalc.explain.results import Contributions, DirectSteps, Explanation, Grid, MatrixView
 from convcalc.explain.svg.palette import colour_key, count_colours, ink
 from convcalc.overlap import OverlapMap, Suggestion
-from convcalc.present.render import FoldedGrid
+from convcalc.present.render import FoldedGrid, hanging
 from convcalc.render import x_join, yes_no
 
 # The heat map shows at most this many rows and columns; the JSON has every cell.
@@ -149,10 +149,8 @@ def overlap_view(result: OverlapMap, written: Sequence[Path] = ()) -> Renderable
             if layers == 1
             else f" (for layer {result.suggested_layer}; a stack of uniform layers is uniform)"
         )
-        lines = Text.from_markup(f"Same output size without the pattern{where}:\n")
-        for suggestion in result.suggestions:
-            lines.append(f"  - {_suggestion_line(suggestion)}\n")
-        parts.append(lines)
+        parts.append(Text.from_markup(f"Same output size without the pattern{where}:"))
+        parts.extend(hanging("  - ", Text(_suggestion_line(suggestion))) for suggestion in result.suggestions)
     if written:
         names = (
             str(written[0]) if len(written) == 1 else f"{written[0]} .. {written[-1]} ({len(written)} files)"
@@ -268,7 +266,7 @@ def direct_section_view(steps: DirectSteps) -> RenderableType:
         if steps.unflipped_equal
         else "[yellow]different[/yellow]: the direct form needs the flipped kernel"
     )
-    parts.append(Text.from_markup(f"  compared with the transposed convolution: {verdict}"))
+    parts.append(hanging("  ", Text.from_markup(f"compared with the transposed convolution: {verdict}")))
     return Group(*parts)
 
 

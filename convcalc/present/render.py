@@ -17,20 +17,49 @@ from typing import Any
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.padding import Padding
-from rich.table import Table
+from rich.segment import Segment
+from rich.table import Column, Table
 from rich.text import Text
 
 from convcalc.present import parts
 
 
 class Fitted:
-    """``renderable`` with every table and grid inside it fitted to the width it is printed at."""
+    """``renderable`` with every table and grid inside it fitted to the width it is printed at, and no
+    line ending in spaces (Rich leaves the space it wrapped at, and pads grid cells)."""
 
     def __init__(self, renderable: RenderableType) -> None:
         self.renderable = renderable
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from _fit(self.renderable, console, options)
+        rendered = console.render(Group(*_fit(self.renderable, console, options)), options)
+        for line in Segment.split_lines(rendered):  # not render_lines: that would crop at the edge
+            yield from _trimmed(line)
+            yield Segment.line()
+
+
+def _trimmed(line: list[Segment]) -> list[Segment]:
+    """``line`` without its trailing spaces (styles and control codes kept)."""
+    line = list(line)
+    for n in range(len(line) - 1, -1, -1):
+        segment = line[n]
+        if segment.control:
+            continue
+        text = segment.text.rstrip(" ")
+        if text:
+            line[n] = Segment(text, segment.style, segment.control)
+            break
+        del line[n]
+    return line
+
+
+def hanging(prefix: str, text: Text) -> RenderableType:
+    """A list item: ``prefix`` (such as "  - ") then ``text``, whose wrapped lines stay indented under it."""
+    grid = Table.grid(padding=0)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(prefix, text)
+    return grid
 
 
 def _fit(renderable: RenderableType, console: Console, options: ConsoleOptions) -> Iterable[RenderableType]:
@@ -45,34 +74,76 @@ def _fit(renderable: RenderableType, console: Console, options: ConsoleOptions) 
         yield renderable
 
 
-def _minimum(table: Table, console: Console, options: ConsoleOptions) -> int:
-    """The narrowest the table can be without cutting a word (measured without the terminal's limit)."""
-    return Measurement.get(console, options.update_width(10**6), table).minimum
+def _cells(column: Column) -> list[RenderableType]:
+    return [column.header, *column._cells]
 
 
-def _widest_cell(column: object, console: Console, options: ConsoleOptions) -> int:
-    cells = [column.header, *column._cells]  # type: ignore[attr-defined]
+def _range(column: Column, console: Console, options: ConsoleOptions) -> tuple[int, int]:
+    """The column's narrowest width without breaking a word (a number is one word) and its natural width."""
     wide = options.update_width(10**6)
-    return max((Measurement.get(console, wide, cell).maximum for cell in cells), default=0)
+    measured = [Measurement.get(console, wide, cell) for cell in _cells(column)]
+    return max((m.minimum for m in measured), default=0), max((m.maximum for m in measured), default=0)
 
 
-def _upper_bound(table: Table) -> int:
-    """A quick width no narrower than the table's widest rendering (markup counts as text)."""
-    total = 1
-    for column in table.columns:
-        cells = [column.header, *column._cells]
-        widths = [
-            c.cell_len if isinstance(c, Text) else len(c) if isinstance(c, str) else 10**6 for c in cells
-        ]
-        total += max(widths, default=0) + 3
-    return total
+def _widths(table: Table, console: Console, options: ConsoleOptions, width: int) -> list[int] | None:
+    """Content widths that fit ``table`` in ``width`` without breaking any word, or None when none do.
+
+    Rich's own squeeze can go below the longest word of a column and then cuts it with an ellipsis;
+    here the widest columns give up their slack first and no column goes below its longest word.
+    """
+    ranges = [_range(column, console, options) for column in table.columns]
+    padding = sum(table._get_padding_width(n) for n in range(len(table.columns)))
+    room = width - table._extra_width - padding
+    if sum(low for low, _ in ranges) > room:
+        return None
+    widths = [high for _, high in ranges]
+    excess = sum(widths) - room
+    for _ in range(excess):  # one column at a time, the widest that can still give a cell up
+        widest = max((n for n, (low, _) in enumerate(ranges) if widths[n] > low), key=lambda n: widths[n])
+        widths[widest] -= 1
+    return widths
+
+
+def _laid_out(table: Table, widths: list[int]) -> Table:
+    table = copy.copy(table)
+    table.columns = [copy.copy(column) for column in table.columns]
+    for column, width in zip(table.columns, widths):
+        column.width = width
+    return table
+
+
+def _as_list(table: Table) -> Iterable[RenderableType]:
+    """A table too wide even for its label column and one more: each row as a label, then one
+    ``header: value`` line per column, so that a very long number still gets a line of its own."""
+    rows = max((len(column._cells) for column in table.columns), default=0)
+    labels, rest = table.columns[0], table.columns[1:]
+
+    def text(cell: RenderableType) -> Text:
+        return (
+            Text.from_markup(cell)
+            if isinstance(cell, str)
+            else cell
+            if isinstance(cell, Text)
+            else Text(str(cell))
+        )
+
+    for r in range(rows):
+        line = Text(style="")
+        line.append_text(text(labels._cells[r]) if r < len(labels._cells) else Text())
+        for column in rest:
+            if r < len(column._cells):
+                line.append("\n  ")
+                line.append_text(text(column.header))
+                line.append(": ")
+                line.append_text(text(column._cells[r]))
+        yield line
 
 
 def split_table(table: Table, console: Console, options: ConsoleOptions) -> Iterable[RenderableType]:
     """The title on its own line, then the table, or blocks of its columns when it is too wide.
 
-    A column holding a number never wraps: its cells are measured at their full width. Text columns
-    (wider than any number) may still wrap between words.
+    No column is narrower than its longest word, so a number never wraps or is cut; text may still
+    wrap between words. A table whose label column and one other column cannot fit is shown as a list.
     """
     title = table.title
     table = copy.copy(table)
@@ -81,40 +152,39 @@ def split_table(table: Table, console: Console, options: ConsoleOptions) -> Iter
         style = table.title_style or "bold"
         yield Text(str(title), style=style) if isinstance(title, str) else title
     width = options.max_width
-    if (
-        _upper_bound(table) <= width
-        or Measurement.get(console, options.update_width(10**6), table).maximum <= width
-    ):
+    if Measurement.get(console, options.update_width(10**6), table).maximum <= width:
         yield table  # fits without wrapping anything: the common case
         return
-    table.columns = [copy.copy(column) for column in table.columns]
-    for column in table.columns:
-        # Short cells (numbers, shapes, verdict words) must not wrap or be cut: the column keeps them whole.
-        if _widest_cell(column, console, options) <= 16:
-            column.no_wrap = True
-            column.min_width = max(column.min_width or 0, _widest_cell(column, console, options))
-    if _minimum(table, console, options) <= width or len(table.columns) <= 2:
-        yield table
+    widths = _widths(table, console, options, width)
+    if widths is not None:
+        yield _laid_out(table, widths)
         return
     keep, rest = table.columns[:1], table.columns[1:]
-    blocks: list[list[object]] = []
+    blocks: list[tuple[list[Column], list[int] | None]] = []
     for column in rest:
-        if blocks:
+        if blocks and blocks[-1][1] is not None:
             trial = copy.copy(table)
-            trial.columns = [*keep, *blocks[-1], column]  # type: ignore[list-item]
-            if _minimum(trial, console, options) <= width:
-                blocks[-1].append(column)
+            trial.columns = [*keep, *blocks[-1][0], column]
+            laid = _widths(trial, console, options, width)
+            if laid is not None:
+                blocks[-1] = ([*blocks[-1][0], column], laid)
                 continue
-        blocks.append([column])
-    yield Text(
-        f"(too wide for {width} columns: shown in {len(blocks)} blocks of columns, "
-        f"the first column repeated)",
-        style="italic",
-    )
-    for block in blocks:
+        single = copy.copy(table)
+        single.columns = [*keep, column]
+        blocks.append(([column], _widths(single, console, options, width)))
+    if len(blocks) > 1:
+        yield Text(
+            f"(too wide for {width} columns: shown in {len(blocks)} blocks of columns, "
+            f"the first column repeated)",
+            style="italic",
+        )
+    for block, laid in blocks:
         part = copy.copy(table)
-        part.columns = [*keep, *block]  # type: ignore[list-item]
-        yield part
+        part.columns = [*keep, *block]
+        if laid is None:
+            yield from _as_list(part)
+        else:
+            yield _laid_out(part, laid)
 
 
 class FoldedGrid:

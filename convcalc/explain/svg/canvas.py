@@ -148,15 +148,22 @@ class Canvas:
     def svg(self, margin: float, style: str = "", **attributes: object) -> str:
         """The document: width and height the extent plus ``margin``, a white background, the parts."""
         width, height = round(self.right + margin), round(self.bottom + margin)
+        # A figure wider than MAX_SHOWN_WIDTH is shown scaled down to it: the viewBox keeps the drawing's
+        # own coordinates, the width and height say the size on screen.
+        scale = min(1.0, MAX_SHOWN_WIDTH / width)
         head = (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" font-family="{FONT_FAMILY}"{_attributes(attributes)}>'
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{round(width * scale)}" '
+            f'height="{round(height * scale)}" viewBox="0 0 {width} {height}" '
+            f'font-family="{FONT_FAMILY}"{_attributes(attributes)}>'
         )
         background = (
             f'<rect class="background" x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>'
         )
         styles = [f"<style>{style}</style>"] if style else []
         return "\n".join([head, *styles, background, *self.parts, "</svg>"]) + "\n"
+
+
+MAX_SHOWN_WIDTH = 960
 
 
 def x_join(values: tuple[int, ...] | list[int]) -> str:

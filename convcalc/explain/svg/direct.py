@@ -286,11 +286,18 @@ def draw_legend(canvas: Canvas, layout: DiagramLayout, top: float) -> None:
         ),
         ("output", f"output {x_join([a.output for a in d])} = padded input - K + 1"),
     ]
+    padded = any(max(a.pad_before, a.pad_after) > 0 for a in d)
+    cropped = any(min(a.pad_before, a.pad_after) < 0 for a in d)
     for n, (kind, label) in enumerate(legend):
         y = top + n * LINE
         fill = "#f6b26b" if kind == "kernel-window" else FILL[kind]
         stroke = KERNEL if kind == "kernel-window" else STROKE[kind]
-        canvas.rect(MARGIN, y, 16, 16, f"legend-{kind}", fill=fill, stroke=stroke)
+        swatch = kind
+        if kind == "pad" and not padded:
+            # No cell is padding: the swatch shows what is drawn (the red crop edge), or nothing.
+            swatch, fill, stroke = ("crop-edge", "none", CROP) if cropped else ("", "", "")
+        if swatch:
+            canvas.rect(MARGIN, y, 16, 16, f"legend-{swatch}", fill=fill, stroke=stroke)
         canvas.text(MARGIN + 24, y + 13, label, 12, data_legend=kind)
 
 

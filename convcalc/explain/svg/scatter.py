@@ -203,7 +203,8 @@ def scatter_diagram(axes: Sequence[TransposedAxis]) -> str:
         canvas.text(x0, y0, label, 11)
         cells = {**blank, **{p: (colour[u], v) for p, v in piece.items()}}
         grids.grid(f"piece-{n}", x0, y0 + 8, view.full_shape, cells)
-        if n + 1 < len(view.pieces) and column + 1 < per_row:
+        if n + 1 < len(view.pieces):
+            # After every piece but the last, also at the end of a row that wraps: the sum goes on.
             canvas.text(x0 + piece_w + 18, y0 + 8 + piece_h / 2 + 6, "+", 18, "middle")
     y += -(-len(view.pieces) // per_row) * (piece_h + 40) + 10
 
