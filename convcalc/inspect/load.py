@@ -31,6 +31,8 @@ _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 def _is_hdf5(path: Path) -> bool:
     """Whether the file starts with the HDF5 signature (its first 8 bytes; the HDF5 format spec)."""
     try:
+        if not path.is_file():
+            return False
         with path.open("rb") as handle:
             return handle.read(8) == _HDF5_SIGNATURE
     except OSError:
@@ -49,7 +51,7 @@ def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None) -> Graph:
         from convcalc.inspect.keras_reader import read_keras
 
         return read_keras(path)
-    if suffix in (".h5", ".hdf5") or (path.is_file() and _is_hdf5(path)):
+    if suffix in (".h5", ".hdf5") or _is_hdf5(path):
         raise ConvCalcError(
             f"{model}: an HDF5 file (a Keras 2 `.h5` model?); inspect reads `.keras` and `.onnx` files: load "
             "it in Keras and re-save it with model.save('model.keras'), or export it to ONNX",
