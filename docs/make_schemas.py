@@ -82,6 +82,15 @@ SAMPLES: dict[str, list[list[str]]] = {
         ["chain", "conv k3 s2 p1 | pool k2 | tconv k3 s2 p1 op1 | up2 | conv k3 p1", "63", "--range", "1:40"],
         ["chain", "conv k3 s2 p1 | tconv k3 s2 p1"],
     ],
+    "inspect": [
+        ["inspect", "tests/data/keras/unet2d.keras", "--input", "1x16x16x1"],
+        ["inspect", "tests/data/keras/unet2d.keras", "--input", "1x17x17x1", "--target", "tensorflow"],
+        ["inspect", "tests/data/keras/residual_add.keras", "--input", "1x15x12x2"],
+        ["inspect", "tests/data/keras/seq_conv2d.keras", "--input", "1x23x30x3", "--target", "onnx"],
+        ["inspect", "tests/data/keras/two_inputs.keras", "--input", "1x16x16x1", "--input", "1x7x8x2"],
+        ["inspect", "tests/data/keras/dcgan_generator.keras"],
+        ["inspect", "tests/inspect_models.py:UNet", "--input", "1x3x65x64"],
+    ],
     "error": [["shape", "3", "-k", "0"], ["shape"], ["solve", "3", "x"]],
 }
 

@@ -62,7 +62,7 @@ def test_exit_0_when_the_model_runs_and_1_when_a_merge_disagrees(tmp_path: Path)
     out = " ".join(bad.stdout.split())
     assert bad.stdout.startswith("1 finding: 1 skip mismatch at 9x10")
     # 9 -> 5 -> 10: the decoder side is the longer one, so the fix crops it (no output_padding can)
-    assert "pad/crop operand 2 (b): axis 2: crop 1 at the end; or input size 8x10 or 10x10" in out
+    assert "crop operand 2, the decoder side (b): axis 0: crop 1 at the end; or input size 8x10 or" in out
     assert "2q + 0 (from 2)" in out and "8 / 10" in out
     assert bad.stderr == ""
 
@@ -255,3 +255,35 @@ def test_python_api(tmp_path: Path) -> None:
 
     report = inspect_model(str(_unet_like(tmp_path / "m.onnx")), [(1, 2, 9, 10)], target="pytorch")
     assert report.headline() == "1 finding: 1 skip mismatch at 9x10" and int(report.exit_code) == 1
+
+
+@pytest.mark.parametrize("name", ["model.h5", "model.bin"])
+def test_an_hdf5_file_gets_the_keras_resave_hint_whatever_its_name(tmp_path: Path, name: str) -> None:
+    # The 8-byte format signature of the HDF5 specification (section "Format Signature").
+    path = tmp_path / name
+    path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(504))
+    result = invoke("inspect", str(path))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    message = " ".join(result.output.split())
+    assert "HDF5" in message and "model.save('model.keras')" in message
+
+
+def test_the_receptive_field_line_names_the_output_and_the_readme_python_call_runs() -> None:
+    import subprocess
+    import sys
+
+    keras = Path(__file__).parent / "data" / "keras" / "unet2d.keras"
+    result = invoke("inspect", str(keras), "--input", "1x16x16x1")
+    text = " ".join(result.stdout.split())
+    assert (
+        "receptive field (input elements that reach one output element, widest, per spatial axis): output '"
+        in text
+    )
+    # README: `import convcalc.inspect`, then convcalc.inspect.inspect_model(...), in a fresh interpreter.
+    code = (
+        "import convcalc.inspect\n"
+        f"report = convcalc.inspect.inspect_model({str(keras)!r}, [(1, 16, 16, 1)])\n"
+        "print(report.exit_code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "0", done.stderr

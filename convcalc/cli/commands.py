@@ -316,7 +316,11 @@ def inspect_model(
     ] = None,
     target: Annotated[
         Optional[str],
-        typer.Option("--target", help="Check portability to pytorch, tensorflow, keras, jax or onnxruntime."),
+        typer.Option(
+            "--target",
+            help="Check portability to pytorch, tensorflow, keras, onnx (onnxruntime), jax, flax, equinox, "
+            "paddle, mxnet or caffe.",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from convcalc.errors import ConvCalcError, ExitCode
+from convcalc.frameworks import CONVENTIONS
 from convcalc.frameworks.port import Channels, Translation, translate
 from convcalc.inspect.fields import receptive_fields
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
@@ -23,7 +24,7 @@ from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, smallest_running
 from convcalc.overlap import overlap_pattern, suggest
 
-TARGETS = ("pytorch", "tensorflow", "keras", "jax", "onnxruntime")
+TARGETS = tuple(CONVENTIONS)  # every convention port knows; aliases (onnxruntime, torch, tf...) too
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -191,14 +192,25 @@ def resolve_inputs(graph: Graph, given: Sequence[Shape] | None) -> tuple[tuple[S
                 symbolic = True
                 dims.append(0)
             else:
-                example = "x".join(str(v) if isinstance(v, int) else "64" for v in tensor.shape)
                 raise ConvCalcError(
-                    f"{graph.source}: axis {n} of input {tensor.name!r} is dynamic ({d}); give it with "
-                    f"--input, for example --input {example}",
+                    f"{graph.source}: axis {n} of input {tensor.name!r} is dynamic ({d}); give "
+                    f"{'every input' if len(graph.inputs) > 1 else 'it'} with --input, for example "
+                    f"{_input_example(graph)}",
                     parameter="input",
                 )
         shapes.append(tuple(dims))
     return tuple(shapes), False, symbolic
+
+
+def _input_example(graph: Graph) -> str:
+    """One --input per data input, in order: fixed dimensions kept, a dynamic batch 1, others 64."""
+    parts = []
+    for tensor in graph.inputs:
+        dims = [
+            str(d) if isinstance(d, int) else ("1" if n == 0 else "64") for n, d in enumerate(tensor.shape)
+        ]
+        parts.append(f"--input {'x'.join(dims)}")
+    return " ".join(parts)
 
 
 def _dims(shape: Sequence[object]) -> str:
@@ -275,9 +287,15 @@ def inspect_graph(
 ) -> InspectReport:
     """Run the graph on the given input (or its declared one), analyse it, and rank the findings."""
     if target is not None:
-        from convcalc.frameworks import convention
+        from convcalc.frameworks import ALIASES
 
-        convention(target, "target")
+        key = target.strip().lower()
+        if ALIASES.get(key, key) not in CONVENTIONS:
+            aliases = ", ".join(f"{alias} ({name})" for alias, name in ALIASES.items())
+            raise ConvCalcError(
+                f"--target must be one of {', '.join(CONVENTIONS)} or an alias: {aliases}; got {target!r}",
+                parameter="target",
+            )
     shapes, size_given, symbolic = resolve_inputs(graph, given)
     layout = input_layout(graph)
     tensor_axes = spatial_axes(layout, len(shapes[0]))
@@ -318,6 +336,8 @@ def inspect_graph(
                 fixes = ("agrees once the fixes of the merges before it are applied",)
             elif now is not None:
                 fixes, applied = merge_fixes(current, shapes, now)
+                if current is not graph:
+                    fixes = tuple(f"{fix} (once the fixes above are applied)" for fix in fixes)
                 current = applied or current
         merges.append(
             Merge(

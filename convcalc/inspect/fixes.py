@@ -53,6 +53,31 @@ def _transposed_source(graph: Graph, tensor: str) -> Node | None:
     return None
 
 
+def _upsampled(graph: Graph, tensor: str) -> bool:
+    """Whether this tensor's first-input path back to the model input passes an upsampling node."""
+    producers = tensor_producers(graph)
+    name, seen = tensor, 0
+    while name in producers and seen < len(graph.nodes):
+        node = producers[name]
+        if node.kind in ("conv_transpose", "resize", "depth_to_space"):
+            return True
+        if not node.inputs:
+            return False
+        name, seen = node.inputs[0], seen + 1
+    return False
+
+
+def decoder_operand(graph: Graph, merge: Node) -> int | None:
+    """The merge operand on the decoder side: the only one whose path passes an upsampling layer."""
+    sides = [n for n, tensor in enumerate(merge.inputs) if _upsampled(graph, tensor)]
+    return sides[0] if len(sides) == 1 else None
+
+
+def _verb(amounts: dict[int, int]) -> str:
+    signs = {d > 0 for d in amounts.values()}
+    return "pad" if signs == {True} else "crop" if signs == {False} else "pad/crop"
+
+
 def replace_node(graph: Graph, old: Node, new: Node) -> Graph:
     return replace(graph, nodes=tuple(new if n is old else n for n in graph.nodes))
 
@@ -90,6 +115,7 @@ def merge_fixes(
         return (), None
     axes = spatial_axes(merge.layout, len(ins[0]))
     reference = ins[0]
+    decoder = decoder_operand(graph, merge)
     for operand in range(1, len(ins)):
         shape = ins[operand]
         diff = {a: reference[a] - shape[a] for a in axes if shape[a] != reference[a] and shape[a] != 1}
@@ -122,12 +148,27 @@ def merge_fixes(
                     f"not output_padding={list(op)} on {source.name}: {spec.framework} refuses it "
                     f"({fixed.failure.message})"
                 )
-        # Pad (or crop) the operand that is off, at the end of each axis.
-        pads = tuple((0, diff.get(a, 0)) if a in axes else (0, 0) for a in range(len(shape)))
-        padded = propagate(_pad_operand(graph, merge, operand, pads), shapes)
+        # Pad or crop at the end of each axis: the decoder side (the upsampled operand) when one is
+        # known, so the model's output keeps the size it has for this input; else the operand that is off.
+        if decoder == 0:
+            side, amounts, names = 0, {a: -d for a, d in diff.items()}, "decoder side"
+        elif decoder == operand:
+            side, amounts, names = operand, diff, "decoder side"
+        else:
+            side, amounts, names = operand, diff, ""
+        pads = tuple((0, amounts.get(a, 0)) if a in axes else (0, 0) for a in range(len(shape)))
+        padded_graph = _pad_operand(graph, merge, side, pads)
+        padded = propagate(padded_graph, shapes)
         if _agrees(padded, merge.name):
-            words = [f"axis {a}: {'pad' if d > 0 else 'crop'} {abs(d)} at the end" for a, d in diff.items()]
-            fixes.append(f"pad/crop operand {operand + 1} ({merge.inputs[operand]}): " + ", ".join(words))
+            # Spatial axes numbered as in the accepted-sizes table (0 = the first spatial axis).
+            words = [
+                f"axis {axes.index(a)}: {'pad' if d > 0 else 'crop'} {abs(d)} at the end"
+                for a, d in amounts.items()
+            ]
+            label = f"operand {side + 1}, the {names}" if names else f"operand {side + 1}"
+            fixes.append(f"{_verb(amounts)} {label} ({merge.inputs[side]}): " + ", ".join(words))
+            if names:
+                applied = applied or padded_graph
     return tuple(fixes), applied
 
 

@@ -25,6 +25,20 @@ def parse_input(text: str) -> tuple[int, ...]:
     return shape
 
 
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _is_hdf5(path: Path) -> bool:
+    """Whether the file starts with the HDF5 signature (its first 8 bytes; the HDF5 format spec)."""
+    try:
+        if not path.is_file():
+            return False
+        with path.open("rb") as handle:
+            return handle.read(8) == _HDF5_SIGNATURE
+    except OSError:
+        return False
+
+
 def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None) -> Graph:
     """Read the model with the reader its name asks for; only a named Python file runs user code."""
     path = Path(model)
@@ -37,6 +51,12 @@ def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None) -> Graph:
         from convcalc.inspect.keras_reader import read_keras
 
         return read_keras(path)
+    if suffix in (".h5", ".hdf5") or _is_hdf5(path):
+        raise ConvCalcError(
+            f"{model}: an HDF5 file (a Keras 2 `.h5` model?); inspect reads `.keras` and `.onnx` files: load "
+            "it in Keras and re-save it with model.save('model.keras'), or export it to ONNX",
+            parameter="model",
+        )
     target, sep, attr = model.rpartition(":")
     if (
         sep

@@ -32,6 +32,8 @@ class OpReader:
         self.initializers = {t.name: t for t in self.graph.initializer}
         self.constant_nodes: dict[str, Any] = {}
         self.inferred: dict[str, tuple[Dim, ...] | None] = {}
+        # Integer tensors computed from shapes (Shape -> Gather -> Sub -> Concat ...), see onnx_fold.
+        self.folded: dict[str, list[int]] = {}
 
     # -- errors and attributes -------------------------------------------------------------------
     def error(self, node: Any, message: str) -> ConvCalcError:
@@ -84,7 +86,8 @@ class OpReader:
         """The values of a small constant operand, or None when the operand is not constant."""
         tensor = self.constant_tensor(name)
         if tensor is None:
-            return None
+            folded = self.folded.get(name)
+            return None if folded is None else list(folded)
         count = 1
         for d in tensor.dims:
             count *= int(d)

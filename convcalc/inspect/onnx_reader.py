@@ -28,6 +28,7 @@ from convcalc.inspect.graph import (
     Tensor,
     UnknownSpec,
 )
+from convcalc.inspect.onnx_fold import fold_shapes
 from convcalc.inspect.onnx_ops import MAX_CONSTANT_VALUES, POOLS, OpReader
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -202,6 +203,7 @@ class _Reader(OpReader):
             )
         ordered = self.topological()
         self.infer(inputs, input_shapes)
+        self.fold(ordered, inputs, input_shapes)
         produced = {t.name for t in inputs}
         constants: dict[str, Tensor] = {}
         nodes: list[Node] = []
@@ -324,11 +326,30 @@ class _Reader(OpReader):
                     for d in by_name[vi.name]:
                         shape.dim.add().dim_value = d
         try:
-            inferred = self.onnx.shape_inference.infer_shapes(model)
+            inferred = self.onnx.shape_inference.infer_shapes(model, data_prop=True)
         except Exception:  # inference is advisory: convcalc's own propagation comes first
             return
         for vi in [*inferred.graph.value_info, *inferred.graph.output]:
-            self.inferred[vi.name] = self.value_shape(vi) or None
+            known = vi.type.WhichOneof("value") == "tensor_type" and vi.type.tensor_type.HasField("shape")
+            # A rank-0 shape (a scalar, e.g. Gather of one Shape element) is known, not missing.
+            self.inferred[vi.name] = self.value_shape(vi) if known else None
+
+    def fold(
+        self, ordered: list[Any], inputs: list[Tensor], input_shapes: Sequence[tuple[int, ...]] | None
+    ) -> None:
+        """Evaluate the integer shape arithmetic (Resize sizes, Pad amounts computed from Shape)."""
+        shapes: dict[str, tuple[Dim, ...] | None] = dict(self.inferred)
+        for index, tensor in enumerate(inputs):
+            given = input_shapes[index] if input_shapes is not None else tensor.shape
+            shapes[tensor.name] = tuple(given)
+
+        def constant(name: str) -> list[int] | None:
+            values = self.values(self.graph.node[0], name) if self.graph.node else None
+            if values is None or not all(isinstance(v, int) for v in values):
+                return None
+            return [int(v) for v in values]
+
+        self.folded = fold_shapes(self.onnx, ordered, shapes, constant, self.dims_of)
 
     def data_inputs(self, node: Any) -> tuple[str, ...]:
         names = [n for n in node.input if n]

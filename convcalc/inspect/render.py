@@ -130,13 +130,15 @@ def inspect_view(report: InspectReport) -> RenderableType:
             )
         parts.append(sizes)
     if report.fields:
+        unknown = any(v is None for _, values in report.fields for v in values)
         parts.append(
             Text(
-                "receptive field (input elements per output element, widest): "
+                "receptive field (input elements that reach one output element, widest, per spatial axis): "
                 + "; ".join(
-                    f"{name}: " + x_join(["?" if v is None else v for v in values])
+                    f"output {name!r} " + x_join(["?" if v is None else v for v in values])
                     for name, values in report.fields
                 )
+                + (" (? = not worked out: the path passes an op convcalc does not model)" if unknown else "")
             )
         )
     parts.append(LayerTable(report))

@@ -310,8 +310,10 @@ def _same(values: object) -> bool:
 
 def symmetric(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ...]) -> bool:
     """Whether every spatial axis sees the same sizes and parameters (one analysis then serves all)."""
-    if len({shapes[0][a] for a in tensor_axes}) > 1:
-        return False
+    # Every input, not only the first: a second input of 7x8 makes the axes differ (trial item 1).
+    for shape in shapes:
+        if len(shape) != len(shapes[0]) or len({shape[a] for a in tensor_axes}) > 1:
+            return False
     for node in graph.nodes:
         spec = node.spec
         if isinstance(spec, (ConvSpec, PoolSpec)):
