@@ -209,11 +209,11 @@ def sweep_headline(report: SweepReport) -> str:
     skipped = sum(report.skipped.values())
     if report.failures:
         return (
-            f"FAILED: {len(report.failures)} of {report.verified} configurations disagree "
-            f"({skipped} invalid skipped)."
+            f"FAILED: {len(report.failures):,} of {report.verified:,} configurations disagree "
+            f"({skipped:,} invalid skipped)."
         )
     return (
-        f"all {report.verified} valid configurations pass ({report.checks} checks); {skipped} invalid "
+        f"all {report.verified:,} valid configurations pass ({report.checks:,} checks); {skipped:,} invalid "
         "ones skipped."
     )
 

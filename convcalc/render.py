@@ -20,6 +20,15 @@ OK = "[green]yes[/green]"
 NO = "[red]no[/red]"
 
 
+def hanging(prefix: str, text: Text) -> RenderableType:
+    """A list item: ``prefix`` (such as "  - ") then ``text``, whose wrapped lines stay indented under it."""
+    grid = Table.grid(padding=0)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(prefix, text)
+    return grid
+
+
 def yes_no(value: bool) -> str:
     return OK if value else NO
 

@@ -16,7 +16,7 @@ from convcalc.frameworks.port import Translation
 
 if TYPE_CHECKING:
     from convcalc.verdict import PortCheck
-from convcalc.render import axis_table, x_join
+from convcalc.render import axis_table, hanging, x_join
 
 
 def _arguments_table(title: str, arguments: tuple[tuple[str, str], ...]) -> Table:
@@ -101,7 +101,7 @@ def translation_parts(t: Translation) -> list[RenderableType]:
     if steps:
         where = "after the layer" if t.source.is_transposed else "before the layer"
         parts.append(Text(f"fix {where}:"))
-        parts.extend(Text(f"  - {step}") for step in steps)
+        parts.extend(hanging("  - ", Text(step)) for step in steps)
     parts.append(Text(f"weight: {t.weight.source} -> {t.weight.target}: {t.weight.describe()}"))
     shapes = t.weight_shapes()
     if shapes is not None:

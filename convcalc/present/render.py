@@ -53,15 +53,6 @@ def _trimmed(line: list[Segment]) -> list[Segment]:
     return line
 
 
-def hanging(prefix: str, text: Text) -> RenderableType:
-    """A list item: ``prefix`` (such as "  - ") then ``text``, whose wrapped lines stay indented under it."""
-    grid = Table.grid(padding=0)
-    grid.add_column(no_wrap=True)
-    grid.add_column()
-    grid.add_row(prefix, text)
-    return grid
-
-
 def _fit(renderable: RenderableType, console: Console, options: ConsoleOptions) -> Iterable[RenderableType]:
     if isinstance(renderable, Group):
         for part in renderable.renderables:
