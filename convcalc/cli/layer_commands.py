@@ -273,14 +273,14 @@ def verify(
 
     Exit 0 when every check passes, 1 when any fails, 2 on invalid input.
     """
-    from convcalc.verify.checks import verify_framework, verify_layer
+    from convcalc.verify.checks import verify_framework_layer, verify_layer
     from convcalc.verify.document import verify_document
 
     with user_errors("verify", as_json):
         read = read_layer(layer)
         if read.framework_layer is not None:
-            assert layer.framework is not None
-            result = verify_framework(layer.framework, seed=seed, **vars(framework_arguments(layer)))
+            # The layer read once above: its framework's rules are not applied a second time.
+            result = verify_framework_layer(read.framework_layer, seed=seed)
         else:
             assert read.arguments is not None
             result = verify_layer(**vars(read.arguments), seed=seed)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from convcalc import engine
 from convcalc.core import ConvAxis, DirectAxis, ShapeReport, TransposedAxis, direct_form, shape_report
 from convcalc.errors import BudgetExceeded, ConvCalcError
+from convcalc.frameworks.base import FrameworkLayer
 from convcalc.verdict import (
     Check,
     VerifyReport,
@@ -268,7 +269,12 @@ def verify_framework(framework: str, *, seed: int = 0, **arguments: Any) -> Veri
     from convcalc.frameworks import read
 
     _check_seed(seed)
-    layer = read(framework, **arguments)
+    return verify_framework_layer(read(framework, **arguments), seed=seed)
+
+
+def verify_framework_layer(layer: FrameworkLayer, *, seed: int = 0) -> VerifyReport:
+    """``verify_framework`` for a layer already read by its framework's convention."""
+    _check_seed(seed)
     if not layer.is_transposed:
         sizes, pads = zip(*(_without_negative_pads(a) for a in layer.conv))
         result = verify_layer(
