@@ -111,6 +111,8 @@ class VerifyReport(Presentable):
     groups: int
     checks: tuple[Check, ...]
 
+    presenter = "convcalc.verify.present"
+
     @property
     def passed(self) -> bool:
         return all_passed(self.checks)
@@ -141,6 +143,8 @@ class SweepReport(Presentable):
     failures: tuple[SweepFailure, ...] = ()
     skipped_examples: dict[str, str] = field(default_factory=dict)
     """Per reason, the full message (with its numbers) of the first configuration skipped for it."""
+
+    presenter = "convcalc.verify.sweep_present"
 
     @property
     def passed(self) -> bool:

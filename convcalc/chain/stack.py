@@ -212,6 +212,10 @@ class ChainReport(Presentable):
     unpaired: tuple[int, ...]
     accepted: tuple[AxisSizes, ...]
     fields: tuple[tuple[Field, ...] | None, ...] = field(default=())
+    listed: dict[int, tuple[int, ...]] | None = None
+    """Per axis, the restoring input sizes in the range the command was asked to list (--range)."""
+
+    presenter = "convcalc.chain.present"
 
     @property
     def ndim(self) -> int:

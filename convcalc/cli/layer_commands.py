@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.headline import (
-    explain_headline,
-    framework_shape_headline,
-    port_headline,
-    shape_headline,
-    verify_headline,
-)
-from convcalc.jsonout import shape_document
 from convcalc.parse import check_seed
 from convcalc.reader import LayerOptions, dialect_arguments, framework_arguments, read_layer
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
-
     from convcalc.conventions.base import FrameworkLayer
 from convcalc.cli.app import (
     SEED,
@@ -37,23 +28,11 @@ from convcalc.cli.app import (
 
 
 def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
-    from convcalc.port.document import framework_shape_document
-    from convcalc.port.translate import translate
+    from convcalc.shape.framework import framework_shape
 
     with user_errors("shape", as_json):
-        pytorch = None if layer.framework == "pytorch" else translate(layer, "pytorch")
-
-    def view() -> RenderableType:
-        from convcalc.port.render import framework_shape_view
-
-        return framework_shape_view(layer, pytorch)
-
-    emit(
-        as_json,
-        lambda: framework_shape_document(layer, pytorch),
-        view,
-        lambda: framework_shape_headline(layer, pytorch),
-    )
+        result = framework_shape(layer)
+    emit(as_json, result)
 
 
 @app.command(
@@ -75,15 +54,8 @@ def shape(*, layer: LayerOptions, as_json: JsonOpt = False) -> None:
     if read.framework_layer is not None:
         _framework_shape(as_json, read.framework_layer)
         return
-    report = read.report
-    assert report is not None
-
-    def view() -> RenderableType:
-        from convcalc.render import shape_view
-
-        return shape_view(report)
-
-    emit(as_json, lambda: shape_document(report), view, lambda: shape_headline(report))
+    assert read.report is not None
+    emit(as_json, read.report)
 
 
 LayersOpt = Annotated[
@@ -145,7 +117,7 @@ def explain(
     as_json: JsonOpt = False,
 ) -> None:
     """The matrix view, the direct convolution step by step, where each number comes from, the overlap map."""
-    from convcalc.explain.document import explain_document
+    from convcalc.explain.results import ExplainReport
     from convcalc.explain.steps import SECTIONS, explain
     from convcalc.explain.svg import check_request, write_figure
     from convcalc.overlap import overlap_map, repeat_layer
@@ -162,18 +134,7 @@ def explain(
             else None
         )
         written = [] if svg is None else write_figure(report.transposed, svg, figure, placement, layers)
-
-    def view() -> RenderableType:
-        from convcalc.explain.render import explanation_view
-
-        return explanation_view(explanation, overlap, written)
-
-    emit(
-        as_json,
-        lambda: explain_document(explanation, overlap, [str(p) for p in written]),
-        view,
-        lambda: explain_headline(explanation, overlap),
-    )
+    emit(as_json, ExplainReport(explanation, overlap, tuple(written)))
     if not explanation.verified:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
@@ -222,10 +183,7 @@ def port(
     as_json: JsonOpt = False,
 ) -> None:
     """Translate a layer from one framework's arguments to another's: arguments, weight change, exact fix."""
-    from convcalc.port.document import port_document
     from convcalc.port.translate import port as port_layer
-
-    check = None
 
     with user_errors("port", as_json):
         arguments = framework_arguments(layer)
@@ -240,15 +198,9 @@ def port(
         if verify:
             from convcalc.port.execute import check_port
 
-            check = check_port(translation, check_seed(seed))
-
-    def view() -> RenderableType:
-        from convcalc.port.render import port_view
-
-        return port_view(translation, check)
-
-    emit(as_json, lambda: port_document(translation, check), view, lambda: port_headline(translation, check))
-    if check is not None and not check.ok:
+            translation = replace(translation, check=check_port(translation, check_seed(seed)))
+    emit(as_json, translation)
+    if translation.check is not None and not translation.check.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
@@ -274,7 +226,6 @@ def verify(
     Exit 0 when every check passes, 1 when any fails, 2 on invalid input.
     """
     from convcalc.verify.checks import verify_framework_layer, verify_layer
-    from convcalc.verify.document import verify_document
 
     with user_errors("verify", as_json):
         read = read_layer(layer)
@@ -284,12 +235,6 @@ def verify(
         else:
             assert read.arguments is not None
             result = verify_layer(**vars(read.arguments), seed=seed)
-
-    def view() -> RenderableType:
-        from convcalc.verify.render import verify_view
-
-        return verify_view(result)
-
-    emit(as_json, lambda: verify_document(result), view, lambda: verify_headline(result))
+    emit(as_json, result)
     if not result.passed:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
