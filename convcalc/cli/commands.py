@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
+from convcalc import api
 from convcalc.cli.app import (
     JsonOpt,
     SeedOpt,
@@ -19,8 +18,8 @@ from convcalc.cli.app import (
     integer,
     user_errors,
 )
-from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.parse import parse_int, parse_ints, parse_padding
+from convcalc.errors import ExitCode
+from convcalc.parse import parse_ints
 
 
 def _optional(name: str, text: str | None) -> object:
@@ -88,34 +87,25 @@ def solve(
     as_json: JsonOpt = False,
 ) -> None:
     """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first."""
-    from convcalc.solve.solver import Bounds, FrameworkAnswers
-    from convcalc.solve.solver import solve as solve_layer
-
     with user_errors("solve", as_json):
-        report = solve_layer(
-            parse_ints("size", size),
-            parse_ints("target", target),
-            transposed=not conv,
-            bounds=Bounds(max_kernel, max_stride, max_dilation, strict),
-            kernel_size=_optional("kernel_size", kernel_size),
-            stride=_optional("stride", stride),
-            dilation=_optional("dilation", dilation),
-            padding=None if padding is None else parse_padding(padding),
-            output_padding=_optional("output_padding", output_padding),
+        report = api.solve(
+            size,
+            target,
+            conv=conv,
+            kernel_size=kernel_size,
+            stride=stride,
+            padding=padding,
+            output_padding=output_padding,
+            dilation=dilation,
+            max_kernel=max_kernel,
+            max_stride=max_stride,
+            max_dilation=max_dilation,
+            strict=strict,
+            show_all=show_all,
+            verify=verify,
+            top=top,
+            framework=framework,
         )
-        report = replace(report, top=None if show_all else top)
-        if framework is not None:
-            from convcalc.conventions import convention
-            from convcalc.solve.frameworks import exact_in
-
-            name = convention(framework).name
-            kept = exact_in(name, report.answers)
-            in_framework = FrameworkAnswers(name, tuple(t for _, t in kept), len(report.answers) - len(kept))
-            report = replace(report, answers=tuple(answer for answer, _ in kept), framework=in_framework)
-        if verify:
-            from convcalc.solve.execute import verify_answer
-
-            report = replace(report, verified=tuple(verify_answer(answer) for answer in report.shown))
     emit(as_json, report)
     verified = report.verified
     if verified is not None and not all(verified):
@@ -152,18 +142,9 @@ def sweep(
     Each configuration uses its values on every spatial axis. Exit 1 when any configuration fails.
     """
     from convcalc.verify.sweep import sweep as run_sweep
-    from convcalc.verify.sweep import sweep_grid
 
     with user_errors("sweep", as_json):
-        grid = sweep_grid(
-            sizes=sizes,
-            kernel_sizes=kernel_sizes,
-            strides=strides,
-            paddings=paddings,
-            dilations=dilations,
-            output_paddings=output_paddings,
-            ndims=ndims,
-        )
+        grid = api.sweep_grid(sizes, kernel_sizes, strides, paddings, dilations, output_paddings, ndims)
         from convcalc.verify.render import progress_bar
 
         with progress_bar(grid.count, console(stderr=True)) as progress:
@@ -205,32 +186,8 @@ def chain(
 ) -> None:
     """Sizes after every layer, skip-connection mismatches, accepted input sizes, receptive field."""
 
-    from convcalc.chain.parse import ChainSpec, parse_chain, read_chain_file
-    from convcalc.chain.stack import chain_report
-
     with user_errors("chain", as_json):
-        # A file is named by its suffix; anything else is the compact form (never stat'ed).
-        if "|" not in layers and Path(layers).suffix.lower() in (".json", ".toml"):
-            spec = read_chain_file(Path(layers))
-        else:
-            spec = ChainSpec(parse_chain(layers))
-        given = parse_ints("size", size) if size is not None else spec.size
-        report = chain_report(
-            spec.layers,
-            None if given is None else ((given,) if isinstance(given, int) else given),
-            channels if channels is not None else spec.in_channels,
-        )
-        if size_range is not None:
-            low_text, sep, high_text = size_range.partition(":")
-            if not sep:
-                raise ConvCalcError(f"range must be LOW:HIGH; got {size_range[:40]!r}", parameter="range")
-            low, high = (parse_int("range", text, minimum=0) for text in (low_text, high_text))
-            if low > high:
-                raise ConvCalcError(
-                    f"range must be LOW:HIGH with LOW <= HIGH; got {low}:{high}", parameter="range"
-                )
-            listed = {a.axis: a.restores.within(low, high) for a in report.accepted}
-            report = replace(report, listed=listed)
+        report = api.chain(layers, size, channels=channels, size_range=size_range)
     emit(as_json, report)
 
 
@@ -278,12 +235,8 @@ def inspect_model(
 
     Exit 1 when a merge disagrees, a layer cannot run or shapes stop at an op it does not model; 2 bad input.
     """
-    from convcalc.inspect.analysis import inspect_graph
-    from convcalc.inspect.load import load_graph, parse_input
-
     with user_errors("inspect", as_json):
-        shapes = None if not inputs else [parse_input(text) for text in inputs]
-        report = inspect_graph(load_graph(model, shapes), shapes, target)
+        report = api.inspect(model, inputs, target)
     emit(as_json, report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.parse import check_seed
-from convcalc.reader import LayerOptions, dialect_arguments, framework_arguments, read_layer
-
-if TYPE_CHECKING:
-    from convcalc.conventions.base import FrameworkLayer
+from convcalc import api
 from convcalc.cli.app import (
     SEED,
     JsonOpt,
@@ -25,14 +19,13 @@ from convcalc.cli.app import (
     layer_command,
     user_errors,
 )
+from convcalc.errors import ExitCode
+from convcalc.reader import LayerOptions
 
 
-def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
-    from convcalc.shape.framework import framework_shape
-
-    with user_errors("shape", as_json):
-        result = framework_shape(layer)
-    emit(as_json, result)
+def _given(layer: LayerOptions, *without: str) -> dict[str, Any]:
+    """The layer options a command takes (those it does not declare stay at their defaults)."""
+    return {name: value for name, value in vars(layer).items() if name not in without}
 
 
 @app.command(
@@ -50,12 +43,8 @@ def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
 def shape(*, layer: LayerOptions, as_json: JsonOpt = False) -> None:
     """Sizes of a convolution and its transposed twin, the equivalent direct convolution and reversibility."""
     with user_errors("shape", as_json):
-        read = read_layer(layer)
-    if read.framework_layer is not None:
-        _framework_shape(as_json, read.framework_layer)
-        return
-    assert read.report is not None
-    emit(as_json, read.report)
+        result = api.shape(**vars(layer))
+    emit(as_json, result)
 
 
 LayersOpt = Annotated[
@@ -117,40 +106,18 @@ def explain(
     as_json: JsonOpt = False,
 ) -> None:
     """The matrix view, the direct convolution step by step, where each number comes from, the overlap map."""
-    from convcalc.explain.results import ExplainReport
-    from convcalc.explain.steps import SECTIONS, explain
-    from convcalc.explain.svg import check_request, write_figure
-    from convcalc.overlap import overlap_map, repeat_layer
-
     with user_errors("explain", as_json):
-        check_request(svg, figure, placement)
-        report = dialect_arguments(layer).report()
-        chosen = parse_sections(section, SECTIONS)
-        explanation = explain(report, chosen, strict=section is not None)
-        twin_exists = all(a.output >= 1 for a in report.transposed)
-        overlap = (
-            overlap_map(repeat_layer(report.transposed, layers))
-            if "overlap" in chosen and twin_exists
-            else None
+        result = api.explain(
+            **_given(layer, "framework", "transpose_kernel"),
+            layers=layers,
+            svg=svg,
+            figure=figure,
+            placement=placement,
+            section=section,
         )
-        written = [] if svg is None else write_figure(report.transposed, svg, figure, placement, layers)
-    emit(as_json, ExplainReport(explanation, overlap, tuple(written)))
-    if not explanation.verified:
+    emit(as_json, result)
+    if not result.verified:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
-
-
-def parse_sections(text: str | None, known: tuple[str, ...]) -> tuple[str, ...]:
-    """`matrix,overlap` -> ('matrix', 'overlap'); None -> every section."""
-    if text is None:
-        return known
-    chosen = tuple(part.strip().lower() for part in text.split(",") if part.strip())
-    unknown = [part for part in chosen if part not in known]
-    if unknown or not chosen:
-        raise ConvCalcError(
-            f"section must name one or more of {', '.join(known)} joined by commas; got {text!r}",
-            parameter="section",
-        )
-    return chosen
 
 
 @app.command(
@@ -183,22 +150,10 @@ def port(
     as_json: JsonOpt = False,
 ) -> None:
     """Translate a layer from one framework's arguments to another's: arguments, weight change, exact fix."""
-    from convcalc.port.translate import port as port_layer
-
     with user_errors("port", as_json):
-        arguments = framework_arguments(layer)
-        translation = port_layer(
-            source,
-            target,
-            in_channels=layer.in_channels,
-            out_channels=layer.out_channels,
-            groups=layer.groups,
-            **vars(arguments),
+        translation = api.port(
+            **_given(layer, "framework"), source=source, target=target, verify=verify, seed=seed
         )
-        if verify:
-            from convcalc.port.execute import check_port
-
-            translation = replace(translation, check=check_port(translation, check_seed(seed)))
     emit(as_json, translation)
     if translation.check is not None and not translation.check.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
@@ -225,16 +180,8 @@ def verify(
 
     Exit 0 when every check passes, 1 when any fails, 2 on invalid input.
     """
-    from convcalc.verify.checks import verify_framework_layer, verify_layer
-
     with user_errors("verify", as_json):
-        read = read_layer(layer)
-        if read.framework_layer is not None:
-            # The layer read once above: its framework's rules are not applied a second time.
-            result = verify_framework_layer(read.framework_layer, seed=seed)
-        else:
-            assert read.arguments is not None
-            result = verify_layer(**vars(read.arguments), seed=seed)
+        result = api.verify(**vars(layer), seed=seed)
     emit(as_json, result)
     if not result.passed:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
