@@ -27,8 +27,7 @@ if TYPE_CHECKING:
     from convcalc.reader import LayerOptions
     from convcalc.shape.framework import FrameworkShape
     from convcalc.solve.solver import SolveReport
-    from convcalc.verdict import SweepReport, VerifyReport
-    from convcalc.verify.sweep import SweepGrid
+    from convcalc.verdict import SweepGrid, SweepReport, VerifyReport
 
 __all__ = ["chain", "explain", "inspect", "port", "shape", "solve", "sweep", "verify"]
 
@@ -469,7 +468,7 @@ def chain(
     from dataclasses import replace
 
     from convcalc.chain.parse import ChainSpec, parse_chain, read_chain_file
-    from convcalc.chain.stack import chain_report
+    from convcalc.chain.report import chain_report
     from convcalc.parse import parse_int, parse_ints
 
     text = str(layers)

@@ -183,7 +183,7 @@ def test_the_names_work_both_ways_in_a_fresh_interpreter() -> None:
     code = (
         "import convcalc\n"
         "import convcalc.chain.parse, convcalc.inspect.analysis, convcalc.port.translate, convcalc.cli\n"
-        "from convcalc.chain.stack import chain_report\n"
+        "from convcalc.chain.report import chain_report\n"
         "from convcalc.verify import checks\n"
         "from convcalc import chain, inspect, port, shape, solve, sweep, verify, explain\n"
         "names = ('chain', 'inspect', 'port', 'shape', 'solve', 'sweep', 'verify', 'explain')\n"
