@@ -30,6 +30,7 @@ DOCS = ROOT / "docs"
 README_WIDTH = 80
 # An example longer than this is shown by its first HEAD and last TAIL lines around a `...` line.
 LONGEST, HEAD, TAIL = 60, 24, 12
+# Each has a page docs/commands/NAME.md, an example in the README and a row in its question table.
 COMMANDS = ("shape", "verify", "explain", "solve", "chain", "port", "inspect")
 
 _BLOCK = re.compile(r"^```\n(\$ convcalc[^\n]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -142,7 +143,7 @@ ROWS = list(_TABLE_ROW.finditer(README.read_text()))
 
 
 def test_the_question_table_has_a_row_per_command() -> None:
-    assert {row["command"].split()[1] for row in ROWS} == set(COMMANDS)
+    assert set(COMMANDS) <= {row["command"].split()[1] for row in ROWS}
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row["command"][:60] for row in ROWS])
