@@ -13,12 +13,13 @@ prints. Features are imported inside each function: ``import convcalc`` stays li
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcalc.errors import ConvCalcError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from convcalc.chain.stack import ChainReport
     from convcalc.core import ShapeReport
     from convcalc.explain.results import ExplainReport
@@ -204,7 +205,7 @@ def verify(
         # The layer read once above: its framework's rules are not applied a second time.
         return verify_framework_layer(read.framework_layer, seed=_integer("seed", seed))
     assert read.arguments is not None
-    return verify_layer(**vars(read.arguments), seed=_integer("seed", seed))
+    return verify_layer(**read.arguments._asdict(), seed=_integer("seed", seed))
 
 
 def _range_text(name: str, value: object) -> str:
@@ -277,6 +278,8 @@ def explain(
 ) -> ExplainReport:
     """`convcalc explain`: the matrix view, the direct form step by step, the contributions, the overlap
     map (``section`` picks some of them: 'matrix,overlap' or a list); ``svg`` writes a figure."""
+    from pathlib import Path
+
     from convcalc.explain.results import ExplainReport
     from convcalc.explain.steps import SECTIONS
     from convcalc.explain.steps import explain as explain_layer
@@ -374,7 +377,7 @@ def port(
         in_channels=options.in_channels,
         out_channels=options.out_channels,
         groups=options.groups,
-        **vars(framework_arguments(options)),
+        **framework_arguments(options)._asdict(),
     )
     if not verify:
         return translation
@@ -466,6 +469,7 @@ def chain(
     [32]
     """
     from dataclasses import replace
+    from pathlib import Path
 
     from convcalc.chain.parse import ChainSpec, parse_chain, read_chain_file
     from convcalc.chain.report import chain_report

@@ -25,7 +25,7 @@ from convcalc.reader import LayerOptions
 
 def _given(layer: LayerOptions, *without: str) -> dict[str, Any]:
     """The layer options a command takes (those it does not declare stay at their defaults)."""
-    return {name: value for name, value in vars(layer).items() if name not in without}
+    return {name: value for name, value in layer._asdict().items() if name not in without}
 
 
 @app.command(
@@ -43,7 +43,7 @@ def _given(layer: LayerOptions, *without: str) -> dict[str, Any]:
 def shape(*, layer: LayerOptions, as_json: JsonOpt = False) -> None:
     """Sizes of a convolution and its transposed twin, the equivalent direct convolution and reversibility."""
     with user_errors("shape", as_json):
-        result = api.shape(**vars(layer))
+        result = api.shape(**layer._asdict())
     emit(as_json, result)
 
 
@@ -181,7 +181,7 @@ def verify(
     Exit 0 when every check passes, 1 when any fails, 2 on invalid input.
     """
     with user_errors("verify", as_json):
-        result = api.verify(**vars(layer), seed=seed)
+        result = api.verify(**layer._asdict(), seed=seed)
     emit(as_json, result)
     if not result.passed:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)

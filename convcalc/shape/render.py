@@ -66,7 +66,8 @@ def shape_view(report: ShapeReport) -> RenderableType:
     summary = Text.from_markup(
         f"kernel_size [bold]{x_join(params.kernel_size)}[/bold], stride [bold]{x_join(params.stride)}"
         f"[/bold], dilation [bold]{x_join(params.dilation)}[/bold], padding [bold]{_padding(report)}"
-        f"[/bold], output_padding [bold]{x_join(params.output_padding)}[/bold]"
+        f"[/bold], output_padding [bold]{x_join(params.output_padding)}[/bold]",
+        emoji=False,  # as the CLI's console: no ':name:' turns into a picture (nor loads rich's table)
     )
     conv = axis_table(
         "Convolution" + (" (twin, on the transposed output)" if report.transposed_input else ""),
@@ -131,7 +132,8 @@ def shape_view(report: ShapeReport) -> RenderableType:
     if report.twin_problem is not None:
         impossible = Text.from_markup(
             "[bold]Transposed twin[/bold] (same kernel, stride, padding, dilation, on the conv output): "
-            f"[yellow]impossible[/yellow]: {report.twin_problem}"
+            f"[yellow]impossible[/yellow]: {report.twin_problem}",
+            emoji=False,
         )
         parts = [summary, conv, impossible, reversal]
     strict = report.output_padding_strict_ok
@@ -141,7 +143,8 @@ def shape_view(report: ShapeReport) -> RenderableType:
                 "[yellow]note[/yellow]: output_padding is not smaller than the stride on axis "
                 + ", ".join(str(n) for n, ok in enumerate(strict) if not ok)
                 + ": PyTorch accepts it (output_padding < max(stride, dilation)), but TensorFlow, "
-                "Keras, ONNX Runtime, MXNet and Equinox demand output_padding < stride."
+                "Keras, ONNX Runtime, MXNet and Equinox demand output_padding < stride.",
+                emoji=False,
             )
         )
     if report.channels is not None:
