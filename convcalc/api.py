@@ -515,13 +515,8 @@ def inspect(
 
     shapes = None
     if inputs:
-        given = [inputs] if isinstance(inputs, (str, tuple)) and not _nested(inputs) else inputs
-        if not isinstance(given, (list, tuple)):
+        if not isinstance(inputs, (str, tuple, list)):
             raise ConvCalcError(f"inputs must be a list of shapes; got {inputs!r}"[:300], parameter="input")
-        shapes = [parse_input(_text("input", shape) or "") for shape in given]
+        one = isinstance(inputs, str) or all(isinstance(v, int) for v in inputs)
+        shapes = [parse_input(_text("input", shape) or "") for shape in ([inputs] if one else inputs)]
     return inspect_graph(load_graph(str(model), shapes), shapes, target)
-
-
-def _nested(value: object) -> bool:
-    """Whether a tuple holds shapes (tuples or texts) rather than being one shape of ints."""
-    return isinstance(value, tuple) and any(isinstance(v, (tuple, list, str)) for v in value)

@@ -163,6 +163,15 @@ def test_rich_renders_the_tables() -> None:
     assert all(len(line) <= 80 for line in text.splitlines())
 
 
+def test_inspect_takes_one_shape_or_a_list_of_shapes() -> None:
+    documents = [
+        convcalc.inspect(KERAS, shapes).to_dict()
+        for shapes in ((1, 16, 16, 1), [1, 16, 16, 1], "1x16x16x1", ["1x16x16x1"], [(1, 16, 16, 1)])
+    ]
+    assert all(d == documents[0] for d in documents)
+    assert documents[0]["input"]["shapes"] == [[1, 16, 16, 1]]
+
+
 def test_bad_input_raises_the_commands_error() -> None:
     with pytest.raises(ConvCalcError, match=r"kernel_size is required"):
         convcalc.shape(8)
