@@ -194,6 +194,8 @@ def test_the_names_work_both_ways_in_a_fresh_interpreter() -> None:
         "import convcalc.chain.parse, convcalc.inspect.analysis, convcalc.port.translate, convcalc.cli\n"
         "from convcalc.chain.report import chain_report\n"
         "from convcalc.verify import checks\n"
+        "from convcalc.chain import parse\n"
+        "assert parse.parse_chain('conv k3')[0].kind == 'conv'\n"
         "from convcalc import chain, inspect, port, shape, solve, sweep, verify, explain\n"
         "names = ('chain', 'inspect', 'port', 'shape', 'solve', 'sweep', 'verify', 'explain')\n"
         "assert all(callable(getattr(convcalc, n)) for n in names)\n"
