@@ -235,6 +235,14 @@ def test_bare_convcalc_prints_usage_on_stderr_with_exit_2() -> None:
     assert stdout == ""
 
 
+@pytest.mark.parametrize("argv", [["--json"], ["--json", "shape", "5", "-k", "3"], ["--json", "--nope"]])
+def test_json_before_any_command_is_a_json_usage_error(argv: list[str]) -> None:
+    code, stdout, stderr = _run(argv)
+    assert code == ExitCode.INVALID_INPUT
+    assert json.loads(stdout)["error"]["message"]
+    assert stderr.startswith("error:")
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -318,6 +326,8 @@ HEAVY = {
         "2",
     ],
     "explain 10^17": ["explain", "1" + "0" * 17, "-k", "3", "-t"],
+    "explain padding 10^7": ["explain", "2", "-k", "4", "-s", "2", "-p", "10000000"],
+    "explain padding 5000": ["explain", "2", "-k", "4", "-s", "2", "-p", "5000"],
     "sweep 300 characters": ["sweep", "--sizes", ",".join(["1-999999"] * 33)],
     "sweep work": ["sweep", "--sizes", "1-50", "--kernel-sizes", "1-8", "--strides", "1-4", "--ndims", "1-3"],
     "in-channels 2,200 digits": ["shape", "5", "-k", "3", "--in-channels", "7" * 2200, "--out-channels", "7"],

@@ -352,7 +352,7 @@ def run() -> None:
 
 def _dispatch() -> None:
     """Run the app; stdout is flushed here so that a closed pipe raises where ``run`` catches it."""
-    if "--json" not in sys.argv[2:]:
+    if "--json" not in sys.argv[1:]:
         try:
             app(prog_name="convcalc")
         finally:
@@ -369,7 +369,8 @@ def _dispatch() -> None:
         if not any(kind.__name__ == "UsageError" for kind in type(error).__mro__):
             raise
         try:
-            print(dumps(usage_error_document(sys.argv[1], error)), flush=True)
+            command = sys.argv[1] if not sys.argv[1].startswith("-") else "convcalc"
+            print(dumps(usage_error_document(command, error)), flush=True)
         except BrokenPipeError:
             closed_pipe(ExitCode.INVALID_INPUT)
         message = error.format_message()  # type: ignore[attr-defined]
