@@ -221,6 +221,11 @@ class ChainReport(Presentable):
     def output(self) -> tuple[int, ...]:
         return self.results[-1].output if self.results else self.size
 
+    @property
+    def restored(self) -> bool:
+        """Every decoder gives back the size of the encoder input it mirrors (exit 0; else exit 1)."""
+        return all(all(pair.restored) for pair in self.pairs)
+
 
 # ---------------------------------------------------------------------------------------------------
 # Running layers through the core.

@@ -246,7 +246,20 @@ def chain(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sizes after every layer, skip-connection mismatches, accepted input sizes, receptive field."""
+    """Sizes after every layer, skip-connection mismatches, accepted input sizes, receptive field.
+
+    LAYERS, one between bars: a kind, then options glued to their values.
+      kinds: conv, tconv (transposed convolution), pool or maxpool, avgpool,
+             upN (upsampling by N)
+      kN  kernel_size     sN  stride        dN  dilation      opN  output_padding
+      pN  padding: p1, p1x0 (per axis), p1:2 (before:after), psame
+      cN  out channels    gN  groups        ceil  ceil_mode (pooling)
+      per-axis values join with x: k3x5, s2x1
+      'conv k3 s2 p1 c64 | maxpool k2 ceil | tconv k4 s2 p1 | up2'
+
+    Exit 0 when every decoder gives back the size of the encoder input it
+    mirrors; 1 when a skip connection is not restored; 2 bad input.
+    """
 
     from convcalc.chain.document import chain_document
     from convcalc.chain.parse import ChainSpec, parse_chain, read_chain_file
@@ -282,6 +295,8 @@ def chain(
         return chain_view(report, listed)
 
     emit(as_json, lambda: chain_document(report, listed), view, lambda: chain_headline(report))
+    if not report.restored:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
 @app.command(
