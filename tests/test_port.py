@@ -424,3 +424,22 @@ def test_layers_convcalc_used_to_refuse_port_and_execute(
         assert "cannot express" in str(error)
         return
     _checked(t)
+
+
+def test_port_help_names_every_framework_and_not_an_option_port_refuses() -> None:
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    result = CliRunner().invoke(app, ["port", "--help"], env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.replace("│", " ").split())
+    assert "--framework" not in text
+    for name in CONVENTIONS:
+        assert name in text.split("--from", 1)[1], name
+    assert (
+        CliRunner()
+        .invoke(app, ["port", "5", "-k", "3", "--from", "keras", "--to", "x", "--framework", "onnx"])
+        .exit_code
+        == 2
+    )
