@@ -83,7 +83,14 @@ class Layer:
         )
 
     def label(self, index: int) -> str:
-        return f"layer {index} ({self.text})"
+        return f"layer {index} ({clip(self.text)})"
+
+
+def clip(text: str, limit: int = 60) -> str:
+    """The text as typed, cut with an ellipsis past ``limit`` characters: an error message stays readable
+    whatever the user pasted."""
+    text = text.strip()
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _max(value: Value) -> int:
@@ -486,6 +493,9 @@ def chain_report(
     assert ndim <= MAX_AXES
     from convcalc.chain.sizes import axis_sizes, check_chain_budget
 
+    for index, layer in enumerate(layers, 1):  # axis counts before any per-axis work reads them
+        for name in ("kernel_size", "stride", "output_padding", "dilation", "scale"):
+            _broadcast(name, getattr(layer, name), ndim, layer.label(index))
     check_chain_budget(layers, ndim)
     given = size is not None
     if given:

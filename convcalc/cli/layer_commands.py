@@ -166,6 +166,10 @@ def explain(
     def view() -> RenderableType:
         from convcalc.explain.render import explanation_view
 
+        if written and section is None:  # the figure was asked for: say where it went, not every section
+            from rich.text import Text
+
+            return Text(f"SVG figure ({figure}) written to {written[0]}")
         return explanation_view(explanation, overlap, written)
 
     emit(

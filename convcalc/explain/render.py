@@ -316,7 +316,9 @@ def explanation_view(
             parts.append(Text.from_markup(f"[yellow]not shown[/yellow]: {section.refusal}."))
     if overlap is not None:
         parts.append(Rule("The overlap (checkerboard) map", align="left"))
-        parts.append(overlap_view(overlap, written))
+        parts.append(overlap_view(overlap))
+    if written:  # whichever sections were asked for
+        parts.append(Text(f"SVG figure written to {written[0]}"))
     if not explanation.verified:
         parts.append(Text.from_markup("[bold red]verification failed[/bold red]: see the checks marked no."))
     return Group(*parts)

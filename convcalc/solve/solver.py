@@ -167,6 +167,8 @@ def unreached_positions(count: int, kernel_size: int, stride: int, dilation: int
     beyond = hi - lo - inside  # past the last tap (or before the first): nothing reaches them
     if d == 1 and k >= s:
         return beyond  # the taps fill [0, reach) without a hole
+    if reach <= MAX_COUNTED_TAPS * 16:
+        return beyond + _coverage(count, k, s, d)[max(lo, 0) : hi].count(0)
     if unreached_classes(k, s, d) == 0 and (count - 1) * s >= (k - 1) * d and s * d <= MAX_COUNTED_TAPS**2:
         # Every class reached and the two edges apart: the holes by the start are the numbers that are
         # not n*s + m*d, those by the end their mirror images (n -> count-1-n, m -> k-1-m).
@@ -174,8 +176,6 @@ def unreached_positions(count: int, kernel_size: int, stride: int, dilation: int
         start = bisect.bisect_left(holes, hi) - bisect.bisect_left(holes, lo)
         end = bisect.bisect_right(holes, reach - 1 - lo) - bisect.bisect_right(holes, reach - 1 - hi)
         return beyond + start + end
-    if reach <= MAX_COUNTED_TAPS * 16:
-        return beyond + _coverage(count, k, s, d)[max(lo, 0) : hi].count(0)
     if k > MAX_COUNTED_TAPS:
         return beyond + unreached_classes(k, s, d) * inside // s  # the whole classes only
     covered = 0
@@ -261,23 +261,56 @@ class AxisAnswer:
             return 0
         if self.dilation == 1:  # the taps fill their reach: only output_padding can pass its end
             return max(self.output_padding - self.pad_after, 0) if self.transposed else 0
-        return self.empty - self.dropped
+        return self._edge_empty()
 
-    @functools.cached_property
+    def _edge_gap(self) -> bool:
+        """Does a dilated layer that reaches every class leave a position empty by an edge? (The rank's
+        inner loop: read from the cached coverage without slicing it when the reach is short.)"""
+        k, s, d, pb = self.kernel_size, self.stride, self.dilation, self.pad_before
+        count = self.size if self.transposed else self.output
+        reach = (count - 1) * s + d * (k - 1) + 1
+        if reach > MAX_COUNTED_TAPS * 16:
+            return self._edge_empty() > 0
+        hi = reach - self.pad_after + self.output_padding if self.transposed else pb + self.size
+        if self.transposed and hi > reach:
+            return True
+        return _coverage(count, k, s, d).count(0, pb, min(hi, reach)) > 0
+
+    def _edge_empty(self) -> int:
+        return self.empty if self.transposed else self.empty - self.dropped
+
+    @property
     def rank_key(self) -> tuple[int, ...]:
-        # Built once per answer (the sorts and the best-first walk read it again); the properties it
-        # reads are spelled out for speed.
-        op, pb, pa, stride = self.output_padding, self.pad_before, self.pad_after, self.stride
-        return (
-            self.unreached > 0 or self.border > 0,
-            not even_coverage(self.kernel_size, stride, self.dilation),
-            self.dropped != 0,
+        # Built once per answer (the sorts and the best-first walk read it again) and kept beside the
+        # fields (functools.cached_property takes a lock per read on Python 3.11).
+        try:
+            return self.__dict__["_rank_key"]  # type: ignore[no-any-return]
+        except KeyError:
+            key = self.__dict__["_rank_key"] = self._rank()
+            return key
+
+    def _rank(self) -> tuple[int, ...]:
+        # The properties it reads are spelled out for speed.
+        k, s, d, op, pb, pa = (
             self.kernel_size,
+            self.stride,
+            self.dilation,
+            self.output_padding,
+            self.pad_before,
+            self.pad_after,
+        )
+        dropped = 0 if self.transposed else max((self.size + pb + pa - d * (k - 1) - 1) % s - pa, 0)
+        empty = unreached_classes(k, s, d) > 0 or (self._edge_gap() if d > 1 else self.transposed and op > pa)
+        return (
+            empty,
+            not even_coverage(k, s, d),
+            dropped != 0,
+            k,
             pb != pa,
             op != 0,
-            self.dilation != 1,
-            not 0 <= op < stride,
-            stride,
+            d != 1,
+            not 0 <= op < s,
+            s,
             pb,
             pa,
             op,
