@@ -7,6 +7,8 @@ are compared with PyTorch running the ported arguments (both skip when the frame
 
 from __future__ import annotations
 
+import ast
+import itertools
 from typing import Any
 
 import pytest
@@ -443,3 +445,43 @@ def test_port_help_names_every_framework_and_not_an_option_port_refuses() -> Non
         .exit_code
         == 2
     )
+
+
+def test_keras_shape_only_alternative_is_one_every_backend_runs_or_says_who_refuses_it() -> None:
+    # The TensorFlow backend refuses 'same' with output_padding 0 and an even dilated kernel (a run
+    # record in test_framework_records); the shape-only line must not offer it silently.
+    seen_refused = 0
+    for size, k, s, p, d in itertools.product((5, 8), range(1, 6), range(1, 4), range(4), (1, 2)):
+        for op in range(max(s, d)):
+            try:
+                t = port(
+                    "pytorch",
+                    "keras",
+                    size,
+                    k,
+                    stride=s,
+                    padding=p,
+                    output_padding=op,
+                    dilation=d,
+                    transposed=True,
+                )
+            except ConvCalcError:
+                continue
+            if t.shape_only is None:
+                continue
+            spelled = {name: ast.literal_eval(value) for name, value in t.shape_only}
+            again = read(
+                "keras",
+                size,
+                k,
+                stride=s,
+                dilation=d,
+                padding=spelled["padding"],
+                output_padding=spelled["output_padding"],
+                transposed=True,
+            )
+            assert again.output == t.source.output
+            said = any("same-shape spelling is refused" in n and "TensorFlow backend" in n for n in t.notes)
+            assert said == bool(again.unsupported_by), (size, k, s, p, op, d)
+            seen_refused += said
+    assert seen_refused  # e.g. PyTorch k2 s3 p1 op2 d2: only 'same' with output_padding 0 has the shape

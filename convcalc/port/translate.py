@@ -252,8 +252,9 @@ def translate(source: FrameworkLayer, target_name: str, channels: Channels | Non
             best = (rank, produced, fix)
         if fix is not None and rank == (True, 0) and exact_elsewhere is None:
             exact_elsewhere = produced
+        # The shape-only alternative too: one every backend runs before one some backend refuses.
         if (
-            shape_only is None
+            (shape_only is None or (shape_only.unsupported_by and not produced.unsupported_by))
             and _unfixed_output(source, produced) == source.output
             and produced.placement != canonical.placement
         ):
@@ -288,7 +289,12 @@ def translate(source: FrameworkLayer, target_name: str, channels: Channels | Non
     )
     if shape_only is None or translation.shape_equal or shape_only.placement == produced.placement:
         return translation
-    return replace(translation, shape_only=tuple(target.spell(shape_only.args)))
+    if shape_only.unsupported_by:
+        notes.append(
+            "the same-shape spelling is refused or computed otherwise by "
+            f"{' and '.join(shape_only.unsupported_by)}; no spelling every backend runs has that shape"
+        )
+    return replace(translation, shape_only=tuple(target.spell(shape_only.args)), notes=tuple(notes))
 
 
 def port(
