@@ -60,3 +60,17 @@ def test_explain_bad_input_exits_2_with_a_json_error() -> None:
     result = invoke("explain", "3x3", "-s", "3")
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "kernel_size is required" in result.stderr and result.stdout == ""
+
+
+def test_a_folded_matrix_names_no_colour_when_colour_is_off() -> None:
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    result = CliRunner().invoke(
+        app, ["explain", "5x5", "-k", "3", "--section", "matrix"], env={"COLUMNS": "60", "NO_COLOR": "1"}
+    )
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "shown in 2 blocks" in text and "cyan" not in text
+    assert "row and column numbers on the left and above each block" in text
