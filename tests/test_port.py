@@ -378,10 +378,7 @@ def test_tensorflow_ports_1d_and_3d_without_explicit_pairs() -> None:
     assert dict(t.arguments)["padding"] == "'VALID'" and t.fix == ((2, 2),) * 3
     t = _checked(port("pytorch", "tensorflow", 7, 3, stride=2, padding=2))
     assert dict(t.arguments)["padding"] == "'VALID'"
-    assert t.fix_steps() == [
-        "axis 0: pad the input with 2 zero(s) at the start",
-        "axis 0: pad the input with 2 zero(s) at the end",
-    ]
+    assert t.fix_steps() == ["axis 0: pad the input with 2 zero(s) at the start and 2 at the end"]
     assert any("tf.nn.conv2d with a unit first spatial axis" in n and "[0, 0], [2, 2]" in n for n in t.notes)
     # 3-D transposed: 'SAME' where it is exact, else 'VALID' output_shape and then the crop.
     t = _checked(port("pytorch", "tensorflow", (4, 4, 4), 3, stride=2, padding=1, transposed=True))
@@ -485,3 +482,19 @@ def test_keras_shape_only_alternative_is_one_every_backend_runs_or_says_who_refu
             assert said == bool(again.unsupported_by), (size, k, s, p, op, d)
             seen_refused += said
     assert seen_refused  # e.g. PyTorch k2 s3 p1 op2 d2: only 'same' with output_padding 0 has the shape
+
+
+def test_fix_steps_name_each_axis_once() -> None:
+    t = port("pytorch", "keras", 5, 4, stride=2, padding=2, transposed=True)
+    assert t.fix_steps() == ["axis 0: remove the first 1 and the last 1 output element(s)"]
+    for source, padding in (("pytorch", 2), ("tensorflow", "same"), ("onnx", "same_lower")):
+        for target in ("pytorch", "tensorflow", "keras", "onnx", "jax"):
+            for transposed in (False, True):
+                try:
+                    steps = port(
+                        source, target, (6, 7), 4, stride=2, padding=padding, transposed=transposed
+                    ).fix_steps()
+                except ConvCalcError:
+                    continue
+                axes = [step.split(":")[0] for step in steps]
+                assert len(axes) == len(set(axes)), steps
