@@ -41,7 +41,7 @@ def test_placement_is_numbered_from_0_as_typed(tmp_path: Path) -> None:
     assert result.exit_code == ExitCode.OK, result.output
     text = target.read_text()
     assert 'data-placement="6"' in text and "placement 6 (of 0..24" in text and "placement 7" not in text
-    assert f"SVG figure (direct) written to {target}" in " ".join(result.stdout.split())
+    assert f"SVG figure written to {target}" in " ".join(result.stdout.split())
     shown = invoke("explain", "5x5", "-k", "3", "-s", "2", "--svg", str(target), "--section", "overlap")
     assert f"SVG figure written to {target}" in " ".join(shown.stdout.split())
 

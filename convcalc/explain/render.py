@@ -18,8 +18,7 @@ from rich.text import Text
 from convcalc.explain.results import Contributions, DirectSteps, Explanation, Grid, MatrixView
 from convcalc.explain.svg.palette import colour_key, count_colours, ink
 from convcalc.overlap import OverlapMap, Suggestion
-from convcalc.present.render import FoldedGrid
-from convcalc.render import hanging, x_join, yes_no
+from convcalc.render import FoldedGrid, hanging, x_join, yes_no
 
 # The heat map shows at most this many rows and columns; the JSON has every cell.
 HEAT_MAP_SIDE = 40
@@ -301,9 +300,16 @@ def contributions_view(result: Contributions) -> RenderableType:
 
 
 def explanation_view(
-    explanation: Explanation, overlap: OverlapMap | None, written: Sequence[Path] = ()
+    explanation: Explanation,
+    overlap: OverlapMap | None,
+    written: Sequence[Path] = (),
+    *,
+    figure_only: bool = False,
 ) -> RenderableType:
-    """Every section that was built, the refusals of those too large to print, the overlap map."""
+    """Every section that was built, the refusals of those too large to print, the overlap map; with
+    ``figure_only`` (a figure asked for, no section named) only where the figure went."""
+    if figure_only and written:
+        return Text(f"SVG figure written to {written[0]}")
     parts: list[RenderableType] = []
     if explanation.matrix.content is not None:
         parts.append(matrix_section_view(explanation.matrix.content))
