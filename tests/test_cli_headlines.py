@@ -62,6 +62,19 @@ def test_what_output_padding_is_and_why_below_the_stride() -> None:
     assert "output_padding (below the stride 2) picks one of them: output_padding=1 restores 64" in line
 
 
+def test_a_2d_headline_counts_every_combination_of_the_colliding_sizes() -> None:
+    line = headline("shape", "64x63", "-k", "3", "-s", "2x3", "-p", "1")
+    # Brute force over 2-D inputs: every (h, w) with the same output as 64x63.
+    sharing = [
+        (h, w)
+        for h in range(1, 100)
+        for w in range(1, 100)
+        if (conv_size(h, 3, 2, 1), conv_size(w, 3, 3, 1)) == (32, 21)
+    ]
+    assert len(sharing) == 6
+    assert "the 6 inputs (2x3 per axis) 63x61..64x63 all give 32x21" in line
+
+
 # 3. Why C^T y is not the gradient.
 def test_why_c_transpose_y_is_not_the_gradient() -> None:
     line = headline("explain", "4x4", "-k", "3", "--section", "matrix")
