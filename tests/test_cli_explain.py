@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from typer.testing import CliRunner
 
 from convcalc.cli import app
@@ -74,3 +76,18 @@ def test_a_folded_matrix_names_no_colour_when_colour_is_off() -> None:
     text = " ".join(result.stdout.split())
     assert "shown in 2 blocks" in text and "cyan" not in text
     assert "row and column numbers on the left and above each block" in text
+
+
+@pytest.mark.parametrize("size", ["4", "4x4", "5x5"])
+def test_no_title_leaves_a_size_alone_on_a_line_at_80_columns(size: str) -> None:
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    result = CliRunner().invoke(
+        app, ["explain", size, "-k", "3", "-s", "2", "-t", "--section", "direct"], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert not [line for line in lines if re.fullmatch(r"\s*\d+(x\d+)*\s*", line) and len(line.split()) == 1]
+    assert any(line.startswith("3. padded to ") for line in lines)

@@ -249,13 +249,15 @@ def direct_section_view(steps: DirectSteps) -> RenderableType:
         grid_text(steps.input, f"1. the transposed convolution's input ({x_join(steps.input.shape)})"),
         grid_text(
             steps.stretched,
-            f"2. {zeros} zero(s) inserted between neighbours (printed 0): {x_join(steps.stretched.shape)}",
+            # The size first: a wrapped title never leaves it alone on a line.
+            f"2. stretched to {x_join(steps.stretched.shape)}: {zeros} zero(s) inserted between neighbours "
+            "(printed 0)",
             marked=True,
         ),
         grid_text(
             steps.padded,
-            f"3. padding p' = K-1-crop (printed ·): before {before}, after {after} (negative: cropped) "
-            f"-> {x_join(steps.padded.shape)}",
+            f"3. padded to {x_join(steps.padded.shape)}: p' = K-1-crop, before {before}, after {after} "
+            "(printed ·; p' < 0 crops)",
             marked=True,
         ),
         grid_text(steps.kernel, "4. the kernel w"),
