@@ -81,12 +81,20 @@ def solve(
         typer.Option(
             "--framework",
             "-f",
-            help="Keep the answers this framework expresses exactly and show them in its arguments.",
+            help="Keep the answers this framework expresses exactly and show them in its arguments: "
+            "pytorch, tensorflow, keras, onnx, jax, flax, equinox, paddle, mxnet or caffe.",
         ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first."""
+    """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first.
+
+    Best first: every output receives a contribution (a convolution: reads
+    every input), then even coverage (no checkerboard), no input dropped, the
+    smaller kernel, symmetric padding, no output_padding, no dilation.
+
+    Exit 0 with or without an answer; 1 when --verify disagrees; 2 bad input.
+    """
     with user_errors("solve", as_json):
         report = api.solve(
             size,
