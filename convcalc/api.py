@@ -313,7 +313,7 @@ def explain(
         overlap_map(repeat_layer(report.transposed, stacked)) if "overlap" in chosen and twin_exists else None
     )
     written = [] if path is None else write_figure(report.transposed, path, figure, place, stacked)
-    return ExplainReport(explanation, overlap, tuple(written))
+    return ExplainReport(explanation, overlap, tuple(written), figure_only=bool(written) and section is None)
 
 
 def parse_sections(text: str | None, known: tuple[str, ...]) -> tuple[str, ...]:

@@ -81,12 +81,20 @@ def solve(
         typer.Option(
             "--framework",
             "-f",
-            help="Keep the answers this framework expresses exactly and show them in its arguments.",
+            help="Keep the answers this framework expresses exactly and show them in its arguments: "
+            "pytorch, tensorflow, keras, onnx, jax, flax, equinox, paddle, mxnet or caffe.",
         ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first."""
+    """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first.
+
+    Best first: every output receives a contribution (a convolution: reads
+    every input), then even coverage (no checkerboard), no input dropped, the
+    smaller kernel, symmetric padding, no output_padding, no dilation.
+
+    Exit 0 with or without an answer; 1 when --verify disagrees; 2 bad input.
+    """
     with user_errors("solve", as_json):
         report = api.solve(
             size,
@@ -184,11 +192,26 @@ def chain(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sizes after every layer, skip-connection mismatches, accepted input sizes, receptive field."""
+    """Sizes after every layer, skip-connection mismatches, accepted input sizes, receptive field.
+
+    LAYERS, one between bars: a kind, then options glued to their values.
+      kinds: conv, tconv (transposed convolution), pool or maxpool, avgpool,
+             upN (upsampling by N)
+      kN  kernel_size     sN  stride        dN  dilation      opN  output_padding
+      pN  padding: p1, p1x0 (per axis), p1:2 (before:after), psame
+      cN  out channels    gN  groups        ceil  ceil_mode (pooling)
+      per-axis values join with x: k3x5, s2x1
+      'conv k3 s2 p1 c64 | maxpool k2 ceil | tconv k4 s2 p1 | up2'
+
+    Exit 0 when every decoder gives back the size of the encoder input it
+    mirrors; 1 when a skip connection is not restored; 2 bad input.
+    """
 
     with user_errors("chain", as_json):
         report = api.chain(layers, size, channels=channels, size_range=size_range)
     emit(as_json, report)
+    if not report.restored:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
 @app.command(

@@ -58,9 +58,28 @@ def check_request(path: Path | None, name: str = "direct", placement: int | None
                 parameter="svg",
             )
         return
-    if path.name in ("", ".", "..") or path.is_dir():
+    shown = repr(str(path)) if len(str(path)) <= 80 else repr(str(path)[:77] + "...")
+    try:
+        directory = path.is_dir()
+        parent = path.parent.is_dir()
+    except OSError as error:  # a name over the system's limit, a loop of links, ...
         raise ConvCalcError(
-            f"svg must name a file to write, such as fig.svg; got {str(path)!r}, which is a directory",
+            f"svg: cannot write {shown}: {error.strerror or error}", parameter="svg"
+        ) from None
+    if path.name in ("", ".", "..") or directory:
+        raise ConvCalcError(
+            f"svg must name a file to write, such as fig.svg; got {shown}, which is a directory",
+            parameter="svg",
+        )
+    if path.suffix.lower() != ".svg":
+        kind = repr(path.suffix) if path.suffix else "a file without a suffix"
+        raise ConvCalcError(
+            f"svg must name a .svg file: the figure is SVG text, not {kind}; got {shown}",
+            parameter="svg",
+        )
+    if not parent:
+        raise ConvCalcError(
+            f"svg: cannot write {shown}: the directory {str(path.parent)[:80]!r} does not exist",
             parameter="svg",
         )
 
@@ -93,7 +112,8 @@ def write_figure(
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as error:
+        shown = repr(str(path)) if len(str(path)) <= 80 else repr(str(path)[:77] + "...")
         raise ConvCalcError(
-            f"svg: cannot write {str(path)!r}: {error.strerror or error}", parameter="svg"
+            f"svg: cannot write {shown}: {error.strerror or error}", parameter="svg"
         ) from None
     return [path]
