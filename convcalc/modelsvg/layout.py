@@ -1,0 +1,396 @@
+"""Where every box, size label and edge of a model picture goes; pure arithmetic on measured text.
+
+The boxes are cut into *runs*: consecutive boxes at one level, each reading the one before. A run is a
+column; the columns stand left to right in dataflow order, each in the horizontal *band* of its level
+(the input's scale on top, each halving one band lower). A U-Net so reads as its letter: the encoder's
+runs step down, the decoder's step back up, and a skip connection crosses at its level from the
+encoder's column to the decoder's. A run that enters from a finer level flows down its column, one from
+a coarser level flows up; a run longer than ``rows`` boxes folds into columns that alternate (a snake).
+Within a band a column is shifted down so that its merge sits level with the skip that feeds it.
+
+Edges: each box's output size is written in the gap after the box, beside the arrow that leaves it (one
+label per tensor, whatever reads it). From one run to the next, the arrow leaves the last box through
+that gap and enters the next run's first box, turning once in a clear row. A skip leaves its box on the
+right and enters on the left: straight across when no column stands in the way at its height, else up
+a lane of the gutter right of its column, along a track above every band, and down a lane of the gutter
+left of its target. Gutters hold only lanes, so a routed skip never crosses a box or a label.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from convcalc.explain.svg.canvas import ASCENT, DESCENT, PAD, text_width
+from convcalc.modelsvg.items import Item
+
+TITLE_SIZE = 12.0
+NAME_SIZE = 11.0
+LABEL_SIZE = 11.0
+MARK_SIZE = 11.0
+LINE = 1.3  # line height, in font sizes
+BOX_PAD_X = 8.0
+BOX_PAD_Y = 5.0
+SLOT = 24.0  # the gap after a box: its output label and arrow
+ARROW_X = 6.0  # a size label starts this far right of its arrow
+GUTTER = 26.0  # between columns, plus the lanes
+LANE = 8.0
+BAND_GAP = 28.0
+TURN = 12.0  # clearance of a turning edge
+MARK_WRAP = 34  # characters per line of a mark's text
+
+
+@dataclass
+class Placed:
+    """A box placed: its item, rectangle, the text lines inside, its size label."""
+
+    item: Item
+    x: float = 0.0
+    y: float = 0.0
+    w: float = 0.0
+    h: float = 0.0
+    lines: list[tuple[str, float, bool, str]] = field(default_factory=list)  # text, size, bold, role
+    label: str = ""
+    label_width: float = 0.0
+    run: int = 0
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+
+@dataclass
+class Run:
+    """A column of boxes: indices into the placed boxes, its level and direction (down or up)."""
+
+    members: list[int]
+    level: int
+    down: bool
+    band: int = 0
+    x: float = 0.0
+    y: float = 0.0  # top of the column
+    width: float = 0.0  # boxes' width
+    extent: float = 0.0  # boxes and labels
+    height: float = 0.0
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A polyline from one box to another; ``skip`` for a merge operand that does not come from the box
+    just before."""
+
+    points: tuple[tuple[float, float], ...]
+    skip: bool
+
+
+@dataclass
+class Layout:
+    boxes: list[Placed]
+    runs: list[Run]
+    edges: list[Edge]
+    bands: list[tuple[int, float, float]]  # level, top, bottom
+    width: float
+    height: float
+    top: float
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Words into lines of at most ``width`` characters (a longer word stands alone)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def line_height(size: float) -> float:
+    return size * LINE
+
+
+def measure(box: Placed, label: str) -> None:
+    """The box's text lines and size from its item: title, name, folded ops, mark."""
+    item = box.item
+    box.lines = [(item.title, TITLE_SIZE, True, "title"), (item.name, NAME_SIZE, False, "name")]
+    if item.folded:
+        box.lines.append(("+ " + " ".join(_dedupe(item.folded)), NAME_SIZE, False, "folded"))
+    if item.mark is not None:
+        for line in wrap(item.mark.text, MARK_WRAP):
+            box.lines.append((line, MARK_SIZE, True, "mark"))
+    box.w = max(text_width(t, s, b) for t, s, b, _ in box.lines) + 2 * BOX_PAD_X
+    box.h = sum(line_height(s) for _, s, _, _ in box.lines) + 2 * BOX_PAD_Y
+    box.label = label
+    box.label_width = text_width(label, LABEL_SIZE)
+
+
+def _dedupe(ops: list[str]) -> list[str]:
+    """Repeats in a row written once with a count: Relu Relu -> Relu x2."""
+    out: list[tuple[str, int]] = []
+    for op in ops:
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + 1)
+        else:
+            out.append((op, 1))
+    return [op if n == 1 else f"{op} x{n}" for op, n in out]
+
+
+def fold_rows(items: list[Item], producer: dict[str, int], boxes: list[Placed]) -> int:
+    """Boxes per column before a long run folds: the count that makes the picture about square (its
+    width from the columns it needs, its height from the tallest column of each band), at least 6."""
+    width = sum(b.w for b in boxes) / max(len(boxes), 1) + GUTTER + 2 * LANE
+    slot = sum(b.h for b in boxes) / max(len(boxes), 1) + SLOT
+    longest = max((len(run.members) for run in cut_runs(items, producer, len(items) + 1)), default=1)
+    best, best_cost = longest, math.inf
+    for rows in range(min(6, longest), longest + 1):
+        runs = cut_runs(items, producer, rows)
+        tallest: dict[int, int] = {}
+        for run in runs:
+            tallest[run.level] = max(tallest.get(run.level, 0), len(run.members))
+        cost = max(len(runs) * width, sum(tallest.values()) * slot + len(tallest) * BAND_GAP)
+        if cost < best_cost:
+            best, best_cost = rows, cost
+    return best
+
+
+def cut_runs(items: list[Item], producer: dict[str, int], rows: int) -> list[Run]:
+    runs: list[Run] = []
+    for index, item in enumerate(items):
+        chained = index > 0 and any(producer.get(t) == index - 1 for t in item.inputs)
+        current = runs[-1] if runs else None
+        if current is not None and chained and item.level == current.level and len(current.members) < rows:
+            current.members.append(index)
+            continue
+        if current is None or not chained:
+            down = True
+        elif item.level != current.level:
+            down = item.level > current.level
+        else:  # a fold: the snake turns
+            down = not current.down
+        runs.append(Run([index], item.level, down))
+    return runs
+
+
+def place(items: list[Item], producer: dict[str, int], labels: list[str]) -> Layout:
+    """Lay the boxes out: runs, bands, columns, then the edges."""
+    boxes = [Placed(item) for item in items]
+    for box, label in zip(boxes, labels):
+        measure(box, label)
+    runs = cut_runs(items, producer, fold_rows(items, producer, boxes))
+    for number, run in enumerate(runs):
+        for m in run.members:
+            boxes[m].run = number
+        run.width = max(boxes[m].w for m in run.members)
+        for m in run.members:
+            boxes[m].w = run.width
+        run.extent = max(max(run.width, run.width / 2 + ARROW_X + boxes[m].label_width) for m in run.members)
+        run.height = sum(boxes[m].h + SLOT for m in run.members)
+    levels = sorted({run.level for run in runs})
+    for run in runs:
+        run.band = levels.index(run.level)
+
+    skips = _skips(items, producer, runs, boxes)
+    # Vertical layout: each column's offset within its band (merges level with their skips).
+    offsets = [0.0] * len(runs)
+    relative: dict[int, float] = {}  # box -> centre y from its band's top
+    for number, run in enumerate(runs):
+        order = run.members if run.down else list(reversed(run.members))
+        y = 0.0
+        local: dict[int, float] = {}
+        for m in order:
+            if not run.down:
+                y += SLOT
+            local[m] = y + boxes[m].h / 2
+            y += boxes[m].h + (SLOT if run.down else 0.0)
+        shift = next(
+            (
+                relative[source] - local[m]
+                for m in run.members
+                for source, target in skips
+                if target == m
+                and source in relative
+                and runs[boxes[source].run].band == run.band
+                and boxes[source].run < number - 1  # a fold's neighbour is not aligned with
+            ),
+            0.0,
+        )
+        if shift < 0:  # the columns before in this band move down together, keeping their own alignments
+            for other in range(number):
+                if runs[other].band == run.band:
+                    offsets[other] -= shift
+                    for m in runs[other].members:
+                        relative[m] -= shift
+        offsets[number] = max(0.0, shift)
+        for m in run.members:
+            relative[m] = local[m] + offsets[number]
+    band_heights = [0.0] * len(levels)
+    for number, run in enumerate(runs):
+        band_heights[run.band] = max(band_heights[run.band], offsets[number] + run.height)
+
+    # Skips straight across where no column in between reaches their height, else by a top track.
+    tracks = 0
+    plans: list[tuple[int, int, str, int]] = []  # source, target, route, track
+    band_tops: list[float] = []
+    y = 0.0
+    for height in band_heights:
+        band_tops.append(y)
+        y += height + BAND_GAP
+    for number, run in enumerate(runs):
+        run.y = band_tops[run.band] + offsets[number]
+    _stack(runs, boxes)
+    for source, target in skips:
+        a, b = boxes[source].run, boxes[target].run
+        if a == b:
+            plans.append((source, target, "same", 0))
+        elif all(
+            not (runs[c].y - TURN <= boxes[source].cy <= runs[c].y + runs[c].height + TURN)
+            for c in range(a + 1, b)
+        ):
+            plans.append((source, target, "straight", 0))
+        else:
+            plans.append((source, target, "track", tracks))
+            tracks += 1
+    top = 2 * TURN + tracks * LANE if tracks else TURN
+    for run in runs:
+        run.y += top
+    _stack(runs, boxes)
+
+    # Lanes: every skip its own lane in each gutter it runs along.
+    # Lanes: a skip's vertical stretch in a gutter takes the first lane free over its span.
+    taken: list[list[list[tuple[float, float]]]] = [[] for _ in runs]
+    lane_of: dict[tuple[int, int, int], int] = {}
+    for source, target, route, track in plans:
+        a, b = boxes[source].run, boxes[target].run
+        s_y, t_y, track_y = boxes[source].cy, boxes[target].cy, TURN + track * LANE
+        spans = {
+            "same": [(a, s_y, t_y)],
+            "straight": [(b - 1, s_y, t_y)],
+            "track": [(a, track_y, s_y), (b - 1, track_y, t_y)],
+        }[route]
+        for gutter, y0, y1 in spans:
+            low, high = min(y0, y1) - TURN, max(y0, y1) + boxes[target].h / 2 + TURN
+            lane = next(
+                (n for n, used in enumerate(taken[gutter]) if all(high < u0 or low > u1 for u0, u1 in used)),
+                len(taken[gutter]),
+            )
+            if lane == len(taken[gutter]):
+                taken[gutter].append([])
+            taken[gutter][lane].append((low, high))
+            lane_of[(source, target, gutter)] = lane
+    lanes = [len(t) for t in taken]
+    x = 0.0
+    for number, run in enumerate(runs):
+        run.x = x
+        x += run.extent + GUTTER + lanes[number] * LANE
+    for run in runs:
+        for m in run.members:
+            boxes[m].x = run.x
+
+    def lane_x(gutter: int, lane: int) -> float:
+        run = runs[gutter]
+        return run.x + run.extent + GUTTER / 2 + lane * LANE
+
+    edges: list[Edge] = []
+    for number, run in enumerate(runs):
+        for previous, current in zip(run.members, run.members[1:]):
+            p, c = boxes[previous], boxes[current]
+            edges.append(Edge(((p.cx, p.y + p.h), (c.cx, c.y)) if run.down else ((p.cx, p.y), (c.cx, c.y + c.h)), False))
+        if number + 1 < len(runs):
+            nxt = runs[number + 1]
+            last, first = boxes[run.members[-1]], boxes[nxt.members[0]]
+            if any(producer.get(t) == run.members[-1] for t in first.item.inputs):
+                edges.append(_turn(last, run.down, first, nxt.down))
+    entries: dict[int, int] = {}
+    for source, target, route, track in plans:
+        s, t = boxes[source], boxes[target]
+        count = sum(1 for _, tt, _, _ in plans if tt == target)
+        entries[target] = entries.get(target, 0) + 1
+        ty = t.y + t.h * entries[target] / (count + 1)
+        a, b = s.run, t.run
+        if route == "same":
+            x = lane_x(a, lane_of[(source, target, a)])
+            points = ((s.x + s.w, s.cy), (x, s.cy), (x, ty), (t.x + t.w, ty))
+        elif route == "straight":
+            x = lane_x(b - 1, lane_of[(source, target, b - 1)])
+            points = ((s.x + s.w, s.cy), (x, s.cy), (x, ty), (t.x, ty))
+        else:
+            x0 = lane_x(a, lane_of[(source, target, a)])
+            x1 = lane_x(b - 1, lane_of[(source, target, b - 1)])
+            ty_track = TURN + track * LANE
+            points = ((s.x + s.w, s.cy), (x0, s.cy), (x0, ty_track), (x1, ty_track), (x1, ty), (t.x, ty))
+        edges.append(Edge(_clean(points), True))
+    bands = [(levels[n], band_tops[n] + top, band_tops[n] + top + band_heights[n]) for n in range(len(levels))]
+    width = max((run.x + run.extent + GUTTER + lanes[n] * LANE for n, run in enumerate(runs)), default=0.0)
+    height = max((b for _, _, b in bands), default=0.0)
+    return Layout(boxes, runs, edges, bands, width, height, top)
+
+
+def _stack(runs: list[Run], boxes: list[Placed]) -> None:
+    """Boxes' y from their column's top: down runs first box on top, up runs first box at the bottom."""
+    for run in runs:
+        order = run.members if run.down else list(reversed(run.members))
+        y = run.y
+        for m in order:
+            if not run.down:
+                y += SLOT
+            boxes[m].y = y
+            y += boxes[m].h + (SLOT if run.down else 0.0)
+
+
+def label_anchor(box: Placed, down: bool) -> tuple[float, float]:
+    """Where a box's size label starts (its baseline), in the gap after the box, right of the arrow."""
+    middle = box.y + box.h + SLOT / 2 if down else box.y - SLOT / 2
+    baseline = middle + (ASCENT - DESCENT) * LABEL_SIZE / 2
+    return box.cx + ARROW_X, baseline
+
+
+def _turn(last: Placed, down: bool, first: Placed, enters_down: bool) -> Edge:
+    """From a run's last box, through its label gap, to the next run's first box, turning in clear rows."""
+    exit_y = last.y + last.h if down else last.y
+    far = exit_y + SLOT if down else exit_y - SLOT
+    entry = first.y if enters_down else first.y + first.h
+    if down and enters_down:
+        row = far
+    elif down:
+        row = max(far, entry + TURN)
+    elif enters_down:
+        row = min(far, entry - TURN)
+    else:
+        row = far
+    return Edge(_clean(((last.cx, exit_y), (last.cx, row), (first.cx, row), (first.cx, entry))), False)
+
+
+def _clean(points: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """Repeated points and points in the middle of a straight segment removed."""
+    kept: list[tuple[float, float]] = []
+    for p in points:
+        if kept and abs(kept[-1][0] - p[0]) < 1e-9 and abs(kept[-1][1] - p[1]) < 1e-9:
+            continue
+        if len(kept) >= 2:
+            (ax, ay), (bx, by) = kept[-2], kept[-1]
+            if (abs(ax - bx) < 1e-9 and abs(bx - p[0]) < 1e-9) or (abs(ay - by) < 1e-9 and abs(by - p[1]) < 1e-9):
+                kept[-1] = p
+                continue
+        kept.append(p)
+    return tuple(kept)
+
+
+def _skips(items: list[Item], producer: dict[str, int], runs: list[Run], boxes: list[Placed]) -> list[tuple[int, int]]:
+    """(source, target) of every data edge that is not the arrow from the box just before in its run
+    or the turn from the previous run's last box."""
+    first_of = {run.members[0]: number for number, run in enumerate(runs)}
+    found: list[tuple[int, int]] = []
+    for index, item in enumerate(items):
+        for tensor in item.inputs:
+            source = producer.get(tensor)
+            if source is None or source == index:
+                continue
+            if source == index - 1 and (boxes[source].run == boxes[index].run or index in first_of):
+                continue
+            if (source, index) not in found:
+                found.append((source, index))
+    return found
