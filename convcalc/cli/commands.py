@@ -322,6 +322,14 @@ def inspect_model(
             "paddle, mxnet or caffe.",
         ),
     ] = None,
+    svg: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--svg",
+            help="Draw the model to this .svg file (sizes on the edges, the failing merge marked) and say "
+            "where, instead of the tables.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Read a model (ONNX, Keras, PyTorch); explain, check and fix every convolution in it.
@@ -333,14 +341,31 @@ def inspect_model(
     from convcalc.inspect.load import load_graph, parse_input
 
     with user_errors("inspect", as_json):
+        if svg is not None:
+            from convcalc.modelsvg import check_svg_path
+
+            check_svg_path(svg)
         shapes = None if not inputs else [parse_input(text) for text in inputs]
         report = inspect_graph(load_graph(model, shapes), shapes, target)
+        if svg is not None:
+            from convcalc.modelsvg import inspect_svg, write_svg
+
+            write_svg(inspect_svg(report), svg)
 
     def view() -> RenderableType:
         from convcalc.inspect.render import inspect_view
 
         return inspect_view(report)
 
-    emit(as_json, lambda: inspect_document(report), view)
+    def document() -> dict[str, Any]:
+        doc = inspect_document(report)
+        if svg is not None:
+            doc["svg_files"] = [str(svg)]
+        return doc
+
+    if svg is not None and not as_json:
+        print(f"wrote the picture of {report.graph.source} to {svg}: {report.headline()}")
+    else:
+        emit(as_json, document, view)
     if report.exit_code:
         raise typer.Exit(report.exit_code)

@@ -10,17 +10,16 @@ layout in ``layout``, words in ``words``, SVG in ``draw``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcalc.errors import ConvCalcError
-from convcalc.explain.svg import check_request
+from convcalc.explain.svg import check_output_path
 from convcalc.inspect.graph import Graph
 from convcalc.inspect.shapes import Shape
 from convcalc.modelsvg.draw import render
-from convcalc.modelsvg.items import MARK_KINDS, MAX_BOXES, Mark, assign_levels, collect, spatial
+from convcalc.modelsvg.items import MARK_KINDS, MAX_BOXES, Item, Mark, assign_levels, collect, spatial
 from convcalc.modelsvg.layout import place
 from convcalc.modelsvg.words import shape_text
 
@@ -69,7 +68,7 @@ def model_svg(
     return render(layout, title, caption, _band_names(graph, items, sizes))
 
 
-def _band_names(graph: Graph, items: list, sizes: Mapping[str, Shape]) -> dict[int, str]:  # type: ignore[type-arg]
+def _band_names(graph: Graph, items: list[Item], sizes: Mapping[str, Shape]) -> dict[int, str]:
     """Per level, the spatial sizes found there: '64x64', or two of them ('65x65, 64x64 ...')."""
     seen: dict[int, list[str]] = {}
     reference = sizes.get(graph.inputs[0].name) if graph.inputs else None
@@ -84,7 +83,9 @@ def _band_names(graph: Graph, items: list, sizes: Mapping[str, Shape]) -> dict[i
         names = seen.setdefault(item.level, [])
         if text not in names:
             names.append(text)
-    return {level: ", ".join(names[:2]) + (" \u2026" if len(names) > 2 else "") for level, names in seen.items()}
+    return {
+        level: ", ".join(names[:2]) + (" \u2026" if len(names) > 2 else "") for level, names in seen.items()
+    }
 
 
 def _accepted(accepted: Accepted) -> str:
@@ -94,7 +95,9 @@ def _accepted(accepted: Accepted) -> str:
     first = accepted.smallest
     if first is None:
         return "none"
-    members = accepted.within(first, first + 4 * accepted.period)[:5] if accepted.classes else accepted.singles
+    members = (
+        accepted.within(first, first + 4 * accepted.period)[:5] if accepted.classes else accepted.singles
+    )
     rule = ""
     if accepted.classes:
         residues = ", ".join(str(c % accepted.period) for c in sorted(accepted.classes))
@@ -125,7 +128,10 @@ def inspect_svg(report: InspectReport) -> str:
     status = (
         "runs" if report.runs else "does not run as it stands" if not report.run.ok else "is not shown to run"
     )
-    title = [report.headline(), f"{graph.source} ({graph.framework}, {len(graph.nodes)} nodes), input {shapes} {status}"]
+    title = [
+        report.headline(),
+        f"{graph.source} ({graph.framework}, {len(graph.nodes)} nodes), input {shapes} {status}",
+    ]
     caption = []
     if report.axes:
         texts = [(axis.spatial_axis, _accepted(axis.accepted) if axis.accepted else axis.note or "unknown")
@@ -140,36 +146,22 @@ def inspect_svg(report: InspectReport) -> str:
         if merge.fixes:
             caption.append(f"Fix for {merge.name}: {merge.fixes[0]}")
     caption.append(
-        "Height is scale: each band down halves the spatial size (the band's sizes on the left); "
+        "Bands by spatial scale, largest on top (their sizes on the left), so that skips run across; "
         "activations and normalisations are folded into the box before them (+ ...)."
     )
     return model_svg(graph, report.run.shapes, marks, title=title, caption=caption)
 
 
 def check_svg_path(path: Path) -> None:
-    """Refuse an output path before any work: a directory (explain's check), a name not ending in
-    .svg (a .png would hold SVG text), a missing parent directory, a name too long for the file system."""
-    check_request(path)
-    if path.suffix.lower() != ".svg":
+    """Refuse an output path before any work: what explain's figures refuse (check_output_path: a name
+    too long for the file system, a directory, a missing parent directory), and a name not ending in
+    .svg (a .png would hold SVG text)."""
+    check_output_path(path)
+    suffix = path.suffix.lower()
+    if suffix != ".svg":
+        hint = " (for a PNG, open the SVG in a browser and take a screenshot)" if suffix == ".png" else ""
         raise ConvCalcError(
-            f"svg writes SVG text, so the file name must end in .svg; got {str(path)!r}"
-            + (" (to get a PNG, open the SVG in a browser and take a screenshot)" if path.suffix.lower() == ".png" else ""),
-            parameter="svg",
-        )
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ConvCalcError(
-            f"svg: the directory {str(parent)!r} of {str(path)!r} does not exist; create it first",
-            parameter="svg",
-        )
-    try:
-        limit = os.pathconf(parent, "PC_NAME_MAX")
-    except (OSError, ValueError, AttributeError):
-        limit = 255
-    if len(os.fsencode(path.name)) > limit:
-        raise ConvCalcError(
-            f"svg: the file name is {len(os.fsencode(path.name))} bytes long; this file system allows "
-            f"{limit}; got {path.name[:40]!r}...",
+            f"svg writes SVG text, so the file name must end in .svg; got {str(path)!r}{hint}",
             parameter="svg",
         )
 

@@ -151,7 +151,10 @@ def _legend(canvas: Canvas, layout: Layout, x0: float, y: float, width: float) -
     if x > x0 and x + 30 + text_width(words, size) > x0 + width:
         x, y = x0, y + line_height(size) + 6
     colour, dash = (SKIP, ' stroke-dasharray="6 3"') if any(e.skip for e in layout.edges) else (EDGE, "")
-    canvas.raw(f'<path d="M{_n(x)},{_n(y - 4)} L{_n(x + 22)},{_n(y - 4)}" stroke="{colour}" stroke-width="1.3"{dash}/>')
+    canvas.raw(
+        f'<path class="legend-line" d="M{_n(x)},{_n(y - 4)} L{_n(x + 22)},{_n(y - 4)}" '
+        f'stroke="{colour}" stroke-width="1.3"{dash}/>'
+    )
     canvas.text(x + 30, y, words, size, fill=TEXT, class_="legend")
 
 

@@ -124,7 +124,9 @@ def spatial(shape: Shape, layout: str, rank: int) -> tuple[int, ...] | None:
     return tuple(shape[a] for a in spatial_axes(layout, rank))
 
 
-def assign_levels(graph: Graph, items: list[Item], producer: dict[str, int], sizes: Mapping[str, Shape]) -> None:
+def assign_levels(
+    graph: Graph, items: list[Item], producer: dict[str, int], sizes: Mapping[str, Shape]
+) -> None:
     """Each box's level: the log2 of how much its output is downsampled against the first input."""
     first = graph.inputs[0].name if graph.inputs else None
     reference = sizes.get(first) if first is not None else None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from convcalc.explain.svg.canvas import ASCENT, DESCENT, PAD, text_width
+from convcalc.explain.svg.canvas import ASCENT, DESCENT, text_width
 from convcalc.modelsvg.items import Item
 
 TITLE_SIZE = 12.0
@@ -38,6 +38,7 @@ LANE = 8.0
 BAND_GAP = 28.0
 TURN = 12.0  # clearance of a turning edge
 MARK_WRAP = 34  # characters per line of a mark's text
+MAX_ROWS = 60  # boxes in a column at most, however long the run
 
 
 @dataclass
@@ -146,7 +147,7 @@ def fold_rows(items: list[Item], producer: dict[str, int], boxes: list[Placed]) 
     slot = sum(b.h for b in boxes) / max(len(boxes), 1) + SLOT
     longest = max((len(run.members) for run in cut_runs(items, producer, len(items) + 1)), default=1)
     best, best_cost = longest, math.inf
-    for rows in range(min(6, longest), longest + 1):
+    for rows in range(min(6, longest), min(longest, MAX_ROWS) + 1):
         runs = cut_runs(items, producer, rows)
         tallest: dict[int, int] = {}
         for run in runs:
@@ -298,7 +299,11 @@ def place(items: list[Item], producer: dict[str, int], labels: list[str]) -> Lay
     for number, run in enumerate(runs):
         for previous, current in zip(run.members, run.members[1:]):
             p, c = boxes[previous], boxes[current]
-            edges.append(Edge(((p.cx, p.y + p.h), (c.cx, c.y)) if run.down else ((p.cx, p.y), (c.cx, c.y + c.h)), False))
+            edges.append(
+                Edge(
+                    ((p.cx, p.y + p.h), (c.cx, c.y)) if run.down else ((p.cx, p.y), (c.cx, c.y + c.h)), False
+                )
+            )
         if number + 1 < len(runs):
             nxt = runs[number + 1]
             last, first = boxes[run.members[-1]], boxes[nxt.members[0]]
@@ -311,6 +316,7 @@ def place(items: list[Item], producer: dict[str, int], labels: list[str]) -> Lay
         entries[target] = entries.get(target, 0) + 1
         ty = t.y + t.h * entries[target] / (count + 1)
         a, b = s.run, t.run
+        points: tuple[tuple[float, float], ...]
         if route == "same":
             x = lane_x(a, lane_of[(source, target, a)])
             points = ((s.x + s.w, s.cy), (x, s.cy), (x, ty), (t.x + t.w, ty))
@@ -323,7 +329,9 @@ def place(items: list[Item], producer: dict[str, int], labels: list[str]) -> Lay
             ty_track = TURN + track * LANE
             points = ((s.x + s.w, s.cy), (x0, s.cy), (x0, ty_track), (x1, ty_track), (x1, ty), (t.x, ty))
         edges.append(Edge(_clean(points), True))
-    bands = [(levels[n], band_tops[n] + top, band_tops[n] + top + band_heights[n]) for n in range(len(levels))]
+    bands = [
+        (levels[n], band_tops[n] + top, band_tops[n] + top + band_heights[n]) for n in range(len(levels))
+    ]
     width = max((run.x + run.extent + GUTTER + lanes[n] * LANE for n, run in enumerate(runs)), default=0.0)
     height = max((b for _, _, b in bands), default=0.0)
     return Layout(boxes, runs, edges, bands, width, height, top)
@@ -372,14 +380,18 @@ def _clean(points: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float]
             continue
         if len(kept) >= 2:
             (ax, ay), (bx, by) = kept[-2], kept[-1]
-            if (abs(ax - bx) < 1e-9 and abs(bx - p[0]) < 1e-9) or (abs(ay - by) < 1e-9 and abs(by - p[1]) < 1e-9):
+            if (abs(ax - bx) < 1e-9 and abs(bx - p[0]) < 1e-9) or (
+                abs(ay - by) < 1e-9 and abs(by - p[1]) < 1e-9
+            ):
                 kept[-1] = p
                 continue
         kept.append(p)
     return tuple(kept)
 
 
-def _skips(items: list[Item], producer: dict[str, int], runs: list[Run], boxes: list[Placed]) -> list[tuple[int, int]]:
+def _skips(
+    items: list[Item], producer: dict[str, int], runs: list[Run], boxes: list[Placed]
+) -> list[tuple[int, int]]:
     """(source, target) of every data edge that is not the arrow from the box just before in its run
     or the turn from the previous run's last box."""
     first_of = {run.members[0]: number for number, run in enumerate(runs)}

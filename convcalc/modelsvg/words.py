@@ -98,7 +98,8 @@ def arguments(node: Node) -> str:
     elif isinstance(spec, PadSpec):
         axes = spatial_axes(node.layout, len(spec.pads))
         words.append(
-            "pad " + per_axis(tuple(f"{spec.pads[a][0]}:{spec.pads[a][1]}" for a in axes if a < len(spec.pads)))
+            "pad "
+            + per_axis(tuple(f"{spec.pads[a][0]}:{spec.pads[a][1]}" for a in axes if a < len(spec.pads)))
         )
         if spec.mode != "constant":
             words.append(spec.mode)

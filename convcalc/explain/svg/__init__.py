@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +23,7 @@ __all__ = [
     "FIGURES",
     "animated_diagram",
     "check_figure",
+    "check_output_path",
     "check_request",
     "direct_cell_kinds",
     "direct_diagram",
@@ -58,9 +60,32 @@ def check_request(path: Path | None, name: str = "direct", placement: int | None
                 parameter="svg",
             )
         return
+    check_output_path(path)
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse a file that cannot be written, before any work: a name too long for the file system (which
+    even a stat refuses), a directory (or a path with no file name), a parent directory that is missing."""
+    parent = path.parent
+    try:
+        limit = os.pathconf(parent if parent.is_dir() else ".", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    length = len(os.fsencode(path.name))
+    if length > limit:
+        raise ConvCalcError(
+            f"svg: the file name is {length} bytes long and the file system allows {limit}; got "
+            f"{path.name[:40]!r}...",
+            parameter="svg",
+        )
     if path.name in ("", ".", "..") or path.is_dir():
         raise ConvCalcError(
             f"svg must name a file to write, such as fig.svg; got {str(path)!r}, which is a directory",
+            parameter="svg",
+        )
+    if not parent.is_dir():
+        raise ConvCalcError(
+            f"svg: cannot write {str(path)!r}: the directory {str(parent)!r} does not exist",
             parameter="svg",
         )
 

@@ -1,0 +1,357 @@
+"""The model as a picture (`convcalc.modelsvg`): well-formed SVG, no two labels or boxes colliding, no
+edge through a box or a label, marks in words, the U-Net drawn as a U, budgets refused.
+
+Every text's box is recomputed from the SVG itself with the DejaVu Sans metrics (as the explain figures'
+tests do); the sizes on the edges are checked against torch running the model, the accepted sizes in
+the caption against a brute force over input sizes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from itertools import combinations, pairwise
+from pathlib import Path
+
+import pytest
+
+from convcalc.errors import BudgetExceeded, ConvCalcError
+from convcalc.explain.svg.canvas import Box, text_box
+from convcalc.inspect.analysis import InspectReport, inspect_graph
+from convcalc.inspect.graph import ConcatSpec, ConvSpec, Graph, Node, PoolSpec, Tensor
+from convcalc.inspect.shapes import propagate
+from convcalc.modelsvg import MAX_BOXES, Mark, inspect_svg, model_svg
+from convcalc.modelsvg.draw import MARK_STYLES
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading a picture back.
+
+
+def _walk(element: ET.Element, dx: float = 0.0, dy: float = 0.0) -> Iterator[tuple[ET.Element, float, float]]:
+    match = re.fullmatch(r"translate\(([-\d.]+),\s*([-\d.]+)\)", element.get("transform", ""))
+    if match:
+        dx, dy = dx + float(match[1]), dy + float(match[2])
+    yield element, dx, dy
+    for child in element:
+        yield from _walk(child, dx, dy)
+
+
+class Picture:
+    """A model picture parsed back: its texts' boxes, node rectangles and edge polylines, on the page."""
+
+    def __init__(self, text: str) -> None:
+        self.root = ET.fromstring(text)
+        assert self.root.tag == f"{SVG}svg"
+        _, _, self.width, self.height = (float(v) for v in self.root.get("viewBox", "").split())
+        self.texts: list[tuple[Box, ET.Element]] = []
+        self.nodes: list[tuple[Box, ET.Element]] = []
+        self.edges: list[tuple[list[tuple[float, float]], ET.Element]] = []
+        for element, dx, dy in _walk(self.root):
+            tag = element.tag.removeprefix(SVG)
+            if tag == "text":
+                box = text_box(
+                    float(element.get("x", "nan")) + dx,
+                    float(element.get("y", "nan")) + dy,
+                    element.text or "",
+                    float(element.get("font-size", "nan")),
+                    element.get("text-anchor", "start"),
+                    element.get("font-weight") == "bold",
+                )
+                self.texts.append((box, element))
+            elif tag == "rect" and element.get("class") == "node":
+                x, y = float(element.get("x", 0)) + dx, float(element.get("y", 0)) + dy
+                w, h = float(element.get("width", 0)), float(element.get("height", 0))
+                self.nodes.append((Box(x, y, x + w, y + h), element))
+            elif tag == "path" and element.get("class") in ("edge", "skip"):
+                points = [
+                    (float(a) + dx, float(b) + dy)
+                    for a, b in re.findall(r"[ML]([-\d.]+),([-\d.]+)", element.get("d", ""))
+                ]
+                self.edges.append((points, element))
+
+    def by_class(self, name: str) -> list[tuple[Box, ET.Element]]:
+        return [(b, e) for b, e in self.texts if e.get("class") == name]
+
+    def node(self, name: str) -> tuple[Box, ET.Element]:
+        found = [(b, e) for b, e in self.nodes if e.get("data-node") == name]
+        assert len(found) == 1, name
+        return found[0]
+
+    def inside(self, rect: Box) -> list[ET.Element]:
+        return [
+            e
+            for b, e in self.texts
+            if rect.x0 <= b.x0 and b.x1 <= rect.x1 and rect.y0 <= b.y0 and b.y1 <= rect.y1
+        ]
+
+
+def _crosses(points: list[tuple[float, float]], box: Box, e: float = 0.5) -> bool:
+    """Whether an axis-parallel polyline runs through the box's inside (touching its edge is allowed)."""
+    for (ax, ay), (bx, by) in pairwise(points):
+        x0, x1, y0, y1 = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+        if y0 == y1 and box.y0 + e < y0 < box.y1 - e and x0 < box.x1 - e and x1 > box.x0 + e:
+            return True
+        if x0 == x1 and box.x0 + e < x0 < box.x1 - e and y0 < box.y1 - e and y1 > box.y0 + e:
+            return True
+    return False
+
+
+def assert_clean(picture: Picture) -> None:
+    """Nothing collides: texts with texts; node boxes with node boxes and with texts that are not theirs;
+    edges with boxes and with size labels; everything on the page."""
+    for box, element in picture.texts + picture.nodes:
+        assert box.x0 >= 0 and box.y0 >= 0, element.text
+        assert box.x1 <= picture.width and box.y1 <= picture.height, element.text
+    for (a, ea), (b, eb) in combinations(picture.texts, 2):
+        assert not a.overlaps(b), f"{ea.text!r} at {a} overlaps {eb.text!r} at {b}"
+    for (a, ea), (b, eb) in combinations(picture.nodes, 2):
+        assert not a.overlaps(b), f"boxes {ea.get('data-node')} and {eb.get('data-node')} overlap"
+    for rect, element in picture.nodes:
+        own = picture.inside(rect)
+        assert own, element.get("data-node")
+        for box, text in picture.texts:
+            if text not in own:
+                assert not box.overlaps(rect), f"{text.text!r} overlaps box {element.get('data-node')}"
+    labels = [b for b, e in picture.texts if e.get("class") in ("size", "band-size")]
+    for points, path in picture.edges:
+        for rect, element in picture.nodes:
+            assert not _crosses(points, rect), f"edge {path.get('d')} runs through {element.get('data-node')}"
+        for box in labels:
+            assert not _crosses(points, box), f"edge {path.get('d')} runs through a label at {box}"
+        assert all(0 <= x <= picture.width and 0 <= y <= picture.height for x, y in points)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Models built as Graphs (no framework needed).
+
+
+def _conv(name: str, x: str, y: str, c_in: int, c_out: int, k: int = 3, s: int = 1, p: int = 1) -> Node:
+    spec = ConvSpec("pytorch", (k, k), (s, s), (1, 1), ((p, p), (p, p)), c_in, c_out)
+    return Node(name, "Conv2d", "conv", (x,), (y,), spec)
+
+
+def unet_graph(depth: int = 3) -> Graph:
+    """Pool 2 down, ConvTranspose k2 s2 up, concatenated skips: accepts multiples of 2**depth."""
+    nodes = [_conv("inc", "x", "e0", 3, 4)]
+    for n in range(depth):
+        nodes.append(
+            Node(
+                f"pool{n}",
+                "MaxPool2d",
+                "pool",
+                (f"e{n}",),
+                (f"p{n}",),
+                PoolSpec("max", (2, 2), (2, 2), ((0, 0), (0, 0))),
+            )
+        )
+        nodes.append(_conv(f"down{n}", f"p{n}", f"e{n + 1}", 4, 4))
+    y = f"e{depth}"
+    for n in reversed(range(depth)):
+        spec = ConvSpec("pytorch", (2, 2), (2, 2), (1, 1), ((0, 0), (0, 0)), 4, 4)
+        nodes.append(Node(f"up{n}", "ConvTranspose2d", "conv_transpose", (y,), (f"u{n}",), spec))
+        nodes.append(Node(f"cat{n}", "cat", "concat", (f"e{n}", f"u{n}"), (f"c{n}",), ConcatSpec(1)))
+        nodes.append(_conv(f"conv{n}", f"c{n}", f"d{n}", 8, 4))
+        y = f"d{n}"
+    return Graph("unet", "pytorch", (Tensor("x", (1, 3, "h", "w")),), tuple(nodes), (y,)).checked()
+
+
+def deep_graph(blocks: int = 66) -> Graph:
+    """A residual network of ``blocks`` blocks (conv, ReLU, conv, add: 3 boxes each), a stride-2 conv
+    every 20 blocks: more than 200 boxes."""
+    nodes = [_conv("stem", "x", "t0", 3, 8)]
+    x = "t0"
+    for n in range(blocks):
+        if n and n % 20 == 0:
+            nodes.append(_conv(f"down{n}", x, f"s{n}", 8, 8, s=2))
+            x = f"s{n}"
+        nodes.append(_conv(f"b{n}.a", x, f"a{n}", 8, 8))
+        nodes.append(Node(f"b{n}.relu", "ReLU", "shape_preserving", (f"a{n}",), (f"r{n}",)))
+        nodes.append(_conv(f"b{n}.b", f"r{n}", f"b{n}", 8, 8))
+        nodes.append(Node(f"b{n}.add", "add", "elementwise", (x, f"b{n}"), (f"o{n}",)))
+        x = f"o{n}"
+    return Graph("deep", "pytorch", (Tensor("x", (1, 3, 64, 64)),), tuple(nodes), (x,)).checked()
+
+
+def chain_graph(count: int) -> Graph:
+    nodes = [_conv(f"c{n}", "x" if n == 0 else f"t{n - 1}", f"t{n}", 4, 4) for n in range(count)]
+    return Graph(
+        "chain", "pytorch", (Tensor("x", (1, 4, 16, 16)),), tuple(nodes), (f"t{count - 1}",)
+    ).checked()
+
+
+def picture_of(report: InspectReport) -> Picture:
+    picture = Picture(inspect_svg(report))
+    assert_clean(picture)
+    return picture
+
+
+# ---------------------------------------------------------------------------------------------------
+# Graph models.
+
+
+@pytest.mark.parametrize("size", [64, 65, 36])
+def test_a_unet_is_drawn_as_a_u_with_straight_skips(size: int) -> None:
+    picture = picture_of(inspect_graph(unet_graph(), [(1, 3, size, size)]))
+    tops = {
+        name: picture.node(name)[0].y0 for name in ("inc", "down0", "down1", "down2", "up1", "up0", "conv0")
+    }
+    # The encoder steps down, the decoder back up, each level in its band.
+    assert tops["inc"] < tops["down0"] < tops["down1"] < tops["down2"]
+    assert tops["down2"] > tops["up1"] > tops["up0"]
+    lefts = [picture.node(n)[0].x0 for n in ("inc", "down0", "down1", "down2", "up2", "up1", "up0", "conv0")]
+    assert lefts == sorted(lefts)
+    # Each skip crosses at its level: one horizontal segment from the encoder to its concatenation.
+    skips = [points for points, path in picture.edges if path.get("class") == "skip"]
+    assert len(skips) == 3
+    for points in skips:
+        assert len(points) == 2 and points[0][1] == points[1][1], points
+    bands = [e.text for _, e in sorted(picture.by_class("band-size"), key=lambda p: p[0].y0)]
+    sides = [size]
+    for _ in range(3):
+        sides.append(sides[-1] // 2)
+    assert [b.split(",")[0] for b in bands] == [f"{s}x{s}" for s in sides]
+
+
+def test_the_failing_merge_is_marked_in_words_and_colour() -> None:
+    report = inspect_graph(unet_graph(), [(1, 3, 36, 36)])  # 36 = 4 * 9: the deepest skip fails
+    assert [m.name for m in report.merges]
+    picture = picture_of(report)
+    for merge in report.merges:
+        rect, element = picture.node(merge.name)
+        assert element.get("stroke") == MARK_STYLES["error"][1]
+        words = " ".join(e.text or "" for e in picture.inside(rect) if e.get("class") == "mark")
+        assert words.startswith("FAILS:") and all(
+            "x".join(map(str, shape)) in words for shape in merge.shapes
+        ), words
+    unmarked = [e for _, e in picture.nodes if e.get("data-node") not in {m.name for m in report.merges}]
+    assert all(e.get("stroke") != MARK_STYLES["error"][1] for e in unmarked)
+
+
+def test_the_caption_lists_sizes_that_run_and_none_between() -> None:
+    """The accepted sizes in the caption, checked by running the graph on every size up to the fifth."""
+    report = inspect_graph(unet_graph(), [(1, 3, 64, 64)])
+    caption = " ".join(e.text or "" for _, e in Picture(inspect_svg(report)).by_class("caption"))
+    listed = [
+        int(v) for v in re.findall(r"\d+", re.search(r"every spatial axis: ((?:\d+, )+)\.\.\.", caption)[1])
+    ]
+    assert len(listed) == 5
+    running = [s for s in range(1, listed[-1] + 1) if propagate(unet_graph(), ((1, 3, s, s),)).ok]
+    assert running == listed
+
+
+def test_marks_given_by_a_caller_are_drawn_with_their_text_and_kind() -> None:
+    graph = unet_graph()
+    sizes = propagate(graph, ((1, 3, 32, 32),)).shapes
+    marks = {
+        "up1": Mark("changed: pads 1:1 -> 0:2", "changed"),
+        "down0": Mark("shifted by one row", "warning"),
+    }
+    picture = Picture(model_svg(graph, sizes, marks, title=["A vs B"]))
+    assert_clean(picture)
+    for name, mark in marks.items():
+        rect, element = picture.node(name)
+        assert element.get("stroke") == MARK_STYLES[mark.kind][1]
+        assert " ".join(e.text or "" for e in picture.inside(rect) if e.get("class") == "mark") == mark.text
+    legend = " ".join(e.text or "" for _, e in picture.by_class("legend"))
+    assert "changed" in legend and "warning" in legend
+    with pytest.raises(ConvCalcError, match="marks name nodes that unet does not have: nowhere"):
+        model_svg(graph, sizes, {"nowhere": Mark("x")})
+
+
+def test_a_deep_model_folds_into_columns_and_stays_readable() -> None:
+    graph = deep_graph()
+    report = inspect_graph(graph, [(1, 3, 64, 64)])
+    picture = picture_of(report)
+    assert len(picture.nodes) > 200
+    # Folded: more than one column per scale, and roughly as wide as tall.
+    columns = {round(b.x0) for b, _ in picture.nodes}
+    assert len(columns) >= 8
+    assert 0.4 < picture.width / picture.height < 2.5
+    # Shown at full size: the smallest text is readable.
+    shown = float(picture.root.get("width", 0)) / picture.width
+    assert min(float(e.get("font-size", 0)) for _, e in picture.texts) * shown >= 10
+
+
+def test_a_long_chain_is_a_snake() -> None:
+    picture = picture_of(inspect_graph(chain_graph(120), [(1, 4, 16, 16)]))
+    firsts = [picture.node(f"c{n}")[0] for n in range(120)]
+    columns = sorted({round(b.x0) for b in firsts})
+    assert len(columns) > 3
+    # Columns alternate: down, then up.
+    first_column = [b for b in firsts if round(b.x0) == columns[0]]
+    second_column = [b for b in firsts if round(b.x0) == columns[1]]
+    assert [b.y0 for b in first_column] == sorted(b.y0 for b in first_column)
+    assert [b.y0 for b in second_column] == sorted((b.y0 for b in second_column), reverse=True)
+
+
+def test_too_many_boxes_are_refused_before_the_layout() -> None:
+    graph = chain_graph(MAX_BOXES + 1)
+    sizes = {name: (1, 4, 16, 16) for name in ["x", *(f"t{n}" for n in range(MAX_BOXES + 1))]}
+    with pytest.raises(BudgetExceeded, match="MAX_BOXES is 600") as error:
+        model_svg(graph, sizes)
+    assert (error.value.budget, error.value.requested, error.value.parameter) == ("MAX_BOXES", 601, "svg")
+    Picture(model_svg(chain_graph(MAX_BOXES - 1), sizes))  # one input box + 599: at the limit
+
+
+def test_unknown_sizes_are_question_marks() -> None:
+    graph = unet_graph()
+    picture = Picture(model_svg(graph, {"x": (1, 3, 16, 16)}))
+    assert_clean(picture)
+    assert {e.text for _, e in picture.by_class("size")} == {"1x3x16x16", "?", "? (output)"}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Published models, read from PyTorch; the sizes on the edges checked against torch running them.
+
+
+@pytest.fixture(scope="module")
+def im() -> Iterator[object]:
+    pytest.importorskip("torch")
+    sys.path.insert(0, str(Path(__file__).parent))
+    import inspect_models
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: one thread is many times faster on a loaded machine
+    yield inspect_models
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("unet", 64),
+        ("unet", 65),
+        ("dcgan_generator", None),
+        ("dcgan_discriminator", None),
+        ("pix2pix", 96),
+        ("decoder_1d", 10),
+    ],
+)
+def test_published_models_draw_cleanly_with_torchs_sizes(im: object, name: str, size: int | None) -> None:
+    import torch
+
+    from convcalc.inspect.torch_reader import read_module
+
+    factory, shape = im.MODELS[name]  # type: ignore[attr-defined]
+    if size is not None:
+        shape = shape[:2] + (size,) * (len(shape) - 2)
+    torch.manual_seed(0)
+    module = factory().eval()
+    report = inspect_graph(read_module(module, shape, name), [shape])
+    picture = picture_of(report)
+    output = [e.text for _, e in picture.by_class("size") if (e.text or "").endswith("(output)")]
+    if report.runs:
+        with torch.no_grad():
+            real = tuple(module(torch.zeros(shape)).shape)
+        assert output == ["x".join(map(str, real)) + " (output)"]
+    else:
+        with pytest.raises(RuntimeError), torch.no_grad():  # torch refuses the concatenation too
+            module(torch.zeros(shape))
+        marked = [e.get("data-node") for _, e in picture.nodes if e.get("stroke") == MARK_STYLES["error"][1]]
+        assert marked == [m.name for m in report.merges]
