@@ -8,7 +8,11 @@ the caption against a brute force over input sizes.
 
 from __future__ import annotations
 
+import html
+import json
 import re
+import shutil
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -355,3 +359,62 @@ def test_published_models_draw_cleanly_with_torchs_sizes(im: object, name: str, 
             module(torch.zeros(shape))
         marked = [e.get("data-node") for _, e in picture.nodes if e.get("stroke") == MARK_STYLES["error"][1]]
         assert marked == [m.name for m in report.merges]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The metrics against a real renderer.
+
+
+def test_chromium_draws_every_text_inside_its_measured_box(tmp_path: Path) -> None:
+    """Headless Chromium lays the picture out and reports each text's real box (getBBox): each lies
+    within the box the tests above recompute, so that no overlap there means none on screen. Skipped
+    without Chromium (Debian: apt-get install chromium)."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        pytest.skip("Chromium is not installed")
+    report = inspect_graph(unet_graph(), [(1, 3, 36, 36)])
+    text = inspect_svg(report)
+    page = tmp_path / "measure.html"
+    page.write_text(
+        "<html><body>" + text + "<script>const out = [];"
+        "for (const t of document.querySelectorAll('text')) {const b = t.getBBox();"
+        "out.push([t.textContent, b.x, b.y, b.width, b.height]);}"
+        "document.body.innerHTML = '<pre>' + JSON.stringify(out) + '</pre>';</script></body></html>",
+        encoding="utf-8",
+    )
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+    flags += ["--disable-background-networking", "--disable-component-update", "--disable-quic"]
+    profile = tmp_path / "profile"
+    result = subprocess.run(
+        [binary, *flags, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    found = re.search(r"<pre>(.*)</pre>", result.stdout, re.S)
+    assert found is not None, result.stderr[-500:]
+    real = json.loads(html.unescape(found[1]))
+    ours = [(element, box) for box, element in _local_boxes(text)]
+    assert len(real) == len(ours) > 50
+    for (content, x, y, width, height), (element, box) in zip(real, ours):
+        assert content == element.text
+        assert box.x0 <= x + 0.5 and x + width <= box.x1 + 0.5, (content, x, width, box)
+        assert box.y0 <= y + 0.5 and y + height <= box.y1 + 0.5, (content, y, height, box)
+
+
+def _local_boxes(text: str) -> list[tuple[Box, ET.Element]]:
+    """Each text's measured box in its own coordinates (getBBox ignores the groups' translations)."""
+    return [
+        (
+            text_box(
+                float(e.get("x", "nan")),
+                float(e.get("y", "nan")),
+                e.text or "",
+                float(e.get("font-size", "nan")),
+                e.get("text-anchor", "start"),
+                e.get("font-weight") == "bold",
+            ),
+            e,
+        )
+        for e in ET.fromstring(text).iter(f"{SVG}text")
+    ]
