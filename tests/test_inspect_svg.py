@@ -16,6 +16,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import replace
 from itertools import combinations, pairwise
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from convcalc.explain.svg.canvas import Box, text_box
 from convcalc.inspect.analysis import InspectReport, inspect_graph
 from convcalc.inspect.graph import ConcatSpec, ConvSpec, Graph, Node, PoolSpec, Tensor
 from convcalc.inspect.shapes import propagate
-from convcalc.modelsvg import MAX_BOXES, Mark, inspect_svg, model_svg
+from convcalc.modelsvg import MAX_BOXES, Mark, Panel, inspect_svg, model_svg, models_svg
 from convcalc.modelsvg.draw import MARK_STYLES
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -265,6 +266,40 @@ def test_marks_given_by_a_caller_are_drawn_with_their_text_and_kind() -> None:
     assert "changed" in legend and "warning" in legend
     with pytest.raises(ConvCalcError, match="marks name nodes that unet does not have: nowhere"):
         model_svg(graph, sizes, {"nowhere": Mark("x")})
+
+
+def test_two_models_stack_under_their_headings_with_their_own_marks() -> None:
+    """What `diff --svg` draws: model A above model B, a changed layer marked in each."""
+    a = unet_graph()
+    nodes = tuple(
+        replace(n, spec=replace(n.spec, padding=((0, 2), (0, 2)))) if n.name == "down1" else n
+        for n in a.nodes
+    )
+    b = replace(a, source="unet-converted", nodes=nodes)
+    panels = [
+        Panel(
+            g,
+            propagate(g, ((1, 3, 32, 32),)).shapes,
+            {"down1": Mark(f"pads in {g.source}", "changed")},
+            g.source,
+        )
+        for g in (a, b)
+    ]
+    picture = Picture(models_svg(panels, title=["unet vs unet-converted"], caption=["1 layer changed"]))
+    assert_clean(picture)
+    headings = sorted(picture.by_class("heading"), key=lambda p: p[0].y0)
+    assert [e.text for _, e in headings] == ["unet", "unet-converted"]
+    marked = sorted(
+        ((box, e) for box, e in picture.nodes if e.get("data-node") == "down1"), key=lambda p: p[0].y0
+    )
+    assert len(marked) == 2 and headings[1][0].y0 > marked[0][0].y1 and marked[1][0].y0 > headings[1][0].y1
+    texts = [
+        " ".join(t.text or "" for t in picture.inside(box) if t.get("class") == "mark") for box, _ in marked
+    ]
+    assert texts == ["pads in unet", "pads in unet-converted"]
+    # Each box says its own arguments: B spells the padding otherwise.
+    titles = [t.text for box, _ in marked for t in picture.inside(box) if t.get("class") == "title"]
+    assert titles == ["Conv2d k3 p1", "Conv2d k3 p0:2"]
 
 
 def test_a_deep_model_folds_into_columns_and_stays_readable() -> None:

@@ -11,6 +11,7 @@ layout in ``layout``, words in ``words``, SVG in ``draw``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,11 +32,25 @@ __all__ = [
     "MARK_KINDS",
     "MAX_BOXES",
     "Mark",
+    "Panel",
     "check_svg_path",
     "inspect_svg",
     "model_svg",
+    "models_svg",
     "write_svg",
 ]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One model of a picture: its Graph, the size of each tensor (name -> full shape, as
+    ``propagate(graph, shapes).shapes`` gives; a tensor missing is drawn '?'), its marked nodes (node
+    name -> Mark) and a heading ("A: model.onnx")."""
+
+    graph: Graph
+    sizes: Mapping[str, Shape]
+    marks: Mapping[str, Mark] = field(default_factory=dict)
+    heading: str = ""
 
 
 def model_svg(
@@ -48,24 +63,34 @@ def model_svg(
 ) -> str:
     """The SVG text of ``graph`` with the tensor ``sizes`` on its edges and ``marks`` highlighted.
 
-    A tensor missing from ``sizes`` (shapes stopped before it) is labelled '?'. ``title`` lines go
-    above the drawing (the first in bold), ``caption`` lines below it, before the legend. More than
-    MAX_BOXES boxes is refused (BudgetExceeded) before any layout.
+    ``title`` lines go above the drawing (the first in bold), ``caption`` lines below it, before the
+    legend. More than MAX_BOXES boxes is refused (BudgetExceeded) before any layout.
     """
-    marks = dict(marks or {})
-    unknown = sorted(set(marks) - {node.name for node in graph.nodes})
-    if unknown:
-        raise ConvCalcError(f"svg: marks name nodes that {graph.source} does not have: {', '.join(unknown)}")
-    items, producer = collect(graph, marks)
-    assign_levels(graph, items, producer, sizes)
-    outputs = set(graph.outputs)
-    labels = []
-    for item in items:
-        shape = sizes.get(item.output) if item.output is not None else None
-        text = "?" if shape is None else shape_text(shape)
-        labels.append(f"{text} (output)" if item.output in outputs else text)
-    layout = place(items, producer, labels)
-    return render(layout, title, caption, _band_names(graph, items, sizes))
+    return models_svg([Panel(graph, sizes, dict(marks or {}))], title=title, caption=caption)
+
+
+def models_svg(panels: Sequence[Panel], *, title: Sequence[str] = (), caption: Sequence[str] = ()) -> str:
+    """Several models in one picture, each below the one before under its heading (`diff --svg`: model A
+    above model B, the changed layers marked in both), one caption and one legend for all."""
+    drawn = []
+    for panel in panels:
+        graph, sizes, marks = panel.graph, panel.sizes, dict(panel.marks)
+        unknown = sorted(set(marks) - {node.name for node in graph.nodes})
+        if unknown:
+            raise ConvCalcError(
+                f"svg: marks name nodes that {graph.source} does not have: {', '.join(unknown)}",
+                parameter="svg",
+            )
+        items, producer = collect(graph, marks)
+        assign_levels(graph, items, producer, sizes)
+        outputs = set(graph.outputs)
+        labels = []
+        for item in items:
+            shape = sizes.get(item.output) if item.output is not None else None
+            text = "?" if shape is None else shape_text(shape)
+            labels.append(f"{text} (output)" if item.output in outputs else text)
+        drawn.append((panel.heading, place(items, producer, labels), _band_names(graph, items, sizes)))
+    return render(drawn, title, caption)
 
 
 def _band_names(graph: Graph, items: list[Item], sizes: Mapping[str, Shape]) -> dict[int, str]:

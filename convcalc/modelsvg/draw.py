@@ -56,28 +56,59 @@ def kind_style(kind: str) -> tuple[str, str, str]:
 
 
 def render(
-    layout: Layout,
+    panels: Sequence[tuple[str, Layout, dict[int, str]]],
     title: Sequence[str],
     caption: Sequence[str],
-    band_names: dict[int, str],
 ) -> str:
-    """The SVG document: title, bands with their sizes, edges, boxes, size labels, caption, legend."""
+    """The SVG document: the title, then each panel (its heading, bands with their sizes, edges, boxes,
+    size labels) below the one before, then the caption and the legend."""
     canvas = Canvas()
-    band_width = max((text_width(name, LABEL_SIZE) for name in band_names.values()), default=0.0) + 14
-    width = max(band_width + layout.width, MIN_WIDTH)
+    band_widths = [
+        max((text_width(name, LABEL_SIZE) for name in names.values()), default=0.0) + 14
+        for _, _, names in panels
+    ]
+    width = max([MIN_WIDTH, *(b + layout.width for b, (_, layout, _) in zip(band_widths, panels))])
     y = MARGIN
     for n, line in enumerate(title):
         for part in _wrap_width(line, width, CAPTION_SIZE, n == 0):
             y += line_height(CAPTION_SIZE)
-            canvas.text(MARGIN, y, part, CAPTION_SIZE, bold=n == 0, fill=TEXT)
-    y += 10
+            canvas.text(MARGIN, y, part, CAPTION_SIZE, bold=n == 0, fill=TEXT, class_="title")
     canvas.raw(
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#3a3a3a"/></marker>'
         '<marker id="skip-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#6b4c96"/></marker></defs>'
     )
-    left, top = MARGIN, y
+    for (heading, layout, names), band_width in zip(panels, band_widths):
+        y += 10
+        if heading:
+            y += line_height(CAPTION_SIZE) + 4
+            canvas.text(MARGIN, y, heading, CAPTION_SIZE, bold=True, fill=TEXT, class_="heading")
+            y += 8
+        _panel(canvas, layout, names, MARGIN, y, band_width, width)
+        y += layout.height + 14
+    y += 10
+    for n, line in enumerate(caption):
+        for part in _wrap_width(line, width, CAPTION_SIZE, False):
+            y += line_height(CAPTION_SIZE)
+            canvas.text(MARGIN, y, part, CAPTION_SIZE, fill=TEXT, class_="caption")
+        if n == 0:
+            y += 2
+    y += 10
+    _legend(canvas, [layout for _, layout, _ in panels], MARGIN, y, width)
+    return canvas.svg(MARGIN, STYLE, shown_width=max(canvas.right + MARGIN, 1.0))
+
+
+def _panel(
+    canvas: Canvas,
+    layout: Layout,
+    band_names: dict[int, str],
+    left: float,
+    top: float,
+    band_width: float,
+    width: float,
+) -> None:
+    """One model: its bands (the sizes on the left), edges, boxes and size labels, from (left, top)."""
     for n, (level, band_top, band_bottom) in enumerate(layout.bands):
         stripe_top = band_top - 12 if n == 0 else band_top - 14
         canvas.rect(
@@ -106,33 +137,24 @@ def render(
                     colour = MARK_STYLES[item.mark.kind][1]
                 canvas.text(box.x + BOX_PAD_X, baseline - DESCENT * size - (LINE_SLACK * size), text, size,
                             bold=bold, fill=colour, class_=role)  # fmt: skip
-            down = layout.runs[box.run].down
-            x, baseline = label_anchor(box, down)
+            x, baseline = label_anchor(box, layout.runs[box.run].down)
             canvas.text(x, baseline, box.label, LABEL_SIZE, fill=TEXT, class_="size")
-    y = top + layout.height + 24
-    for n, line in enumerate(caption):
-        for part in _wrap_width(line, width, CAPTION_SIZE, False):
-            y += line_height(CAPTION_SIZE)
-            canvas.text(MARGIN, y, part, CAPTION_SIZE, fill=TEXT, class_="caption")
-        if n == 0:
-            y += 2
-    y += 10
-    _legend(canvas, layout, MARGIN, y, width)
-    return canvas.svg(MARGIN, STYLE, shown_width=max(canvas.right + MARGIN, 1.0))
 
 
 LINE_SLACK = (1.3 - ASCENT - DESCENT) / 2  # the line's extra height, split above and below the glyphs
 
 
-def _legend(canvas: Canvas, layout: Layout, x0: float, y: float, width: float) -> None:
+def _legend(canvas: Canvas, layouts: list[Layout], x0: float, y: float, width: float) -> None:
     """A swatch and its words for each kind drawn and each mark kind used, wrapping at the width."""
-    kinds = {GROUP.get(b.item.kind, b.item.kind) for b in layout.boxes}
+    boxes = [box for layout in layouts for box in layout.boxes]
+    skips = any(edge.skip for layout in layouts for edge in layout.edges)
+    kinds = {GROUP.get(b.item.kind, b.item.kind) for b in boxes}
     entries: list[tuple[str, str, str, float]] = []
     for name, (words, fill, stroke) in KIND_STYLES.items():
         if name in kinds or (name == "other" and kinds - set(KIND_STYLES)):
             entries.append((words, fill, stroke, 1.2))
     for kind, (words, colour) in MARK_STYLES.items():
-        if any(b.item.mark is not None and b.item.mark.kind == kind for b in layout.boxes):
+        if any(b.item.mark is not None and b.item.mark.kind == kind for b in boxes):
             entries.append((f"{words} (thick border, reason in the box)", "#ffffff", colour, 3.0))
     x = x0
     size = CAPTION_SIZE - 1
@@ -144,13 +166,13 @@ def _legend(canvas: Canvas, layout: Layout, x0: float, y: float, width: float) -
         canvas.rect(x, y - 10, 16, 11, "swatch", fill=fill, stroke=stroke, stroke_width=stroke_width, rx=2)
         canvas.text(x + 22, y, words, size, fill=TEXT, class_="legend")
         x += need
-    if any(e.skip for e in layout.edges):
+    if skips:
         words = "skip connection (dashed); sizes on the edges are each box's output"
     else:
         words = "sizes on the edges are each box's output"
     if x > x0 and x + 30 + text_width(words, size) > x0 + width:
         x, y = x0, y + line_height(size) + 6
-    colour, dash = (SKIP, ' stroke-dasharray="6 3"') if any(e.skip for e in layout.edges) else (EDGE, "")
+    colour, dash = (SKIP, ' stroke-dasharray="6 3"') if skips else (EDGE, "")
     canvas.raw(
         f'<path class="legend-line" d="M{_n(x)},{_n(y - 4)} L{_n(x + 22)},{_n(y - 4)}" '
         f'stroke="{colour}" stroke-width="1.3"{dash}/>'
