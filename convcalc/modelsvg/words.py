@@ -149,10 +149,21 @@ def short_names(nodes: list[tuple[str, str]]) -> list[str]:
 
 
 def _cut(text: str) -> str:
-    if len(text) > MAX_NAME:
-        keep = MAX_NAME - 1
-        text = text[: keep - keep // 2] + "\u2026" + text[len(text) - keep // 2 :]
-    return text
+    """A path past MAX_NAME characters loses its first components (its end names the layer), a single
+    name its middle.
+
+    >>> _cut("model.2/model/model.3/model/model.1"), _cut("a_very_long_layer_name_without_any_slash")
+    ('\u2026/model.3/model/model.1', 'a_very_long_l\u2026ut_any_slash')
+    """
+    if len(text) <= MAX_NAME:
+        return text
+    parts = text.split("/")
+    while len(parts) > 1 and len("/".join(parts)) + 2 > MAX_NAME:
+        parts = parts[1:]
+    if len("/".join(parts)) + 2 <= MAX_NAME:
+        return "\u2026/" + "/".join(parts)
+    keep = MAX_NAME - 1
+    return text[: keep - keep // 2] + "\u2026" + text[len(text) - keep // 2 :]
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
