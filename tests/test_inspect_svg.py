@@ -272,7 +272,9 @@ def test_two_models_stack_under_their_headings_with_their_own_marks() -> None:
     """What `diff --svg` draws: model A above model B, a changed layer marked in each."""
     a = unet_graph()
     nodes = tuple(
-        replace(n, spec=replace(n.spec, padding=((0, 2), (0, 2)))) if n.name == "down1" else n
+        replace(n, spec=replace(n.spec, kernel_size=(5, 5), padding=((2, 2), (2, 2))))
+        if n.name == "down1"
+        else n
         for n in a.nodes
     )
     b = replace(a, source="unet-converted", nodes=nodes)
@@ -297,9 +299,10 @@ def test_two_models_stack_under_their_headings_with_their_own_marks() -> None:
         " ".join(t.text or "" for t in picture.inside(box) if t.get("class") == "mark") for box, _ in marked
     ]
     assert texts == ["pads in unet", "pads in unet-converted"]
-    # Each box says its own arguments: B spells the padding otherwise.
+    # Each box says its own arguments: B has another kernel and padding (the same sizes).
     titles = [t.text for box, _ in marked for t in picture.inside(box) if t.get("class") == "title"]
-    assert titles == ["Conv2d k3 p1", "Conv2d k3 p0:2"]
+    assert titles == ["Conv2d k3 p1", "Conv2d k5 p2"]
+    assert "?" not in {e.text for _, e in picture.by_class("size")}  # both run: every size known
 
 
 def test_a_deep_model_folds_into_columns_and_stays_readable() -> None:
