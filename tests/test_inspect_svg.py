@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -21,6 +22,8 @@ from itertools import combinations, pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.explain.svg.canvas import Box, text_box
@@ -345,6 +348,48 @@ def test_unknown_sizes_are_question_marks() -> None:
     picture = Picture(model_svg(graph, {"x": (1, 3, 16, 16)}))
     assert_clean(picture)
     assert {e.text for _, e in picture.by_class("size")} == {"1x3x16x16", "?", "? (output)"}
+
+
+def random_graph(rng: random.Random, count: int) -> Graph:
+    """A random dataflow graph: convolutions (stride 1 and 2), transposed convolutions, activations,
+    adds and concatenations reading recent or any earlier tensors; sometimes a second input."""
+    tensors = ["x", "x2"] if rng.random() < 0.3 else ["x"]
+    nodes: list[Node] = []
+    for n in range(count):
+        kind = rng.choice(["conv", "conv", "down", "up", "relu", "add", "cat"])
+        source = rng.choice(tensors[-4:]) if rng.random() < 0.8 else rng.choice(tensors)
+        others = tuple(dict.fromkeys([source, *rng.sample(tensors, min(len(tensors), rng.randint(1, 3)))]))
+        out = f"t{n}"
+        if kind in ("add", "cat") and len(others) > 1:
+            spec = ConcatSpec(1) if kind == "cat" else None
+            nodes.append(
+                Node(f"n{n}", kind, "concat" if kind == "cat" else "elementwise", others, (out,), spec)
+            )
+        elif kind == "up":
+            spec = ConvSpec("pytorch", (2, 2), (2, 2), (1, 1), ((0, 0), (0, 0)), 4, 4)
+            nodes.append(Node(f"n{n}", "ConvTranspose2d", "conv_transpose", (source,), (out,), spec))
+        elif kind == "relu":
+            nodes.append(Node(f"n{n}", "ReLU", "shape_preserving", (source,), (out,)))
+        else:
+            nodes.append(_conv(f"n{n}", source, out, 4, 4, s=2 if kind == "down" else 1))
+        tensors.append(out)
+    inputs = tuple(Tensor(name, (1, 4, 32, 32)) for name in tensors if name.startswith("x"))
+    return Graph("random", "pytorch", inputs, tuple(nodes), (tensors[-1],)).checked()
+
+
+@settings(max_examples=30)
+@given(st.randoms(use_true_random=False), st.integers(1, 60))
+def test_any_graph_draws_without_collisions(rng: random.Random, count: int) -> None:
+    """Branches, merges of several operands, second inputs, mismatching merges, marks of any length:
+    still no label or box collides and no edge runs through one."""
+    graph = random_graph(rng, count)
+    run = propagate(graph, tuple((1, 4, 32, 32) for _ in graph.inputs))
+    chosen = rng.sample(graph.nodes, min(3, len(graph.nodes)))
+    marks = {
+        n.name: Mark("marked " * rng.randint(1, 9), rng.choice(["error", "changed", "warning"]))
+        for n in chosen
+    }
+    assert_clean(Picture(model_svg(graph, run.shapes, marks)))
 
 
 # ---------------------------------------------------------------------------------------------------
