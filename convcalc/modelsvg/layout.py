@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from convcalc.explain.svg.canvas import ASCENT, DESCENT, text_width
 from convcalc.modelsvg.items import Item
@@ -177,164 +178,188 @@ def cut_runs(items: list[Item], producer: dict[str, int], rows: int) -> list[Run
 
 
 def place(items: list[Item], producer: dict[str, int], labels: list[str]) -> Layout:
-    """Lay the boxes out: runs, bands, columns, then the edges."""
+    """Lay the boxes out: runs and their columns, bands, the skips' routes and lanes, then the edges."""
     boxes = [Placed(item) for item in items]
     for box, label in zip(boxes, labels):
         measure(box, label)
     runs = cut_runs(items, producer, fold_rows(items, producer, boxes))
     for number, run in enumerate(runs):
-        for m in run.members:
-            boxes[m].run = number
         run.width = max(boxes[m].w for m in run.members)
         for m in run.members:
-            boxes[m].w = run.width
+            boxes[m].run, boxes[m].w = number, run.width
         run.extent = max(max(run.width, run.width / 2 + ARROW_X + boxes[m].label_width) for m in run.members)
         run.height = sum(boxes[m].h + SLOT for m in run.members)
     levels = sorted({run.level for run in runs})
     for run in runs:
         run.band = levels.index(run.level)
-
     skips = _skips(items, producer, runs, boxes)
-    # Vertical layout: each column's offset within its band (merges level with their skips).
-    offsets = [0.0] * len(runs)
-    relative: dict[int, float] = {}  # box -> centre y from its band's top
-    for number, run in enumerate(runs):
-        order = run.members if run.down else list(reversed(run.members))
-        y = 0.0
-        local: dict[int, float] = {}
-        for m in order:
-            if not run.down:
-                y += SLOT
-            local[m] = y + boxes[m].h / 2
-            y += boxes[m].h + (SLOT if run.down else 0.0)
-        shift = next(
-            (
-                relative[source] - local[m]
-                for m in run.members
-                for source, target in skips
-                if target == m
-                and source in relative
-                and runs[boxes[source].run].band == run.band
-                and boxes[source].run < number - 1  # a fold's neighbour is not aligned with
-            ),
-            0.0,
-        )
-        if shift < 0:  # the columns before in this band move down together, keeping their own alignments
-            for other in range(number):
-                if runs[other].band == run.band:
-                    offsets[other] -= shift
-                    for m in runs[other].members:
-                        relative[m] -= shift
-        offsets[number] = max(0.0, shift)
-        for m in run.members:
-            relative[m] = local[m] + offsets[number]
-    band_heights = [0.0] * len(levels)
-    for number, run in enumerate(runs):
-        band_heights[run.band] = max(band_heights[run.band], offsets[number] + run.height)
 
-    # Skips straight across where no column in between reaches their height, else by a top track.
-    tracks = 0
-    plans: list[tuple[int, int, str, int]] = []  # source, target, route, track
-    band_tops: list[float] = []
-    y = 0.0
-    for height in band_heights:
-        band_tops.append(y)
-        y += height + BAND_GAP
+    offsets = _offsets(runs, boxes, skips)
+    heights = [0.0] * len(levels)
     for number, run in enumerate(runs):
-        run.y = band_tops[run.band] + offsets[number]
+        heights[run.band] = max(heights[run.band], offsets[number] + run.height)
+    tops = [sum(heights[:n]) + n * BAND_GAP for n in range(len(levels))]
+    for number, run in enumerate(runs):
+        run.y = tops[run.band] + offsets[number]
     _stack(runs, boxes)
-    for source, target in skips:
-        a, b = boxes[source].run, boxes[target].run
-        if a == b:
-            plans.append((source, target, "same", 0))
-        elif all(
-            not (runs[c].y - TURN <= boxes[source].cy <= runs[c].y + runs[c].height + TURN)
-            for c in range(a + 1, b)
-        ):
-            plans.append((source, target, "straight", 0))
-        else:
-            plans.append((source, target, "track", tracks))
-            tracks += 1
-    top = 2 * TURN + tracks * LANE if tracks else TURN
+    routes = _routes(runs, boxes, skips)
+    tracks = sum(1 for route in routes if route[2] == "track")
+    top = 2 * TURN + tracks * LANE if tracks else TURN  # room for the tracks above every band
     for run in runs:
         run.y += top
     _stack(runs, boxes)
 
-    # Lanes: every skip its own lane in each gutter it runs along.
-    # Lanes: a skip's vertical stretch in a gutter takes the first lane free over its span.
-    taken: list[list[list[tuple[float, float]]]] = [[] for _ in runs]
-    lane_of: dict[tuple[int, int, int], int] = {}
-    for source, target, route, track in plans:
-        a, b = boxes[source].run, boxes[target].run
-        s_y, t_y, track_y = boxes[source].cy, boxes[target].cy, TURN + track * LANE
-        spans = {
-            "same": [(a, s_y, t_y)],
-            "straight": [(b - 1, s_y, t_y)],
-            "track": [(a, track_y, s_y), (b - 1, track_y, t_y)],
-        }[route]
-        for gutter, y0, y1 in spans:
-            low, high = min(y0, y1) - TURN, max(y0, y1) + boxes[target].h / 2 + TURN
-            lane = next(
-                (n for n, used in enumerate(taken[gutter]) if all(high < u0 or low > u1 for u0, u1 in used)),
-                len(taken[gutter]),
-            )
-            if lane == len(taken[gutter]):
-                taken[gutter].append([])
-            taken[gutter][lane].append((low, high))
-            lane_of[(source, target, gutter)] = lane
-    lanes = [len(t) for t in taken]
+    lane_of, lanes = _lanes(runs, boxes, routes)
     x = 0.0
     for number, run in enumerate(runs):
         run.x = x
         x += run.extent + GUTTER + lanes[number] * LANE
-    for run in runs:
         for m in run.members:
             boxes[m].x = run.x
+    edges = _sequence_edges(runs, boxes, producer) + _skip_edges(runs, boxes, routes, lane_of)
+    bands = [(levels[n], tops[n] + top, tops[n] + top + heights[n]) for n in range(len(levels))]
+    height = max((bottom for _, _, bottom in bands), default=0.0)
+    return Layout(boxes, runs, edges, bands, x, height, top)
 
-    def lane_x(gutter: int, lane: int) -> float:
-        run = runs[gutter]
-        return run.x + run.extent + GUTTER / 2 + lane * LANE
 
+def _offsets(runs: list[Run], boxes: list[Placed], skips: list[tuple[int, int]]) -> list[float]:
+    """Each column's shift down within its band, so that its first merge fed by a skip from an earlier
+    column of the band (not its fold neighbour) is level with the skip's source; when the merge sits
+    too high for that, the band's earlier columns move down together instead."""
+    offsets = [0.0] * len(runs)
+    centre: dict[int, float] = {}  # box -> its centre's height below its band's top
+    for number, run in enumerate(runs):
+        local: dict[int, float] = {}
+        y = 0.0
+        for m in run.members if run.down else reversed(run.members):
+            y += 0.0 if run.down else SLOT
+            local[m] = y + boxes[m].h / 2
+            y += boxes[m].h + (SLOT if run.down else 0.0)
+        shift = next(
+            (
+                centre[source] - local[target]
+                for target in run.members
+                for source, merge in skips
+                if merge == target
+                and source in centre
+                and runs[boxes[source].run].band == run.band
+                and boxes[source].run < number - 1
+            ),
+            0.0,
+        )
+        if shift < 0:
+            for other in range(number):
+                if runs[other].band == run.band:
+                    offsets[other] -= shift
+                    for m in runs[other].members:
+                        centre[m] -= shift
+        offsets[number] = max(0.0, shift)
+        for m in run.members:
+            centre[m] = local[m] + offsets[number]
+    return offsets
+
+
+Route = tuple[int, int, str, int]  # source box, target box, "same" / "straight" / "track", track number
+
+
+def _routes(runs: list[Run], boxes: list[Placed], skips: list[tuple[int, int]]) -> list[Route]:
+    """How each skip goes: within its column ("same"), straight across where no column between the two
+    reaches the source's height ("straight"), else along its own track above every band ("track")."""
+    routes: list[Route] = []
+    tracks = 0
+    for source, target in skips:
+        a, b = boxes[source].run, boxes[target].run
+        y = boxes[source].cy
+        if a == b:
+            routes.append((source, target, "same", 0))
+        elif all(not (runs[c].y - TURN <= y <= runs[c].y + runs[c].height + TURN) for c in range(a + 1, b)):
+            routes.append((source, target, "straight", 0))
+        else:
+            routes.append((source, target, "track", tracks))
+            tracks += 1
+    return routes
+
+
+def _track_y(track: int) -> float:
+    return TURN + track * LANE
+
+
+def _lanes(
+    runs: list[Run], boxes: list[Placed], routes: list[Route]
+) -> tuple[dict[tuple[int, int, int], int], list[int]]:
+    """Per (source, target, gutter) the lane a skip runs down in that gutter (the first lane free over
+    its vertical stretch), and the number of lanes of each gutter (the gutter right of each column)."""
+    taken: list[list[list[tuple[float, float]]]] = [[] for _ in runs]
+    lane_of: dict[tuple[int, int, int], int] = {}
+    for source, target, route, track in routes:
+        a, b = boxes[source].run, boxes[target].run
+        s_y, t_y = boxes[source].cy, boxes[target].cy
+        spans = {
+            "same": [(a, s_y, t_y)],
+            "straight": [(b - 1, s_y, t_y)],
+            "track": [(a, _track_y(track), s_y), (b - 1, _track_y(track), t_y)],
+        }[route]
+        reach = boxes[target].h / 2 + TURN  # a skip enters anywhere along its target's side
+        for gutter, y0, y1 in spans:
+            low, high = min(y0, y1) - reach, max(y0, y1) + reach
+            free = (
+                n for n, used in enumerate(taken[gutter]) if all(high < u0 or low > u1 for u0, u1 in used)
+            )
+            lane = next(free, len(taken[gutter]))
+            if lane == len(taken[gutter]):
+                taken[gutter].append([])
+            taken[gutter][lane].append((low, high))
+            lane_of[(source, target, gutter)] = lane
+    return lane_of, [len(t) for t in taken]
+
+
+def _sequence_edges(runs: list[Run], boxes: list[Placed], producer: dict[str, int]) -> list[Edge]:
+    """The arrows down (or up) each column, and the turn from each column to the next that reads it."""
     edges: list[Edge] = []
     for number, run in enumerate(runs):
-        for previous, current in zip(run.members, run.members[1:]):
+        for previous, current in pairwise(run.members):
             p, c = boxes[previous], boxes[current]
-            edges.append(
-                Edge(
-                    ((p.cx, p.y + p.h), (c.cx, c.y)) if run.down else ((p.cx, p.y), (c.cx, c.y + c.h)), False
-                )
-            )
+            points = ((p.cx, p.y + p.h), (c.cx, c.y)) if run.down else ((p.cx, p.y), (c.cx, c.y + c.h))
+            edges.append(Edge(points, False))
         if number + 1 < len(runs):
-            nxt = runs[number + 1]
-            last, first = boxes[run.members[-1]], boxes[nxt.members[0]]
+            following = runs[number + 1]
+            last, first = boxes[run.members[-1]], boxes[following.members[0]]
             if any(producer.get(t) == run.members[-1] for t in first.item.inputs):
-                edges.append(_turn(last, run.down, first, nxt.down))
-    entries: dict[int, int] = {}
-    for source, target, route, track in plans:
+                edges.append(_turn(last, run.down, first, following.down))
+    return edges
+
+
+def _skip_edges(
+    runs: list[Run], boxes: list[Placed], routes: list[Route], lane_of: dict[tuple[int, int, int], int]
+) -> list[Edge]:
+    """Each skip from its source's right side to its target's side, the operands of one target entering
+    at even steps along it."""
+
+    def lane_x(gutter: int, source: int, target: int) -> float:
+        run = runs[gutter]
+        return run.x + run.extent + GUTTER / 2 + lane_of[(source, target, gutter)] * LANE
+
+    edges: list[Edge] = []
+    entered: dict[int, int] = {}
+    for source, target, route, track in routes:
         s, t = boxes[source], boxes[target]
-        count = sum(1 for _, tt, _, _ in plans if tt == target)
-        entries[target] = entries.get(target, 0) + 1
-        ty = t.y + t.h * entries[target] / (count + 1)
-        a, b = s.run, t.run
+        operands = sum(1 for _, other, _, _ in routes if other == target)
+        entered[target] = entered.get(target, 0) + 1
+        y = t.y + t.h * entered[target] / (operands + 1)
+        start = (s.x + s.w, s.cy)
         points: tuple[tuple[float, float], ...]
         if route == "same":
-            x = lane_x(a, lane_of[(source, target, a)])
-            points = ((s.x + s.w, s.cy), (x, s.cy), (x, ty), (t.x + t.w, ty))
+            x = lane_x(s.run, source, target)
+            points = (start, (x, s.cy), (x, y), (t.x + t.w, y))
         elif route == "straight":
-            x = lane_x(b - 1, lane_of[(source, target, b - 1)])
-            points = ((s.x + s.w, s.cy), (x, s.cy), (x, ty), (t.x, ty))
+            x = lane_x(t.run - 1, source, target)
+            points = (start, (x, s.cy), (x, y), (t.x, y))
         else:
-            x0 = lane_x(a, lane_of[(source, target, a)])
-            x1 = lane_x(b - 1, lane_of[(source, target, b - 1)])
-            ty_track = TURN + track * LANE
-            points = ((s.x + s.w, s.cy), (x0, s.cy), (x0, ty_track), (x1, ty_track), (x1, ty), (t.x, ty))
+            x0, x1 = lane_x(s.run, source, target), lane_x(t.run - 1, source, target)
+            row = _track_y(track)
+            points = (start, (x0, s.cy), (x0, row), (x1, row), (x1, y), (t.x, y))
         edges.append(Edge(_clean(points), True))
-    bands = [
-        (levels[n], band_tops[n] + top, band_tops[n] + top + band_heights[n]) for n in range(len(levels))
-    ]
-    width = max((run.x + run.extent + GUTTER + lanes[n] * LANE for n, run in enumerate(runs)), default=0.0)
-    height = max((b for _, _, b in bands), default=0.0)
-    return Layout(boxes, runs, edges, bands, width, height, top)
+    return edges
 
 
 def _stack(runs: list[Run], boxes: list[Placed]) -> None:
