@@ -122,3 +122,34 @@ def _writable(directory: Path) -> bool:
         return False
     (directory / "probe").unlink()
     return True
+
+
+def test_a_model_too_large_to_draw_is_refused_before_it_is_analysed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = 601  # MAX_BOXES + 1 convolutions, plus the input's box
+    nodes = [
+        helper.make_node("Conv", ["x" if n == 0 else f"t{n - 1}", "w"], [f"t{n}"], name=f"c{n}")
+        for n in range(count)
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TP.FLOAT, [1, 2, 8, 8])],
+        [helper.make_empty_tensor_value_info(f"t{count - 1}")],
+        [helper.make_tensor("w", TP.FLOAT, [2, 2, 1, 1], [0.5] * 4)],
+    )
+    model = tmp_path / "big.onnx"
+    model.write_bytes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    )
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was analysed before the picture's budget was checked")
+
+    monkeypatch.setattr("convcalc.inspect.analysis.inspect_graph", never)
+    result = invoke("inspect", str(model), "--svg", str(tmp_path / "big.svg"), "--json")
+    assert result.exit_code == ExitCode.INVALID_INPUT, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["parameter"] == "svg" and "the limit MAX_BOXES is 600" in error["message"]
+    assert not (tmp_path / "big.svg").exists()

@@ -346,7 +346,12 @@ def inspect_model(
 
             check_svg_path(svg)
         shapes = None if not inputs else [parse_input(text) for text in inputs]
-        report = inspect_graph(load_graph(model, shapes), shapes, target)
+        graph = load_graph(model, shapes)
+        if svg is not None:
+            from convcalc.modelsvg import check_budget
+
+            check_budget(graph)
+        report = inspect_graph(graph, shapes, target)
         if svg is not None:
             from convcalc.modelsvg import inspect_svg, write_svg
 

@@ -33,6 +33,7 @@ __all__ = [
     "MAX_BOXES",
     "Mark",
     "Panel",
+    "check_budget",
     "check_svg_path",
     "inspect_svg",
     "model_svg",
@@ -91,6 +92,11 @@ def models_svg(panels: Sequence[Panel], *, title: Sequence[str] = (), caption: S
             labels.append(f"{text} (output)" if item.output in outputs else text)
         drawn.append((panel.heading, place(items, producer, labels), _band_names(graph, items, sizes)))
     return render(drawn, title, caption)
+
+
+def check_budget(graph: Graph) -> None:
+    """Refuse a graph of more than MAX_BOXES boxes before it is analysed (BudgetExceeded)."""
+    collect(graph, {})
 
 
 def _band_names(graph: Graph, items: list[Item], sizes: Mapping[str, Shape]) -> dict[int, str]:
