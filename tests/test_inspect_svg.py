@@ -308,6 +308,26 @@ def test_two_models_stack_under_their_headings_with_their_own_marks() -> None:
     assert "?" not in {e.text for _, e in picture.by_class("size")}  # both run: every size known
 
 
+def test_long_words_and_many_folded_ops_keep_a_box_narrow() -> None:
+    graph = unet_graph()
+    nodes = list(graph.nodes)
+    for n in range(8):  # eight activations after inc, each a different op
+        nodes.insert(
+            1 + n,
+            Node(f"act{n}", f"Act{n}", "shape_preserving", ("e0" if n == 0 else f"z{n - 1}",), (f"z{n}",)),
+        )
+    nodes = [replace(node, inputs=("z7",)) if node.name == "pool0" else node for node in nodes]
+    nodes = [replace(node, inputs=("z7", "u0")) if node.name == "cat0" else node for node in nodes]
+    graph = replace(graph, nodes=tuple(nodes)).checked()
+    sizes = propagate(graph, ((1, 3, 32, 32),)).shapes
+    picture = Picture(model_svg(graph, sizes, {"up0": Mark("/" + "very_long_path_component" * 12)}))
+    assert_clean(picture)
+    rect, _ = picture.node("up0")
+    assert rect.x1 - rect.x0 < 320
+    folded = [e.text for e in picture.inside(picture.node("inc")[0]) if e.get("class") == "folded"]
+    assert folded == ["+ Act0 Act1 Act2 +5 more"]
+
+
 def test_a_deep_model_folds_into_columns_and_stays_readable() -> None:
     graph = deep_graph()
     report = inspect_graph(graph, [(1, 3, 64, 64)])

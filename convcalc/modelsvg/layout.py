@@ -40,6 +40,7 @@ BAND_GAP = 28.0
 TURN = 12.0  # clearance of a turning edge
 MARK_WRAP = 34  # characters per line of a mark's text
 MAX_ROWS = 60  # boxes in a column at most, however long the run
+MAX_FOLDED = 3  # folded ops named in a box; more are counted
 
 
 @dataclass
@@ -101,9 +102,14 @@ class Layout:
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """Words into lines of at most ``width`` characters (a longer word stands alone)."""
+    """Words into lines of at most ``width`` characters (a longer word cut into pieces that long).
+
+    >>> wrap("FAILS: operands disagree: 1x4x65x65 vs 1x4x64x64", 20)
+    ['FAILS: operands', 'disagree: 1x4x65x65', 'vs 1x4x64x64']
+    """
     lines: list[str] = []
-    for word in text.split():
+    pieces = [word[n : n + width] for word in text.split() for n in range(0, len(word), width)]
+    for word in pieces:
         if lines and len(lines[-1]) + 1 + len(word) <= width:
             lines[-1] += " " + word
         else:
@@ -120,7 +126,11 @@ def measure(box: Placed, label: str) -> None:
     item = box.item
     box.lines = [(item.title, TITLE_SIZE, True, "title"), (item.name, NAME_SIZE, False, "name")]
     if item.folded:
-        box.lines.append(("+ " + " ".join(_dedupe(item.folded)), NAME_SIZE, False, "folded"))
+        ops = _dedupe(item.folded)
+        shown = " ".join(ops[:MAX_FOLDED]) + (
+            f" +{len(ops) - MAX_FOLDED} more" if len(ops) > MAX_FOLDED else ""
+        )
+        box.lines.append(("+ " + shown, NAME_SIZE, False, "folded"))
     if item.mark is not None:
         for line in wrap(item.mark.text, MARK_WRAP):
             box.lines.append((line, MARK_SIZE, True, "mark"))
