@@ -397,7 +397,7 @@ def random_graph(rng: random.Random, count: int) -> Graph:
     return Graph("random", "pytorch", inputs, tuple(nodes), (tensors[-1],)).checked()
 
 
-@settings(max_examples=30)
+@settings(max_examples=20)
 @given(st.randoms(use_true_random=False), st.integers(1, 60))
 def test_any_graph_draws_without_collisions(rng: random.Random, count: int) -> None:
     """Branches, merges of several operands, second inputs, mismatching merges, marks of any length:
