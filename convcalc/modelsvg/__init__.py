@@ -20,7 +20,16 @@ from convcalc.explain.svg import check_output_path
 from convcalc.inspect.graph import Graph
 from convcalc.inspect.shapes import Shape
 from convcalc.modelsvg.draw import render
-from convcalc.modelsvg.items import MARK_KINDS, MAX_BOXES, Item, Mark, assign_levels, collect, spatial
+from convcalc.modelsvg.items import (
+    MARK_KINDS,
+    MAX_BOXES,
+    Item,
+    Mark,
+    assign_levels,
+    collect,
+    dataflow_order,
+    spatial,
+)
 from convcalc.modelsvg.layout import place
 from convcalc.modelsvg.words import shape_text
 
@@ -82,7 +91,7 @@ def models_svg(panels: Sequence[Panel], *, title: Sequence[str] = (), caption: S
                 f"svg: marks name nodes that {graph.source} does not have: {', '.join(unknown)}",
                 parameter="svg",
             )
-        items, producer = collect(graph, marks)
+        items, producer = dataflow_order(*collect(graph, marks))
         assign_levels(graph, items, producer, sizes)
         outputs = set(graph.outputs)
         labels = []

@@ -144,3 +144,47 @@ def assign_levels(
             continue
         logs = [math.log2(b / v) for b, v in zip(base, own)]
         item.level = round(sum(logs) / len(logs))
+
+
+def dataflow_order(items: list[Item], producer: dict[str, int]) -> tuple[list[Item], dict[str, int]]:
+    """The boxes reordered so that each merge follows its longest operand: a depth-first walk back from
+    the model's ends that visits a node's smaller input branches (fewer boxes not yet placed) first, so
+    that the largest comes last, just before the merge, and its column carries on through it (a ResNet
+    block's shortcut is placed before the block, whose last convolution then reads into the add).
+    Still a topological order; equal branches keep the graph's order."""
+    count = len(items)
+    inputs = [list(dict.fromkeys(producer[t] for t in item.inputs if t in producer)) for item in items]
+    read = [False] * count
+    for sources in inputs:
+        for source in sources:
+            read[source] = True
+    placed = [False] * count
+    order: list[int] = []
+
+    def branch(start: int) -> int:
+        seen, stack = {start}, [start]
+        while stack:
+            for source in inputs[stack.pop()]:
+                if not placed[source] and source not in seen:
+                    seen.add(source)
+                    stack.append(source)
+        return len(seen)
+
+    for end in [n for n in range(count) if not read[n]]:
+        walk: list[tuple[int, list[int]]] = []
+        if not placed[end]:
+            walk.append((end, sorted((s for s in inputs[end] if not placed[s]), key=branch)))
+        while walk:
+            node, pending = walk[-1]
+            while pending and placed[pending[0]]:
+                pending.pop(0)
+            if pending:
+                source = pending.pop(0)
+                walk.append((source, sorted((s for s in inputs[source] if not placed[s]), key=branch)))
+                continue
+            walk.pop()
+            if not placed[node]:
+                placed[node] = True
+                order.append(node)
+    position = {old: new for new, old in enumerate(order)}
+    return [items[n] for n in order], {tensor: position[n] for tensor, n in producer.items()}

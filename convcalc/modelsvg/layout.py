@@ -212,21 +212,22 @@ def place(items: list[Item], producer: dict[str, int], labels: list[str]) -> Lay
     for number, run in enumerate(runs):
         run.y = tops[run.band] + offsets[number]
     _stack(runs, boxes)
-    routes = _routes(runs, boxes, skips)
+    ends = _dead_ends(runs, boxes, producer, skips)
+    routes = _routes(runs, boxes, skips, ends)
     tracks = sum(1 for route in routes if route[2] == "track")
     top = 2 * TURN + tracks * LANE if tracks else TURN  # room for the tracks above every band
     for run in runs:
         run.y += top
     _stack(runs, boxes)
 
-    lane_of, lanes = _lanes(runs, boxes, routes)
+    lane_of, lanes = _lanes(runs, boxes, routes, ends)
     x = 0.0
     for number, run in enumerate(runs):
         run.x = x
         x += run.extent + GUTTER + lanes[number] * LANE
         for m in run.members:
             boxes[m].x = run.x
-    edges = _sequence_edges(runs, boxes, producer) + _skip_edges(runs, boxes, routes, lane_of)
+    edges = _sequence_edges(runs, boxes, producer) + _skip_edges(runs, boxes, routes, lane_of, ends)
     bands = [(levels[n], tops[n] + top, tops[n] + top + heights[n]) for n in range(len(levels))]
     height = max((bottom for _, _, bottom in bands), default=0.0)
     return Layout(boxes, runs, edges, bands, x, height, top)
@@ -272,14 +273,38 @@ def _offsets(runs: list[Run], boxes: list[Placed], skips: list[tuple[int, int]])
 Route = tuple[int, int, str, int]  # source box, target box, "same" / "straight" / "track", track number
 
 
-def _routes(runs: list[Run], boxes: list[Placed], skips: list[tuple[int, int]]) -> list[Route]:
+def _dead_ends(
+    runs: list[Run], boxes: list[Placed], producer: dict[str, int], skips: list[tuple[int, int]]
+) -> set[int]:
+    """The boxes whose output leaves only by skips and that end their column: their skips leave
+    through the gap after the box, past its size label, as a sequence edge would."""
+    ends = set()
+    for number, run in enumerate(runs):
+        last = run.members[-1]
+        if not _continues(runs, boxes, producer, number) and any(source == last for source, _ in skips):
+            ends.add(last)
+    return ends
+
+
+def _exit(box: Placed, down: bool, end: bool) -> tuple[tuple[float, float], ...]:
+    """Where a skip leaves its source: the right side's middle, or for a dead end down (up) through
+    the gap after the box to the gap's far edge."""
+    if not end:
+        return ((box.x + box.w, box.cy),)
+    edge = box.y + box.h if down else box.y
+    return ((box.cx, edge), (box.cx, edge + SLOT if down else edge - SLOT))
+
+
+def _routes(
+    runs: list[Run], boxes: list[Placed], skips: list[tuple[int, int]], ends: set[int]
+) -> list[Route]:
     """How each skip goes: within its column ("same"), straight across where no column between the two
-    reaches the source's height ("straight"), else along its own track above every band ("track")."""
+    reaches the height it leaves at ("straight"), else along its own track above every band ("track")."""
     routes: list[Route] = []
     tracks = 0
     for source, target in skips:
         a, b = boxes[source].run, boxes[target].run
-        y = boxes[source].cy
+        y = _exit(boxes[source], runs[a].down, source in ends)[-1][1]
         if a == b:
             routes.append((source, target, "same", 0))
         elif all(not (runs[c].y - TURN <= y <= runs[c].y + runs[c].height + TURN) for c in range(a + 1, b)):
@@ -295,7 +320,7 @@ def _track_y(track: int) -> float:
 
 
 def _lanes(
-    runs: list[Run], boxes: list[Placed], routes: list[Route]
+    runs: list[Run], boxes: list[Placed], routes: list[Route], ends: set[int]
 ) -> tuple[dict[tuple[int, int, int], int], list[int]]:
     """Per (source, target, gutter) the lane a skip runs down in that gutter (the first lane free over
     its vertical stretch), and the number of lanes of each gutter (the gutter right of each column)."""
@@ -303,7 +328,7 @@ def _lanes(
     lane_of: dict[tuple[int, int, int], int] = {}
     for source, target, route, track in routes:
         a, b = boxes[source].run, boxes[target].run
-        s_y, t_y = boxes[source].cy, boxes[target].cy
+        s_y, t_y = _exit(boxes[source], runs[a].down, source in ends)[-1][1], boxes[target].cy
         spans = {
             "same": [(a, s_y, t_y)],
             "straight": [(b - 1, s_y, t_y)],
@@ -331,16 +356,27 @@ def _sequence_edges(runs: list[Run], boxes: list[Placed], producer: dict[str, in
             p, c = boxes[previous], boxes[current]
             points = ((p.cx, p.y + p.h), (c.cx, c.y)) if run.down else ((p.cx, p.y), (c.cx, c.y + c.h))
             edges.append(Edge(points, False))
-        if number + 1 < len(runs):
+        if _continues(runs, boxes, producer, number):
             following = runs[number + 1]
             last, first = boxes[run.members[-1]], boxes[following.members[0]]
-            if any(producer.get(t) == run.members[-1] for t in first.item.inputs):
-                edges.append(_turn(last, run.down, first, following.down))
+            edges.append(_turn(last, run.down, first, following.down))
     return edges
 
 
+def _continues(runs: list[Run], boxes: list[Placed], producer: dict[str, int], number: int) -> bool:
+    """Whether the next column's first box reads this column's last: an arrow turns from one to the other."""
+    if number + 1 >= len(runs):
+        return False
+    last = runs[number].members[-1]
+    return any(producer.get(t) == last for t in boxes[runs[number + 1].members[0]].item.inputs)
+
+
 def _skip_edges(
-    runs: list[Run], boxes: list[Placed], routes: list[Route], lane_of: dict[tuple[int, int, int], int]
+    runs: list[Run],
+    boxes: list[Placed],
+    routes: list[Route],
+    lane_of: dict[tuple[int, int, int], int],
+    ends: set[int],
 ) -> list[Edge]:
     """Each skip from its source's right side to its target's side, the operands of one target entering
     at even steps along it."""
@@ -356,18 +392,19 @@ def _skip_edges(
         operands = sum(1 for _, other, _, _ in routes if other == target)
         entered[target] = entered.get(target, 0) + 1
         y = t.y + t.h * entered[target] / (operands + 1)
-        start = (s.x + s.w, s.cy)
+        start = _exit(s, runs[s.run].down, source in ends)
+        out = start[-1][1]
         points: tuple[tuple[float, float], ...]
         if route == "same":
             x = lane_x(s.run, source, target)
-            points = (start, (x, s.cy), (x, y), (t.x + t.w, y))
+            points = (*start, (x, out), (x, y), (t.x + t.w, y))
         elif route == "straight":
             x = lane_x(t.run - 1, source, target)
-            points = (start, (x, s.cy), (x, y), (t.x, y))
+            points = (*start, (x, out), (x, y), (t.x, y))
         else:
             x0, x1 = lane_x(s.run, source, target), lane_x(t.run - 1, source, target)
             row = _track_y(track)
-            points = (start, (x0, s.cy), (x0, row), (x1, row), (x1, y), (t.x, y))
+            points = (*start, (x0, out), (x0, row), (x1, row), (x1, y), (t.x, y))
         edges.append(Edge(_clean(points), True))
     return edges
 
