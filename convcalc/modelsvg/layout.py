@@ -228,6 +228,10 @@ def place(items: list[Item], producer: dict[str, int], labels: list[str]) -> Lay
         for m in run.members:
             boxes[m].x = run.x
     edges = _sequence_edges(runs, boxes, producer) + _skip_edges(runs, boxes, routes, lane_of, ends)
+    for number, run in enumerate(runs):  # an output read by nothing drawn still leaves past its label
+        last = run.members[-1]
+        if last not in ends and not _continues(runs, boxes, producer, number):
+            edges.append(Edge(_exit(boxes[last], run.down, True), False))
     bands = [(levels[n], tops[n] + top, tops[n] + top + heights[n]) for n in range(len(levels))]
     height = max((bottom for _, _, bottom in bands), default=0.0)
     return Layout(boxes, runs, edges, bands, x, height, top)
