@@ -1,4 +1,4 @@
-"""The model as a picture (`convcalc.modelsvg`): well-formed SVG, no two labels or boxes colliding, no
+"""The model as a picture (`convcalc.inspect.svg`): well-formed SVG, no two labels or boxes colliding, no
 edge through a box or a label, marks in words, the U-Net drawn as a U, budgets refused.
 
 Every text's box is recomputed from the SVG itself with the DejaVu Sans metrics (as the explain figures'
@@ -30,8 +30,8 @@ from convcalc.explain.svg.canvas import Box, text_box
 from convcalc.inspect.analysis import InspectReport, inspect_graph
 from convcalc.inspect.graph import ConcatSpec, ConvSpec, Graph, Node, PoolSpec, Tensor
 from convcalc.inspect.shapes import propagate
-from convcalc.modelsvg import MAX_BOXES, Mark, Panel, inspect_svg, model_svg, models_svg
-from convcalc.modelsvg.draw import MARK_STYLES
+from convcalc.inspect.svg import MAX_BOXES, Mark, Panel, inspect_svg, model_svg, models_svg
+from convcalc.inspect.svg.draw import MARK_STYLES
 
 SVG = "{http://www.w3.org/2000/svg}"
 

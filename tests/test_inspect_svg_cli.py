@@ -3,6 +3,7 @@ path refused by name before the model is read (exit 2, a JSON error object with 
 
 from __future__ import annotations
 
+import importlib
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -147,7 +148,7 @@ def test_a_model_too_large_to_draw_is_refused_before_it_is_analysed(
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model was analysed before the picture's budget was checked")
 
-    monkeypatch.setattr("convcalc.inspect.analysis.inspect_graph", never)
+    monkeypatch.setattr(importlib.import_module("convcalc.inspect.analysis"), "inspect_graph", never)
     result = invoke("inspect", str(model), "--svg", str(tmp_path / "big.svg"), "--json")
     assert result.exit_code == ExitCode.INVALID_INPUT, result.output
     error = json.loads(result.stdout)["error"]

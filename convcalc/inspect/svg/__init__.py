@@ -19,8 +19,8 @@ from convcalc.errors import ConvCalcError
 from convcalc.explain.svg import check_output_path
 from convcalc.inspect.graph import Graph
 from convcalc.inspect.shapes import Shape
-from convcalc.modelsvg.draw import render
-from convcalc.modelsvg.items import (
+from convcalc.inspect.svg.draw import render
+from convcalc.inspect.svg.items import (
     MARK_KINDS,
     MAX_BOXES,
     Item,
@@ -30,8 +30,8 @@ from convcalc.modelsvg.items import (
     dataflow_order,
     spatial,
 )
-from convcalc.modelsvg.layout import place
-from convcalc.modelsvg.words import shape_text
+from convcalc.inspect.svg.layout import place
+from convcalc.inspect.svg.words import shape_text
 
 if TYPE_CHECKING:
     from convcalc.chain.stack import Accepted
@@ -186,7 +186,7 @@ def inspect_svg(report: InspectReport) -> str:
         if merge.fixes:
             caption.append(f"Fix for {merge.name}: {merge.fixes[0]}")
     caption.append(
-        "Bands by spatial scale, largest on top (their sizes on the left), so that skips run across; "
+        "Bands by spatial scale, largest on top (their sizes on the left); "
         "activations and normalisations are folded into the box before them (+ ...)."
     )
     return model_svg(graph, report.run.shapes, marks, title=title, caption=caption)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from convcalc.errors import BudgetExceeded
 from convcalc.inspect.graph import CHANNELS_FIRST, Graph, Node
 from convcalc.inspect.shapes import Shape, spatial_axes
-from convcalc.modelsvg.words import arguments, short_names
+from convcalc.inspect.svg.words import arguments, short_names
 
 # Boxes a picture draws at most: beyond it the picture is refused (counted before any layout).
 MAX_BOXES = 600

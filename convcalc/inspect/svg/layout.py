@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from convcalc.explain.svg.canvas import ASCENT, DESCENT, text_width
-from convcalc.modelsvg.items import Item
+from convcalc.inspect.svg.items import Item
 
 TITLE_SIZE = 12.0
 NAME_SIZE = 11.0

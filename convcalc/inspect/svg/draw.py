@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 from convcalc.explain.svg.canvas import ASCENT, DESCENT, Canvas, text_width
-from convcalc.modelsvg.layout import BOX_PAD_X, BOX_PAD_Y, LABEL_SIZE, Layout, label_anchor, line_height
+from convcalc.inspect.svg.layout import BOX_PAD_X, BOX_PAD_Y, LABEL_SIZE, Layout, label_anchor, line_height
 
 MARGIN = 16.0
 CAPTION_SIZE = 12.0
