@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from convcalc.errors import BudgetExceeded
+from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.inspect.graph import CHANNELS_FIRST, Graph, Node
 from convcalc.inspect.shapes import Shape, spatial_axes
 from convcalc.inspect.svg.words import arguments, short_names
@@ -35,7 +35,8 @@ class Mark:
     kind: str = "error"
 
     def __post_init__(self) -> None:
-        assert self.kind in MARK_KINDS, self.kind
+        if self.kind not in MARK_KINDS:
+            raise ConvCalcError(f"mark kind must be one of {', '.join(MARK_KINDS)}; got {self.kind!r}")
 
 
 @dataclass
