@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.explain.svg.canvas import Box, text_box
+from convcalc.explain.svg.palette import contrast
 from convcalc.inspect.analysis import InspectReport, inspect_graph
 from convcalc.inspect.graph import ConcatSpec, ConvSpec, Graph, Node, PoolSpec, Tensor
 from convcalc.inspect.shapes import propagate
@@ -328,6 +329,30 @@ def test_long_words_and_many_folded_ops_keep_a_box_narrow() -> None:
     assert rect.x1 - rect.x0 < 320
     folded = [e.text for e in picture.inside(picture.node("inc")[0]) if e.get("class") == "folded"]
     assert folded == ["+ Act0 Act1 Act2 +5 more"]
+
+
+def test_every_text_reads_on_what_it_is_drawn_on() -> None:
+    """WCAG contrast of at least 4.5 between each text's colour and the fill under it: a box's, a band's
+    stripe or the white page (palette.contrast, the explain figures' rule)."""
+    report = inspect_graph(unet_graph(), [(1, 3, 36, 36)])
+    marks = {"up1": Mark("changed here", "changed"), "down0": Mark("a warning", "warning")}
+    for text in (inspect_svg(report), model_svg(report.graph, report.run.shapes, marks)):
+        picture = Picture(text)
+        stripes = []
+        for element, _, dy in _walk(picture.root):
+            if element.tag == f"{SVG}rect" and element.get("class") == "band":
+                y = float(element.get("y", 0)) + dy
+                stripes.append((y, y + float(element.get("height", 0)), element.get("fill", "")))
+        for box, element in picture.texts:
+            under = next((r.get("fill", "") for b, r in picture.nodes if element in picture.inside(b)), None)
+            if under is None:
+                middle = (box.y0 + box.y1) / 2
+                under = next((fill for y0, y1, fill in stripes if y0 <= middle <= y1), "#ffffff")
+            assert contrast(element.get("fill", "#000000"), under) >= 4.5, (
+                element.text,
+                element.get("fill"),
+                under,
+            )
 
 
 def test_a_deep_model_folds_into_columns_and_stays_readable() -> None:
