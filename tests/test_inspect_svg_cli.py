@@ -82,7 +82,11 @@ def test_json_alongside_names_the_file(tmp_path: Path) -> None:
         ("m.txt", "svg writes SVG text, so the file name must end in .svg"),
         ("missing/m.svg", "svg: cannot write '{path}': the directory '{parent}' does not exist"),
         ("", "svg must name a file to write, such as fig.svg; got '{path}', which is a directory"),
-        ("x" * 300 + ".svg", "svg: the file name is 304 bytes long and the file system allows"),
+        (
+            "x" * 300 + ".svg",
+            "svg: the name 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'... in the path is 304 bytes long",
+        ),
+        ("y" * 300 + "/m.svg", "in the path is 300 bytes long and the file system allows"),
     ],
 )
 def test_bad_paths_are_refused_by_name_before_the_model_is_read(
@@ -154,3 +158,10 @@ def test_a_model_too_large_to_draw_is_refused_before_it_is_analysed(
     error = json.loads(result.stdout)["error"]
     assert error["parameter"] == "svg" and "the limit MAX_BOXES is 600" in error["message"]
     assert not (tmp_path / "big.svg").exists()
+
+
+def test_explain_refuses_a_name_too_long_the_same_way(tmp_path: Path) -> None:
+    """The check is explain's too (check_output_path): a stat of such a name used to raise a traceback."""
+    result = invoke("explain", "3", "-k", "2", "-t", "--svg", str(tmp_path / ("z" * 300 + ".svg")))
+    assert result.exit_code == ExitCode.INVALID_INPUT and "Traceback" not in result.stderr
+    assert "in the path is 304 bytes long" in " ".join(result.stderr.split())

@@ -66,28 +66,36 @@ def check_request(path: Path | None, name: str = "direct", placement: int | None
 def check_output_path(path: Path) -> None:
     """Refuse a file that cannot be written, before any work: a name too long for the file system (which
     even a stat refuses), a directory (or a path with no file name), a parent directory that is missing."""
-    parent = path.parent
     try:
-        limit = os.pathconf(parent if parent.is_dir() else ".", "PC_NAME_MAX")
+        limit = os.pathconf(".", "PC_NAME_MAX")
     except (OSError, ValueError):
         limit = 255
-    length = len(os.fsencode(path.name))
-    if length > limit:
-        raise ConvCalcError(
-            f"svg: the file name is {length} bytes long and the file system allows {limit}; got "
-            f"{path.name[:40]!r}...",
-            parameter="svg",
-        )
-    if path.name in ("", ".", "..") or path.is_dir():
+    for part in path.parts:
+        length = len(os.fsencode(part))
+        if length > limit:
+            raise ConvCalcError(
+                f"svg: the name {part[:40]!r}... in the path is {length} bytes long and the file system "
+                f"allows {limit}",
+                parameter="svg",
+            )
+    if path.name in ("", ".", "..") or _is_dir(path):
         raise ConvCalcError(
             f"svg must name a file to write, such as fig.svg; got {str(path)!r}, which is a directory",
             parameter="svg",
         )
-    if not parent.is_dir():
+    if not _is_dir(path.parent):
         raise ConvCalcError(
-            f"svg: cannot write {str(path)!r}: the directory {str(parent)!r} does not exist",
+            f"svg: cannot write {str(path)!r}: the directory {str(path.parent)!r} does not exist",
             parameter="svg",
         )
+
+
+def _is_dir(path: Path) -> bool:
+    """Path.is_dir, False where the system cannot even look (a path too long, a loop of links)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def figure(
