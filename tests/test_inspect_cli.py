@@ -106,7 +106,7 @@ def test_help_says_a_python_file_is_run() -> None:
     ("args", "words"),
     [
         (["nothere.onnx"], "cannot read the file"),
-        (["model.txt"], "model must be an .onnx or .keras file"),
+        (["model.txt"], "model must be an .onnx, .keras, .h5 or .tflite file"),
         (["m.onnx", "--input", "1x2x9"], "has rank 3"),
         (["m.onnx", "--input", "1x3x9x9"], "axis 1 of input 'x' is fixed at 2"),
         (["m.onnx", "--input", "1x2x0x9"], "--input must be a full shape"),

@@ -1,0 +1,641 @@
+"""TensorFlow Lite `.tflite` files -> Graph, through the ``tflite`` schema package (no TensorFlow).
+
+A `.tflite` file is a flatbuffer (identifier "TFL3") that the interpreter reads in place; so does this
+reader, through a read-only memory map: weights are never copied, only the small integer vectors an op
+reads as sizes (TRANSPOSE_CONV's output_shape, PAD's paddings, RESIZE's size, RESHAPE's shape).
+Flatbuffers have no checksum and Python's flatbuffers package no verifier, so every count is checked
+against a budget and against the file size before a loop runs over it, and every read that leaves the
+file becomes the same refusal ("truncated or corrupt"). Only the main subgraph (subgraph 0) is read.
+
+Tensors keep their names in the file (made unique with ``#index`` where two tensors share one); a node
+is named by its first output tensor. Tensors holding a buffer are constants; so are the outputs of ops
+reading only constants (DEQUANTIZE of float16 weights), and the outputs of SHAPE and of the shape
+arithmetic after it: those ops are not data flow and leave no node. CONV_2D, DEPTHWISE_CONV_2D and
+TRANSPOSE_CONV keep TFLite's own arguments and are read by ``convcalc.frameworks.tflite``; a
+TRANSPOSE_CONV whose output_shape is computed at run time (a model converted with dynamic sizes) is an
+``unknown`` node. Any op outside the modelled set is ``unknown`` with the shape the file records.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from convcalc.errors import ConvCalcError
+from convcalc.inspect.graph import (
+    CHANNELS_LAST,
+    ConcatSpec,
+    ConvSpec,
+    DenseSpec,
+    Dim,
+    Graph,
+    Node,
+    PadSpec,
+    PoolSpec,
+    ReshapeSpec,
+    ResizeSpec,
+    Spec,
+    Tensor,
+    UnknownSpec,
+)
+
+# The flatbuffer format addresses at most 2 GiB; larger models keep their weights after it, which
+# this reader never reads.
+MAX_FILE_BYTES = 4 * 1024**3
+MAX_SUBGRAPHS = 1_000
+MAX_OPERATOR_CODES = 10_000
+MAX_BUFFERS = 1_000_000
+MAX_TENSORS = 1_000_000
+MAX_OPERATORS = 200_000
+MAX_OP_TENSORS = 10_000
+MAX_RANK = 8
+# An op's size-giving vector (output_shape, paddings, size, new_shape) has a few entries.
+MAX_VECTOR = 64
+MAX_NAME = 256
+
+SAME, VALID = 0, 1
+ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
+SHAPE_PRESERVING = frozenset(
+    [
+        "RELU",
+        "RELU6",
+        "RELU_N1_TO_1",
+        "RELU_0_TO_1",
+        "LEAKY_RELU",
+        "PRELU",
+        "ELU",
+        "GELU",
+        "LOGISTIC",
+        "TANH",
+        "HARD_SWISH",
+        "SOFTMAX",
+        "LOG_SOFTMAX",
+        "L2_NORMALIZATION",
+        "LOCAL_RESPONSE_NORMALIZATION",
+        "QUANTIZE",
+        "DEQUANTIZE",
+        "CAST",
+        "ABS",
+        "NEG",
+        "EXP",
+        "SQRT",
+        "RSQRT",
+        "SQUARE",
+        "FLOOR",
+        "CEIL",
+        "ROUND",
+    ]
+)
+ELEMENTWISE = frozenset(
+    ["ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "POW", "FLOOR_DIV"]
+)
+# Ops that compute sizes from SHAPE: with only constants or such values in, their output is no data.
+SHAPE_SOURCES = frozenset(["SHAPE", "RANK"])
+INT_TYPES = {2: "<i", 4: "<q"}  # TensorType INT32, INT64
+
+LIMITS = (
+    f"file at most {MAX_FILE_BYTES // 1024**3} GiB, at most {MAX_SUBGRAPHS} subgraphs, {MAX_BUFFERS} "
+    f"buffers, {MAX_TENSORS} tensors and {MAX_OPERATORS} operators"
+)
+
+
+def read_tflite(path: Path) -> Graph:
+    """Read a `.tflite` file into a checked Graph (the ``tflite`` package; no TensorFlow needed)."""
+    schema = _schema(path)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise ConvCalcError(f"{path}: not a file", parameter="model")
+        if size > MAX_FILE_BYTES:
+            raise ConvCalcError(
+                f"{path}: the file is {size} bytes; inspect reads `.tflite` files up to {MAX_FILE_BYTES}",
+                parameter="model",
+            )
+        if size < 16:
+            raise ConvCalcError(
+                f"{path}: {size} bytes is too short for a TFLite flatbuffer (truncated?)", parameter="model"
+            )
+        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return _Reader(str(path), schema, data, size).graph()
+    except ConvCalcError:
+        raise
+    except OSError as error:
+        raise ConvCalcError(
+            f"{path}: cannot read the file ({error.strerror or error})", parameter="model"
+        ) from None
+
+
+def _schema(path: Path) -> Any:
+    try:
+        import tflite
+    except ImportError:
+        raise ConvCalcError(
+            f"{path}: reading `.tflite` files needs the tflite schema package: pip install "
+            "'convcalc[tflite]'",
+            parameter="model",
+        ) from None
+    return tflite
+
+
+class _Reader:
+    def __init__(self, source: str, schema: Any, data: mmap.mmap, size: int) -> None:
+        self.source = source
+        self.tfl = schema
+        self.data = data
+        self.size = size
+        self.op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if isinstance(v, int)}
+        self.names: list[str] = []
+        self.constant: set[int] = set()
+        # Values of the small integer tensors SHAPE and the arithmetic after it compute: None where
+        # the value depends on a dynamic dimension (the batch of a converted Keras model).
+        self.shape_values: dict[int, tuple[int | None, ...] | None] = {}
+        self.constants: dict[int, Tensor] = {}
+        self.nodes: list[Node] = []
+        self.notes: list[str] = []
+
+    def error(self, message: str) -> ConvCalcError:
+        return ConvCalcError(f"{self.source}: {message}", parameter="model")
+
+    def corrupt(self, where: str) -> ConvCalcError:
+        return self.error(
+            f"not a readable TFLite flatbuffer: {where} points outside the file (truncated or corrupt)"
+        )
+
+    def graph(self) -> Graph:
+        if bytes(self.data[4:8]) != b"TFL3":
+            raise self.error(
+                f"not a TFLite model: bytes 4..8 are {bytes(self.data[4:8])!r}, a `.tflite` flatbuffer has "
+                "the identifier b'TFL3' there"
+            )
+        try:
+            return self.read()
+        except ConvCalcError:
+            raise
+        except (struct.error, IndexError, ValueError, TypeError, OverflowError, UnicodeDecodeError):
+            raise self.corrupt("an offset") from None
+
+    def count(self, what: str, value: int, limit: int, width: int) -> int:
+        """A vector's length, checked against its budget and against the bytes it would need."""
+        if value > limit or value * width > self.size:
+            beyond = (
+                f"a {self.size}-byte file holds fewer" if value <= limit else f"inspect reads up to {limit}"
+            )
+            raise self.error(f"the file declares {value} {what}; {beyond} (truncated, corrupt or too large)")
+        return value
+
+    def read(self) -> Graph:
+        model = self.tfl.Model.GetRootAs(self.data, 0)
+        subgraphs = self.count("subgraphs", model.SubgraphsLength(), MAX_SUBGRAPHS, 4)
+        if subgraphs == 0:
+            raise self.error("the model has no subgraph")
+        if subgraphs > 1:
+            self.notes.append(f"{subgraphs} subgraphs: the main one is read, control flow ops are unknown")
+        codes = self.count("operator codes", model.OperatorCodesLength(), MAX_OPERATOR_CODES, 4)
+        self.model = model
+        self.buffer_count = self.count("buffers", model.BuffersLength(), MAX_BUFFERS, 4)
+        self.op_codes = [self.op_name(model.OperatorCodes(n)) for n in range(codes)]
+        sub = model.Subgraphs(0)
+        self.sub = sub
+        tensors = self.count("tensors", sub.TensorsLength(), MAX_TENSORS, 4)
+        operators = self.count("operators", sub.OperatorsLength(), MAX_OPERATORS, 4)
+        seen: set[str] = set()
+        self.tensors = [sub.Tensors(n) for n in range(tensors)]
+        for n, tensor in enumerate(self.tensors):
+            name = (tensor.Name() or b"").decode("utf-8", "replace")[:MAX_NAME] or f"tensor{n}"
+            name = name if name not in seen else f"{name}#{n}"
+            seen.add(name)
+            self.names.append(name)
+            if self.has_data(tensor.Buffer()):
+                self.constant.add(n)
+        inputs = [
+            self.tensor_index(sub.Inputs(n), "a subgraph input")
+            for n in range(self.vector(sub.InputsLength()))
+        ]
+        graph_inputs = tuple(
+            Tensor(self.names[t], self.signature(t)) for t in inputs if t not in self.constant
+        )
+        for n in range(operators):
+            self.operator(sub.Operators(n), n)
+        outputs = tuple(
+            self.names[self.tensor_index(sub.Outputs(n), "a subgraph output")]
+            for n in range(self.vector(sub.OutputsLength()))
+        )
+        version = model.Version()
+        self.notes.insert(0, f"TFLite schema version {version}, {operators} operators")
+        graph = Graph(
+            source=self.source,
+            framework="tflite",
+            inputs=graph_inputs,
+            nodes=tuple(self.nodes),
+            outputs=outputs,
+            constants=tuple(self.constants.values()),
+            notes=tuple(self.notes),
+        )
+        return graph.checked()
+
+    def vector(self, length: int) -> int:
+        return self.count("entries in an operator's tensor list", length, MAX_OP_TENSORS, 4)
+
+    def op_name(self, code: Any) -> str:
+        # Codes below 127 are also in deprecated_builtin_code, the only field old files have.
+        number = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        if number == self.tfl.BuiltinOperator.CUSTOM:
+            custom = (code.CustomCode() or b"").decode("utf-8", "replace")[:80]
+            return f"CUSTOM:{custom}" if custom else "CUSTOM"
+        return str(self.op_names.get(number, f"BUILTIN_{number}"))
+
+    def tensor_index(self, index: int, what: str) -> int:
+        if not 0 <= index < len(self.tensors):
+            raise self.error(f"{what} is tensor {index}; the subgraph has {len(self.tensors)} tensors")
+        return index
+
+    def has_data(self, buffer: int) -> bool:
+        if buffer <= 0 or buffer >= self.buffer_count:
+            return False
+        entry = self.model.Buffers(buffer)
+        return bool(entry.DataLength() or entry.Offset() > 1)
+
+    def shape(self, t: int) -> tuple[int, ...]:
+        tensor = self.tensors[t]
+        rank = tensor.ShapeLength()
+        if rank > MAX_RANK:
+            raise self.error(f"tensor {self.names[t]!r} has rank {rank}; inspect reads up to {MAX_RANK}")
+        return tuple(tensor.Shape(n) for n in range(rank))
+
+    def signature(self, t: int) -> tuple[Dim, ...]:
+        """The shape with dynamic dimensions (-1 in shape_signature) as '?'."""
+        tensor = self.tensors[t]
+        shape = self.shape(t)
+        if tensor.ShapeSignatureLength() != len(shape):
+            return shape
+        return tuple("?" if tensor.ShapeSignature(n) < 0 else d for n, d in enumerate(shape))
+
+    def declared(self, t: int) -> tuple[Dim, ...]:
+        """The shape the converter recorded; a dynamic batch alone is taken at its converted size."""
+        signature = self.signature(t)
+        if "?" not in signature[1:]:
+            return self.shape(t)
+        return signature
+
+    def ints(self, t: int, what: str, where: str) -> tuple[int, ...]:
+        """A small constant integer tensor's values (int32 or int64), read from its buffer."""
+        tensor = self.tensors[t]
+        fmt = INT_TYPES.get(tensor.Type())
+        if t not in self.constant or fmt is None:
+            raise self.error(f"{where}: {what} must be a constant int32/int64 tensor")
+        entry = self.model.Buffers(tensor.Buffer())
+        count = 1
+        for d in self.shape(t):
+            count *= d
+        if not 0 <= count <= MAX_VECTOR:
+            raise self.error(f"{where}: {what} has {count} values; inspect reads up to {MAX_VECTOR}")
+        width = struct.calcsize(fmt)
+        if entry.Offset() > 1:
+            start, length = entry.Offset(), entry.Size()
+            raw = bytes(self.data[start : start + min(length, count * width)])
+        else:
+            length = entry.DataLength()
+            raw = bytes(entry.Data(n) for n in range(min(length, count * width)))
+        if len(raw) != count * width:
+            raise self.error(f"{where}: {what} holds {len(raw)} bytes for {count} values (corrupt)")
+        return tuple(v for (v,) in struct.iter_unpack(fmt, raw))
+
+    def options(self, op: Any, cls: Any, where: str) -> Any:
+        table = op.BuiltinOptions()
+        if table is None:
+            raise self.error(f"{where}: the op has no options (corrupt)")
+        options = cls()
+        options.Init(table.Bytes, table.Pos)
+        return options
+
+    # Shape arithmetic: SHAPE, slices of it, products, packs. Values are known or None per element.
+    def value(self, t: int, where: str) -> tuple[int | None, ...] | None:
+        if t in self.shape_values:
+            return self.shape_values[t]
+        if t in self.constant and self.tensors[t].Type() in INT_TYPES:
+            return self.ints(t, "a shape value", where)
+        return None
+
+    def evaluate(self, name: str, op: Any, ins: list[int], n: int) -> tuple[int | None, ...] | None:
+        where = f"operator {n} ({name})"
+        if name == "SHAPE":
+            return tuple(d if isinstance(d, int) else None for d in self.signature(ins[0]))
+        values = [self.value(t, where) for t in ins]
+        if any(v is None for v in values):
+            return None
+        args = [v for v in values if v is not None]
+        if name == "CAST":
+            return args[0]
+        if name in ("PACK", "CONCATENATION"):
+            return tuple(e for v in args for e in v)
+        if name in ("MUL", "ADD", "SUB", "FLOOR_DIV") and len(args) == 2:
+            a, b = args
+            if len(a) != len(b) and 1 not in (len(a), len(b)):
+                return None
+            size = max(len(a), len(b))
+            pairs = [(a[k % len(a)], b[k % len(b)]) for k in range(size)]
+            apply: Callable[[int, int], int] = {
+                "MUL": lambda x, y: x * y,
+                "ADD": lambda x, y: x + y,
+                "SUB": lambda x, y: x - y,
+                "FLOOR_DIV": lambda x, y: x // y if y else 0,
+            }[name]
+            return tuple(None if x is None or y is None else apply(x, y) for x, y in pairs)
+        if name == "STRIDED_SLICE" and len(args) == 4 and all(None not in v for v in args[1:]):
+            options = self.options(op, self.tfl.StridedSliceOptions, where)
+            if options.EllipsisMask() or options.NewAxisMask() or len(args[1]) != 1:
+                return None
+            (begin,), (end,), (step,) = args[1], args[2], args[3]
+            begin = None if options.BeginMask() & 1 else begin
+            end = None if options.EndMask() & 1 else end
+            if options.ShrinkAxisMask() & 1:
+                return args[0][begin or 0 :][:1] if step == 1 else None
+            return args[0][slice(begin, end, step or 1)]
+        if name == "GATHER" and len(args) == 2 and None not in args[1]:
+            vector = args[0]
+            if all(-len(vector) <= k < len(vector) for k in args[1] if k is not None):
+                return tuple(vector[k] for k in args[1] if k is not None)
+        return None
+
+    # Operators.
+    def operator(self, op: Any, n: int) -> None:
+        index = op.OpcodeIndex()
+        if index >= len(self.op_codes):
+            raise self.error(f"operator {n} uses operator code {index}; the model has {len(self.op_codes)}")
+        name = self.op_codes[index]
+        ins = [op.Inputs(j) for j in range(self.vector(op.InputsLength()))]
+        outs = [op.Outputs(j) for j in range(self.vector(op.OutputsLength()))]
+        for t in [*ins, *outs]:
+            if t >= 0:
+                self.tensor_index(t, f"operator {n} ({name}) reads or writes")
+        if not outs:
+            raise self.error(f"operator {n} ({name}) has no output")
+        present = [t for t in ins if t >= 0]
+        data = [t for t in present if t not in self.constant and t not in self.shape_values]
+        if name in SHAPE_SOURCES or (not data and present and any(t in self.shape_values for t in present)):
+            value = self.evaluate(name, op, present, n)
+            self.shape_values.update(dict.fromkeys(outs, value))
+            return
+        if present and not data:
+            self.constant.update(outs)
+            return
+        where = f"operator {n} ({name}, output {self.names[outs[0]]!r})"
+        label = self.names[outs[0]].split(";")[-1]
+        builder = self.BUILDERS.get(name)
+        node = None if builder is None else builder(self, op, ins, outs, where)
+        if node is None:
+            declared = tuple(self.declared(t) for t in outs)
+            node = (name, "unknown", UnknownSpec(declared), tuple(self.names[t] for t in data))
+        op_name, kind, spec, node_inputs = node
+        self.nodes.append(
+            Node(label, op_name, kind, node_inputs, tuple(self.names[t] for t in outs), spec, CHANNELS_LAST)
+        )
+
+    def data_input(self, ins: list[int], at: int, where: str) -> str:
+        if at >= len(ins) or ins[at] < 0 or ins[at] in self.constant:
+            raise self.error(f"{where}: input {at} must be a data tensor")
+        return self.names[ins[at]]
+
+    def operand(self, t: int) -> str:
+        if t in self.constant and t not in self.constants:
+            self.constants[t] = Tensor(self.names[t], self.shape(t))
+        return self.names[t]
+
+    def weight(self, ins: list[int], at: int, where: str) -> tuple[int, ...]:
+        if at >= len(ins) or ins[at] < 0:
+            raise self.error(f"{where}: the op has no filter (input {at})")
+        shape = self.shape(ins[at])
+        if len(shape) != 4 or min(shape) < 1:
+            raise self.error(f"{where}: the filter must have 4 sizes >= 1; got {list(shape)}")
+        return shape
+
+    def channels(self, ins: list[int], at: int, where: str) -> int:
+        shape = self.shape(ins[at])
+        if len(shape) != 4 or shape[-1] < 1:
+            raise self.error(f"{where}: the input must be NHWC with known channels; got {list(shape)}")
+        return shape[-1]
+
+    def padding(self, value: int, where: str) -> str:
+        if value not in (SAME, VALID):
+            raise self.error(f"{where}: padding must be SAME (0) or VALID (1); got {value}")
+        return "same" if value == SAME else "valid"
+
+    def positive(self, values: tuple[int, ...], what: str, where: str) -> tuple[int, ...]:
+        if any(v < 1 for v in values):
+            raise self.error(f"{where}: {what} must be >= 1; got {list(values)}")
+        return values
+
+    def conv(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        options = self.options(op, self.tfl.Conv2DOptions, where)
+        x = self.data_input(ins, 0, where)
+        out_c, kh, kw, per_group = self.weight(ins, 1, where)
+        in_c = self.channels(ins, 0, where)
+        if in_c % per_group or out_c % (in_c // per_group):
+            raise self.error(
+                f"{where}: the filter's input channels {per_group} must divide the input's {in_c} and the "
+                f"groups divide the filters {out_c}"
+            )
+        stride = self.positive((options.StrideH(), options.StrideW()), "stride", where)
+        dilation = self.positive((options.DilationHFactor(), options.DilationWFactor()), "dilation", where)
+        padding = self.padding(options.Padding(), where)
+        spec = ConvSpec(
+            "tflite",
+            (kh, kw),
+            stride,
+            dilation,
+            padding,
+            in_c,
+            out_c,
+            groups=in_c // per_group,
+            bias=len(ins) > 2 and ins[2] >= 0,
+            arguments=self.shown((kh, kw), stride, dilation, padding, options.FusedActivationFunction()),
+        )
+        return "CONV_2D", "conv", spec, (x,)
+
+    def depthwise(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        options = self.options(op, self.tfl.DepthwiseConv2DOptions, where)
+        x = self.data_input(ins, 0, where)
+        _, kh, kw, out_c = self.weight(ins, 1, where)
+        in_c = self.channels(ins, 0, where)
+        if out_c % in_c:
+            raise self.error(
+                f"{where}: the filter's {out_c} channels must be a multiple of the input's {in_c}"
+            )
+        stride = self.positive((options.StrideH(), options.StrideW()), "stride", where)
+        dilation = self.positive((options.DilationHFactor(), options.DilationWFactor()), "dilation", where)
+        padding = self.padding(options.Padding(), where)
+        shown = self.shown((kh, kw), stride, dilation, padding, options.FusedActivationFunction())
+        spec = ConvSpec(
+            "tflite",
+            (kh, kw),
+            stride,
+            dilation,
+            padding,
+            in_c,
+            out_c,
+            groups=in_c,
+            bias=len(ins) > 2 and ins[2] >= 0,
+            arguments=(*shown, ("depth_multiplier", str(out_c // in_c))),
+        )
+        return "DEPTHWISE_CONV_2D", "conv", spec, (x,)
+
+    def transpose_conv(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        options = self.options(op, self.tfl.TransposeConvOptions, where)
+        x = self.data_input(ins, 2, where)
+        out_c, kh, kw, in_c = self.weight(ins, 1, where)
+        values = None if ins[0] < 0 else self.value(ins[0], where)
+        if values is None or len(values) != 4 or values[1] is None or values[2] is None:
+            return (
+                None  # output_shape computed at run time from dynamic sizes: the file's shape is all there is
+            )
+        if min(v for v in values if v is not None) < 1:
+            raise self.error(f"{where}: output_shape must be 4 sizes >= 1 (NHWC); got {list(values)}")
+        output_shape = values
+        stride = self.positive((options.StrideH(), options.StrideW()), "stride", where)
+        padding = self.padding(options.Padding(), where)
+        shown = self.shown((kh, kw), stride, (1, 1), padding, options.FusedActivationFunction())
+        spec = ConvSpec(
+            "tflite",
+            (kh, kw),
+            stride,
+            (1, 1),
+            padding,
+            in_c,
+            out_c,
+            bias=len(ins) > 3 and ins[3] >= 0,
+            output_size=(values[1], values[2]),
+            arguments=(*shown, ("output_shape", "[" + ", ".join(str(v or "?") for v in output_shape) + "]")),
+        )
+        return "TRANSPOSE_CONV", "conv_transpose", spec, (x,)
+
+    def shown(
+        self,
+        kernel: tuple[int, int],
+        stride: tuple[int, ...],
+        dilation: tuple[int, ...],
+        padding: str,
+        act: int,
+    ) -> tuple[tuple[str, str], ...]:
+        out = [
+            ("filter", str(list(kernel))),
+            ("stride", str(list(stride))),
+            ("dilation", str(list(dilation))),
+            ("padding", padding.upper()),
+        ]
+        if act:
+            out.append(("fused_activation_function", ACTIVATIONS.get(act, str(act))))
+        return tuple(out)
+
+    def pool(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        options = self.options(op, self.tfl.Pool2DOptions, where)
+        x = self.data_input(ins, 0, where)
+        kernel = self.positive((options.FilterHeight(), options.FilterWidth()), "filter size", where)
+        stride = self.positive((options.StrideH(), options.StrideW()), "stride", where)
+        padding = self.padding(options.Padding(), where)
+        name = self.op_codes[op.OpcodeIndex()]
+        shown = (("filter", str(list(kernel))), ("stride", str(list(stride))), ("padding", padding.upper()))
+        spec = PoolSpec(
+            "max" if name == "MAX_POOL_2D" else "average", kernel, stride, padding, arguments=shown
+        )
+        return name, "pool", spec, (x,)
+
+    def pad(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        name = self.op_codes[op.OpcodeIndex()]
+        x = self.data_input(ins, 0, where)
+        if len(ins) < 2 or ins[1] < 0:
+            raise self.error(f"{where}: the op has no paddings input")
+        values = self.ints(ins[1], "paddings", where)
+        rank = len(self.shape(ins[0]))
+        if len(values) != 2 * rank or min(values, default=0) < 0:
+            raise self.error(f"{where}: paddings must be {rank} pairs >= 0; got {list(values)}")
+        pairs = tuple((values[2 * a], values[2 * a + 1]) for a in range(rank))
+        mode = "constant"
+        if name == "MIRROR_PAD":
+            options = self.options(op, self.tfl.MirrorPadOptions, where)
+            mode = "reflect" if options.Mode() == 0 else "symmetric"
+        return name, "pad", PadSpec(pairs, mode), (x,)
+
+    def resize(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        name = self.op_codes[op.OpcodeIndex()]
+        x = self.data_input(ins, 0, where)
+        if len(ins) < 2 or ins[1] < 0 or ins[1] not in self.constant:
+            return None
+        size = self.positive(self.ints(ins[1], "size", where), "size", where)
+        out = self.shape(outs[0])
+        if len(size) != 2 or len(out) != 4:
+            raise self.error(f"{where}: size must be 2 values for an NHWC tensor; got {list(size)}")
+        mode = "nearest" if name == "RESIZE_NEAREST_NEIGHBOR" else "linear"
+        return name, "resize", ResizeSpec(mode, sizes=(out[0], *size, out[3])), (x,)
+
+    def concat(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        options = self.options(op, self.tfl.ConcatenationOptions, where)
+        operands = tuple(self.operand(t) for t in ins if t >= 0)
+        return "CONCATENATION", "concat", ConcatSpec(options.Axis()), operands
+
+    def elementwise(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        operands = tuple(self.operand(t) for t in ins if t >= 0)
+        return self.op_codes[op.OpcodeIndex()], "elementwise", None, operands
+
+    def shape_preserving(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        return self.op_codes[op.OpcodeIndex()], "shape_preserving", None, (self.data_input(ins, 0, where),)
+
+    def reshape(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        x = self.data_input(ins, 0, where)
+        if len(ins) > 1 and ins[1] >= 0:
+            known = self.value(ins[1], where)
+            if known is None or known.count(None) > 1 or (-1 in known and None in known):
+                return None
+            target = tuple(-1 if v is None else v for v in known)
+        else:
+            options = self.options(op, self.tfl.ReshapeOptions, where)
+            count = self.count("new_shape values", options.NewShapeLength(), MAX_VECTOR, 4)
+            target = tuple(options.NewShape(n) for n in range(count))
+        if any(v < -1 for v in target) or target.count(-1) > 1:
+            raise self.error(f"{where}: the target shape takes sizes >= 0 and one -1; got {list(target)}")
+        return "RESHAPE", "reshape", ReshapeSpec(target, allow_zero=True), (x,)
+
+    def fully_connected(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        x = self.data_input(ins, 0, where)
+        if len(ins) < 2 or ins[1] < 0 or len(self.shape(ins[1])) != 2:
+            raise self.error(f"{where}: the weights must be a (units, features) matrix")
+        units, features = self.shape(ins[1])
+        bias = len(ins) > 2 and ins[2] >= 0
+        options = self.options(op, self.tfl.FullyConnectedOptions, where)
+        rank = len(self.shape(ins[0]))
+        if rank != 2 and not options.KeepNumDims():
+            # Without keep_num_dims the input is read as rows of `features`: (-1, features).
+            flat = self.names[outs[0]] + "/rows"
+            self.nodes.append(
+                Node(
+                    flat,
+                    "FULLY_CONNECTED",
+                    "reshape",
+                    (x,),
+                    (flat,),
+                    ReshapeSpec((-1, features)),
+                    CHANNELS_LAST,
+                )
+            )
+            x = flat
+        return "FULLY_CONNECTED", "dense", DenseSpec(features, units, bias), (x,)
+
+    BUILDERS: ClassVar[dict[str, Callable[..., tuple[str, str, Spec, tuple[str, ...]] | None]]] = {
+        "CONV_2D": conv,
+        "DEPTHWISE_CONV_2D": depthwise,
+        "TRANSPOSE_CONV": transpose_conv,
+        "AVERAGE_POOL_2D": pool,
+        "MAX_POOL_2D": pool,
+        "PAD": pad,
+        "PADV2": pad,
+        "MIRROR_PAD": pad,
+        "RESIZE_NEAREST_NEIGHBOR": resize,
+        "RESIZE_BILINEAR": resize,
+        "CONCATENATION": concat,
+        "RESHAPE": reshape,
+        "FULLY_CONNECTED": fully_connected,
+        **dict.fromkeys(ELEMENTWISE, elementwise),
+        **dict.fromkeys(SHAPE_PRESERVING, shape_preserving),
+    }
