@@ -92,6 +92,26 @@ SHAPE_PRESERVING = frozenset(
 ELEMENTWISE = frozenset(
     ["ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "POW", "FLOOR_DIV"]
 )
+# Unmodelled ops that keep the batch axis (their axis arguments in a converted CNN leave it alone).
+BATCH_KEEPING = frozenset(
+    [
+        "EXPAND_DIMS",
+        "SQUEEZE",
+        "TILE",
+        "MEAN",
+        "SUM",
+        "REDUCE_MAX",
+        "REDUCE_MIN",
+        "TRANSPOSE",
+        "DEPTH_TO_SPACE",
+        "SPACE_TO_DEPTH",
+        "L2_POOL_2D",
+        "ARG_MAX",
+        "ARG_MIN",
+        "CONV_3D",
+        "CONV_3D_TRANSPOSE",
+    ]
+)
 # Ops that compute sizes from SHAPE: with only constants or such values in, their output is no data.
 SHAPE_SOURCES = frozenset(["SHAPE", "RANK"])
 INT_TYPES = {2: "<i", 4: "<q"}  # TensorType INT32, INT64
@@ -273,11 +293,21 @@ class _Reader:
             return shape
         return tuple("?" if tensor.ShapeSignature(n) < 0 else d for n, d in enumerate(shape))
 
-    def declared(self, t: int) -> tuple[Dim, ...]:
-        """The shape the converter recorded; a dynamic batch alone is taken at its converted size."""
+    def declared(self, name: str, op: Any, ins: list[int], t: int, where: str) -> tuple[Dim, ...]:
+        """The shape the converter recorded for an unmodelled op's output; where only its batch is
+        dynamic, the batch of an op that keeps it (or multiplies it by a constant block) at batch 1."""
         signature = self.signature(t)
-        if "?" not in signature[1:]:
-            return self.shape(t)
+        if "?" in signature[1:] or "?" not in signature[:1]:
+            return signature
+        if name in BATCH_KEEPING:
+            return (1, *signature[1:])
+        if name in ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND") and len(ins) > 1 and ins[1] >= 0:
+            block = self.value(ins[1], where)
+            if block is not None and None not in block and min(block, default=0) >= 1:
+                product = 1
+                for b in block:
+                    product *= b or 1
+                return (product if name == "SPACE_TO_BATCH_ND" else 1, *signature[1:])
         return signature
 
     def ints(self, t: int, what: str, where: str) -> tuple[int, ...]:
@@ -387,7 +417,7 @@ class _Reader:
         builder = self.BUILDERS.get(name)
         node = None if builder is None else builder(self, op, ins, outs, where)
         if node is None:
-            declared = tuple(self.declared(t) for t in outs)
+            declared = tuple(self.declared(name, op, ins, t, where) for t in outs)
             node = (name, "unknown", UnknownSpec(declared), tuple(self.names[t] for t in data))
         op_name, kind, spec, node_inputs = node
         self.nodes.append(

@@ -1,0 +1,103 @@
+"""The Keras `.h5` reader (h5py), without TensorFlow.
+
+Witness: the layer shapes Keras gave when it ran the committed models (Keras 3 and tf.keras 2 saves of
+the same U-Net) at each input size, and the sizes where it raised (tests/data/tflite_h5/records.json,
+written by make.py). Broken and hostile HDF5 files must give a ConvCalcError and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from convcalc.errors import ConvCalcError
+
+DATA = Path(__file__).parent / "data" / "tflite_h5"
+RECORDS = {r["file"]: r for r in json.loads((DATA / "records.json").read_text())}
+RUNS = [(name, size) for name in ("unet_keras3.h5", "unet_keras2.h5") for size in RECORDS[name]["runs"]]
+
+
+def _h5py():  # type: ignore[no-untyped-def]
+    return pytest.importorskip("h5py")
+
+
+@pytest.mark.parametrize(("name", "size"), RUNS)
+def test_every_layer_shape_and_every_failure_matches_keras(name: str, size: str) -> None:
+    _h5py()
+    from convcalc.inspect import inspect_model
+
+    observed = RECORDS[name]["runs"][size]
+    report = inspect_model(str(DATA / name), [tuple(int(v) for v in size.split("x"))])
+    if "error" in observed:
+        # Keras raised in Concatenate: inspect names that merge as the one that fails.
+        assert not report.runs and [m.name for m in report.merges] == ["cat"]
+        return
+    assert report.runs
+    shapes = {t: s for r in report.run.nodes for t, s in zip(r.node.outputs, r.outputs)}
+    for layer, shape in observed.items():
+        assert list(shapes[layer]) == shape, layer
+
+
+def test_keras2_and_keras3_saves_read_to_the_same_layers() -> None:
+    _h5py()
+    from convcalc.inspect.h5_reader import read_h5
+
+    k2, k3 = read_h5(DATA / "unet_keras2.h5"), read_h5(DATA / "unet_keras3.h5")
+    assert [(n.name, n.kind, n.spec) for n in k2.nodes] == [(n.name, n.kind, n.spec) for n in k3.nodes]
+    assert "written by Keras 2.21.0 (tensorflow backend) as a legacy .h5 file" in k2.notes
+    up = next(n for n in k2.nodes if n.name == "up")
+    assert up.spec.in_channels == 8 and up.spec.out_channels == 3  # type: ignore[union-attr]
+
+
+def _file(path: Path, **attrs: object) -> Path:
+    h5py = _h5py()
+    with h5py.File(path, "w") as handle:
+        for key, value in attrs.items():
+            handle.attrs[key] = value
+    return path
+
+
+def _refused(path: Path, match: str) -> None:
+    from convcalc.inspect.h5_reader import read_h5
+
+    with pytest.raises(ConvCalcError, match=match) as caught:
+        read_h5(path)
+    assert str(path) in str(caught.value)
+
+
+def test_broken_and_hostile_h5_files_are_refused(tmp_path: Path) -> None:
+    _h5py()
+    (tmp_path / "zeros.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(504))
+    _refused(tmp_path / "zeros.h5", "not a readable HDF5 file")
+    _refused(_file(tmp_path / "weights.h5", other=1), "no model_config attribute")
+    _refused(_file(tmp_path / "text.h5", model_config="not json"), "model_config is not valid JSON")
+    deep = '{"class_name": "Functional", "config": ' + "[" * 500 + "]" * 500 + "}"
+    _refused(_file(tmp_path / "deep.h5", model_config=deep), "nests deeper than 100 levels")
+    _refused(_file(tmp_path / "big.h5", model_config="x" * (17 * 2**20)), "bytes; inspect reads")
+    sub = json.dumps({"class_name": "MyModel", "config": {}})
+    _refused(_file(tmp_path / "sub.h5", model_config=sub), "subclassed model")
+    _refused(_file(tmp_path / "many.h5", model_config=[b"{}", b"{}"]), "one string")
+
+
+def test_the_cli_reads_h5_and_refuses_broken_ones_with_exit_two(tmp_path: Path) -> None:
+    _h5py()
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    ok = CliRunner().invoke(app, ["inspect", str(DATA / "unet_keras2.h5"), "--input", "1x11x11x3"])
+    assert ok.exit_code == 0 and "input 1x11x11x3 runs" in " ".join(ok.output.split())
+    (tmp_path / "cut.h5").write_bytes((DATA / "unet_keras2.h5").read_bytes()[:3000])
+    bad = CliRunner().invoke(app, ["inspect", str(tmp_path / "cut.h5"), "--json"])
+    assert bad.exit_code == 2 and "error" in json.loads(bad.stdout) and "Traceback" not in bad.output
+
+
+def test_without_h5py_the_error_names_the_extra_and_the_resave(monkeypatch: pytest.MonkeyPatch) -> None:
+    from convcalc.inspect.h5_reader import read_h5
+
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(ConvCalcError, match=r"pip install 'convcalc\[h5\]'.*model\.save\('model\.keras'\)"):
+        read_h5(DATA / "unet_keras2.h5")
