@@ -302,11 +302,11 @@ class _Reader:
         if name in BATCH_KEEPING:
             return (1, *signature[1:])
         if name in ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND") and len(ins) > 1 and ins[1] >= 0:
-            block = self.value(ins[1], where)
-            if block is not None and None not in block and min(block, default=0) >= 1:
+            block = [b for b in self.value(ins[1], where) or () if b is not None and b >= 1]
+            if block and len(block) == len(self.value(ins[1], where) or ()):
                 product = 1
                 for b in block:
-                    product *= b or 1
+                    product *= b
                 return (product if name == "SPACE_TO_BATCH_ND" else 1, *signature[1:])
         return signature
 
