@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from convcalc.conventions import read
+from convcalc.conventions.tflite import consistent_output_range, transposed_crop_before
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks import read
-from convcalc.frameworks.tflite import consistent_output_range, transposed_crop_before
 
 DATA = Path(__file__).parent / "data" / "tflite_h5"
 RECORDS = {r["file"]: r for r in json.loads((DATA / "records.json").read_text())}

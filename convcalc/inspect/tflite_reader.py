@@ -11,7 +11,7 @@ Tensors keep their names in the file (made unique with ``#index`` where two tens
 is named by its first output tensor. Tensors holding a buffer are constants; so are the outputs of ops
 reading only constants (DEQUANTIZE of float16 weights), and the outputs of SHAPE and of the shape
 arithmetic after it: those ops are not data flow and leave no node. CONV_2D, DEPTHWISE_CONV_2D and
-TRANSPOSE_CONV keep TFLite's own arguments and are read by ``convcalc.frameworks.tflite``; a
+TRANSPOSE_CONV keep TFLite's own arguments and are read by ``convcalc.conventions.tflite``; a
 TRANSPOSE_CONV whose output_shape is computed at run time (a model converted with dynamic sizes) is an
 ``unknown`` node. Any op outside the modelled set is ``unknown`` with the shape the file records.
 """

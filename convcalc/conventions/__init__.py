@@ -7,8 +7,7 @@ a layer from one framework's arguments to another's. Pure integers: nothing here
 
 from __future__ import annotations
 
-from convcalc.errors import ConvCalcError
-from convcalc.frameworks import (
+from convcalc.conventions import (
     caffe,
     equinox,
     flax,
@@ -21,8 +20,9 @@ from convcalc.frameworks import (
     tensorflow,
     tflite,
 )
-from convcalc.frameworks.base import Convention, FrameworkLayer, LayerArgs, make_args
-from convcalc.frameworks.layouts import Layout
+from convcalc.conventions.base import Convention, FrameworkLayer, LayerArgs, make_args
+from convcalc.conventions.layouts import Layout
+from convcalc.errors import ConvCalcError
 
 CONVENTIONS: dict[str, Convention] = {
     module.CONVENTION.name: module.CONVENTION

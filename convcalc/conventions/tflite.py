@@ -15,8 +15,7 @@ Filters: (O, k..., I/groups) for CONV_2D, (1, k..., I*multiplier) for DEPTHWISE_
 
 from __future__ import annotations
 
-from convcalc.core import ConvAxis, TransposedAxis
-from convcalc.frameworks.base import (
+from convcalc.conventions.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
@@ -27,7 +26,8 @@ from convcalc.frameworks.base import (
     transposed_axes,
     with_,
 )
-from convcalc.frameworks.layouts import Layout
+from convcalc.conventions.layouts import Layout
+from convcalc.core import ConvAxis, TransposedAxis
 
 
 def transposed_crop_before(output: int, kernel: int, stride: int, word: str) -> int:
