@@ -652,6 +652,22 @@ class _Reader:
             x = flat
         return "FULLY_CONNECTED", "dense", DenseSpec(features, units, bias), (x,)
 
+    def mean(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+        """MEAN over the two spatial axes of an NHWC tensor: a global average pooling."""
+        x = self.data_input(ins, 0, where)
+        axes = None if len(ins) < 2 or ins[1] < 0 else self.value(ins[1], where)
+        if (
+            len(self.shape(ins[0])) != 4
+            or axes is None
+            or sorted(a % 4 for a in axes if a is not None) != [1, 2]
+        ):
+            return None
+        if self.options(op, self.tfl.ReducerOptions, where).KeepDims():
+            return "MEAN", "global_pool", None, (x,)
+        kept = self.names[outs[0]] + "/keepdims"
+        self.nodes.append(Node(kept, "MEAN", "global_pool", (x,), (kept,), None, CHANNELS_LAST))
+        return "MEAN", "reshape", ReshapeSpec((0, -1)), (kept,)
+
     BUILDERS: ClassVar[dict[str, Callable[..., tuple[str, str, Spec, tuple[str, ...]] | None]]] = {
         "CONV_2D": conv,
         "DEPTHWISE_CONV_2D": depthwise,
@@ -666,6 +682,7 @@ class _Reader:
         "CONCATENATION": concat,
         "RESHAPE": reshape,
         "FULLY_CONNECTED": fully_connected,
+        "MEAN": mean,
         **dict.fromkeys(ELEMENTWISE, elementwise),
         **dict.fromkeys(SHAPE_PRESERVING, shape_preserving),
     }
