@@ -224,7 +224,7 @@ class _Reader:
         seen: set[str] = set()
         self.tensors = [sub.Tensors(n) for n in range(tensors)]
         for n, tensor in enumerate(self.tensors):
-            name = (tensor.Name() or b"").decode("utf-8", "replace")[:MAX_NAME] or f"tensor{n}"
+            name = self.name(tensor._tab, 10) or f"tensor{n}"
             name = name if name not in seen else f"{name}#{n}"
             seen.add(name)
             self.names.append(name)
@@ -256,6 +256,18 @@ class _Reader:
         )
         return graph.checked()
 
+    def name(self, table: Any, field: int) -> str:
+        """A string field cut at MAX_NAME bytes before it is copied: one huge string that every tensor
+        names would otherwise be copied once per tensor."""
+        at = table.Offset(field)
+        if not at:
+            return ""
+        at += table.Pos
+        at += struct.unpack_from("<I", self.data, at)[0]
+        (length,) = struct.unpack_from("<I", self.data, at)
+        raw = self.data[at + 4 : at + 4 + min(length, 4 * MAX_NAME)]
+        return bytes(raw).decode("utf-8", "replace")[:MAX_NAME]
+
     def vector(self, length: int) -> int:
         return self.count("entries in an operator's tensor list", length, MAX_OP_TENSORS, 4)
 
@@ -263,7 +275,7 @@ class _Reader:
         # Codes below 127 are also in deprecated_builtin_code, the only field old files have.
         number = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
         if number == self.tfl.BuiltinOperator.CUSTOM:
-            custom = (code.CustomCode() or b"").decode("utf-8", "replace")[:80]
+            custom = self.name(code._tab, 6)[:80]
             return f"CUSTOM:{custom}" if custom else "CUSTOM"
         return str(self.op_names.get(number, f"BUILTIN_{number}"))
 
