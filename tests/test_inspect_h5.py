@@ -101,3 +101,18 @@ def test_without_h5py_the_error_names_the_extra_and_the_resave(monkeypatch: pyte
     monkeypatch.setitem(sys.modules, "h5py", None)
     with pytest.raises(ConvCalcError, match=r"pip install 'convcalc\[h5\]'.*model\.save\('model\.keras'\)"):
         read_h5(DATA / "unet_keras2.h5")
+
+
+def test_the_json_document_of_an_h5_model_meets_the_schema() -> None:
+    _h5py()
+    import jsonschema
+
+    from convcalc.inspect import inspect_model
+    from convcalc.inspect.document import inspect_document
+
+    schema = json.loads(
+        (Path(__file__).parents[1] / "convcalc" / "schemas" / "inspect.schema.json").read_text()
+    )
+    document = inspect_document(inspect_model(str(DATA / "unet_keras2.h5"), [(1, 15, 17, 3)]))
+    jsonschema.validate(document, schema)
+    assert document["model"]["framework"] == "keras" and document["runs"]
