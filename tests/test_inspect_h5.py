@@ -116,3 +116,32 @@ def test_the_json_document_of_an_h5_model_meets_the_schema() -> None:
     document = inspect_document(inspect_model(str(DATA / "unet_keras2.h5"), [(1, 15, 17, 3)]))
     jsonschema.validate(document, schema)
     assert document["model"]["framework"] == "keras" and document["runs"]
+
+
+def test_an_old_keras2_sequential_takes_its_channels_from_the_weight_shapes(tmp_path: Path) -> None:
+    # Keras 2 before InputLayer entries: the first layer carries batch_input_shape, no layer records its
+    # input shape, the channels are in the kernels' shapes. Hand-worked: 'same' stride 2 on 8x9 -> 4x5;
+    # 'valid' k3 s2 transposed -> (4-1)*2+3 = 9 and (5-1)*2+3 = 11; flatten 9*11*1 = 99 -> Dense 5.
+    h5py = _h5py()
+    from convcalc.inspect import inspect_model
+
+    conv = {"name": "conv", "batch_input_shape": [None, 8, 9, 2], "filters": 4, "kernel_size": [3, 3]}
+    conv |= {"strides": [2, 2], "padding": "same", "data_format": "channels_last"}
+    up = {"name": "up", "filters": 1, "kernel_size": [3, 3], "strides": [2, 2], "padding": "valid"}
+    layers = [
+        {"class_name": "Conv2D", "config": conv},
+        {"class_name": "Conv2DTranspose", "config": up | {"output_padding": None}},
+        {"class_name": "Flatten", "config": {"name": "flat"}},
+        {"class_name": "Dense", "config": {"name": "fc", "units": 5}},
+    ]
+    path = tmp_path / "old.h5"
+    with h5py.File(path, "w") as handle:
+        handle.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": {"layers": layers}})
+        handle.attrs["keras_version"] = "2.2.4"
+        for name, shape in [("conv", (3, 3, 2, 4)), ("up", (3, 3, 1, 4)), ("fc", (99, 5))]:
+            handle.create_dataset(f"model_weights/{name}/{name}/kernel:0", shape, "f4")
+    report = inspect_model(str(path))
+    shapes = {t: s for r in report.run.nodes for t, s in zip(r.node.outputs, r.outputs)}
+    assert shapes == {"conv": (1, 4, 5, 4), "up": (1, 9, 11, 1), "flat": (1, 99), "fc": (1, 5)}
+    specs = {n.name: n.spec for n in report.graph.nodes}
+    assert specs["up"].in_channels == 4 and specs["fc"].in_features == 99  # type: ignore[union-attr]

@@ -175,6 +175,7 @@ class _Reader:
         self.constants: dict[int, Tensor] = {}
         self.nodes: list[Node] = []
         self.notes: list[str] = []
+        self.batch_taken = False
 
     def error(self, message: str) -> ConvCalcError:
         return ConvCalcError(f"{self.source}: {message}", parameter="model")
@@ -243,6 +244,11 @@ class _Reader:
             self.names[self.tensor_index(sub.Outputs(n), "a subgraph output")]
             for n in range(self.vector(sub.OutputsLength()))
         )
+        if self.batch_taken:
+            self.notes.append(
+                "the shapes of ops convcalc does not model are the file's, whose batch is 1: give --input "
+                "with batch 1"
+            )
         version = model.Version()
         self.notes.insert(0, f"TFLite schema version {version}, {operators} operators")
         graph = Graph(
@@ -311,6 +317,7 @@ class _Reader:
         signature = self.signature(t)
         if "?" in signature[1:] or "?" not in signature[:1]:
             return signature
+        self.batch_taken = True
         if name in BATCH_KEEPING:
             return (1, *signature[1:])
         if name in ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND") and len(ins) > 1 and ins[1] >= 0:
