@@ -106,6 +106,46 @@ def test_every_tensor_shape_matches_the_interpreter(name: str) -> None:
     assert {"reshape", "unknown", "shape_preserving"} <= kinds  # MEAN: its reshape carries its name
 
 
+DYNAMIC = list(RECORDS["unet_dynamic.tflite"]["runs"])
+
+
+@pytest.mark.parametrize("size", DYNAMIC)
+def test_a_model_converted_with_dynamic_sizes_runs_and_fails_where_the_interpreter_does(size: str) -> None:
+    # TRANSPOSE_CONV's output_shape is computed from SHAPE at run time; the interpreter ran the model
+    # resized to each size (its own kernels) or refused it in CONCATENATION.
+    _tflite()
+    from convcalc.inspect import inspect_model
+
+    observed = RECORDS["unet_dynamic.tflite"]["runs"][size]
+    report = inspect_model(str(DATA / "unet_dynamic.tflite"), [tuple(int(v) for v in size.split("x"))])
+    if "error" in observed:
+        assert "CONCATENATION" in observed["error"]
+        assert not report.runs and [m.op for m in report.merges] == ["CONCATENATION"]
+        return
+    assert report.runs
+    compared = 0
+    for node_run in report.run.nodes:
+        for tensor, shape in zip(node_run.node.outputs, node_run.outputs):
+            if tensor in observed:
+                assert list(shape) == observed[tensor], tensor
+                compared += 1
+    assert compared == len(report.run.nodes) == 5
+
+
+def test_a_computed_output_shape_is_read_as_the_keras_layer_it_came_from() -> None:
+    _tflite()
+    from convcalc.inspect.tflite_reader import read_tflite
+
+    graph = read_tflite(DATA / "unet_dynamic.tflite")
+    ups = [n for n in graph.nodes if n.op == "TRANSPOSE_CONV"]
+    assert [n.spec.framework for n in ups] == ["keras", "keras"]  # type: ignore[union-attr]
+    assert [dict(n.spec.arguments)["output_shape"] for n in ups] == [  # type: ignore[union-attr]
+        "[N, 2*H+1, 2*W+1, 3]",
+        "[N, 2*H, 2*W, 2]",
+    ]
+    assert graph.inputs[0].shape == ("?", "?", "?", 3)
+
+
 def test_the_reader_keeps_tflite_arguments_and_folds_weight_dequantize() -> None:
     _tflite()
     from convcalc.inspect.tflite_reader import read_tflite
@@ -114,7 +154,7 @@ def test_the_reader_keeps_tflite_arguments_and_folds_weight_dequantize() -> None
     up = next(n for n in graph.nodes if n.op == "TRANSPOSE_CONV" and "up_1" in n.name)
     assert up.kind == "conv_transpose" and up.spec is not None
     assert up.spec.framework == "tflite" and up.spec.output_size == (15, 17)  # type: ignore[union-attr]
-    assert dict(up.spec.arguments)["output_shape"] == "[?, 15, 17, 3]"  # type: ignore[union-attr]
+    assert dict(up.spec.arguments)["output_shape"] == "[N, 15, 17, 3]"  # type: ignore[union-attr]
     # UpSampling2D converts to EXPAND_DIMS/TILE/RESHAPE, the dilated Conv2D to SPACE_TO_BATCH_ND around
     # CONV_2D: unknown ops, carried by the shapes the file records.
     assert {n.op for n in graph.nodes if n.kind == "unknown"} == {

@@ -20,27 +20,20 @@ from __future__ import annotations
 
 import mmap
 import struct
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from convcalc.errors import ConvCalcError
 from convcalc.inspect.graph import (
     CHANNELS_LAST,
-    ConcatSpec,
-    ConvSpec,
-    DenseSpec,
     Dim,
     Graph,
     Node,
-    PadSpec,
-    PoolSpec,
-    ReshapeSpec,
-    ResizeSpec,
-    Spec,
     Tensor,
     UnknownSpec,
 )
+from convcalc.inspect.tflite_ops import BUILDERS
+from convcalc.inspect.tflite_values import MAX_VECTOR, Linear, Vector, broadcast, gather, strided_slice
 
 # The flatbuffer format addresses at most 2 GiB; larger models keep their weights after it, which
 # this reader never reads.
@@ -52,46 +45,8 @@ MAX_TENSORS = 1_000_000
 MAX_OPERATORS = 200_000
 MAX_OP_TENSORS = 10_000
 MAX_RANK = 8
-# An op's size-giving vector (output_shape, paddings, size, new_shape) has a few entries.
-MAX_VECTOR = 64
 MAX_NAME = 256
 
-SAME, VALID = 0, 1
-ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
-SHAPE_PRESERVING = frozenset(
-    [
-        "RELU",
-        "RELU6",
-        "RELU_N1_TO_1",
-        "RELU_0_TO_1",
-        "LEAKY_RELU",
-        "PRELU",
-        "ELU",
-        "GELU",
-        "LOGISTIC",
-        "TANH",
-        "HARD_SWISH",
-        "SOFTMAX",
-        "LOG_SOFTMAX",
-        "L2_NORMALIZATION",
-        "LOCAL_RESPONSE_NORMALIZATION",
-        "QUANTIZE",
-        "DEQUANTIZE",
-        "CAST",
-        "ABS",
-        "NEG",
-        "EXP",
-        "SQRT",
-        "RSQRT",
-        "SQUARE",
-        "FLOOR",
-        "CEIL",
-        "ROUND",
-    ]
-)
-ELEMENTWISE = frozenset(
-    ["ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "POW", "FLOOR_DIV"]
-)
 # Unmodelled ops that keep the batch axis (their axis arguments in a converted CNN leave it alone).
 BATCH_KEEPING = frozenset(
     [
@@ -139,7 +94,7 @@ def read_tflite(path: Path) -> Graph:
                 f"{path}: {size} bytes is too short for a TFLite flatbuffer (truncated?)", parameter="model"
             )
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            return _Reader(str(path), schema, data, size).graph()
+            return TFLiteReader(str(path), schema, data, size).graph()
     except ConvCalcError:
         raise
     except OSError as error:
@@ -160,7 +115,7 @@ def _schema(path: Path) -> Any:
     return tflite
 
 
-class _Reader:
+class TFLiteReader:
     def __init__(self, source: str, schema: Any, data: mmap.mmap, size: int) -> None:
         self.source = source
         self.tfl = schema
@@ -171,7 +126,7 @@ class _Reader:
         self.constant: set[int] = set()
         # Values of the small integer tensors SHAPE and the arithmetic after it compute: None where
         # the value depends on a dynamic dimension (the batch of a converted Keras model).
-        self.shape_values: dict[int, tuple[int | None, ...] | None] = {}
+        self.shape_values: dict[int, Vector | None] = {}
         self.constants: dict[int, Tensor] = {}
         self.nodes: list[Node] = []
         self.notes: list[str] = []
@@ -321,7 +276,7 @@ class _Reader:
         if name in BATCH_KEEPING:
             return (1, *signature[1:])
         if name in ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND") and len(ins) > 1 and ins[1] >= 0:
-            block = [b for b in self.value(ins[1], where) or () if b is not None and b >= 1]
+            block = [b for b in self.value(ins[1], where) or () if isinstance(b, int) and b >= 1]
             if block and len(block) == len(self.value(ins[1], where) or ()):
                 product = 1
                 for b in block:
@@ -360,53 +315,47 @@ class _Reader:
         options.Init(table.Bytes, table.Pos)
         return options
 
-    # Shape arithmetic: SHAPE, slices of it, products, packs. Values are known or None per element.
-    def value(self, t: int, where: str) -> tuple[int | None, ...] | None:
+    # Shape arithmetic: SHAPE, slices of it, products, packs (``tflite_values``).
+    def value(self, t: int, where: str) -> Vector | None:
         if t in self.shape_values:
             return self.shape_values[t]
         if t in self.constant and self.tensors[t].Type() in INT_TYPES:
             return self.ints(t, "a shape value", where)
         return None
 
-    def evaluate(self, name: str, op: Any, ins: list[int], n: int) -> tuple[int | None, ...] | None:
+    def evaluate(self, name: str, op: Any, ins: list[int], n: int) -> Vector | None:
         where = f"operator {n} ({name})"
         if name == "SHAPE":
-            return tuple(d if isinstance(d, int) else None for d in self.signature(ins[0]))
+            return tuple(
+                d if isinstance(d, int) else Linear(ins[0], a) for a, d in enumerate(self.signature(ins[0]))
+            )
         values = [self.value(t, where) for t in ins]
-        if any(v is None for v in values):
-            return None
         args = [v for v in values if v is not None]
+        if len(args) != len(values):
+            return None
         if name == "CAST":
             return args[0]
         if name in ("PACK", "CONCATENATION"):
             return tuple(e for v in args for e in v)
         if name in ("MUL", "ADD", "SUB", "FLOOR_DIV") and len(args) == 2:
-            a, b = args
-            if len(a) != len(b) and 1 not in (len(a), len(b)):
+            return broadcast(name, args[0], args[1])
+        if name == "GATHER" and len(args) == 2:
+            return gather(args[0], args[1])
+        if name == "STRIDED_SLICE" and len(args) == 4:
+            bounds = args[1:]
+            if any(len(v) != 1 or not isinstance(v[0], int) for v in bounds):
                 return None
-            size = max(len(a), len(b))
-            pairs = [(a[k % len(a)], b[k % len(b)]) for k in range(size)]
-            apply: Callable[[int, int], int] = {
-                "MUL": lambda x, y: x * y,
-                "ADD": lambda x, y: x + y,
-                "SUB": lambda x, y: x - y,
-                "FLOOR_DIV": lambda x, y: x // y if y else 0,
-            }[name]
-            return tuple(None if x is None or y is None else apply(x, y) for x, y in pairs)
-        if name == "STRIDED_SLICE" and len(args) == 4 and all(None not in v for v in args[1:]):
             options = self.options(op, self.tfl.StridedSliceOptions, where)
-            if options.EllipsisMask() or options.NewAxisMask() or len(args[1]) != 1:
+            if options.EllipsisMask() or options.NewAxisMask():
                 return None
-            (begin,), (end,), (step,) = args[1], args[2], args[3]
-            begin = None if options.BeginMask() & 1 else begin
-            end = None if options.EndMask() & 1 else end
-            if options.ShrinkAxisMask() & 1:
-                return args[0][begin or 0 :][:1] if step == 1 else None
-            return args[0][slice(begin, end, step or 1)]
-        if name == "GATHER" and len(args) == 2 and None not in args[1]:
-            vector = args[0]
-            if all(-len(vector) <= k < len(vector) for k in args[1] if k is not None):
-                return tuple(vector[k] for k in args[1] if k is not None)
+            begin, end, step = (int(v[0]) for v in bounds)  # type: ignore[arg-type]
+            return strided_slice(
+                args[0],
+                None if options.BeginMask() & 1 else begin,
+                None if options.EndMask() & 1 else end,
+                step,
+                bool(options.ShrinkAxisMask() & 1),
+            )
         return None
 
     # Operators.
@@ -433,7 +382,7 @@ class _Reader:
             return
         where = f"operator {n} ({name}, output {self.names[outs[0]]!r})"
         label = self.names[outs[0]].split(";")[-1]
-        builder = self.BUILDERS.get(name)
+        builder = BUILDERS.get(name)
         node = None if builder is None else builder(self, op, ins, outs, where)
         if node is None:
             declared = tuple(self.declared(name, op, ins, t, where) for t in outs)
@@ -466,242 +415,3 @@ class _Reader:
         if len(shape) != 4 or shape[-1] < 1:
             raise self.error(f"{where}: the input must be NHWC with known channels; got {list(shape)}")
         return shape[-1]
-
-    def padding(self, value: int, where: str) -> str:
-        if value not in (SAME, VALID):
-            raise self.error(f"{where}: padding must be SAME (0) or VALID (1); got {value}")
-        return "same" if value == SAME else "valid"
-
-    def positive(self, values: tuple[int, ...], what: str, where: str) -> tuple[int, ...]:
-        if any(v < 1 for v in values):
-            raise self.error(f"{where}: {what} must be >= 1; got {list(values)}")
-        return values
-
-    def conv(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        options = self.options(op, self.tfl.Conv2DOptions, where)
-        x = self.data_input(ins, 0, where)
-        out_c, kh, kw, per_group = self.weight(ins, 1, where)
-        in_c = self.channels(ins, 0, where)
-        if in_c % per_group or out_c % (in_c // per_group):
-            raise self.error(
-                f"{where}: the filter's input channels {per_group} must divide the input's {in_c} and the "
-                f"groups divide the filters {out_c}"
-            )
-        stride = self.positive((options.StrideH(), options.StrideW()), "stride", where)
-        dilation = self.positive((options.DilationHFactor(), options.DilationWFactor()), "dilation", where)
-        padding = self.padding(options.Padding(), where)
-        spec = ConvSpec(
-            "tflite",
-            (kh, kw),
-            stride,
-            dilation,
-            padding,
-            in_c,
-            out_c,
-            groups=in_c // per_group,
-            bias=len(ins) > 2 and ins[2] >= 0,
-            arguments=self.shown((kh, kw), stride, dilation, padding, options.FusedActivationFunction()),
-        )
-        return "CONV_2D", "conv", spec, (x,)
-
-    def depthwise(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        options = self.options(op, self.tfl.DepthwiseConv2DOptions, where)
-        x = self.data_input(ins, 0, where)
-        _, kh, kw, out_c = self.weight(ins, 1, where)
-        in_c = self.channels(ins, 0, where)
-        if out_c % in_c:
-            raise self.error(
-                f"{where}: the filter's {out_c} channels must be a multiple of the input's {in_c}"
-            )
-        stride = self.positive((options.StrideH(), options.StrideW()), "stride", where)
-        dilation = self.positive((options.DilationHFactor(), options.DilationWFactor()), "dilation", where)
-        padding = self.padding(options.Padding(), where)
-        shown = self.shown((kh, kw), stride, dilation, padding, options.FusedActivationFunction())
-        spec = ConvSpec(
-            "tflite",
-            (kh, kw),
-            stride,
-            dilation,
-            padding,
-            in_c,
-            out_c,
-            groups=in_c,
-            bias=len(ins) > 2 and ins[2] >= 0,
-            arguments=(*shown, ("depth_multiplier", str(out_c // in_c))),
-        )
-        return "DEPTHWISE_CONV_2D", "conv", spec, (x,)
-
-    def transpose_conv(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        options = self.options(op, self.tfl.TransposeConvOptions, where)
-        x = self.data_input(ins, 2, where)
-        out_c, kh, kw, in_c = self.weight(ins, 1, where)
-        values = None if ins[0] < 0 else self.value(ins[0], where)
-        if values is None or len(values) != 4 or values[1] is None or values[2] is None:
-            return (
-                None  # output_shape computed at run time from dynamic sizes: the file's shape is all there is
-            )
-        if min(v for v in values if v is not None) < 1:
-            raise self.error(f"{where}: output_shape must be 4 sizes >= 1 (NHWC); got {list(values)}")
-        output_shape = values
-        stride = self.positive((options.StrideH(), options.StrideW()), "stride", where)
-        padding = self.padding(options.Padding(), where)
-        shown = self.shown((kh, kw), stride, (1, 1), padding, options.FusedActivationFunction())
-        spec = ConvSpec(
-            "tflite",
-            (kh, kw),
-            stride,
-            (1, 1),
-            padding,
-            in_c,
-            out_c,
-            bias=len(ins) > 3 and ins[3] >= 0,
-            output_size=(values[1], values[2]),
-            arguments=(*shown, ("output_shape", "[" + ", ".join(str(v or "?") for v in output_shape) + "]")),
-        )
-        return "TRANSPOSE_CONV", "conv_transpose", spec, (x,)
-
-    def shown(
-        self,
-        kernel: tuple[int, int],
-        stride: tuple[int, ...],
-        dilation: tuple[int, ...],
-        padding: str,
-        act: int,
-    ) -> tuple[tuple[str, str], ...]:
-        out = [
-            ("filter", str(list(kernel))),
-            ("stride", str(list(stride))),
-            ("dilation", str(list(dilation))),
-            ("padding", padding.upper()),
-        ]
-        if act:
-            out.append(("fused_activation_function", ACTIVATIONS.get(act, str(act))))
-        return tuple(out)
-
-    def pool(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        options = self.options(op, self.tfl.Pool2DOptions, where)
-        x = self.data_input(ins, 0, where)
-        kernel = self.positive((options.FilterHeight(), options.FilterWidth()), "filter size", where)
-        stride = self.positive((options.StrideH(), options.StrideW()), "stride", where)
-        padding = self.padding(options.Padding(), where)
-        name = self.op_codes[op.OpcodeIndex()]
-        shown = (("filter", str(list(kernel))), ("stride", str(list(stride))), ("padding", padding.upper()))
-        spec = PoolSpec(
-            "max" if name == "MAX_POOL_2D" else "average", kernel, stride, padding, arguments=shown
-        )
-        return name, "pool", spec, (x,)
-
-    def pad(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        name = self.op_codes[op.OpcodeIndex()]
-        x = self.data_input(ins, 0, where)
-        if len(ins) < 2 or ins[1] < 0:
-            raise self.error(f"{where}: the op has no paddings input")
-        values = self.ints(ins[1], "paddings", where)
-        rank = len(self.shape(ins[0]))
-        if len(values) != 2 * rank or min(values, default=0) < 0:
-            raise self.error(f"{where}: paddings must be {rank} pairs >= 0; got {list(values)}")
-        pairs = tuple((values[2 * a], values[2 * a + 1]) for a in range(rank))
-        mode = "constant"
-        if name == "MIRROR_PAD":
-            options = self.options(op, self.tfl.MirrorPadOptions, where)
-            mode = "reflect" if options.Mode() == 0 else "symmetric"
-        return name, "pad", PadSpec(pairs, mode), (x,)
-
-    def resize(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        name = self.op_codes[op.OpcodeIndex()]
-        x = self.data_input(ins, 0, where)
-        if len(ins) < 2 or ins[1] < 0 or ins[1] not in self.constant:
-            return None
-        size = self.positive(self.ints(ins[1], "size", where), "size", where)
-        out = self.shape(outs[0])
-        if len(size) != 2 or len(out) != 4:
-            raise self.error(f"{where}: size must be 2 values for an NHWC tensor; got {list(size)}")
-        mode = "nearest" if name == "RESIZE_NEAREST_NEIGHBOR" else "linear"
-        return name, "resize", ResizeSpec(mode, sizes=(out[0], *size, out[3])), (x,)
-
-    def concat(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        options = self.options(op, self.tfl.ConcatenationOptions, where)
-        operands = tuple(self.operand(t) for t in ins if t >= 0)
-        return "CONCATENATION", "concat", ConcatSpec(options.Axis()), operands
-
-    def elementwise(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        operands = tuple(self.operand(t) for t in ins if t >= 0)
-        return self.op_codes[op.OpcodeIndex()], "elementwise", None, operands
-
-    def shape_preserving(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        return self.op_codes[op.OpcodeIndex()], "shape_preserving", None, (self.data_input(ins, 0, where),)
-
-    def reshape(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        x = self.data_input(ins, 0, where)
-        if len(ins) > 1 and ins[1] >= 0:
-            known = self.value(ins[1], where)
-            if known is None or known.count(None) > 1 or (-1 in known and None in known):
-                return None
-            target = tuple(-1 if v is None else v for v in known)
-        else:
-            options = self.options(op, self.tfl.ReshapeOptions, where)
-            count = self.count("new_shape values", options.NewShapeLength(), MAX_VECTOR, 4)
-            target = tuple(options.NewShape(n) for n in range(count))
-        if any(v < -1 for v in target) or target.count(-1) > 1:
-            raise self.error(f"{where}: the target shape takes sizes >= 0 and one -1; got {list(target)}")
-        return "RESHAPE", "reshape", ReshapeSpec(target, allow_zero=True), (x,)
-
-    def fully_connected(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        x = self.data_input(ins, 0, where)
-        if len(ins) < 2 or ins[1] < 0 or len(self.shape(ins[1])) != 2:
-            raise self.error(f"{where}: the weights must be a (units, features) matrix")
-        units, features = self.shape(ins[1])
-        bias = len(ins) > 2 and ins[2] >= 0
-        options = self.options(op, self.tfl.FullyConnectedOptions, where)
-        rank = len(self.shape(ins[0]))
-        if rank != 2 and not options.KeepNumDims():
-            # Without keep_num_dims the input is read as rows of `features`: (-1, features).
-            flat = self.names[outs[0]] + "/rows"
-            self.nodes.append(
-                Node(
-                    flat,
-                    "FULLY_CONNECTED",
-                    "reshape",
-                    (x,),
-                    (flat,),
-                    ReshapeSpec((-1, features)),
-                    CHANNELS_LAST,
-                )
-            )
-            x = flat
-        return "FULLY_CONNECTED", "dense", DenseSpec(features, units, bias), (x,)
-
-    def mean(self, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
-        """MEAN over the two spatial axes of an NHWC tensor: a global average pooling."""
-        x = self.data_input(ins, 0, where)
-        axes = None if len(ins) < 2 or ins[1] < 0 else self.value(ins[1], where)
-        if (
-            len(self.shape(ins[0])) != 4
-            or axes is None
-            or sorted(a % 4 for a in axes if a is not None) != [1, 2]
-        ):
-            return None
-        if self.options(op, self.tfl.ReducerOptions, where).KeepDims():
-            return "MEAN", "global_pool", None, (x,)
-        kept = self.names[outs[0]] + "/keepdims"
-        self.nodes.append(Node(kept, "MEAN", "global_pool", (x,), (kept,), None, CHANNELS_LAST))
-        return "MEAN", "reshape", ReshapeSpec((0, -1)), (kept,)
-
-    BUILDERS: ClassVar[dict[str, Callable[..., tuple[str, str, Spec, tuple[str, ...]] | None]]] = {
-        "CONV_2D": conv,
-        "DEPTHWISE_CONV_2D": depthwise,
-        "TRANSPOSE_CONV": transpose_conv,
-        "AVERAGE_POOL_2D": pool,
-        "MAX_POOL_2D": pool,
-        "PAD": pad,
-        "PADV2": pad,
-        "MIRROR_PAD": pad,
-        "RESIZE_NEAREST_NEIGHBOR": resize,
-        "RESIZE_BILINEAR": resize,
-        "CONCATENATION": concat,
-        "RESHAPE": reshape,
-        "FULLY_CONNECTED": fully_connected,
-        "MEAN": mean,
-        **dict.fromkeys(ELEMENTWISE, elementwise),
-        **dict.fromkeys(SHAPE_PRESERVING, shape_preserving),
-    }

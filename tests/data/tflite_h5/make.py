@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -46,6 +47,47 @@ def build(keras, shape):  # type: ignore[no-untyped-def]
     gap = layers.GlobalAveragePooling2D(name="gap")(cat)
     cls = layers.Dense(3, name="cls")(gap)
     return keras.Model(x, [seg, cls], name="unet")
+
+
+def build_dynamic(keras):  # type: ignore[no-untyped-def]
+    """A U-Net whose up path is Conv2DTranspose only, for a `.tflite` with dynamic sizes: the converter
+    computes TRANSPOSE_CONV's output_shape from SHAPE at run time (UpSampling2D does not trace there)."""
+    layers = keras.layers
+    x = keras.Input((None, None, 3), name="image")
+    c1 = layers.Conv2D(3, 3, padding="same", name="c1")(x)
+    down = layers.Conv2D(4, 3, strides=2, padding="valid", name="down")(c1)
+    up = layers.Conv2DTranspose(3, 3, strides=2, padding="valid", name="up")(down)
+    cat = layers.Concatenate(name="cat")([c1, up])
+    y = layers.Conv2DTranspose(2, 4, strides=2, padding="same", name="up2")(cat)
+    return keras.Model(x, y, name="unet_dynamic")
+
+
+def interpreter_shapes(tf, path, shape):  # type: ignore[no-untyped-def]
+    """Every tensor's shape as the interpreter's own kernels ran the model at this input shape (no
+    delegate: XNNPACK runs a size-mismatched CONCATENATION without complaint), or its error."""
+    import numpy as np
+
+    interpreter = tf.lite.Interpreter(
+        model_path=str(path),
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        experimental_preserve_all_tensors=True,
+    )
+    (entry,) = interpreter.get_input_details()
+    if tuple(entry["shape"]) != tuple(shape):
+        interpreter.resize_tensor_input(entry["index"], list(shape))
+    try:
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(entry["index"], np.ones(shape, np.float32))
+        interpreter.invoke()
+    except RuntimeError as error:
+        return {"error": str(error).splitlines()[0][:200]}
+    shapes = {}
+    for detail in interpreter.get_tensor_details():
+        try:
+            shapes[detail["name"]] = list(interpreter.get_tensor(detail["index"]).shape)
+        except ValueError:
+            continue  # a tensor the interpreter freed or never allocated
+    return shapes
 
 
 def keras_shapes(keras, model, size):  # type: ignore[no-untyped-def]
@@ -79,7 +121,6 @@ def make_keras(flavour: str) -> dict[str, object]:
 
 def make_tflite() -> list[dict[str, object]]:
     import keras
-    import numpy as np
     import tensorflow as tf
 
     keras.utils.set_random_seed(0)
@@ -91,24 +132,17 @@ def make_tflite() -> list[dict[str, object]]:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
             converter.target_spec.supported_types = [tf.float16]
         (HERE / name).write_bytes(converter.convert())
-        interpreter = tf.lite.Interpreter(
-            model_path=str(HERE / name),
-            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
-            experimental_preserve_all_tensors=True,
-        )
-        interpreter.allocate_tensors()
-        (entry,) = interpreter.get_input_details()
-        x = np.random.default_rng(0).standard_normal(entry["shape"]).astype("float32")
-        interpreter.set_tensor(entry["index"], x)
-        interpreter.invoke()
-        shapes = {}
-        for detail in interpreter.get_tensor_details():
-            try:
-                shapes[detail["name"]] = list(interpreter.get_tensor(detail["index"]).shape)
-            except ValueError:
-                continue  # a tensor the interpreter freed or never allocated
-        size = "x".join(map(str, entry["shape"]))
-        out.append({"file": name, "tensorflow_version": tf.__version__, "runs": {size: shapes}})
+        shape = (1, *TFLITE_SIZE, 3)
+        runs = {"x".join(map(str, shape)): interpreter_shapes(tf, HERE / name, shape)}
+        out.append({"file": name, "tensorflow_version": tf.__version__, "runs": runs})
+    with tempfile.TemporaryDirectory() as saved:
+        build_dynamic(keras).export(saved, verbose=False)
+        (HERE / "unet_dynamic.tflite").write_bytes(tf.lite.TFLiteConverter.from_saved_model(saved).convert())
+    runs = {}
+    for size in H5_SIZES:
+        shape = (1, *size, 3)
+        runs["x".join(map(str, shape))] = interpreter_shapes(tf, HERE / "unet_dynamic.tflite", shape)
+    out.append({"file": "unet_dynamic.tflite", "tensorflow_version": tf.__version__, "runs": runs})
     return out
 
 
