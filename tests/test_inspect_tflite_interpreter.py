@@ -210,3 +210,39 @@ def test_keras_unet_h5_and_tflite_agree_with_inspect_at_each_size(
                 assert list(out) == ran[tensor], tensor
                 compared += 1
     assert compared >= 20
+
+
+DYNAMIC_SIZES = [(h, w) for h in range(5, 21) for w in (h, h + 1)]
+
+
+@pytest.fixture(scope="module")
+def dynamic_tflite(tf: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("Keras runs on another backend in this process")
+    make = _make()
+    keras.utils.set_random_seed(0)
+    folder = tmp_path_factory.mktemp("dynamic")
+    make.build_dynamic(keras).export(str(folder / "saved"), verbose=False)
+    path = folder / "unet.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_saved_model(str(folder / "saved")).convert())
+    return path
+
+
+@pytest.mark.parametrize("size", DYNAMIC_SIZES if SWEEP else DYNAMIC_SIZES[18:21])
+def test_dynamic_tflite_resized_agrees_with_inspect(
+    tf: Any, dynamic_tflite: Path, size: tuple[int, int]
+) -> None:
+    from convcalc.inspect import inspect_model
+
+    shape = (1, *size, 3)
+    observed = _make().interpreter_shapes(tf, dynamic_tflite, shape)
+    report = inspect_model(str(dynamic_tflite), [shape])
+    if "error" in observed:
+        assert "CONCATENATION" in observed["error"] and not report.runs
+        assert [m.op for m in report.merges] == ["CONCATENATION"]
+        return
+    assert report.runs
+    for node_run in report.run.nodes:
+        for tensor, out in zip(node_run.node.outputs, node_run.outputs):
+            assert list(out) == observed[tensor], tensor
