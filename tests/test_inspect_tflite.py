@@ -256,3 +256,20 @@ def test_without_the_tflite_package_the_error_names_the_extra(monkeypatch: pytes
     monkeypatch.setitem(sys.modules, "tflite", None)
     with pytest.raises(ConvCalcError, match=r"pip install 'convcalc\[tflite\]'"):
         read_tflite(DATA / "unet.tflite")
+
+
+def test_the_operators_tensor_lists_are_bounded_in_total(tmp_path: Path) -> None:
+    # Operators may all point at one long vector: each list alone is within its budget and the file's
+    # size, their sum is what the reader would walk. Shown with the budget lowered to 20.
+    _tflite()
+    from convcalc.inspect import tflite_reader
+
+    data = (DATA / "unet.tflite").read_bytes()
+    path = tmp_path / "unet.tflite"
+    path.write_bytes(data)
+    limit = tflite_reader.MAX_OP_ENTRIES
+    try:
+        tflite_reader.MAX_OP_ENTRIES = 20
+        _refused(path, "tensor lists hold more than 20 entries in all")
+    finally:
+        tflite_reader.MAX_OP_ENTRIES = limit

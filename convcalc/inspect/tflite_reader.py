@@ -10,10 +10,9 @@ file becomes the same refusal ("truncated or corrupt"). Only the main subgraph (
 Tensors keep their names in the file (made unique with ``#index`` where two tensors share one); a node
 is named by its first output tensor. Tensors holding a buffer are constants; so are the outputs of ops
 reading only constants (DEQUANTIZE of float16 weights), and the outputs of SHAPE and of the shape
-arithmetic after it: those ops are not data flow and leave no node. CONV_2D, DEPTHWISE_CONV_2D and
-TRANSPOSE_CONV keep TFLite's own arguments and are read by ``convcalc.conventions.tflite``; a
-TRANSPOSE_CONV whose output_shape is computed at run time (a model converted with dynamic sizes) is an
-``unknown`` node. Any op outside the modelled set is ``unknown`` with the shape the file records.
+arithmetic after it (``tflite_values`` follows it): those ops are not data flow and leave no node.
+The ops are mapped in ``tflite_ops``; any op outside the modelled set is ``unknown`` with the shape the
+file records, a dynamic batch taken at 1 for the ops that keep it (a note says so).
 """
 
 from __future__ import annotations
@@ -44,6 +43,8 @@ MAX_BUFFERS = 1_000_000
 MAX_TENSORS = 1_000_000
 MAX_OPERATORS = 200_000
 MAX_OP_TENSORS = 10_000
+# All operators' input and output lists together (vectors may overlap, so each alone proves little).
+MAX_OP_ENTRIES = 4_000_000
 MAX_RANK = 8
 MAX_NAME = 256
 
@@ -70,11 +71,6 @@ BATCH_KEEPING = frozenset(
 # Ops that compute sizes from SHAPE: with only constants or such values in, their output is no data.
 SHAPE_SOURCES = frozenset(["SHAPE", "RANK"])
 INT_TYPES = {2: "<i", 4: "<q"}  # TensorType INT32, INT64
-
-LIMITS = (
-    f"file at most {MAX_FILE_BYTES // 1024**3} GiB, at most {MAX_SUBGRAPHS} subgraphs, {MAX_BUFFERS} "
-    f"buffers, {MAX_TENSORS} tensors and {MAX_OPERATORS} operators"
-)
 
 
 def read_tflite(path: Path) -> Graph:
@@ -124,13 +120,14 @@ class TFLiteReader:
         self.op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if isinstance(v, int)}
         self.names: list[str] = []
         self.constant: set[int] = set()
-        # Values of the small integer tensors SHAPE and the arithmetic after it compute: None where
-        # the value depends on a dynamic dimension (the batch of a converted Keras model).
+        # Values of the small integer tensors SHAPE and the arithmetic after it compute (None where
+        # nothing is known of them).
         self.shape_values: dict[int, Vector | None] = {}
         self.constants: dict[int, Tensor] = {}
         self.nodes: list[Node] = []
         self.notes: list[str] = []
         self.batch_taken = False
+        self.entries = 0
 
     def error(self, message: str) -> ConvCalcError:
         return ConvCalcError(f"{self.source}: {message}", parameter="model")
@@ -230,7 +227,13 @@ class TFLiteReader:
         return bytes(raw).decode("utf-8", "replace")[:MAX_NAME]
 
     def vector(self, length: int) -> int:
-        return self.count("entries in an operator's tensor list", length, MAX_OP_TENSORS, 4)
+        self.entries += self.count("entries in an operator's tensor list", length, MAX_OP_TENSORS, 4)
+        if self.entries > MAX_OP_ENTRIES:
+            raise self.error(
+                f"the operators' tensor lists hold more than {MAX_OP_ENTRIES} entries in all; inspect "
+                "reads up to that"
+            )
+        return length
 
     def op_name(self, code: Any) -> str:
         # Codes below 127 are also in deprecated_builtin_code, the only field old files have.
