@@ -60,6 +60,23 @@ def test_tflite_agrees_with_tensorflow_wherever_tensorflow_accepts_the_output_sh
                     assert tfl.placement == tf.placement and not tfl.unsupported_by
 
 
+def test_an_output_shape_computed_as_keras_does_reads_as_the_keras_layer() -> None:
+    # Why the reader hands a computed output_shape (i*s for SAME, (i-1)*s + max(K, s) for VALID) to
+    # the Keras convention: at those sizes TFLite's crops are Keras's, for every size, kernel and stride.
+    for size in range(1, 8):
+        for kernel in range(1, 7):
+            for stride in range(1, 5):
+                for word, out in (
+                    ("same", size * stride),
+                    ("valid", (size - 1) * stride + max(kernel, stride)),
+                ):
+                    kw = {"stride": stride, "padding": word, "transposed": True}
+                    keras = read("keras", size, kernel, **kw)
+                    tfl = read("tflite", size, kernel, output_size=out, **kw)
+                    assert keras.placement == tfl.placement and keras.output == (out,)
+                    assert not tfl.unsupported_by
+
+
 def test_an_output_shape_the_input_does_not_give_is_cropped_at_the_end_and_flagged() -> None:
     # The reference kernel keeps the start (crop from O alone) and cuts or zero-extends the end.
     layer = read("tflite", 2, 3, stride=2, padding="valid", output_size=7, transposed=True)
