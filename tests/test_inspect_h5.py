@@ -106,14 +106,17 @@ def test_without_h5py_the_error_names_the_extra_and_the_resave(monkeypatch: pyte
 def test_the_json_document_of_an_h5_model_meets_the_schema() -> None:
     _h5py()
     import jsonschema
+    from typer.testing import CliRunner
 
-    from convcalc.inspect import inspect_model
-    from convcalc.inspect.document import inspect_document
+    from convcalc.cli import app
 
     schema = json.loads(
         (Path(__file__).parents[1] / "convcalc" / "schemas" / "inspect.schema.json").read_text()
     )
-    document = inspect_document(inspect_model(str(DATA / "unet_keras2.h5"), [(1, 15, 17, 3)]))
+    result = CliRunner().invoke(
+        app, ["inspect", str(DATA / "unet_keras2.h5"), "--input", "1x15x17x3", "--json"]
+    )
+    document = json.loads(result.stdout)
     jsonschema.validate(document, schema)
     assert document["model"]["framework"] == "keras" and document["runs"]
 

@@ -290,3 +290,24 @@ def test_the_operators_tensor_lists_are_bounded_in_total(tmp_path: Path) -> None
         _refused(path, "tensor lists hold more than 20 entries in all")
     finally:
         tflite_reader.MAX_OP_ENTRIES = limit
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["unet.tflite"], ["unet_dynamic.tflite"], ["unet_dynamic.tflite", "--input", "1x16x17x3"]],
+)
+def test_the_json_documents_of_tflite_models_meet_the_schema(args: list[str]) -> None:
+    # Unmodelled ops on the input's paths leave accepted sizes and receptive fields null.
+    _tflite()
+    import jsonschema
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    schema = json.loads(
+        (Path(__file__).parents[1] / "convcalc" / "schemas" / "inspect.schema.json").read_text()
+    )
+    result = CliRunner().invoke(app, ["inspect", str(DATA / args[0]), *args[1:], "--json"])
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, schema)
+    assert document["model"]["framework"] == "tflite" and result.exit_code == (0 if document["runs"] else 1)
