@@ -172,14 +172,13 @@ def test_the_reader_keeps_tflite_arguments_and_folds_weight_dequantize() -> None
     assert up.kind == "conv_transpose" and up.spec is not None
     assert up.spec.framework == "tflite" and up.spec.output_size == (15, 17)  # type: ignore[union-attr]
     assert dict(up.spec.arguments)["output_shape"] == "[N, 15, 17, 3]"  # type: ignore[union-attr]
-    # UpSampling2D converts to EXPAND_DIMS/TILE/RESHAPE, the dilated Conv2D to SPACE_TO_BATCH_ND around
-    # CONV_2D: unknown ops, carried by the shapes the file records.
-    assert {n.op for n in graph.nodes if n.kind == "unknown"} == {
-        "EXPAND_DIMS",
-        "TILE",
-        "SPACE_TO_BATCH_ND",
-        "BATCH_TO_SPACE_ND",
-    }
+    # UpSampling2D converts to EXPAND_DIMS/TILE/RESHAPE: unknown ops, carried by the shapes the file
+    # records. The dilated Conv2D (dilation_rate=2, 'same') converts to SPACE_TO_BATCH_ND, a 'VALID'
+    # CONV_2D and BATCH_TO_SPACE_ND: folded back into one dilated CONV_2D.
+    assert {n.op for n in graph.nodes if n.kind == "unknown"} == {"EXPAND_DIMS", "TILE"}
+    (dilated,) = [n for n in graph.nodes if "dil_1" in n.name]
+    assert dilated.spec.dilation == (2, 2) and dilated.spec.padding == "same"  # type: ignore[union-attr]
+    assert dilated.outputs == ("unet_1/dil_1/convolution/BatchToSpaceND",)
     assert [n.kind for n in graph.nodes if n.op == "MEAN"] == ["global_pool", "reshape"]
     fp16 = read_tflite(DATA / "unet_fp16.tflite")
     assert "DEQUANTIZE" not in {n.op for n in fp16.nodes}

@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import mmap
 import struct
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from convcalc.conventions import read
 from convcalc.errors import ConvCalcError
 from convcalc.inspect.graph import (
     CHANNELS_LAST,
+    ConvSpec,
     Dim,
     Graph,
     Node,
+    Spec,
     Tensor,
     UnknownSpec,
 )
@@ -128,6 +132,9 @@ class TFLiteReader:
         self.notes: list[str] = []
         self.batch_taken = False
         self.entries = 0
+        self.pending: dict[int, tuple[str, list[Any]]] = {}
+        self.readers: dict[int, int] = {}
+        self.outputs: set[int] = set()
 
     def error(self, message: str) -> ConvCalcError:
         return ConvCalcError(f"{self.source}: {message}", parameter="model")
@@ -190,12 +197,20 @@ class TFLiteReader:
         graph_inputs = tuple(
             Tensor(self.names[t], self.signature(t)) for t in inputs if t not in self.constant
         )
+        ends = [
+            self.tensor_index(sub.Outputs(n), "a subgraph output")
+            for n in range(self.vector(sub.OutputsLength()))
+        ]
+        self.outputs = set(ends)
+        for n in range(operators):
+            op = sub.Operators(n)
+            for j in range(self.vector(op.InputsLength())):
+                self.readers[op.Inputs(j)] = self.readers.get(op.Inputs(j), 0) + 1
         for n in range(operators):
             self.operator(sub.Operators(n), n)
-        outputs = tuple(
-            self.names[self.tensor_index(sub.Outputs(n), "a subgraph output")]
-            for n in range(self.vector(sub.OutputsLength()))
-        )
+        for t in list(self.pending):
+            self.flush(t)
+        outputs = tuple(self.names[t] for t in ends)
         if self.batch_taken:
             self.notes.append(
                 "the shapes of ops convcalc does not model are the file's, whose batch is 1: give --input "
@@ -383,17 +398,102 @@ class TFLiteReader:
         if present and not data:
             self.constant.update(outs)
             return
+        if self.fold(name, op, ins, outs, n):
+            return
+        for t in present:
+            self.flush(t)
+        self.emit(name, op, ins, outs, n)
+
+    def emit(self, name: str, op: Any, ins: list[int], outs: list[int], n: int) -> None:
+        """The op as one node: its builder's kind and spec, or ``unknown`` with the file's shapes."""
         where = f"operator {n} ({name}, output {self.names[outs[0]]!r})"
-        label = self.names[outs[0]].split(";")[-1]
         builder = BUILDERS.get(name)
         node = None if builder is None else builder(self, op, ins, outs, where)
         if node is None:
+            data = [t for t in ins if t >= 0 and t not in self.constant and t not in self.shape_values]
             declared = tuple(self.declared(name, op, ins, t, where) for t in outs)
             node = (name, "unknown", UnknownSpec(declared), tuple(self.names[t] for t in data))
+        self.add(node, outs)
+
+    def add(self, node: tuple[str, str, Spec, tuple[str, ...]], outs: list[int]) -> None:
         op_name, kind, spec, node_inputs = node
-        self.nodes.append(
-            Node(label, op_name, kind, node_inputs, tuple(self.names[t] for t in outs), spec, CHANNELS_LAST)
-        )
+        label = self.names[outs[0]].split(";")[-1]
+        outputs = tuple(self.names[t] for t in outs)
+        self.nodes.append(Node(label, op_name, kind, node_inputs, outputs, spec, CHANNELS_LAST))
+
+    # The converter's form of a dilated convolution: SPACE_TO_BATCH_ND, a 'VALID' CONV_2D, then
+    # BATCH_TO_SPACE_ND. Held back op by op while the pattern holds, and folded into one node.
+    def fold(self, name: str, op: Any, ins: list[int], outs: list[int], n: int) -> bool:
+        held = self.pending.get(ins[0]) if ins and ins[0] >= 0 else None
+        if name == "SPACE_TO_BATCH_ND" and len(outs) == 1 and self.single_reader(outs[0]):
+            self.pending[outs[0]] = ("s2b", [(name, op, ins, outs, n)])
+            return True
+        if held is None:
+            return False
+        step, ops = held
+        if step == "s2b" and name == "CONV_2D" and len(outs) == 1 and self.single_reader(outs[0]):
+            options = self.options(op, self.tfl.Conv2DOptions, f"operator {n} ({name})")
+            plain = (
+                options.DilationHFactor(),
+                options.DilationWFactor(),
+                options.StrideH(),
+                options.StrideW(),
+            )
+            if plain == (1, 1, 1, 1) and options.Padding() == 1:
+                del self.pending[ins[0]]
+                self.pending[outs[0]] = ("conv", [*ops, (name, op, ins, outs, n)])
+                return True
+        if step == "conv" and name == "BATCH_TO_SPACE_ND":
+            node = self.dilated(ops, (name, op, ins, outs, n))
+            if node is not None:
+                del self.pending[ins[0]]
+                self.add(node, outs)
+                return True
+        return False
+
+    def single_reader(self, t: int) -> bool:
+        return self.readers.get(t, 0) == 1 and t not in self.outputs
+
+    def flush(self, t: int) -> None:
+        """Emit the ops held back for a pattern that did not complete, in their order."""
+        held = self.pending.pop(t, None)
+        if held is not None:
+            for name, op, ins, outs, n in held[1]:
+                self.emit(name, op, ins, outs, n)
+
+    def dilated(self, ops: list[Any], last: Any) -> tuple[str, str, Spec, tuple[str, ...]] | None:
+        """One CONV_2D with dilation = the block, its pads the paddings less the crops, when they are
+        'SAME' or 'VALID' at the file's input size."""
+        (_, _, s2b_ins, _, _), (_, conv, conv_ins, conv_outs, m) = ops
+        _, _, b2s_ins, _, k = last
+        where = f"operator {k} (BATCH_TO_SPACE_ND)"
+        block = self.value(s2b_ins[1], where) if len(s2b_ins) > 2 else None
+        paddings = self.value(s2b_ins[2], where) if len(s2b_ins) > 2 else None
+        crops = self.value(b2s_ins[2], where) if len(b2s_ins) > 2 else None
+        again = self.value(b2s_ins[1], where) if len(b2s_ins) > 2 else None
+        x = s2b_ins[0]
+        size = self.signature(x)
+        if block != again or len(size) != 4 or not isinstance(size[1], int) or not isinstance(size[2], int):
+            return None
+        b, p, c = ([e for e in v or () if isinstance(e, int)] for v in (block, paddings, crops))
+        if len(b) != 2 or len(p) != 4 or len(c) != 4:
+            return None
+        pads = ((p[0] - c[0], p[1] - c[1]), (p[2] - c[2], p[3] - c[3]))
+        node = BUILDERS["CONV_2D"](self, conv, conv_ins, conv_outs, f"operator {m} (CONV_2D)")
+        assert node is not None
+        op_name, kind, spec, _ = node
+        assert isinstance(spec, ConvSpec)
+        kernel = spec.kernel_size
+        for word in ("same", "valid"):
+            layer = read("tflite", (size[1], size[2]), kernel, dilation=tuple(b), padding=word)
+            if layer.placement == pads:
+                shown = tuple(
+                    (key, str(b) if key == "dilation" else word.upper() if key == "padding" else value)
+                    for key, value in spec.arguments
+                )
+                folded = replace(spec, dilation=(b[0], b[1]), padding=word, arguments=shown)
+                return op_name, kind, folded, (self.names[x],)
+        return None
 
     def data_input(self, ins: list[int], at: int, where: str) -> str:
         if at >= len(ins) or ins[at] < 0 or ins[at] in self.constant:
