@@ -125,8 +125,10 @@ CONVS = [
 @pytest.mark.parametrize(("kernel", "stride", "dilation", "word"), CONVS if SWEEP else CONVS[:4])
 @pytest.mark.parametrize("depthwise", [False, True])
 def test_conv_and_depthwise_values_are_the_conventions_pads(
-    tf: Any, kernel: int, stride: int, dilation: int, word: str, depthwise: bool
+    tf: Any, tmp_path: Path, kernel: int, stride: int, dilation: int, word: str, depthwise: bool
 ) -> None:
+    from convcalc.inspect.tflite_reader import read_tflite
+
     rng = np.random.default_rng(kernel + 7 * stride)
     for size in (7, 8, 10):
         try:
@@ -149,6 +151,11 @@ def test_conv_and_depthwise_values_are_the_conventions_pads(
         for reference in (True, False):
             got = _run(tf, data, x, reference)[:, :, 0, :].transpose(0, 2, 1)
             assert got.shape == want.shape and np.allclose(got, want, atol=1e-4), (size, reference)
+        # The reader gives the converted file back as one convolution with these pads (a dilated
+        # CONV_2D the converter wrote as SPACE_TO_BATCH_ND / CONV_2D / BATCH_TO_SPACE_ND folded again).
+        (tmp_path / "layer.tflite").write_bytes(data)
+        (node,) = [n for n in read_tflite(tmp_path / "layer.tflite").nodes if n.kind == "conv"]
+        assert node.spec.read((size, 1), transposed=False).placement[0] == canonical.placement[0]  # type: ignore[union-attr]
 
 
 def _make() -> Any:
@@ -252,3 +259,28 @@ def test_dynamic_tflite_resized_agrees_with_inspect(
     for node_run in report.run.nodes:
         for tensor, out in zip(node_run.node.outputs, node_run.outputs):
             assert list(out) == observed[tensor], tensor
+
+
+@pytest.mark.parametrize("size", [(9, 10), (12, 7)])
+def test_keras_dilated_layers_fold_back_into_one_convolution(
+    tf: Any, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("Keras runs on another backend in this process")
+    from convcalc.inspect import inspect_model
+
+    layers = keras.layers
+    x = keras.Input((*size, 2))
+    y = layers.Conv2D(3, 3, dilation_rate=2, padding="same", name="a")(x)
+    y = layers.DepthwiseConv2D(3, dilation_rate=(2, 3), padding="same", name="b")(y)
+    y = layers.Conv2D(2, 2, dilation_rate=2, padding="valid", name="c")(y)
+    path = tmp_path / "dilated.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(keras.Model(x, y)).convert())
+    report = inspect_model(str(path))
+    observed = _make().interpreter_shapes(tf, path, (1, *size, 2))
+    assert report.runs and [r.node.kind for r in report.run.nodes] == ["conv", "conv", "conv"]
+    dilations = [r.node.spec.dilation for r in report.run.nodes]  # type: ignore[union-attr]
+    assert dilations == [(2, 2), (2, 3), (2, 2)]
+    for node_run in report.run.nodes:
+        assert list(node_run.outputs[0]) == observed[node_run.node.outputs[0]]

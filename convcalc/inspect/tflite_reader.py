@@ -421,8 +421,9 @@ class TFLiteReader:
         outputs = tuple(self.names[t] for t in outs)
         self.nodes.append(Node(label, op_name, kind, node_inputs, outputs, spec, CHANNELS_LAST))
 
-    # The converter's form of a dilated convolution: SPACE_TO_BATCH_ND, a 'VALID' CONV_2D, then
-    # BATCH_TO_SPACE_ND. Held back op by op while the pattern holds, and folded into one node.
+    # The converter's form of a dilated convolution: SPACE_TO_BATCH_ND, a 'VALID' CONV_2D (or
+    # DEPTHWISE_CONV_2D), then BATCH_TO_SPACE_ND. Held back op by op while the pattern holds, and
+    # folded into one node.
     def fold(self, name: str, op: Any, ins: list[int], outs: list[int], n: int) -> bool:
         held = self.pending.get(ins[0]) if ins and ins[0] >= 0 else None
         if name == "SPACE_TO_BATCH_ND" and len(outs) == 1 and self.single_reader(outs[0]):
@@ -431,8 +432,9 @@ class TFLiteReader:
         if held is None:
             return False
         step, ops = held
-        if step == "s2b" and name == "CONV_2D" and len(outs) == 1 and self.single_reader(outs[0]):
-            options = self.options(op, self.tfl.Conv2DOptions, f"operator {n} ({name})")
+        convs = {"CONV_2D": self.tfl.Conv2DOptions, "DEPTHWISE_CONV_2D": self.tfl.DepthwiseConv2DOptions}
+        if step == "s2b" and name in convs and len(outs) == 1 and self.single_reader(outs[0]):
+            options = self.options(op, convs[name], f"operator {n} ({name})")
             plain = (
                 options.DilationHFactor(),
                 options.DilationWFactor(),
@@ -462,9 +464,9 @@ class TFLiteReader:
                 self.emit(name, op, ins, outs, n)
 
     def dilated(self, ops: list[Any], last: Any) -> tuple[str, str, Spec, tuple[str, ...]] | None:
-        """One CONV_2D with dilation = the block, its pads the paddings less the crops, when they are
+        """One convolution with dilation = the block, its pads the paddings less the crops, when they are
         'SAME' or 'VALID' at the file's input size."""
-        (_, _, s2b_ins, _, _), (_, conv, conv_ins, conv_outs, m) = ops
+        (_, _, s2b_ins, _, _), (name, conv, conv_ins, conv_outs, m) = ops
         _, _, b2s_ins, _, k = last
         where = f"operator {k} (BATCH_TO_SPACE_ND)"
         block = self.value(s2b_ins[1], where) if len(s2b_ins) > 2 else None
@@ -479,7 +481,7 @@ class TFLiteReader:
         if len(b) != 2 or len(p) != 4 or len(c) != 4:
             return None
         pads = ((p[0] - c[0], p[1] - c[1]), (p[2] - c[2], p[3] - c[3]))
-        node = BUILDERS["CONV_2D"](self, conv, conv_ins, conv_outs, f"operator {m} (CONV_2D)")
+        node = BUILDERS[name](self, conv, conv_ins, conv_outs, f"operator {m} ({name})")
         assert node is not None
         op_name, kind, spec, _ = node
         assert isinstance(spec, ConvSpec)
