@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,3 +149,75 @@ def test_an_old_keras2_sequential_takes_its_channels_from_the_weight_shapes(tmp_
     assert shapes == {"conv": (1, 4, 5, 4), "up": (1, 9, 11, 1), "flat": (1, 99), "fc": (1, 5)}
     specs = {n.name: n.spec for n in report.graph.nodes}
     assert specs["up"].in_channels == 4 and specs["fc"].in_features == 99  # type: ignore[union-attr]
+
+
+def _keras2_nested(path: Path) -> Path:
+    """A tf.keras 2 model as tf.keras 2.21 saves it: a Sequential encoder with its own input nested in a
+    Functional model, referred to as ["enc", 1, 0] (Keras 2 counts the encoder's internal node)."""
+    h5py = _h5py()
+
+    def layer(cls: str, name: str, inbound: list[Any], **config: Any) -> dict[str, Any]:
+        return {"class_name": cls, "name": name, "config": {"name": name, **config}, "inbound_nodes": inbound}
+
+    encoder = {
+        "class_name": "Sequential",
+        "name": "enc",
+        "inbound_nodes": [[["input_1", 0, 0, {}]]],
+        "config": {
+            "name": "enc",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "config": {"name": "ic1_input", "batch_input_shape": [None, None, None, 3]},
+                },
+                {
+                    "class_name": "Conv2D",
+                    "config": {"name": "ic1", "filters": 4, "kernel_size": [3, 3], "padding": "same"},
+                },
+                {"class_name": "MaxPooling2D", "config": {"name": "ip", "pool_size": [2, 2]}},
+            ],
+        },
+    }
+    layers = [
+        layer("InputLayer", "input_1", [], batch_input_shape=[None, None, None, 3]),
+        encoder,
+        layer("Conv2DTranspose", "up", [[["enc", 1, 0, {}]]], filters=3, kernel_size=[2, 2], strides=[2, 2]),
+        layer("Concatenate", "cat", [[["input_1", 0, 0, {}], ["up", 0, 0, {}]]], axis=-1),
+        layer("SeparableConv2D", "sep", [[["cat", 0, 0, {}]]], filters=5, kernel_size=[3, 3], padding="same"),
+    ]
+    config = {
+        "class_name": "Functional",
+        "config": {
+            "name": "model",
+            "layers": layers,
+            "input_layers": [["input_1", 0, 0]],
+            "output_layers": [["sep", 0, 0]],
+        },
+    }
+    with h5py.File(path, "w") as handle:
+        handle.attrs["model_config"] = json.dumps(config)
+        handle.attrs["keras_version"] = "2.21.0"
+        weights = {
+            "enc/ic1/kernel:0": (3, 3, 3, 4),
+            "up/up/kernel:0": (2, 2, 3, 4),
+            "sep/sep/depthwise_kernel:0": (3, 3, 6, 1),
+            "sep/sep/pointwise_kernel:0": (1, 1, 6, 5),
+        }
+        for name, shape in weights.items():
+            handle.create_dataset(f"model_weights/{name}", shape, "f4")
+    return path
+
+
+def test_a_keras2_nested_model_is_referred_to_by_keras2_node_numbers(tmp_path: Path) -> None:
+    # Hand-worked, and what tf.keras 2.21 gave running this model: at 8x8 the encoder halves to 4x4,
+    # the k2 s2 transposed convolution doubles it back, the skip joins, the output is 8x8x5; at 9x9
+    # the encoder gives 4x4 again and Concatenate refuses 8x8 beside 9x9.
+    from convcalc.inspect import inspect_model
+
+    path = _keras2_nested(tmp_path / "nested.h5")
+    report = inspect_model(str(path), [(1, 8, 8, 3)])
+    shapes = {t: s for r in report.run.nodes for t, s in zip(r.node.outputs, r.outputs)}
+    assert report.runs and shapes["enc"] == (1, 4, 4, 4) and shapes["up"] == (1, 8, 8, 3)
+    assert shapes["sep"] == (1, 8, 8, 5)
+    odd = inspect_model(str(path), [(1, 9, 9, 3)])
+    assert not odd.runs and [m.name for m in odd.merges] == ["cat"]

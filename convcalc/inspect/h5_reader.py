@@ -68,6 +68,7 @@ def read_h5(path: Path) -> Graph:
             parameter="model",
         )
     _add_channels(entry, weights, 0)
+    _renumber_keras2_nodes(entry, 0)
     reader = _Reader(str(path))
     if version:
         written = version.decode("utf-8", "replace")[:40]
@@ -196,3 +197,45 @@ def _input_channels(cls: str, cfg: dict[str, Any], found: dict[str, tuple[int, .
     if cls == "Dense":
         return kernel[0]
     return None
+
+
+def _renumber_keras2_nodes(entry: dict[str, Any], depth: int) -> None:
+    """Keras 2 numbers the calls of a nested model that has its own input from 1, not 0.
+
+    Such a model (a Functional one, or a Sequential one built with an input shape) keeps a first node
+    linking its input to its output, which the config leaves out of its inbound nodes; references to
+    its calls ([name, node, tensor]) still count that node. Keras 3 configs carry no such offset.
+    """
+    config = entry.get("config")
+    layers = config.get("layers") if isinstance(config, dict) else None
+    if depth > MAX_CONFIG_DEPTH or not isinstance(layers, list):
+        return
+    offset = set()
+    for layer in layers:
+        if not isinstance(layer, dict) or _class(layer) not in MODEL_CLASSES:
+            continue
+        _renumber_keras2_nodes(layer, depth + 1)
+        inner = layer.get("config")
+        inner_layers = inner.get("layers") if isinstance(inner, dict) else None
+        first = inner_layers[0] if isinstance(inner_layers, list) and inner_layers else None
+        starts_with_input = isinstance(first, dict) and _class(first) == "InputLayer"
+        if _class(layer) != "Sequential" or starts_with_input:
+            offset.add(layer.get("name"))
+
+    def shift(reference: Any) -> None:
+        named = isinstance(reference, list) and len(reference) >= 3 and reference[0] in offset
+        if named and isinstance(reference[1], int) and reference[1] >= 1:
+            reference[1] -= 1
+
+    for layer in layers:
+        nodes = layer.get("inbound_nodes") if isinstance(layer, dict) else None
+        for node in nodes if isinstance(nodes, list) else []:
+            for reference in node if isinstance(node, list) else []:
+                shift(reference)
+    assert isinstance(config, dict)
+    for key in ("input_layers", "output_layers"):
+        references = config.get(key)
+        if isinstance(references, list) and references and isinstance(references[0], str):
+            shift(references)
+        for reference in references if isinstance(references, list) else []:
+            shift(reference)
