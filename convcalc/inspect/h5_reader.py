@@ -222,6 +222,10 @@ def _renumber_keras2_nodes(entry: dict[str, Any], depth: int) -> None:
         if _class(layer) != "Sequential" or starts_with_input:
             offset.add(layer.get("name"))
 
+    nodes_of = [layer.get("inbound_nodes") for layer in layers if isinstance(layer, dict)]
+    if not any(isinstance(node, list) for nodes in nodes_of if isinstance(nodes, list) for node in nodes):
+        return  # Keras 3: calls as dicts, numbered from 0
+
     def shift(reference: Any) -> None:
         named = isinstance(reference, list) and len(reference) >= 3 and reference[0] in offset
         if named and isinstance(reference[1], int) and reference[1] >= 1:
