@@ -41,18 +41,22 @@ def name_anchors(a: Sequence[Layer], b: Sequence[Layer]) -> list[tuple[int, int]
     """Pairs (index in a, index in b) matched by name, unique both ways, in increasing order in both."""
     keys_b = [name_key(layer) for layer in b]
     exact: dict[tuple[str, ...], list[int]] = {}
+    by_token: dict[str, set[int]] = {}
     for j, key in enumerate(keys_b):
         exact.setdefault(key, []).append(j)
+        for token in key:
+            by_token.setdefault(token, set()).add(j)
     found: dict[int, list[int]] = {}
     for i, layer in enumerate(a):
         key = name_key(layer)
         matches = exact.get(key, [])
         if not matches:
-            matches = [
+            sharing = set().union(*(by_token.get(token, set()) for token in key))
+            matches = sorted(
                 j
-                for j, other in enumerate(keys_b)
-                if len(other) != len(key) and (_contains(other, key) or _contains(key, other))
-            ]
+                for j in sharing
+                if len(keys_b[j]) != len(key) and (_contains(keys_b[j], key) or _contains(key, keys_b[j]))
+            )
         matches = [j for j in matches if _kind(b[j]) == _kind(layer)]
         if len(matches) == 1:
             found[i] = matches

@@ -104,23 +104,23 @@ def describe_shift(axis: str, amount: Fraction) -> str:
 
 
 def missing(a: Layer) -> PairDiff:
-    return PairDiff(a, None, a.form(dict(zip(a.axes, a.sizes))), None, "missing")
+    return PairDiff(a, None, a.own_form, None, "missing")
 
 
 def extra(b: Layer) -> PairDiff:
-    return PairDiff(None, b, None, b.form(dict(zip(b.axes, b.sizes))), "extra")
+    return PairDiff(None, b, None, b.own_form, "extra")
 
 
 def compare(a: Layer, b: Layer) -> PairDiff:
     """Both layers on A's input sizes; the changes, the verdict and the shift per axis."""
     sizes = dict(zip(a.axes, a.sizes))
-    a_form = a.form(sizes)
+    a_form = a.own_form
     changes: list[Change] = []
     if sorted(a.axes) != sorted(b.axes):
         changes.append(Change("spatial axes", None, ",".join(a.axes), ",".join(b.axes)))
         return PairDiff(a, b, a_form, None, "different values", tuple(changes))
     try:
-        b_form = b.form(sizes)
+        b_form = b.own_form if dict(zip(b.axes, b.sizes)) == sizes else b.form(sizes)
     except ConvCalcError as error:
         return PairDiff(
             a, b, a_form, None, "different size", note=f"B's layer does not run on A's input: {error}"

@@ -28,5 +28,8 @@ def diff_headline(report: DiffReport) -> str:
         output = next(o for o in report.outputs if o.verdict != "same")
         return f"every layer is the same, but output {output.index} is {output_text(output)}"
     first = differing[0]
+    name = first.name
+    if first.a is not None and first.b is not None and first.b.name != first.a.name:
+        name = f"{first.a.name} (B: {first.b.name})"
     count = f"{len(differing)} of {layers} {word} differ{'s' if len(differing) == 1 else ''}"
-    return f"{count}; first: layer {first.name}: {first.reason()}"
+    return f"{count}; first: layer {name}: {first.reason()}"

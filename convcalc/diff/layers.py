@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 
 from convcalc.core import ConvAxis, TransposedAxis
@@ -90,9 +91,16 @@ class Layer:
             parts.append(f"{len(transposes)} Transpose{'s' if len(transposes) > 1 else ''} folded")
         return tuple(parts)
 
+    @cached_property
+    def own_form(self) -> tuple[AxisForm, ...]:
+        """The canonical axes on the layer's own input sizes."""
+        return self.form(dict(zip(self.axes, self.sizes)))
+
     def form(self, sizes: Mapping[str, int]) -> tuple[AxisForm, ...]:
         """The canonical axes for these input sizes (by axis name): the framework's own rules."""
         own = tuple(sizes[name] for name in self.axes)
+        if own == self.sizes and "own_form" in self.__dict__:
+            return self.own_form
         spec = self.node.spec
         if isinstance(spec, ConvSpec):
             return self._conv(spec, own)

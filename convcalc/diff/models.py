@@ -80,7 +80,10 @@ def read_sides(
     named = input_names(first, perms, input_layout(first))
     wanted = [tuple(n or "?" for n in (names or ())) for names in named]
     shapes = _in_order(side_a, wanted, b)
-    graph = load_graph(b, shapes) if first.framework == "onnx" else first
+    declared = [tuple(t.shape) for t in first.inputs]
+    # onnx's shape inference ran on the declared shapes: read again only when the input is another
+    reread = first.framework == "onnx" and declared != [tuple(s) for s in shapes]
+    graph = load_graph(b, shapes) if reread else first
     return side_a, read_side("B", b, graph, shapes)
 
 

@@ -112,7 +112,7 @@ def positions(side: Side) -> dict[str, Position]:
 
 def _through(layer: Layer, here: Position) -> Position:
     out = dict(here)
-    for form in layer.form(dict(zip(layer.axes, layer.sizes))):
+    for form in layer.own_form:
         if form.name not in here:
             continue
         scale, offset = here[form.name]
