@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from fractions import Fraction
+from functools import cached_property
 
 from convcalc.core import ConvAxis, TransposedAxis
 from convcalc.diff.axes import Names, layer_names
