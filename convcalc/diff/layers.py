@@ -227,10 +227,20 @@ def _compact(name: str, value: str) -> str:
     return text.replace(" ", "")
 
 
+# Arguments left out of a spelling when every value is the framework's default (as its own repr does).
+_ONES = ("dilations", "dilation", "dilation_rate", "group", "groups", "depth_multiplier")
+_ZEROS = ("pads", "padding", "output_padding")
+
+
+def _default(name: str, value: str) -> bool:
+    values = set(_compact("", value).split("x"))
+    return (name in _ONES and values == {"1"}) or (name in _ZEROS and values == {"0"})
+
+
 def _node_spelling(node: Node) -> str:
     spec = node.spec
     if isinstance(spec, (ConvSpec, PoolSpec)):
-        args = " ".join(f"{k}={_compact(k, v)}" for k, v in spec.arguments)
+        args = " ".join(f"{k}={_compact(k, v)}" for k, v in spec.arguments if not _default(k, v))
         return f"{node.op} {args}".strip()
     if isinstance(spec, PadSpec):
         pads = ",".join(f"{b}:{a}" for b, a in spec.pads)
