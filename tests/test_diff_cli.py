@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import event, given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -203,6 +203,7 @@ def _run(path: Path, x: Any) -> Any:
     return session.run(None, {"x": x})[0]
 
 
+@settings(max_examples=60)
 @given(
     transposed=st.booleans(),
     extra=st.integers(0, 1),
@@ -252,3 +253,27 @@ def test_the_verdict_is_what_onnx_runtime_computes(
     assert stated.verdict == verdict, (report.pairs[0].reason(), verdict)
     if verdict == "shifted":
         assert shift == int(dict(stated.shift)["L"])
+
+
+def test_hostile_files_exit_0_1_or_2_never_a_traceback(tmp_path: Path) -> None:
+    """Bytes of a real export flipped or cut: the readers' checks refuse it (2) or it reads (0 / 1)."""
+    data = (Path(__file__).parent / "data" / "diff" / "net.onnx").read_bytes()
+    good = tmp_path / "good.onnx"
+    good.write_bytes(data)
+    rng = np.random.default_rng(7)
+    codes = set()
+    for n in range(24):
+        mutated = bytearray(data)
+        if n % 4 == 0:
+            mutated = mutated[: int(rng.integers(1, len(data)))]
+        else:
+            for at in rng.integers(0, len(data), size=int(rng.integers(1, 6))):
+                mutated[at] = int(rng.integers(0, 256))
+        bad = tmp_path / f"bad{n}.onnx"
+        bad.write_bytes(bytes(mutated))
+        for args in ([str(good), str(bad)], [str(bad), str(good)]):
+            result = runner.invoke(app, ["diff", *args, "-i", "1x3x16x12"])
+            assert isinstance(result.exception, SystemExit) or result.exception is None, result.exception
+            assert result.exit_code in (0, 1, 2)
+            codes.add(result.exit_code)
+    assert 2 in codes

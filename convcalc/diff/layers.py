@@ -301,7 +301,7 @@ def model_layers(
         while tensor in producer and only_consumer(tensor) is not None:
             p = producer[tensor]
             candidate = graph.nodes[p]
-            if not (
+            if p in folded or not (
                 _is_transpose(candidate, perms)
                 or (node.kind == "conv" and (_zero_pad(candidate) or _unit_slice(candidate)))
             ):
