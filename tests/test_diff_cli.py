@@ -1,6 +1,6 @@
 """`convcalc diff` on the command line: headline first, tables at 80 columns, JSON against its schema,
 exit codes 0 / 1 / 2, hostile files refused by the readers' own checks, and the shift arithmetic
-checked by ONNX Runtime on random 1-D convolutions and transposed convolutions (a property)."""
+checked by ONNX Runtime on random 1-D convolutions, transposed convolutions and poolings (a property)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -204,17 +204,20 @@ def _run(path: Path, x: Any) -> Any:
 
 
 @settings(max_examples=60)
+@example(op="Conv", extra=0, stride=2, pads=(1, 1), move=-1, other=None, size=16)  # half a stride
+@example(op="MaxPool", extra=0, stride=2, pads=(0, 2), move=2, other=None, size=15)
+@example(op="ConvTranspose", extra=1, stride=3, pads=(2, 0), move=-1, other=None, size=13)
 @given(
-    transposed=st.booleans(),
+    op=st.sampled_from(["Conv", "ConvTranspose", "MaxPool", "AveragePool"]),
     extra=st.integers(0, 1),
     stride=st.integers(1, 3),
     pads=st.tuples(st.integers(0, 3), st.integers(0, 3)),
-    move=st.integers(-2, 2),
+    move=st.sampled_from([-2, -1, 1, 2]),
     other=st.one_of(st.none(), st.tuples(st.integers(0, 3), st.integers(0, 3))),
     size=st.integers(12, 18),
 )
 def test_the_verdict_is_what_onnx_runtime_computes(
-    transposed: bool,
+    op: str,
     extra: int,
     stride: int,
     pads: tuple[int, int],
@@ -223,9 +226,8 @@ def test_the_verdict_is_what_onnx_runtime_computes(
     size: int,
     tmp_path_factory: Any,
 ) -> None:
-    """Two 1-D layers that differ only in their pads (B's moved by `move`, or other pads): diff's
+    """Two 1-D layers (AveragePool counting only real inputs, ONNX's default) that differ only in their pads (B's moved by `move`, or other pads): diff's
     verdict and shift against ONNX Runtime running both."""
-    op = "ConvTranspose" if transposed else "Conv"
     moved = other if other is not None else (pads[0] + move, pads[1] - move)
     if min(*pads, *moved) < 0:
         return  # ONNX pads are >= 0

@@ -159,7 +159,7 @@ def compare(a: Layer, b: Layer) -> PairDiff:
     note = None
     if grid_moved and not sizes_differ and not structural:
         moved = ", ".join(f"{amount} on {axis}" for axis, amount in shifts if amount.denominator != 1)
-        note = f"the windows move by a fraction of the stride ({moved} outputs)"
+        note = f"the windows move by a fraction of an output element ({moved}): no window of B is one of A"
     return PairDiff(a, b, a_form, b_form, verdict, tuple(changes), tuple(shifts), note)
 
 
