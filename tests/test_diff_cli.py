@@ -226,8 +226,9 @@ def test_the_verdict_is_what_onnx_runtime_computes(
     size: int,
     tmp_path_factory: Any,
 ) -> None:
-    """Two 1-D layers (AveragePool counting only real inputs, ONNX's default) that differ only in their pads (B's moved by `move`, or other pads): diff's
-    verdict and shift against ONNX Runtime running both."""
+    """Two 1-D layers that differ only in their pads (B's moved by `move`, or other pads): diff's
+    verdict and shift against ONNX Runtime running both (AveragePool counts real inputs only, ONNX's
+    default, so its padded borders differ and the interior is compared)."""
     moved = other if other is not None else (pads[0] + move, pads[1] - move)
     if min(*pads, *moved) < 0:
         return  # ONNX pads are >= 0
