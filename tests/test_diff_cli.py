@@ -280,3 +280,13 @@ def test_hostile_files_exit_0_1_or_2_never_a_traceback(tmp_path: Path) -> None:
             assert result.exit_code in (0, 1, 2)
             codes.add(result.exit_code)
     assert 2 in codes
+
+
+def test_the_picture_hook_marks_the_nodes_of_the_changed_layer(pair: tuple[Path, Path, Path]) -> None:
+    from convcalc.diff.marks import changed_nodes
+
+    a, same, b = pair
+    assert changed_nodes(diff_models(str(a), str(same), [(1, 2, 16, 16)])) == ({}, {})
+    marks_a, marks_b = changed_nodes(diff_models(str(a), str(b), [(1, 2, 16, 16)]))
+    assert list(marks_a) == ["layer3"] and list(marks_b) == ["layer3"]
+    assert marks_b["layer3"].startswith("shifted: pads on H 1:1 -> 0:2")
