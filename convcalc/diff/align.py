@@ -89,26 +89,36 @@ def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return chain[::-1]
 
 
-def _score(x: Layer, y: Layer) -> int:
-    if x.detail.split()[0] != y.detail.split()[0]:
+Key = tuple[str, tuple[int, ...], str, tuple[int, ...]]
+
+
+def _key(layer: Layer) -> Key:
+    return (layer.kind, layer.output_shape, layer.detail, layer.sizes)
+
+
+def _score(x: Key, y: Key) -> int:
+    """-1 for another kind (never paired); else 4, plus one for each of output shape, variety and input
+    sizes that agree."""
+    if x[0] != y[0]:
         return -1
-    return 4 + (x.output_shape == y.output_shape) + (x.detail == y.detail) + (x.sizes == y.sizes)
+    return 4 + (x[1] == y[1]) + (x[2] == y[2]) + (x[3] == y[3])
 
 
 def _segment(a: Sequence[Layer], b: Sequence[Layer]) -> Pairing:
     if len(a) == len(b) and all(_kind(x) == _kind(y) for x, y in zip(a, b)):
         return list(zip(a, b))
     n, m = len(a), len(b)
+    ka, kb = [_key(x) for x in a], [_key(y) for y in b]
     best = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
-        row, below = best[i], best[i + 1]
+        row, below, x = best[i], best[i + 1], ka[i]
         for j in range(m - 1, -1, -1):
-            s = _score(a[i], b[j])
+            s = _score(x, kb[j])
             row[j] = max(below[j], row[j + 1], below[j + 1] + s if s >= 0 else -1)
     pairs: Pairing = []
     i = j = 0
     while i < n and j < m:
-        s = _score(a[i], b[j])
+        s = _score(ka[i], kb[j])
         if s >= 0 and best[i][j] == best[i + 1][j + 1] + s:
             pairs.append((a[i], b[j]))
             i, j = i + 1, j + 1
