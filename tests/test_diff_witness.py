@@ -333,3 +333,80 @@ def test_same_upper_written_otherwise(
     assert check_against_runtime(report, a, b, x) == verdict
     if verdict == "shifted":
         assert "shifted down by 1 row, right by 1 column" in pair.reason()
+
+
+def residual_model(path: Path, pads: list[int]) -> Path:
+    """y = x + Conv(x): a residual block, the shape every ResNet and U-Net repeats."""
+    weight = np.random.default_rng(4).standard_normal((3, 3, 3, 3)).astype(np.float32)
+    conv = helper.make_node("Conv", ["x", "w"], ["c"], name="branch", kernel_shape=[3, 3], pads=pads)
+    add = helper.make_node("Add", ["x", "c"], ["y"], name="add")
+    graph = helper.make_graph(
+        [conv, add],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 12])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 16, 12])],
+        [numpy_helper.from_array(weight, "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_a_shifted_branch_added_to_its_skip_gives_other_values(tmp_path: Path) -> None:
+    """The branch alone is a moved copy; added to the unmoved input it is not (both files run)."""
+    a = residual_model(tmp_path / "a.onnx", [1, 1, 1, 1])
+    b = residual_model(tmp_path / "b.onnx", [0, 1, 2, 1])
+    report = diff_models(str(a), str(b), [(1, 3, 16, 12)])
+    (first,) = report.differing
+    assert first.name == "branch" and first.verdict == "shifted"
+    x = np.random.default_rng(5).standard_normal((1, 3, 16, 12)).astype(np.float32)
+    assert check_against_runtime(report, a, b, x) == "different values"
+
+
+PUBLISHED = {  # tests/inspect_models.py: factory name -> input shape
+    "dcgan_generator": (1, 100, 1, 1),
+    "dcgan_discriminator": (1, 3, 64, 64),
+    "UNet": (1, 3, 64, 64),
+    "pix2pix_generator": (1, 3, 64, 64),
+    "decoder_1d": (1, 8, 10),
+}
+
+
+def _published(name: str, tmp_path: Path) -> tuple[Any, Path, Any]:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import inspect_models as im
+
+    torch.manual_seed(0)
+    module = getattr(im, name)().eval()
+    path = tmp_path / f"{name}.onnx"
+    path.write_bytes(im.export(module, PUBLISHED[name]))
+    return module, path, im
+
+
+@pytest.mark.parametrize("name", list(PUBLISHED))
+def test_published_models_and_their_exports_are_faithful(name: str, tmp_path: Path) -> None:
+    module, path, im = _published(name, tmp_path)
+    shape = PUBLISHED[name]
+    report = diff_models(f"{Path(im.__file__)}:{name}", str(path), [shape])
+    assert report.same, [p.reason() for p in report.pairs if p.differs]
+    assert all(p.a is not None and p.b is not None for p in report.pairs)
+    x = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    assert np.allclose(run(path, x), expected, atol=1e-4)
+
+
+def test_moved_crops_inside_pix2pix_give_other_values_after_the_skip(tmp_path: Path) -> None:
+    """A transposed convolution's pads 1,1 -> 0,2 on H: its output moves down by one row, and its
+    concatenation with the unmoved skip makes other values (ONNX Runtime runs both)."""
+    _, path, _ = _published("pix2pix_generator", tmp_path)
+    b = edit(path, tmp_path / "b.onnx", lambda g: set_attr(node(g, "ConvTranspose", 1), "pads", [0, 1, 2, 1]))
+    report = diff_models(str(path), str(b), [(1, 3, 64, 64)])
+    (first,) = report.differing
+    assert first.verdict == "shifted" and first.changes[0].text() == "crops on H 1:1 -> 0:2"
+    assert "shifted down by 1 row" in first.reason()
+    x = np.random.default_rng(7).standard_normal((1, 3, 64, 64)).astype(np.float32)
+    assert check_against_runtime(report, path, b, x) == "different values"

@@ -132,11 +132,17 @@ def _outputs(side_a: Side, side_b: Side, pairs: Sequence[PairDiff]) -> tuple[Out
     # B's elements between A's elements anywhere on the way (a shift by a fraction of an element, then a
     # stride that samples other pixels) make other values, even where a later upsampling lands on whole
     # elements again.
+    partners: dict[str, str] = {}
     for pair in pairs:
         if pair.a is not None and pair.b is not None:
+            partners[pair.b.output_tensor] = pair.a.output_tensor
             moved = _shift(pos_a.get(pair.a.output_tensor), pos_b.get(pair.b.output_tensor))
             if moved is not None and any(n.denominator != 1 for _, n in moved):
                 values_differ = True
+    partners.update({tb.name: ta.name for ta, tb in zip(side_a.graph.inputs, side_b.graph.inputs)})
+    back = {b: a for a, b in partners.items()}
+    if _mixes(side_b, pos_b, pos_a, partners) or _mixes(side_a, pos_a, pos_b, back):
+        values_differ = True
     results = []
     for k, (name_a, name_b) in enumerate(zip(side_a.graph.outputs, side_b.graph.outputs)):
         shape_a = side_a.run.shapes.get(name_a)
@@ -175,6 +181,36 @@ def _outputs(side_a: Side, side_b: Side, pairs: Sequence[PairDiff]) -> tuple[Out
         for name in side_b.graph.outputs[k:]:
             results.append(OutputDiff(k, "", name, (), None, side_b.run.shapes.get(name), "extra"))
     return tuple(results)
+
+
+def _mixes(
+    side: Side, own: dict[str, Position], other: dict[str, Position], partners: dict[str, str]
+) -> bool:
+    """Whether a merge of this model (Add, Concat ...) joins operands that the other model's copies are
+    moved against by different amounts: then it adds or stacks misaligned copies, other values.
+
+    Each operand is traced back (through its first inputs) to the nearest layer output or model input
+    that has a partner in the other model; its shift is measured against that partner.
+    """
+    producer = {name: node for node in side.graph.nodes for name in node.outputs}
+    ran = {id(r.node) for r in side.run.nodes}
+    for node in side.graph.nodes:
+        if node.kind not in ("elementwise", "concat") or id(node) not in ran:
+            continue
+        shifts = set()
+        for operand in node.inputs:
+            anchor: str | None = operand
+            while anchor is not None and anchor not in partners:
+                source = producer.get(anchor)
+                anchor = source.inputs[0] if source is not None and source.inputs else None
+            if anchor is None:
+                continue
+            moved = _shift(other.get(partners[anchor]), own.get(operand))
+            if moved is not None:
+                shifts.add(moved)
+        if len(shifts) > 1:
+            return True
+    return False
 
 
 def _shift(a: Position | None, b: Position | None) -> tuple[tuple[str, Fraction], ...] | None:
