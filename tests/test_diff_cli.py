@@ -290,3 +290,17 @@ def test_the_picture_hook_marks_the_nodes_of_the_changed_layer(pair: tuple[Path,
     marks_a, marks_b = changed_nodes(diff_models(str(a), str(b), [(1, 2, 16, 16)]))
     assert list(marks_a) == ["layer3"] and list(marks_b) == ["layer3"]
     assert marks_b["layer3"].startswith("shifted: pads on H 1:1 -> 0:2")
+
+
+DIFF_DATA = Path(__file__).parent / "data" / "diff"
+
+
+def test_input_b_gives_bs_shape_in_its_own_layout() -> None:
+    a, b = str(DIFF_DATA / "net.onnx"), str(DIFF_DATA / "net_nhwc.onnx")
+    derived = invoke("diff", a, b, "-i", "1x3x16x12", "--json")
+    given_b = invoke("diff", a, b, "-i", "1x3x16x12", "--input-b", "1x16x12x3", "--json")
+    assert derived.exit_code == given_b.exit_code == 1
+    assert json.loads(derived.stdout)["b"]["inputs"] == json.loads(given_b.stdout)["b"]["inputs"]
+    assert json.loads(given_b.stdout)["b"]["inputs"][0]["axes"] == ["N", "H", "W", "C"]
+    wrong = invoke("diff", a, b, "-i", "1x3x16x12", "--input-b", "1x3x16x12")
+    assert wrong.exit_code == 2 and "axis 1 of input 'x' is fixed at 16" in wrong.stderr
