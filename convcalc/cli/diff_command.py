@@ -55,7 +55,9 @@ def diff(
     ] = None,
     svg: Annotated[
         Optional[str],
-        typer.Option("--svg", help="Also draw both models, the changed layers marked, to FILE."),
+        typer.Option(
+            "--svg", help="Reserved: draw both models, the changed layers marked (refused until it lands)."
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
