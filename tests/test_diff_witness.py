@@ -410,3 +410,23 @@ def test_moved_crops_inside_pix2pix_give_other_values_after_the_skip(tmp_path: P
     assert "shifted down by 1 row" in first.reason()
     x = np.random.default_rng(7).standard_normal((1, 3, 64, 64)).astype(np.float32)
     assert check_against_runtime(report, path, b, x) == "different values"
+
+
+def test_an_added_output_padding_that_breaks_a_skip_means_b_does_not_run(tmp_path: Path) -> None:
+    """B's transposed convolution gives 9x9 where its skip is 8x8: ONNX Runtime refuses B's Concat."""
+    _, path, _ = _published("pix2pix_generator", tmp_path)
+    b = edit(
+        path, tmp_path / "b.onnx", lambda g: set_attr(node(g, "ConvTranspose", 1), "output_padding", [1, 1])
+    )
+    report = diff_models(str(path), str(b), [(1, 3, 64, 64)])
+    (first,) = report.differing
+    assert first.verdict == "different size" and "output 8x8 -> 9x9" in first.reason()
+    (output,) = report.outputs
+    assert output.verdict == "different size" and output.b_shape is None
+    assert (
+        output.note is not None and output.note.startswith("B does not run: node") and "Concat" in output.note
+    )
+    x = np.random.default_rng(8).standard_normal((1, 3, 64, 64)).astype(np.float32)
+    run(path, x)
+    with pytest.raises(Exception, match="Concat"):
+        run(b, x)

@@ -12,8 +12,9 @@ def output_text(output: OutputDiff) -> str:
         return "shifted " + ", ".join(describe_shift(axis, n) for axis, n in output.shift if n)
     if output.verdict == "different size":
         a = "?" if output.a_shape is None else "x".join(map(str, output.a_shape))
-        b = "does not run" if output.b_shape is None else "x".join(map(str, output.b_shape))
-        return f"different size {a} -> {b}"
+        if output.b_shape is None:
+            return f"B does not run ({a} in A)"
+        return f"different size {a} -> {'x'.join(map(str, output.b_shape))}"
     return output.verdict
 
 
@@ -32,4 +33,5 @@ def diff_headline(report: DiffReport) -> str:
     if first.a is not None and first.b is not None and first.b.name != first.a.name:
         name = f"{first.a.name} (B: {first.b.name})"
     count = f"{len(differing)} of {layers} {word} differ{'s' if len(differing) == 1 else ''}"
-    return f"{count}; first: layer {name}: {first.reason()}"
+    stops = "; B does not run on this input" if any(o.b_shape is None for o in report.outputs) else ""
+    return f"{count}; first: layer {name}: {first.reason()}{stops}"

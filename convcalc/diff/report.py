@@ -70,10 +70,14 @@ def diff_models(
 
 def diff_sides(side_a: Side, side_b: Side) -> DiffReport:
     failure = side_a.run.failure
-    if failure is not None:
+    broken = side_a.run.mismatches
+    if failure is not None or broken:
+        node, message = (
+            (failure.node, failure.message) if failure is not None else (broken[0].node, broken[0].mismatch)
+        )
         raise ConvCalcError(
             f"{side_a.model} (A) does not run on input {_fmt(side_a.input_shapes[0])}: node "
-            f"{failure.node.name!r} ({failure.node.op}): {failure.message}",
+            f"{node.name!r} ({node.op}): {message}",
             parameter="input",
         )
     pairs: list[PairDiff] = []
@@ -159,10 +163,15 @@ def _outputs(side_a: Side, side_b: Side, pairs: Sequence[PairDiff]) -> tuple[Out
             axes = tuple(str(n) for n in names_a)
             if shape_b is not None:
                 shape_b = tuple(shape_b[list(names_b).index(n)] for n in axes)
-        if shape_b is None:
-            failure = side_b.run.failure
-            why = f"node {failure.node.name!r} ({failure.node.op}): {failure.message}" if failure else None
-            results.append(OutputDiff(k, name_a, name_b, axes, shape_a, None, "different size", note=why))
+        failure = side_b.run.failure
+        broken = side_b.run.mismatches
+        if shape_b is None or failure is not None or broken:
+            # B does not run on this input (ONNX Runtime refuses it): no output to compare
+            node, why = (failure.node, failure.message) if failure is not None else (None, None)
+            if node is None and broken:
+                node, why = broken[0].node, broken[0].mismatch
+            note = f"B does not run: node {node.name!r} ({node.op}): {why}" if node is not None else None
+            results.append(OutputDiff(k, name_a, name_b, axes, shape_a, None, "different size", note=note))
             continue
         shift = _shift(pos_a.get(name_a), pos_b.get(name_b))
         if shape_a != shape_b:
