@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from convcalc.cli.app import JsonOpt, app, emit, example, user_errors
 from convcalc.errors import ConvCalcError
-
-if TYPE_CHECKING:
-    from rich.console import RenderableType
 
 MODEL_HELP = (
     "An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory or package.module:attr (this "
@@ -65,8 +62,6 @@ def diff(
 
     Exit 0 when every layer is the same, 1 when one differs, 2 bad input.
     """
-    from convcalc.diff.document import diff_document
-    from convcalc.diff.headline import diff_headline
     from convcalc.diff.report import diff_models
     from convcalc.inspect.load import parse_input
 
@@ -79,15 +74,6 @@ def diff(
                 parameter="svg",
             )
         report = diff_models(a, b, shapes, shapes_b)
-
-    def view() -> RenderableType:
-        from convcalc.diff.render import diff_view
-
-        return diff_view(report)
-
-    def document() -> dict[str, Any]:
-        return diff_document(report)
-
-    emit(as_json, document, view, lambda: diff_headline(report))
+    emit(as_json, report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from convcalc.core.display import Presentable
 from convcalc.diff.align import align
 from convcalc.diff.compare import PairDiff, compare, extra, missing
 from convcalc.diff.layers import Layer
@@ -40,8 +41,13 @@ class OutputDiff:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class DiffReport:
+@dataclass(frozen=True, repr=False)
+class DiffReport(Presentable):
+    """Both models, every aligned layer pair with its verdict, and each output; printable (its repr is
+    the headline), ``to_dict()`` is the --json document."""
+
+    presenter = "convcalc.diff.present"
+
     a: Side
     b: Side
     pairs: tuple[PairDiff, ...]
