@@ -29,8 +29,8 @@ from convcalc.inspect.tflite_values import MAX_VECTOR, Linear, Vector
 
 
 class TFLiteReader(Protocol):
-    """What a builder reads from ``tflite_reader.TFLiteReader`` (stated here, so that this module does
-    not import the reader that imports it)."""
+    """What an op's builder asks of the reader (``tflite_reader.TFLiteReader``), named here so that the
+    ops module does not import the reader that imports it."""
 
     tfl: Any
     names: list[str]
