@@ -21,7 +21,7 @@ from convcalc.inspect.fields import receptive_fields
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
 from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph, Node
 from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
-from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, smallest_running
+from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, run_graph, smallest_running
 from convcalc.overlap import overlap_pattern, suggest
 
 TARGETS = tuple(CONVENTIONS)  # every convention port knows; aliases (onnxruntime, torch, tf...) too
@@ -376,7 +376,7 @@ def _nearest(report: InspectReport) -> str | None:
         shape = list(report.input_shapes[0])
         for axis, s in zip(report.axes, sizes):
             shape[axis.tensor_axis] = s  # type: ignore[assignment]
-        run = propagate(report.graph, (tuple(shape), *report.input_shapes[1:]))
+        run = run_graph(report.graph, (tuple(shape), *report.input_shapes[1:]))
         text = "x".join(str(s) for s in sizes)
         if run.ok and text not in picks:
             picks.append(text)

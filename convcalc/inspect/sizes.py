@@ -32,7 +32,7 @@ from convcalc.inspect.graph import (
     SliceSpec,
     UnknownSpec,
 )
-from convcalc.inspect.shapes import Run, Shape, propagate, spatial_axes
+from convcalc.inspect.shapes import Failure, Run, Shape, propagate, spatial_axes
 
 MAX_PERIOD = 4096
 # Runs of the graph times its nodes: the accepted sizes of one axis are worked out within this budget.
@@ -40,6 +40,9 @@ MAX_WORK = 150_000
 MAX_INPUT = 2**24
 # A class's affine part is looked for from its first member on, and up to this many periods later.
 MAX_SHIFT = 4
+# The step a size-dependent graph's gains are measured over: 2^10 * 3^2 * 5 * 7 (a meta execution
+# costs the same at any size).
+MEASURE = 322_560
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,37 @@ def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None] | N
         for name in node.outputs:
             out[name] = g
     return out
+
+
+def run_graph(graph: Graph, shapes: tuple[Shape, ...]) -> Run:
+    """The graph run at these input shapes; a graph with ``rebuild`` (its specs depend on the input
+    size) is rebuilt at them first, and shapes that stop there count as a failure (the reader stops
+    shapes where the model refuses the input)."""
+    if graph.rebuild is None:
+        return propagate(graph, shapes)
+    run = propagate(graph.rebuild(shapes), shapes)
+    if run.failure is None and run.stopped:
+        node = run.stopped[0]
+        return replace(run, failure=Failure(-1, node, f"shapes stop at {node.name} ({node.op})"))
+    return run
+
+
+def measured_period(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, step: int = MEASURE) -> int:
+    """P for a graph with ``rebuild``: every tensor's gain measured between the given size and the
+    given size plus ``step`` (a multiple of every period convcalc looks for, so that the difference
+    is exactly step * gain); the lcm of their denominators."""
+    assert graph.rebuild is not None
+    low = graph.rebuild(shapes)
+    high = graph.rebuild(_with(shapes, tensor_axis, shapes[0][tensor_axis] + step))
+    a, b = propagate(low, shapes), propagate(high, _with(shapes, tensor_axis, shapes[0][tensor_axis] + step))
+    p = 1
+    for name, shape in a.shapes.items():
+        other = b.shapes.get(name)
+        if other is None or len(other) != len(shape):
+            continue
+        for x, y in zip(shape, other):
+            p = math.lcm(p, Fraction(y - x, step).denominator)
+    return p
 
 
 def period(graph: Graph, tensor_axis: int) -> int:
@@ -200,9 +234,9 @@ def axis_sizes(
 
     The other spatial axes (``tensor_axes``) are held at their given sizes; where no size of this axis
     runs with them (the given input fails on another axis), at the smallest size that runs on all."""
-    p = period(graph, tensor_axis)
+    p = period(graph, tensor_axis) if graph.rebuild is None else measured_period(graph, shapes, tensor_axis)
     flow = gains(graph, tensor_axis)
-    for node in graph.nodes:
+    for node in graph.nodes if graph.rebuild is None else ():
         if node.kind == "unknown" and any(
             g is None or g != 0 for name in node.inputs for g in (flow.get(name) or [None])
         ):
@@ -219,7 +253,7 @@ def axis_sizes(
             )
 
     def run_at(size: int) -> Run:
-        return propagate(graph, _with(shapes, tensor_axis, size))
+        return run_graph(graph, _with(shapes, tensor_axis, size))
 
     if p > MAX_PERIOD or (3 * p + 64) * max(len(graph.nodes), 1) > MAX_WORK:
         return AxisSizes(
@@ -343,7 +377,7 @@ def symmetric(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, .
 
 def all_axes(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ...]) -> tuple[AxisSizes, ...]:
     """The accepted sizes of every spatial axis (one analysis when the graph is the same on each)."""
-    if tensor_axes and symmetric(graph, shapes, tensor_axes):
+    if tensor_axes and graph.rebuild is None and symmetric(graph, shapes, tensor_axes):
         first = axis_sizes(graph, shapes, tensor_axes[0], 0, tensor_axes)
         return tuple(replace(first, tensor_axis=a, spatial_axis=n) for n, a in enumerate(tensor_axes))
     return tuple(axis_sizes(graph, shapes, a, n, tensor_axes) for n, a in enumerate(tensor_axes))
@@ -356,7 +390,7 @@ def smallest_running(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple
         first = list(shapes[0])
         for a in tensor_axes:
             first[a] = size
-        return propagate(graph, (tuple(first), *shapes[1:])).failure is not None
+        return run_graph(graph, (tuple(first), *shapes[1:])).failure is not None
 
     high = 1
     while fails(high):
