@@ -182,6 +182,8 @@ def _gaps(run: Run, tensor_axis: int) -> list[int]:
                     gaps.append(shape[tensor_axis] - ins[0][tensor_axis])
         elif node.kind == "elementwise":
             rank = max(len(s) for s in ins)
+            if tensor_axis >= rank:
+                continue
             dims = [s[tensor_axis - rank + len(s)] for s in ins if tensor_axis - rank + len(s) >= 0]
             big = [d for d in dims if d != 1]
             gaps.extend(d - big[0] for d in big[1:])

@@ -223,8 +223,8 @@ class _Run:
             path = self.capture.paths.get(id(module), type(module).__name__)
             leaf = not overrides_forward(module) and not any(True for _ in module.children())
             data = [t for t in _tensors_in((args, kwargs), self.torch) if self.is_data(t)]
+            name = self.call_site(path) if leaf else path  # every call counts, on data or not
             if leaf and data:
-                name = self.call_site(path)
                 described = self.layers.module(name, module, args, kwargs)
                 self.inside = (name, type(module).__name__, described, data)
                 self.stack.append((path, "leaf"))
@@ -433,7 +433,8 @@ def _input_name(module: Any) -> str:
     if len(required) > 1:
         raise ConvCalcError(
             f"{type(module).__name__}: forward takes {len(required)} tensor inputs "
-            f"({', '.join(required)}); inspect reads modules with one input (wrap the model in a module whose forward takes one tensor)",
+            f"({', '.join(required)}); inspect reads modules with one input (wrap the model in a "
+            "module whose forward takes one tensor)",
             parameter="model",
         )
     return positional[0].name if positional else "input"

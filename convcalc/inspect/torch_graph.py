@@ -10,7 +10,7 @@ from typing import Any
 from convcalc.errors import ConvCalcError
 from convcalc.inspect.graph import ConvSpec, Graph, Node, PoolSpec, UnknownSpec
 from convcalc.inspect.shapes import Run, propagate
-from convcalc.inspect.sizes import period
+from convcalc.inspect.sizes import period, smallest_running
 from convcalc.inspect.torch_capture import Capture, Recording
 
 Shape = tuple[int, ...]
@@ -67,6 +67,13 @@ class Executed:
             return replace(graph, rebuild=self.rebuild)
         whole = self.graph_at(base)
         tried = [v for v in self.variants(whole, base) if v != base]
+        # where the graph says the model starts to run: torch's checks that need data (instance
+        # statistics over one element) show at the smallest sizes
+        smallest = smallest_running(whole, (base,), spatial)
+        if smallest is not None:
+            tried.append((*base[:2], *(smallest for _ in spatial)))
+            if smallest > 1:
+                tried.append((*base[:2], *(smallest - 1 for _ in spatial)))
         if base != shape:
             tried.append(shape)
         if all(_holds(whole, self.recording(v), v) for v in tried):

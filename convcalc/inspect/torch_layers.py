@@ -242,7 +242,7 @@ class Layers:
 
     # -- functions and tensor methods ---------------------------------------------------------------
 
-    def call(self, name: str, op: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Described | None:  # noqa: C901
+    def call(self, name: str, op: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Described | None:
         """A function or tensor method called on graph data, or None when the Graph cannot express it."""
         if op.endswith("_") and op.rstrip("_") in _SHAPE_PRESERVING_CALLS | _ELEMENTWISE_CALLS:
             op = op.rstrip("_")
