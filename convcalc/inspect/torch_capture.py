@@ -34,7 +34,7 @@ from convcalc.inspect.torch_layers import Layers, first_line, op_name, overrides
 
 MAX_NODES = 20_000
 # Calls that read a tensor's size, type or place: never nodes.
-_QUERIES = frozenset(
+QUERIES = frozenset(
     [
         "get",
         "size",
@@ -221,15 +221,15 @@ class _Run:
         self.busy = True
         try:
             path = self.capture.paths.get(id(module), type(module).__name__)
-            leaf = not overrides_forward(module) and not any(True for _ in module.children())
-            data = [t for t in _tensors_in((args, kwargs), self.torch) if self.is_data(t)]
-            name = self.call_site(path) if leaf else path  # every call counts, on data or not
-            if leaf and data:
-                described = self.layers.module(name, module, args, kwargs)
-                self.inside = (name, type(module).__name__, described, data)
-                self.stack.append((path, "leaf"))
+            if overrides_forward(module) or any(True for _ in module.children()):
+                self.stack.append((path, None))  # looked through
                 return
-            self.stack.append((path, None))
+            # a torch layer: one node when it reads graph data; every call counts, on data or not
+            name = self.call_site(path)
+            data = [t for t in _tensors_in((args, kwargs), self.torch) if self.is_data(t)]
+            described = self.layers.module(name, module, args, kwargs) if data else None
+            self.inside = (name, type(module).__name__, described, data)
+            self.stack.append((path, "leaf"))
         finally:
             self.busy = False
 
@@ -241,6 +241,8 @@ class _Run:
             return
         name, op, described, data = self.inside
         self.inside = None
+        if not data:
+            return  # a layer off the input's path (a timestep embedding): its output is a constant
         self.busy = True
         try:
             results = list(_tensors_in(output, self.torch))
@@ -259,11 +261,10 @@ class _Run:
         self.inside = None
         if described is not None:
             kind, spec, operands = described
-            node = self.add(name, op, kind, spec, operands, None)
+            self.add(name, op, kind, spec, operands, None)
         else:
-            node = self.add(name, op, "unknown", UnknownSpec((None,)), data, None)
+            self.add(name, op, "unknown", UnknownSpec((None,)), data, None)
         self.failed[id(error)] = (error, len(self.nodes) - 1)
-        del node
 
     # -- functions and tensor methods ---------------------------------------------------------------
 
@@ -271,7 +272,7 @@ class _Run:
         if self.busy or self.inside is not None:
             return func(*args, **kwargs)
         op = op_name(func)
-        if op in _QUERIES:
+        if op in QUERIES:
             return func(*args, **kwargs)
         try:
             result = func(*args, **kwargs)
@@ -292,14 +293,14 @@ class _Run:
     def record(
         self, op: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any, error: BaseException | None
     ) -> None:
-        data = [t for t in _tensors_in((args, kwargs), self.torch) if self.is_data(t)]
-        if not data or op in _NEW_TENSORS:
-            return
         results = [] if error is not None else list(_tensors_in(result, self.torch))
         if error is None and not results:
             return  # x[...] = y, a size or a number: nothing new flows on
         base = f"{self.where()}.{op}" if self.where() else op
-        name = self.call_site(base)
+        name = self.call_site(base)  # every call making a tensor counts, on data or not
+        data = [t for t in _tensors_in((args, kwargs), self.torch) if self.is_data(t)]
+        if not data or op in _NEW_TENSORS:
+            return
         if error is not None:
             described = self.layers.call(name, op, args, kwargs) if op not in _LIKE else None
             if described is not None:
@@ -377,13 +378,15 @@ class _Run:
                     output = capture.module(x)
                 else:
                     output = torch.func.functional_call(capture.module, state, (x,))
+        except ConvCalcError:
+            raise  # convcalc's own refusal of a layer (a pooling padding PyTorch refuses on every input)
         except _TooLarge:
             raise ConvCalcError(
                 f"{capture.source}: forward runs more than {MAX_NODES} ops; inspect reads up to {MAX_NODES}",
                 parameter="model",
             ) from None
         except Exception as error:
-            if self.inside is not None:
+            if self.inside is not None and self.inside[3]:
                 self.failed_layer(error)
             known = self.failed.get(id(error))
             if known is not None and known[0] is error:

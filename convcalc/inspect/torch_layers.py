@@ -81,6 +81,8 @@ _CONV_T_ARGS = ("input", "weight", "bias", "stride", "padding", "output_padding"
 def op_name(func: Any) -> str:
     """torch's name of a call, as a user reads it: ``__add__`` -> add, ``_max_pool2d`` -> max_pool2d."""
     name = str(getattr(func, "__name__", None) or func)
+    if name == "__get__":  # a property: Tensor.shape, Tensor.T, Tensor.data
+        name = str(getattr(getattr(func, "__self__", None), "__name__", name))
     name = name.strip("_") or name
     return name[: -len("_with_indices")] if name.endswith("_with_indices") else name
 

@@ -94,8 +94,8 @@ def load_target(text: str) -> object:
     try:
         made = _build(torch, value)
     except Exception as error:
-        # a TypeError raised by the call itself (no deeper frame): the factory wants arguments
-        signature = isinstance(error, TypeError) and len(traceback.extract_tb(error.__traceback__)) == 1
+        # a TypeError raised by the call itself (no frame below _build's): the factory wants arguments
+        signature = isinstance(error, TypeError) and len(traceback.extract_tb(error.__traceback__)) == 2
         hint = "; inspect calls it with no arguments (give a zero-argument factory)" if signature else ""
         raise ConvCalcError(
             f"{text}: calling {attr}() raised {_describe(error, target)}{hint}", parameter="model"

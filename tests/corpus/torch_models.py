@@ -129,7 +129,9 @@ def skip_dict() -> nn.Module:
 def monai_unet() -> nn.Module:
     from monai.networks.nets import UNet
 
-    return UNet(spatial_dims=2, in_channels=1, out_channels=2, channels=(4, 8, 16), strides=(2, 2), num_res_units=1)
+    return UNet(
+        spatial_dims=2, in_channels=1, out_channels=2, channels=(4, 8, 16), strides=(2, 2), num_res_units=1
+    )
 
 
 def monai_basic_unet() -> nn.Module:
@@ -258,7 +260,9 @@ def smp_fpn() -> nn.Module:
 def smp_unet_plus_plus() -> nn.Module:
     import segmentation_models_pytorch as smp
 
-    return smp.UnetPlusPlus("resnet18", encoder_weights=None, encoder_depth=3, decoder_channels=(16, 8, 4), classes=2)
+    return smp.UnetPlusPlus(
+        "resnet18", encoder_weights=None, encoder_depth=3, decoder_channels=(16, 8, 4), classes=2
+    )
 
 
 LENGTHS = tuple((n,) for n in (1, 2, 7, 8, 9, 15, 16, 33, 100))

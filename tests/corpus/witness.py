@@ -17,7 +17,8 @@ import torch
 
 from convcalc.inspect.analysis import inspect_graph
 from convcalc.inspect.shapes import propagate
-from convcalc.inspect.torch_layers import overrides_forward
+from convcalc.inspect.torch_capture import QUERIES
+from convcalc.inspect.torch_layers import op_name, overrides_forward
 from convcalc.inspect.torch_reader import read_module
 
 
@@ -41,28 +42,57 @@ def _tensors(value: Any) -> list[Any]:
 
 
 def eager(model: Any, shape: tuple[int, ...]) -> Eager:
-    """Run the model on zeros of this shape, recording every torch layer's output by call site."""
+    """Run the model on zeros of this shape, recording every torch layer's output and every function's
+    outside a layer, by call site (the module path, then the op: "up1.cat", "up1.cat#2")."""
     model.eval()
     paths: dict[int, str] = {}
     for path, sub in model.named_modules(remove_duplicate=False):
         paths.setdefault(id(sub), path)
     counts: dict[str, int] = {}
     seen: dict[str, tuple[int, ...]] = {}
+    stack: list[tuple[str, bool]] = []
+
+    def site(base: str) -> str:
+        counts[base] = counts.get(base, 0) + 1
+        return base if counts[base] == 1 else f"{base}#{counts[base]}"
+
+    def leaf(module: Any) -> bool:
+        return not overrides_forward(module) and not any(True for _ in module.children())
+
+    def before(module: Any, inputs: Any) -> None:
+        inside = any(is_leaf for _, is_leaf in stack)
+        stack.append((paths.get(id(module), ""), leaf(module) and not inside))
+
+    def after(module: Any, inputs: Any, output: Any) -> None:
+        path, is_leaf = stack.pop()
+        if is_leaf:
+            outs = _tensors(output)
+            name = site(path)
+            if len(outs) == 1:
+                seen[name] = tuple(outs[0].shape)
+
+    class Functions(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            result = func(*args, **(kwargs or {}))
+            op = op_name(func)
+            outs = _tensors(result)
+            if op in QUERIES or not outs or any(is_leaf for _, is_leaf in stack):
+                return result
+            where = stack[-1][0] if stack else ""
+            name = site(f"{where}.{op}" if where else op)
+            if len(outs) == 1 and not isinstance(result, (tuple, list)):
+                seen[name] = tuple(outs[0].shape)
+            else:
+                for n, t in enumerate(outs):
+                    seen[f"{name}[{n}]"] = tuple(t.shape)
+            return result
+
     handles = []
-
-    def record(module: Any, inputs: Any, output: Any) -> None:
-        path = paths[id(module)]
-        counts[path] = counts.get(path, 0) + 1
-        name = path if counts[path] == 1 else f"{path}#{counts[path]}"
-        outs = _tensors(output)
-        if len(outs) == 1:
-            seen[name] = tuple(outs[0].shape)
-
     for sub in model.modules():
-        if not overrides_forward(sub) and not any(True for _ in sub.children()):
-            handles.append(sub.register_forward_hook(record))
+        handles.append(sub.register_forward_pre_hook(before))
+        handles.append(sub.register_forward_hook(after))
     try:
-        with torch.no_grad():
+        with torch.no_grad(), Functions():
             out = model(torch.zeros(shape))
         return Eager(None, [tuple(t.shape) for t in _tensors(out)], seen)
     except Exception as error:  # torch refusing the input is the witness's answer
