@@ -225,7 +225,7 @@ class _Run:
                 self.stack.append((path, None))  # looked through
                 return
             # a torch layer: one node when it reads graph data; every call counts, on data or not
-            name = self.call_site(path)
+            name = self.call_site(path or type(module).__name__)  # a bare layer is the model
             data = [t for t in _tensors_in((args, kwargs), self.torch) if self.is_data(t)]
             described = self.layers.module(name, module, args, kwargs) if data else None
             self.inside = (name, type(module).__name__, described, data)

@@ -46,8 +46,9 @@ def _square(*extra: tuple[int, int]) -> tuple[tuple[int, ...], ...]:
 
 class CodecDecoder(nn.Module):
     """A 1-D audio decoder as codecs write them: transposed convolutions that upsample by 2, 4 and 5,
-    each followed by a residual unit, and the padding of a stride-s convolution computed from the
-    length in forward so that the frames cover the input (the "extra padding" of streaming codecs)."""
+    each followed by a residual unit, and the padding of a stride-3 convolution computed from the
+    length in forward so that its frames cover the input (the "extra padding" of streaming codecs):
+    0, 1 or 2 samples as the length runs through its residues mod 3."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,7 +58,7 @@ class CodecDecoder(nn.Module):
             for s in (2, 4, 5)
         )
         self.res = nn.ModuleList(nn.Conv1d(16, 16, 3, padding=1) for _ in range(3))
-        self.down = nn.Conv1d(16, 16, 4, stride=2)
+        self.down = nn.Conv1d(16, 16, 4, stride=3)
         self.post = nn.Conv1d(16, 1, 7, padding=3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -66,8 +67,8 @@ class CodecDecoder(nn.Module):
             y = up(F.elu(y))
             y = y + res(F.elu(y))
         length = y.shape[-1]
-        frames = -(-(length - 4) // 2) + 1  # ceil: every sample in some frame
-        extra = (frames - 1) * 2 + 4 - length
+        frames = -(-(length - 4) // 3) + 1  # ceil: every sample in some frame
+        extra = (frames - 1) * 3 + 4 - length
         y = self.down(F.pad(y, (0, extra), mode="reflect"))
         return torch.tanh(self.post(y))
 

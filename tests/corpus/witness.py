@@ -67,7 +67,7 @@ def eager(model: Any, shape: tuple[int, ...]) -> Eager:
         path, is_leaf = stack.pop()
         if is_leaf:
             outs = _tensors(output)
-            name = site(path)
+            name = site(path or type(module).__name__)
             if len(outs) == 1:
                 seen[name] = tuple(outs[0].shape)
 
