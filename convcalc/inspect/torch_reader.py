@@ -21,7 +21,7 @@ torch raised at; if its rule does not show why, that node stops the shapes (exit
 words in the notes: the report never says a model runs when torch refuses it.
 
 Convolutions keep PyTorch's own arguments in their ``ConvSpec`` and are read by
-``convcalc.frameworks.pytorch``, PyTorch's rules and refusals included (padding words, output_padding,
+``convcalc.conventions.pytorch``, PyTorch's rules and refusals included (padding words, output_padding,
 an ``output_size`` given in forward). A padding_mode other than 'zeros' pads with F.pad before a
 padding-0 convolution, so the sizes are those of zero padding; the notes say that PyTorch's limit on
 reflect / circular padding is not checked.
