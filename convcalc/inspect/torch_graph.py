@@ -17,8 +17,9 @@ Shape = tuple[int, ...]
 # Recordings kept per model: the accepted-size analysis of a size-dependent graph asks for a few
 # hundred sizes at most (its own budget), each a meta execution.
 MAX_KEPT = 4096
-# Round a failing input's spatial sizes up to these multiples to find one that runs.
-ROUNDINGS = (2, 4, 8, 16, 32, 64)
+# Round a failing input's spatial sizes up to these multiples to find one that runs (the largest
+# first: a model that needs multiples of 2^levels usually runs at the first try).
+ROUNDINGS = (64, 32, 16, 8, 4, 2)
 MAX_VARIANT_STEP = 64
 
 
