@@ -526,6 +526,9 @@ NO_SHAPE = {
 def _stopped(report: InspectReport, node: Node) -> Finding:
     """Shapes stop at an op convcalc does not model and the framework gives no shape for: said plainly."""
     framework = report.graph.framework
+    if node.op == "raise":  # the PyTorch reader: the model's own code refused the input (its note says how)
+        said = next((n.partition(": ")[2] for n in report.graph.notes if n.startswith(f"{node.name}: ")), "")
+        return Finding("error", "stopped", node.name, said or "the model's own code refuses this input", None)
     why, fix = NO_SHAPE.get(
         framework, (f"{framework} gives no shape for it", "check the layers after it in the framework")
     )

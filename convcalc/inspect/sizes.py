@@ -43,6 +43,8 @@ MAX_SHIFT = 4
 # The step a size-dependent graph's gains are measured over: 2^10 * 3^2 * 5 * 7 (a meta execution
 # costs the same at any size).
 MEASURE = 322_560
+# A rebuilt graph's period is doubled up to this while no class runs (see axis_sizes).
+MAX_REBUILT_PERIOD = 64
 
 
 @dataclass(frozen=True)
@@ -235,8 +237,11 @@ def axis_sizes(
     """The exact set of sizes of one input axis for which the whole graph runs cleanly (see the module).
 
     The other spatial axes (``tensor_axes``) are held at their given sizes; where no size of this axis
-    runs with them (the given input fails on another axis), at the smallest size that runs on all."""
-    p = period(graph, tensor_axis) if graph.rebuild is None else measured_period(graph, shapes, tensor_axis)
+    runs with them (the given input fails on another axis), at the smallest size that runs on all.
+    A graph with ``rebuild`` is executed again at each size: its period is measured from a size that
+    runs, and doubled (up to MAX_REBUILT_PERIOD) while no class runs, for a model's own checks of its
+    input (a width divisible by 32) have a period no layer shows."""
+    p = period(graph, tensor_axis) if graph.rebuild is None else 1
     flow = gains(graph, tensor_axis)
     for node in graph.nodes if graph.rebuild is None else ():
         if node.kind == "unknown" and any(
@@ -257,15 +262,21 @@ def axis_sizes(
     def run_at(size: int) -> Run:
         return run_graph(graph, _with(shapes, tensor_axis, size))
 
-    if p > MAX_PERIOD or (3 * p + 64) * max(len(graph.nodes), 1) > MAX_WORK:
-        return AxisSizes(
-            tensor_axis,
-            spatial_axis,
-            None,
-            None,
-            f"the period of this axis is {p}; accepted sizes are worked out for periods up to {MAX_PERIOD} "
-            f"and {MAX_WORK} node evaluations",
-        )
+    def too_long(p: int) -> AxisSizes | None:
+        if p > MAX_PERIOD or (3 * p + 64) * max(len(graph.nodes), 1) > MAX_WORK:
+            return AxisSizes(
+                tensor_axis,
+                spatial_axis,
+                None,
+                None,
+                f"the period of this axis is {p}; accepted sizes are worked out for periods up to "
+                f"{MAX_PERIOD} and {MAX_WORK} node evaluations",
+            )
+        return None
+
+    refused = too_long(p)
+    if refused is not None:
+        return refused
     held = None
     high = _first_running(run_at)
     others = tuple(a for a in tensor_axes if a != tensor_axis)
@@ -280,6 +291,11 @@ def axis_sizes(
             high = _first_running(run_at)
     if high is None:
         return AxisSizes(tensor_axis, spatial_axis, None, Accepted(p, (), ()), "no size runs")
+    if graph.rebuild is not None:
+        p = measured_period(graph, _with(shapes, tensor_axis, high), tensor_axis)
+        refused = too_long(p)
+        if refused is not None:
+            return refused
     low = high // 2
     while high - low > 1:
         mid = (low + high) // 2
@@ -288,6 +304,24 @@ def axis_sizes(
         else:
             low = mid
     minimum = high
+    found = _classes(run_at, minimum, p, tensor_axis)
+    while (
+        graph.rebuild is not None
+        and isinstance(found, Accepted)
+        and not found.classes
+        and not found.singles
+        and 2 * p <= MAX_REBUILT_PERIOD
+        and too_long(2 * p) is None
+    ):
+        p *= 2
+        found = _classes(run_at, minimum, p, tensor_axis)
+    if isinstance(found, str):
+        return AxisSizes(tensor_axis, spatial_axis, minimum, None, found)
+    return AxisSizes(tensor_axis, spatial_axis, minimum, found, held)
+
+
+def _classes(run_at: Callable[[int], Run], minimum: int, p: int, tensor_axis: int) -> Accepted | str:
+    """The accepted classes mod p from ``minimum`` on, or why they are not worked out."""
     classes: list[int] = []
     singles: list[int] = []
     for r in range(p):
@@ -309,13 +343,9 @@ def axis_sizes(
         if failing:
             continue
         if start is None:
-            return AxisSizes(
-                tensor_axis,
-                spatial_axis,
-                minimum,
-                None,
+            return (
                 f"sizes are not affine along the class {first} + {p}q (an op convcalc does not model on "
-                "this axis); accepted sizes are not worked out",
+                "this axis); accepted sizes are not worked out"
             )
         singles.extend(v for v in range(first, start, p) if _clean(run_at(v), tensor_axis))
         if _dropped(runs[0], tensor_axis):
@@ -326,8 +356,7 @@ def axis_sizes(
             classes.append(start)
         elif single is not None and _clean(run_at(single), tensor_axis):
             singles.append(single)
-    accepted = Accepted(p, tuple(classes), tuple(sorted(singles)))
-    return AxisSizes(tensor_axis, spatial_axis, minimum, accepted, held)
+    return Accepted(p, tuple(classes), tuple(sorted(singles)))
 
 
 def _first_running(run_at: Callable[[int], Run]) -> int | None:
