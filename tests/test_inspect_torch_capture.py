@@ -152,3 +152,22 @@ def test_help_says_that_naming_a_python_file_runs_it() -> None:
         [sys.executable, "-m", "convcalc", "inspect", "--help"], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0 and "RUNS that Python file" in " ".join(done.stdout.split())
+
+
+def test_a_suggested_merge_fix_applied_to_the_module_runs_in_torch() -> None:
+    """The report's first fix for the U-Net at 65x64 (an output_padding on the transposed layer that
+    feeds the failing cat), applied to the torch module: torch then runs that input."""
+    import re
+
+    from inspect_models import UNet
+
+    model = UNet().eval()
+    report = inspect_module(model, (1, 3, 65, 64))
+    (merge,) = report.merges
+    found = re.match(r"output_padding=\[(\d+), (\d+)\] on (\S+) \(ConvTranspose2d\)", merge.fixes[0])
+    assert found is not None, merge.fixes
+    assert eager(model, (1, 3, 65, 64)).error is not None
+    layer = model.get_submodule(found[3])
+    layer.output_padding = (int(found[1]), int(found[2]))
+    assert eager(model, (1, 3, 65, 64)).error is None
+    assert inspect_module(model, (1, 3, 65, 64)).exit_code == 0

@@ -8,6 +8,7 @@ it is installed, so a test skips a missing library cleanly.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +35,17 @@ class Case:
         return [(*self.lead, *s) for s in self.sizes]
 
     def available(self) -> bool:
-        return self.library is None or importlib.util.find_spec(self.library) is not None
+        """Whether the library imports (smp needs timm, which needs torchvision: installed but broken
+        beside a CPU torch counts as missing)."""
+        if self.library is None:
+            return True
+        if importlib.util.find_spec(self.library) is None:
+            return False
+        try:
+            importlib.import_module(self.library)
+        except Exception:
+            return False
+        return True
 
 
 def _square(*extra: tuple[int, int]) -> tuple[tuple[int, ...], ...]:
