@@ -254,6 +254,29 @@ def diffusers_autoencoder_kl() -> nn.Module:
     return _First(model, lambda out: out.sample)
 
 
+def _oobleck() -> nn.Module:
+    from diffusers import AutoencoderOobleck
+
+    return AutoencoderOobleck(
+        encoder_hidden_size=4,
+        downsampling_ratios=[2, 4],
+        channel_multiples=[1, 2],
+        decoder_channels=4,
+        decoder_input_channels=2,
+        audio_channels=2,
+    )
+
+
+def diffusers_oobleck() -> nn.Module:
+    """Stable Audio's 1-D VAE: strided Conv1d down, ConvTranspose1d up, Snake activations, weight_norm."""
+    return _First(_oobleck(), lambda out: out.sample)
+
+
+def diffusers_oobleck_decoder() -> nn.Module:
+    """Its decoder alone: a 1-D ConvTranspose1d decoder from latents, as codec decoders are."""
+    return _oobleck().decoder
+
+
 # -- segmentation_models_pytorch ---------------------------------------------------------------------
 
 
@@ -292,6 +315,8 @@ CASES = (
     Case("monai.VarAutoEncoder", monai_var_auto_encoder, "monai", (1, 1), _square((32, 48))),
     Case("diffusers.UNet2DModel", diffusers_unet, "diffusers", (1, 3), _square((32, 48))),
     Case("diffusers.AutoencoderKL", diffusers_autoencoder_kl, "diffusers", (1, 3), _square((32, 48))),
+    Case("diffusers.AutoencoderOobleck", diffusers_oobleck, "diffusers", (1, 2), LENGTHS + ((64,), (65,))),
+    Case("diffusers.OobleckDecoder", diffusers_oobleck_decoder, "diffusers", (1, 2), LENGTHS),
     Case("smp.Unet", smp_unet, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
     Case("smp.FPN", smp_fpn, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
     Case("smp.UnetPlusPlus", smp_unet_plus_plus, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
