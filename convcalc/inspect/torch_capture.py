@@ -431,12 +431,15 @@ class _Run:
                 failure = Failure(self.nodes[failed_index].name, first_line(error), _meta_limit(error))
                 self.nodes = self.nodes[: failed_index + 1]
             else:
-                # the model's own code refused the input (an assert, a check of its sizes)
+                # the model's own code refused the input (an assert, a check of its sizes), or asked a
+                # meta tensor for data (x.item(), x.tolist(), x.cpu())
+                meta = _meta_limit(error)
                 base = f"{self.where()}.forward" if self.where() else "forward"
                 name = self.call_site(base)
-                self.nodes.append(Node(name, "raise", "unknown", (self.last,), (name,), UnknownSpec((None,))))
+                op = "data read in forward" if meta else "raise"
+                self.nodes.append(Node(name, op, "unknown", (self.last,), (name,), UnknownSpec((None,))))
                 failed_index = len(self.nodes) - 1
-                failure = Failure(None, first_line(error))
+                failure = Failure(None, first_line(error), meta)
         # ops that raised where the model caught the error and went on: dead ends, not the model
         dead = {index for _, index in self.failed.values() if index != failed_index}
         if dead:

@@ -182,7 +182,12 @@ def _checked(recording: Recording, shape: Shape) -> Graph:
     if failure is not None and failed is not None:
         node = nodes[failed]
         run = propagate(replace(graph, nodes=tuple(nodes)), (shape,))
-        if failure.node is None:
+        if failure.node is None and failure.meta_only:
+            notes.append(
+                f"{node.name}: forward reads tensor data, which the meta device does not have "
+                f"({failure.message}); shapes stop there"
+            )
+        elif failure.node is None:
             notes.append(f"{node.name}: the model's own code refuses this input: {failure.message}")
         elif failure.meta_only:
             nodes[failed] = replace(node, kind="unknown", spec=UnknownSpec((None,) * len(node.outputs)))
