@@ -315,7 +315,7 @@ CASES = (
     Case("monai.VarAutoEncoder", monai_var_auto_encoder, "monai", (1, 1), _square((32, 48))),
     Case("diffusers.UNet2DModel", diffusers_unet, "diffusers", (1, 3), _square((32, 48))),
     Case("diffusers.AutoencoderKL", diffusers_autoencoder_kl, "diffusers", (1, 3), _square((32, 48))),
-    Case("diffusers.AutoencoderOobleck", diffusers_oobleck, "diffusers", (1, 2), LENGTHS + ((64,), (65,))),
+    Case("diffusers.AutoencoderOobleck", diffusers_oobleck, "diffusers", (1, 2), (*LENGTHS, (64,), (65,))),
     Case("diffusers.OobleckDecoder", diffusers_oobleck_decoder, "diffusers", (1, 2), LENGTHS),
     Case("smp.Unet", smp_unet, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
     Case("smp.FPN", smp_fpn, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
