@@ -279,10 +279,10 @@ def test_the_receptive_field_line_names_the_output_and_the_readme_python_call_ru
         "receptive field (input elements that reach one output element, widest, per spatial axis): output '"
         in text
     )
-    # README: `import convcalc.inspect`, then convcalc.inspect.inspect_model(...), in a fresh interpreter.
+    # docs/commands/inspect.md: `import convcalc`, then convcalc.inspect(...), in a fresh interpreter.
     code = (
-        "import convcalc.inspect\n"
-        f"report = convcalc.inspect.inspect_model({str(keras)!r}, [(1, 16, 16, 1)])\n"
+        "import convcalc\n"
+        f"report = convcalc.inspect({str(keras)!r}, [(1, 16, 16, 1)])\n"
         "print(report.exit_code)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -21,7 +21,9 @@ from convcalc.parse import parse_int
 from convcalc.reader import LayerOptions
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from rich.console import Console
+
+    from convcalc.core.display import Presentable
 
 
 def integer(name: str, *, minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
@@ -240,32 +242,19 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
 
 
-def emit(
-    as_json: bool,
-    document: Callable[[], dict[str, Any]],
-    view: Callable[[], RenderableType],
-    headline: Callable[[], str] | None = None,
-) -> None:
-    """Print JSON or tables, both built from the same result objects, the one-line answer first.
+def emit(as_json: bool, result: Presentable) -> None:
+    """Print a result as JSON (``to_dict``) or as its headline and tables (``__rich__``): every command
+    the same way, both built by its feature's presentation module from the same result object.
 
     Nothing is cropped at the terminal's edge: tables too wide fold into blocks of columns
-    (convcalc.present.render).
+    (convcalc.render.Fitted).
     """
-    line = None if headline is None else headline()
     try:
         if as_json:
-            from convcalc.headline import with_headline
-
-            print(dumps(document() if line is None else with_headline(document(), line)))
+            print(dumps(result.to_dict()))
             sys.stdout.flush()
         else:
-            from rich.console import Group
-            from rich.text import Text
-
-            from convcalc.present.render import Fitted
-
-            shown = view() if line is None else Group(Text(line, style="bold"), view())
-            console().print(Fitted(shown), crop=False)
+            console().print(result.__rich__(), crop=False)
     except BrokenPipeError:
         closed_pipe()
 

@@ -18,8 +18,7 @@ from rich.text import Text
 from convcalc.explain.results import Contributions, DirectSteps, Explanation, Grid, MatrixView
 from convcalc.explain.svg.palette import colour_key, count_colours, ink
 from convcalc.overlap import OverlapMap, Suggestion
-from convcalc.present.render import FoldedGrid
-from convcalc.render import hanging, x_join, yes_no
+from convcalc.render import FoldedGrid, hanging, x_join, yes_no
 
 # The heat map shows at most this many rows and columns; the JSON has every cell.
 HEAT_MAP_SIDE = 40

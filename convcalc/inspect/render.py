@@ -73,11 +73,11 @@ def _compact(arguments: tuple[tuple[str, str], ...], framework: str = "onnx", po
 
 
 def inspect_view(report: InspectReport) -> RenderableType:
-    """Headline, findings, accepted sizes, receptive fields, and the per-layer table."""
+    """The model, findings, accepted sizes, receptive fields, and the per-layer table (the headline is
+    printed above them)."""
     graph = report.graph
     ok = report.runs
     head = Text.from_markup(
-        f"[bold]{report.headline()}[/bold]\n"
         f"{graph.source} ({graph.framework}, {len(graph.nodes)} nodes), input "
         + ", ".join(x_join(s) for s in report.input_shapes)
         + ("" if report.size_given else " (dynamic sizes: the smallest accepted size)")

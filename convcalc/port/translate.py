@@ -11,6 +11,7 @@ fixed layer equals the source layer in values, not just in shape.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from convcalc.conventions import convention, read
 from convcalc.conventions.base import (
@@ -23,6 +24,9 @@ from convcalc.conventions.layouts import WeightChange, weight_change, weight_sha
 from convcalc.core import ConvAxis, Pairs, channel_report
 from convcalc.core.display import Presentable
 from convcalc.errors import ConvCalcError
+
+if TYPE_CHECKING:
+    from convcalc.verdict import PortCheck
 
 SIZE_DEPENDENT_WORDS = ("same", "same_lower", "same_upper")
 
@@ -66,6 +70,10 @@ class Translation(Presentable):
     shape_only: tuple[tuple[str, str], ...] | None
     notes: tuple[str, ...]
     channels: Channels | None = None
+    check: PortCheck | None = None
+    """The execution check (``port --verify``), when asked for."""
+
+    presenter = "convcalc.port.present"
 
     def weight_shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
         """The weight's shape in the source's and in the target's layout (when channels are known)."""

@@ -29,6 +29,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from convcalc.core import (
     conv_layer,
@@ -40,6 +41,9 @@ from convcalc.core import (
 )
 from convcalc.core.display import Presentable
 from convcalc.errors import BudgetExceeded, ConvCalcError
+
+if TYPE_CHECKING:
+    from convcalc.port.translate import Translation
 
 # Search budgets: the walk over (k, s, d) is max_kernel*max_stride*max_dilation steps per axis, each
 # with at most max(s, d) output_paddings; combining axes multiplies the per-axis answers.
@@ -266,9 +270,22 @@ class Nearest:
     other_kind: AxisAnswer | None
 
 
+@dataclass(frozen=True)
+class FrameworkAnswers:
+    """`solve --framework X`: the shown answers X expresses exactly, in X's arguments; how many it cannot."""
+
+    name: str
+    translations: tuple[Translation, ...]
+    dropped: int
+
+
 @dataclass(frozen=True, repr=False)
 class SolveReport(Presentable):
-    """Every answer within bounds, best first; when there is none, what is nearest."""
+    """Every answer within bounds, best first; when there is none, what is nearest.
+
+    What the command shows is part of the result: the first ``top`` answers (every one when None),
+    their execution checks when asked for, and those answers in a framework's arguments.
+    """
 
     transposed: bool
     size: tuple[int, ...]
@@ -279,10 +296,20 @@ class SolveReport(Presentable):
     mixed: bool
     omitted: int
     nearest: tuple[Nearest, ...] = field(default=())
+    top: int | None = 10
+    verified: tuple[bool, ...] | None = None
+    framework: FrameworkAnswers | None = None
+
+    presenter = "convcalc.solve.present"
 
     @property
     def ndim(self) -> int:
         return len(self.size)
+
+    @property
+    def shown(self) -> tuple[Answer, ...]:
+        """The answers the command shows: the first ``top``, or all."""
+        return self.answers if self.top is None else self.answers[: self.top]
 
 
 # ---------------------------------------------------------------------------------------------------
