@@ -167,7 +167,10 @@ class Capture:
         state.update(self.module.named_buffers(remove_duplicate=False))
         if all(value.device.type == "meta" for value in state.values()):
             return None
-        return {name: value.to("meta") for name, value in state.items()}
+        copies: dict[int, Any] = {}  # tied weights stay tied: one meta copy per tensor
+        for value in state.values():
+            copies.setdefault(id(value), value.to("meta"))
+        return {name: copies[id(value)] for name, value in state.items()}
 
     def run(self, shape: tuple[int, ...]) -> Recording:
         return _Run(self, shape).execute()
