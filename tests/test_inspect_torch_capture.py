@@ -171,3 +171,22 @@ def test_a_suggested_merge_fix_applied_to_the_module_runs_in_torch() -> None:
     layer.output_padding = (int(found[1]), int(found[2]))
     assert eager(model, (1, 3, 65, 64)).error is None
     assert inspect_module(model, (1, 3, 65, 64)).exit_code == 0
+
+
+def test_a_model_whose_output_convcalc_cannot_see_come_from_its_input_is_refused() -> None:
+    """A TorchScript submodule takes no hooks and calls no Python function: nothing of it is seen, so the
+    model is refused rather than read as an empty graph that 'runs'."""
+    from convcalc.errors import ConvCalcError
+
+    class Scripted(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = torch.jit.script(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU()))
+
+        def forward(self, x: Any) -> Any:
+            return self.body(x)
+
+    with pytest.raises(
+        ConvCalcError, match=r"Scripted: no output of forward was seen to come from its input"
+    ):
+        read_module(Scripted(), (1, 3, 9, 9), "Scripted")

@@ -385,6 +385,8 @@ class _Run:
         handles = []
         with ExitStack() as stack:
             for sub in self.capture.module.modules():
+                if isinstance(sub, torch.jit.ScriptModule):
+                    continue  # takes no hooks: what it runs is read through its function calls
                 handles.append(sub.register_forward_pre_hook(self.pre_hook, with_kwargs=True))
                 handles.append(sub.register_forward_hook(self.post_hook, with_kwargs=True))
             stack.callback(lambda: [h.remove() for h in handles])
@@ -454,6 +456,13 @@ class _Run:
             for value in _tensors_in(output, torch):
                 if self.is_data(value) and self.name_of(value) not in outputs:
                     outputs.append(self.name_of(value))
+            if not outputs:
+                raise ConvCalcError(
+                    f"{capture.source}: no output of forward was seen to come from its input (a TorchScript "
+                    "module or a C++ extension runs where convcalc cannot watch); export the model with "
+                    "torch.onnx.export and inspect the ONNX file",
+                    parameter="model",
+                )
         else:
             outputs = list(self.nodes[-1].outputs)
         graph = Graph(
