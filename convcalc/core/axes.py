@@ -322,8 +322,11 @@ class ReversalAxis(NamedTuple):
     colliding_last: int
 
     @property
-    def restored(self) -> int:
-        return self.size - self.remainder
+    def restored(self) -> int | None:
+        """W - r, the size the twin gives back with output_padding 0; None when the twin has no output
+        (W - r < 1: the padding crops everything the twin would give)."""
+        back = self.size - self.remainder
+        return back if back >= 1 else None
 
     @property
     def reversible(self) -> bool:
