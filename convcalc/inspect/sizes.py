@@ -32,7 +32,7 @@ from convcalc.inspect.graph import (
     SliceSpec,
     UnknownSpec,
 )
-from convcalc.inspect.shapes import Run, Shape, propagate, spatial_axes
+from convcalc.inspect.shapes import Failure, Run, Shape, propagate, spatial_axes
 
 MAX_PERIOD = 4096
 # Runs of the graph times its nodes: the accepted sizes of one axis are worked out within this budget.
@@ -40,6 +40,11 @@ MAX_WORK = 150_000
 MAX_INPUT = 2**24
 # A class's affine part is looked for from its first member on, and up to this many periods later.
 MAX_SHIFT = 4
+# The step a size-dependent graph's gains are measured over: 2^10 * 3^2 * 5 * 7 (a meta execution
+# costs the same at any size).
+MEASURE = 322_560
+# A rebuilt graph's period is doubled up to this while no class runs (see axis_sizes).
+MAX_REBUILT_PERIOD = 64
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,37 @@ def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None] | N
     return out
 
 
+def run_graph(graph: Graph, shapes: tuple[Shape, ...]) -> Run:
+    """The graph run at these input shapes; a graph with ``rebuild`` (its specs depend on the input
+    size) is rebuilt at them first, and shapes that stop there count as a failure (the reader stops
+    shapes where the model refuses the input)."""
+    if graph.rebuild is None:
+        return propagate(graph, shapes)
+    run = propagate(graph.rebuild(shapes), shapes)
+    if run.failure is None and run.stopped:
+        node = run.stopped[0]
+        return replace(run, failure=Failure(-1, node, f"shapes stop at {node.name} ({node.op})"))
+    return run
+
+
+def measured_period(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, step: int = MEASURE) -> int:
+    """P for a graph with ``rebuild``: every tensor's gain measured between the given size and the
+    given size plus ``step`` (a multiple of every period convcalc looks for, so that the difference
+    is exactly step * gain); the lcm of their denominators."""
+    assert graph.rebuild is not None
+    low = graph.rebuild(shapes)
+    high = graph.rebuild(_with(shapes, tensor_axis, shapes[0][tensor_axis] + step))
+    a, b = propagate(low, shapes), propagate(high, _with(shapes, tensor_axis, shapes[0][tensor_axis] + step))
+    p = 1
+    for name, shape in a.shapes.items():
+        other = b.shapes.get(name)
+        if other is None or len(other) != len(shape):
+            continue
+        for x, y in zip(shape, other):
+            p = math.lcm(p, Fraction(y - x, step).denominator)
+    return p
+
+
 def period(graph: Graph, tensor_axis: int) -> int:
     """P: the lcm of the denominators of every tensor's gain on every axis."""
     p = 1
@@ -148,6 +184,8 @@ def _gaps(run: Run, tensor_axis: int) -> list[int]:
                     gaps.append(shape[tensor_axis] - ins[0][tensor_axis])
         elif node.kind == "elementwise":
             rank = max(len(s) for s in ins)
+            if tensor_axis >= rank:
+                continue
             dims = [s[tensor_axis - rank + len(s)] for s in ins if tensor_axis - rank + len(s) >= 0]
             big = [d for d in dims if d != 1]
             gaps.extend(d - big[0] for d in big[1:])
@@ -199,10 +237,13 @@ def axis_sizes(
     """The exact set of sizes of one input axis for which the whole graph runs cleanly (see the module).
 
     The other spatial axes (``tensor_axes``) are held at their given sizes; where no size of this axis
-    runs with them (the given input fails on another axis), at the smallest size that runs on all."""
-    p = period(graph, tensor_axis)
+    runs with them (the given input fails on another axis), at the smallest size that runs on all.
+    A graph with ``rebuild`` is executed again at each size: its period is measured from a size that
+    runs, and doubled (up to MAX_REBUILT_PERIOD) while no class runs, for a model's own checks of its
+    input (a width divisible by 32) have a period no layer shows."""
+    p = period(graph, tensor_axis) if graph.rebuild is None else 1
     flow = gains(graph, tensor_axis)
-    for node in graph.nodes:
+    for node in graph.nodes if graph.rebuild is None else ():
         if node.kind == "unknown" and any(
             g is None or g != 0 for name in node.inputs for g in (flow.get(name) or [None])
         ):
@@ -219,17 +260,23 @@ def axis_sizes(
             )
 
     def run_at(size: int) -> Run:
-        return propagate(graph, _with(shapes, tensor_axis, size))
+        return run_graph(graph, _with(shapes, tensor_axis, size))
 
-    if p > MAX_PERIOD or (3 * p + 64) * max(len(graph.nodes), 1) > MAX_WORK:
-        return AxisSizes(
-            tensor_axis,
-            spatial_axis,
-            None,
-            None,
-            f"the period of this axis is {p}; accepted sizes are worked out for periods up to {MAX_PERIOD} "
-            f"and {MAX_WORK} node evaluations",
-        )
+    def too_long(p: int) -> AxisSizes | None:
+        if p > MAX_PERIOD or (3 * p + 64) * max(len(graph.nodes), 1) > MAX_WORK:
+            return AxisSizes(
+                tensor_axis,
+                spatial_axis,
+                None,
+                None,
+                f"the period of this axis is {p}; accepted sizes are worked out for periods up to "
+                f"{MAX_PERIOD} and {MAX_WORK} node evaluations",
+            )
+        return None
+
+    refused = too_long(p)
+    if refused is not None:
+        return refused
     held = None
     high = _first_running(run_at)
     others = tuple(a for a in tensor_axes if a != tensor_axis)
@@ -244,6 +291,11 @@ def axis_sizes(
             high = _first_running(run_at)
     if high is None:
         return AxisSizes(tensor_axis, spatial_axis, None, Accepted(p, (), ()), "no size runs")
+    if graph.rebuild is not None:
+        p = measured_period(graph, _with(shapes, tensor_axis, high), tensor_axis)
+        refused = too_long(p)
+        if refused is not None:
+            return refused
     low = high // 2
     while high - low > 1:
         mid = (low + high) // 2
@@ -252,6 +304,24 @@ def axis_sizes(
         else:
             low = mid
     minimum = high
+    found = _classes(run_at, minimum, p, tensor_axis)
+    while (
+        graph.rebuild is not None
+        and isinstance(found, Accepted)
+        and not found.classes
+        and not found.singles
+        and 2 * p <= MAX_REBUILT_PERIOD
+        and too_long(2 * p) is None
+    ):
+        p *= 2
+        found = _classes(run_at, minimum, p, tensor_axis)
+    if isinstance(found, str):
+        return AxisSizes(tensor_axis, spatial_axis, minimum, None, found)
+    return AxisSizes(tensor_axis, spatial_axis, minimum, found, held)
+
+
+def _classes(run_at: Callable[[int], Run], minimum: int, p: int, tensor_axis: int) -> Accepted | str:
+    """The accepted classes mod p from ``minimum`` on, or why they are not worked out."""
     classes: list[int] = []
     singles: list[int] = []
     for r in range(p):
@@ -273,13 +343,9 @@ def axis_sizes(
         if failing:
             continue
         if start is None:
-            return AxisSizes(
-                tensor_axis,
-                spatial_axis,
-                minimum,
-                None,
+            return (
                 f"sizes are not affine along the class {first} + {p}q (an op convcalc does not model on "
-                "this axis); accepted sizes are not worked out",
+                "this axis); accepted sizes are not worked out"
             )
         singles.extend(v for v in range(first, start, p) if _clean(run_at(v), tensor_axis))
         if _dropped(runs[0], tensor_axis):
@@ -290,8 +356,7 @@ def axis_sizes(
             classes.append(start)
         elif single is not None and _clean(run_at(single), tensor_axis):
             singles.append(single)
-    accepted = Accepted(p, tuple(classes), tuple(sorted(singles)))
-    return AxisSizes(tensor_axis, spatial_axis, minimum, accepted, held)
+    return Accepted(p, tuple(classes), tuple(sorted(singles)))
 
 
 def _first_running(run_at: Callable[[int], Run]) -> int | None:
@@ -343,7 +408,7 @@ def symmetric(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, .
 
 def all_axes(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ...]) -> tuple[AxisSizes, ...]:
     """The accepted sizes of every spatial axis (one analysis when the graph is the same on each)."""
-    if tensor_axes and symmetric(graph, shapes, tensor_axes):
+    if tensor_axes and graph.rebuild is None and symmetric(graph, shapes, tensor_axes):
         first = axis_sizes(graph, shapes, tensor_axes[0], 0, tensor_axes)
         return tuple(replace(first, tensor_axis=a, spatial_axis=n) for n, a in enumerate(tensor_axes))
     return tuple(axis_sizes(graph, shapes, a, n, tensor_axes) for n, a in enumerate(tensor_axes))
@@ -356,7 +421,7 @@ def smallest_running(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple
         first = list(shapes[0])
         for a in tensor_axes:
             first[a] = size
-        return propagate(graph, (tuple(first), *shapes[1:])).failure is not None
+        return run_graph(graph, (tuple(first), *shapes[1:])).failure is not None
 
     high = 1
     while fails(high):
