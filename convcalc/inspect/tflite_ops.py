@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from convcalc.errors import ConvCalcError
 from convcalc.inspect.graph import (
     CHANNELS_LAST,
     ConcatSpec,
@@ -24,10 +25,29 @@ from convcalc.inspect.graph import (
     ResizeSpec,
     Spec,
 )
-from convcalc.inspect.tflite_values import MAX_VECTOR, Linear
+from convcalc.inspect.tflite_values import MAX_VECTOR, Linear, Vector
 
-if TYPE_CHECKING:
-    from convcalc.inspect.tflite_reader import TFLiteReader
+
+class TFLiteReader(Protocol):
+    """What an op's builder asks of the reader (``tflite_reader.TFLiteReader``), named here so that the
+    ops module does not import the reader that imports it."""
+
+    tfl: Any
+    names: list[str]
+    nodes: list[Node]
+    op_codes: list[str]
+
+    def error(self, message: str) -> ConvCalcError: ...
+    def count(self, what: str, value: int, limit: int, width: int) -> int: ...
+    def shape(self, t: int) -> tuple[int, ...]: ...
+    def ints(self, t: int, what: str, where: str) -> tuple[int, ...]: ...
+    def options(self, op: Any, cls: Any, where: str) -> Any: ...
+    def value(self, t: int, where: str) -> Vector | None: ...
+    def data_input(self, ins: list[int], at: int, where: str) -> str: ...
+    def operand(self, t: int) -> str: ...
+    def weight(self, ins: list[int], at: int, where: str) -> tuple[int, ...]: ...
+    def channels(self, ins: list[int], at: int, where: str) -> int: ...
+
 
 SAME, VALID = 0, 1
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
