@@ -11,7 +11,8 @@ from convcalc.cli.app import JsonOpt, app, emit, example, user_errors
 from convcalc.jsonout import dumps
 
 MODEL_HELP = (
-    "An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory or package.module:attr (this "
+    "An .onnx, .keras, .h5 or .tflite file, or a PyTorch module: path/to/file.py:factory or "
+    "package.module:attr (this "
     "RUNS that Python file, or imports that module)."
 )
 
