@@ -151,7 +151,7 @@ def test_missing_and_extra_layers(tmp_path: Path) -> None:
         (["diff", "{a}", "nowhere.onnx", "-i", "1x2x16x16"], "nowhere.onnx: cannot read the file"),
         (["diff", "{a}", "{junk}", "-i", "1x2x16x16"], "not a readable ONNX model"),
         (["diff", "{a}", "model.txt", "-i", "1x2x16x16"], "model must be an .onnx, .keras"),
-        (["diff", "{a}", "{a}", "-i", "1x2x16x16", "--svg", "x.svg"], "--svg is not available yet"),
+        (["diff", "{a}", "{a}", "-i", "1x2x16x16", "--svg", "x.png"], "the file name must end in .svg"),
         (["diff", "{a}", "{a}", "-i", "1x2x3x3"], "does not run on input 1x2x3x3"),
     ],
 )
@@ -289,7 +289,7 @@ def test_the_picture_hook_marks_the_nodes_of_the_changed_layer(pair: tuple[Path,
     assert changed_nodes(diff_models(str(a), str(same), [(1, 2, 16, 16)])) == ({}, {})
     marks_a, marks_b = changed_nodes(diff_models(str(a), str(b), [(1, 2, 16, 16)]))
     assert list(marks_a) == ["layer3"] and list(marks_b) == ["layer3"]
-    assert marks_b["layer3"].startswith("shifted: pads on H 1:1 -> 0:2")
+    assert marks_b["layer3"] == "pads on H 1:1 -> 0:2: the output is shifted up by 1 row, same size"
 
 
 DIFF_DATA = Path(__file__).parent / "data" / "diff"
@@ -304,3 +304,21 @@ def test_input_b_gives_bs_shape_in_its_own_layout() -> None:
     assert json.loads(given_b.stdout)["b"]["inputs"][0]["axes"] == ["N", "H", "W", "C"]
     wrong = invoke("diff", a, b, "-i", "1x3x16x12", "--input-b", "1x3x16x12")
     assert wrong.exit_code == 2 and "axis 1 of input 'x' is fixed at 16" in wrong.stderr
+
+
+def test_svg_draws_both_models_with_the_changed_layer_marked(
+    pair: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    a, _, b = pair
+    picture = tmp_path / "diff.svg"
+    result = invoke("diff", str(a), str(b), "-i", "1x2x16x16", "--svg", str(picture))
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"wrote the picture of {a} and {b} to {picture}: 1 of 4 layers differs")
+    text = picture.read_text()
+    assert text.startswith("<svg") and f"A: {a} (onnx" in text and f"B: {b} (onnx" in text
+    assert text.count("shifted up by 1 row") >= 2  # the mark in A's panel and in B's
+    as_json = invoke("diff", str(a), str(b), "-i", "1x2x16x16", "--svg", str(picture), "--json")
+    document = json.loads(as_json.stdout)
+    assert document["svg_files"] == [str(picture)] and document["exit_code"] == 1
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(document, schema("diff"), cls=jsonschema.Draft202012Validator)
