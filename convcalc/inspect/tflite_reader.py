@@ -132,6 +132,7 @@ class TFLiteReader:
         self.notes: list[str] = []
         self.batch_taken = False
         self.entries = 0
+        self.shapes: dict[int, tuple[int, ...]] = {}
         self.pending: dict[int, tuple[str, list[Any]]] = {}
         self.readers: dict[int, int] = {}
         self.outputs: set[int] = set()
@@ -190,24 +191,26 @@ class TFLiteReader:
             self.names.append(name)
             if self.has_data(tensor.Buffer()):
                 self.constant.add(n)
+        subgraph_lists = "entries in the subgraph's inputs or outputs"
         inputs = [
-            self.tensor_index(sub.Inputs(n), "a subgraph input")
-            for n in range(self.vector(sub.InputsLength()))
+            self.tensor_index(t, "a subgraph input")
+            for t in self.int32s(sub._tab, 6, subgraph_lists, MAX_OP_TENSORS)
         ]
         graph_inputs = tuple(
             Tensor(self.names[t], self.signature(t)) for t in inputs if t not in self.constant
         )
         ends = [
-            self.tensor_index(sub.Outputs(n), "a subgraph output")
-            for n in range(self.vector(sub.OutputsLength()))
+            self.tensor_index(t, "a subgraph output")
+            for t in self.int32s(sub._tab, 8, subgraph_lists, MAX_OP_TENSORS)
         ]
         self.outputs = set(ends)
-        for n in range(operators):
-            op = sub.Operators(n)
-            for j in range(self.vector(op.InputsLength())):
-                self.readers[op.Inputs(j)] = self.readers.get(op.Inputs(j), 0) + 1
-        for n in range(operators):
-            self.operator(sub.Operators(n), n)
+        ops = [sub.Operators(n) for n in range(operators)]
+        lists = [self.op_tensors(op) for op in ops]
+        for ins, _ in lists:
+            for t in ins:
+                self.readers[t] = self.readers.get(t, 0) + 1
+        for n, (op, (ins, outs)) in enumerate(zip(ops, lists)):
+            self.operator(op, n, ins, outs)
         for t in list(self.pending):
             self.flush(t)
         outputs = tuple(self.names[t] for t in ends)
@@ -241,14 +244,30 @@ class TFLiteReader:
         raw = self.data[at + 4 : at + 4 + min(length, 4 * MAX_NAME)]
         return bytes(raw).decode("utf-8", "replace")[:MAX_NAME]
 
-    def vector(self, length: int) -> int:
-        self.entries += self.count("entries in an operator's tensor list", length, MAX_OP_TENSORS, 4)
-        if self.entries > MAX_OP_ENTRIES:
-            raise self.error(
-                f"the operators' tensor lists hold more than {MAX_OP_ENTRIES} entries in all; inspect "
-                "reads up to that"
-            )
-        return length
+    def int32s(self, table: Any, field: int, what: str, limit: int) -> tuple[int, ...]:
+        """An int32 vector field read in one unpack (its length checked first); () when absent."""
+        at = table.Offset(field)
+        if not at:
+            return ()
+        at += table.Pos
+        at += struct.unpack_from("<I", self.data, at)[0]
+        (length,) = struct.unpack_from("<I", self.data, at)
+        self.count(what, length, limit, 4)
+        return struct.unpack_from(f"<{length}i", self.data, at + 4)
+
+    def op_tensors(self, op: Any) -> tuple[list[int], list[int]]:
+        """An operator's input and output tensor indices (-1 = an optional input left out)."""
+        lists = []
+        for field in (6, 8):  # Operator.inputs, Operator.outputs
+            values = self.int32s(op._tab, field, "entries in an operator's tensor list", MAX_OP_TENSORS)
+            self.entries += len(values)
+            if self.entries > MAX_OP_ENTRIES:
+                raise self.error(
+                    f"the operators' tensor lists hold more than {MAX_OP_ENTRIES} entries in all; inspect "
+                    "reads up to that"
+                )
+            lists.append(list(values))
+        return lists[0], lists[1]
 
     def op_name(self, code: Any) -> str:
         # Codes below 127 are also in deprecated_builtin_code, the only field old files have.
@@ -270,19 +289,19 @@ class TFLiteReader:
         return bool(entry.DataLength() or entry.Offset() > 1)
 
     def shape(self, t: int) -> tuple[int, ...]:
-        tensor = self.tensors[t]
-        rank = tensor.ShapeLength()
-        if rank > MAX_RANK:
-            raise self.error(f"tensor {self.names[t]!r} has rank {rank}; inspect reads up to {MAX_RANK}")
-        return tuple(tensor.Shape(n) for n in range(rank))
+        if t not in self.shapes:
+            what = f"sizes in the shape of tensor {self.names[t]!r}"
+            self.shapes[t] = self.int32s(self.tensors[t]._tab, 4, what, MAX_RANK)  # Tensor.shape
+        return self.shapes[t]
 
     def signature(self, t: int) -> tuple[Dim, ...]:
         """The shape with dynamic dimensions (-1 in shape_signature) as '?'."""
-        tensor = self.tensors[t]
         shape = self.shape(t)
-        if tensor.ShapeSignatureLength() != len(shape):
+        what = f"sizes in the shape signature of tensor {self.names[t]!r}"
+        signature = self.int32s(self.tensors[t]._tab, 18, what, MAX_RANK)  # Tensor.shape_signature
+        if len(signature) != len(shape):
             return shape
-        return tuple("?" if tensor.ShapeSignature(n) < 0 else d for n, d in enumerate(shape))
+        return tuple("?" if s < 0 else d for s, d in zip(signature, shape))
 
     def declared(self, name: str, op: Any, ins: list[int], t: int, where: str) -> tuple[Dim, ...]:
         """The shape the converter recorded for an unmodelled op's output; where only its batch is
@@ -377,13 +396,11 @@ class TFLiteReader:
         return None
 
     # Operators.
-    def operator(self, op: Any, n: int) -> None:
+    def operator(self, op: Any, n: int, ins: list[int], outs: list[int]) -> None:
         index = op.OpcodeIndex()
         if index >= len(self.op_codes):
             raise self.error(f"operator {n} uses operator code {index}; the model has {len(self.op_codes)}")
         name = self.op_codes[index]
-        ins = [op.Inputs(j) for j in range(self.vector(op.InputsLength()))]
-        outs = [op.Outputs(j) for j in range(self.vector(op.OutputsLength()))]
         for t in [*ins, *outs]:
             if t >= 0:
                 self.tensor_index(t, f"operator {n} ({name}) reads or writes")
