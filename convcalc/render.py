@@ -247,8 +247,10 @@ class FoldedGrid:
         yield Text(self.title, style="bold")
         folded = len(blocks) > 1
         if folded:
+            coloured = console.color_system is not None and not console.no_color
+            where = "in cyan" if coloured else "on the left and above each block"
             yield Text(
-                f"({columns} columns, shown in {len(blocks)} blocks; row and column numbers in cyan)",
+                f"({columns} columns, shown in {len(blocks)} blocks; row and column numbers {where})",
                 style="italic",
             )
         for block in blocks:

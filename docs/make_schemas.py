@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES: dict[str, list[list[str]]] = {
     "shape": [
         ["shape", "63", "-k", "4", "-s", "2", "-p", "1"],
+        ["shape", "2", "-k", "2", "-s", "5", "-p", "2"],  # no twin: reversal.restored is null
         [
             "shape",
             "32x32",

@@ -14,6 +14,7 @@ from convcalc.chain.stack import (
     MAX_LAYERS,
     ChainReport,
     Layer,
+    _broadcast,
     _stack_pairs,
     receptive_fields,
     run,
@@ -49,6 +50,9 @@ def chain_report(
             default=1,
         )
     assert ndim <= MAX_AXES
+    for index, layer in enumerate(layers, 1):  # axis counts before any per-axis work reads them
+        for name in ("kernel_size", "stride", "output_padding", "dilation", "scale"):
+            _broadcast(name, getattr(layer, name), ndim, layer.label(index))
     check_chain_budget(layers, ndim)
     given = size is not None
     if given:

@@ -82,7 +82,14 @@ class Layer:
         )
 
     def label(self, index: int) -> str:
-        return f"layer {index} ({self.text})"
+        return f"layer {index} ({clip(self.text)})"
+
+
+def clip(text: str, limit: int = 60) -> str:
+    """The text as typed, cut with an ellipsis past ``limit`` characters: an error message stays readable
+    whatever the user pasted."""
+    text = text.strip()
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _max(value: Value) -> int:
@@ -223,6 +230,11 @@ class ChainReport(Presentable):
     @property
     def output(self) -> tuple[int, ...]:
         return self.results[-1].output if self.results else self.size
+
+    @property
+    def restored(self) -> bool:
+        """Every decoder gives back the size of the encoder input it mirrors (exit 0; else exit 1)."""
+        return all(all(pair.restored) for pair in self.pairs)
 
 
 # ---------------------------------------------------------------------------------------------------

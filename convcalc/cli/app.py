@@ -4,10 +4,12 @@ inspect)."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import re
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -293,15 +295,33 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
 }
 
 
-def layer_command(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Give a command the shared layer options (less ``without``) and call it with ``layer=LayerOptions``."""
+def _with_help(kind: Any, text: str) -> Any:
+    """The same option, with a command's own help text."""
+    base, info, *rest = typing.get_args(kind)
+    info = copy.copy(info)
+    info.help = text
+    arguments = (base, info, *rest)
+    return Annotated[arguments]
+
+
+def layer_command(
+    *, without: tuple[str, ...] = (), helps: dict[str, str] | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the shared layer options (less ``without``) and call it with ``layer=LayerOptions``.
+
+    ``helps`` replaces the help text of some of them, for a command that reads them its own way.
+    """
     names = [name for name in SHARED_OPTIONS if name not in without]
+    options = {
+        name: (_with_help(kind, (helps or {})[name]) if name in (helps or {}) else kind, default)
+        for name, (kind, default) in SHARED_OPTIONS.items()
+    }
 
     def decorate(func: Callable[..., None]) -> Callable[..., None]:
         own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "layer"]
         shared = [
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
-            for name, (kind, default) in ((n, SHARED_OPTIONS[n]) for n in names)
+            for name, (kind, default) in ((n, options[n]) for n in names)
         ]
         parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
 
@@ -341,7 +361,7 @@ def run() -> None:
 
 def _dispatch() -> None:
     """Run the app; stdout is flushed here so that a closed pipe raises where ``run`` catches it."""
-    if "--json" not in sys.argv[2:]:
+    if "--json" not in sys.argv[1:]:
         try:
             app(prog_name="convcalc")
         finally:
@@ -358,7 +378,8 @@ def _dispatch() -> None:
         if not any(kind.__name__ == "UsageError" for kind in type(error).__mro__):
             raise
         try:
-            print(dumps(usage_error_document(sys.argv[1], error)), flush=True)
+            command = sys.argv[1] if not sys.argv[1].startswith("-") else "convcalc"
+            print(dumps(usage_error_document(command, error)), flush=True)
         except BrokenPipeError:
             closed_pipe(ExitCode.INVALID_INPUT)
         message = error.format_message()  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -19,6 +20,7 @@ from convcalc.cli.app import (
     user_errors,
 )
 from convcalc.errors import ExitCode
+from convcalc.jsonout import dumps
 from convcalc.parse import parse_ints
 
 
@@ -81,12 +83,20 @@ def solve(
         typer.Option(
             "--framework",
             "-f",
-            help="Keep the answers this framework expresses exactly and show them in its arguments.",
+            help="Keep the answers this framework expresses exactly and show them in its arguments: "
+            "pytorch, tensorflow, keras, onnx, jax, flax, equinox, paddle, mxnet or caffe.",
         ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first."""
+    """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first.
+
+    Best first: every output receives a contribution (a convolution: reads
+    every input), then even coverage (no checkerboard), no input dropped, the
+    smaller kernel, symmetric padding, no output_padding, no dilation.
+
+    Exit 0 with or without an answer; 1 when --verify disagrees; 2 bad input.
+    """
     with user_errors("solve", as_json):
         report = api.solve(
             size,
@@ -184,11 +194,26 @@ def chain(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sizes after every layer, skip-connection mismatches, accepted input sizes, receptive field."""
+    """Sizes after every layer, skip-connection mismatches, accepted input sizes, receptive field.
+
+    LAYERS, one between bars: a kind, then options glued to their values.
+      kinds: conv, tconv (transposed convolution), pool or maxpool, avgpool,
+             upN (upsampling by N)
+      kN  kernel_size     sN  stride        dN  dilation      opN  output_padding
+      pN  padding: p1, p1x0 (per axis), p1:2 (before:after), psame
+      cN  out channels    gN  groups        ceil  ceil_mode (pooling)
+      per-axis values join with x: k3x5, s2x1
+      'conv k3 s2 p1 c64 | maxpool k2 ceil | tconv k4 s2 p1 | up2'
+
+    Exit 0 when every decoder gives back the size of the encoder input it
+    mirrors; 1 when a skip connection is not restored; 2 bad input.
+    """
 
     with user_errors("chain", as_json):
         report = api.chain(layers, size, channels=channels, size_range=size_range)
     emit(as_json, report)
+    if not report.restored:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
 @app.command(
@@ -229,6 +254,14 @@ def inspect_model(
             "paddle, mxnet or caffe.",
         ),
     ] = None,
+    svg: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--svg",
+            help="Draw the model to this .svg file (sizes on the edges, the failing merge marked) and say "
+            "where, instead of the tables.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Read a model (ONNX, Keras, PyTorch); explain, check and fix every convolution in it.
@@ -236,7 +269,12 @@ def inspect_model(
     Exit 1 when a merge disagrees, a layer cannot run or shapes stop at an op it does not model; 2 bad input.
     """
     with user_errors("inspect", as_json):
-        report = api.inspect(model, inputs, target)
-    emit(as_json, report)
+        report = api.inspect(model, inputs, target, svg)
+    if svg is None:
+        emit(as_json, report)
+    elif as_json:
+        print(dumps({**report.to_dict(), "svg_files": [str(svg)]}))
+    else:
+        print(f"wrote the picture of {report.graph.source} to {svg}: {report.headline()}")
     if report.exit_code:
         raise typer.Exit(report.exit_code)

@@ -130,12 +130,29 @@ def explain(
         ]
     )
 )
-@layer_command(without=("framework",))
+@layer_command(
+    without=("framework",),
+    helps={
+        "padding": "Padding as the --from framework spells it: 1, per axis 1x2, before:after 1:2, or its "
+        "word (same, valid, full, same_upper, same_lower, causal, notset); default the framework's.",
+        "output_size": "Requested transposed output size, as the --from framework takes it: PyTorch "
+        "output_size, TensorFlow / ONNX output_shape, Paddle output_size, MXNet target_shape.",
+    },
+)
 def port(
     *,
     layer: LayerOptions,
-    source: Annotated[str, typer.Option("--from", help="The framework whose arguments you give.")],
-    target: Annotated[str, typer.Option("--to", help="The framework to express the layer in.")],
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="The framework whose arguments you give: pytorch, tensorflow, keras, onnx, jax, flax, "
+            "equinox, paddle, mxnet or caffe.",
+        ),
+    ],
+    target: Annotated[
+        str, typer.Option("--to", help="The framework to express the layer in (one of the same names).")
+    ],
     verify: Annotated[
         bool,
         typer.Option(

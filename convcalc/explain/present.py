@@ -24,7 +24,9 @@ def document(result: ExplainReport) -> JsonDict:
 def render(result: ExplainReport) -> RenderableType:
     from convcalc.explain.render import explanation_view
 
-    return explanation_view(result.explanation, result.overlap, result.written)
+    return explanation_view(
+        result.explanation, result.overlap, result.written, figure_only=result.figure_only
+    )
 
 
 def headline(result: ExplainReport) -> str:

@@ -156,6 +156,8 @@ class ExplainReport(Presentable):
     explanation: Explanation
     overlap: OverlapMap | None = None
     written: tuple[Path, ...] = ()
+    # A figure asked for without --section: the text says where it went, not every section.
+    figure_only: bool = False
 
     presenter = "convcalc.explain.present"
 

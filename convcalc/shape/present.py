@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from convcalc.jsonout import JsonDict, shape_document
@@ -78,9 +79,11 @@ def headline(report: ShapeReport) -> str:
     last = x_join([a.colliding_last for a in rev])
     op_words = f" with output_padding={same(op)}" if any(op) else ""
     stride = same(p.stride)
+    # Every combination of the per-axis sizes collides: 2 per axis in 2-D are 4 inputs, not 2.
+    count = math.prod(a.colliding_count for a in rev)
+    per_axis = "" if len(rev) == 1 else f" ({same([a.colliding_count for a in rev])} per axis)"
     return (
-        line
-        + f" The transposed twin{op_words} gives {back}, not {given}: the {stride} inputs {first}..{last} "
-        f"all give {out}, and output_padding (below the stride {stride}) picks one of them: "
-        f"output_padding={need} restores {given}."
+        line + f" The transposed twin{op_words} gives {back}, not {given}: the {count} inputs{per_axis} "
+        f"{first}..{last} all give {out}, and output_padding (below the stride {stride}) picks one of "
+        f"them: output_padding={need} restores {given}."
     )

@@ -33,7 +33,7 @@ def _padding(report: ShapeReport) -> str:
 
 def _returns(axis: ReversalAxis, op: int) -> int:
     """What the twin with output_padding ``op`` returns: W - r + op."""
-    return axis.restored + op
+    return axis.size - axis.remainder + op
 
 
 def _restored_sizes(axis: ReversalAxis, padding_mode: str | None) -> str:
