@@ -20,6 +20,7 @@ from __future__ import annotations
 import mmap
 import struct
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from convcalc.inspect.graph import (
     Dim,
     Graph,
     Node,
+    ResizeSpec,
     Spec,
     Tensor,
     UnknownSpec,
@@ -443,12 +445,24 @@ class TFLiteReader:
     # folded into one node.
     def fold(self, name: str, op: Any, ins: list[int], outs: list[int], n: int) -> bool:
         held = self.pending.get(ins[0]) if ins and ins[0] >= 0 else None
-        if name == "SPACE_TO_BATCH_ND" and len(outs) == 1 and self.single_reader(outs[0]):
-            self.pending[outs[0]] = ("s2b", [(name, op, ins, outs, n)])
+        starts = {"SPACE_TO_BATCH_ND": "s2b", "EXPAND_DIMS": "expand"}
+        if name in starts and len(outs) == 1 and self.single_reader(outs[0]):
+            self.flush(ins[0])
+            self.pending[outs[0]] = (starts[name], [(name, op, ins, outs, n)])
             return True
         if held is None:
             return False
         step, ops = held
+        if step == "expand" and name == "TILE" and len(outs) == 1 and self.single_reader(outs[0]):
+            del self.pending[ins[0]]
+            self.pending[outs[0]] = ("tile", [*ops, (name, op, ins, outs, n)])
+            return True
+        if step == "tile" and name == "RESHAPE":
+            node = self.repeat(ops, (name, op, ins, outs, n))
+            if node is not None:
+                del self.pending[ins[0]]
+                self.add(node, outs)
+                return True
         convs = {"CONV_2D": self.tfl.Conv2DOptions, "DEPTHWISE_CONV_2D": self.tfl.DepthwiseConv2DOptions}
         if step == "s2b" and name in convs and len(outs) == 1 and self.single_reader(outs[0]):
             options = self.options(op, convs[name], f"operator {n} ({name})")
@@ -469,6 +483,34 @@ class TFLiteReader:
                 self.add(node, outs)
                 return True
         return False
+
+    # Keras 3's UpSampling2D (nearest) on the TensorFlow backend repeats each axis: EXPAND_DIMS after
+    # the axis, TILE by the factor there, RESHAPE merging the two: a nearest resize of that axis.
+    def repeat(self, ops: list[Any], last: Any) -> tuple[str, str, Spec, tuple[str, ...]] | None:
+        """A nearest resize by the TILE factor on one axis, when the three ops say exactly that."""
+        (_, _, expand_ins, _, _), (_, _, tile_ins, _, _) = ops
+        _, _, _, reshape_outs, k = last
+        where = f"operator {k} (RESHAPE)"
+        x = expand_ins[0]
+        before, after = self.signature(x), self.signature(reshape_outs[0])
+        axis = self.value(expand_ins[1], where) if len(expand_ins) > 1 else None
+        multiples = self.value(tile_ins[1], where) if len(tile_ins) > 1 else None
+        if axis is None or multiples is None or len(axis) != 1 or not isinstance(axis[0], int):
+            return None
+        inserted = axis[0] % (len(before) + 1)
+        factors = [m for m in multiples if isinstance(m, int)]
+        if inserted == 0 or len(factors) != len(before) + 1 or len(after) != len(before):
+            return None
+        factor = factors[inserted]
+        if factor < 1 or any(m != 1 for a, m in enumerate(factors) if a != inserted):
+            return None
+        repeated = inserted - 1
+        for a, (i, o) in enumerate(zip(before, after)):
+            expected = i * factor if a == repeated and isinstance(i, int) else i
+            if o not in (expected, "?"):  # '?': a size the converter left to run time
+                return None
+        scales = tuple(Fraction(factor if a == repeated else 1) for a in range(len(before)))
+        return "TILE", "resize", ResizeSpec("nearest", scales=scales), (self.names[x],)
 
     def single_reader(self, t: int) -> bool:
         return self.readers.get(t, 0) == 1 and t not in self.outputs
