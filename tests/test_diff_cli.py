@@ -150,7 +150,7 @@ def test_missing_and_extra_layers(tmp_path: Path) -> None:
         (["diff", "{a}", "{a}", "-i", "1x2x16"], "has rank 3"),
         (["diff", "{a}", "nowhere.onnx", "-i", "1x2x16x16"], "nowhere.onnx: cannot read the file"),
         (["diff", "{a}", "{junk}", "-i", "1x2x16x16"], "not a readable ONNX model"),
-        (["diff", "{a}", "model.txt", "-i", "1x2x16x16"], "model must be an .onnx or .keras file"),
+        (["diff", "{a}", "model.txt", "-i", "1x2x16x16"], "model must be an .onnx, .keras"),
         (["diff", "{a}", "{a}", "-i", "1x2x16x16", "--svg", "x.svg"], "--svg is not available yet"),
         (["diff", "{a}", "{a}", "-i", "1x2x3x3"], "does not run on input 1x2x3x3"),
     ],
