@@ -120,7 +120,7 @@ def test_every_tensor_shape_matches_the_interpreter(name: str) -> None:
                 kinds.add(node_run.node.kind)
     assert report.runs and compared == len(report.run.nodes) - 1  # MEAN's pooling half has no tensor
     assert {"conv", "conv_transpose", "pool", "pad", "resize", "concat", "elementwise", "dense"} <= kinds
-    assert {"reshape", "shape_preserving"} <= kinds
+    assert {"flatten", "shape_preserving"} <= kinds
 
 
 DYNAMIC = list(RECORDS["unet_dynamic.tflite"]["runs"])
@@ -177,11 +177,11 @@ def test_the_reader_keeps_tflite_arguments_and_folds_weight_dequantize() -> None
     # CONV_2D and BATCH_TO_SPACE_ND: folded back into one dilated CONV_2D. Nothing is left unknown.
     assert not [n.op for n in graph.nodes if n.kind == "unknown"]
     ups = [n.spec for n in graph.nodes if "ups_1" in n.name]
-    assert [s.scales for s in ups] == [(1, 2, 1, 1), (1, 1, 2, 1)]  # type: ignore[union-attr]
+    assert [s.scales for s in ups] == [(1, 2, 2, 1)]  # type: ignore[union-attr]
     (dilated,) = [n for n in graph.nodes if "dil_1" in n.name]
     assert dilated.spec.dilation == (2, 2) and dilated.spec.padding == "same"  # type: ignore[union-attr]
     assert dilated.outputs == ("unet_1/dil_1/convolution/BatchToSpaceND",)
-    assert [n.kind for n in graph.nodes if n.op == "MEAN"] == ["global_pool", "reshape"]
+    assert [n.kind for n in graph.nodes if n.op == "MEAN"] == ["global_pool", "flatten"]
     fp16 = read_tflite(DATA / "unet_fp16.tflite")
     assert "DEQUANTIZE" not in {n.op for n in fp16.nodes}
     assert [n.op for n in fp16.nodes if n.kind != "unknown"] == [

@@ -17,6 +17,7 @@ from convcalc.inspect.graph import (
     ConcatSpec,
     ConvSpec,
     DenseSpec,
+    FlattenSpec,
     Node,
     PadSpec,
     PoolSpec,
@@ -243,7 +244,7 @@ def resize(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str
     out = r.shape(outs[0])
     if size is None or len(size) != 2 or len(out) != 4:
         return None
-    mode = "nearest" if name == "RESIZE_NEAREST_NEIGHBOR" else "linear"
+    mode = resize_mode(r, op, name, where)
     fixed = [v for v in size if isinstance(v, int)]
     if len(fixed) == 2:
         positive(r, tuple(fixed), "size", where)
@@ -254,6 +255,25 @@ def resize(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str
             return None
         scales.append(Fraction(v.scale))
     return name, "resize", ResizeSpec(mode, scales=(Fraction(1), *scales, Fraction(1))), (x,)
+
+
+def resize_mode(r: TFLiteReader, op: Any, name: str, where: str) -> str:
+    """The mode with the coordinate rule when it is not tf.image.resize's (half-pixel centres), the
+    one Keras layers use: align_corners, or the asymmetric rule of TensorFlow 1 (bilinear only differs)."""
+    nearest = name == "RESIZE_NEAREST_NEIGHBOR"
+    cls = r.tfl.ResizeNearestNeighborOptions if nearest else r.tfl.ResizeBilinearOptions
+    table = op.BuiltinOptions()
+    options = None if table is None else cls()
+    if options is not None:
+        options.Init(table.Bytes, table.Pos)
+    align = bool(options and options.AlignCorners())
+    half = bool(options and options.HalfPixelCenters())
+    mode = "nearest" if nearest else "bilinear"
+    if align:
+        return f"{mode} (align_corners)"
+    if not half and not nearest:
+        return f"{mode} (asymmetric, no half-pixel centres)"
+    return mode
 
 
 def concat(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
@@ -340,7 +360,7 @@ def mean(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) 
         return "MEAN", "global_pool", None, (x,)
     kept = r.names[outs[0]] + "/keepdims"
     r.nodes.append(Node(kept, "MEAN", "global_pool", (x,), (kept,), None, CHANNELS_LAST))
-    return "MEAN", "reshape", ReshapeSpec((0, -1)), (kept,)
+    return "MEAN", "flatten", FlattenSpec(1), (kept,)
 
 
 BUILDERS: dict[str, Callable[..., tuple[str, str, Spec, tuple[str, ...]] | None]] = {

@@ -198,17 +198,21 @@ class TFLiteReader:
             self.tensor_index(t, "a subgraph input")
             for t in self.int32s(sub._tab, 6, subgraph_lists, MAX_OP_TENSORS)
         ]
-        graph_inputs = tuple(
-            Tensor(self.names[t], self.signature(t)) for t in inputs if t not in self.constant
-        )
         ends = [
             self.tensor_index(t, "a subgraph output")
             for t in self.int32s(sub._tab, 8, subgraph_lists, MAX_OP_TENSORS)
         ]
+        inputs, ends = self.signature_order(model, inputs, ends)
+        graph_inputs = tuple(
+            Tensor(self.names[t], self.signature(t)) for t in inputs if t not in self.constant
+        )
         self.outputs = set(ends)
         ops = [sub.Operators(n) for n in range(operators)]
         lists = [self.op_tensors(op) for op in ops]
-        for ins, _ in lists:
+        for op, (ins, _) in zip(ops, lists):
+            code = op.OpcodeIndex()
+            if code < len(self.op_codes) and self.op_codes[code] in SHAPE_SOURCES:
+                continue  # reads the size only: not a reader of the data a fold would hide
             for t in ins:
                 self.readers[t] = self.readers.get(t, 0) + 1
         for n, (op, (ins, outs)) in enumerate(zip(ops, lists)):
@@ -233,6 +237,30 @@ class TFLiteReader:
             notes=tuple(self.notes),
         )
         return graph.checked()
+
+    def signature_order(self, model: Any, inputs: list[int], ends: list[int]) -> tuple[list[int], list[int]]:
+        """The inputs and outputs in the order of the main subgraph's signature (the converted model's
+        own: output_0, output_1, ...), where it names the same tensors; the subgraph's order otherwise."""
+        count = self.count("signatures", model.SignatureDefsLength(), MAX_SUBGRAPHS, 4)
+        for n in range(count):
+            signature = model.SignatureDefs(n)
+            if signature.SubgraphIndex() != 0:
+                continue
+            lists = []
+            for length, item, own in (
+                (signature.InputsLength(), signature.Inputs, inputs),
+                (signature.OutputsLength(), signature.Outputs, ends),
+            ):
+                order = [
+                    item(j).TensorIndex()
+                    for j in range(self.count("signature entries", length, MAX_OP_TENSORS, 4))
+                ]
+                lists.append(order if sorted(order) == sorted(own) else own)
+            if lists[1] != ends:
+                key = self.name(signature._tab, 8) or "the first"  # SignatureDef.signature_key
+                self.notes.append(f"outputs in the order of signature {key!r}")
+            return lists[0], lists[1]
+        return inputs, ends
 
     def name(self, table: Any, field: int) -> str:
         """A string field cut at MAX_NAME bytes before it is copied: one huge string that every tensor
@@ -510,6 +538,19 @@ class TFLiteReader:
             if o not in (expected, "?"):  # '?': a size the converter left to run time
                 return None
         scales = tuple(Fraction(factor if a == repeated else 1) for a in range(len(before)))
+        previous = self.nodes[-1] if self.nodes else None
+        if (
+            previous is not None
+            and previous.op == "TILE"
+            and isinstance(previous.spec, ResizeSpec)
+            and previous.spec.scales is not None
+            and previous.outputs == (self.names[x],)
+            and self.single_reader(x)
+        ):
+            # UpSampling2D repeats one axis after the other: the two are one resize.
+            self.nodes.pop()
+            scales = tuple(a * b for a, b in zip(previous.spec.scales, scales))
+            return "TILE", "resize", ResizeSpec("nearest", scales=scales), previous.inputs
         return "TILE", "resize", ResizeSpec("nearest", scales=scales), (self.names[x],)
 
     def single_reader(self, t: int) -> bool:
