@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from convcalc.inspect.graph import (
     CHANNELS_LAST,
@@ -25,10 +25,8 @@ from convcalc.inspect.graph import (
     ResizeSpec,
     Spec,
 )
+from convcalc.inspect.tflite_file import TFLiteFile
 from convcalc.inspect.tflite_values import MAX_VECTOR, Linear
-
-if TYPE_CHECKING:
-    from convcalc.inspect.tflite_reader import TFLiteReader
 
 SAME, VALID = 0, 1
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
@@ -68,19 +66,19 @@ ELEMENTWISE = frozenset(
 )
 
 
-def padding_word(r: TFLiteReader, value: int, where: str) -> str:
+def padding_word(r: TFLiteFile, value: int, where: str) -> str:
     if value not in (SAME, VALID):
         raise r.error(f"{where}: padding must be SAME (0) or VALID (1); got {value}")
     return "same" if value == SAME else "valid"
 
 
-def positive(r: TFLiteReader, values: tuple[int, ...], what: str, where: str) -> tuple[int, ...]:
+def positive(r: TFLiteFile, values: tuple[int, ...], what: str, where: str) -> tuple[int, ...]:
     if any(v < 1 for v in values):
         raise r.error(f"{where}: {what} must be >= 1; got {list(values)}")
     return values
 
 
-def conv(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def conv(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     options = r.options(op, r.tfl.Conv2DOptions, where)
     x = r.data_input(ins, 0, where)
     out_c, kh, kw, per_group = r.weight(ins, 1, where)
@@ -108,7 +106,7 @@ def conv(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) 
     return "CONV_2D", "conv", spec, (x,)
 
 
-def depthwise(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def depthwise(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     options = r.options(op, r.tfl.DepthwiseConv2DOptions, where)
     x = r.data_input(ins, 0, where)
     _, kh, kw, out_c = r.weight(ins, 1, where)
@@ -134,7 +132,7 @@ def depthwise(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: 
     return "DEPTHWISE_CONV_2D", "conv", spec, (x,)
 
 
-def transpose_conv(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def transpose_conv(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     """TRANSPOSE_CONV (output_shape, weights (O, kh, kw, I), input, optional bias): a constant spatial
     output_shape is read by the TFLite convention. One computed at run time as Keras computes it
     (i*s for SAME, (i-1)*s + max(K, s) for VALID, from the input's own sizes) is a size the input gives,
@@ -207,7 +205,7 @@ def display(
     return tuple(out)
 
 
-def pool(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def pool(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     options = r.options(op, r.tfl.Pool2DOptions, where)
     x = r.data_input(ins, 0, where)
     kernel = positive(r, (options.FilterHeight(), options.FilterWidth()), "filter size", where)
@@ -219,7 +217,7 @@ def pool(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) 
     return name, "pool", spec, (x,)
 
 
-def pad(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def pad(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     name = r.op_codes[op.OpcodeIndex()]
     x = r.data_input(ins, 0, where)
     if len(ins) < 2 or ins[1] < 0:
@@ -236,7 +234,7 @@ def pad(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -
     return name, "pad", PadSpec(pairs, mode), (x,)
 
 
-def resize(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def resize(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     """RESIZE_*: a constant size, or a size computed as an integer multiple of the input's own."""
     name = r.op_codes[op.OpcodeIndex()]
     x = r.data_input(ins, 0, where)
@@ -257,7 +255,7 @@ def resize(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str
     return name, "resize", ResizeSpec(mode, scales=(Fraction(1), *scales, Fraction(1))), (x,)
 
 
-def resize_mode(r: TFLiteReader, op: Any, name: str, where: str) -> str:
+def resize_mode(r: TFLiteFile, op: Any, name: str, where: str) -> str:
     """The mode with the coordinate rule when it is not tf.image.resize's (half-pixel centres), the
     one Keras layers use: align_corners, or the asymmetric rule of TensorFlow 1 (bilinear only differs)."""
     nearest = name == "RESIZE_NEAREST_NEIGHBOR"
@@ -276,22 +274,22 @@ def resize_mode(r: TFLiteReader, op: Any, name: str, where: str) -> str:
     return mode
 
 
-def concat(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def concat(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     options = r.options(op, r.tfl.ConcatenationOptions, where)
     operands = tuple(r.operand(t) for t in ins if t >= 0)
     return "CONCATENATION", "concat", ConcatSpec(options.Axis()), operands
 
 
-def elementwise(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def elementwise(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     operands = tuple(r.operand(t) for t in ins if t >= 0)
     return r.op_codes[op.OpcodeIndex()], "elementwise", None, operands
 
 
-def shape_preserving(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def shape_preserving(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     return r.op_codes[op.OpcodeIndex()], "shape_preserving", None, (r.data_input(ins, 0, where),)
 
 
-def reshape(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def reshape(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     """RESHAPE to a constant or computed shape: a size copied from the input's same axis is 0 (copy),
     one size nothing states is -1 (inferred)."""
     x = r.data_input(ins, 0, where)
@@ -320,7 +318,7 @@ def reshape(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: st
     return "RESHAPE", "reshape", ReshapeSpec(tuple(target), allow_zero=not copies), (x,)
 
 
-def fully_connected(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def fully_connected(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     x = r.data_input(ins, 0, where)
     if len(ins) < 2 or ins[1] < 0 or len(r.shape(ins[1])) != 2:
         raise r.error(f"{where}: the weights must be a (units, features) matrix")
@@ -346,7 +344,7 @@ def fully_connected(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], w
     return "FULLY_CONNECTED", "dense", DenseSpec(features, units, bias), (x,)
 
 
-def mean(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def mean(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     """MEAN over the two spatial axes of an NHWC tensor: a global average pooling."""
     x = r.data_input(ins, 0, where)
     axes = None if len(ins) < 2 or ins[1] < 0 else r.value(ins[1], where)
