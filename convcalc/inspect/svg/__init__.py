@@ -196,14 +196,18 @@ def check_svg_path(path: Path) -> None:
     """Refuse an output path before any work: what explain's figures refuse (check_output_path: a name
     too long for the file system, a directory, a missing parent directory), and a name not ending in
     .svg (a .png would hold SVG text)."""
-    check_output_path(path)
     suffix = path.suffix.lower()
-    if suffix != ".svg":
+    try:
+        directory = path.is_dir()
+    except OSError:  # a name too long for the system: check_output_path names it
+        directory = False
+    if suffix != ".svg" and not directory and path.name not in ("", ".", ".."):
         hint = " (for a PNG, open the SVG in a browser and take a screenshot)" if suffix == ".png" else ""
         raise ConvCalcError(
             f"svg writes SVG text, so the file name must end in .svg; got {str(path)!r}{hint}",
             parameter="svg",
         )
+    check_output_path(path)
 
 
 def write_svg(text: str, path: Path) -> Path:
