@@ -63,7 +63,9 @@ class _Package(types.ModuleType):
     Importing a submodule binds it as an attribute of its parent package, which would turn
     ``convcalc.chain`` from the function into the subpackage as soon as anything imports
     ``convcalc.chain.parse``. Here that one binding is skipped: ``convcalc.chain`` stays the function,
-    and the subpackage stays importable by its full name (``from convcalc.chain.parse import ...``).
+    and the subpackage's modules stay importable by their full names (``from convcalc.chain.parse import
+    parse_chain``, ``from convcalc.chain import parse``). Only ``import convcalc.chain as m``, which
+    reads the attribute, gets the function.
     """
 
     def __setattr__(self, name: str, value: object) -> None:

@@ -506,17 +506,31 @@ def inspect(
     model: str | Path,
     inputs: object = None,
     target: str | None = None,
+    svg: str | Path | None = None,
 ) -> InspectReport:
     """`convcalc inspect`: read a model (an .onnx or .keras file, or 'file.py:factory'); ``inputs`` are
     full input shapes, one per model input ('1x3x256x256' or (1, 3, 256, 256)); ``target`` checks
-    portability to a framework. ``.exit_code`` is the command's exit code."""
+    portability to a framework; ``svg`` draws the model to that .svg file (its path checked first, its
+    size before the analysis). ``.exit_code`` is the command's exit code."""
     from convcalc.inspect.analysis import inspect_graph
     from convcalc.inspect.load import load_graph, parse_input
 
+    if svg is not None:
+        from pathlib import Path
+
+        from convcalc.inspect.svg import check_budget, check_svg_path, inspect_svg, write_svg
+
+        check_svg_path(Path(svg))
     shapes = None
     if inputs:
         if not isinstance(inputs, (str, tuple, list)):
             raise ConvCalcError(f"inputs must be a list of shapes; got {inputs!r}"[:300], parameter="input")
         one = isinstance(inputs, str) or all(isinstance(v, int) for v in inputs)
         shapes = [parse_input(_text("input", shape) or "") for shape in ([inputs] if one else inputs)]
-    return inspect_graph(load_graph(str(model), shapes), shapes, target)
+    graph = load_graph(str(model), shapes)
+    if svg is None:
+        return inspect_graph(graph, shapes, target)
+    check_budget(graph)
+    report = inspect_graph(graph, shapes, target)
+    write_svg(inspect_svg(report), Path(svg))
+    return report

@@ -194,6 +194,8 @@ def test_the_names_work_both_ways_in_a_fresh_interpreter() -> None:
         "import convcalc.chain.parse, convcalc.inspect.analysis, convcalc.port.translate, convcalc.cli\n"
         "from convcalc.chain.report import chain_report\n"
         "from convcalc.verify import checks\n"
+        "from convcalc.chain import parse\n"
+        "assert parse.parse_chain('conv k3')[0].kind == 'conv'\n"
         "from convcalc import chain, inspect, port, shape, solve, sweep, verify, explain\n"
         "names = ('chain', 'inspect', 'port', 'shape', 'solve', 'sweep', 'verify', 'explain')\n"
         "assert all(callable(getattr(convcalc, n)) for n in names)\n"
@@ -219,3 +221,43 @@ def test_import_convcalc_and_a_shape_answer_stay_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "[]"]
+
+
+def test_every_result_class_names_a_presentation_module_with_the_three_functions() -> None:
+    """One protocol (issue 18): each result finds document, render and headline through its class."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from convcalc.core.display import Presentable
+
+    for module in pkgutil.walk_packages(convcalc.__path__, "convcalc."):
+        if module.name.split(".")[-1] == "__main__":
+            continue
+        try:
+            importlib.import_module(module.name)
+        except ImportError:  # a reader of an optional framework that is not installed
+            continue
+    classes: set[type] = set()
+    pending = list(Presentable.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        classes.add(cls)
+        pending.extend(cls.__subclasses__())
+    names = {cls.__name__ for cls in classes}
+    assert names >= {
+        "ShapeReport",
+        "FrameworkShape",
+        "VerifyReport",
+        "SweepReport",
+        "ExplainReport",
+        "SolveReport",
+        "ChainReport",
+        "Translation",
+        "InspectReport",
+    }
+    for cls in classes:
+        presentation = importlib.import_module(cls.presenter)
+        for function in ("document", "render", "headline"):
+            parameters = inspect.signature(getattr(presentation, function)).parameters
+            assert len(parameters) == 1, (cls.__name__, function, parameters)

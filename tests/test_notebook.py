@@ -48,7 +48,8 @@ def test_solve_chain_verify_port_reports() -> None:
     layers = "conv k3 s2 p1 | tconv k3 s2 p1 op1"
     chained = chain_report(parse_chain(layers), (63,), None)
     assert "input 63 -> output 64" in repr(chained)
-    assert chained.to_dict() == cli_json("chain", layers, "63", exit_code=1)  # 63 is not restored
+    # 63 comes back as 64: not restored, so chain exits 1 (as inspect does for a finding).
+    assert chained.to_dict() == cli_json("chain", layers, "63", exit_code=1)
 
     verified = verify_layer(8, 3, stride=2)
     assert "verified by execution: convolution 8 -> 3" in repr(verified)

@@ -92,7 +92,7 @@ def test_figure_options_are_checked(
     [
         ("out.png", "svg must name a .svg file: the figure is SVG text, not '.png'"),
         ("out", "svg must name a .svg file: the figure is SVG text, not a file without a suffix"),
-        ("a" * 300 + ".svg", "File name too long"),
+        ("a" * 300 + ".svg", "bytes long and the file system allows"),
         ("missing/fig.svg", "does not exist"),
     ],
 )

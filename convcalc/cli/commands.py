@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -19,6 +20,7 @@ from convcalc.cli.app import (
     user_errors,
 )
 from convcalc.errors import ExitCode
+from convcalc.jsonout import dumps
 from convcalc.parse import parse_ints
 
 
@@ -252,6 +254,14 @@ def inspect_model(
             "paddle, mxnet or caffe.",
         ),
     ] = None,
+    svg: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--svg",
+            help="Draw the model to this .svg file (sizes on the edges, the failing merge marked) and say "
+            "where, instead of the tables.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Read a model (ONNX, Keras, PyTorch); explain, check and fix every convolution in it.
@@ -259,7 +269,12 @@ def inspect_model(
     Exit 1 when a merge disagrees, a layer cannot run or shapes stop at an op it does not model; 2 bad input.
     """
     with user_errors("inspect", as_json):
-        report = api.inspect(model, inputs, target)
-    emit(as_json, report)
+        report = api.inspect(model, inputs, target, svg)
+    if svg is None:
+        emit(as_json, report)
+    elif as_json:
+        print(dumps({**report.to_dict(), "svg_files": [str(svg)]}))
+    else:
+        print(f"wrote the picture of {report.graph.source} to {svg}: {report.headline()}")
     if report.exit_code:
         raise typer.Exit(report.exit_code)

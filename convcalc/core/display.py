@@ -23,7 +23,7 @@ def with_headline(document: dict[str, Any], headline: str) -> dict[str, Any]:
 
 
 class Presentable:
-    """A mixin for frozen result dataclasses (declared with ``repr=False`` so this repr is used)."""
+    """A mixin for frozen result dataclasses (declared with ``repr=False`` so that this repr is used)."""
 
     __slots__ = ()
     presenter = ""  # e.g. "convcalc.chain.present": its document, render and headline take this result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from convcalc.core.axes import (
     ConvAxis,
@@ -26,8 +26,7 @@ from convcalc.errors import ConvCalcError
 # Normalised N-d parameters.
 
 
-@dataclass(frozen=True)
-class ConvParams:
+class ConvParams(NamedTuple):
     """Per-axis parameters after validation and broadcasting; padding stays a mode or explicit pairs."""
 
     kernel_size: tuple[int, ...]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from convcalc.core.axes import (
     ConvAxis,
@@ -31,8 +32,7 @@ from convcalc.errors import ConvCalcError
 # Channels.
 
 
-@dataclass(frozen=True)
-class ChannelReport:
+class ChannelReport(NamedTuple):
     """Weights and work of a convolution (in -> out channels) and of its transposed twin (out -> in)."""
 
     in_channels: int

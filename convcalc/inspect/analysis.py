@@ -479,9 +479,13 @@ def _findings(report: InspectReport) -> list[Finding]:
     return sorted(found, key=lambda f: order[f.severity])
 
 
-FRAMEWORK_NAMES = {"onnx": "ONNX", "keras": "Keras", "pytorch": "PyTorch"}
+FRAMEWORK_NAMES = {"onnx": "ONNX", "keras": "Keras", "pytorch": "PyTorch", "tflite": "TFLite"}
 # Why the framework gives no shape for an op convcalc does not model, and what the user can do.
 NO_SHAPE = {
+    "tflite": (
+        "the file records no static shape for it (a size computed at run time)",
+        "convert the model with a fixed input size, or check the layers after it in the TFLite interpreter",
+    ),
     "onnx": (
         "ONNX's shape inference gives no shape for it",
         "a static --input may let ONNX's shape inference give one; otherwise check the layers after it in "
