@@ -182,19 +182,22 @@ def test_a_keras_file_against_itself_is_faithful_in_its_own_layout() -> None:
     assert all(p.a is not None and p.a.channel_name == "C" for p in report.pairs)
 
 
-def _observed(a: Any, b: Any) -> tuple[str, int]:
+def _observed(a: Any, b: Any) -> set[tuple[str, int]]:
+    """Every verdict that one run of A and B is consistent with (max pooling has plateaus, so B can
+    match A moved by more than one amount)."""
     if a.shape != b.shape:
-        return "different size", 0
+        return {("different size", 0)}
     if np.allclose(a, b, atol=1e-4):
-        return "same", 0
+        return {("same", 0)}
     size = a.shape[2]
+    found = set()
     for n in (-3, -2, -1, 1, 2, 3):
         lo, hi = max(0, -n), size - max(0, n)
         # away from the borders, where A and B read different padding
         lo, hi = lo + 3, hi - 3
         if hi > lo and np.allclose(a[..., lo:hi], b[..., lo + n : hi + n], atol=1e-4):
-            return "shifted", n
-    return "different values", 0
+            found.add(("shifted", n))
+    return found or {("different values", 0)}
 
 
 def _run(path: Path, x: Any) -> Any:
@@ -207,6 +210,7 @@ def _run(path: Path, x: Any) -> Any:
 @example(op="Conv", extra=0, stride=2, pads=(1, 1), move=-1, other=None, size=16)  # half a stride
 @example(op="MaxPool", extra=0, stride=2, pads=(0, 2), move=2, other=None, size=15)
 @example(op="ConvTranspose", extra=1, stride=3, pads=(2, 0), move=-1, other=None, size=13)
+@example(op="MaxPool", extra=1, stride=3, pads=(1, 0), move=-2, other=(0, 3), size=13)  # shared maxima
 @given(
     op=st.sampled_from(["Conv", "ConvTranspose", "MaxPool", "AveragePool"]),
     extra=st.integers(0, 1),
@@ -243,8 +247,12 @@ def test_the_verdict_is_what_onnx_runtime_computes(
         for name, p in (("a", pads), ("b", moved))
     )
     report = diff_models(str(a), str(b), [(1, 2, size)])
-    x = np.random.default_rng(size).standard_normal((1, 2, size)).astype(np.float32)
-    verdict, shift = _observed(_run(a, x), _run(b, x))
+    # Max pooling of one random input can pick the same maximum from windows that differ (overlapping
+    # windows share their largest element): what holds on every one of several inputs is the verdict.
+    rng = np.random.default_rng(size)
+    runs = [rng.standard_normal((1, 2, size)).astype(np.float32) for _ in range(4)]
+    held = set.intersection(*(_observed(_run(a, x), _run(b, x)) for x in runs))
+    verdict, shift = min(held, key=lambda v: abs(v[1])) if held else ("different values", 0)
     stated = report.outputs[0]
     event(f"{stated.verdict} / {verdict}")
     assert report.pairs[0].verdict == stated.verdict
