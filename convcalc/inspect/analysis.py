@@ -147,6 +147,14 @@ def input_layout(graph: Graph) -> str:
     return graph.nodes[0].layout if graph.nodes else "channels_first"
 
 
+def input_axes(graph: Graph, rank: int) -> tuple[int, ...]:
+    """The spatial axes of the first input: after batch and channels, or for a (batch, length) input with
+    no channel axis (an audio encoder that adds it itself), the length."""
+    if rank == 2 and any(n.kind in ("conv", "conv_transpose", "pool") for n in graph.nodes):
+        return (1,)
+    return spatial_axes(input_layout(graph), rank)
+
+
 def resolve_inputs(graph: Graph, given: Sequence[Shape] | None) -> tuple[tuple[Shape, ...], bool, bool]:
     """The concrete input shapes, whether the user gave them, and whether spatial sizes were symbolic."""
     if not graph.inputs:
@@ -180,8 +188,7 @@ def resolve_inputs(graph: Graph, given: Sequence[Shape] | None) -> tuple[tuple[S
                 f"{graph.source}: input {tensor.name!r} has no declared shape; give --input",
                 parameter="input",
             )
-        layout = input_layout(graph)
-        spatial = spatial_axes(layout, len(tensor.shape))
+        spatial = input_axes(graph, len(tensor.shape))
         dims: list[int] = []
         for n, d in enumerate(tensor.shape):
             if isinstance(d, int):
@@ -297,8 +304,7 @@ def inspect_graph(
                 parameter="target",
             )
     shapes, size_given, symbolic = resolve_inputs(graph, given)
-    layout = input_layout(graph)
-    tensor_axes = spatial_axes(layout, len(shapes[0]))
+    tensor_axes = input_axes(graph, len(shapes[0]))
     if symbolic:
         dynamic = tuple(a for a in tensor_axes if shapes[0][a] == 0)
         start = smallest_running(graph, shapes, dynamic)
@@ -325,7 +331,12 @@ def inspect_graph(
             first[axis.tensor_axis] = chosen
         shapes = (tuple(first), *shapes[1:])
     run = propagate(graph, shapes)
-    layers = tuple(layer_row(r) for r in run.nodes)
+    # the shape arithmetic (Shape, Gather, Div ... on small integer tensors) is not a layer
+    layers = tuple(
+        layer_row(r)
+        for r in run.nodes
+        if r.node.kind != "value" or any(run.values.get(o) is None for o in r.node.outputs)
+    )
     merges = []
     current = graph  # merges are fixed in order, each assuming the fixes before it (inner skips first)
     for r in run.mismatches:
@@ -361,10 +372,13 @@ def _nearest(report: InspectReport) -> str | None:
     """Nearest input sizes that every axis accepts, checked by running the graph on them."""
     options = []
     for axis in report.axes:
-        if axis.accepted is None:
+        accepted = axis.accepted
+        if accepted is not None and accepted.smallest is None and axis.runs is not None:
+            accepted = axis.runs  # no size drops nothing (a 1x1 stride-2 shortcut): sizes that run
+        if accepted is None:
             return None
         size = report.input_shapes[0][axis.tensor_axis]
-        below, above = (size, size) if axis.accepted.contains(size) else axis.accepted.nearest(size)
+        below, above = (size, size) if accepted.contains(size) else accepted.nearest(size)
         options.append((below, above))
     if not options:
         return None

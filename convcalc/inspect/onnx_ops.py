@@ -32,8 +32,10 @@ class OpReader:
         self.initializers = {t.name: t for t in self.graph.initializer}
         self.constant_nodes: dict[str, Any] = {}
         self.inferred: dict[str, tuple[Dim, ...] | None] = {}
-        # Integer tensors computed from shapes (Shape -> Gather -> Sub -> Concat ...), see onnx_fold.
-        self.folded: dict[str, list[int]] = {}
+        # Tensors of the shape arithmetic (small constants, Shape -> Gather -> Sub -> Concat ...): an
+        # operand computed from them is read at run time (``Node.operands``), see convcalc.inspect.values.
+        self.value_tensors: set[str] = set()
+        self.operands: list[tuple[str, str]] = []
 
     # -- errors and attributes -------------------------------------------------------------------
     def error(self, node: Any, message: str) -> ConvCalcError:
@@ -86,8 +88,10 @@ class OpReader:
         """The values of a small constant operand, or None when the operand is not constant."""
         tensor = self.constant_tensor(name)
         if tensor is None:
-            folded = self.folded.get(name)
-            return None if folded is None else list(folded)
+            return None
+        return self.tensor_numbers(node, tensor, name)
+
+    def tensor_numbers(self, node: Any, tensor: Any, name: str = "(attribute)") -> list[int | float]:
         count = 1
         for d in tensor.dims:
             count *= int(d)
@@ -109,6 +113,16 @@ class OpReader:
         if len(raw) != width * count:
             raise self.error(node, f"constant {name!r} holds {len(raw)} bytes for {count} values")
         return list(struct.unpack(f"<{count}{fmt}", raw))
+
+    def operand(self, node: Any, name: str, role: str, what: str) -> tuple[int, ...] | None:
+        """A constant operand's integers; () with the operand recorded (``Node.operands``) when the
+        shape arithmetic computes it; None when neither (data-dependent: not modelled)."""
+        if self.constant_tensor(name) is not None:
+            return self.int_values(node, name, what)
+        if name in self.value_tensors:
+            self.operands.append((role, name))
+            return ()
+        return None
 
     def int_values(self, node: Any, name: str, what: str) -> tuple[int, ...] | None:
         values = self.values(node, name)
@@ -265,9 +279,12 @@ class OpReader:
         names = list(node.input) + [""] * 4
         scales_name, sizes_name = (names[1], "") if len(node.input) == 2 else (names[2], names[3])
         if sizes_name:
-            sizes = self.int_values(node, sizes_name, "Resize sizes")
+            sizes = self.operand(node, sizes_name, "sizes", "Resize sizes")
             return None if sizes is None else ResizeSpec(mode, sizes=sizes)
         if scales_name:
+            if self.constant_tensor(scales_name) is None and scales_name in self.value_tensors:
+                self.operands.append(("scales", scales_name))
+                return ResizeSpec(mode, scales=())
             scales = self.values(node, scales_name)
             if scales is None:
                 return None
@@ -283,9 +300,11 @@ class OpReader:
         if "pads" in attrs:
             pads = self.ints(node, attrs, "pads", None)
         elif len(node.input) > 1 and node.input[1]:
-            found = self.int_values(node, node.input[1], "Pad pads")
+            found = self.operand(node, node.input[1], "pads", "Pad pads")
             if found is None:
                 return None
+            if not found:
+                return PadSpec((), mode)
             pads = found
         else:
             raise self.error(node, "Pad needs pads")
@@ -304,14 +323,18 @@ class OpReader:
             steps: tuple[int, ...] = (1,) * len(starts)
         else:
             names = list(node.input) + [""] * 5
+            roles = ("starts", "ends", "axes", "steps")
             found = [
-                self.int_values(node, name, "Slice " + what) if name else None
-                for name, what in zip(names[1:5], ("starts", "ends", "axes", "steps"))
+                self.operand(node, name, role, "Slice " + role) if name else None
+                for name, role in zip(names[1:5], roles)
             ]
             if found[0] is None or found[1] is None:
                 return None
             if (names[3] and found[2] is None) or (names[4] and found[3] is None):
                 return None
+            if self.operands:
+                # computed at run time: the spec holds the constant parts, the run fills in the rest
+                return SliceSpec(found[2] or (), found[0], found[1], found[3] or ())
             starts, ends = found[0], found[1]
             axes = found[2] if found[2] is not None else tuple(range(len(starts)))
             steps = found[3] if found[3] is not None else (1,) * len(starts)

@@ -1,0 +1,75 @@
+"""A periodic affine size in words: ``H/8``, ``2*floor((H-1)/2)+1``, ``H+2``, ``ceil(H/4)``.
+
+A ``sizes.Formula`` gives a size on each class i = start + q*P as slope*q + offset. Its gain (slope/P)
+is the same on every class; the forms tried, in order: a constant; g*i + c (exact wherever the size is
+defined); m*floor((i + c)/d) + e with d a divisor of P and m = g*d. Each form is checked against every
+class at its first two members before it is shown; None when no form fits (the per-class pieces are in
+the JSON).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from convcalc.inspect.sizes import Formula
+
+
+def _points(formula: Formula) -> list[tuple[int, int]]:
+    points = []
+    for start, slope, offset in formula.pieces:
+        points.append((start, offset))
+        points.append((start + formula.period, offset + slope))
+    return points
+
+
+def _plus(value: int | Fraction) -> str:
+    if value == 0:
+        return ""
+    return f"+{value}" if value > 0 else f"-{-value}"
+
+
+def _times(m: int | Fraction, term: str) -> str:
+    if m == 1:
+        return term
+    if m == -1:
+        return f"-{term}"
+    return f"{m}*{term}"
+
+
+def formula_text(formula: Formula, symbol: str) -> str | None:
+    points = _points(formula)
+    if not points:
+        return None
+    slopes = {Fraction(slope, formula.period) for _, slope, _ in formula.pieces}
+    if len(slopes) != 1:
+        return None
+    gain = slopes.pop()
+    if gain == 0:
+        values = {v for _, v in points}
+        return str(values.pop()) if len(values) == 1 else None
+    offsets: set[Fraction] = {v - gain * i for i, v in points}
+    if len(offsets) == 1:
+        offset = offsets.pop()
+        if gain.denominator == 1:
+            return _times(gain.numerator, symbol) + _plus(offset)
+        scaled = (
+            f"{symbol}/{gain.denominator}"
+            if gain.numerator == 1
+            else f"{gain.numerator}*{symbol}/{gain.denominator}"
+        )
+        if offset.denominator == 1:
+            return scaled + _plus(offset)
+        return f"({gain.numerator}*{symbol}{_plus(offset * gain.denominator)})/{gain.denominator}"
+    for d in range(2, formula.period + 1):
+        if formula.period % d or (gain * d).denominator != 1:
+            continue
+        m = int(gain * d)
+        for c in sorted(range(-(d - 1), d), key=abs):
+            es = {v - m * ((i + c) // d) for i, v in points}
+            if len(es) == 1:
+                e = es.pop()
+                inner = f"{symbol}{_plus(c)}"
+                return _times(m, f"floor(({inner})/{d})" if c else f"floor({symbol}/{d})") + _plus(e)
+    return None
