@@ -247,7 +247,8 @@ def _run_node(index: int, node: Node, inputs: tuple[Shape, ...]) -> NodeRun | No
             outs = tuple(tuple(int(v) for v in d) for d in declared if d is not None)
             return NodeRun(index, node, inputs, outs)
         if isinstance(spec, RecurrentSpec):
-            return NodeRun(index, node, inputs, _recurrent(spec, inputs[0], len(node.outputs)))
+            outputs, mismatch = _recurrent(spec, inputs[0], len(node.outputs))
+            return NodeRun(index, node, inputs, outputs, mismatch=mismatch)
         output = _simple(node, inputs)
     except _Mismatch as mismatch:
         return NodeRun(index, node, inputs, (mismatch.output,) * len(node.outputs), mismatch=str(mismatch))
@@ -259,7 +260,7 @@ def _run_node(index: int, node: Node, inputs: tuple[Shape, ...]) -> NodeRun | No
     return NodeRun(index, node, inputs, (output,) * len(node.outputs))
 
 
-def _recurrent(spec: RecurrentSpec, x: Shape, outputs: int) -> tuple[Shape, ...]:
+def _recurrent(spec: RecurrentSpec, x: Shape, outputs: int) -> tuple[tuple[Shape, ...], str | None]:
     """ONNX LSTM / GRU / RNN: X (seq, batch, input) -> Y (seq, directions, batch, hidden), Y_h and Y_c
     (directions, batch, hidden); with layout=1 (batch first) X (batch, seq, input) -> Y (batch, seq,
     directions, hidden), Y_h (batch, directions, hidden). The time axis goes through unchanged."""
@@ -272,9 +273,10 @@ def _recurrent(spec: RecurrentSpec, x: Shape, outputs: int) -> tuple[Shape, ...]
     else:
         seq, batch = x[0], x[1]
         y, state = (seq, d, batch, h), (d, batch, h)
+    mismatch = None
     if x[2] != spec.input_size:
-        raise _Mismatch(f"the input has {x[2]} features; {spec.op}'s weight expects {spec.input_size}", y)
-    return (y, *[state] * (outputs - 1))
+        mismatch = f"the input has {x[2]} features; {spec.op}'s weight expects {spec.input_size}"
+    return (y, *[state] * (outputs - 1)), mismatch
 
 
 def _conv(index: int, node: Node, spec: ConvSpec, x: Shape) -> NodeRun:

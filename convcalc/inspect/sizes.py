@@ -457,8 +457,27 @@ def all_axes(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ..
     """The accepted sizes of every spatial axis (one analysis when the graph is the same on each)."""
     if tensor_axes and symmetric(graph, shapes, tensor_axes):
         first = axis_sizes(graph, shapes, tensor_axes[0], 0, tensor_axes)
-        return tuple(replace(first, tensor_axis=a, spatial_axis=n) for n, a in enumerate(tensor_axes))
+        return tuple(
+            replace(
+                first, tensor_axis=a, spatial_axis=n, formulas=_swapped(first.formulas, tensor_axes[0], a)
+            )
+            for n, a in enumerate(tensor_axes)
+        )
     return tuple(axis_sizes(graph, shapes, a, n, tensor_axes) for n, a in enumerate(tensor_axes))
+
+
+def _swapped(
+    formulas: dict[str, tuple[Formula | None, ...]], axis: int, other: int
+) -> dict[str, tuple[Formula | None, ...]]:
+    """One axis's formulas read for another axis of a symmetric graph (every tensor keeps its layout, and
+    the given sizes are equal, so the two axes trade places)."""
+    out = {}
+    for name, dims in formulas.items():
+        swapped = list(dims)
+        if max(axis, other) < len(dims):
+            swapped[axis], swapped[other] = dims[other], dims[axis]
+        out[name] = tuple(swapped)
+    return out
 
 
 def smallest_running(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ...]) -> int | None:
