@@ -19,6 +19,7 @@ from convcalc.frameworks import CONVENTIONS
 from convcalc.frameworks.port import Channels, Translation, translate
 from convcalc.inspect.fields import receptive_fields
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
+from convcalc.inspect.formulas import shape_formulas
 from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph, Node
 from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, smallest_running
@@ -45,6 +46,8 @@ class LayerRow:
     parameters: int | None
     macs: int | None
     notes: tuple[str, ...]
+    # the output shape in words, as functions of the input's spatial sizes (``H/2``), where they follow
+    formula: tuple[str, ...] | None = None
 
     @property
     def checkerboard(self) -> bool:
@@ -253,6 +256,12 @@ def _work(node_run: NodeRun) -> tuple[int | None, int | None]:
     return None, None
 
 
+def row_output(graph: Graph, row: LayerRow) -> str:
+    """The name of the tensor a layer row's output shape is."""
+    node = graph.nodes[row.index]
+    return node.outputs[0] if node.outputs else ""
+
+
 def layer_row(node_run: NodeRun) -> LayerRow:
     node = node_run.node
     spec = node.spec
@@ -360,6 +369,11 @@ def inspect_graph(
                 r.mismatch or "",
                 fixes,
             )
+        )
+    if run.ok:
+        layers = tuple(
+            replace(row, formula=shape_formulas(axes, row_output(graph, row), row.output_shape))
+            for row in layers
         )
     fields = receptive_fields(graph, run, tensor_axes)
     report = InspectReport(

@@ -9,11 +9,12 @@ the JSON).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from convcalc.inspect.sizes import Formula
+    from convcalc.inspect.sizes import AxisSizes, Formula
 
 
 def _points(formula: Formula) -> list[tuple[int, int]]:
@@ -73,3 +74,37 @@ def formula_text(formula: Formula, symbol: str) -> str | None:
                 inner = f"{symbol}{_plus(c)}"
                 return _times(m, f"floor(({inner})/{d})" if c else f"floor({symbol}/{d})") + _plus(e)
     return None
+
+
+SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def symbols(count: int) -> tuple[str, ...]:
+    """The letters of the input's spatial sizes: L; H, W; D, H, W; else i0, i1, ..."""
+    return SYMBOLS.get(count, tuple(f"i{n}" for n in range(count)))
+
+
+def _follows(formula: Formula | None) -> bool:
+    if formula is None:
+        return False
+    return len({(a, b) for _, a, b in formula.pieces}) > 1 or any(a for _, a, _ in formula.pieces)
+
+
+def shape_formulas(axes: Sequence[AxisSizes], tensor: str, shape: Sequence[int]) -> tuple[str, ...] | None:
+    """Each axis of a tensor in words, as a function of the input's spatial sizes (``H/2``,
+    ``2*floor((W-1)/2)+1``); a size that follows no input size is its number, and one that follows two
+    (a flattened H*W) or fits no short form is its number for this input. None when nothing follows."""
+    letters = symbols(len(axes))
+    out = []
+    moved = False
+    for n, size in enumerate(shape):
+        following: list[tuple[str, Formula]] = []
+        for k, axis in enumerate(axes):
+            dims = axis.formulas.get(tensor) or ()
+            formula = dims[n] if n < len(dims) else None
+            if formula is not None and _follows(formula):
+                following.append((letters[k], formula))
+        text = following[0][1].text(following[0][0]) if len(following) == 1 else None
+        moved = moved or text is not None
+        out.append(text if text is not None else str(size))
+    return tuple(out) if moved else None
