@@ -18,6 +18,7 @@ from convcalc.inspect.graph import ConvSpec, DenseSpec, Dim, PadSpec, PoolSpec, 
 # Constant operands are decoded only up to this many values (they are shapes, pads and scales).
 MAX_CONSTANT_VALUES = 4096
 POOLS = {"MaxPool": "max", "AveragePool": "avg", "LpPool": "lp"}
+_ATTRIBUTE_FIELDS = {1: "f", 2: "i", 3: "s", 4: "t", 5: "g", 6: "floats", 7: "ints", 8: "strings"}
 _FORMATS = {1: "f", 6: "i", 7: "q", 11: "d", 10: "e", 12: "I", 13: "Q", 2: "B", 3: "b", 4: "H", 5: "h"}
 
 
@@ -44,12 +45,15 @@ class OpReader:
         )
 
     def attrs(self, node: Any) -> dict[str, Any]:
+        """Each attribute's value by its declared type (AttributeProto.AttributeType: FLOAT 1, INT 2,
+        STRING 3, TENSOR 4, GRAPH 5, FLOATS 6, INTS 7, STRINGS 8), as onnx.helper.get_attribute_value."""
         out = {}
         for attribute in node.attribute:
-            try:
-                out[attribute.name] = self.onnx.helper.get_attribute_value(attribute)
-            except Exception:
-                raise self.error(node, f"attribute {attribute.name!r} cannot be read") from None
+            field = _ATTRIBUTE_FIELDS.get(attribute.type)
+            if field is None:
+                raise self.error(node, f"attribute {attribute.name!r} cannot be read")
+            value = getattr(attribute, field)
+            out[attribute.name] = list(value) if attribute.type in (6, 7, 8) else value
         return out
 
     def ints(

@@ -10,7 +10,9 @@ output shapes onnx's own shape inference gives, so propagation can continue thro
 
 from __future__ import annotations
 
+import importlib.util
 import struct
+import sys
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -129,6 +131,8 @@ DATA_INPUTS = {"PRelu": 1, "Clip": 1, "Dropout": 1, "QuantizeLinear": 1, "Dequan
 
 
 def _import_onnx() -> Any:
+    """The whole onnx package (about a second to import): only for its shape inference of an op
+    convcalc does not model."""
     try:
         import onnx
     except ImportError:
@@ -136,6 +140,37 @@ def _import_onnx() -> Any:
             f"reading ONNX files needs the onnx package; install it with: {INSTALL}", parameter="model"
         ) from None
     return onnx
+
+
+PROTOBUF_MODULE = "onnx.onnx_ml_pb2"
+
+
+def _protobuf() -> Any:
+    """onnx's generated protobuf module (ModelProto, TensorProto, ...), loaded from the onnx package's
+    own file without running the package's __init__, which imports numpy, ml_dtypes and onnx's C++
+    extension (a second). The onnx package stays the schema; a later ``import onnx`` finds this module
+    in sys.modules and uses it, so the message classes are the same ones."""
+    loaded = sys.modules.get(PROTOBUF_MODULE)
+    if loaded is not None:
+        return loaded
+    try:
+        package = importlib.util.find_spec("onnx")
+    except (ImportError, ValueError):
+        package = None
+    locations = list(package.submodule_search_locations or ()) if package is not None else []
+    path = Path(locations[0]) / "onnx_ml_pb2.py" if locations else None
+    if path is None or not path.is_file():
+        return _import_onnx().onnx_ml_pb2
+    spec = importlib.util.spec_from_file_location(PROTOBUF_MODULE, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[PROTOBUF_MODULE] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception:  # a protobuf runtime that refuses the generated code: the package's own way
+        del sys.modules[PROTOBUF_MODULE]
+        return _import_onnx().onnx_ml_pb2
+    return module
 
 
 def read_onnx(path: Path, input_shapes: Sequence[tuple[int, ...]] | None = None) -> Graph:
@@ -153,10 +188,10 @@ def read_onnx(path: Path, input_shapes: Sequence[tuple[int, ...]] | None = None)
             "(512 MiB); save the weights as external data to shrink it",
             parameter="model",
         )
-    onnx = _import_onnx()
+    proto = _protobuf()
     data = path.read_bytes()
     try:
-        model = onnx.load_model_from_string(data)
+        model = proto.ModelProto.FromString(data)
     except Exception as error:  # protobuf raises its own DecodeError, and RecursionError when nested
         raise ConvCalcError(
             f"{path}: not a readable ONNX model (the protobuf does not parse: {type(error).__name__}); "
@@ -168,7 +203,7 @@ def read_onnx(path: Path, input_shapes: Sequence[tuple[int, ...]] | None = None)
 
 def graph_from_model(model: Any, source: str, input_shapes: Sequence[tuple[int, ...]] | None = None) -> Graph:
     """A Graph from an in-memory ``onnx.ModelProto``."""
-    onnx = _import_onnx()
+    onnx = _protobuf()
     graph = model.graph
     if not model.HasField("graph") or (len(graph.node) == 0 and len(graph.input) == 0):
         raise ConvCalcError(
@@ -391,7 +426,8 @@ class _Reader(OpReader):
     def infer(self, inputs: list[Tensor], input_shapes: Sequence[tuple[int, ...]] | None) -> None:
         """onnx's own shape inference, with --input written into the inputs first; shapes of every tensor
         it could infer are kept for the ops convcalc does not model."""
-        model = self.onnx.ModelProto()
+        onnx = _import_onnx()
+        model = onnx.ModelProto()
         model.CopyFrom(self.model)
         del model.graph.initializer[:]
         # Inference reads initializers only for shape operands; keep those (small) and drop weights.
@@ -403,9 +439,7 @@ class _Reader(OpReader):
                 model.graph.initializer.append(tensor)
             else:
                 stub = model.graph.input.add()
-                stub.CopyFrom(
-                    self.onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims)
-                )
+                stub.CopyFrom(onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims))
         if input_shapes is not None:
             by_name = {t.name: shape for t, shape in zip(inputs, input_shapes)}
             for vi in model.graph.input:
@@ -415,7 +449,7 @@ class _Reader(OpReader):
                     for d in by_name[vi.name]:
                         shape.dim.add().dim_value = d
         try:
-            inferred = self.onnx.shape_inference.infer_shapes(model, data_prop=True)
+            inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
         except Exception:  # inference is advisory: convcalc's own propagation comes first
             return
         for vi in [*inferred.graph.value_info, *inferred.graph.output]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from functools import lru_cache
 
 from convcalc.core import ConvAxis, same_padding
 from convcalc.errors import ConvCalcError
@@ -112,9 +111,23 @@ class _Mismatch(Exception):
         self.output = output
 
 
-@lru_cache(maxsize=65536)
-def _read_conv(spec: ConvSpec, size: Shape, transposed: bool) -> FrameworkLayer:
-    return spec.read(size, transposed)
+# A convolution read by its framework, per (spec, size): keyed by the spec's identity (hashing a spec's
+# every field costs more than the read), the spec kept in the value so that the key stays its own.
+_READ: dict[tuple[int, Shape, bool], tuple[ConvSpec, FrameworkLayer, Shape]] = {}
+MAX_READ = 65536
+
+
+def _read_conv(spec: ConvSpec, size: Shape, transposed: bool) -> tuple[FrameworkLayer, Shape]:
+    """The canonical layer and its output sizes (``ConvSpec.read``), remembered."""
+    key = (id(spec), size, transposed)
+    found = _READ.get(key)
+    if found is not None and found[0] is spec:
+        return found[1], found[2]
+    layer = spec.read(size, transposed)
+    if len(_READ) >= MAX_READ:
+        _READ.clear()
+    _READ[key] = (spec, layer, layer.output)
+    return layer, layer.output
 
 
 def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
@@ -127,18 +140,20 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     stopped: list[Node] = []
     divisors: list[int] = []
     for index, node in enumerate(graph.nodes):
-        operands = [name for _, name in node.operands]
-        if any(name not in shapes for name in (*node.inputs, *operands)):
+        try:
+            inputs = tuple([shapes[name] for name in node.inputs])
+            for _, name in node.operands:
+                shapes[name]
+        except KeyError:
             stopped.append(node)
             continue
-        inputs = tuple(shapes[name] for name in node.inputs)
         try:
             if isinstance(node.spec, ValueSpec):
                 run = _value(index, node, node.spec, shapes, values, divisors)
             else:
                 bound = _bind(node, values)
                 run = None if bound is None else _run_node(index, bound, inputs)
-                if run is not None and bound is not None:
+                if run is not None and bound is not None and node.kind in DIVIDING:
                     divisors.extend(d for d in _divisors(bound) if d > 1)
         except ConvCalcError as error:
             failure = Failure(index, node, str(error))
@@ -211,6 +226,9 @@ def _bind(node: Node, values: dict[str, Values | None]) -> Node | None:
             parts.get("steps", spec.steps or (1,) * len(starts)),
         )
     return replace(node, spec=spec)
+
+
+DIVIDING = frozenset({"conv", "pool", "resize", "slice", "space_to_depth"})
 
 
 def _divisors(node: Node) -> tuple[int, ...]:
@@ -287,9 +305,9 @@ def _conv(index: int, node: Node, spec: ConvSpec, x: Shape) -> NodeRun:
             parameter="input",
         )
     axes = spatial_axes(node.layout, len(x))
-    layer = _read_conv(spec, tuple(x[a] for a in axes), node.kind == "conv_transpose")
+    layer, sizes = _read_conv(spec, tuple(x[a] for a in axes), node.kind == "conv_transpose")
     out = list(x)
-    for axis, size in zip(axes, layer.output):
+    for axis, size in zip(axes, sizes):
         out[axis] = size
     c = channel_axis(node.layout, len(x))
     out[c] = spec.out_channels

@@ -201,8 +201,13 @@ def axis_sizes(
     The other spatial axes (``tensor_axes``) are held at their given sizes; where no size of this axis
     runs with them (the given input fails on another axis), at the smallest size that runs on all."""
 
-    def run_at(size: int) -> Run:
-        return propagate(graph, _with(shapes, tensor_axis, size))
+    done: dict[tuple[Shape, ...], Run] = {}
+
+    def run_at(size: int) -> Run:  # a class's shifted runs share sizes with its first ones
+        given = _with(shapes, tensor_axis, size)
+        if given not in done:
+            done[given] = propagate(graph, given)
+        return done[given]
 
     def not_worked_out(minimum: int | None, why: str) -> AxisSizes:
         return AxisSizes(tensor_axis, spatial_axis, minimum, None, why)
