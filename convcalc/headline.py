@@ -12,11 +12,11 @@ from convcalc.core.rules import output_padding_limit
 
 if TYPE_CHECKING:
     from convcalc.chain.stack import ChainReport
+    from convcalc.conventions.base import FrameworkLayer
     from convcalc.core import ShapeReport
     from convcalc.explain.results import Explanation
-    from convcalc.frameworks.base import FrameworkLayer
-    from convcalc.frameworks.port import Translation
     from convcalc.overlap import OverlapMap
+    from convcalc.port.translate import Translation
     from convcalc.solve.solver import Answer, SolveReport
     from convcalc.verdict import PortCheck, SweepReport, VerifyReport
 
@@ -110,7 +110,7 @@ def shape_headline(report: ShapeReport) -> str:
 
 
 def framework_shape_headline(layer: FrameworkLayer, pytorch: Translation | None = None) -> str:
-    from convcalc.frameworks import convention
+    from convcalc.conventions import convention
 
     kind = "transposed convolution" if layer.is_transposed else "convolution"
     axes = layer.transposed if layer.is_transposed else layer.conv
@@ -285,7 +285,7 @@ def _suggestion(overlap: OverlapMap) -> str:
 
 
 def port_headline(t: Translation, check: PortCheck | None = None) -> str:
-    from convcalc.frameworks import convention
+    from convcalc.conventions import convention
 
     source, target = convention(t.source.framework).title, convention(t.target.framework).title
     line = f"{source} -> {target}: {t.verdict}"

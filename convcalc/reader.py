@@ -6,7 +6,7 @@ Two dialects, chosen only by ``--framework``:
   'same' on strided convolutions, 'full', and ``before:after`` padding pairs; ``--output-size`` picks the
   output_padding that gives that size (under the same output_padding rule);
 - with ``--framework X`` (``pytorch`` included), exactly X's arguments and refusals, read by the
-  convention module of X (``convcalc.frameworks``).
+  convention module of X (``convcalc.conventions``).
 
 No other flag switches the rule set: ``--transpose-kernel`` exists only in JAX and Flax, so it needs
 ``--framework jax`` or ``flax``. The reader parses text once and returns typed values; nothing here
@@ -24,7 +24,7 @@ from convcalc.errors import ConvCalcError
 from convcalc.parse import parse_framework_padding, parse_ints, parse_padding
 
 if TYPE_CHECKING:
-    from convcalc.frameworks.base import FrameworkLayer
+    from convcalc.conventions.base import FrameworkLayer
 
 Ints = int | tuple[int, ...]
 Padding = str | int | tuple[int, ...] | tuple[tuple[int, int], ...]
@@ -96,7 +96,7 @@ class FrameworkArguments:
 
     def read(self, framework: str) -> FrameworkLayer:
         """The layer as ``framework`` reads it: its canonical form, with that framework's refusals."""
-        from convcalc.frameworks import read
+        from convcalc.conventions import read
 
         return read(
             framework,

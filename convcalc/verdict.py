@@ -1,9 +1,9 @@
 """The verdict of every verification: check records, reports, and the one agreement rule.
 
 `verify`, `sweep`, `port --verify` and `solve --verify` compute their numbers in the engine (through
-`verify.checks`, `frameworks.execute` and `solve.execute`); whether a number agrees with its reference is
+`verify.checks`, `port.execute` and `solve.execute`); whether a number agrees with its reference is
 decided here, once. Pure Python: documents and renderers import this module without loading numpy.
-It sits below the features and the framework conventions (``frameworks.execute`` runs port checks), so
+It sits below the features and the framework conventions (``port.execute`` runs port checks), so
 that no convention imports a feature.
 """
 
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Union
 from convcalc.core.display import Presentable
 
 if TYPE_CHECKING:
+    from convcalc.conventions.base import FrameworkLayer
     from convcalc.core import ShapeReport
-    from convcalc.frameworks.base import FrameworkLayer
     from convcalc.verify.sweep import SweepGrid
 
 # float64 round-off of sums of a few thousand products stays far below this, relative to the values'

@@ -294,7 +294,7 @@ def test_solve_framework_keeps_exact_answers_in_the_framework_arguments() -> Non
         "padding": "same",
     }.items() <= values.items()
     # Every kept answer, re-read by Keras's own rules, gives the target size.
-    from convcalc.frameworks import read
+    from convcalc.conventions import read
 
     for args in spelled:
         k = int(args["kernel_size"].strip("(),"))

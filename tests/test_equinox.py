@@ -15,11 +15,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from convcalc.conventions import read
+from convcalc.conventions.base import FrameworkLayer
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks import read
-from convcalc.frameworks.base import FrameworkLayer
-from convcalc.frameworks.execute import change_weight, run_layer
-from convcalc.frameworks.port import Channels, translate
+from convcalc.port.execute import change_weight, run_layer
+from convcalc.port.translate import Channels, translate
 
 jax = pytest.importorskip("jax")
 eqx = pytest.importorskip("equinox")

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from convcalc.conventions import CONVENTIONS, convention, read
+from convcalc.conventions.base import FrameworkLayer
+from convcalc.conventions.layouts import weight_shape
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks import CONVENTIONS, convention, read
-from convcalc.frameworks.base import FrameworkLayer
-from convcalc.frameworks.execute import change_weight, check_port, run_layer
-from convcalc.frameworks.layouts import weight_shape
-from convcalc.frameworks.port import translate
+from convcalc.port.execute import change_weight, check_port, run_layer
+from convcalc.port.translate import translate
 
 FRAMEWORKS = sorted(CONVENTIONS)
 
@@ -299,7 +299,7 @@ def test_real_jax_convolution_matches_the_engine_reading(
 
 @given(layers(), st.sampled_from(FRAMEWORKS), st.integers(0, 1000))
 def test_engine_runs_grouped_ports(layer: FrameworkLayer, target: str, seed: int) -> None:
-    from convcalc.frameworks.port import Channels
+    from convcalc.port.translate import Channels
 
     try:
         t = translate(layer, target, Channels(4, 6, 2))

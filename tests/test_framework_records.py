@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from convcalc.conventions import convention, read
+from convcalc.conventions.layouts import weight_shape
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks import convention, read
-from convcalc.frameworks.execute import run_layer
-from convcalc.frameworks.layouts import weight_shape
+from convcalc.port.execute import run_layer
 
 TF = "run: tensorflow-cpu 2.21.0 (oneDNN on, float32), Python 3.11, x86-64"
 KERAS = "run: keras 3.15.1, JAX backend (values) and TensorFlow backend (refusal)"

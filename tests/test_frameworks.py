@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from convcalc.conventions import CONVENTIONS, convention, read
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks import CONVENTIONS, convention, read
 
 
 def out(framework: str, size: object, kernel: object, **kw: object) -> tuple[int, ...]:

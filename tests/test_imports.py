@@ -71,8 +71,8 @@ def test_import_core_loads_no_cli_rendering_or_numpy() -> None:
     assert _loaded("import convcalc.core", "typer", "click", "rich", "numpy") == set()
 
 
-def test_import_frameworks_loads_no_numpy() -> None:
-    assert _loaded("import convcalc.frameworks", "numpy") == set()
+def test_import_conventions_loads_no_numpy() -> None:
+    assert _loaded("import convcalc.conventions", "numpy") == set()
 
 
 def test_import_engine_loads_no_cli_or_rendering() -> None:
@@ -106,15 +106,15 @@ def test_the_fast_path_does_not_use_the_witness_routes() -> None:
 
 
 def test_conventions_and_core_import_no_feature() -> None:
-    """The layering of STYLE.md: frameworks/ and core/ never import a feature or the CLI."""
+    """The layering of STYLE.md: conventions/ and core/ never import a feature or the CLI."""
     import ast
     from pathlib import Path
 
     features = ("convcalc.solve", "convcalc.chain", "convcalc.explain", "convcalc.verify", "convcalc.inspect")
-    features += ("convcalc.cli", "convcalc.headline", "convcalc.present")
+    features += ("convcalc.port", "convcalc.cli", "convcalc.headline", "convcalc.present")
     root = Path(__file__).resolve().parent.parent / "convcalc"
     offenders = []
-    for folder in ("frameworks", "core"):
+    for folder in ("conventions", "core"):
         for path in sorted((root / folder).glob("*.py")):
             if path.name == "display.py":
                 continue  # a result's repr and notebook view call the presenters when asked (documented)

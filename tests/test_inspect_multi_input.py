@@ -77,7 +77,7 @@ def test_every_target_the_help_lists_is_accepted_and_a_bad_one_lists_them_all() 
     from typer.testing import CliRunner
 
     from convcalc.cli import app
-    from convcalc.frameworks import ALIASES, CONVENTIONS
+    from convcalc.conventions import ALIASES, CONVENTIONS
 
     runner = CliRunner()
     helped = " ".join(runner.invoke(app, ["inspect", "--help"], env={"COLUMNS": "200"}).output.split())

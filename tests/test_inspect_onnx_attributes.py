@@ -213,7 +213,7 @@ def test_same_upper_with_dilation_fails_as_in_onnx_runtime_and_the_explicit_pads
 
 
 def test_portability_to_pytorch_names_the_slice_port_gives() -> None:
-    from convcalc.frameworks.port import port
+    from convcalc.port.translate import port
 
     nodes = [
         helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", strides=[2], auto_pad="SAME_UPPER")

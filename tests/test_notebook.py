@@ -37,7 +37,7 @@ def test_shape_report() -> None:
 def test_solve_chain_verify_port_reports() -> None:
     from convcalc.chain.parse import parse_chain
     from convcalc.chain.stack import chain_report
-    from convcalc.frameworks.port import port
+    from convcalc.port.translate import port
     from convcalc.solve.solver import solve
     from convcalc.verify.checks import verify_layer
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from convcalc.conventions import read
+from convcalc.conventions.base import FrameworkLayer
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks import read
-from convcalc.frameworks.base import FrameworkLayer
-from convcalc.frameworks.execute import run_layer
+from convcalc.port.execute import run_layer
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from convcalc.conventions import CONVENTIONS, read
+from convcalc.conventions.base import FrameworkLayer
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks import CONVENTIONS, read
-from convcalc.frameworks.base import FrameworkLayer
-from convcalc.frameworks.port import Translation, port, translate
+from convcalc.port.translate import Translation, port, translate
 
 FRAMEWORKS = sorted(CONVENTIONS)
 
@@ -351,7 +351,7 @@ def test_grouped_transposed_layers_port_only_where_groups_exist() -> None:
 
 def _checked(t: Translation) -> Translation:
     """Re-read by the target's rules, and executed: the fixed target equals the source (engine)."""
-    from convcalc.frameworks.execute import check_port
+    from convcalc.port.execute import check_port
 
     again = read(t.target.framework, t.target.args.size, t.target.args.kernel_size, **_kwargs(t.target))
     assert again.placement == t.target.placement and again.unsupported_by == ()

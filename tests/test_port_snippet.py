@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from convcalc import engine
-from convcalc.frameworks.port import port
-from convcalc.frameworks.snippet import json_value, parse_value, snippet
+from convcalc.conventions.code import json_value, parse_value
+from convcalc.port.snippet import snippet
+from convcalc.port.translate import port
 
 CASES: list[tuple[str, dict[str, Any]]] = [
     ("keras", {"size": (16, 16), "kernel_size": 3, "stride": 2, "padding": "same", "transposed": True}),

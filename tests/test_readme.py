@@ -1,50 +1,78 @@
-"""Every README example (a fenced block that starts with `$ convcalc ...`) is run and compared.
+"""Every documented example (a fenced block that starts with `$ convcalc ...`) is run and compared.
 
-The examples are rendered at README_WIDTH columns, as the README states. A line `...` in an example
-stands for any number of lines of the real output (long outputs are shown by their head and tail).
-Regenerate every example after a change of output: `python tests/test_readme.py --update`.
+The examples live in README.md and in every Markdown page under docs/. They are rendered at
+README_WIDTH columns, as the pages state. A line `...` in an example stands for any number of lines of
+the real output (long outputs are shown by their head and tail). The README's question table is checked
+too: each row's first line is the command's headline. Regenerate every stale example after a change of
+output: `python tests/test_readme.py --update`.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from convcalc.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 README_WIDTH = 80
 # An example longer than this is shown by its first HEAD and last TAIL lines around a `...` line.
 LONGEST, HEAD, TAIL = 60, 24, 12
+# Each has a page docs/commands/NAME.md, an example in the README and a row in its question table.
+COMMANDS = ("shape", "verify", "explain", "solve", "chain", "port", "inspect")
 
 _BLOCK = re.compile(r"^```\n(\$ convcalc[^\n]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+_TABLE_ROW = re.compile(
+    r"^\| (?P<question>[^|]+?) \| `(?P<command>convcalc .+?)` \| (?P<first>.+) \|$", re.MULTILINE
+)
+
+
+def pages() -> list[Path]:
+    """README.md and every Markdown page under docs/, in a fixed order."""
+    return [README, *sorted(DOCS.rglob("*.md"))]
 
 
 @dataclass(frozen=True)
 class Example:
+    page: Path
     command: str
     expected: list[str]
     start: int
     end: int
 
+    @property
+    def name(self) -> str:
+        return f"{self.page.relative_to(ROOT)}: {self.command[:60]}"
 
-def examples(text: str) -> list[Example]:
+
+def examples(page: Path, text: str) -> list[Example]:
     found = []
     for match in _BLOCK.finditer(text):
         body = match.group(2).rstrip("\n")
         found.append(
-            Example(match.group(1)[2:], body.split("\n") if body else [], match.start(), match.end())
+            Example(page, match.group(1)[2:], body.split("\n") if body else [], match.start(), match.end())
         )
     return found
 
 
+@functools.cache
 def run(command: str) -> list[str]:
-    """The command's stdout and stderr as a user sees them at README_WIDTH columns, without colour."""
+    """The command's stdout and stderr as a user sees them at README_WIDTH columns, without colour.
+
+    Cached: a command shown in the README and again on its page runs once.
+    """
     env = {
         **os.environ,
         "COLUMNS": str(README_WIDTH),
@@ -77,33 +105,67 @@ def shown(actual: list[str]) -> list[str]:
     return [*actual[:HEAD], "...", *actual[-TAIL:]]
 
 
-EXAMPLES = examples(README.read_text())
+EXAMPLES = [example for page in pages() for example in examples(page, page.read_text())]
 
 
-def test_the_readme_has_examples() -> None:
-    assert len(EXAMPLES) >= 10
-    assert f"{README_WIDTH} columns" in README.read_text()
+def test_the_readme_shows_one_example_per_command() -> None:
+    text = README.read_text()
+    shown_commands = {example.command.split()[1] for example in examples(README, text)}
+    assert set(COMMANDS) <= shown_commands
+    assert f"{README_WIDTH} columns" in text
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[e.command[:60] for e in EXAMPLES])
-def test_readme_example_reproduces(example: Example) -> None:
+def test_every_command_has_a_page_and_every_page_says_how_its_examples_were_printed() -> None:
+    for command in COMMANDS:
+        assert (DOCS / "commands" / f"{command}.md").is_file(), command
+    for page in pages():
+        text = page.read_text()
+        if examples(page, text):
+            assert f"{README_WIDTH} columns" in text, page
+
+
+def test_the_moved_reference_keeps_its_examples() -> None:
+    """The command reference held 13 run examples when it moved out of the README; none may be lost."""
+    in_docs = [example for example in EXAMPLES if example.page != README]
+    assert len(in_docs) >= 13
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
+def test_documented_example_reproduces(example: Example) -> None:
     actual = run(example.command)
     assert matches(example.expected, actual), (
-        f"README example is stale: `{example.command}`; run python tests/test_readme.py --update\n"
-        + "\n".join(actual)
+        f"example in {example.page.relative_to(ROOT)} is stale: `{example.command}`; "
+        "run python tests/test_readme.py --update\n" + "\n".join(actual)
     )
+
+
+ROWS = list(_TABLE_ROW.finditer(README.read_text()))
+
+
+def test_the_question_table_has_a_row_per_command() -> None:
+    assert set(COMMANDS) <= {row["command"].split()[1] for row in ROWS}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["command"][:60] for row in ROWS])
+def test_question_table_first_line_is_the_headline(row: re.Match[str]) -> None:
+    """The table's third column is the command's one-line answer, as its JSON `headline` gives it."""
+    args = shlex.split(row["command"].replace("\\|", "|"))[1:]
+    result = CliRunner().invoke(app, [*args, "--json"], env={"COLUMNS": str(README_WIDTH), "NO_COLOR": "1"})
+    assert result.exit_code in (0, 1), result.output
+    assert json.loads(result.stdout)["headline"] == row["first"]
 
 
 def update(force: bool = False) -> None:
     """Rewrite the stale examples (every example with ``force``), keeping those that still match."""
-    text = README.read_text()
-    for example in reversed(examples(text)):
-        actual = run(example.command)
-        if matches(example.expected, actual) and not force:
-            continue
-        block = "```\n$ " + example.command + "\n" + "\n".join(shown(actual)) + "\n```"
-        text = text[: example.start] + block + text[example.end :]
-    README.write_text(text)
+    for page in pages():
+        text = page.read_text()
+        for example in reversed(examples(page, text)):
+            actual = run(example.command)
+            if matches(example.expected, actual) and not force:
+                continue
+            block = "```\n$ " + example.command + "\n" + "\n".join(shown(actual)) + "\n```"
+            text = text[: example.start] + block + text[example.end :]
+        page.write_text(text)
 
 
 if __name__ == "__main__":

@@ -202,15 +202,15 @@ def test_answers_agree_with_torch(size: int, target: int) -> None:
 
 
 def test_the_conventions_library_does_not_import_solve() -> None:
-    """solve --framework lives in solve/ and uses the conventions; no module of frameworks/ imports solve."""
+    """solve --framework lives in solve/ and uses the conventions; no module of conventions/ imports solve."""
     import subprocess
     import sys
 
     code = (
         "import importlib, pkgutil, sys\n"
-        "import convcalc.frameworks as f\n"
+        "import convcalc.conventions as f\n"
         "for m in pkgutil.iter_modules(f.__path__):\n"
-        "    importlib.import_module(f'convcalc.frameworks.{m.name}')\n"
+        "    importlib.import_module(f'convcalc.conventions.{m.name}')\n"
         "features = ('convcalc.solve', 'convcalc.chain', 'convcalc.explain')\n"
         "print([m for m in sys.modules if m.startswith(features)])"
     )

@@ -116,7 +116,7 @@ def solve(
         if framework is not None:
             from dataclasses import replace
 
-            from convcalc.frameworks import convention
+            from convcalc.conventions import convention
             from convcalc.solve.frameworks import exact_in
 
             framework = convention(framework).name
@@ -138,7 +138,7 @@ def solve(
             return solve_view(report, shown, verified)
         from rich.console import Group
 
-        from convcalc.frameworks.views import framework_answers_view
+        from convcalc.port.render import framework_answers_view
 
         return Group(
             solve_view(report, shown, verified),
@@ -148,7 +148,7 @@ def solve(
     def document() -> dict[str, Any]:
         doc = solve_document(report, shown, verified)
         if framework is not None and in_framework is not None:
-            from convcalc.frameworks.documents import framework_answers_document
+            from convcalc.port.document import framework_answers_document
 
             doc["framework"] = framework_answers_document(framework, in_framework[: len(shown)], dropped)
         return doc

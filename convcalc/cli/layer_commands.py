@@ -22,7 +22,7 @@ from convcalc.reader import LayerOptions, dialect_arguments, framework_arguments
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from convcalc.frameworks.base import FrameworkLayer
+    from convcalc.conventions.base import FrameworkLayer
 from convcalc.cli.app import (
     SEED,
     JsonOpt,
@@ -37,14 +37,14 @@ from convcalc.cli.app import (
 
 
 def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
-    from convcalc.frameworks.documents import framework_shape_document
-    from convcalc.frameworks.port import translate
+    from convcalc.port.document import framework_shape_document
+    from convcalc.port.translate import translate
 
     with user_errors("shape", as_json):
         pytorch = None if layer.framework == "pytorch" else translate(layer, "pytorch")
 
     def view() -> RenderableType:
-        from convcalc.frameworks.views import framework_shape_view
+        from convcalc.port.render import framework_shape_view
 
         return framework_shape_view(layer, pytorch)
 
@@ -222,8 +222,8 @@ def port(
     as_json: JsonOpt = False,
 ) -> None:
     """Translate a layer from one framework's arguments to another's: arguments, weight change, exact fix."""
-    from convcalc.frameworks.documents import port_document
-    from convcalc.frameworks.port import port as port_layer
+    from convcalc.port.document import port_document
+    from convcalc.port.translate import port as port_layer
 
     check = None
 
@@ -238,12 +238,12 @@ def port(
             **vars(arguments),
         )
         if verify:
-            from convcalc.frameworks.execute import check_port
+            from convcalc.port.execute import check_port
 
             check = check_port(translation, check_seed(seed))
 
     def view() -> RenderableType:
-        from convcalc.frameworks.views import port_view
+        from convcalc.port.render import port_view
 
         return port_view(translation, check)
 

@@ -14,9 +14,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from convcalc.conventions import CONVENTIONS
 from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.frameworks import CONVENTIONS
-from convcalc.frameworks.port import Channels, Translation, translate
 from convcalc.inspect.fields import receptive_fields
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
 from convcalc.inspect.formulas import shape_formulas
@@ -24,6 +23,7 @@ from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph, Node
 from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, smallest_running
 from convcalc.overlap import overlap_pattern, suggest
+from convcalc.port.translate import Channels, Translation, translate
 
 TARGETS = tuple(CONVENTIONS)  # every convention port knows; aliases (onnxruntime, torch, tf...) too
 SEVERITIES = ("error", "warning", "info")
@@ -303,7 +303,7 @@ def inspect_graph(
 ) -> InspectReport:
     """Run the graph on the given input (or its declared one), analyse it, and rank the findings."""
     if target is not None:
-        from convcalc.frameworks import ALIASES
+        from convcalc.conventions import ALIASES
 
         key = target.strip().lower()
         if ALIASES.get(key, key) not in CONVENTIONS:

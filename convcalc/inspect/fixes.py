@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from convcalc.frameworks.base import make_args, same_pads
+from convcalc.conventions.base import make_args, same_pads
 from convcalc.inspect.graph import ConvSpec, Graph, Node, PadSpec
 from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 

@@ -54,7 +54,7 @@ receptive field, MACs, portability) works on the Graph alone, so a reader's whol
 * For conv and conv_transpose, ``ConvSpec`` keeps **the framework's own arguments** (padding words
   included: ONNX "same_upper", Keras "same", PyTorch pairs) and the name of the convention module that
   reads them (``framework``: "onnx", "keras", "pytorch", ...). Never resolve padding yourself:
-  ``ConvSpec.read(size)`` calls ``convcalc.frameworks.read`` which applies that framework's rules and
+  ``ConvSpec.read(size)`` calls ``convcalc.conventions.read`` which applies that framework's rules and
   refusals and returns the canonical pads / crops. Give channels and groups from the weight.
 * ``PoolSpec`` likewise keeps the framework's padding word and ceil_mode; set ``framework="onnx"`` only
   for ONNX Runtime's own arithmetic (the default is PyTorch's and TensorFlow's). ``ResizeSpec`` and
@@ -72,9 +72,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Union
 
+from convcalc.conventions import read
+from convcalc.conventions.base import FrameworkLayer
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks import read
-from convcalc.frameworks.base import FrameworkLayer
 
 CHANNELS_FIRST = "channels_first"
 CHANNELS_LAST = "channels_last"
@@ -123,7 +123,7 @@ class Tensor:
 
 @dataclass(frozen=True)
 class ConvSpec:
-    """A (transposed) convolution in its framework's own words, read by ``convcalc.frameworks.read``.
+    """A (transposed) convolution in its framework's own words, read by ``convcalc.conventions.read``.
 
     ``padding`` is the framework's word ("same", "valid", "same_upper", "notset", ...) or explicit
     (before, after) pairs per spatial axis; ``output_padding`` / ``output_size`` are None when the

@@ -4,7 +4,7 @@ Attributes are read as the ONNX operator specification defines them (defaults in
 dilations 1, pads 0, auto_pad NOTSET, group 1; kernel_shape from the weight initializer when absent).
 Constant operands (initializers and Constant nodes) are decoded with ``struct``, never numpy, and only
 when small (they are shapes, pads, scales). Conv and ConvTranspose keep ONNX's own words and are read
-by ``convcalc.frameworks.onnx``. Ops outside the modelled set become ``unknown`` nodes carrying the
+by ``convcalc.conventions.onnx``. Ops outside the modelled set become ``unknown`` nodes carrying the
 output shapes onnx's own shape inference gives, so propagation can continue through them.
 """
 

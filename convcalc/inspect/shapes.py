@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from convcalc.conventions.base import FrameworkLayer, trunc_div
 from convcalc.core import ConvAxis, same_padding
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks.base import FrameworkLayer, trunc_div
 from convcalc.inspect.graph import (
     CHANNELS_FIRST,
     BlockSpec,

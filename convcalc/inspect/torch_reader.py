@@ -17,7 +17,7 @@ input (torch run on the meta device: shapes without data, as the ONNX reader use
 inference).
 
 Convolutions keep PyTorch's own arguments in their ``ConvSpec`` and are read by
-``convcalc.frameworks.pytorch``, PyTorch's rules and refusals included: padding pairs or the words
+``convcalc.conventions.pytorch``, PyTorch's rules and refusals included: padding pairs or the words
 'same' (stride 1 only; an even total puts the odd element at the end) and 'valid' (ConvTranspose takes
 no words: PyTorch refuses them when the layer is built); output_padding; ``output_size`` given in
 forward as constants overrides output_padding, within PyTorch's range [min, min + stride - 1], else

@@ -21,7 +21,7 @@ def parts(obj: Any) -> tuple[Any, Any, Any]:
     """(document builder, headline builder, view builder) of a result object, each without arguments."""
     from convcalc.chain.stack import ChainReport
     from convcalc.core import ShapeReport
-    from convcalc.frameworks.port import Translation
+    from convcalc.port.translate import Translation
     from convcalc.solve.solver import SolveReport
     from convcalc.verdict import SweepReport, VerifyReport
 
@@ -78,11 +78,11 @@ def parts(obj: Any) -> tuple[Any, Any, Any]:
 
         return (lambda: sweep_document(obj), lambda: sweep_headline(obj), sweep_view)
     if isinstance(obj, Translation):
-        from convcalc.frameworks.documents import port_document
         from convcalc.headline import port_headline
+        from convcalc.port.document import port_document
 
         def port_view() -> RenderableType:
-            from convcalc.frameworks.views import port_view
+            from convcalc.port.render import port_view
 
             return port_view(obj, None)
 

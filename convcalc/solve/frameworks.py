@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from convcalc.conventions.base import FrameworkLayer, LayerArgs
 from convcalc.core import ConvAxis, TransposedAxis, pytorch_crops
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks.base import FrameworkLayer, LayerArgs
-from convcalc.frameworks.port import Translation, translate
+from convcalc.port.translate import Translation, translate
 from convcalc.solve.solver import Answer
 
 

@@ -14,9 +14,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from convcalc import engine
+from convcalc.conventions.base import FrameworkLayer
 from convcalc.core import ConvAxis, DirectAxis, ShapeReport, TransposedAxis, direct_form, shape_report
 from convcalc.errors import BudgetExceeded, ConvCalcError
-from convcalc.frameworks.base import FrameworkLayer
 from convcalc.verdict import (
     Check,
     VerifyReport,
@@ -260,13 +260,13 @@ def _without_negative_pads(axis: ConvAxis) -> tuple[int, tuple[int, int]]:
 
 
 def verify_framework(framework: str, *, seed: int = 0, **arguments: Any) -> VerifyReport:
-    """Verify a layer given in one framework's arguments (``convcalc.frameworks.read``).
+    """Verify a layer given in one framework's arguments (``convcalc.conventions.read``).
 
     A convolution is verified like ``verify_layer`` with its resolved padding; a transposed convolution
     through its canonical crops (which PyTorch's arguments may not express), by every route, the
     direct form and the adjoint identity. Values are computed in PyTorch's weight layout.
     """
-    from convcalc.frameworks import read
+    from convcalc.conventions import read
 
     _check_seed(seed)
     return verify_framework_layer(read(framework, **arguments), seed=seed)

@@ -9,10 +9,11 @@ modelled. Kernels (k..., in/groups, features) and, for ConvTranspose, (k..., in,
 
 from __future__ import annotations
 
+from convcalc.conventions.base import FrameworkLayer, LayerArgs, conv_axes, fmt_tuple, with_
+from convcalc.conventions.code import LayerCode, call
+from convcalc.conventions.jax import Jax
+from convcalc.conventions.layouts import Layout
 from convcalc.core import ConvAxis, TransposedAxis
-from convcalc.frameworks.base import FrameworkLayer, LayerArgs, conv_axes, fmt_tuple, with_
-from convcalc.frameworks.jax import Jax
-from convcalc.frameworks.layouts import Layout
 
 
 class Flax(Jax):
@@ -67,6 +68,14 @@ class Flax(Jax):
     def conv_candidates(self, wanted: FrameworkLayer) -> list[LayerArgs]:
         base = with_(wanted.args, padding=wanted.placement)
         return [with_(base, padding=w) for w in ("same", "valid")] + [base]
+
+    code_import = "import flax.linen as nn"
+    channels_last = True
+
+    def layer_code(self, code: LayerCode) -> list[str]:
+        kind = "ConvTranspose" if code.transposed else "Conv"
+        layer = call(f"nn.{kind}", [], [("features", code.out_channels), *code.keywords()])
+        return [f"layer = {layer}", f"y = layer.apply(params, {code.x})"]
 
 
 CONVENTION = Flax()

@@ -1,7 +1,7 @@
 """Weight layouts: how each framework orders a convolution weight's axes, and how to turn one into another.
 
 A convention declares its layouts (``Convention.conv_layout``, ``Convention.layout(args)``); ``port``
-states the change between two of them and ``frameworks.execute`` applies it to an array. Pure: the
+states the change between two of them and ``port.execute`` applies it to an array. Pure: the
 layouts are names, the changes permutations.
 """
 

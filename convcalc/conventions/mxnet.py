@@ -10,8 +10,7 @@ a dilated Deconvolution with stride > 1.
 
 from __future__ import annotations
 
-from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_start
-from convcalc.frameworks.base import (
+from convcalc.conventions.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
@@ -21,7 +20,9 @@ from convcalc.frameworks.base import (
     transposed_axes,
     with_,
 )
-from convcalc.frameworks.pytorch import symmetric_closest
+from convcalc.conventions.code import LayerCode, call
+from convcalc.conventions.pytorch import symmetric_closest
+from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_start
 
 
 def kernel_defects(args: LayerArgs) -> list[str]:
@@ -119,6 +120,20 @@ class MXNet(Convention):
             else:
                 out.append(("adj", fmt_tuple(args.output_padding or (0,) * args.ndim)))
         return out
+
+    code_import = "import mxnet as mx"
+    pad_function = "mx.np.pad"
+
+    def layer_code(self, code: LayerCode) -> list[str]:
+        op = "Deconvolution" if code.transposed else "Convolution"
+        keywords: list[tuple[str, object]] = [
+            ("data", code.x),
+            ("weight", "w"),
+            ("num_filter", code.out_channels),
+        ]
+        keywords += [*code.keywords(), *([("num_group", code.groups)] if code.groups != 1 else [])]
+        keywords.append(("no_bias", True))
+        return [f"y = {call(f'mx.nd.{op}', [], keywords)}"]
 
 
 CONVENTION = MXNet()

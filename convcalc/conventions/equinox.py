@@ -9,8 +9,9 @@ and is not flipped: PyTorch's weight needs a flip and a swap of the first two ax
 
 from __future__ import annotations
 
-from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end, split_extra_at_start
-from convcalc.frameworks.base import (
+from collections.abc import Sequence
+
+from convcalc.conventions.base import (
     ExplicitPairsConvention,
     LayerArgs,
     conv_axes,
@@ -18,7 +19,9 @@ from convcalc.frameworks.base import (
     same_pads,
     transposed_axes,
 )
-from convcalc.frameworks.layouts import Layout
+from convcalc.conventions.code import LayerCode, call
+from convcalc.conventions.layouts import Layout
+from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end, split_extra_at_start
 
 WORDS = ("same", "same_lower", "valid")
 
@@ -68,6 +71,19 @@ class Equinox(ExplicitPairsConvention):
         if args.transposed:
             out.append(("output_padding", fmt_tuple(args.output_padding or (0,) * args.ndim)))
         return out
+
+    code_import = "import equinox as eqx"
+    pad_function = "jnp.pad"
+
+    def layer_code(self, code: LayerCode) -> list[str]:
+        kind = "ConvTranspose" if code.transposed else "Conv"
+        keywords = [*code.keywords(), *code.grouped, ("key", "key")]
+        layer = call(f"eqx.nn.{kind}", [str(code.ndim), code.in_channels, code.out_channels], keywords)
+        return [f"layer = {layer}", f"y = layer({code.x})  # x: (channels, spatial...), unbatched"]
+
+    def pad_code(self, name: str, pairs: Sequence[tuple[int, int]]) -> str:
+        full = [[0, 0], *([b, a] for b, a in pairs)]  # unbatched: (C, spatial...)
+        return f"{self.pad_function}({name}, {full})"
 
 
 CONVENTION = Equinox()

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end
-from convcalc.frameworks.base import (
+from convcalc.conventions.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
@@ -24,7 +23,9 @@ from convcalc.frameworks.base import (
     transposed_axes,
     with_,
 )
-from convcalc.frameworks.layouts import Layout
+from convcalc.conventions.code import LayerCode, call
+from convcalc.conventions.layouts import Layout
+from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end
 
 
 class Jax(Convention):
@@ -137,6 +138,13 @@ class Jax(Convention):
         if args.transposed:
             out.append(("transpose_kernel", str(args.transpose_kernel)))
         return out
+
+    code_import = "import jax"
+    pad_function = "jnp.pad"
+
+    def layer_code(self, code: LayerCode) -> list[str]:
+        op = "conv_transpose" if code.transposed else "conv_general_dilated"
+        return ["# x: (N, C, spatial...)", f"y = {call(f'jax.lax.{op}', [code.x, 'w'], code.keywords())}"]
 
 
 CONVENTION = Jax()

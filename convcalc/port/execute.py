@@ -16,12 +16,12 @@ from dataclasses import astuple
 import numpy as np
 
 from convcalc import engine
+from convcalc.conventions import convention
+from convcalc.conventions.base import FrameworkLayer, with_
+from convcalc.conventions.layouts import WeightChange, weight_change, weight_shape
 from convcalc.engine import Array
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks import convention
-from convcalc.frameworks.base import FrameworkLayer, with_
-from convcalc.frameworks.layouts import WeightChange, weight_change, weight_shape
-from convcalc.frameworks.port import Translation
+from convcalc.port.translate import Translation
 from convcalc.verdict import PortCheck
 
 

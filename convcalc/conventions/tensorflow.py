@@ -12,9 +12,7 @@ transposed op. CPU kernels: a dilated transposed convolution runs only on oneDNN
 
 from __future__ import annotations
 
-from convcalc.core import ConvAxis, Pairs, TransposedAxis, split_extra_at_end
-from convcalc.errors import ConvCalcError
-from convcalc.frameworks.base import (
+from convcalc.conventions.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
@@ -27,7 +25,10 @@ from convcalc.frameworks.base import (
     trunc_div,
     with_,
 )
-from convcalc.frameworks.layouts import Layout
+from convcalc.conventions.code import LayerCode, call, parse_value, py
+from convcalc.conventions.layouts import Layout
+from convcalc.core import ConvAxis, Pairs, TransposedAxis, split_extra_at_end
+from convcalc.errors import ConvCalcError
 
 
 def output_shape_range(args: LayerArgs) -> list[tuple[int, int]]:
@@ -237,6 +238,31 @@ class TensorFlow(Convention):
             size = args.output_size if args.output_size is not None else keras_output_shape(args)
             out.append(("output_shape (spatial)", fmt_list(size)))
         return out
+
+    code_import = "import tensorflow as tf"
+    channels_last = True
+    pad_function = "tf.pad"
+
+    def layer_code(self, code: LayerCode) -> list[str]:
+        padding = code.argument("padding")
+        if isinstance(padding, list):
+            padding = [[0, 0], *padding, [0, 0]]
+        keywords: list[tuple[str, object]] = [
+            (name, py(parse_value(text)[0]))
+            for name, text in code.arguments
+            if name in ("strides", "dilations")
+        ]
+        keywords.append(("padding", repr(padding) if isinstance(padding, list) else py(padding)))
+        if code.transposed:
+            spatial = code.argument("output_shape (spatial)") or list(code.output)
+            shape = f"[batch, {', '.join(map(str, spatial))}, {code.out_channels}]"
+            op = call(f"tf.nn.conv{code.ndim}d_transpose", [code.x, "filters", shape], keywords)
+        else:
+            op = call("tf.nn.convolution", [code.x, "filters"], keywords)
+        return [
+            "# filters: (k..., out, in) for the transposed op, (k..., in, out) for the convolution",
+            f"y = {op}",
+        ]
 
 
 CONVENTION = TensorFlow()

@@ -9,8 +9,7 @@ Weights (M, C/group, k...) and (C, M/group, k...), as in PyTorch.
 
 from __future__ import annotations
 
-from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end, split_extra_at_start
-from convcalc.frameworks.base import (
+from convcalc.conventions.base import (
     ExplicitPairsConvention,
     LayerArgs,
     conv_axes,
@@ -20,6 +19,8 @@ from convcalc.frameworks.base import (
     transposed_axes,
     trunc_div,
 )
+from convcalc.conventions.code import LayerCode, call
+from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end, split_extra_at_start
 
 WORDS = ("notset", "valid", "same_upper", "same_lower")
 
@@ -149,6 +150,14 @@ class Onnx(ExplicitPairsConvention):
             if args.output_size is not None:
                 out.append(("output_shape", fmt_list(args.output_size)))
         return out
+
+    code_import = "import onnx"
+    fix_in_code = False
+
+    def layer_code(self, code: LayerCode) -> list[str]:
+        op = "ConvTranspose" if code.transposed else "Conv"
+        node = call("onnx.helper.make_node", [f"'{op}'", "['x', 'w']", "['y']"], code.keywords())
+        return [f"node = {node}"]
 
 
 CONVENTION = Onnx()

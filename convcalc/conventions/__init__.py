@@ -7,10 +7,10 @@ a layer from one framework's arguments to another's. Pure integers: nothing here
 
 from __future__ import annotations
 
+from convcalc.conventions import caffe, equinox, flax, jax, keras, mxnet, onnx, paddle, pytorch, tensorflow
+from convcalc.conventions.base import Convention, FrameworkLayer, LayerArgs, make_args
+from convcalc.conventions.layouts import Layout
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks import caffe, equinox, flax, jax, keras, mxnet, onnx, paddle, pytorch, tensorflow
-from convcalc.frameworks.base import Convention, FrameworkLayer, LayerArgs, make_args
-from convcalc.frameworks.layouts import Layout
 
 CONVENTIONS: dict[str, Convention] = {
     module.CONVENTION.name: module.CONVENTION

@@ -12,8 +12,7 @@ layers only in float32 (oneDNN).
 
 from __future__ import annotations
 
-from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end
-from convcalc.frameworks.base import (
+from convcalc.conventions.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
@@ -24,8 +23,10 @@ from convcalc.frameworks.base import (
     transposed_axes,
     with_,
 )
-from convcalc.frameworks.layouts import Layout
-from convcalc.frameworks.tensorflow import eigen_conv3d_same_notes
+from convcalc.conventions.code import LayerCode, call
+from convcalc.conventions.layouts import Layout
+from convcalc.conventions.tensorflow import eigen_conv3d_same_notes
+from convcalc.core import ConvAxis, TransposedAxis, split_extra_at_end
 
 
 class Keras(Convention):
@@ -158,6 +159,15 @@ class Keras(Convention):
             op = args.output_padding
             out.append(("output_padding", "None" if op is None else fmt_tuple(op)))
         return out
+
+    code_import = "import keras"
+    channels_last = True
+    pad_function = "keras.ops.pad"
+
+    def layer_code(self, code: LayerCode) -> list[str]:
+        name = f"keras.layers.Conv{code.ndim}D{'Transpose' if code.transposed else ''}"
+        keywords = [("filters", code.out_channels), *code.keywords(), *code.grouped]
+        return [f"layer = {call(name, [], keywords)}", f"y = layer({code.x})"]
 
 
 CONVENTION = Keras()

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from convcalc.core import ConvAxis, Pairs, channel_report
-from convcalc.core.display import Presentable
-from convcalc.errors import ConvCalcError
-from convcalc.frameworks import convention, read
-from convcalc.frameworks.base import (
+from convcalc.conventions import convention, read
+from convcalc.conventions.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
     with_,
 )
-from convcalc.frameworks.layouts import WeightChange, weight_change, weight_shape
+from convcalc.conventions.layouts import WeightChange, weight_change, weight_shape
+from convcalc.core import ConvAxis, Pairs, channel_report
+from convcalc.core.display import Presentable
+from convcalc.errors import ConvCalcError
 
 SIZE_DEPENDENT_WORDS = ("same", "same_lower", "same_upper")
 

@@ -8,8 +8,7 @@ silently gives 1. Weights as in PyTorch.
 
 from __future__ import annotations
 
-from convcalc.core import ConvAxis, TransposedAxis
-from convcalc.frameworks.base import (
+from convcalc.conventions.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
@@ -18,7 +17,9 @@ from convcalc.frameworks.base import (
     transposed_axes,
     with_,
 )
-from convcalc.frameworks.pytorch import symmetric_closest
+from convcalc.conventions.code import LayerCode, parse_value
+from convcalc.conventions.pytorch import symmetric_closest
+from convcalc.core import ConvAxis, TransposedAxis
 
 
 class Caffe(Convention):
@@ -63,6 +64,18 @@ class Caffe(Convention):
             ("dilation", fmt_tuple(args.dilation)),
             ("pad", fmt_tuple([b for b, _ in args.pairs()])),
         ]
+
+    fix_in_code = False
+
+    def layer_code(self, code: LayerCode) -> list[str]:
+        """A prototxt layer; repeated fields give one value per axis."""
+        fields = []
+        for name, text in code.arguments:
+            value = parse_value(text)[0]
+            fields += [f"{name}: {v}" for v in (value if isinstance(value, list) else [value])]
+        op = "Deconvolution" if code.transposed else "Convolution"
+        param = f"num_output: {code.out_channels} {' '.join(fields)}"
+        return [f'layer {{ type: "{op}" convolution_param {{ {param} }} }}']
 
 
 CONVENTION = Caffe()

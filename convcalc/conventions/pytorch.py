@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from convcalc.core import ConvAxis, TransposedAxis, output_padding_limit, pytorch_crops, symmetric_for_crop
-from convcalc.frameworks.base import (
+from convcalc.conventions.base import (
     Convention,
     FrameworkLayer,
     LayerArgs,
@@ -21,6 +20,8 @@ from convcalc.frameworks.base import (
     transposed_axes,
     with_,
 )
+from convcalc.conventions.code import LayerCode, call
+from convcalc.core import ConvAxis, TransposedAxis, output_padding_limit, pytorch_crops, symmetric_for_crop
 
 
 def symmetric_closest(crop_before: int, crop_after: int, bound: int) -> tuple[int, int]:
@@ -148,6 +149,18 @@ class PyTorch(Convention):
             if args.output_size is not None:
                 out.append(("output_size (forward argument)", fmt_tuple(args.output_size)))
         return out
+
+    code_import = "import torch"
+
+    def layer_code(self, code: LayerCode) -> list[str]:
+        kind = "ConvTranspose" if code.transposed else "Conv"
+        name = f"torch.nn.{kind}{code.ndim}d"
+        layer = call(name, [code.in_channels, code.out_channels], [*code.keywords(), *code.grouped])
+        return [f"layer = {layer}", f"y = layer({code.x})"]
+
+    def pad_code(self, name: str, pairs: Sequence[tuple[int, int]]) -> str:
+        flat = [v for b, a in reversed(pairs) for v in (b, a)]  # the last axis first
+        return f"torch.nn.functional.pad({name}, {tuple(flat)})"
 
 
 CONVENTION = PyTorch()

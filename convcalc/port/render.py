@@ -9,10 +9,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from convcalc.conventions import convention
+from convcalc.conventions.base import FrameworkLayer
 from convcalc.core import DirectAxis, TransposedAxis, direct_form
-from convcalc.frameworks import convention
-from convcalc.frameworks.base import FrameworkLayer
-from convcalc.frameworks.port import Translation
+from convcalc.port.translate import Translation
 
 if TYPE_CHECKING:
     from convcalc.verdict import PortCheck
@@ -186,7 +186,7 @@ def _side_by_side(t: Translation, source: str, target: str) -> Table:
 
 def port_view(t: Translation, check: PortCheck | None = None) -> RenderableType:
     """`convcalc port`: the source layer, then its expression in the target framework."""
-    from convcalc.frameworks.snippet import snippet
+    from convcalc.port.snippet import snippet
 
     source, target = convention(t.source.framework), convention(t.target.framework)
     given = ", ".join(f"{name}={value}" for name, value in source.spell(t.source.args))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from convcalc.conventions import convention
+from convcalc.conventions.base import FrameworkLayer
 from convcalc.core import direct_form
-from convcalc.frameworks import convention
-from convcalc.frameworks.base import FrameworkLayer
-from convcalc.frameworks.port import Translation
+from convcalc.port.translate import Translation
 
 if TYPE_CHECKING:
     from convcalc.verdict import PortCheck
@@ -26,7 +26,7 @@ JsonDict = dict[str, Any]
 
 def arguments_document(arguments: tuple[tuple[str, str], ...]) -> list[JsonDict]:
     """Each argument's JSON value (lists, numbers, strings, null) and its spelling in the framework's code."""
-    from convcalc.frameworks.snippet import parse_value
+    from convcalc.conventions.code import parse_value
 
     out = []
     for name, text in arguments:
@@ -121,7 +121,7 @@ def _channels_document(t: Translation) -> JsonDict | None:
 
 def port_document(t: Translation, check: PortCheck | None = None) -> JsonDict:
     """The `convcalc port --json` document."""
-    from convcalc.frameworks.snippet import snippet
+    from convcalc.port.snippet import snippet
 
     return envelope("port", **translation_document(t), code=snippet(t), verification=check_document(check))
 

@@ -3,7 +3,7 @@
 A convention reads a layer in its framework's own words (padding modes and names, output_padding,
 output_shape / output_size / target_shape, the framework's validity rules) and returns the core's
 canonical form: ConvAxis pads for a convolution, TransposedAxis crops for a transposed convolution.
-Going back, it proposes candidate arguments in its own words; ``convcalc.frameworks.port`` re-reads
+Going back, it proposes candidate arguments in its own words; ``convcalc.port.translate`` re-reads
 each candidate through the same convention, so every translation is checked by the target's own rules.
 """
 
@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Union
 
+from convcalc.conventions.code import LayerCode
+from convcalc.conventions.layouts import Layout
 from convcalc.core import (
     ConvAxis,
     Pairs,
@@ -26,7 +28,6 @@ from convcalc.core import (
     spread_pairs,
 )
 from convcalc.errors import ConvCalcError
-from convcalc.frameworks.layouts import Layout
 
 Padding = Union[str, Pairs]
 
@@ -216,6 +217,22 @@ class Convention:
     def port_notes(self, wanted: FrameworkLayer, produced: FrameworkLayer, exact: bool) -> list[str]:
         """Notes on a port's chosen arguments (another op of this framework that does better, ...)."""
         return []
+
+    # Code to paste (``convcalc.port.snippet``): the import, the tensors' layout, the layer and a pad.
+    code_import: str = ""
+    channels_last = False  # tensors (N, spatial..., C) rather than (N, C, spatial...)
+    pad_function = "numpy.pad"
+    fix_in_code = True  # False: the fix is named in a comment (an ONNX node, a Caffe layer)
+
+    def layer_code(self, code: LayerCode) -> list[str]:
+        """The layer applied to ``code.x`` as lines of code (``y = ...``, or the node it declares)."""
+        raise NotImplementedError
+
+    def pad_code(self, name: str, pairs: Sequence[tuple[int, int]]) -> str:
+        """Zeros added around the spatial axes of ``name`` by the framework's own pad function."""
+        spatial = [[b, a] for b, a in pairs]
+        full = [[0, 0], *spatial, [0, 0]] if self.channels_last else [[0, 0], [0, 0], *spatial]
+        return f"{self.pad_function}({name}, {full})"
 
     # Shared checks and helpers.
     def error(self, parameter: str, message: str) -> ConvCalcError:

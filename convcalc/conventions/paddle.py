@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from convcalc.core import ConvAxis, TransposedAxis, same_padding
-from convcalc.frameworks.base import (
+from convcalc.conventions.base import (
     ExplicitPairsConvention,
     LayerArgs,
     conv_axes,
@@ -24,6 +23,8 @@ from convcalc.frameworks.base import (
     trunc_div,
     with_,
 )
+from convcalc.conventions.code import LayerCode, call
+from convcalc.core import ConvAxis, TransposedAxis, same_padding
 
 
 def paddle_same_pads(args: LayerArgs) -> tuple[tuple[int, int], ...]:
@@ -146,6 +147,14 @@ class Paddle(ExplicitPairsConvention):
             else:
                 out.append(("output_padding", fmt_list(args.output_padding or (0,) * args.ndim)))
         return out
+
+    code_import = "import paddle"
+    pad_function = "paddle.nn.functional.pad"
+
+    def layer_code(self, code: LayerCode) -> list[str]:
+        name = f"paddle.nn.Conv{code.ndim}D{'Transpose' if code.transposed else ''}"
+        layer = call(name, [code.in_channels, code.out_channels], [*code.keywords(), *code.grouped])
+        return [f"layer = {layer}", f"y = layer({code.x})"]
 
 
 CONVENTION = Paddle()
