@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from convcalc.chain.document import accepted_document
 from convcalc.chain.stack import Accepted
-from convcalc.frameworks.snippet import json_value
+from convcalc.conventions.code import json_value
 from convcalc.inspect.analysis import InspectReport
 from convcalc.jsonout import JsonDict, envelope
 
