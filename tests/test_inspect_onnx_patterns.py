@@ -105,3 +105,16 @@ def test_the_shortcut_runs_on_multiples_of_8_and_no_size_drops_nothing(tmp_path:
     assert axis.runs is not None and axis.accepted is not None
     assert axis.runs.smallest == 1 and all(axis.runs.contains(n) for n in range(1, 65))
     assert report.runs
+
+
+@pytest.mark.parametrize("name", ["shortcut", "interpolate_to_skip", "audio", "pad_to_skip"])
+def test_parameters_are_torchs_count(name: str, tmp_path: Path) -> None:
+    """Every parameter: the exported file's floating-point initializers are sum(p.numel()) of the module
+    (models without BatchNorm, which the exporter folds into the convolutions)."""
+    torch = pytest.importorskip("torch")
+    cls, example = op.PATTERNS[name]
+    model = cls()
+    path = tmp_path / f"{name}.onnx"
+    path.write_bytes(op.export(model, example))
+    report = inspect_graph(read_onnx(path), [example])
+    assert report.parameters == sum(p.numel() for p in model.parameters())

@@ -101,6 +101,14 @@ class InspectReport:
         return ExitCode.OK if self.runs else ExitCode.VERIFICATION_FAILED
 
     @property
+    def parameters(self) -> int:
+        """Every parameter of the model as the reader counts them (ONNX: its floating-point
+        initializers; PyTorch: sum of p.numel()), else the sum over the listed layers."""
+        if self.graph.parameters is not None:
+            return self.graph.parameters
+        return sum(r.parameters or 0 for r in self.layers)
+
+    @property
     def spatial(self) -> tuple[int, ...]:
         return tuple(self.input_shapes[0][a.tensor_axis] for a in self.axes)
 

@@ -99,7 +99,7 @@ def inspect_document(report: InspectReport) -> JsonDict:
             {"output": name, "receptive_field": list(values)} for name, values in report.fields
         ],
         totals={
-            "parameters": sum(r.parameters or 0 for r in report.layers),
+            "parameters": report.parameters,
             "macs": sum(r.macs or 0 for r in report.layers),
         },
         layers=layers,

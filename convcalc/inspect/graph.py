@@ -358,6 +358,9 @@ class Graph:
     outputs: tuple[str, ...]
     constants: tuple[Tensor, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # Every trainable number of the model (PyTorch's sum of p.numel() over model.parameters(); an ONNX
+    # file's floating-point initializers), when the reader can count them; None: the layers' own sum.
+    parameters: int | None = None
 
     def checked(self) -> Graph:
         check_graph(self)

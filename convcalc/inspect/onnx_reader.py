@@ -321,6 +321,13 @@ class _Reader(OpReader):
                 )
             )
         outputs = tuple(o.name for o in self.graph.output)
+        parameters = 0
+        for tensor in self.graph.initializer:
+            if tensor.data_type in FLOAT_TYPES:
+                count = 1
+                for d in tensor.dims:
+                    count *= int(d)
+                parameters += count
         return Graph(
             source=self.source,
             framework="onnx",
@@ -328,6 +335,7 @@ class _Reader(OpReader):
             nodes=tuple(nodes),
             outputs=outputs,
             constants=tuple(constants.values()),
+            parameters=parameters,
         )
 
     def number_values(self, node: Any, name: str) -> tuple[Number, ...] | None:

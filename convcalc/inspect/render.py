@@ -146,7 +146,7 @@ def inspect_view(report: InspectReport) -> RenderableType:
             )
         )
     parts.append(LayerTable(report))
-    total_params = sum(r.parameters or 0 for r in report.layers)
+    total_params = report.parameters
     total_macs = sum(r.macs or 0 for r in report.layers)
     parts.append(
         Text(
