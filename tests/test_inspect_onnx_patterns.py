@@ -111,7 +111,7 @@ def test_the_shortcut_runs_on_multiples_of_8_and_no_size_drops_nothing(tmp_path:
 def test_parameters_are_torchs_count(name: str, tmp_path: Path) -> None:
     """Every parameter: the exported file's floating-point initializers are sum(p.numel()) of the module
     (models without BatchNorm, which the exporter folds into the convolutions)."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     cls, example = op.PATTERNS[name]
     model = cls()
     path = tmp_path / f"{name}.onnx"
