@@ -48,6 +48,8 @@ class LayerRow:
     notes: tuple[str, ...]
     # the output shape in words, as functions of the input's spatial sizes (``H/2``), where they follow
     formula: tuple[str, ...] | None = None
+    # the sizes are those the layer has once the fixes of the disagreeing merges before it are applied
+    with_fixes: bool = False
 
     @property
     def checkerboard(self) -> bool:
@@ -65,6 +67,8 @@ class Merge:
     paths: tuple[tuple[str, ...], ...]
     message: str
     fixes: tuple[str, ...]
+    # agrees once the fixes of the merges before it are applied: a knock-on, not a cause of its own
+    knock_on: bool = False
 
 
 @dataclass(frozen=True)
@@ -358,14 +362,19 @@ def inspect_graph(
     current = graph  # merges are fixed in order, each assuming the fixes before it (inner skips first)
     for r in run.mismatches:
         fixes: tuple[str, ...] = ()
+        knock_on = False
         if r.node.kind in ("concat", "elementwise"):
             now = next((n for n in propagate(current, shapes).nodes if n.node.name == r.node.name), None)
             if now is not None and now.mismatch is None:
                 fixes = ("agrees once the fixes of the merges before it are applied",)
+                knock_on = True
             elif now is not None:
                 fixes, applied = merge_fixes(current, shapes, now)
                 if current is not graph:
-                    fixes = tuple(f"{fix} (once the fixes above are applied)" for fix in fixes)
+                    operands = " vs ".join("x".join(map(str, s)) for s in now.inputs)
+                    fixes = tuple(
+                        f"{fix} (with the fixes above applied, the operands are {operands})" for fix in fixes
+                    )
                 current = applied or current
         merges.append(
             Merge(
@@ -376,8 +385,11 @@ def inspect_graph(
                 tuple(operand_path(graph, t) for t in r.node.inputs),
                 r.mismatch or "",
                 fixes,
+                knock_on,
             )
         )
+    if current is not graph:
+        layers = _with_fixes(layers, run, propagate(current, shapes))
     if run.ok:
         layers = tuple(
             replace(row, formula=shape_formulas(axes, row_output(graph, row), row.output_shape))
@@ -388,6 +400,31 @@ def inspect_graph(
         graph, shapes, size_given or not symbolic, run, layers, tuple(merges), axes, fields, (), target
     )
     return replace(report, findings=tuple(_findings(report)))
+
+
+def _with_fixes(layers: tuple[LayerRow, ...], run: Run, fixed: Run) -> tuple[LayerRow, ...]:
+    """The layers after the first disagreeing merge with the sizes they have once the merges' fixes are
+    applied (as it stands they carry the first operand on, which no runtime computes), said so."""
+    if not fixed.ok or not run.mismatches:
+        return layers
+    first = min(r.index for r in run.mismatches)
+    by_name = {r.node.name: r for r in fixed.nodes}
+    out = []
+    for row in layers:
+        now = by_name.get(row.name)
+        if row.index <= first or now is None:
+            out.append(row)
+            continue
+        changed = (now.inputs[:1], now.outputs[:1]) != ((row.input_shape,), (row.output_shape,))
+        out.append(
+            replace(
+                row,
+                input_shape=now.inputs[0] if now.inputs else row.input_shape,
+                output_shape=now.outputs[0] if now.outputs else row.output_shape,
+                with_fixes=changed,
+            )
+        )
+    return tuple(out)
 
 
 def _nearest(report: InspectReport) -> str | None:
@@ -441,6 +478,17 @@ def _findings(report: InspectReport) -> list[Finding]:
         )
     for merge in report.merges:
         fixes = [*merge.fixes, *([size_fix] if size_fix else [])]
+        if merge.knock_on:  # one root cause, one finding: this one is the earlier merges' knock-on
+            found.append(
+                Finding(
+                    "info",
+                    "merge",
+                    merge.name,
+                    f"{merge.op} {merge.message}: a knock-on of the merges before it, which it agrees with "
+                    "once their fixes are applied",
+                )
+            )
+            continue
         found.append(
             Finding(
                 "error",

@@ -39,6 +39,7 @@ def inspect_document(report: InspectReport) -> JsonDict:
             "input_shape": list(row.input_shape),
             "output_shape": list(row.output_shape),
             "output_formula": None if row.formula is None else list(row.formula),
+            "with_fixes": row.with_fixes,
             "dropped": list(row.dropped),
             "overlap": None if row.overlap is None else [list(p) for p in row.overlap],
             "checkerboard": row.checkerboard,
@@ -90,6 +91,7 @@ def inspect_document(report: InspectReport) -> JsonDict:
                 "paths": [list(p) for p in m.paths],
                 "message": m.message,
                 "fixes": list(m.fixes),
+                "knock_on": m.knock_on,
             }
             for m in report.merges
         ],

@@ -198,7 +198,8 @@ def layer_cells(report: InspectReport) -> list[dict[str, str]]:
                 "#": str(row.index),
                 "layer": f"{row.name} ({row.op})"
                 + (f"\n{arguments}" if arguments else "")
-                + (f"\nout: {_formula(row.formula)}" if row.formula else ""),
+                + (f"\nout: {_formula(row.formula)}" if row.formula else "")
+                + ("\nsizes with the fixes of the merges before it applied" if row.with_fixes else ""),
                 "pads/crops": _pairs(row.placement),
                 "in": x_join(row.input_shape),
                 "out": x_join(row.output_shape),
