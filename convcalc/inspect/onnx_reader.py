@@ -541,7 +541,7 @@ class _Reader(OpReader):
         if op in RECURRENT:
             recurrent = self.recurrent(node, attrs)
             return ("recurrent", recurrent, data) if recurrent is not None else self.unknown(node, data)
-        if op in VALUE_OPS:
+        if op in VALUE_OPS or op == "Split":
             # shape ops on a data tensor (Unsqueeze of an audio input, Gather of a row): shapes only
             return "value", ValueSpec(op, self.value_attributes(node)), tuple(n for n in node.input if n)
         return self.unknown(node, data)

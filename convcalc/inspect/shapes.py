@@ -38,7 +38,15 @@ from convcalc.inspect.graph import (
     UnknownSpec,
     ValueSpec,
 )
-from convcalc.inspect.values import DIVISORS, Unknown, Values, ValueTensor, broadcast_shape, evaluate
+from convcalc.inspect.values import (
+    DIVISORS,
+    Unknown,
+    Values,
+    ValueTensor,
+    broadcast_shape,
+    evaluate,
+    split,
+)
 
 Shape = tuple[int, ...]
 
@@ -178,7 +186,10 @@ def _value(
     """A node of the shape arithmetic: its values for this input (``convcalc.inspect.values``)."""
     inputs = [ValueTensor(shapes[name], values.get(name)) for name in node.inputs]
     try:
-        out = evaluate(spec.op, inputs, dict(spec.attributes))
+        if spec.op == "Split":
+            outs = split(inputs, dict(spec.attributes), len(node.outputs))
+        else:
+            outs = [evaluate(spec.op, inputs, dict(spec.attributes))] * len(node.outputs)
     except Unknown:
         return None
     divisor = DIVISORS.get(spec.op)
@@ -186,11 +197,9 @@ def _value(
         for v in inputs[divisor].values or ():
             if abs(Fraction(v).numerator) > 1:
                 divisors.append(abs(Fraction(v).numerator))
-        if inputs[divisor].values is None:
-            return None
-    for name in node.outputs:
+    for name, out in zip(node.outputs, outs):
         values[name] = out.values
-    return NodeRun(index, node, tuple(t.shape for t in inputs), (out.shape,) * len(node.outputs))
+    return NodeRun(index, node, tuple(t.shape for t in inputs), tuple(out.shape for out in outs))
 
 
 def _bind(node: Node, values: dict[str, Values | None]) -> Node | None:

@@ -399,6 +399,28 @@ def _range(inputs: list[ValueTensor], attributes: dict[str, object]) -> ValueTen
     return ValueTensor((n,), values)
 
 
+def split(inputs: list[ValueTensor], attributes: dict[str, object], outputs: int) -> list[ValueTensor]:
+    """ONNX Split: the sizes from the ``split`` operand or attribute, else ``outputs`` chunks of
+    ceil(dim/outputs), the last one smaller (opset 18's rule; older opsets divide evenly)."""
+    t = inputs[0]
+    axis = _axis(int(_attr(attributes, "axis", 0)), len(t.shape))  # type: ignore[call-overload]
+    dim = t.shape[axis]
+    if len(inputs) > 1:
+        sizes = [int(v) for v in inputs[1].known()]
+    elif "split" in attributes:
+        sizes = _ints(attributes["split"])
+    else:
+        chunk = -(-dim // outputs)
+        sizes = [min(chunk, max(dim - chunk * n, 0)) for n in range(outputs)]
+    if sum(sizes) != dim or len(sizes) != outputs:
+        raise ConvCalcError(f"Split of an axis of {dim} into {sizes}", parameter="model")
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(_take(t, axis, range(start, start + size)))
+        start += size
+    return parts
+
+
 def _where(inputs: list[ValueTensor], attributes: dict[str, object]) -> ValueTensor:
     return _elementwise(lambda c, a, b: a if c else b, inputs[:3])
 
