@@ -118,3 +118,29 @@ def test_parameters_are_torchs_count(name: str, tmp_path: Path) -> None:
     path.write_bytes(op.export(model, example))
     report = inspect_graph(read_onnx(path), [example])
     assert report.parameters == sum(p.numel() for p in model.parameters())
+
+
+def test_receptive_field_through_an_unsqueeze_is_onnx_runtimes(tmp_path: Path) -> None:
+    """A (B, T) audio input unsqueezed to (B, 1, T): the field follows the time axis to its new place.
+    Witness: ONNX Runtime with one input element changed at a time (random weights, so every tap
+    matters); hand-worked: 10 + (3 - 1) * 5 = 20."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    cls, _ = op.PATTERNS["audio"]
+    length = 60
+    data = op.export(cls(), (1, length))
+    path = tmp_path / "audio.onnx"
+    path.write_bytes(data)
+    report = inspect_graph(read_onnx(path), [(1, length)])
+    session = _session(data)
+    name = session.get_outputs()[0].name
+    base = session.run([name], {"x": np.zeros((1, length), np.float32)})[0]
+    reads: dict[int, list[int]] = {}
+    for u in range(length):
+        x = np.zeros((1, length), np.float32)
+        x[0, u] = 1.0
+        changed = np.abs(session.run([name], {"x": x})[0] - base).max(axis=1)[0] > 0
+        for j in np.flatnonzero(changed):
+            reads.setdefault(int(j), []).append(u)
+    widest = max(max(us) - min(us) + 1 for us in reads.values())
+    assert [values for _, values in report.fields] == [(widest,)] == [(20,)]

@@ -13,8 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convcalc.core import ConvAxis, TransposedAxis
-from convcalc.inspect.graph import ConcatSpec, Graph, PadSpec, ResizeSpec, SliceSpec
-from convcalc.inspect.shapes import Run
+from convcalc.inspect.graph import (
+    ConcatSpec,
+    Graph,
+    PadSpec,
+    ResizeSpec,
+    SliceSpec,
+    TransposeSpec,
+    ValueSpec,
+)
+from convcalc.inspect.shapes import NodeRun, Run
 
 Span = tuple[int, int] | None
 MAX_POSITIONS = 2_000_000
@@ -92,49 +100,55 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
             continue
         known = [spans.get(name) for name in node.inputs]
         x = known[0] if known else None
-        if x is None or axis not in x:
-            if any(k is not None and axis in k for k in known):
+        if x is None:
+            if any(k is not None for k in known):
                 lost.update(node.outputs)  # the input reaches it through a later operand only
             continue
-        xs = x[axis]
-        out_size = node_run.outputs[0][axis] if len(node_run.outputs[0]) > axis else None
+        # the tensor axis that carries the analysed input axis here, and after this node
+        pos = next(iter(x))
+        xs = x[pos]
+        out_pos = _carried(node_run, pos, run)
+        if out_pos is None:
+            lost.update(node.outputs)
+            continue
+        out_size = node_run.outputs[0][out_pos] if len(node_run.outputs[0]) > out_pos else None
         result: list[Span] | None = None
         spec = node.spec
-        if (node_run.layer is not None or node_run.windows) and not _is_spatial(node_run, axis):
+        if (node_run.layer is not None or node_run.windows) and not _is_spatial(node_run, pos):
             lost.update(node.outputs)  # a layer of the other data_format (Keras allows mixing)
             continue
         if node_run.layer is not None:
-            n = _spatial_index(node_run, axis)
+            n = _spatial_index(node_run, pos)
             if node_run.layer.is_transposed:
                 result = _transposed_spans(xs, node_run.layer.transposed[n])
             else:
                 result = _conv_spans(xs, node_run.layer.conv[n], node_run.layer.conv[n].output)
         elif node_run.windows:
-            n = _spatial_index(node_run, axis)
+            n = _spatial_index(node_run, pos)
             result = _conv_spans(xs, node_run.windows[n], node_run.windows[n].output)
-        elif node.kind == "shape_preserving":
-            result = xs
+        elif node.kind in ("shape_preserving", "transpose", "value"):
+            result = xs  # the values move with their axis (``_carried``), their spans with them
         elif node.kind == "elementwise":
-            operands = [k[axis] for k in known if k is not None and axis in k]
+            operands = [k[pos] for k in known if k is not None and pos in k]
             result = [
                 _union([o[j] if len(o) > 1 else o[0] for o in operands if len(o) in (1, len(xs))])
                 for j in range(len(xs))
             ]
         elif isinstance(spec, ConcatSpec):
             concat_axis = spec.axis + len(node_run.inputs[0]) if spec.axis < 0 else spec.axis
-            operands = [k[axis] for k in known if k is not None and axis in k]
-            if concat_axis == axis:
+            operands = [k[pos] for k in known if k is not None and pos in k]
+            if concat_axis == pos:
                 result = [s for o in operands for s in o]
             else:
                 result = [_union([o[j] for o in operands if j < len(o)]) for j in range(len(xs))]
         elif isinstance(spec, PadSpec):
-            before, after = spec.pads[axis]
+            before, after = spec.pads[pos]
             padded = [None] * max(before, 0) + xs[max(-before, 0) : len(xs) - max(-after, 0) or None]
             result = padded + [None] * max(after, 0)
         elif isinstance(spec, SliceSpec):
             result = list(xs)
             for a, start, end, step in zip(spec.axes, spec.starts, spec.ends, spec.steps):
-                if (a + len(node_run.inputs[0]) if a < 0 else a) == axis:
+                if (a + len(node_run.inputs[0]) if a < 0 else a) == pos:
                     result = [xs[u] for u in range(*slice(start, end, step).indices(len(xs)))]
         elif isinstance(spec, ResizeSpec) and out_size is not None:
             result = _resize_spans(xs, out_size, spec.mode)
@@ -144,14 +158,49 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
             lost.update(node.outputs)
             continue
         for name in node.outputs:
-            spans[name] = {axis: result}
+            spans[name] = {out_pos: result}
     widths: dict[str, int | None] = {}
     for name in graph.outputs:
-        found = spans.get(name, {}).get(axis)
+        found = next(iter(spans.get(name, {}).values()), None)
         widths[name] = (
             None if found is None else max((s[1] - s[0] + 1 for s in found if s is not None), default=0)
         )
     return widths
+
+
+def _carried(node_run: NodeRun, pos: int, run: Run) -> int | None:
+    """Which output axis carries input axis ``pos``: a Transpose moves it to where its perm names it; an
+    Unsqueeze or Squeeze shifts it past the axes added or removed; a value node of any other shape
+    op loses track (None); every other node keeps it in place."""
+    node = node_run.node
+    spec = node.spec
+    rank = len(node_run.inputs[0]) if node_run.inputs else 0
+    if isinstance(spec, TransposeSpec):
+        perm = spec.perm or tuple(reversed(range(rank)))
+        return perm.index(pos) if pos in perm else None
+    if not isinstance(spec, ValueSpec):
+        return pos
+    if spec.op not in ("Unsqueeze", "Squeeze", "Identity", "Cast"):
+        return None
+    if spec.op in ("Identity", "Cast"):
+        return pos
+    attributes = dict(spec.attributes)
+    given = attributes.get("axes")
+    if given is None and len(node.inputs) > 1:
+        given = run.values.get(node.inputs[1])
+    out_rank = len(node_run.outputs[0])
+    if spec.op == "Unsqueeze":
+        if not isinstance(given, (list, tuple)):
+            return None
+        added = {int(a) + out_rank if int(a) < 0 else int(a) for a in given}
+        kept = [n for n in range(out_rank) if n not in added]
+        return kept[pos] if pos < len(kept) else None
+    shape = node_run.inputs[0]
+    if isinstance(given, (list, tuple)):
+        removed = {int(a) + rank if int(a) < 0 else int(a) for a in given}
+    else:
+        removed = {n for n, d in enumerate(shape) if d == 1}
+    return None if pos in removed else pos - sum(1 for a in removed if a < pos)
 
 
 def _taps(run: Run) -> int:
