@@ -144,3 +144,61 @@ def test_receptive_field_through_an_unsqueeze_is_onnx_runtimes(tmp_path: Path) -
             reads.setdefault(int(j), []).append(u)
     widest = max(max(us) - min(us) + 1 for us in reads.values())
     assert [values for _, values in report.fields] == [(widest,)] == [(20,)]
+
+
+def _resize_model(mode: str, coordinate: str, nearest: str, scale: float) -> bytes:
+    from onnx import TensorProto, helper
+
+    node = helper.make_node(
+        "Resize",
+        ["x", "", "scales"],
+        ["y"],
+        mode=mode,
+        coordinate_transformation_mode=coordinate,
+        nearest_mode=nearest,
+    )
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, "h", 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [helper.make_tensor("scales", TensorProto.FLOAT, [4], [1.0, 1.0, scale, 1.0])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)], ir_version=9)
+    return model.SerializeToString()
+
+
+@pytest.mark.parametrize(
+    ("mode", "coordinate", "nearest"),
+    [
+        ("nearest", "asymmetric", "floor"),
+        ("nearest", "half_pixel", "round_prefer_ceil"),
+        ("nearest", "half_pixel", "round_prefer_floor"),
+        ("linear", "half_pixel", "round_prefer_floor"),
+        ("linear", "align_corners", "round_prefer_floor"),
+        ("cubic", "half_pixel", "round_prefer_floor"),
+        ("cubic", "pytorch_half_pixel", "round_prefer_floor"),
+    ],
+)
+@pytest.mark.parametrize("scale", [2.0, 1.5, 0.5])
+def test_resize_fields_are_the_inputs_onnx_runtime_reads(
+    mode: str, coordinate: str, nearest: str, scale: float, tmp_path: Path
+) -> None:
+    """Which inputs each Resize output reads, per mode and coordinate transform: the widest is the field.
+    Witness: ONNX Runtime with one input element changed at a time."""
+    data = _resize_model(mode, coordinate, nearest, scale)
+    path = tmp_path / "resize.onnx"
+    path.write_bytes(data)
+    length = 9
+    report = inspect_graph(read_onnx(path), [(1, 1, length, 1)])
+    session = _session(data)
+    base = session.run(["y"], {"x": np.zeros((1, 1, length, 1), np.float32)})[0]
+    reads: dict[int, list[int]] = {}
+    for u in range(length):
+        x = np.zeros((1, 1, length, 1), np.float32)
+        x[0, 0, u, 0] = 1.0
+        changed = np.abs(session.run(["y"], {"x": x})[0] - base)[0, 0, :, 0] > 1e-6
+        for j in np.flatnonzero(changed):
+            reads.setdefault(int(j), []).append(u)
+    widest = max(max(us) - min(us) + 1 for us in reads.values())
+    assert report.fields[0][1][0] == widest

@@ -10,7 +10,9 @@ The field of an output is the widest span of its positions. Pure integers, bound
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from fractions import Fraction
 
 from convcalc.core import ConvAxis, TransposedAxis
 from convcalc.inspect.graph import (
@@ -57,8 +59,64 @@ def _transposed_spans(x: list[Span], axis: TransposedAxis) -> list[Span]:
     return spans
 
 
-def _resize_spans(x: list[Span], out: int, mode: str) -> list[Span]:
+def source_coordinate(j: int, i: int, out: int, scale: Fraction, coordinate_mode: str) -> Fraction | None:
+    """Where output j samples the input, as ONNX Resize's coordinate_transformation_mode defines it
+    (exact rationals; None for a mode without a rule here)."""
+    if coordinate_mode == "half_pixel":
+        return (j + Fraction(1, 2)) / scale - Fraction(1, 2)
+    if coordinate_mode == "pytorch_half_pixel":
+        return (j + Fraction(1, 2)) / scale - Fraction(1, 2) if out > 1 else Fraction(0)
+    if coordinate_mode == "align_corners":
+        return Fraction(j * (i - 1), out - 1) if out > 1 else Fraction(0)
+    if coordinate_mode == "asymmetric":
+        return j / scale
+    return None
+
+
+def _nearest_index(x: Fraction, nearest_mode: str) -> int | None:
+    floor = math.floor(x)
+    if nearest_mode == "floor":
+        return floor
+    if nearest_mode == "ceil":
+        return math.ceil(x)
+    if x - floor == Fraction(1, 2):
+        return floor if nearest_mode == "round_prefer_floor" else floor + 1
+    return round(x) if nearest_mode in ("round_prefer_floor", "round_prefer_ceil") else None
+
+
+def _read_positions(x: Fraction, mode: str, nearest_mode: str) -> list[int] | None:
+    """The input positions a resize output at coordinate x reads with a nonzero weight: the nearest
+    one; two neighbours for linear; four for cubic (its kernel is 0 at whole distances, so an exact
+    coordinate reads itself alone)."""
+    floor = math.floor(x)
+    if mode == "nearest":
+        index = _nearest_index(x, nearest_mode)
+        return None if index is None else [index]
+    if x == floor:
+        return [floor]
+    if mode == "linear":
+        return [floor, floor + 1]
+    if mode == "cubic":
+        return [floor - 1, floor, floor + 1, floor + 2]
+    return None
+
+
+def _resize_spans(
+    x: list[Span], out: int, mode: str, spec: ResizeSpec | None = None, scale: Fraction | None = None
+) -> list[Span]:
     i = len(x)
+    if spec is not None and spec.coordinate_mode and i > 0:
+        # ONNX Runtime divides by the scale it is given, or by out/in when it is given sizes
+        scale = scale or Fraction(out, i)
+        exact: list[Span] = []
+        for j in range(out):
+            coordinate = source_coordinate(j, i, out, scale, spec.coordinate_mode)
+            reads = None if coordinate is None else _read_positions(coordinate, mode, spec.nearest_mode)
+            if reads is None:
+                break
+            exact.append(_union([x[min(max(u, 0), i - 1)] for u in reads]))
+        else:
+            return exact
     spans = []
     for j in range(out):
         centre = j * i // out
@@ -151,7 +209,8 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
                 if (a + len(node_run.inputs[0]) if a < 0 else a) == pos:
                     result = [xs[u] for u in range(*slice(start, end, step).indices(len(xs)))]
         elif isinstance(spec, ResizeSpec) and out_size is not None:
-            result = _resize_spans(xs, out_size, spec.mode)
+            given = spec.scales[pos] if spec.scales and pos < len(spec.scales) else None
+            result = _resize_spans(xs, out_size, spec.mode, spec, given)
         elif node.kind == "global_pool":
             result = [_union(xs)]
         if result is None or out_size is None or len(result) != out_size:

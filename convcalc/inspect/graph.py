@@ -185,6 +185,10 @@ class ResizeSpec:
     mode: str
     scales: tuple[Fraction, ...] | None = None
     sizes: tuple[int, ...] | None = None
+    # ONNX Resize's coordinate_transformation_mode and nearest_mode, which say which inputs an output
+    # reads (receptive fields); "" when the reader does not give them (fields then take the hull)
+    coordinate_mode: str = ""
+    nearest_mode: str = ""
 
 
 @dataclass(frozen=True)

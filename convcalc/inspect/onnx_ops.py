@@ -277,18 +277,21 @@ class OpReader:
             )
             if raw is None:
                 return None
-            return ResizeSpec(mode, scales=tuple(Fraction(float(v)) for v in raw))
+            factors = tuple(Fraction(float(v)) for v in raw)
+            return ResizeSpec(mode, factors, None, "asymmetric", "floor")
         if "axes" in attrs or self.word(attrs, "keep_aspect_ratio_policy", "stretch") != "stretch":
             return None
         names = list(node.input) + [""] * 4
         scales_name, sizes_name = (names[1], "") if len(node.input) == 2 else (names[2], names[3])
+        coordinate_mode = self.word(attrs, "coordinate_transformation_mode", "half_pixel")
+        nearest_mode = self.word(attrs, "nearest_mode", "round_prefer_floor")
         if sizes_name:
             sizes = self.operand(node, sizes_name, "sizes", "Resize sizes")
-            return None if sizes is None else ResizeSpec(mode, sizes=sizes)
+            return None if sizes is None else ResizeSpec(mode, None, sizes, coordinate_mode, nearest_mode)
         if scales_name:
             if self.constant_tensor(scales_name) is None and scales_name in self.value_tensors:
                 self.operands.append(("scales", scales_name))
-                return ResizeSpec(mode, scales=())
+                return ResizeSpec(mode, (), None, coordinate_mode, nearest_mode)
             scales = self.values(node, scales_name)
             if scales is None:
                 return None
@@ -296,7 +299,8 @@ class OpReader:
                 return None
             if any(float(s) <= 0 for s in scales):
                 raise self.error(node, f"scales must be > 0; got {scales}")
-            return ResizeSpec(mode, scales=tuple(Fraction(float(v)) for v in scales))
+            exact = tuple(Fraction(float(v)) for v in scales)
+            return ResizeSpec(mode, exact, None, coordinate_mode, nearest_mode)
         raise self.error(node, "Resize needs scales or sizes")
 
     def pad(self, node: Any, attrs: dict[str, Any]) -> PadSpec | None:
