@@ -10,14 +10,14 @@ Two dialects, chosen only by ``--framework``:
 
 No other flag switches the rule set: ``--transpose-kernel`` exists only in JAX and Flax, so it needs
 ``--framework jax`` or ``flax``. The reader parses text once and returns typed values; nothing here
-imports numpy or rich.
+imports numpy or rich. Its records are NamedTuples: a frozen dataclass costs several times as much to
+define, and every command pays that at start-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from convcalc.core import ShapeReport, shape_report
 from convcalc.errors import ConvCalcError
@@ -30,8 +30,7 @@ Ints = int | tuple[int, ...]
 Padding = str | int | tuple[int, ...] | tuple[tuple[int, int], ...]
 
 
-@dataclass(frozen=True)
-class LayerOptions:
+class LayerOptions(NamedTuple):
     """The shared layer options exactly as typed (text), built once by the CLI."""
 
     size: str
@@ -49,8 +48,7 @@ class LayerOptions:
     transpose_kernel: bool = False
 
 
-@dataclass(frozen=True)
-class LayerArguments:
+class LayerArguments(NamedTuple):
     """Parsed arguments in convcalc's own dialect (PyTorch's names), ready for the core."""
 
     size: Ints
@@ -80,8 +78,7 @@ class LayerArguments:
         )
 
 
-@dataclass(frozen=True)
-class FrameworkArguments:
+class FrameworkArguments(NamedTuple):
     """Parsed arguments in one framework's spelling (words and unset values kept as given)."""
 
     size: Ints
@@ -112,8 +109,7 @@ class FrameworkArguments:
         )
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(NamedTuple):
     """A layer read from the options: ``report`` in convcalc's dialect, or ``framework_layer``."""
 
     options: LayerOptions
@@ -177,9 +173,7 @@ def _padding_for_output_size(arguments: LayerArguments, output_size: str) -> Int
             parameter="output_size",
         )
     wanted = parse_ints("output_size", output_size)
-    from dataclasses import replace
-
-    smallest = replace(arguments, output_padding=0).report().transposed
+    smallest = arguments._replace(output_padding=0).report().transposed
     targets = (wanted,) * len(smallest) if isinstance(wanted, int) else wanted
     if len(targets) != len(smallest):
         raise ConvCalcError(
@@ -219,10 +213,8 @@ def dialect_arguments(options: LayerOptions) -> LayerArguments:
         groups=options.groups,
     )
     if options.output_size is not None:
-        from dataclasses import replace
-
-        arguments = replace(
-            arguments, output_padding=_padding_for_output_size(arguments, options.output_size)
+        arguments = arguments._replace(
+            output_padding=_padding_for_output_size(arguments, options.output_size)
         )
     return arguments
 

@@ -1,17 +1,29 @@
-"""Rich renderables for people. Builds them and returns them; the CLI prints."""
+"""Rich helpers shared by every feature's tables, and the fitting that never cuts a number.
+
+Rich shrinks a table that is too wide by squashing its columns, and past their longest word it cuts
+cells with an ellipsis; ``console.print`` also crops every line at the edge. Here a table too wide for
+the terminal is split into blocks of columns, each block repeating the first (label) column, and its
+title is printed on its own line so that it never wraps inside a narrow table. Numeric grids
+(``FoldedGrid``) fold the same way with their column indices repeated above every block.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import copy
+import io
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
-from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.table import Column, Table
 from rich.text import Text
 
-from convcalc.core import ReversalAxis, ShapeReport
-from convcalc.core.rules import output_padding_limit
-from convcalc.headline import reachable
+from convcalc.text import x_join
+
+__all__ = ["NO", "OK", "Fitted", "FoldedGrid", "axis_table", "hanging", "headed", "html", "x_join", "yes_no"]
 
 T = TypeVar("T")
 
@@ -33,10 +45,6 @@ def yes_no(value: bool) -> str:
     return OK if value else NO
 
 
-def x_join(values: Sequence[object]) -> str:
-    return "x".join(str(v) for v in values)
-
-
 def axis_table(title: str, axes: Sequence[T], rows: Sequence[tuple[str, Callable[[T], object]]]) -> Table:
     """A table with one row per quantity and one column per spatial axis."""
     table = Table(title=title, title_justify="left", title_style="bold")
@@ -48,191 +56,231 @@ def axis_table(title: str, axes: Sequence[T], rows: Sequence[tuple[str, Callable
     return table
 
 
-def _colliding(axis: ReversalAxis) -> str:
-    first, last = axis.colliding_first, axis.colliding_last
-    if last - first < 6:
-        return ", ".join(str(w) for w in range(first, last + 1))
-    return f"{first} .. {last} ({last - first + 1} sizes)"
+class Fitted:
+    """``renderable`` with every table and grid inside it fitted to the width it is printed at, and no
+    line ending in spaces (Rich leaves the space it wrapped at, and pads grid cells)."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        rendered = console.render(Group(*_fit(self.renderable, console, options)), options)
+        for line in Segment.split_lines(rendered):  # not render_lines: that would crop at the edge
+            yield from _trimmed(line)
+            yield Segment.line()
 
 
-def _padding(report: ShapeReport) -> str:
-    """The padding as the user gave it: a mode, or before:after per axis (one number when symmetric)."""
-    if report.params.padding_mode:
-        return report.params.padding_mode
-    return x_join(
-        [
-            f"{a.pad_before}:{a.pad_after}" if a.pad_before != a.pad_after else a.pad_before
-            for a in report.conv
-        ]
-    )
+def _trimmed(line: list[Segment]) -> list[Segment]:
+    """``line`` without its trailing spaces (styles and control codes kept)."""
+    line = list(line)
+    for n in range(len(line) - 1, -1, -1):
+        segment = line[n]
+        if segment.control:
+            continue
+        text = segment.text.rstrip(" ")
+        if text:
+            line[n] = Segment(text, segment.style, segment.control)
+            break
+        del line[n]
+    return line
 
 
-def _returns(axis: ReversalAxis, op: int) -> int:
-    """What the twin with output_padding ``op`` returns: W - r + op."""
-    return axis.restored + op
+def _fit(renderable: RenderableType, console: Console, options: ConsoleOptions) -> Iterable[RenderableType]:
+    if isinstance(renderable, Group):
+        for part in renderable.renderables:
+            yield from _fit(part, console, options)
+    elif isinstance(renderable, Table):
+        yield from split_table(renderable, console, options)
+    elif isinstance(renderable, Padding) and isinstance(renderable.renderable, Table):
+        yield renderable
+    else:
+        yield renderable
 
 
-def _restored_sizes(axis: ReversalAxis, padding_mode: str | None) -> str:
-    """W = K - pb - pa + s*q (q >= 0): every size the twin gives back exactly, from the smallest one."""
-    if padding_mode == "same":
-        return "see the verdict: 'same' pads each size anew"
-    first = axis.base
-    while first < 1:
-        first += axis.stride
-    return f"W = {axis.base} + {axis.stride}q: {first}, {first + axis.stride}, ..."
+def _cells(column: Column) -> list[RenderableType]:
+    return [column.header, *column._cells]
 
 
-def _verdict(axis: ReversalAxis, op: int) -> str:
-    back = _returns(axis, op)
-    if back < 1:
-        return f"[yellow]twin has no output[/yellow]: output_padding {axis.remainder} restores W"
-    if back == axis.size:
-        if op == 0:
-            q = (axis.size - axis.base) // axis.stride
-            return f"[green]restored[/green]: W = {axis.base} + {axis.stride}*{q}"
-        return f"[green]restored[/green] by output_padding {op}"
-    if back < axis.size:
-        return f"[yellow]not restored[/yellow]: {axis.size - back} element(s) short"
-    return f"[yellow]not restored[/yellow]: {back - axis.size} element(s) too many"
+def _range(column: Column, console: Console, options: ConsoleOptions) -> tuple[int, int]:
+    """The column's narrowest width without breaking a word (a number is one word) and its natural width."""
+    wide = options.update_width(10**6)
+    measured = [Measurement.get(console, wide, cell) for cell in _cells(column)]
+    return max((m.minimum for m in measured), default=0), max((m.maximum for m in measured), default=0)
 
 
-def shape_view(report: ShapeReport) -> RenderableType:
-    """The tables of `convcalc shape`."""
-    params = report.params
-    summary = Text.from_markup(
-        f"kernel_size [bold]{x_join(params.kernel_size)}[/bold], stride [bold]{x_join(params.stride)}"
-        f"[/bold], dilation [bold]{x_join(params.dilation)}[/bold], padding [bold]{_padding(report)}"
-        f"[/bold], output_padding [bold]{x_join(params.output_padding)}[/bold]"
-    )
-    conv = axis_table(
-        "Convolution" + (" (twin, on the transposed output)" if report.transposed_input else ""),
-        report.conv,
-        [
-            ("input size i", lambda a: a.size),
-            ("padding before + after", lambda a: f"{a.pad_before} + {a.pad_after}"),
-            ("dilated kernel K = d(k-1)+1", lambda a: a.dilated_kernel),
-            ("padded input i + pb + pa", lambda a: a.padded_size),
-            ("output floor((i+pb+pa-K)/s) + 1", lambda a: a.output),
-        ],
-    )
-    op = params.output_padding
-    transposed = axis_table(
-        "Transposed convolution" + ("" if report.transposed_input else " (twin, on the conv output)"),
-        list(zip(report.transposed, report.conv, op)),
-        [
-            ("input size", lambda a: a[0].size),
-            ("full output (i-1)s + K", lambda a: a[0].full),
-            ("padding: crops before + after", lambda a: f"{a[1].pad_before} + {a[1].pad_after}"),
-            ("output_padding: added at the end", lambda a: a[2]),
-            ("output", lambda a: a[0].output),
-        ],
-    )
-    direct = axis_table(
-        "Equivalent direct convolution of the transposed one",
-        report.direct,
-        [
-            ("zeros inserted between inputs (s-1)", lambda a: a.zeros_inserted),
-            ("stretched size (i-1)s + 1", lambda a: a.stretched),
-            ("padding before K-1-p", lambda a: _pad_or_crop(a.pad_before)),
-            ("padding after K-1-p+op", lambda a: _pad_or_crop(a.pad_after)),
-            (
-                "kernel (flipped, channels swapped), stride 1",
-                lambda a: f"{a.kernel_size} (K={a.dilated_kernel})",
-            ),
-            ("output", lambda a: a.output),
-        ],
-    )
-    reversal = axis_table(
-        "Reversibility: convolution, then the transposed convolution"
-        + (f" with output_padding {x_join(op)}" if any(op) else " (output_padding 0)"),
-        list(zip(report.reversal, op)),
-        [
-            ("convolution input W", lambda a: a[0].size),
-            ("r = (W + pb + pa - K) mod s", lambda a: a[0].remainder),
-            ("verdict", lambda a: _verdict(*a)),
-            (
-                "transposed returns W - r + output_padding",
-                lambda a: _returns(*a) if _returns(*a) >= 1 else f"none ({_returns(*a)})",
-            ),
-            ("output_padding that restores W", lambda a: a[0].output_padding_to_restore),
-            ("sizes restored with output_padding 0", lambda a: _restored_sizes(a[0], params.padding_mode)),
-            ("allowed (PyTorch: < max(s, d))", lambda a: yes_no(a[0].allowed_pytorch)),
-            ("allowed (strict: < s)", lambda a: yes_no(a[0].allowed_strict)),
-            ("input sizes with the same output", lambda a: _colliding(a[0])),
-        ],
-    )
-    parts: list[RenderableType] = [summary, conv, transposed, direct, reversal]
-    if report.transposed_input:
-        parts.insert(3, _reachable_table(report))
-    if report.twin_problem is not None:
-        impossible = Text.from_markup(
-            "[bold]Transposed twin[/bold] (same kernel, stride, padding, dilation, on the conv output): "
-            f"[yellow]impossible[/yellow]: {report.twin_problem}"
-        )
-        parts = [summary, conv, impossible, reversal]
-    strict = report.output_padding_strict_ok
-    if not all(strict):
-        parts.append(
-            Text.from_markup(
-                "[yellow]note[/yellow]: output_padding is not smaller than the stride on axis "
-                + ", ".join(str(n) for n, ok in enumerate(strict) if not ok)
-                + ": PyTorch accepts it (output_padding < max(stride, dilation)), but TensorFlow, "
-                "Keras, ONNX Runtime, MXNet and Equinox demand output_padding < stride."
-            )
-        )
-    if report.channels is not None:
-        ch = report.channels
-        weights = Table(title="Channels and weights", title_justify="left", title_style="bold")
-        weights.add_column("quantity", style="cyan")
-        weights.add_column("value", justify="right")
-        if report.transposed_input:
-            # The layer typed is the transposed one: its channels as given, its weight first.
-            weights.add_row(
-                "transposed convolution in -> out channels (groups)",
-                f"{ch.out_channels} -> {ch.in_channels} ({ch.groups})",
-            )
-            weights.add_row("transposed weight (in, out/g, k...)", str(ch.transposed_weight_shape))
-            weights.add_row(
-                "its twin's convolution weight (out, in/g, k...), same tensor", str(ch.conv_weight_shape)
-            )
-        else:
-            weights.add_row(
-                "convolution in -> out channels (groups)",
-                f"{ch.in_channels} -> {ch.out_channels} ({ch.groups})",
-            )
-            weights.add_row("convolution weight (out, in/g, k...)", str(ch.conv_weight_shape))
-            weights.add_row(
-                "transposed weight (in, out/g, k...), same tensor", str(ch.transposed_weight_shape)
-            )
-        weights.add_row("direct form weight (swapped per group, flipped)", str(ch.direct_weight_shape))
-        weights.add_row("parameters (with bias)", f"{ch.parameters:,} ({ch.parameters_with_bias:,})")
-        weights.add_row("multiply-accumulates per sample", f"{ch.multiply_accumulates:,}")
-        parts.append(weights)
-    return Group(*parts)
+def _widths(table: Table, console: Console, options: ConsoleOptions, width: int) -> list[int] | None:
+    """Content widths that fit ``table`` in ``width`` without breaking any word, or None when none do.
+
+    Rich's own squeeze can go below the longest word of a column and then cuts it with an ellipsis;
+    here the widest columns give up their slack first and no column goes below its longest word.
+    """
+    ranges = [_range(column, console, options) for column in table.columns]
+    padding = sum(table._get_padding_width(n) for n in range(len(table.columns)))
+    room = width - table._extra_width - padding
+    if sum(low for low, _ in ranges) > room:
+        return None
+    widths = [high for _, high in ranges]
+    excess = sum(widths) - room
+    for _ in range(excess):  # one column at a time, the widest that can still give a cell up
+        widest = max((n for n, (low, _) in enumerate(ranges) if widths[n] > low), key=lambda n: widths[n])
+        widths[widest] -= 1
+    return widths
 
 
-def _reachable_table(report: ShapeReport) -> Table:
-    """Every output the transposed layer can give with a legal output_padding, and which value gives it."""
-    options = reachable(report)
-    strict = [
-        output_padding_limit(s, d, strict=True) for s, d in zip(report.params.stride, report.params.dilation)
-    ]
-    table = Table(title="Outputs reachable with output_padding", title_justify="left", title_style="bold")
-    table.add_column("output_padding", justify="right", style="cyan")
-    for n in range(len(options)):
-        table.add_column(f"axis {n}", justify="right")
-    for v in range(max(len(o) for o in options)):
-        cells = []
-        for n, axis in enumerate(options):
-            if v >= len(axis):
-                cells.append("-")
-            else:
-                given = " (given)" if v == report.params.output_padding[n] else ""
-                only = " PyTorch only" if v >= strict[n] else ""
-                cells.append(f"{axis[v][1]}{given}{only}")
-        table.add_row(str(v), *cells)
+def _laid_out(table: Table, widths: list[int]) -> Table:
+    table = copy.copy(table)
+    table.columns = [copy.copy(column) for column in table.columns]
+    for column, width in zip(table.columns, widths):
+        column.width = width
     return table
 
 
-def _pad_or_crop(value: int) -> str:
-    return str(value) if value >= 0 else f"{value} (crop {-value})"
+def _as_list(table: Table) -> Iterable[RenderableType]:
+    """A table too wide even for its label column and one more: each row as a label, then one
+    ``header: value`` line per column, so that a very long number still gets a line of its own."""
+    rows = max((len(column._cells) for column in table.columns), default=0)
+    labels, rest = table.columns[0], table.columns[1:]
+
+    def text(cell: RenderableType) -> Text:
+        return (
+            Text.from_markup(cell)
+            if isinstance(cell, str)
+            else cell
+            if isinstance(cell, Text)
+            else Text(str(cell))
+        )
+
+    for r in range(rows):
+        line = Text(style="")
+        line.append_text(text(labels._cells[r]) if r < len(labels._cells) else Text())
+        for column in rest:
+            if r < len(column._cells):
+                line.append("\n  ")
+                line.append_text(text(column.header))
+                line.append(": ")
+                line.append_text(text(column._cells[r]))
+        yield line
+
+
+def split_table(table: Table, console: Console, options: ConsoleOptions) -> Iterable[RenderableType]:
+    """The title on its own line, then the table, or blocks of its columns when it is too wide.
+
+    No column is narrower than its longest word, so a number never wraps or is cut; text may still
+    wrap between words. A table whose label column and one other column cannot fit is shown as a list.
+    """
+    title = table.title
+    table = copy.copy(table)
+    table.title = None
+    if title:
+        style = table.title_style or "bold"
+        yield Text(str(title), style=style) if isinstance(title, str) else title
+    width = options.max_width
+    if Measurement.get(console, options.update_width(10**6), table).maximum <= width:
+        yield table  # fits without wrapping anything: the common case
+        return
+    widths = _widths(table, console, options, width)
+    if widths is not None:
+        yield _laid_out(table, widths)
+        return
+    keep, rest = table.columns[:1], table.columns[1:]
+    blocks: list[tuple[list[Column], list[int] | None]] = []
+    for column in rest:
+        if blocks and blocks[-1][1] is not None:
+            trial = copy.copy(table)
+            trial.columns = [*keep, *blocks[-1][0], column]
+            laid = _widths(trial, console, options, width)
+            if laid is not None:
+                blocks[-1] = ([*blocks[-1][0], column], laid)
+                continue
+        single = copy.copy(table)
+        single.columns = [*keep, column]
+        blocks.append(([column], _widths(single, console, options, width)))
+    if len(blocks) > 1:
+        yield Text(
+            f"(too wide for {width} columns: shown in {len(blocks)} blocks of columns, "
+            f"the first column repeated)",
+            style="italic",
+        )
+    for block, laid in blocks:
+        part = copy.copy(table)
+        part.columns = [*keep, *block]
+        if laid is None:
+            yield from _as_list(part)
+        else:
+            yield _laid_out(part, laid)
+
+
+class FoldedGrid:
+    """A grid of numbers with labelled rows and numbered columns, folded into blocks of columns.
+
+    Every block repeats the column indices above it and the row labels beside it, so each number can be
+    read whole at any width.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        cells: Sequence[Sequence[str]],
+        *,
+        row_labels: Sequence[str] | None = None,
+        styles: Sequence[Sequence[str]] | None = None,
+        show_indices: bool = True,
+    ) -> None:
+        self.title = title
+        self.cells = cells
+        self.row_labels = row_labels
+        self.styles = styles
+        self.show_indices = show_indices
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns = max((len(row) for row in self.cells), default=0)
+        width = max([len(c) for row in self.cells for c in row] + [len(str(max(columns - 1, 0)))])
+        labels = self.row_labels or [""] * len(self.cells)
+        if not self.row_labels and 2 + columns * (width + 1) - 1 > options.max_width and len(self.cells) > 1:
+            labels = [str(r) for r in range(len(self.cells))]  # folded: rows numbered, as the columns
+        label_width = max((len(label) for label in labels), default=0)
+        margin = label_width + 3 if label_width else 2
+        fits = max(1, (options.max_width - margin) // (width + 1))
+        # Blocks of even size: 16 columns where 15 fit print as 8 + 8, not 15 + 1.
+        per_block = -(-columns // -(-columns // fits)) if columns else 1
+        blocks = [range(n, min(n + per_block, columns)) for n in range(0, columns, per_block)] or [range(0)]
+        yield Text(self.title, style="bold")
+        folded = len(blocks) > 1
+        if folded:
+            coloured = console.color_system is not None and not console.no_color
+            where = "in cyan" if coloured else "on the left and above each block"
+            yield Text(
+                f"({columns} columns, shown in {len(blocks)} blocks; row and column numbers {where})",
+                style="italic",
+            )
+        for block in blocks:
+            text = Text(no_wrap=True, overflow="ignore")
+            if self.show_indices or folded:
+                text.append(" " * margin)
+                text.append(" ".join(f"{n:>{width}}" for n in block) + "\n", style="cyan")
+            for r, (label, row) in enumerate(zip(labels, self.cells)):
+                text.append(f" {label:>{label_width}}  " if label_width else "  ", style="cyan")
+                for c in block:
+                    if c >= len(row):
+                        break
+                    if c != block.start:
+                        text.append(" ")
+                    style = self.styles[r][c] if self.styles else ""
+                    text.append(f"{row[c]:>{width}}", style=style)
+                text.append("\n")
+            text.rstrip()
+            yield text
+
+
+def headed(headline: str, renderable: RenderableType) -> RenderableType:
+    """The one-line answer in bold, then the tables, fitted to whatever width they are printed at."""
+    return Fitted(Group(Text(headline, style="bold"), renderable))
+
+
+def html(renderable: RenderableType, width: int = 100) -> str:
+    """A renderable as HTML with inline styles, for a notebook."""
+    console = Console(record=True, width=width, file=io.StringIO(), force_jupyter=False, emoji=False)
+    console.print(renderable, crop=False)
+    return console.export_html(
+        inline_styles=True, code_format='<pre style="font-family:monospace">{code}</pre>'
+    )

@@ -9,8 +9,10 @@ that no convention imports a feature.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import product
 from typing import TYPE_CHECKING, Any, Union
 
 from convcalc.core.display import Presentable
@@ -18,7 +20,6 @@ from convcalc.core.display import Presentable
 if TYPE_CHECKING:
     from convcalc.conventions.base import FrameworkLayer
     from convcalc.core import ShapeReport
-    from convcalc.verify.sweep import SweepGrid
 
 # float64 round-off of sums of a few thousand products stays far below this, relative to the values'
 # magnitude; a misplaced element or a wrong crop is of the order of the values themselves.
@@ -111,6 +112,8 @@ class VerifyReport(Presentable):
     groups: int
     checks: tuple[Check, ...]
 
+    presenter = "convcalc.verify.present"
+
     @property
     def passed(self) -> bool:
         return all_passed(self.checks)
@@ -118,6 +121,58 @@ class VerifyReport(Presentable):
     @property
     def failures(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if c.passed is False)
+
+
+def _spread(value: int, ndim: int) -> int | tuple[int, ...]:
+    return value if ndim == 1 else (value,) * ndim
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    """The ranges swept; every configuration uses its values on all spatial axes alike."""
+
+    sizes: tuple[int, ...] = tuple(range(1, 9))
+    kernel_sizes: tuple[int, ...] = (1, 2, 3, 4)
+    strides: tuple[int, ...] = (1, 2, 3)
+    paddings: tuple[int, ...] = (0, 1, 2)
+    dilations: tuple[int, ...] = (1, 2)
+    output_paddings: tuple[int, ...] = (0, 1, 2)
+    ndims: tuple[int, ...] = (1, 2, 3)
+
+    @property
+    def count(self) -> int:
+        return math.prod(
+            len(v)
+            for v in (
+                self.sizes,
+                self.kernel_sizes,
+                self.strides,
+                self.paddings,
+                self.dilations,
+                self.output_paddings,
+                self.ndims,
+            )
+        )
+
+    def configurations(self) -> Iterator[dict[str, Any]]:
+        """Keyword arguments of ``verify_layer``, one per grid point."""
+        for nd, i, k, s, p, d, op in product(
+            self.ndims,
+            self.sizes,
+            self.kernel_sizes,
+            self.strides,
+            self.paddings,
+            self.dilations,
+            self.output_paddings,
+        ):
+            yield {
+                "size": _spread(i, nd),
+                "kernel_size": _spread(k, nd),
+                "stride": _spread(s, nd),
+                "padding": _spread(p, nd),
+                "output_padding": _spread(op, nd),
+                "dilation": _spread(d, nd),
+            }
 
 
 @dataclass(frozen=True)
@@ -141,6 +196,8 @@ class SweepReport(Presentable):
     failures: tuple[SweepFailure, ...] = ()
     skipped_examples: dict[str, str] = field(default_factory=dict)
     """Per reason, the full message (with its numbers) of the first configuration skipped for it."""
+
+    presenter = "convcalc.verify.sweep_present"
 
     @property
     def passed(self) -> bool:

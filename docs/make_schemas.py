@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES: dict[str, list[list[str]]] = {
     "shape": [
         ["shape", "63", "-k", "4", "-s", "2", "-p", "1"],
+        ["shape", "2", "-k", "2", "-s", "5", "-p", "2"],  # no twin: reversal.restored is null
         [
             "shape",
             "32x32",
@@ -90,6 +91,8 @@ SAMPLES: dict[str, list[list[str]]] = {
         ["inspect", "tests/data/keras/two_inputs.keras", "--input", "1x16x16x1", "--input", "1x7x8x2"],
         ["inspect", "tests/data/keras/dcgan_generator.keras"],
         ["inspect", "tests/inspect_models.py:UNet", "--input", "1x3x65x64"],
+        # Unmodelled ops on every input path: accepted sizes and receptive fields not worked out (null).
+        ["inspect", "tests/data/tflite_h5/unet.tflite"],
     ],
     "error": [["shape", "3", "-k", "0"], ["shape"], ["solve", "3", "x"]],
 }

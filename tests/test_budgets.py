@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from convcalc.chain import sizes, stack
 from convcalc.chain.parse import MAX_NESTING, nesting_depth, parse_chain, read_chain_file
-from convcalc.chain.stack import Accepted, chain_report, run
+from convcalc.chain.report import chain_report
+from convcalc.chain.stack import Accepted, run
 from convcalc.core import shape_report
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.solve import solver

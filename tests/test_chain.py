@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convcalc.chain.parse import parse_chain, read_chain_file
-from convcalc.chain.stack import Layer, chain_report, run
+from convcalc.chain.report import chain_report
+from convcalc.chain.stack import Layer, run
 from convcalc.errors import ConvCalcError
 
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from convcalc import engine
 from convcalc.chain.parse import parse_chain
-from convcalc.chain.stack import Layer, chain_report
+from convcalc.chain.report import chain_report
+from convcalc.chain.stack import Layer
 from convcalc.errors import ConvCalcError
 
 CHANNELS = 2

@@ -23,9 +23,33 @@ def invoke(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, list(args))
 
 
+ENCODER_DECODER = "conv k3 s2 p1 | conv k3 s2 p1 | tconv k3 s2 p1 op1 | tconv k3 s2 p1 op1"
+
+
+@pytest.mark.parametrize(("size", "code"), [("63", ExitCode.VERIFICATION_FAILED), ("64", ExitCode.OK)])
+def test_a_size_not_restored_exits_1_as_inspect_does(size: str, code: ExitCode) -> None:
+    for extra in ([], ["--json"]):
+        result = invoke("chain", ENCODER_DECODER, size, *extra)
+        assert result.exit_code == code, result.output
+    assert "not restored" in invoke("chain", ENCODER_DECODER, "63").stdout
+
+
+def test_help_spells_the_chain_grammar_at_80_columns() -> None:
+    result = runner.invoke(app, ["chain", "--help"], env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+    text = " ".join(result.stdout.split())
+    for token in ("dN dilation", "cN out channels", "gN groups", "ceil ceil_mode", "avgpool", "k3x5", "p1:2"):
+        assert token in text, token
+    assert "1 when a skip connection is not restored" in text
+    example = "'conv k3 s2 p1 c64 | maxpool k2 ceil | tconv k4 s2 p1 | up2'"
+    assert example in text
+    assert invoke("chain", example.strip("'"), "64", "-c", "3").exit_code == ExitCode.OK
+
+
 def test_table_flags_the_skip_mismatch_of_an_odd_input() -> None:
     result = runner.invoke(app, ["chain", UNET, "101"], env={"COLUMNS": "200"})
-    assert result.exit_code == ExitCode.OK, result.output
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
     out = " ".join(result.stdout.split())
     assert "MISMATCH" in out and "or input 96 or 112" in out and "16q + 0 (from 16)" in out
     assert result.stderr == ""
@@ -33,7 +57,7 @@ def test_table_flags_the_skip_mismatch_of_an_odd_input() -> None:
 
 def test_json_document() -> None:
     result = invoke("chain", UNET, "101x96", "--range", "1:64", "--json")
-    assert result.exit_code == 0
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED  # 101 is not restored
     doc = json.loads(result.stdout)
     assert doc["schema_version"] == 1 and doc["command"] == "chain"
     assert doc["input"] == {"size": [101, 96], "size_given": True}
@@ -88,7 +112,7 @@ def test_chain_does_not_load_numpy() -> None:
         "from typer.testing import CliRunner\n"
         "from convcalc.cli import app\n"
         f"r = CliRunner().invoke(app, ['chain', {UNET!r}, '101'])\n"
-        "assert r.exit_code == 0, r.output\n"
+        "assert r.exit_code == 1, r.output\n"
         "import sys\nprint('numpy' in sys.modules)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

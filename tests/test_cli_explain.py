@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from typer.testing import CliRunner
 
 from convcalc.cli import app
@@ -60,3 +62,32 @@ def test_explain_bad_input_exits_2_with_a_json_error() -> None:
     result = invoke("explain", "3x3", "-s", "3")
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "kernel_size is required" in result.stderr and result.stdout == ""
+
+
+def test_a_folded_matrix_names_no_colour_when_colour_is_off() -> None:
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    result = CliRunner().invoke(
+        app, ["explain", "5x5", "-k", "3", "--section", "matrix"], env={"COLUMNS": "60", "NO_COLOR": "1"}
+    )
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "shown in 2 blocks" in text and "cyan" not in text
+    assert "row and column numbers on the left and above each block" in text
+
+
+@pytest.mark.parametrize("size", ["4", "4x4", "5x5"])
+def test_no_title_leaves_a_size_alone_on_a_line_at_80_columns(size: str) -> None:
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    result = CliRunner().invoke(
+        app, ["explain", size, "-k", "3", "-s", "2", "-t", "--section", "direct"], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert not [line for line in lines if re.fullmatch(r"\s*\d+(x\d+)*\s*", line) and len(line.split()) == 1]
+    assert any(line.startswith("3. padded to ") for line in lines)

@@ -25,10 +25,10 @@ def invoke(*args: str, width: int = 80) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def headline(*args: str) -> str:
+def headline(*args: str, exit_code: int = ExitCode.OK) -> str:
     """The first line of the answer, read from JSON (the text's first lines carry the same words)."""
     code, out, _ = invoke(*args, "--json")
-    assert code == ExitCode.OK, out
+    assert code == exit_code, out
     doc = json.loads(out)
     code, text, _ = invoke(*args, width=400)
     assert text.splitlines()[0] == doc["headline"]
@@ -60,6 +60,19 @@ def test_what_output_padding_is_and_why_below_the_stride() -> None:
     assert sharing == [63, 64]
     assert "the 2 inputs 63..64 all give 32" in line
     assert "output_padding (below the stride 2) picks one of them: output_padding=1 restores 64" in line
+
+
+def test_a_2d_headline_counts_every_combination_of_the_colliding_sizes() -> None:
+    line = headline("shape", "64x63", "-k", "3", "-s", "2x3", "-p", "1")
+    # Brute force over 2-D inputs: every (h, w) with the same output as 64x63.
+    sharing = [
+        (h, w)
+        for h in range(1, 100)
+        for w in range(1, 100)
+        if (conv_size(h, 3, 2, 1), conv_size(w, 3, 3, 1)) == (32, 21)
+    ]
+    assert len(sharing) == 6
+    assert "the 6 inputs (2x3 per axis) 63x61..64x63 all give 32x21" in line
 
 
 # 3. Why C^T y is not the gradient.
@@ -117,7 +130,7 @@ def test_which_layer_maps_32_to_64() -> None:
 # 8. Whether an encoder-decoder restores its input size.
 def test_whether_an_encoder_decoder_restores_its_input() -> None:
     layers = "conv k3 s2 p1 | conv k3 s2 p1 | tconv k3 s2 p1 op1 | tconv k3 s2 p1 op1"
-    line = headline("chain", layers, "63")
+    line = headline("chain", layers, "63", exit_code=ExitCode.VERIFICATION_FAILED)
     size = 63
     for _ in range(2):
         size = conv_size(size, 3, 2, 1)

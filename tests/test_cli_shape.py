@@ -219,3 +219,16 @@ def test_parameters_and_work_share_one_spelling_of_numbers() -> None:
     # 1024 * 2048 / 8 * 3 weights (hand count), with 2048 biases.
     assert channels["parameters"] == 786432
     assert "786,432 (788,480)" in out and f"{channels['multiply_accumulates']:,}" in out
+
+
+def test_transposed_same_points_a_keras_user_at_the_framework_option() -> None:
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+    from convcalc.errors import ExitCode
+
+    refused = CliRunner().invoke(app, ["shape", "32", "-k", "3", "-s", "2", "-p", "same", "-t"])
+    assert refused.exit_code == ExitCode.INVALID_INPUT
+    assert "--framework keras" in refused.stderr
+    keras = CliRunner().invoke(app, ["shape", "32", "-k", "3", "-s", "2", "-p", "same", "-t", "-f", "keras"])
+    assert keras.exit_code == ExitCode.OK and keras.stdout.startswith("Keras transposed convolution 32 -> 64")

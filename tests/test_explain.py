@@ -124,6 +124,12 @@ def test_sections_too_large_are_refused_with_the_largest_shown() -> None:
         explain(shape_report((32, 32), 3, stride=2, padding=1), ("matrix",), strict=True)
 
 
+def test_a_few_outputs_of_a_twin_with_many_inputs_are_refused_before_the_run() -> None:
+    # Padding 5000 crops the twin 5000 -> 2: two outputs to list, but 5,000 inputs to run through.
+    with pytest.raises(ConvCalcError, match=r"running the transposed twin on its 5,000 input positions"):
+        explain(shape_report(2, 4, stride=2, padding=5000), ("contributions",), strict=True)
+
+
 def test_cli_explain_json_is_integers_and_verified() -> None:
     result = runner.invoke(app, ["explain", "4x4", "-k", "3", "--json"])
     assert result.exit_code == ExitCode.OK, result.output

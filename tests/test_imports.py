@@ -111,7 +111,7 @@ def test_conventions_and_core_import_no_feature() -> None:
     from pathlib import Path
 
     features = ("convcalc.solve", "convcalc.chain", "convcalc.explain", "convcalc.verify", "convcalc.inspect")
-    features += ("convcalc.port", "convcalc.cli", "convcalc.headline", "convcalc.present")
+    features += ("convcalc.port", "convcalc.shape", "convcalc.cli")
     root = Path(__file__).resolve().parent.parent / "convcalc"
     offenders = []
     for folder in ("conventions", "core"):

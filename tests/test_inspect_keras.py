@@ -298,7 +298,9 @@ def test_deep_nesting_is_refused_without_recursion_error(tmp_path: Path) -> None
 
 
 def test_too_many_layers_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("convcalc.inspect.keras_reader.MAX_LAYERS", 5)
+    from convcalc.inspect import keras_reader
+
+    monkeypatch.setattr(keras_reader, "MAX_LAYERS", 5)
     refused(DATA / "unet2d.keras", "more than 5 layers")
 
 

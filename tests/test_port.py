@@ -7,6 +7,8 @@ are compared with PyTorch running the ported arguments (both skip when the frame
 
 from __future__ import annotations
 
+import ast
+import itertools
 from typing import Any
 
 import pytest
@@ -376,10 +378,7 @@ def test_tensorflow_ports_1d_and_3d_without_explicit_pairs() -> None:
     assert dict(t.arguments)["padding"] == "'VALID'" and t.fix == ((2, 2),) * 3
     t = _checked(port("pytorch", "tensorflow", 7, 3, stride=2, padding=2))
     assert dict(t.arguments)["padding"] == "'VALID'"
-    assert t.fix_steps() == [
-        "axis 0: pad the input with 2 zero(s) at the start",
-        "axis 0: pad the input with 2 zero(s) at the end",
-    ]
+    assert t.fix_steps() == ["axis 0: pad the input with 2 zero(s) at the start and 2 at the end"]
     assert any("tf.nn.conv2d with a unit first spatial axis" in n and "[0, 0], [2, 2]" in n for n in t.notes)
     # 3-D transposed: 'SAME' where it is exact, else 'VALID' output_shape and then the crop.
     t = _checked(port("pytorch", "tensorflow", (4, 4, 4), 3, stride=2, padding=1, transposed=True))
@@ -424,3 +423,78 @@ def test_layers_convcalc_used_to_refuse_port_and_execute(
         assert "cannot express" in str(error)
         return
     _checked(t)
+
+
+def test_port_help_names_every_framework_and_not_an_option_port_refuses() -> None:
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    result = CliRunner().invoke(app, ["port", "--help"], env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.replace("│", " ").split())
+    assert "--framework" not in text
+    for name in CONVENTIONS:
+        assert name in text.split("--from", 1)[1], name
+    assert (
+        CliRunner()
+        .invoke(app, ["port", "5", "-k", "3", "--from", "keras", "--to", "x", "--framework", "onnx"])
+        .exit_code
+        == 2
+    )
+
+
+def test_keras_shape_only_alternative_is_one_every_backend_runs_or_says_who_refuses_it() -> None:
+    # The TensorFlow backend refuses 'same' with output_padding 0 and an even dilated kernel (a run
+    # record in test_framework_records); the shape-only line must not offer it silently.
+    seen_refused = 0
+    for size, k, s, p, d in itertools.product((5, 8), range(1, 6), range(1, 4), range(4), (1, 2)):
+        for op in range(max(s, d)):
+            try:
+                t = port(
+                    "pytorch",
+                    "keras",
+                    size,
+                    k,
+                    stride=s,
+                    padding=p,
+                    output_padding=op,
+                    dilation=d,
+                    transposed=True,
+                )
+            except ConvCalcError:
+                continue
+            if t.shape_only is None:
+                continue
+            spelled = {name: ast.literal_eval(value) for name, value in t.shape_only}
+            again = read(
+                "keras",
+                size,
+                k,
+                stride=s,
+                dilation=d,
+                padding=spelled["padding"],
+                output_padding=spelled["output_padding"],
+                transposed=True,
+            )
+            assert again.output == t.source.output
+            said = any("same-shape spelling is refused" in n and "TensorFlow backend" in n for n in t.notes)
+            assert said == bool(again.unsupported_by), (size, k, s, p, op, d)
+            seen_refused += said
+    assert seen_refused  # e.g. PyTorch k2 s3 p1 op2 d2: only 'same' with output_padding 0 has the shape
+
+
+def test_fix_steps_name_each_axis_once() -> None:
+    t = port("pytorch", "keras", 5, 4, stride=2, padding=2, transposed=True)
+    assert t.fix_steps() == ["axis 0: remove the first 1 and the last 1 output element(s)"]
+    for source, padding in (("pytorch", 2), ("tensorflow", "same"), ("onnx", "same_lower")):
+        for target in ("pytorch", "tensorflow", "keras", "onnx", "jax"):
+            for transposed in (False, True):
+                try:
+                    steps = port(
+                        source, target, (6, 7), 4, stride=2, padding=padding, transposed=transposed
+                    ).fix_steps()
+                except ConvCalcError:
+                    continue
+                axes = [step.split(":")[0] for step in steps]
+                assert len(axes) == len(set(axes)), steps

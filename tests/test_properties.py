@@ -161,7 +161,20 @@ def test_transposed_twin_returns_w_minus_r(config: dict[str, object]) -> None:
     assume(_valid(config))
     report = shape_report(**config)  # type: ignore[arg-type]
     (t,), (rev,) = report.transposed, report.reversal
-    assert t.output == rev.restored == config["size"][0] - rev.remainder  # type: ignore[index]
+    assert t.output == config["size"][0] - rev.remainder  # type: ignore[index]
+    assert rev.restored == (t.output if t.output >= 1 else None)
+
+
+@given(conv_configs())
+def test_reversal_names_a_restored_size_exactly_when_the_twin_exists(config: dict[str, object]) -> None:
+    from convcalc.errors import ConvCalcError
+
+    try:
+        report = shape_report(**config)  # type: ignore[arg-type]
+    except ConvCalcError:
+        return  # the convolution itself is invalid
+    (rev,) = report.reversal
+    assert (rev.restored is None) == (report.twin_problem is not None)
 
 
 def test_ci_profile_is_derandomized_and_keeps_no_database() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -32,7 +33,7 @@ def test_two_axes_with_different_strides() -> None:
 def test_a_wrong_answer_fails_verification() -> None:
     good = solve(5, 10, kernel_size=3, stride=2, padding=1).answers[0]
     (axis,) = good.axes
-    wrong = Answer((type(axis)(**{**axis.__dict__, "output": 11}),))
+    wrong = Answer((dataclasses.replace(axis, output=11),))
     assert not verify_answer(wrong)
 
 

@@ -41,7 +41,9 @@ def test_placement_is_numbered_from_0_as_typed(tmp_path: Path) -> None:
     assert result.exit_code == ExitCode.OK, result.output
     text = target.read_text()
     assert 'data-placement="6"' in text and "placement 6 (of 0..24" in text and "placement 7" not in text
-    assert f"SVG diagram written: {target}" in " ".join(result.stdout.split())
+    assert f"SVG figure written to {target}" in " ".join(result.stdout.split())
+    shown = invoke("explain", "5x5", "-k", "3", "-s", "2", "--svg", str(target), "--section", "overlap")
+    assert f"SVG figure written to {target}" in " ".join(shown.stdout.split())
 
 
 @pytest.mark.parametrize("where", [".", "..", "{tmp}", "{tmp}/"])
@@ -83,6 +85,42 @@ def test_figure_options_are_checked(
     assert message is not None and message in result.stderr
     assert json.loads(result.stdout)["error"]["parameter"] == parameter
     assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("out.png", "svg must name a .svg file: the figure is SVG text, not '.png'"),
+        ("out", "svg must name a .svg file: the figure is SVG text, not a file without a suffix"),
+        ("a" * 300 + ".svg", "bytes long and the file system allows"),
+        ("missing/fig.svg", "does not exist"),
+    ],
+)
+def test_a_path_that_cannot_take_the_svg_is_refused_before_the_work(
+    tmp_path: Path, name: str, message: str
+) -> None:
+    for extra in ([], ["--json"]):
+        result = invoke("explain", "4", "-k", "3", "-s", "2", "-t", "--svg", str(tmp_path / name), *extra)
+        assert result.exit_code == ExitCode.INVALID_INPUT, result.output
+        assert message in result.stderr and "Traceback" not in result.stderr
+        if extra:
+            assert message in json.loads(result.stdout)["error"]["message"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_svg_alone_prints_the_headline_and_where_the_file_went(tmp_path: Path) -> None:
+    target = tmp_path / "fig.svg"
+    result = runner.invoke(
+        app, ["explain", "4", "-k", "3", "-s", "2", "-t", "--svg", str(target)], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == ExitCode.OK
+    lines = result.stdout.splitlines()
+    assert " ".join(result.stdout.split()).endswith(f"written to {target}")
+    assert len(lines) < 12 and "Matrix" not in result.stdout
+    with_section = invoke(
+        "explain", "4", "-k", "3", "-s", "2", "-t", "--svg", str(target), "--section", "matrix"
+    )
+    assert "SVG" in with_section.stdout and len(with_section.stdout.splitlines()) > 12
 
 
 def test_figure_without_svg_is_refused() -> None:

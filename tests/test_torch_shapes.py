@@ -138,6 +138,8 @@ def test_impossible_twin_is_reported_as_such_where_torch_refuses_it() -> None:
     assert document["convolution"]["output"] == [1]
     assert document["transposed"] is None and document["direct"] is None
     assert "-2" in document["twin_problem"]
+    # No twin, so no size it gives back: every section agrees (null, not the impossible -2).
+    assert document["reversal"]["restored"] == [None] and document["reversal"]["reversible"] == [False]
     # The output_padding the reversal names really restores W in torch.
     op = document["reversal"]["output_padding_to_restore"][0]
     restored = torch.nn.ConvTranspose1d(1, 1, 2, stride=5, padding=2, output_padding=op)(out)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from convcalc.chain.stack import MAX_LAYERS, Layer
+from convcalc.chain.stack import MAX_LAYERS, Layer, clip
 from convcalc.errors import ConvCalcError
 from convcalc.parse import check_digits, parse_ints, parse_padding
 
@@ -80,7 +80,7 @@ class ChainSpec:
 
 
 def _fail(index: int, text: str, token: str, why: str) -> ConvCalcError:
-    return ConvCalcError(f"layer {index} ({text.strip()}): token {token!r}: {why}", parameter="layers")
+    return ConvCalcError(f"layer {index} ({clip(text)}): token {clip(token)!r}: {why}", parameter="layers")
 
 
 def _positive(index: int, text: str, token: str, name: str, value: Any, minimum: int = 1) -> Any:

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 from typing import Union
 
 from convcalc.core import (
-    MAX_AXES,
     ConvAxis,
     PoolAxis,
     TransposedAxis,
@@ -83,7 +82,14 @@ class Layer:
         )
 
     def label(self, index: int) -> str:
-        return f"layer {index} ({self.text})"
+        return f"layer {index} ({clip(self.text)})"
+
+
+def clip(text: str, limit: int = 60) -> str:
+    """The text as typed, cut with an ellipsis past ``limit`` characters: an error message stays readable
+    whatever the user pasted."""
+    text = text.strip()
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _max(value: Value) -> int:
@@ -212,6 +218,10 @@ class ChainReport(Presentable):
     unpaired: tuple[int, ...]
     accepted: tuple[AxisSizes, ...]
     fields: tuple[tuple[Field, ...] | None, ...] = field(default=())
+    listed: dict[int, tuple[int, ...]] | None = None
+    """Per axis, the restoring input sizes in the range the command was asked to list (--range)."""
+
+    presenter = "convcalc.chain.present"
 
     @property
     def ndim(self) -> int:
@@ -220,6 +230,11 @@ class ChainReport(Presentable):
     @property
     def output(self) -> tuple[int, ...]:
         return self.results[-1].output if self.results else self.size
+
+    @property
+    def restored(self) -> bool:
+        """Every decoder gives back the size of the encoder input it mirrors (exit 0; else exit 1)."""
+        return all(all(pair.restored) for pair in self.pairs)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -447,58 +462,3 @@ def receptive_fields(results: Sequence[LayerResult]) -> tuple[tuple[Field, ...] 
         current = tuple(fields)
         out.append(current)
     return tuple(out)
-
-
-# ---------------------------------------------------------------------------------------------------
-# The report.
-
-
-def chain_report(
-    layers: Sequence[Layer], size: Sequence[int] | None = None, channels: int | None = None
-) -> ChainReport:
-    """Run the chain on ``size`` (default: the smallest input every axis restores) and analyse it."""
-    if not layers:
-        raise ConvCalcError("the chain has no layers", parameter="layers")
-    if len(layers) > MAX_LAYERS:
-        raise ConvCalcError(
-            f"a chain may have at most {MAX_LAYERS} layers; got {len(layers)}", parameter="layers"
-        )
-    if channels is not None and (isinstance(channels, bool) or not isinstance(channels, int) or channels < 1):
-        raise ConvCalcError(f"channels must be an integer >= 1; got {channels!r}", parameter="channels")
-    if size is not None:
-        sizes, _ = normalize(tuple(size), 1)
-        ndim = len(sizes)
-    else:
-        ndim = max(
-            (
-                len(v)
-                for layer in layers
-                for v in (layer.kernel_size, layer.stride, layer.scale)
-                if isinstance(v, tuple)
-            ),
-            default=1,
-        )
-    assert ndim <= MAX_AXES
-    from convcalc.chain.sizes import axis_sizes, check_chain_budget
-
-    check_chain_budget(layers, ndim)
-    given = size is not None
-    if given:
-        # The user's input first: its failure names the layer that breaks on it.
-        results = run(layers, sizes, channels)
-    accepted = tuple(axis_sizes(layers, n) for n in range(ndim))
-    if not given:
-        smallest = [a.restores.smallest for a in accepted]
-        sizes = tuple(s if s is not None else a.minimum for s, a in zip(smallest, accepted))
-        results = run(layers, sizes, channels)
-    pair_indices, unpaired = _stack_pairs(layers)
-    return ChainReport(
-        layers=tuple(layers),
-        size=sizes,
-        size_given=given,
-        results=results,
-        pairs=skip_pairs(layers, results, pair_indices, channels),
-        unpaired=tuple(unpaired),
-        accepted=accepted,
-        fields=receptive_fields(results),
-    )

@@ -4,13 +4,13 @@
 modules registers their commands on it. ``run`` is the console script.
 """
 
-from convcalc.cli import commands, layer_commands
+from convcalc.cli import commands, diff_command, layer_commands
 from convcalc.cli.app import NumbersMayBeNegative, app, run
 
 # --help lists the commands in the order a user meets them.
-ORDER = ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect")
+ORDER = ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect", "diff")
 for _info in app.registered_commands:
     _info.cls = NumbersMayBeNegative  # `shape -5 -k 3`: -5 is the size, refused by name
 app.registered_commands.sort(key=lambda info: ORDER.index(info.name or info.callback.__name__))  # type: ignore[union-attr]
 
-__all__ = ["app", "commands", "layer_commands", "run"]
+__all__ = ["app", "commands", "diff_command", "layer_commands", "run"]

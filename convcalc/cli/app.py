@@ -4,10 +4,12 @@ inspect)."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import re
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -21,7 +23,9 @@ from convcalc.parse import parse_int
 from convcalc.reader import LayerOptions
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from rich.console import Console
+
+    from convcalc.core.display import Presentable
 
 
 def integer(name: str, *, minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
@@ -240,32 +244,19 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
 
 
-def emit(
-    as_json: bool,
-    document: Callable[[], dict[str, Any]],
-    view: Callable[[], RenderableType],
-    headline: Callable[[], str] | None = None,
-) -> None:
-    """Print JSON or tables, both built from the same result objects, the one-line answer first.
+def emit(as_json: bool, result: Presentable) -> None:
+    """Print a result as JSON (``to_dict``) or as its headline and tables (``__rich__``): every command
+    the same way, both built by its feature's presentation module from the same result object.
 
     Nothing is cropped at the terminal's edge: tables too wide fold into blocks of columns
-    (convcalc.present.render).
+    (convcalc.render.Fitted).
     """
-    line = None if headline is None else headline()
     try:
         if as_json:
-            from convcalc.headline import with_headline
-
-            print(dumps(document() if line is None else with_headline(document(), line)))
+            print(dumps(result.to_dict()))
             sys.stdout.flush()
         else:
-            from rich.console import Group
-            from rich.text import Text
-
-            from convcalc.present.render import Fitted
-
-            shown = view() if line is None else Group(Text(line, style="bold"), view())
-            console().print(Fitted(shown), crop=False)
+            console().print(result.__rich__(), crop=False)
     except BrokenPipeError:
         closed_pipe()
 
@@ -304,15 +295,33 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
 }
 
 
-def layer_command(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Give a command the shared layer options (less ``without``) and call it with ``layer=LayerOptions``."""
+def _with_help(kind: Any, text: str) -> Any:
+    """The same option, with a command's own help text."""
+    base, info, *rest = typing.get_args(kind)
+    info = copy.copy(info)
+    info.help = text
+    arguments = (base, info, *rest)
+    return Annotated[arguments]
+
+
+def layer_command(
+    *, without: tuple[str, ...] = (), helps: dict[str, str] | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the shared layer options (less ``without``) and call it with ``layer=LayerOptions``.
+
+    ``helps`` replaces the help text of some of them, for a command that reads them its own way.
+    """
     names = [name for name in SHARED_OPTIONS if name not in without]
+    options = {
+        name: (_with_help(kind, (helps or {})[name]) if name in (helps or {}) else kind, default)
+        for name, (kind, default) in SHARED_OPTIONS.items()
+    }
 
     def decorate(func: Callable[..., None]) -> Callable[..., None]:
         own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "layer"]
         shared = [
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
-            for name, (kind, default) in ((n, SHARED_OPTIONS[n]) for n in names)
+            for name, (kind, default) in ((n, options[n]) for n in names)
         ]
         parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
 
@@ -352,7 +361,7 @@ def run() -> None:
 
 def _dispatch() -> None:
     """Run the app; stdout is flushed here so that a closed pipe raises where ``run`` catches it."""
-    if "--json" not in sys.argv[2:]:
+    if "--json" not in sys.argv[1:]:
         try:
             app(prog_name="convcalc")
         finally:
@@ -369,7 +378,8 @@ def _dispatch() -> None:
         if not any(kind.__name__ == "UsageError" for kind in type(error).__mro__):
             raise
         try:
-            print(dumps(usage_error_document(sys.argv[1], error)), flush=True)
+            command = sys.argv[1] if not sys.argv[1].startswith("-") else "convcalc"
+            print(dumps(usage_error_document(command, error)), flush=True)
         except BrokenPipeError:
             closed_pipe(ExitCode.INVALID_INPUT)
         message = error.format_message()  # type: ignore[attr-defined]

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.headline import (
-    chain_headline,
-    solve_headline,
-    sweep_headline,
-)
-from convcalc.parse import parse_int, parse_ints, parse_padding
-
-if TYPE_CHECKING:
-    from rich.console import RenderableType
-
+from convcalc import api
 from convcalc.cli.app import (
     JsonOpt,
     SeedOpt,
@@ -29,6 +19,9 @@ from convcalc.cli.app import (
     integer,
     user_errors,
 )
+from convcalc.errors import ExitCode
+from convcalc.jsonout import dumps
+from convcalc.parse import parse_ints
 
 
 def _optional(name: str, text: str | None) -> object:
@@ -90,70 +83,41 @@ def solve(
         typer.Option(
             "--framework",
             "-f",
-            help="Keep the answers this framework expresses exactly and show them in its arguments.",
+            help="Keep the answers this framework expresses exactly and show them in its arguments: "
+            "pytorch, tensorflow, keras, onnx, jax, flax, equinox, paddle, mxnet or caffe.",
         ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first."""
-    from convcalc.solve.document import solve_document
-    from convcalc.solve.solver import Bounds
-    from convcalc.solve.solver import solve as solve_layer
+    """Which kernel, stride, padding, output_padding and dilation map SIZE to TARGET exactly, best first.
 
+    Best first: every output receives a contribution (a convolution: reads
+    every input), then even coverage (no checkerboard), no input dropped, the
+    smaller kernel, symmetric padding, no output_padding, no dilation.
+
+    Exit 0 with or without an answer; 1 when --verify disagrees; 2 bad input.
+    """
     with user_errors("solve", as_json):
-        report = solve_layer(
-            parse_ints("size", size),
-            parse_ints("target", target),
-            transposed=not conv,
-            bounds=Bounds(max_kernel, max_stride, max_dilation, strict),
-            kernel_size=_optional("kernel_size", kernel_size),
-            stride=_optional("stride", stride),
-            dilation=_optional("dilation", dilation),
-            padding=None if padding is None else parse_padding(padding),
-            output_padding=_optional("output_padding", output_padding),
+        report = api.solve(
+            size,
+            target,
+            conv=conv,
+            kernel_size=kernel_size,
+            stride=stride,
+            padding=padding,
+            output_padding=output_padding,
+            dilation=dilation,
+            max_kernel=max_kernel,
+            max_stride=max_stride,
+            max_dilation=max_dilation,
+            strict=strict,
+            show_all=show_all,
+            verify=verify,
+            top=top,
+            framework=framework,
         )
-        in_framework = None
-        if framework is not None:
-            from dataclasses import replace
-
-            from convcalc.conventions import convention
-            from convcalc.solve.frameworks import exact_in
-
-            framework = convention(framework).name
-            kept = exact_in(framework, report.answers)
-            dropped = len(report.answers) - len(kept)
-            report = replace(report, answers=tuple(answer for answer, _ in kept))
-            in_framework = [t for _, t in kept]
-        shown = report.answers if show_all else report.answers[:top]
-        verified: list[bool] | None = None
-        if verify:
-            from convcalc.solve.execute import verify_answer
-
-            verified = [verify_answer(answer) for answer in shown]
-
-    def view() -> RenderableType:
-        from convcalc.solve.render import solve_view
-
-        if framework is None or in_framework is None:
-            return solve_view(report, shown, verified)
-        from rich.console import Group
-
-        from convcalc.port.render import framework_answers_view
-
-        return Group(
-            solve_view(report, shown, verified),
-            framework_answers_view(framework, in_framework[: len(shown)], dropped),
-        )
-
-    def document() -> dict[str, Any]:
-        doc = solve_document(report, shown, verified)
-        if framework is not None and in_framework is not None:
-            from convcalc.port.document import framework_answers_document
-
-            doc["framework"] = framework_answers_document(framework, in_framework[: len(shown)], dropped)
-        return doc
-
-    emit(as_json, document, view, lambda: solve_headline(report, shown))
+    emit(as_json, report)
+    verified = report.verified
     if verified is not None and not all(verified):
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
@@ -187,31 +151,15 @@ def sweep(
 
     Each configuration uses its values on every spatial axis. Exit 1 when any configuration fails.
     """
-    from convcalc.verify.document import sweep_document
     from convcalc.verify.sweep import sweep as run_sweep
-    from convcalc.verify.sweep import sweep_grid
 
     with user_errors("sweep", as_json):
-        grid = sweep_grid(
-            sizes=sizes,
-            kernel_sizes=kernel_sizes,
-            strides=strides,
-            paddings=paddings,
-            dilations=dilations,
-            output_paddings=output_paddings,
-            ndims=ndims,
-        )
+        grid = api.sweep_grid(sizes, kernel_sizes, strides, paddings, dilations, output_paddings, ndims)
         from convcalc.verify.render import progress_bar
 
         with progress_bar(grid.count, console(stderr=True)) as progress:
             report = run_sweep(grid, seed=seed, progress=progress)
-
-    def view() -> RenderableType:
-        from convcalc.verify.render import sweep_view
-
-        return sweep_view(report)
-
-    emit(as_json, lambda: sweep_document(report), view, lambda: sweep_headline(report))
+    emit(as_json, report)
     if not report.passed:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
@@ -246,42 +194,26 @@ def chain(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sizes after every layer, skip-connection mismatches, accepted input sizes, receptive field."""
+    """Sizes after every layer, skip-connection mismatches, accepted input sizes, receptive field.
 
-    from convcalc.chain.document import chain_document
-    from convcalc.chain.parse import ChainSpec, parse_chain, read_chain_file
-    from convcalc.chain.stack import chain_report
+    LAYERS, one between bars: a kind, then options glued to their values.
+      kinds: conv, tconv (transposed convolution), pool or maxpool, avgpool,
+             upN (upsampling by N)
+      kN  kernel_size     sN  stride        dN  dilation      opN  output_padding
+      pN  padding: p1, p1x0 (per axis), p1:2 (before:after), psame
+      cN  out channels    gN  groups        ceil  ceil_mode (pooling)
+      per-axis values join with x: k3x5, s2x1
+      'conv k3 s2 p1 c64 | maxpool k2 ceil | tconv k4 s2 p1 | up2'
+
+    Exit 0 when every decoder gives back the size of the encoder input it
+    mirrors; 1 when a skip connection is not restored; 2 bad input.
+    """
 
     with user_errors("chain", as_json):
-        # A file is named by its suffix; anything else is the compact form (never stat'ed).
-        if "|" not in layers and Path(layers).suffix.lower() in (".json", ".toml"):
-            spec = read_chain_file(Path(layers))
-        else:
-            spec = ChainSpec(parse_chain(layers))
-        given = parse_ints("size", size) if size is not None else spec.size
-        report = chain_report(
-            spec.layers,
-            None if given is None else ((given,) if isinstance(given, int) else given),
-            channels if channels is not None else spec.in_channels,
-        )
-        listed = None
-        if size_range is not None:
-            low_text, sep, high_text = size_range.partition(":")
-            if not sep:
-                raise ConvCalcError(f"range must be LOW:HIGH; got {size_range[:40]!r}", parameter="range")
-            low, high = (parse_int("range", text, minimum=0) for text in (low_text, high_text))
-            if low > high:
-                raise ConvCalcError(
-                    f"range must be LOW:HIGH with LOW <= HIGH; got {low}:{high}", parameter="range"
-                )
-            listed = {a.axis: a.restores.within(low, high) for a in report.accepted}
-
-    def view() -> RenderableType:
-        from convcalc.chain.render import chain_view
-
-        return chain_view(report, listed)
-
-    emit(as_json, lambda: chain_document(report, listed), view, lambda: chain_headline(report))
+        report = api.chain(layers, size, channels=channels, size_range=size_range)
+    emit(as_json, report)
+    if not report.restored:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
 @app.command(
@@ -322,25 +254,27 @@ def inspect_model(
             "paddle, mxnet or caffe.",
         ),
     ] = None,
+    svg: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--svg",
+            help="Draw the model to this .svg file (sizes on the edges, the failing merge marked) and say "
+            "where, instead of the tables.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Read a model (ONNX, Keras, PyTorch); explain, check and fix every convolution in it.
 
     Exit 1 when a merge disagrees, a layer cannot run or shapes stop at an op it does not model; 2 bad input.
     """
-    from convcalc.inspect.analysis import inspect_graph
-    from convcalc.inspect.document import inspect_document
-    from convcalc.inspect.load import load_graph, parse_input
-
     with user_errors("inspect", as_json):
-        shapes = None if not inputs else [parse_input(text) for text in inputs]
-        report = inspect_graph(load_graph(model, shapes), shapes, target)
-
-    def view() -> RenderableType:
-        from convcalc.inspect.render import inspect_view
-
-        return inspect_view(report)
-
-    emit(as_json, lambda: inspect_document(report), view)
+        report = api.inspect(model, inputs, target, svg)
+    if svg is None:
+        emit(as_json, report)
+    elif as_json:
+        print(dumps({**report.to_dict(), "svg_files": [str(svg)]}))
+    else:
+        print(f"wrote the picture of {report.graph.source} to {svg}: {report.headline()}")
     if report.exit_code:
         raise typer.Exit(report.exit_code)

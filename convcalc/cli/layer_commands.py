@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.headline import (
-    explain_headline,
-    framework_shape_headline,
-    port_headline,
-    shape_headline,
-    verify_headline,
-)
-from convcalc.jsonout import shape_document
-from convcalc.parse import check_seed
-from convcalc.reader import LayerOptions, dialect_arguments, framework_arguments, read_layer
-
-if TYPE_CHECKING:
-    from rich.console import RenderableType
-
-    from convcalc.conventions.base import FrameworkLayer
+from convcalc import api
 from convcalc.cli.app import (
     SEED,
     JsonOpt,
@@ -34,26 +19,13 @@ from convcalc.cli.app import (
     layer_command,
     user_errors,
 )
+from convcalc.errors import ExitCode
+from convcalc.reader import LayerOptions
 
 
-def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
-    from convcalc.port.document import framework_shape_document
-    from convcalc.port.translate import translate
-
-    with user_errors("shape", as_json):
-        pytorch = None if layer.framework == "pytorch" else translate(layer, "pytorch")
-
-    def view() -> RenderableType:
-        from convcalc.port.render import framework_shape_view
-
-        return framework_shape_view(layer, pytorch)
-
-    emit(
-        as_json,
-        lambda: framework_shape_document(layer, pytorch),
-        view,
-        lambda: framework_shape_headline(layer, pytorch),
-    )
+def _given(layer: LayerOptions, *without: str) -> dict[str, Any]:
+    """The layer options a command takes (those it does not declare stay at their defaults)."""
+    return {name: value for name, value in layer._asdict().items() if name not in without}
 
 
 @app.command(
@@ -71,19 +43,8 @@ def _framework_shape(as_json: bool, layer: FrameworkLayer) -> None:
 def shape(*, layer: LayerOptions, as_json: JsonOpt = False) -> None:
     """Sizes of a convolution and its transposed twin, the equivalent direct convolution and reversibility."""
     with user_errors("shape", as_json):
-        read = read_layer(layer)
-    if read.framework_layer is not None:
-        _framework_shape(as_json, read.framework_layer)
-        return
-    report = read.report
-    assert report is not None
-
-    def view() -> RenderableType:
-        from convcalc.render import shape_view
-
-        return shape_view(report)
-
-    emit(as_json, lambda: shape_document(report), view, lambda: shape_headline(report))
+        result = api.shape(**layer._asdict())
+    emit(as_json, result)
 
 
 LayersOpt = Annotated[
@@ -145,51 +106,18 @@ def explain(
     as_json: JsonOpt = False,
 ) -> None:
     """The matrix view, the direct convolution step by step, where each number comes from, the overlap map."""
-    from convcalc.explain.document import explain_document
-    from convcalc.explain.steps import SECTIONS, explain
-    from convcalc.explain.svg import check_request, write_figure
-    from convcalc.overlap import overlap_map, repeat_layer
-
     with user_errors("explain", as_json):
-        check_request(svg, figure, placement)
-        report = dialect_arguments(layer).report()
-        chosen = parse_sections(section, SECTIONS)
-        explanation = explain(report, chosen, strict=section is not None)
-        twin_exists = all(a.output >= 1 for a in report.transposed)
-        overlap = (
-            overlap_map(repeat_layer(report.transposed, layers))
-            if "overlap" in chosen and twin_exists
-            else None
+        result = api.explain(
+            **_given(layer, "framework", "transpose_kernel"),
+            layers=layers,
+            svg=svg,
+            figure=figure,
+            placement=placement,
+            section=section,
         )
-        written = [] if svg is None else write_figure(report.transposed, svg, figure, placement, layers)
-
-    def view() -> RenderableType:
-        from convcalc.explain.render import explanation_view
-
-        return explanation_view(explanation, overlap, written)
-
-    emit(
-        as_json,
-        lambda: explain_document(explanation, overlap, [str(p) for p in written]),
-        view,
-        lambda: explain_headline(explanation, overlap),
-    )
-    if not explanation.verified:
+    emit(as_json, result)
+    if not result.verified:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
-
-
-def parse_sections(text: str | None, known: tuple[str, ...]) -> tuple[str, ...]:
-    """`matrix,overlap` -> ('matrix', 'overlap'); None -> every section."""
-    if text is None:
-        return known
-    chosen = tuple(part.strip().lower() for part in text.split(",") if part.strip())
-    unknown = [part for part in chosen if part not in known]
-    if unknown or not chosen:
-        raise ConvCalcError(
-            f"section must name one or more of {', '.join(known)} joined by commas; got {text!r}",
-            parameter="section",
-        )
-    return chosen
 
 
 @app.command(
@@ -202,12 +130,29 @@ def parse_sections(text: str | None, known: tuple[str, ...]) -> tuple[str, ...]:
         ]
     )
 )
-@layer_command(without=("framework",))
+@layer_command(
+    without=("framework",),
+    helps={
+        "padding": "Padding as the --from framework spells it: 1, per axis 1x2, before:after 1:2, or its "
+        "word (same, valid, full, same_upper, same_lower, causal, notset); default the framework's.",
+        "output_size": "Requested transposed output size, as the --from framework takes it: PyTorch "
+        "output_size, TensorFlow / ONNX output_shape, Paddle output_size, MXNet target_shape.",
+    },
+)
 def port(
     *,
     layer: LayerOptions,
-    source: Annotated[str, typer.Option("--from", help="The framework whose arguments you give.")],
-    target: Annotated[str, typer.Option("--to", help="The framework to express the layer in.")],
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="The framework whose arguments you give: pytorch, tensorflow, keras, onnx, jax, flax, "
+            "equinox, paddle, mxnet or caffe.",
+        ),
+    ],
+    target: Annotated[
+        str, typer.Option("--to", help="The framework to express the layer in (one of the same names).")
+    ],
     verify: Annotated[
         bool,
         typer.Option(
@@ -222,33 +167,12 @@ def port(
     as_json: JsonOpt = False,
 ) -> None:
     """Translate a layer from one framework's arguments to another's: arguments, weight change, exact fix."""
-    from convcalc.port.document import port_document
-    from convcalc.port.translate import port as port_layer
-
-    check = None
-
     with user_errors("port", as_json):
-        arguments = framework_arguments(layer)
-        translation = port_layer(
-            source,
-            target,
-            in_channels=layer.in_channels,
-            out_channels=layer.out_channels,
-            groups=layer.groups,
-            **vars(arguments),
+        translation = api.port(
+            **_given(layer, "framework"), source=source, target=target, verify=verify, seed=seed
         )
-        if verify:
-            from convcalc.port.execute import check_port
-
-            check = check_port(translation, check_seed(seed))
-
-    def view() -> RenderableType:
-        from convcalc.port.render import port_view
-
-        return port_view(translation, check)
-
-    emit(as_json, lambda: port_document(translation, check), view, lambda: port_headline(translation, check))
-    if check is not None and not check.ok:
+    emit(as_json, translation)
+    if translation.check is not None and not translation.check.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
@@ -273,23 +197,8 @@ def verify(
 
     Exit 0 when every check passes, 1 when any fails, 2 on invalid input.
     """
-    from convcalc.verify.checks import verify_framework_layer, verify_layer
-    from convcalc.verify.document import verify_document
-
     with user_errors("verify", as_json):
-        read = read_layer(layer)
-        if read.framework_layer is not None:
-            # The layer read once above: its framework's rules are not applied a second time.
-            result = verify_framework_layer(read.framework_layer, seed=seed)
-        else:
-            assert read.arguments is not None
-            result = verify_layer(**vars(read.arguments), seed=seed)
-
-    def view() -> RenderableType:
-        from convcalc.verify.render import verify_view
-
-        return verify_view(result)
-
-    emit(as_json, lambda: verify_document(result), view, lambda: verify_headline(result))
+        result = api.verify(**layer._asdict(), seed=seed)
+    emit(as_json, result)
     if not result.passed:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)

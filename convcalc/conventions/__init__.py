@@ -7,7 +7,19 @@ a layer from one framework's arguments to another's. Pure integers: nothing here
 
 from __future__ import annotations
 
-from convcalc.conventions import caffe, equinox, flax, jax, keras, mxnet, onnx, paddle, pytorch, tensorflow
+from convcalc.conventions import (
+    caffe,
+    equinox,
+    flax,
+    jax,
+    keras,
+    mxnet,
+    onnx,
+    paddle,
+    pytorch,
+    tensorflow,
+    tflite,
+)
 from convcalc.conventions.base import Convention, FrameworkLayer, LayerArgs, make_args
 from convcalc.conventions.layouts import Layout
 from convcalc.errors import ConvCalcError
@@ -16,6 +28,9 @@ CONVENTIONS: dict[str, Convention] = {
     module.CONVENTION.name: module.CONVENTION
     for module in (pytorch, tensorflow, keras, onnx, jax, flax, equinox, paddle, mxnet, caffe)
 }
+# Runtimes of converted models: their layers are read from model files (inspect), never written by hand,
+# so they are no port target and no --framework choice.
+RUNTIMES: dict[str, Convention] = {tflite.CONVENTION.name: tflite.CONVENTION}
 ALIASES = {
     "torch": "pytorch",
     "tf": "tensorflow",
@@ -26,6 +41,7 @@ ALIASES = {
 
 __all__ = [
     "CONVENTIONS",
+    "RUNTIMES",
     "Convention",
     "FrameworkLayer",
     "LayerArgs",
@@ -53,7 +69,7 @@ def read(framework: str, size: object, kernel_size: object, **arguments: object)
     >>> read("tensorflow", 5, 3, stride=2, padding="same", transposed=True).placement
     ((0, 1),)
     """
-    conv = convention(framework)
+    conv = RUNTIMES.get(framework) or convention(framework)
     if arguments.get("padding") is None:
         arguments["padding"] = conv.default_padding
     return conv.read(make_args(size, kernel_size, **arguments))  # type: ignore[arg-type]

@@ -11,8 +11,6 @@ reports that element, as zeros appended at the end, and warns. Weights as in PyT
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from convcalc.conventions.base import (
     ExplicitPairsConvention,
     LayerArgs,
@@ -41,7 +39,7 @@ def overhang_as_zeros(axes: tuple[ConvAxis, ...]) -> tuple[tuple[ConvAxis, ...],
     for n, a in enumerate(axes):
         short = a.dilated_kernel - a.padded_size
         if 0 < short < a.stride:
-            out.append(replace(a, pad_after=a.pad_after + short))
+            out.append(a._replace(pad_after=a.pad_after + short))
             notes.append(
                 f"the padded input ({a.padded_size}) is shorter than the dilated kernel ({a.dilated_kernel}) "
                 f"on axis {n}, which other frameworks refuse; Paddle divides with truncation, "

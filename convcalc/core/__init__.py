@@ -11,8 +11,11 @@ framework convention reduces to the same pair.
 - ``rules``: the rules tying arguments together (crops, output_padding limits, symmetric padding);
 - ``layers``: normalise then compute (``conv_layer``, ``transposed_layer``, the output sizes);
 - ``report``: channels and the full report behind ``convcalc shape``;
-- ``pool``: pooling and upsampling axes for chains.
+- ``pool``: pooling and upsampling axes for chains, loaded when first used (`convcalc shape` does not
+  pay for it).
 """
+
+from typing import TYPE_CHECKING, Any
 
 from convcalc.core.axes import (
     MAX_AXES,
@@ -47,7 +50,6 @@ from convcalc.core.layers import (
     transposed_axes_for,
     transposed_layer,
 )
-from convcalc.core.pool import PoolAxis, UpsampleAxis, pool_axes_for
 from convcalc.core.report import ChannelReport, ShapeReport, channel_report, shape_report
 from convcalc.core.rules import (
     check_output_padding,
@@ -56,6 +58,20 @@ from convcalc.core.rules import (
     pytorch_crops,
     symmetric_for_crop,
 )
+
+if TYPE_CHECKING:
+    from convcalc.core.pool import PoolAxis, UpsampleAxis, pool_axes_for
+
+_POOL = ("PoolAxis", "UpsampleAxis", "pool_axes_for")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _POOL:
+        from convcalc.core import pool
+
+        return getattr(pool, name)
+    raise AttributeError(f"module 'convcalc.core' has no attribute {name!r}")
+
 
 __all__ = [
     "MAX_AXES",

@@ -10,8 +10,7 @@ the same pair.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Union
+from typing import NamedTuple, Union
 
 from convcalc.core.rules import Pairs as Pairs
 from convcalc.core.rules import _fmt, output_padding_allowed
@@ -208,8 +207,7 @@ def _mode_padding(mode: str, size: int, dilated_kernel: int, stride: int) -> tup
     return 0, 0
 
 
-@dataclass(frozen=True)
-class ConvAxis:
+class ConvAxis(NamedTuple):
     """One spatial axis of a convolution: o = floor((i + pad_before + pad_after - K) / s) + 1."""
 
     size: int
@@ -242,8 +240,7 @@ class ConvAxis:
         return max(self.remainder - self.pad_after, 0)
 
 
-@dataclass(frozen=True)
-class TransposedAxis:
+class TransposedAxis(NamedTuple):
     """One spatial axis of a transposed convolution in canonical form.
 
     The full output (i-1)*s + K is cropped by crop_before and crop_after (negative: zeros appended).
@@ -269,8 +266,7 @@ class TransposedAxis:
         return self.full - self.crop_before - self.crop_after
 
 
-@dataclass(frozen=True)
-class DirectAxis:
+class DirectAxis(NamedTuple):
     """The equivalent direct convolution of one transposed axis.
 
     Insert s-1 zeros between inputs (stretched size (i-1)*s + 1), pad K-1-crop_before at the start and
@@ -309,8 +305,7 @@ def direct_form(axis: TransposedAxis) -> DirectAxis:
     )
 
 
-@dataclass(frozen=True)
-class ReversalAxis:
+class ReversalAxis(NamedTuple):
     """Does the transposed convolution with the same parameters undo the convolution's size change?
 
     For input W, r = (W + pad_before + pad_after - K) mod s; the transposed twin returns W - r, and
@@ -327,8 +322,11 @@ class ReversalAxis:
     colliding_last: int
 
     @property
-    def restored(self) -> int:
-        return self.size - self.remainder
+    def restored(self) -> int | None:
+        """W - r, the size the twin gives back with output_padding 0; None when the twin has no output
+        (W - r < 1: the padding crops everything the twin would give)."""
+        back = self.size - self.remainder
+        return back if back >= 1 else None
 
     @property
     def reversible(self) -> bool:

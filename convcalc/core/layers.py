@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from convcalc.core.axes import (
     ConvAxis,
@@ -26,8 +26,7 @@ from convcalc.errors import ConvCalcError
 # Normalised N-d parameters.
 
 
-@dataclass(frozen=True)
-class ConvParams:
+class ConvParams(NamedTuple):
     """Per-axis parameters after validation and broadcasting; padding stays a mode or explicit pairs."""
 
     kernel_size: tuple[int, ...]
@@ -95,7 +94,9 @@ def normalize(
     if transposed and isinstance(pads, str) and pads != "valid":
         raise ConvCalcError(
             f"padding={pads!r} is not defined for a transposed convolution here: its meaning differs "
-            "between frameworks (see the framework conventions); give explicit padding or 'valid'",
+            "between frameworks; for Keras's or TensorFlow's 'same' (output = input * stride) read the "
+            "layer by that framework's rules (--framework keras or --framework tensorflow; in Python, "
+            "convcalc.conventions.read('keras', ...)), or give explicit padding or 'valid'",
             parameter="padding",
         )
     check_output_padding(out_pads, strides, dilations)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from convcalc.core.axes import (
     ConvAxis,
@@ -24,15 +25,14 @@ from convcalc.core.layers import (
     normalize,
     transposed_axes_for,
 )
-from convcalc.core.rules import output_padding_allowed
+from convcalc.core.rules import output_padding_allowed, output_padding_limit
 from convcalc.errors import ConvCalcError
 
 # ---------------------------------------------------------------------------------------------------
 # Channels.
 
 
-@dataclass(frozen=True)
-class ChannelReport:
+class ChannelReport(NamedTuple):
     """Weights and work of a convolution (in -> out channels) and of its transposed twin (out -> in)."""
 
     in_channels: int
@@ -124,6 +124,18 @@ class ShapeReport(Presentable):
     @property
     def ndim(self) -> int:
         return self.params.ndim
+
+    presenter = "convcalc.shape.present"
+
+    def reachable(self) -> list[list[tuple[int, int]]]:
+        """Per axis of the transposed layer: (output_padding, output) for every output_padding PyTorch
+        allows (op < max(stride, dilation)), the output counted from op = 0."""
+        p = self.params
+        out = []
+        for axis, op, s, d in zip(self.transposed, p.output_padding, p.stride, p.dilation):
+            base = axis.output - op
+            out.append([(v, base + v) for v in range(output_padding_limit(s, d))])
+        return out
 
     @property
     def output_padding_strict_ok(self) -> tuple[bool, ...]:

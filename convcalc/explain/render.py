@@ -18,8 +18,7 @@ from rich.text import Text
 from convcalc.explain.results import Contributions, DirectSteps, Explanation, Grid, MatrixView
 from convcalc.explain.svg.palette import colour_key, count_colours, ink
 from convcalc.overlap import OverlapMap, Suggestion
-from convcalc.present.render import FoldedGrid
-from convcalc.render import hanging, x_join, yes_no
+from convcalc.render import FoldedGrid, hanging, x_join, yes_no
 
 # The heat map shows at most this many rows and columns; the JSON has every cell.
 HEAT_MAP_SIDE = 40
@@ -250,13 +249,15 @@ def direct_section_view(steps: DirectSteps) -> RenderableType:
         grid_text(steps.input, f"1. the transposed convolution's input ({x_join(steps.input.shape)})"),
         grid_text(
             steps.stretched,
-            f"2. {zeros} zero(s) inserted between neighbours (printed 0): {x_join(steps.stretched.shape)}",
+            # The size first: a wrapped title never leaves it alone on a line.
+            f"2. stretched to {x_join(steps.stretched.shape)}: {zeros} zero(s) inserted between neighbours "
+            "(printed 0)",
             marked=True,
         ),
         grid_text(
             steps.padded,
-            f"3. padding p' = K-1-crop (printed ·): before {before}, after {after} (negative: cropped) "
-            f"-> {x_join(steps.padded.shape)}",
+            f"3. padded to {x_join(steps.padded.shape)}: p' = K-1-crop, before {before}, after {after} "
+            "(printed ·; p' < 0 crops)",
             marked=True,
         ),
         grid_text(steps.kernel, "4. the kernel w"),
@@ -301,9 +302,16 @@ def contributions_view(result: Contributions) -> RenderableType:
 
 
 def explanation_view(
-    explanation: Explanation, overlap: OverlapMap | None, written: Sequence[Path] = ()
+    explanation: Explanation,
+    overlap: OverlapMap | None,
+    written: Sequence[Path] = (),
+    *,
+    figure_only: bool = False,
 ) -> RenderableType:
-    """Every section that was built, the refusals of those too large to print, the overlap map."""
+    """Every section that was built, the refusals of those too large to print, the overlap map; with
+    ``figure_only`` (a figure asked for, no section named) only where the figure went."""
+    if figure_only and written:
+        return Text(f"SVG figure written to {written[0]}")
     parts: list[RenderableType] = []
     if explanation.matrix.content is not None:
         parts.append(matrix_section_view(explanation.matrix.content))
@@ -316,7 +324,9 @@ def explanation_view(
             parts.append(Text.from_markup(f"[yellow]not shown[/yellow]: {section.refusal}."))
     if overlap is not None:
         parts.append(Rule("The overlap (checkerboard) map", align="left"))
-        parts.append(overlap_view(overlap, written))
+        parts.append(overlap_view(overlap))
+    if written:  # whichever sections were asked for
+        parts.append(Text(f"SVG figure written to {written[0]}"))
     if not explanation.verified:
         parts.append(Text.from_markup("[bold red]verification failed[/bold red]: see the checks marked no."))
     return Group(*parts)

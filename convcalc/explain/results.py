@@ -5,9 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import product
-from typing import Any, Generic, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from convcalc.core import DirectAxis, ShapeReport
+from convcalc.core.display import Presentable
+
+if TYPE_CHECKING:
+    from convcalc.overlap import OverlapMap
 
 T = TypeVar("T")
 
@@ -141,3 +146,21 @@ class Explanation:
         """Every executed check agreed (sections not shown check nothing)."""
         parts = (self.matrix.content, self.direct.content, self.contributions.content)
         return all(part.verified for part in parts if part is not None)
+
+
+@dataclass(frozen=True, repr=False)
+class ExplainReport(Presentable):
+    """What `convcalc explain` shows: the sections, the overlap map (None when not asked for or when the
+    twin has no output) and the SVG files written."""
+
+    explanation: Explanation
+    overlap: OverlapMap | None = None
+    written: tuple[Path, ...] = ()
+    # A figure asked for without --section: the text says where it went, not every section.
+    figure_only: bool = False
+
+    presenter = "convcalc.explain.present"
+
+    @property
+    def verified(self) -> bool:
+        return self.explanation.verified

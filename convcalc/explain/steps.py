@@ -34,6 +34,9 @@ from convcalc.overlap import contributions
 MAX_MATRIX_SIDE = 25
 MAX_GRID_SIDE = 24
 MAX_CONTRIBUTION_POSITIONS = 64
+# The contributions are checked by running the twin on all its inputs: a handful of outputs may still
+# gather from millions of inputs when a huge padding crops them away.
+MAX_CONTRIBUTION_INPUTS = 4096
 SECTIONS = ("matrix", "direct", "contributions", "overlap")
 
 
@@ -269,6 +272,12 @@ def explain(report: ShapeReport, sections: Sequence[str] = SECTIONS, strict: boo
     if not empty and t_outputs > MAX_CONTRIBUTION_POSITIONS:
         contribution_refusal = _refuse(
             "the list of contributions", t_outputs, MAX_CONTRIBUTION_POSITIONS, ndim, "output positions"
+        )
+    t_inputs = math.prod(a.size for a in report.transposed)
+    if contribution_refusal is None and t_inputs > MAX_CONTRIBUTION_INPUTS:
+        contribution_refusal = (
+            f"the list of contributions is checked by running the transposed twin on its {t_inputs:,} "
+            f"input positions; it runs on at most {MAX_CONTRIBUTION_INPUTS:,}"
         )
     return Explanation(
         report,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from convcalc.conventions import CONVENTIONS
+from convcalc.core.display import Presentable
 from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.inspect.fields import receptive_fields
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
@@ -80,8 +81,10 @@ class Finding:
     fix: str | None = None
 
 
-@dataclass(frozen=True)
-class InspectReport:
+@dataclass(frozen=True, repr=False)
+class InspectReport(Presentable):
+    """A model read and analysed: its layers, merges, accepted sizes, receptive fields and findings."""
+
     graph: Graph
     input_shapes: tuple[Shape, ...]
     size_given: bool
@@ -92,6 +95,8 @@ class InspectReport:
     fields: tuple[tuple[str, tuple[int | None, ...]], ...]
     findings: tuple[Finding, ...]
     target: str | None
+
+    presenter = "convcalc.inspect.present"
 
     @property
     def runs(self) -> bool:
@@ -115,36 +120,6 @@ class InspectReport:
     @property
     def spatial(self) -> tuple[int, ...]:
         return tuple(self.input_shapes[0][a.tensor_axis] for a in self.axes)
-
-    def headline(self) -> str:
-        size = "x".join(map(str, self.spatial)) or "x".join(map(str, self.input_shapes[0]))
-        counts: dict[str, int] = {}
-        for f in self.findings:
-            if f.severity != "info":
-                counts[f.kind] = counts.get(f.kind, 0) + 1
-        if not counts:
-            return f"no findings: the model runs on {size} with every merge agreeing"
-        words = {
-            "merge": ("skip mismatch", "skip mismatches"),
-            "failure": ("layer that cannot run", "layers that cannot run"),
-            "checkerboard": ("checkerboard layer", "checkerboard layers"),
-            "dropped": ("layer dropping inputs", "layers dropping inputs"),
-            "portability": ("layer to port with a fix", "layers to port with a fix"),
-            "runtime": ("runtime disagreement", "runtime disagreements"),
-            "conflict": ("argument conflict", "argument conflicts"),
-        }
-        parts = []
-        for kind, n in counts.items():
-            if kind == "stopped":
-                node = self.run.stopped[0]
-                parts.append(f"shapes stop at layer {node.name} (unknown op {node.op})")
-                continue
-            one, many = words.get(kind, (kind, kind))
-            parts.append(
-                f"{n} {one if n == 1 else many}" + (f" at {size}" if kind in ("merge", "failure") else "")
-            )
-        total = sum(counts.values())
-        return f"{total} finding{'' if total == 1 else 's'}: " + ", ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -588,9 +563,13 @@ def _findings(report: InspectReport) -> list[Finding]:
     return sorted(found, key=lambda f: order[f.severity])
 
 
-FRAMEWORK_NAMES = {"onnx": "ONNX", "keras": "Keras", "pytorch": "PyTorch"}
+FRAMEWORK_NAMES = {"onnx": "ONNX", "keras": "Keras", "pytorch": "PyTorch", "tflite": "TFLite"}
 # Why the framework gives no shape for an op convcalc does not model, and what the user can do.
 NO_SHAPE = {
+    "tflite": (
+        "the file records no static shape for it (a size computed at run time)",
+        "convert the model with a fixed input size, or check the layers after it in the TFLite interpreter",
+    ),
     "onnx": (
         "ONNX's shape inference gives no shape for it",
         "a static --input may let ONNX's shape inference give one; otherwise check the layers after it in "

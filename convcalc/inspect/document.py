@@ -72,7 +72,6 @@ def inspect_document(report: InspectReport) -> JsonDict:
             "nodes": len(graph.nodes),
         },
         input={"shapes": [list(s) for s in report.input_shapes], "given": report.size_given},
-        headline=report.headline(),
         runs=report.runs,
         exit_code=int(report.exit_code),
         target=report.target,

@@ -19,15 +19,21 @@ def tensor_producers(graph: Graph) -> dict[str, Node]:
 
 
 def operand_path(graph: Graph, tensor: str, limit: int = 3) -> tuple[str, ...]:
-    """The nodes that changed this operand's spatial size, nearest last, following first inputs back."""
+    """The nodes that changed this operand's spatial size, nearest last, following first inputs back;
+    the last ``limit`` of them, after "..." when earlier ones were left out."""
     producers = tensor_producers(graph)
     path: list[str] = []
     name = tensor
-    while name in producers and len(path) < limit:
+    seen: set[str] = set()
+    while name in producers and name not in seen:
+        seen.add(name)
         node = producers[name]
         if node.kind not in ("shape_preserving", "elementwise") and not (
             node.kind == "conv" and isinstance(node.spec, ConvSpec) and set(node.spec.stride) == {1}
         ):
+            if len(path) == limit:
+                path.append("...")
+                break
             path.append(node.name)
         if not node.inputs:
             break

@@ -1,4 +1,4 @@
-"""Which reader reads a model: an .onnx or .keras suffix, or "file.py:factory" / "module:attr"."""
+"""Which reader reads a model: its suffix (.onnx, .keras, .h5, .tflite), or "file.py:factory"."""
 
 from __future__ import annotations
 
@@ -51,12 +51,14 @@ def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None) -> Graph:
         from convcalc.inspect.keras_reader import read_keras
 
         return read_keras(path)
+    if suffix == ".tflite":
+        from convcalc.inspect.tflite_reader import read_tflite
+
+        return read_tflite(path)
     if suffix in (".h5", ".hdf5") or _is_hdf5(path):
-        raise ConvCalcError(
-            f"{model}: an HDF5 file (a Keras 2 `.h5` model?); inspect reads `.keras` and `.onnx` files: load "
-            "it in Keras and re-save it with model.save('model.keras'), or export it to ONNX",
-            parameter="model",
-        )
+        from convcalc.inspect.h5_reader import read_h5
+
+        return read_h5(path)
     target, sep, attr = model.rpartition(":")
     if (
         sep
@@ -80,7 +82,7 @@ def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None) -> Graph:
             )
         return read_module(load_target(model), inputs[0], model)
     raise ConvCalcError(
-        f"model must be an .onnx or .keras file, or a PyTorch module as path/to/file.py:factory or "
-        f"package.module:attr; got {model!r}",
+        f"model must be an .onnx, .keras, .h5 or .tflite file, or a PyTorch module as "
+        f"path/to/file.py:factory or package.module:attr; got {model!r}",
         parameter="model",
     )

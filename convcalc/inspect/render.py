@@ -73,11 +73,11 @@ def _compact(arguments: tuple[tuple[str, str], ...], framework: str = "onnx", po
 
 
 def inspect_view(report: InspectReport) -> RenderableType:
-    """Headline, findings, accepted sizes, receptive fields, and the per-layer table."""
+    """The model, findings, accepted sizes, receptive fields, and the per-layer table (the headline is
+    printed above them)."""
     graph = report.graph
     ok = report.runs
     head = Text.from_markup(
-        f"[bold]{report.headline()}[/bold]\n"
         f"{graph.source} ({graph.framework}, {len(graph.nodes)} nodes), input "
         + ", ".join(x_join(s) for s in report.input_shapes)
         + ("" if report.size_given else " (dynamic sizes: the smallest accepted size)")
@@ -90,7 +90,12 @@ def inspect_view(report: InspectReport) -> RenderableType:
         )
     )
     parts: list[RenderableType] = [head]
-    if report.findings:
+    if report.findings and all(f.severity == "info" for f in report.findings):
+        # Nothing to fix ("no findings" above): the notes as lines, not a table of findings.
+        parts.extend(
+            Text(f"{f.kind}: " + (f"{f.node}: " if f.node else "") + f.message) for f in report.findings
+        )
+    elif report.findings:
         findings = Table(title="Findings, most severe first", title_justify="left", title_style="bold")
         findings.add_column("severity", no_wrap=True)
         for name in ("layer: finding", "fix"):
@@ -133,14 +138,15 @@ def inspect_view(report: InspectReport) -> RenderableType:
                 near,
             )
         parts.append(sizes)
-    if report.fields:
-        unknown = any(v is None for _, values in report.fields for v in values)
+    fields = [(name, values) for name, values in report.fields if values]  # outputs with a spatial axis
+    if fields:
+        unknown = any(v is None for _, values in fields for v in values)
         parts.append(
             Text(
                 "receptive field (input elements that reach one output element, widest, per spatial axis): "
                 + "; ".join(
                     f"output {name!r} " + x_join(["?" if v is None else v for v in values])
-                    for name, values in report.fields
+                    for name, values in fields
                 )
                 + (" (? = not worked out: the path passes an op convcalc does not model)" if unknown else "")
             )

@@ -11,6 +11,7 @@ fixed layer equals the source layer in values, not just in shape.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from convcalc.conventions import convention, read
 from convcalc.conventions.base import (
@@ -23,6 +24,9 @@ from convcalc.conventions.layouts import WeightChange, weight_change, weight_sha
 from convcalc.core import ConvAxis, Pairs, channel_report
 from convcalc.core.display import Presentable
 from convcalc.errors import ConvCalcError
+
+if TYPE_CHECKING:
+    from convcalc.verdict import PortCheck
 
 SIZE_DEPENDENT_WORDS = ("same", "same_lower", "same_upper")
 
@@ -66,6 +70,10 @@ class Translation(Presentable):
     shape_only: tuple[tuple[str, str], ...] | None
     notes: tuple[str, ...]
     channels: Channels | None = None
+    check: PortCheck | None = None
+    """The execution check (``port --verify``), when asked for."""
+
+    presenter = "convcalc.port.present"
 
     def weight_shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
         """The weight's shape in the source's and in the target's layout (when channels are known)."""
@@ -108,22 +116,54 @@ class Translation(Presentable):
         return "not equal as it stands; equal in shape and in values after the fix"
 
     def fix_steps(self) -> list[str]:
-        """The fix in words, one instruction per axis side that needs one."""
+        """The fix in words, one instruction per axis that needs one (both sides in it).
+
+        A positive amount crops the output of a transposed layer and pads the input of a convolution.
+        """
         steps = []
+        # (both sides, one side) for a positive amount, then for a negative one.
+        if self.source.is_transposed:
+            positive = (
+                "remove the first {} and the last {} output element(s)",
+                "remove the {} {} output element(s)",
+            )
+            negative = (
+                "add {} zero(s) at the start and {} at the end of the output",
+                "add {1} zero(s) at the {0} of the output",
+            )
+        else:
+            positive = (
+                "pad the input with {} zero(s) at the start and {} at the end",
+                "pad the input with {1} zero(s) at the {0}",
+            )
+            negative = (
+                "remove the first {} and the last {} input element(s)",
+                "remove the {} {} input element(s)",
+            )
         for n, (before, after) in enumerate(self.fix):
-            if self.source.is_transposed:
-                for amount, first, last in ((before, "first", "start"), (after, "last", "end")):
-                    if amount > 0:
-                        steps.append(f"axis {n}: remove the {first} {amount} output element(s)")
-                    elif amount < 0:
-                        steps.append(f"axis {n}: add {-amount} zero(s) at the {last} of the output")
-            else:
-                for amount, first, side in ((before, "first", "start"), (after, "last", "end")):
-                    if amount > 0:
-                        steps.append(f"axis {n}: pad the input with {amount} zero(s) at the {side}")
-                    elif amount < 0:
-                        steps.append(f"axis {n}: remove the {first} {-amount} input element(s)")
+            words = _fix_words(before, after, positive, negative, transposed=self.source.is_transposed)
+            if words:
+                steps.append(f"axis {n}: {words}")
         return steps
+
+
+def _fix_words(
+    before: int, after: int, positive: tuple[str, str], negative: tuple[str, str], *, transposed: bool
+) -> str:
+    """Both sides of one axis in one phrase: "remove the first 1 and the last 1 output element(s)"."""
+    if before > 0 and after > 0:
+        return positive[0].format(before, after)
+    if before < 0 and after < 0:
+        return negative[0].format(-before, -after)
+    sides = []
+    for amount, first, side in ((before, "first", "start"), (after, "last", "end")):
+        if amount == 0:
+            continue
+        template = positive[1] if amount > 0 else negative[1]
+        # Crops and removals name the elements (first/last); zeros name the side (start/end).
+        removes = (amount > 0) == transposed
+        sides.append(template.format(first if removes else side, abs(amount)))
+    return " and ".join(sides)
 
 
 def _unfixed_output(source: FrameworkLayer, target: FrameworkLayer) -> tuple[int, ...]:
@@ -252,8 +292,9 @@ def translate(source: FrameworkLayer, target_name: str, channels: Channels | Non
             best = (rank, produced, fix)
         if fix is not None and rank == (True, 0) and exact_elsewhere is None:
             exact_elsewhere = produced
+        # The shape-only alternative too: one every backend runs before one some backend refuses.
         if (
-            shape_only is None
+            (shape_only is None or (shape_only.unsupported_by and not produced.unsupported_by))
             and _unfixed_output(source, produced) == source.output
             and produced.placement != canonical.placement
         ):
@@ -288,7 +329,12 @@ def translate(source: FrameworkLayer, target_name: str, channels: Channels | Non
     )
     if shape_only is None or translation.shape_equal or shape_only.placement == produced.placement:
         return translation
-    return replace(translation, shape_only=tuple(target.spell(shape_only.args)))
+    if shape_only.unsupported_by:
+        notes.append(
+            "the same-shape spelling is refused or computed otherwise by "
+            f"{' and '.join(shape_only.unsupported_by)}; no spelling every backend runs has that shape"
+        )
+    return replace(translation, shape_only=tuple(target.spell(shape_only.args)), notes=tuple(notes))
 
 
 def port(

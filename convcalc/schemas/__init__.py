@@ -10,7 +10,7 @@ import json
 from importlib import resources
 from typing import Any
 
-COMMANDS = ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect", "error")
+COMMANDS = ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect", "diff", "error")
 
 
 def schema(command: str) -> dict[str, Any]:

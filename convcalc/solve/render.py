@@ -118,3 +118,15 @@ def _nearest_view(report: SolveReport) -> RenderableType:
         Text("raising --max-kernel / --max-stride / --max-dilation, or unfixing a value, widens the search")
     )
     return Group(*lines)
+
+
+def report_view(report: SolveReport) -> RenderableType:
+    """The shown answers; with a framework, the same answers in its arguments below them."""
+    shown = report.shown
+    view = solve_view(report, shown, report.verified)
+    if report.framework is None:
+        return view
+    from convcalc.port.render import framework_answers_view
+
+    f = report.framework
+    return Group(view, framework_answers_view(f.name, f.translations[: len(shown)], f.dropped))

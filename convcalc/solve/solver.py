@@ -25,10 +25,13 @@ search for the nearest reachable sizes takes at most ``MAX_NEAREST_WORK`` steps.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import heapq
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from convcalc.core import (
     conv_layer,
@@ -40,6 +43,9 @@ from convcalc.core import (
 )
 from convcalc.core.display import Presentable
 from convcalc.errors import BudgetExceeded, ConvCalcError
+
+if TYPE_CHECKING:
+    from convcalc.port.translate import Translation
 
 # Search budgets: the walk over (k, s, d) is max_kernel*max_stride*max_dilation steps per axis, each
 # with at most max(s, d) output_paddings; combining axes multiplies the per-axis answers.
@@ -100,6 +106,89 @@ def unreached_classes(kernel_size: int, stride: int, dilation: int) -> int:
     return stride - min(kernel_size, stride // math.gcd(dilation, stride))
 
 
+# Above this kernel_size the exact count below would walk too many taps; the count then keeps to what
+# has a closed form (whole residue classes, and the border beyond the taps' reach).
+MAX_COUNTED_TAPS = 4096
+
+
+@functools.lru_cache(maxsize=256)
+def _runs(count: int, kernel_size: int, stride: int, dilation: int) -> tuple[tuple[int, int, int], ...]:
+    """The merged runs (r, a, b): positions r + t*s for a <= t <= b are reached (r a residue mod s).
+
+    Tap m reaches m*d + n*s (0 <= n < count): in its class, the run of t from m*d // s, count long.
+    """
+    merged: dict[int, list[list[int]]] = {}
+    for m in range(kernel_size):
+        first, r = divmod(m * dilation, stride)
+        runs = merged.setdefault(r, [])
+        if runs and first <= runs[-1][1] + 1:
+            runs[-1][1] = max(runs[-1][1], first + count - 1)
+        else:
+            runs.append([first, first + count - 1])
+    return tuple((r, a, b) for r, runs in merged.items() for a, b in runs)
+
+
+@functools.lru_cache(maxsize=256)
+def _coverage(count: int, kernel_size: int, stride: int, dilation: int) -> bytes:
+    """A byte per position of [0, reach): 1 where a tap reaches it (for a short reach only)."""
+    reach = (count - 1) * stride + dilated_kernel_size(kernel_size, dilation)
+    reached, ones = bytearray(reach), b"\x01" * count
+    for m in range(kernel_size):
+        start = m * dilation
+        reached[start : start + (count - 1) * stride + 1 : stride] = ones
+    return bytes(reached)
+
+
+@functools.lru_cache(maxsize=1024)
+def _not_sums(stride: int, dilation: int) -> tuple[int, ...]:
+    """The numbers that are not n*s + m*d (n, m >= 0), for coprime s, d: (s-1)(d-1)/2 of them, all
+    below s*d - s - d + 1 (Sylvester). Found per class: r + t*s is a sum from the class's first m*d.
+    """
+    inverse = pow(dilation, -1, stride) if stride > 1 else 0
+    return tuple(
+        sorted(
+            r + t * stride for r in range(stride) for t in range((r * inverse % stride) * dilation // stride)
+        )
+    )
+
+
+def unreached_positions(count: int, kernel_size: int, stride: int, dilation: int, lo: int, hi: int) -> int:
+    """How many positions j in [lo, hi) are not n*s + m*d for any 0 <= n < count, 0 <= m < k.
+
+    For a transposed convolution these are the outputs that receive nothing (count = input size, the
+    window is the output inside the full output, which output_padding may extend past its end); for a
+    convolution, the inputs no window reads (count = output size, the window is the real inputs inside
+    the padding). The taps reach [0, reach) but for whole residue classes mod s and holes by the edges.
+
+    >>> unreached_positions(32, 2, 2, 1, 0, 65), unreached_positions(32, 4, 2, 1, 1, 66)
+    (1, 0)
+    """
+    k, s, d = kernel_size, stride, dilation
+    if hi <= lo:
+        return 0
+    reach = (count - 1) * s + dilated_kernel_size(k, d)
+    inside = max(min(hi, reach) - max(lo, 0), 0)
+    beyond = hi - lo - inside  # past the last tap (or before the first): nothing reaches them
+    if d == 1 and k >= s:
+        return beyond  # the taps fill [0, reach) without a hole
+    if reach <= MAX_COUNTED_TAPS * 16:
+        return beyond + _coverage(count, k, s, d)[max(lo, 0) : hi].count(0)
+    if unreached_classes(k, s, d) == 0 and (count - 1) * s >= (k - 1) * d and s * d <= MAX_COUNTED_TAPS**2:
+        # Every class reached and the two edges apart: the holes by the start are the numbers that are
+        # not n*s + m*d, those by the end their mirror images (n -> count-1-n, m -> k-1-m).
+        holes = _not_sums(s, d)
+        start = bisect.bisect_left(holes, hi) - bisect.bisect_left(holes, lo)
+        end = bisect.bisect_right(holes, reach - 1 - lo) - bisect.bisect_right(holes, reach - 1 - hi)
+        return beyond + start + end
+    if k > MAX_COUNTED_TAPS:
+        return beyond + unreached_classes(k, s, d) * inside // s  # the whole classes only
+    covered = 0
+    for r, a, b in _runs(count, k, s, d):
+        low, high = -((r - lo) // s), (hi - 1 - r) // s  # the class's positions r + t*s inside [lo, hi)
+        covered += max(min(b, high) - max(a, low) + 1, 0)
+    return hi - lo - covered
+
+
 @dataclass(frozen=True)
 class AxisAnswer:
     """One axis of a layer that maps ``size`` to ``output``, with why a practitioner would rank it."""
@@ -155,19 +244,77 @@ class AxisAnswer:
         return unreached_classes(self.kernel_size, self.stride, self.dilation)
 
     @property
+    def empty(self) -> int:
+        """Exactly how many outputs receive nothing (transposed) or real inputs are never read (conv).
+
+        Besides the unreached classes: the border that output_padding adds past the full output, the
+        positions by the edges that dilated taps skip, and (conv) the inputs after the last window.
+        """
+        k, s, d = self.kernel_size, self.stride, self.dilation
+        if self.transposed:
+            full = (self.size - 1) * s + self.dilated_kernel
+            hi = full - self.pad_after + self.output_padding
+            return unreached_positions(self.size, k, s, d, self.pad_before, hi)
+        start = self.pad_before
+        return unreached_positions(self.output, k, s, d, start, start + self.size)
+
+    @property
+    def border(self) -> int:
+        """The empty positions outside the unreached classes' share: gaps at the edges only."""
+        if self.unreached:
+            return 0
+        if self.dilation == 1:  # the taps fill their reach: only output_padding can pass its end
+            return max(self.output_padding - self.pad_after, 0) if self.transposed else 0
+        return self._edge_empty()
+
+    def _edge_gap(self) -> bool:
+        """Does a dilated layer that reaches every class leave a position empty by an edge? (The rank's
+        inner loop: read from the cached coverage without slicing it when the reach is short.)"""
+        k, s, d, pb = self.kernel_size, self.stride, self.dilation, self.pad_before
+        count = self.size if self.transposed else self.output
+        reach = (count - 1) * s + d * (k - 1) + 1
+        if reach > MAX_COUNTED_TAPS * 16:
+            return self._edge_empty() > 0
+        hi = reach - self.pad_after + self.output_padding if self.transposed else pb + self.size
+        if self.transposed and hi > reach:
+            return True
+        return _coverage(count, k, s, d).count(0, pb, min(hi, reach)) > 0
+
+    def _edge_empty(self) -> int:
+        return self.empty if self.transposed else self.empty - self.dropped
+
+    @property
     def rank_key(self) -> tuple[int, ...]:
-        # Built once per answer for the sort; the properties it reads are spelled out for speed.
-        op, pb, pa, stride = self.output_padding, self.pad_before, self.pad_after, self.stride
-        return (
-            self.unreached > 0,
-            not even_coverage(self.kernel_size, stride, self.dilation),
-            self.dropped != 0,
+        # Built once per answer (the sorts and the best-first walk read it again) and kept beside the
+        # fields (functools.cached_property takes a lock per read on Python 3.11).
+        try:
+            return self.__dict__["_rank_key"]  # type: ignore[no-any-return]
+        except KeyError:
+            key = self.__dict__["_rank_key"] = self._rank()
+            return key
+
+    def _rank(self) -> tuple[int, ...]:
+        # The properties it reads are spelled out for speed.
+        k, s, d, op, pb, pa = (
             self.kernel_size,
+            self.stride,
+            self.dilation,
+            self.output_padding,
+            self.pad_before,
+            self.pad_after,
+        )
+        dropped = 0 if self.transposed else max((self.size + pb + pa - d * (k - 1) - 1) % s - pa, 0)
+        empty = unreached_classes(k, s, d) > 0 or (self._edge_gap() if d > 1 else self.transposed and op > pa)
+        return (
+            empty,
+            not even_coverage(k, s, d),
+            dropped != 0,
+            k,
             pb != pa,
             op != 0,
-            self.dilation != 1,
-            not 0 <= op < stride,
-            stride,
+            d != 1,
+            not 0 <= op < s,
+            s,
             pb,
             pa,
             op,
@@ -181,6 +328,13 @@ class AxisAnswer:
             cause = f"kernel {k} < stride {s}" if d == 1 else f"dilation {d} with stride {s}"
             what = "outputs receive nothing" if self.transposed else "inputs are never read"
             out = [f"{self.unreached} of every {s} {what} ({cause})"]
+        elif self.border:
+            what = "output(s) receive nothing" if self.transposed else "input(s) are never read"
+            if self.transposed and self.output_padding > self.pad_after:
+                cause = f"output_padding {self.output_padding} adds an empty border after the last tap"
+            else:
+                cause = f"the taps of dilation {d} skip positions by the edge"
+            out = [f"{self.border} {what} ({cause})"]
         elif self.checkerboard_free:
             out = ["even coverage"]
         elif d == 1:
@@ -214,7 +368,7 @@ class Answer:
     def rank_key(self) -> tuple[int, ...]:
         keys = [a.rank_key for a in self.axes]
         # A layer that leaves positions empty is ranked after every layer that reaches them all.
-        empty = int(any(a.unreached for a in self.axes))
+        empty = int(any(a.unreached or a.border for a in self.axes))
         return (empty, int(not self.uniform), *(sum(column) for column in zip(*keys)))
 
     @property
@@ -266,9 +420,22 @@ class Nearest:
     other_kind: AxisAnswer | None
 
 
+@dataclass(frozen=True)
+class FrameworkAnswers:
+    """`solve --framework X`: the shown answers X expresses exactly, in X's arguments; how many it cannot."""
+
+    name: str
+    translations: tuple[Translation, ...]
+    dropped: int
+
+
 @dataclass(frozen=True, repr=False)
 class SolveReport(Presentable):
-    """Every answer within bounds, best first; when there is none, what is nearest."""
+    """Every answer within bounds, best first; when there is none, what is nearest.
+
+    What the command shows is part of the result: the first ``top`` answers (every one when None),
+    their execution checks when asked for, and those answers in a framework's arguments.
+    """
 
     transposed: bool
     size: tuple[int, ...]
@@ -279,10 +446,20 @@ class SolveReport(Presentable):
     mixed: bool
     omitted: int
     nearest: tuple[Nearest, ...] = field(default=())
+    top: int | None = 10
+    verified: tuple[bool, ...] | None = None
+    framework: FrameworkAnswers | None = None
+
+    presenter = "convcalc.solve.present"
 
     @property
     def ndim(self) -> int:
         return len(self.size)
+
+    @property
+    def shown(self) -> tuple[Answer, ...]:
+        """The answers the command shows: the first ``top``, or all."""
+        return self.answers if self.top is None else self.answers[: self.top]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -13,15 +13,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from itertools import product
 from typing import Any
 
 from convcalc.core import MAX_AXES
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.parse import check_seed, parse_int
-from convcalc.verdict import SweepFailure, SweepReport
+from convcalc.verdict import SweepFailure, SweepGrid, SweepReport
 
 MAX_SWEEP_CONFIGURATIONS = 200_000
 MAX_SWEEP_VALUE = 999_999
@@ -136,58 +135,6 @@ def sweep_grid(**texts: str) -> SweepGrid:
     grid = SweepGrid(**{name: _expand(i) for name, i in intervals.items()})
     check_sweep_work(grid)
     return grid
-
-
-def _spread(value: int, ndim: int) -> int | tuple[int, ...]:
-    return value if ndim == 1 else (value,) * ndim
-
-
-@dataclass(frozen=True)
-class SweepGrid:
-    """The ranges swept; every configuration uses its values on all spatial axes alike."""
-
-    sizes: tuple[int, ...] = tuple(range(1, 9))
-    kernel_sizes: tuple[int, ...] = (1, 2, 3, 4)
-    strides: tuple[int, ...] = (1, 2, 3)
-    paddings: tuple[int, ...] = (0, 1, 2)
-    dilations: tuple[int, ...] = (1, 2)
-    output_paddings: tuple[int, ...] = (0, 1, 2)
-    ndims: tuple[int, ...] = (1, 2, 3)
-
-    @property
-    def count(self) -> int:
-        return math.prod(
-            len(v)
-            for v in (
-                self.sizes,
-                self.kernel_sizes,
-                self.strides,
-                self.paddings,
-                self.dilations,
-                self.output_paddings,
-                self.ndims,
-            )
-        )
-
-    def configurations(self) -> Iterator[dict[str, Any]]:
-        """Keyword arguments of ``verify_layer``, one per grid point."""
-        for nd, i, k, s, p, d, op in product(
-            self.ndims,
-            self.sizes,
-            self.kernel_sizes,
-            self.strides,
-            self.paddings,
-            self.dilations,
-            self.output_paddings,
-        ):
-            yield {
-                "size": _spread(i, nd),
-                "kernel_size": _spread(k, nd),
-                "stride": _spread(s, nd),
-                "padding": _spread(p, nd),
-                "output_padding": _spread(op, nd),
-                "dilation": _spread(d, nd),
-            }
 
 
 def _axis_extent(i: int, k: int, s: int, p: int, d: int, op: int) -> int:

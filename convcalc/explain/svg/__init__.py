@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +23,7 @@ __all__ = [
     "FIGURES",
     "animated_diagram",
     "check_figure",
+    "check_output_path",
     "check_request",
     "direct_cell_kinds",
     "direct_diagram",
@@ -58,9 +60,47 @@ def check_request(path: Path | None, name: str = "direct", placement: int | None
                 parameter="svg",
             )
         return
-    if path.name in ("", ".", "..") or path.is_dir():
+    check_output_path(path)
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse a file that cannot be written, before any work: a name too long for the file system (which
+    even a stat refuses), a directory (or a path with no file name), a name that is not .svg, a parent
+    directory that is missing."""
+    shown = repr(str(path)) if len(str(path)) <= 80 else repr(str(path)[:77] + "...")
+    try:
+        limit = os.pathconf(".", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    for part in path.parts:
+        length = len(os.fsencode(part))
+        if length > limit:
+            raise ConvCalcError(
+                f"svg: the name {part[:40]!r}... in the path is {length} bytes long and the file system "
+                f"allows {limit}",
+                parameter="svg",
+            )
+    try:
+        directory = path.is_dir()
+        parent = path.parent.is_dir()
+    except OSError as error:  # a path over the system's limit, a loop of links, ...
         raise ConvCalcError(
-            f"svg must name a file to write, such as fig.svg; got {str(path)!r}, which is a directory",
+            f"svg: cannot write {shown}: {error.strerror or error}", parameter="svg"
+        ) from None
+    if path.name in ("", ".", "..") or directory:
+        raise ConvCalcError(
+            f"svg must name a file to write, such as fig.svg; got {shown}, which is a directory",
+            parameter="svg",
+        )
+    if path.suffix.lower() != ".svg":
+        kind = repr(path.suffix) if path.suffix else "a file without a suffix"
+        raise ConvCalcError(
+            f"svg must name a .svg file: the figure is SVG text, not {kind}; got {shown}",
+            parameter="svg",
+        )
+    if not parent:
+        raise ConvCalcError(
+            f"svg: cannot write {shown}: the directory {str(path.parent)[:80]!r} does not exist",
             parameter="svg",
         )
 
@@ -93,7 +133,8 @@ def write_figure(
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as error:
+        shown = repr(str(path)) if len(str(path)) <= 80 else repr(str(path)[:77] + "...")
         raise ConvCalcError(
-            f"svg: cannot write {str(path)!r}: {error.strerror or error}", parameter="svg"
+            f"svg: cannot write {shown}: {error.strerror or error}", parameter="svg"
         ) from None
     return [path]

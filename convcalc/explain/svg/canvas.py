@@ -145,12 +145,14 @@ class Canvas:
         """Markup whose extent the caller has already accounted for (groups, paths, styles)."""
         self.parts.append(markup)
 
-    def svg(self, margin: float, style: str = "", **attributes: object) -> str:
+    def svg(
+        self, margin: float, style: str = "", shown_width: float | None = None, **attributes: object
+    ) -> str:
         """The document: width and height the extent plus ``margin``, a white background, the parts."""
         width, height = round(self.right + margin), round(self.bottom + margin)
-        # A figure wider than MAX_SHOWN_WIDTH is shown scaled down to it: the viewBox keeps the drawing's
-        # own coordinates, the width and height say the size on screen.
-        scale = min(1.0, MAX_SHOWN_WIDTH / width)
+        # A figure wider than ``shown_width`` (MAX_SHOWN_WIDTH unless given) is shown scaled down to it:
+        # the viewBox keeps the drawing's own coordinates, the width and height say the size on screen.
+        scale = min(1.0, (shown_width or MAX_SHOWN_WIDTH) / width)
         head = (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{round(width * scale)}" '
             f'height="{round(height * scale)}" viewBox="0 0 {width} {height}" '

@@ -1,0 +1,79 @@
+"""`convcalc diff`: which layer did a conversion change?"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from convcalc.cli.app import JsonOpt, app, emit, example, user_errors
+from convcalc.errors import ConvCalcError
+
+MODEL_HELP = (
+    "An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory or package.module:attr (this "
+    "RUNS that Python file, or imports that module)."
+)
+
+
+@app.command(
+    "diff",
+    epilog=example(
+        [
+            (
+                "Did the ONNX export change a layer?",
+                "convcalc diff net.py:build net.onnx --input 1x3x64x64",
+            ),
+            (
+                "A channels-last conversion: --input in A's layout, B's derived",
+                "convcalc diff model.keras model.onnx --input 1x64x64x3",
+            ),
+        ]
+    ),
+)
+def diff(
+    a: Annotated[
+        str, typer.Argument(metavar="A", help="The reference model. " + MODEL_HELP, show_default=False)
+    ],
+    b: Annotated[
+        str, typer.Argument(metavar="B", help="The converted model, read the same ways.", show_default=False)
+    ],
+    inputs: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--input", "-i", help="A's full input shape in A's layout, 1x3x256x256 (once per input)."
+        ),
+    ] = None,
+    inputs_b: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--input-b",
+            help="B's input shape in B's layout (default: A's input with its axes in B's order).",
+        ),
+    ] = None,
+    svg: Annotated[
+        Optional[str],
+        typer.Option(
+            "--svg", help="Reserved: draw both models, the changed layers marked (refused until it lands)."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare two models layer by layer: same values, shifted output, different size, missing or extra.
+
+    Exit 0 when every layer is the same, 1 when one differs, 2 bad input.
+    """
+    from convcalc.diff.report import diff_models
+    from convcalc.inspect.load import parse_input
+
+    with user_errors("diff", as_json):
+        shapes = [parse_input(text) for text in inputs or ()]
+        shapes_b = [parse_input(text) for text in inputs_b] if inputs_b else None
+        if svg is not None:
+            raise ConvCalcError(
+                "--svg is not available yet for diff: the model drawing is not part of this build",
+                parameter="svg",
+            )
+        report = diff_models(a, b, shapes, shapes_b)
+    emit(as_json, report)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)

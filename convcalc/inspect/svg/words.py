@@ -1,0 +1,171 @@
+"""The words in a model picture: a node's op with its arguments in short form, its short name.
+
+A convolution reads ``Conv k3 s2 p1``: k the kernel, s the stride, p the padding (a framework word such
+as ``same`` as it is, ``p0:1`` for before:after), d the dilation, op the output_padding, g the groups;
+an argument at its neutral value (stride 1, padding 0, dilation 1, groups 1) is left out. Per-axis values
+that differ are joined by x (``k3x5``). These are the framework's own arguments (``ConvSpec``), never
+the canonical crops: the picture shows what the file says.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from convcalc.inspect.graph import (
+    BlockSpec,
+    ConcatSpec,
+    ConvSpec,
+    DenseSpec,
+    FlattenSpec,
+    Node,
+    PadSpec,
+    PoolSpec,
+    ReshapeSpec,
+    ResizeSpec,
+)
+from convcalc.inspect.shapes import spatial_axes
+
+# A short name longer than this is cut in the middle (the two ends name a layer best).
+MAX_NAME = 26
+
+
+def per_axis(values: tuple[int, ...] | tuple[str, ...]) -> str:
+    """(3, 3) -> '3'; (3, 5) -> '3x5'.
+
+    >>> per_axis((3, 3)), per_axis((3, 5))
+    ('3', '3x5')
+    """
+    if values and len(set(values)) == 1:
+        return str(values[0])
+    return "x".join(str(v) for v in values)
+
+
+def _padding(padding: str | tuple[tuple[int, int], ...]) -> str | None:
+    """'same' -> 'same'; ((1, 1), (1, 1)) -> 'p1'; ((0, 1), (0, 1)) -> 'p0:1'; all zero -> None."""
+    if isinstance(padding, str):
+        word = padding.lower()
+        return None if word in ("notset", "valid") else word
+    if all(b == 0 and a == 0 for b, a in padding):
+        return None
+    return "p" + per_axis(tuple(str(b) if b == a else f"{b}:{a}" for b, a in padding))
+
+
+def _scale(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
+
+
+def arguments(node: Node) -> str:
+    """The node's arguments in short form ('k3 s2 p1'), '' when it has none worth showing.
+
+    >>> from convcalc.inspect.graph import ConvSpec, Node
+    >>> spec = ConvSpec("pytorch", (4, 4), (2, 2), (1, 1), ((1, 1), (1, 1)), 8, 4, output_padding=(1, 1))
+    >>> arguments(Node("up", "ConvTranspose2d", "conv_transpose", ("x",), ("y",), spec))
+    'k4 s2 p1 op1'
+    """
+    spec = node.spec
+    words: list[str] = []
+    if isinstance(spec, ConvSpec):
+        words.append("k" + per_axis(spec.kernel_size))
+        if set(spec.stride) != {1}:
+            words.append("s" + per_axis(spec.stride))
+        padding = _padding(spec.padding)
+        if padding:
+            words.append(padding)
+        if spec.dilation and set(spec.dilation) != {1}:
+            words.append("d" + per_axis(spec.dilation))
+        if spec.output_padding and set(spec.output_padding) != {0}:
+            words.append("op" + per_axis(spec.output_padding))
+        if spec.output_size:
+            words.append("out" + per_axis(spec.output_size))
+        if spec.groups != 1:
+            words.append(f"g{spec.groups}")
+    elif isinstance(spec, PoolSpec):
+        words.append("k" + per_axis(spec.kernel_size))
+        if set(spec.stride) != {1}:
+            words.append("s" + per_axis(spec.stride))
+        padding = _padding(spec.padding)
+        if padding:
+            words.append(padding)
+        if spec.ceil_mode:
+            words.append("ceil")
+    elif isinstance(spec, ResizeSpec):
+        axes = spatial_axes(node.layout, len(spec.scales or spec.sizes or ()))
+        if spec.scales is not None:
+            words.append("x" + per_axis(tuple(_scale(spec.scales[a]) for a in axes)))
+        elif spec.sizes is not None:
+            words.append("to " + "x".join(str(spec.sizes[a]) for a in axes))
+        words.append(spec.mode)
+    elif isinstance(spec, PadSpec):
+        axes = spatial_axes(node.layout, len(spec.pads))
+        words.append(
+            "pad "
+            + per_axis(tuple(f"{spec.pads[a][0]}:{spec.pads[a][1]}" for a in axes if a < len(spec.pads)))
+        )
+        if spec.mode != "constant":
+            words.append(spec.mode)
+    elif isinstance(spec, ConcatSpec):
+        words.append(f"axis {spec.axis}")
+    elif isinstance(spec, BlockSpec):
+        words.append(f"b{spec.block_size}")
+    elif isinstance(spec, FlattenSpec):
+        words.append(f"axis {spec.axis}")
+    elif isinstance(spec, ReshapeSpec):
+        words.append("to " + "x".join(str(v) for v in spec.shape))
+    elif isinstance(spec, DenseSpec):
+        words.append(f"{spec.in_features}->{spec.out_features}")
+    return " ".join(words)
+
+
+def _parts(name: str, op: str) -> list[str]:
+    parts = [p for p in name.split("/") if p]
+    if len(parts) > 1 and parts[-1].split("_")[0] == op:
+        parts = parts[:-1]
+    return parts or [name]
+
+
+def short_names(nodes: list[tuple[str, str]]) -> list[str]:
+    """Per (name, op), the part of the path a reader recognises: ONNX's '/downs.0/downs.0.1/Conv' ->
+    'downs.0.1' (the exporter's last module, the op name dropped), with as many more components as it
+    takes to tell two nodes apart; cut in the middle past MAX_NAME characters.
+
+    >>> short_names([("/downs.0/downs.0.1/downs.0.1.0/Conv", "Conv"), ("/Concat_3", "Concat")])
+    ['downs.0.1.0', 'Concat_3']
+    >>> short_names([("/model/model.1/Conv", "Conv"), ("/model/model.3/model.1/Conv", "Conv")])
+    ['model/model.1', 'model.3/model.1']
+    """
+    parts = [_parts(name, op) for name, op in nodes]
+    depth = [1] * len(parts)
+    for _ in range(max((len(p) for p in parts), default=0)):
+        texts = ["/".join(p[-d:]) for p, d in zip(parts, depth)]
+        counts: dict[str, int] = {}
+        for text in texts:
+            counts[text] = counts.get(text, 0) + 1
+        clashes = [n for n, text in enumerate(texts) if counts[text] > 1 and depth[n] < len(parts[n])]
+        if not clashes:
+            break
+        for n in clashes:
+            depth[n] += 1
+    return [_cut("/".join(p[-d:])) for p, d in zip(parts, depth)]
+
+
+def _cut(text: str) -> str:
+    """A path past MAX_NAME characters loses its first components (its end names the layer), a single
+    name its middle.
+
+    >>> _cut("model.2/model/model.3/model/model.1"), _cut("a_very_long_layer_name_without_any_slash")
+    ('\u2026/model.3/model/model.1', 'a_very_long_l\u2026ut_any_slash')
+    """
+    if len(text) <= MAX_NAME:
+        return text
+    parts = text.split("/")
+    while len(parts) > 1 and len("/".join(parts)) + 2 > MAX_NAME:
+        parts = parts[1:]
+    if len("/".join(parts)) + 2 <= MAX_NAME:
+        return "\u2026/" + "/".join(parts)
+    keep = MAX_NAME - 1
+    return text[: keep - keep // 2] + "\u2026" + text[len(text) - keep // 2 :]
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """(1, 64, 32, 32) -> '1x64x32x32'; a scalar () -> 'scalar'."""
+    return "x".join(str(d) for d in shape) if shape else "scalar"
