@@ -367,7 +367,10 @@ def inspect_graph(
         layers = _with_fixes(layers, run, propagate(current, shapes))
     if run.ok:
         layers = tuple(
-            replace(row, formula=shape_formulas(axes, row_output(graph, row), row.output_shape))
+            replace(
+                row,
+                formula=shape_formulas([a.formulas for a in axes], row_output(graph, row), row.output_shape),
+            )
             for row in layers
         )
     fields = receptive_fields(graph, run, tensor_axes)

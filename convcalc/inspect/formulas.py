@@ -1,6 +1,6 @@
 """A periodic affine size in words: ``H/8``, ``2*floor((H-1)/2)+1``, ``H+2``, ``ceil(H/4)``.
 
-A ``sizes.Formula`` gives a size on each class i = start + q*P as slope*q + offset. Its gain (slope/P)
+A ``Formula`` gives a size on each class i = start + q*P as slope*q + offset. Its gain (slope/P)
 is the same on every class; the forms tried, in order: a constant; g*i + c (exact wherever the size is
 defined); m*floor((i + c)/d) + e with d a divisor of P and m = g*d. Each form is checked against every
 class at its first two members before it is shown; None when no form fits (the per-class pieces are in
@@ -9,12 +9,28 @@ the JSON).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from convcalc.inspect.sizes import AxisSizes, Formula
+
+@dataclass(frozen=True)
+class Formula:
+    """A size as a periodic affine function of an input size i: on each class i = start + q*period,
+    size = slope*q + offset (``pieces``: (start, slope, offset) per class, from its first member)."""
+
+    period: int
+    pieces: tuple[tuple[int, int, int], ...]
+
+    def at(self, size: int) -> int | None:
+        for start, slope, offset in self.pieces:
+            if size >= start and (size - start) % self.period == 0:
+                return slope * ((size - start) // self.period) + offset
+        return None
+
+    def text(self, symbol: str) -> str | None:
+        """In words: ``H/8``, ``2*floor((H-1)/2)+1``, ``H+2``, a constant; None when no short form fits."""
+        return formula_text(self, symbol)
 
 
 def _points(formula: Formula) -> list[tuple[int, int]]:
@@ -90,7 +106,9 @@ def _follows(formula: Formula | None) -> bool:
     return len({(a, b) for _, a, b in formula.pieces}) > 1 or any(a for _, a, _ in formula.pieces)
 
 
-def shape_formulas(axes: Sequence[AxisSizes], tensor: str, shape: Sequence[int]) -> tuple[str, ...] | None:
+def shape_formulas(
+    axes: Sequence[Mapping[str, tuple[Formula | None, ...]]], tensor: str, shape: Sequence[int]
+) -> tuple[str, ...] | None:
     """Each axis of a tensor in words, as a function of the input's spatial sizes (``H/2``,
     ``2*floor((W-1)/2)+1``); a size that follows no input size is its number, and one that follows two
     (a flattened H*W) or fits no short form is its number for this input. None when nothing follows."""
@@ -99,8 +117,8 @@ def shape_formulas(axes: Sequence[AxisSizes], tensor: str, shape: Sequence[int])
     moved = False
     for n, size in enumerate(shape):
         following: list[tuple[str, Formula]] = []
-        for k, axis in enumerate(axes):
-            dims = axis.formulas.get(tensor) or ()
+        for k, formulas in enumerate(axes):
+            dims = formulas.get(tensor) or ()
             formula = dims[n] if n < len(dims) else None
             if formula is not None and _follows(formula):
                 following.append((letters[k], formula))

@@ -24,6 +24,7 @@ from fractions import Fraction
 
 from convcalc.chain.sizes import class_members
 from convcalc.chain.stack import Accepted
+from convcalc.inspect.formulas import Formula
 from convcalc.inspect.graph import (
     ConcatSpec,
     ConvSpec,
@@ -45,27 +46,6 @@ MAX_INPUT = 2**24
 MAX_STEP = 2**40
 # A class's affine part is looked for from its first member on, and up to this many periods later.
 MAX_SHIFT = 4
-
-
-@dataclass(frozen=True)
-class Formula:
-    """A size as a periodic affine function of an input size i: on each class i = start + q*period,
-    size = slope*q + offset (``pieces``: (start, slope, offset) per class, from its first member)."""
-
-    period: int
-    pieces: tuple[tuple[int, int, int], ...]
-
-    def at(self, size: int) -> int | None:
-        for start, slope, offset in self.pieces:
-            if size >= start and (size - start) % self.period == 0:
-                return slope * ((size - start) // self.period) + offset
-        return None
-
-    def text(self, symbol: str) -> str | None:
-        """In words: ``H/8``, ``2*floor((H-1)/2)+1``, ``H+2``, a constant; None when no short form fits."""
-        from convcalc.inspect.formulas import formula_text
-
-        return formula_text(self, symbol)
 
 
 @dataclass(frozen=True)
