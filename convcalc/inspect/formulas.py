@@ -3,8 +3,8 @@
 A ``Formula`` gives a size on each class i = start + q*P as slope*q + offset. Its gain (slope/P)
 is the same on every class; the forms tried, in order: a constant; g*i + c (exact wherever the size is
 defined); m*floor((i + c)/d) + e with d a divisor of P and m = g*d. Each form is checked against every
-class at its first two members before it is shown; None when no form fits (the per-class pieces are in
-the JSON).
+class at its first two members before it is shown; None when no form fits (the table and the JSON then
+give the size as its number).
 """
 
 from __future__ import annotations
