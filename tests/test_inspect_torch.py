@@ -9,7 +9,6 @@ mismatch exactly where torch.cat refuses.
 
 from __future__ import annotations
 
-import inspect
 import json
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from convcalc.inspect.shapes import Run, propagate  # noqa: E402
 from convcalc.inspect.torch_reader import inspect_module, load_target, read_module  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
+from corpus.witness import eager  # noqa: E402
 from inspect_models import UNet, dcgan_discriminator, dcgan_generator, decoder_1d, pix2pix_generator  # noqa: E402
 
 
@@ -42,57 +42,11 @@ def one_thread() -> Any:
     torch.set_num_threads(threads)
 
 
-class Refused(BaseException):
-    """torch refused to run a node."""
-
-
-def torch_run(
-    model: Any, shape: tuple[int, ...]
-) -> tuple[dict[str, tuple[int, ...]], dict[str, Any], str | None]:
-    """Execute the model: (shapes of every fx node that ran, per-module (inputs, output) from hooks,
-    the error text when torch refuses the input)."""
-    model.eval()
-    hooked: dict[str, Any] = {}
-    handles = []
-    for name, module in model.named_modules():
-        if name and not list(module.children()):
-
-            def record(m: Any, inputs: Any, output: Any, name: str = name) -> None:
-                hooked[name] = (
-                    tuple(tuple(t.shape) for t in inputs if torch.is_tensor(t)),
-                    tuple(output.shape),
-                )
-
-            handles.append(module.register_forward_hook(record))
-    shapes: dict[str, tuple[int, ...]] = {}
-
-    class Recorder(torch.fx.Interpreter):
-        def run_node(self, n: Any) -> Any:
-            try:
-                result = super().run_node(n)
-            except Exception as failure:  # past the Interpreter's traceback decoration (seconds)
-                raise Refused(str(failure)) from None
-            if torch.is_tensor(result) and n.op not in ("output", "get_attr"):  # weights are no graph tensors
-                shapes[n.name] = tuple(result.shape)
-            return result
-
-    error = None
-    try:
-        with torch.no_grad():
-            parameters = list(inspect.signature(model.forward).parameters.values())[1:]
-            defaults = {p.name: p.default for p in parameters if p.default is not p.empty}
-            Recorder(torch.fx.symbolic_trace(model, concrete_args=defaults or None)).run(torch.zeros(shape))
-    except Refused as failure:  # torch's refusal is the witness of convcalc's failure or mismatch
-        error = str(failure)
-    for handle in handles:
-        handle.remove()
-    return shapes, hooked, error
-
-
 def check_against_torch(model: Any, shape: tuple[int, ...], analyse: bool = False) -> Run:
-    """convcalc's shapes for every tensor and every layer equal torch's; convcalc fails or flags a merge
-    exactly when torch refuses, at the node torch could not run. With ``analyse``, the shapes are the
-    ones the whole `inspect` analysis reports per layer (``inspect_module``), and its exit code agrees."""
+    """convcalc's shape for every layer and every function call equals eager torch's (CPU, hooks, by
+    call site); convcalc fails or flags a merge exactly when torch refuses, at a node torch never
+    produced, after every node torch did. With ``analyse``, the shapes are the ones the whole `inspect`
+    analysis reports per layer (``inspect_module``), and its exit code agrees."""
     if analyse:
         report = inspect_module(model, shape)
         graph, run = report.graph, report.run
@@ -100,33 +54,29 @@ def check_against_torch(model: Any, shape: tuple[int, ...], analyse: bool = Fals
     else:
         graph = read_module(model, shape, type(model).__name__)
         run, rows = propagate(graph, (shape,)), {}
-    shapes, hooked, error = torch_run(model, shape)
-    # every tensor torch produced has convcalc's shape
-    for name, real in shapes.items():
-        assert run.shapes.get(name) == real, (shape, name, real, run.shapes.get(name))
-    # every layer module: its input and output, as the hooks saw them (and as the report's rows say)
+    truth = eager(model, shape)
     by_name = {n.name: n for n in graph.nodes}
-    for name, (inputs, output) in hooked.items():
-        node = by_name[name]
-        assert run.shapes[node.outputs[0]] == output, (shape, name)
-        assert tuple(run.shapes[t] for t in node.inputs) == inputs, (shape, name)
-        if analyse:
-            assert (rows[name].input_shape, rows[name].output_shape) == (inputs[0], output), (shape, name)
-    if error is None:
-        assert run.ok, (shape, run.failure, [m.mismatch for m in run.mismatches])
+    for name, real in truth.layers.items():
+        node = by_name.get(name)
+        if node is None:
+            continue  # a call on weights or constants only, or an item of a multi-output op
+        assert run.shapes.get(node.outputs[0]) == real, (shape, name, real, run.shapes.get(node.outputs[0]))
+        if analyse and name in rows:
+            assert rows[name].output_shape == real, (shape, name)
+    if truth.error is None:
+        assert run.ok and not run.stopped, (shape, run.failure, [m.mismatch for m in run.mismatches])
+        assert [run.shapes[name] for name in graph.outputs] == truth.outputs
     else:
-        assert not run.ok, (shape, error)
-        ran = set(shapes)
-        if run.mismatches:
-            first = run.mismatches[0]
-            assert "Sizes of tensors must match" in error or "must match the size" in error, error
-            # the first merge convcalc flags is the first node torch could not run
-            assert first.node.outputs[0] not in ran
-            assert all(o in ran for r in run.nodes if r.index < first.index for o in r.node.outputs)
-        else:
-            assert run.failure is not None and run.failure.node.outputs[0] not in ran
+        assert not run.ok or run.stopped, (shape, truth.error)
+        first = run.failure.node if run.failure is not None else None
+        if run.mismatches and (first is None or run.mismatches[0].index < run.failure.index):  # type: ignore[union-attr]
+            first = run.mismatches[0].node
+        first = first or run.stopped[0]
+        assert first.name not in truth.layers, (shape, first.name, truth.error)
+        index = graph.nodes.index(first)
+        assert all(n.name in truth.layers for n in graph.nodes[:index] if n.name in by_name), shape
     if analyse:
-        assert report.exit_code == (0 if error is None else 1)
+        assert report.exit_code == (0 if truth.error is None else 1)
         assert [m.name for m in report.merges] == [m.node.name for m in run.mismatches]
     return run
 
@@ -318,20 +268,9 @@ EDGE_1D = {
 }
 
 
-# A known disagreement, found by these tests and reported (strict: it fails once fixed, to be removed).
-# (ceil_mode pooling on an input smaller than its window was another one, fixed in inspect.shapes.)
-CIRCULAR_LIMIT = "torch refuses circular padding larger than the input; convcalc does not check that limit"
-KNOWN = {("same_even", n): CIRCULAR_LIMIT for n in range(1, 5)}
-
-
-def _known(layer: str, n: int) -> list[Any]:
-    reason = KNOWN.get((layer, n))
-    return [] if reason is None else [pytest.mark.xfail(strict=True, reason=reason)]
-
-
 @pytest.mark.parametrize(
     ("layer", "length"),
-    [pytest.param(layer, n, marks=_known(layer, n)) for layer in sorted(EDGE_1D) for n in range(1, 14)],
+    [(layer, n) for layer in sorted(EDGE_1D) for n in range(1, 14)],
 )
 def test_layer_edges_at_every_small_size(layer: str, length: int) -> None:
     """Every length from 1 to 13 through one layer: the same output, or the same refusal, as torch."""
@@ -425,23 +364,21 @@ class PadToMatch(nn.Module):
         return torch.cat([x, y], dim=1)
 
 
-def test_arguments_computed_from_sizes_are_named_and_carry_torchs_shape() -> None:
+def test_arguments_computed_from_sizes_are_re_executed_for_accepted_sizes() -> None:
+    """F.pad with amounts from the sizes: read at the given size as a pad, and since the amounts move
+    with the input (checked by capturing again), the graph carries ``rebuild``. Witness: torch runs the
+    model at every width from 1 to 20 and gives the input's width back, so every width is accepted."""
     graph = read_module(PadToMatch(), (1, 2, 15, 16))
     pad = next(n for n in graph.nodes if n.op == "pad")
-    assert pad.kind == "unknown"
-    assert any(note.startswith(f"{pad.name}: pad is computed from tensor sizes") for note in graph.notes)
+    assert pad.kind == "pad" and graph.rebuild is not None
     run = check_against_torch(PadToMatch(), (1, 2, 15, 16))
     assert run.ok and run.shapes[graph.outputs[0]] == (1, 4, 15, 16)
-    # the report says so, and works out no accepted sizes through it
     report = inspect_module(PadToMatch(), (1, 2, 15, 16))
-    notes = [(f.kind, f.node, f.message) for f in report.findings if f.kind == "note"]
-    assert (
-        "note",
-        "pad",
-        "pad is computed from tensor sizes in forward; convcalc reads the layer as unknown, "
-        "with torch's own output shape for the given input",
-    ) in notes
-    assert report.exit_code == 0 and all(axis.accepted is None for axis in report.axes)
+    accepted = report.axes[1].accepted
+    assert report.exit_code == 0 and accepted is not None
+    for width in range(1, 21):
+        runs = tuple(PadToMatch()(torch.zeros(1, 2, 15, width)).shape) == (1, 4, 15, width)
+        assert accepted.contains(width) == runs, width
 
 
 def test_output_size_in_forward() -> None:
@@ -500,21 +437,26 @@ class Mixed(nn.Module):
 
 
 def test_parameters_tuples_and_sizes() -> None:
-    graph = read_module(Mixed(), (2, 3, 7, 6))
-    # read as data: bias (added) and token (expanded); the conv weight and the norm's scale are not
-    assert {t.name: t.shape for t in graph.constants} == {"bias": (1, 4, 1, 1), "token": (1, 2, 1, 1)}
+    graph = read_module(Mixed(), (1, 3, 7, 6))
+    # read as data: bias (added) and the token expanded to the map's size (a constant made in forward,
+    # whose size follows the input: the graph is rebuilt at other sizes); the conv weight and the
+    # norm's scale are not
+    assert {t.name: t.shape for t in graph.constants} == {"bias": (1, 4, 1, 1), "constant": (1, 2, 7, 6)}
+    assert graph.rebuild is not None
     kinds = {n.name: n.kind for n in graph.nodes}
     assert kinds["add"] == "elementwise" and kinds["layer_norm"] == "shape_preserving"
-    # chunk returns a tuple, not a tensor: each item is a node reading chunk's input, with torch's shape
+    # chunk returns a tuple: each item is a slice of chunk's input
     items = [n for n in graph.nodes if n.op.startswith("chunk")]
     assert [(n.op, n.kind, n.inputs) for n in items] == [
-        ("chunk[0]", "unknown", ("transpose_2",)),
-        ("chunk[1]", "unknown", ("transpose_2",)),
+        ("chunk[0]", "slice", ("transpose#3",)),
+        ("chunk[1]", "slice", ("transpose#3",)),
     ]
     assert kinds["mul"] == "shape_preserving"  # times a size read in forward: a scalar
     assert kinds["cat"] == "concat" and kinds["group_norm"] == "shape_preserving"
     for hw in ((7, 6), (1, 1), (12, 5)):
-        check_against_torch(Mixed(), (2, 3, *hw))
+        check_against_torch(Mixed(), (1, 3, *hw))
+    # at batch 2 the token (batch 1) does not concatenate: torch refuses, convcalc flags that cat
+    assert [m.node.name for m in check_against_torch(Mixed(), (2, 3, 7, 6)).mismatches] == ["cat"]
 
 
 def test_defaulted_forward_arguments_keep_their_default() -> None:
@@ -531,13 +473,18 @@ def test_defaulted_forward_arguments_keep_their_default() -> None:
     check_against_torch(Scaled(), (1, 3, 8, 8))
 
 
-def test_control_flow_on_sizes_is_refused_with_the_onnx_route() -> None:
+def test_control_flow_on_sizes_reads_what_runs() -> None:
+    """torch.fx refused this model; execution reads the branch that runs at each size."""
+
     class Branchy(nn.Module):
         def forward(self, x: Any) -> Any:
             return x[:, :, 1:] if x.size(2) % 2 else x
 
-    with pytest.raises(ConvCalcError, match=r"Branchy: torch.fx cannot trace this model.*torch.onnx.export"):
-        read_module(Branchy(), (1, 1, 5, 5), "Branchy")
+    odd = read_module(Branchy(), (1, 1, 5, 5), "Branchy")
+    assert [n.kind for n in odd.nodes] == ["slice"] and odd.rebuild is not None
+    assert read_module(Branchy(), (1, 1, 6, 5), "Branchy").nodes == ()
+    for size in (5, 6, 1):
+        check_against_torch(Branchy(), (1, 1, size, 5))
 
 
 def test_bad_arguments_to_read_module() -> None:
@@ -585,7 +532,7 @@ def test_an_input_that_does_not_fit_the_first_layer() -> None:
 def test_the_notebook_api_gives_the_whole_report() -> None:
     report = inspect_module(UNet(), (1, 3, 65, 64))
     assert report.headline().startswith("2 findings: 1 skip mismatch at 65x64")
-    assert [m.name for m in report.merges] == ["cat_3"]
+    assert [m.name for m in report.merges] == ["cat#4"]
     accepted = report.axes[0].accepted
     assert accepted is not None and (accepted.period, accepted.smallest) == (16, 16)
     fixed = inspect_module(UNet(), (1, 3, 64, 64))
@@ -737,11 +684,11 @@ def test_cli_runs_a_python_file_in_a_subprocess(tmp_path: Path) -> None:
     )
     assert odd.returncode == 1, odd.stderr
     document = json.loads(odd.stdout)
-    assert document["exit_code"] == 1 and [m["node"] for m in document["merges"]] == ["cat_3"]
+    assert document["exit_code"] == 1 and [m["node"] for m in document["merges"]] == ["cat#4"]
     layers = {row["name"]: row for row in document["layers"]}
     # torch's own run of the same module at this size: the layer before the failing cat
-    _, hooked, error = torch_run(UNet(), (1, 3, 65, 64))
-    assert error is not None and layers["ups.3"]["output_shape"] == list(hooked["ups.3"][1])
+    truth = eager(UNet(), (1, 3, 65, 64))
+    assert truth.error is not None and layers["ups.3"]["output_shape"] == list(truth.layers["ups.3"])
 
 
 def test_the_table_hides_pytorchs_defaults_as_torchs_own_repr_does() -> None:
@@ -769,10 +716,10 @@ def test_the_table_hides_pytorchs_defaults_as_torchs_own_repr_does() -> None:
     assert _compact(pool.arguments, "pytorch", pool=True) == "kernel_size=2"  # stride=None means the window
 
 
-def test_the_receptive_field_through_an_op_convcalc_does_not_model_is_unknown_not_narrower() -> None:
-    """PadToMatch's F.pad (amounts computed in forward) is unknown: the field of the cat it feeds cannot
-    be told, and is reported as unknown. Witness: torch's gradients give a field wider than 1 (the old
-    report said 1x1, the field of the skip operand alone)."""
+def test_the_receptive_field_through_a_pad_computed_in_forward_is_torchs() -> None:
+    """PadToMatch's F.pad (amounts computed in forward) is read at the given size, so the field of the
+    cat it feeds is known. Witness: torch's gradients, widest over the outputs (the report once said
+    1x1, the field of the skip operand alone)."""
     shape = (1, 2, 15, 16)
     module = PadToMatch().eval()
     x = torch.randn(shape, requires_grad=True)
@@ -784,7 +731,7 @@ def test_the_receptive_field_through_an_op_convcalc_does_not_model_is_unknown_no
         widest = max(widest, int(rows.max() - rows.min() + 1))
     assert widest > 1
     report = inspect_module(module, shape)
-    assert report.fields and all(value is None for _, values in report.fields for value in values)
+    assert report.fields[0][0] == "cat" and report.fields[0][1][0] == widest
     text = runner.invoke(app, ["inspect", f"{Path(__file__)}:PadToMatch", "--input", "1x2x15x16"]).stdout
     assert "cat: 1x1" not in text
 

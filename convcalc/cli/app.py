@@ -57,7 +57,7 @@ def _completion_wanted() -> bool:
     import os
     import sys
 
-    commands = ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect")
+    commands = ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect", "diff")
     return "_CONVCALC_COMPLETE" in os.environ or not (len(sys.argv) > 1 and sys.argv[1] in commands)
 
 

@@ -22,7 +22,7 @@ from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
 from convcalc.inspect.formulas import shape_formulas
 from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph, Node
 from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
-from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, smallest_running
+from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, run_graph, smallest_running
 from convcalc.overlap import overlap_pattern, suggest
 from convcalc.port.translate import Channels, Translation, translate
 
@@ -427,7 +427,7 @@ def _nearest(report: InspectReport) -> str | None:
         shape = list(report.input_shapes[0])
         for axis, s in zip(report.axes, sizes):
             shape[axis.tensor_axis] = s  # type: ignore[assignment]
-        run = propagate(report.graph, (tuple(shape), *report.input_shapes[1:]))
+        run = run_graph(report.graph, (tuple(shape), *report.input_shapes[1:]))
         text = "x".join(str(s) for s in sizes)
         if run.ok and text not in picks:
             picks.append(text)
@@ -592,6 +592,9 @@ NO_SHAPE = {
 def _stopped(report: InspectReport, node: Node) -> Finding:
     """Shapes stop at an op convcalc does not model and the framework gives no shape for: said plainly."""
     framework = report.graph.framework
+    if node.op == "raise":  # the PyTorch reader: the model's own code refused the input (its note says how)
+        said = next((n.partition(": ")[2] for n in report.graph.notes if n.startswith(f"{node.name}: ")), "")
+        return Finding("error", "stopped", node.name, said or "the model's own code refuses this input", None)
     why, fix = NO_SHAPE.get(
         framework, (f"{framework} gives no shape for it", "check the layers after it in the framework")
     )

@@ -61,6 +61,11 @@ receptive field, MACs, portability) works on the Graph alone, so a reader's whol
   ``PadSpec`` give one value per tensor axis (batch and channels included), ``SliceSpec`` and
   ``ConcatSpec`` name tensor axes. ``arguments`` fields are display strings (name, value) in the
   framework's own spelling.
+* ``Graph.rebuild``: None when the graph is the model at every input size (its specs do not depend on
+  the size). A reader whose graph holds numbers computed from the input's size (the PyTorch reader:
+  ``F.interpolate(size=skip.shape[2:])``, ``view(b, c, h * w)``, control flow on sizes) gives a
+  function instead: ``rebuild(input_shapes)`` returns the graph of the model run at those shapes, and
+  every analysis that runs the graph at another size (``sizes.run_graph``) runs that graph instead.
 * Readers raise ``ConvCalcError`` (naming the file, the node and the rule) for anything they cannot read,
   and check size budgets before they do work. ``check_graph`` verifies the structural contract; a reader
   calls it (or ``Graph.checked()``) before returning.
@@ -68,6 +73,7 @@ receptive field, MACs, portability) works on the Graph alone, so a reader's whol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Union
@@ -365,6 +371,9 @@ class Graph:
     # Every trainable number of the model (PyTorch's sum of p.numel() over model.parameters(); an ONNX
     # file's floating-point initializers), when the reader can count them; None: the layers' own sum.
     parameters: int | None = None
+    rebuild: Callable[[tuple[tuple[int, ...], ...]], Graph] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def checked(self) -> Graph:
         check_graph(self)

@@ -26,6 +26,7 @@ from convcalc.chain.sizes import class_members
 from convcalc.chain.stack import Accepted
 from convcalc.inspect.formulas import Formula
 from convcalc.inspect.graph import (
+    BlockSpec,
     ConcatSpec,
     ConvSpec,
     DenseSpec,
@@ -34,9 +35,10 @@ from convcalc.inspect.graph import (
     PoolSpec,
     RecurrentSpec,
     ResizeSpec,
+    SliceSpec,
     ValueSpec,
 )
-from convcalc.inspect.shapes import Run, Shape, propagate, spatial_axes
+from convcalc.inspect.shapes import Failure, Run, Shape, propagate, spatial_axes
 
 MAX_PERIOD = 4096
 # Runs of the graph times its nodes: the accepted sizes of one axis are worked out within this budget.
@@ -93,6 +95,93 @@ def _gain_denominators(first: Run, later: Run, step: int) -> int:
                         gain = (Fraction(v) - Fraction(u)) / step / Fraction(w)
                         period = math.lcm(period, gain.denominator)
     return period
+
+
+def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None] | None]:
+    """Per tensor, per tensor axis, the gain along the analysed input axis (None where it is lost)."""
+    first = graph.inputs[0]
+    out: dict[str, list[Fraction | None] | None] = {
+        first.name: [Fraction(1 if n == tensor_axis else 0) for n in range(len(first.shape))]
+    }
+    for tensor in graph.constants:
+        out[tensor.name] = [Fraction(0)] * len(tensor.shape)
+    for tensor in graph.inputs[1:]:
+        out[tensor.name] = [Fraction(0)] * len(tensor.shape)
+    for node in graph.nodes:
+        if any(name not in out for name in node.inputs):
+            continue
+        x = out[node.inputs[0]] if node.inputs else None
+        if x is None or node.kind in ("flatten", "reshape", "dense", "unknown"):
+            for name in node.outputs:
+                out[name] = None
+            continue
+        g: list[Fraction | None] = list(x)
+        spec = node.spec
+        axes = spatial_axes(node.layout, len(x))
+        if isinstance(spec, (ConvSpec, PoolSpec)):
+            for n, a in enumerate(axes[: len(spec.stride)]):
+                v = x[a]
+                if v is not None:
+                    transposed = node.kind == "conv_transpose"
+                    g[a] = v * spec.stride[n] if transposed else v / spec.stride[n]
+            if isinstance(spec, ConvSpec):
+                g[1 if node.layout == "channels_first" else len(x) - 1] = Fraction(0)
+        elif isinstance(spec, ResizeSpec):
+            for n in range(len(x)):
+                v = x[n]
+                if spec.sizes is not None:
+                    g[n] = Fraction(0)
+                elif spec.scales is not None and n < len(spec.scales) and v is not None:
+                    g[n] = v * spec.scales[n]
+        elif isinstance(spec, SliceSpec):
+            for a, step in zip(spec.axes, spec.steps):
+                index = a + len(x) if a < 0 else a
+                current = g[index] if 0 <= index < len(x) else None
+                if current is not None:
+                    g[index] = current / abs(step)
+        elif isinstance(spec, ConcatSpec):
+            index = spec.axis + len(x) if spec.axis < 0 else spec.axis
+            operands = [out[name] for name in node.inputs]
+            parts = [o[index] if o is not None and index < len(o) else None for o in operands]
+            if 0 <= index < len(x):
+                total = Fraction(0)
+                for p in parts:
+                    total = total + p if p is not None else total
+                g[index] = None if any(p is None for p in parts) else total
+        elif isinstance(spec, BlockSpec):
+            for a in axes:
+                v = x[a]
+                if v is not None:
+                    g[a] = v * spec.block_size if node.kind == "depth_to_space" else v / spec.block_size
+        elif node.kind == "global_pool":
+            for a in axes:
+                g[a] = Fraction(0)
+        for name in node.outputs:
+            out[name] = g
+    return out
+
+
+def period(graph: Graph, tensor_axis: int) -> int:
+    """P: the lcm of the denominators of every tensor's gain on every axis."""
+    p = 1
+    for values in gains(graph, tensor_axis).values():
+        for v in values or ():
+            if v is not None:
+                p = math.lcm(p, v.denominator)
+    return p
+
+
+def run_graph(graph: Graph, shapes: tuple[Shape, ...]) -> Run:
+    """The graph run at these input shapes; a graph with ``rebuild`` (its specs depend on the input
+    size) is rebuilt at them first, and shapes that stop there count as a failure (the reader stops
+    shapes where the model refuses the input)."""
+    if graph.rebuild is None:
+        return propagate(graph, shapes)
+    run = propagate(graph.rebuild(shapes), shapes)
+    if run.failure is None and run.stopped:
+        node = run.stopped[0]
+        return replace(run, failure=Failure(-1, node, f"shapes stop at {node.name} ({node.op})"))
+    return run
 
 
 def _with(shapes: tuple[Shape, ...], tensor_axis: int, size: int) -> tuple[Shape, ...]:
@@ -186,7 +275,7 @@ def axis_sizes(
     def run_at(size: int) -> Run:  # a class's shifted runs share sizes with its first ones
         given = _with(shapes, tensor_axis, size)
         if given not in done:
-            done[given] = propagate(graph, given)
+            done[given] = run_graph(graph, given)
         return done[given]
 
     def not_worked_out(minimum: int | None, why: str) -> AxisSizes:
@@ -472,7 +561,7 @@ def smallest_running(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple
         first = list(shapes[0])
         for a in tensor_axes:
             first[a] = size
-        return propagate(graph, (tuple(first), *shapes[1:])).failure is not None
+        return run_graph(graph, (tuple(first), *shapes[1:])).failure is not None
 
     high = 1
     while fails(high):

@@ -1,14 +1,17 @@
-"""How each PyTorch layer's own arguments become a Graph spec: the modules (nn.Conv*, nn.ConvTranspose*,
-pooling, nn.Upsample, padding, PixelShuffle, nn.Flatten, nn.Linear, activations and norms) and their
-functional forms (F.conv*, F.*pool*, F.interpolate, F.pad, torch.cat, slicing, view / reshape,
-elementwise operators). ``LayerReader`` holds what every kind needs; ``torch_fx.FxReader`` walks the
-traced graph and calls it. A layer whose arguments are computed from tensor sizes in forward, or which
-the graph cannot express, is answered None: the walk reads it as ``unknown``.
+"""How each PyTorch layer's own arguments become a Graph spec, from the values it was really called with.
+
+The capture (``torch_capture``) executes the model and hands every call here with its concrete
+arguments: the modules (nn.Conv*, nn.ConvTranspose*, pooling, nn.Upsample, padding, PixelShuffle,
+nn.Flatten, nn.Linear, activations and norms) and their functional forms (F.conv*, F.*pool*,
+F.interpolate, F.pad, torch.cat, chunk / split, slicing, view / reshape, elementwise operators). A
+call the Graph cannot express is answered None: the capture records it as ``unknown`` with the shape
+torch gave it. Sizes computed in forward arrive here as plain numbers at the captured input size;
+whether they move with the input size is found by the reader, which captures at several sizes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -19,17 +22,13 @@ from convcalc.inspect.graph import (
     ConvSpec,
     DenseSpec,
     FlattenSpec,
-    Graph,
-    Node,
     PadSpec,
     PoolSpec,
     ReshapeSpec,
     ResizeSpec,
     SliceSpec,
     Spec,
-    Tensor,
 )
-from convcalc.inspect.shapes import propagate
 
 Described = tuple[str, Spec, list[Any]]
 
@@ -38,7 +37,7 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_SHAPE_PRESERVING_MODULES = _words(
+SHAPE_PRESERVING_MODULES = _words(
     "ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Hardtanh Hardswish "
     "Hardsigmoid Hardshrink Softshrink Tanhshrink Softplus Softsign LogSigmoid Threshold Softmax "
     "LogSoftmax Softmin Softmax2d Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout "
@@ -50,16 +49,15 @@ _SHAPE_PRESERVING_CALLS = _words(
     "hardsigmoid softplus softsign logsigmoid softmax log_softmax softmin dropout dropout1d dropout2d "
     "dropout3d alpha_dropout feature_alpha_dropout batch_norm instance_norm layer_norm group_norm "
     "local_response_norm normalize rms_norm exp log sqrt rsqrt abs neg clamp clip sign floor ceil round "
-    "sin cos contiguous clone detach float half double bfloat16 reciprocal square pos"
+    "sin cos contiguous clone detach float half double bfloat16 reciprocal square pos to type type_as "
+    "requires_grad data erf sigmoid_ tanh_ nan_to_num"
 )
-# operator.add for "x + y", torch.add, Tensor.add / add_ (the trailing underscore is dropped first)
+# "x + y", torch.add, Tensor.add / add_ (a trailing underscore is dropped first)
 _ELEMENTWISE_CALLS = _words(
-    "add sub mul truediv div floordiv mod pow maximum minimum where iadd isub imul itruediv "
-    "true_divide multiply subtract"
+    "add sub rsub mul truediv rtruediv div floordiv mod pow maximum minimum where iadd isub imul itruediv "
+    "true_divide multiply subtract radd rmul and or xor"
 )
 _CONCAT_CALLS = frozenset(("cat", "concat", "concatenate"))
-SIZE_METHODS = frozenset(("size", "dim", "numel", "nelement", "ndimension"))
-SIZE_ATTRIBUTES = frozenset(("shape", "ndim", "dtype", "device", "is_cuda", "layout"))
 _PAD_MODES = {"Zero": "constant", "Constant": "constant", "Reflection": "reflect"}
 _PAD_MODES.update({"Replication": "replicate", "Circular": "circular"})
 _POOL_ARGS = {
@@ -80,44 +78,40 @@ _CONV_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "group
 _CONV_T_ARGS = ("input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation")
 
 
+def op_name(func: Any) -> str:
+    """torch's name of a call, as a user reads it: ``__add__`` -> add, ``_max_pool2d`` -> max_pool2d."""
+    name = str(getattr(func, "__name__", None) or func)
+    if name == "__get__":  # a property: Tensor.shape, Tensor.T, Tensor.data
+        name = str(getattr(getattr(func, "__self__", None), "__name__", name))
+    name = name.strip("_") or name
+    return name[: -len("_with_indices")] if name.endswith("_with_indices") else name
+
+
 def _ints(value: object, count: int | None = None) -> tuple[int, ...] | None:
     """An int or a sequence of ints as a tuple (an int spread over ``count`` axes); None otherwise."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return (value,) * (count or 1)
+        return (int(value),) * (count or 1)
     if isinstance(value, (list, tuple)) and all(
         isinstance(v, int) and not isinstance(v, bool) for v in value
     ):
-        return tuple(value)
+        return tuple(int(v) for v in value)
     return None
 
 
-def _bind(names: Sequence[str], args: Sequence[object], kwargs: dict[str, object]) -> dict[str, object]:
+def _bind(names: Sequence[str], args: Sequence[object], kwargs: dict[str, Any]) -> dict[str, Any]:
     bound = dict(zip(names, args))
     bound.update(kwargs)
     return bound
 
 
 def _spell(value: object) -> str:
-    return repr(value) if isinstance(value, str) else str(tuple(value) if isinstance(value, list) else value)
-
-
-def nodes_in(value: object) -> list[Any]:
-    """Every fx Node inside an argument (lists, tuples, dicts, slices), in order."""
-    found: list[Any] = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if type(item).__name__ == "Node" and hasattr(item, "op"):
-            found.append(item)
-        elif isinstance(item, (list, tuple)):
-            stack.extend(reversed(item))
-        elif isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
-        elif isinstance(item, slice):
-            stack.extend((item.step, item.stop, item.start))
-    return found
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return str(tuple(int(v) if isinstance(v, int) else v for v in value))
+    return str(value)
 
 
 def first_line(error: BaseException) -> str:
@@ -125,85 +119,42 @@ def first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
-class LayerReader:
-    """The state of one read (nodes so far, ranks, notes) and the rule of every layer kind."""
+def overrides_forward(module: Any) -> bool:
+    """Whether the module's class (or a class between it and torch.nn) defines its own forward."""
+    forward = getattr(type(module), "forward", None)
+    return not str(getattr(forward, "__module__", "")).startswith("torch.nn.")
 
-    def __init__(self, torch: Any, module: Any, shape: tuple[int, ...], source: str) -> None:
+
+class Layers:
+    """The rule of every layer kind, on concrete values; ``is_data`` tells graph tensors from weights."""
+
+    def __init__(self, torch: Any, notes: list[str], is_data: Callable[[Any], bool]) -> None:
         self.torch = torch
-        self.module = module
-        self.shape = shape
-        self.source = source
-        self.nodes: list[Node] = []
-        self.inputs: list[Tensor] = []
-        self.constants: dict[str, Tensor] = {}
-        self.notes: list[str] = []
-        self.rank: dict[str, int | None] = {}
-        self.tensors: set[Any] = set()
-        self.graph_module: Any = None
-        self.attr_shapes: dict[str, tuple[int, ...]] = {}
-        self.known: tuple[int, dict[str, tuple[int, ...]]] = (-1, {})
-        self.keeps_rank = False
+        self.notes = notes
+        self.is_data = is_data
 
-    def error(self, where: str, message: str) -> ConvCalcError:
-        return ConvCalcError(f"{self.source}: {where}: {message}", parameter="model")
+    def error(self, name: str, message: str) -> ConvCalcError:
+        return ConvCalcError(f"{name}: {message}", parameter="model")
 
     def is_tensor(self, value: object) -> bool:
-        return type(value).__name__ == "Node" and value in self.tensors
+        return isinstance(value, self.torch.Tensor)
 
-    def name_of(self, node: Any) -> str:
-        if node.op == "call_module":
-            return str(node.target)
-        stack = node.meta.get("nn_module_stack") or {}
-        paths = [v[0] for v in stack.values() if isinstance(v, tuple) and v and v[0]]
-        return f"{paths[-1]}.{node.name}" if paths else str(node.name)
+    # -- modules ------------------------------------------------------------------------------------
 
-    def dynamic(self, node: Any, what: str, value: object) -> bool:
-        """True (with a note) when an argument is computed from tensor sizes in forward."""
-        if not nodes_in(value):
-            return False
-        self.keeps_rank = True  # every op read with computed arguments keeps its input's rank
-        self.notes.append(
-            f"{self.name_of(node)}: {what} is computed from tensor sizes in forward; convcalc reads the "
-            "layer as unknown, with torch's own output shape for the given input"
-        )
-        return True
-
-    def shape_now(self, name: str) -> tuple[int, ...] | None:
-        """A tensor's shape at the given input, by convcalc's own propagation of the nodes read so far."""
-        if self.known[0] != len(self.nodes):
-            graph = Graph(
-                self.source,
-                "pytorch",
-                tuple(self.inputs),
-                tuple(self.nodes),
-                (),
-                tuple(self.constants.values()),
-            )
-            self.known = (len(self.nodes), propagate(graph, (self.shape,)).shapes)
-        return self.known[1].get(name)
-
-    def attr_shape(self, value: object) -> tuple[int, ...] | None:
-        if not self.is_tensor(value) or value.op != "get_attr":  # type: ignore[attr-defined]
-            return None
-        return self.attr_shapes.get(value.name)  # type: ignore[attr-defined]
-
-    def module_node(self, node: Any, module: Any, op: str) -> Described | None:
+    def module(self, name: str, module: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Described | None:
+        """A module recorded as one node (a torch layer whose forward is torch's own), or None."""
         nn = self.torch.nn
-        x = self.first(node)
-        if x is None:
+        x = args[0] if args else next(iter(kwargs.values()), None)
+        if not self.is_tensor(x) or not self.is_data(x):
             return None
-        lazy = getattr(module, "has_uninitialized_params", None)
-        if callable(lazy) and lazy():
-            raise self.error(
-                str(node.target), f"{op} is a lazy module whose weights are not made yet; run the model once"
-            )
+        op = type(module).__name__
         if isinstance(module, nn.modules.conv._ConvNd):
-            return self.conv_module(node, module, x)
+            return self.conv_module(name, module, x, args[1:], kwargs)
         if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)):
             if module.return_indices:
                 return None
             return self.pool(
-                node,
+                name,
                 "max",
                 x,
                 module.kernel_size,
@@ -214,34 +165,34 @@ class LayerReader:
             )
         if isinstance(module, (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)):
             return self.pool(
-                node, "avg", x, module.kernel_size, module.stride, module.padding, 1, module.ceil_mode
+                name, "avg", x, module.kernel_size, module.stride, module.padding, 1, module.ceil_mode
             )
-        if type(module).__name__.startswith("LPPool"):
-            return self.pool(node, "lp", x, module.kernel_size, module.stride, 0, 1, module.ceil_mode)
-        if type(module).__name__.startswith("Adaptive") and hasattr(module, "output_size"):
+        if op.startswith("LPPool"):
+            return self.pool(name, "lp", x, module.kernel_size, module.stride, 0, 1, module.ceil_mode)
+        if op.startswith("Adaptive") and hasattr(module, "output_size"):
             if getattr(module, "return_indices", False):
                 return None
-            return self.adaptive(
-                node, "adaptive_avg" if "Avg" in op else "adaptive_max", x, module.output_size
-            )
+            return self.adaptive(x, "adaptive_avg" if "Avg" in op else "adaptive_max", module.output_size)
         if isinstance(module, nn.Upsample):
-            return self.resize(node, x, module.size, module.scale_factor, module.mode)
+            return self.resize(name, x, module.size, module.scale_factor, module.mode)
         if isinstance(module, nn.PixelShuffle):
             return self.block(x, "depth_to_space", module.upscale_factor)
         if isinstance(module, nn.PixelUnshuffle):
             return self.block(x, "space_to_depth", module.downscale_factor)
         for prefix, mode in _PAD_MODES.items():
             if op.startswith(prefix + "Pad") and hasattr(module, "padding"):
-                return self.pad(node, x, module.padding, mode)
+                return self.pad(name, x, module.padding, mode)
         if isinstance(module, nn.Flatten):
             return self.flatten(x, module.start_dim, module.end_dim)
         if isinstance(module, nn.Linear):
             return "dense", DenseSpec(module.in_features, module.out_features, module.bias is not None), [x]
-        if op in _SHAPE_PRESERVING_MODULES:
+        if op in SHAPE_PRESERVING_MODULES:
             return "shape_preserving", None, [x]
         return None
 
-    def conv_module(self, node: Any, module: Any, x: Any) -> Described | None:
+    def conv_module(
+        self, name: str, module: Any, x: Any, args: Sequence[Any], kwargs: dict[str, Any]
+    ) -> Described | None:
         transposed = bool(module.transposed)
         ndim = len(module.kernel_size)
         padding: Any = module.padding
@@ -258,22 +209,19 @@ class LayerReader:
         if transposed:
             output_padding = tuple(int(p) for p in module.output_padding)
             arguments.append(("output_padding", _spell(module.output_padding)))
-            requested = node.kwargs.get("output_size", node.args[1] if len(node.args) > 1 else None)
+            requested = kwargs.get("output_size", args[0] if args else None)
             if requested is not None:
-                if self.dynamic(node, "output_size (a forward argument)", requested):
-                    return None
-                sizes = _ints(requested)
+                sizes = _ints(list(requested) if isinstance(requested, tuple) else requested)
                 if sizes is None or len(sizes) not in (ndim, ndim + 2):
                     raise self.error(
-                        str(node.target),
-                        f"output_size must have {ndim} or {ndim + 2} elements; got {requested!r}",
+                        name, f"output_size must have {ndim} or {ndim + 2} elements; got {requested!r}"
                     )
                 output_size = sizes[-ndim:]
                 arguments.append(("output_size (forward argument)", _spell(list(output_size))))
         if module.padding_mode != "zeros":
             arguments.append(("padding_mode", repr(module.padding_mode)))
             self.notes.append(
-                f"{node.target}: padding_mode={module.padding_mode!r} pads with F.pad before a padding-0 "
+                f"{name}: padding_mode={module.padding_mode!r} pads with F.pad before a padding-0 "
                 "convolution: the sizes are those of zero padding (PyTorch also refuses reflect padding "
                 "not smaller than the input and circular padding larger than it, which this report does "
                 "not check)"
@@ -294,50 +242,51 @@ class LayerReader:
         )
         return ("conv_transpose" if transposed else "conv"), spec, [x]
 
-    def call_node(self, node: Any, op: str) -> Described | None:
-        args, kwargs = list(node.args), dict(node.kwargs)
+    # -- functions and tensor methods ---------------------------------------------------------------
+
+    def call(self, name: str, op: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Described | None:
+        """A function or tensor method called on graph data, or None when the Graph cannot express it."""
+        if op.endswith("_") and op.rstrip("_") in _SHAPE_PRESERVING_CALLS | _ELEMENTWISE_CALLS:
+            op = op.rstrip("_")
         if op in _CONCAT_CALLS:
             bound = _bind(("tensors", "dim"), args, kwargs)
             tensors, dim = bound.get("tensors"), bound.get("dim", 0)
-            if not isinstance(tensors, (list, tuple)) or not isinstance(dim, int):
+            if not isinstance(tensors, (list, tuple)) or not isinstance(dim, int) or not tensors:
                 return None
-            if not tensors or not all(self.is_tensor(t) for t in tensors):
+            if not all(self.is_tensor(t) for t in tensors) or len({t.dim() for t in tensors}) > 1:
                 return None
-            return "concat", ConcatSpec(dim), list(tensors)
-        operands = [n for n in nodes_in((args, kwargs)) if self.is_tensor(n)]
+            return "concat", ConcatSpec(int(dim)), list(tensors)
+        tensors = [a for a in (*args, *kwargs.values()) if self.is_tensor(a)]
         # a number or a size read in forward (1 - y, y * x.size(0)) is a scalar: it keeps the shape
-        if op in _ELEMENTWISE_CALLS and operands:
+        if op in _ELEMENTWISE_CALLS and tensors:
+            scalars = [t for t in tensors if t.dim() == 0 and not self.is_data(t)]
+            operands = [t for t in tensors if t not in scalars] if len(scalars) < len(tensors) else tensors
             return ("elementwise" if len(operands) > 1 else "shape_preserving"), None, operands
-        x = self.first(node)
-        if x is None:
+        x: Any = args[0] if args else next(iter(kwargs.values()), None)
+        if not self.is_tensor(x) or not self.is_data(x):
             return None
-        # F.layer_norm(x, x.shape[1:], self.weight, ...): the parameters and sizes do not change the shape
-        if op in _SHAPE_PRESERVING_CALLS and all(n is x or n.op == "get_attr" for n in operands):
+        others = [t for t in tensors if t is not x]
+        # F.layer_norm(x, x.shape[1:], self.weight, ...): weights and sizes do not change the shape
+        if op in _SHAPE_PRESERVING_CALLS and not any(self.is_data(t) for t in others):
             return "shape_preserving", None, [x]
         if op == "getitem":
-            return self.getitem(node, x, args[1] if len(args) > 1 else None)
+            return self.getitem(x, args[1] if len(args) > 1 else None)
         if op == "pad":
             bound = _bind(("input", "pad", "mode", "value"), args, kwargs)
-            if self.dynamic(node, "pad", bound.get("pad")):
-                return None
-            return self.pad(node, x, bound.get("pad"), str(bound.get("mode") or "constant"))
+            return self.pad(name, x, bound.get("pad"), str(bound.get("mode") or "constant"))
         if op in ("interpolate", "upsample", "upsample_nearest", "upsample_bilinear"):
             bound = _bind(_INTERPOLATE_ARGS, args, kwargs)
-            if self.dynamic(node, "size / scale_factor", (bound.get("size"), bound.get("scale_factor"))):
-                return None
             default = "bilinear" if op == "upsample_bilinear" else "nearest"
             return self.resize(
-                node, x, bound.get("size"), bound.get("scale_factor"), str(bound.get("mode") or default)
+                name, x, bound.get("size"), bound.get("scale_factor"), str(bound.get("mode") or default)
             )
         for kind in ("max", "avg", "lp"):
             if op in (f"{kind}_pool1d", f"{kind}_pool2d", f"{kind}_pool3d"):
                 bound = _bind(_POOL_ARGS[kind], args, kwargs)
-                if bound.get("return_indices") or self.dynamic(
-                    node, "the pooling arguments", [v for k, v in bound.items() if k != "input"]
-                ):
+                if bound.get("return_indices"):
                     return None
                 return self.pool(
-                    node,
+                    name,
                     kind,
                     x,
                     bound.get("kernel_size"),
@@ -350,8 +299,9 @@ class LayerReader:
             bound = _bind(("input", "output_size", "return_indices"), args, kwargs)
             if bound.get("return_indices"):
                 return None
-            mode = "adaptive_avg" if "avg" in op else "adaptive_max"
-            return self.adaptive(node, mode, x, bound.get("output_size"))
+            return self.adaptive(
+                x, "adaptive_avg" if "avg" in op else "adaptive_max", bound.get("output_size")
+            )
         if op in ("pixel_shuffle", "pixel_unshuffle"):
             factor = _bind(("input", "factor"), args, kwargs).get("factor", kwargs.get("upscale_factor"))
             factor = kwargs.get("downscale_factor", factor)
@@ -363,28 +313,51 @@ class LayerReader:
             start, end = bound.get("start_dim", 0), bound.get("end_dim", -1)
             return self.flatten(x, start, end) if isinstance(start, int) and isinstance(end, int) else None
         if op in ("view", "reshape"):
-            return self.reshape(x, args[1:])
+            return self.reshape(x, args[1:] or tuple(kwargs.values()))
         if op in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"):
-            return self.conv_call(
-                node, op, x, _bind(_CONV_T_ARGS if "transpose" in op else _CONV_ARGS, args, kwargs)
-            )
+            bound = _bind(_CONV_T_ARGS if "transpose" in op else _CONV_ARGS, args, kwargs)
+            return self.conv_call(op, x, bound)
         if op == "linear":
-            weight = _bind(("input", "weight", "bias"), args, kwargs)
-            shape = self.attr_shape(weight.get("weight"))
-            if shape is None or len(shape) != 2:
+            bound = _bind(("input", "weight", "bias"), args, kwargs)
+            weight: Any = bound.get("weight")
+            if not self.is_tensor(weight) or self.is_data(weight) or weight.dim() != 2:
                 return None
-            return "dense", DenseSpec(shape[1], shape[0], weight.get("bias") is not None), [x]
+            return (
+                "dense",
+                DenseSpec(int(weight.shape[1]), int(weight.shape[0]), bound.get("bias") is not None),
+                [x],
+            )
+        if op in ("mean", "amax", "sum", "amin") and x.dim() >= 3:
+            return self.reduce(x, _bind(("input", "dim", "keepdim"), args, kwargs))
         return None
 
-    def conv_call(self, node: Any, op: str, x: Any, bound: dict[str, object]) -> Described | None:
-        weight = self.attr_shape(bound.get("weight"))
-        if weight is None or self.dynamic(
-            node,
-            "the convolution arguments",
-            {k: v for k, v in bound.items() if k not in ("input", "weight", "bias")},
-        ):
+    def pieces(
+        self, op: str, args: Sequence[Any], kwargs: dict[str, Any], outputs: Sequence[Any]
+    ) -> list[Described] | None:
+        """chunk / split / tensor_split: each piece a slice of the input along one axis, in order."""
+        x: Any = args[0] if args else kwargs.get("input")
+        if op not in ("chunk", "split", "tensor_split") or not self.is_tensor(x) or not self.is_data(x):
             return None
-        ndim = len(weight) - 2
+        dim = _bind(("input", "sections", "dim"), args, kwargs).get("dim", 0)
+        if not isinstance(dim, int) or not -x.dim() <= dim < x.dim():
+            return None
+        axis = int(dim) % x.dim()
+        found: list[Described] = []
+        start = 0
+        for piece in outputs:
+            if not self.is_tensor(piece) or piece.dim() != x.dim():
+                return None
+            end = start + int(piece.shape[axis])
+            found.append(("slice", SliceSpec((axis,), (start,), (end,), (1,)), [x]))
+            start = end
+        return found
+
+    def conv_call(self, op: str, x: Any, bound: dict[str, Any]) -> Described | None:
+        weight: Any = bound.get("weight")
+        if not self.is_tensor(weight) or self.is_data(weight):
+            return None
+        shape = tuple(int(d) for d in weight.shape)
+        ndim = len(shape) - 2
         groups = bound.get("groups", 1)
         stride, dilation = _ints(bound.get("stride", 1), ndim), _ints(bound.get("dilation", 1), ndim)
         padding_value = bound.get("padding", 0)
@@ -396,10 +369,10 @@ class LayerReader:
         if not isinstance(padding, str):
             padding = tuple((p, p) for p in padding)
         in_channels, out_channels = (
-            (weight[0], weight[1] * groups) if transposed else (weight[1] * groups, weight[0])
+            (shape[0], shape[1] * groups) if transposed else (shape[1] * groups, shape[0])
         )
         arguments = [
-            ("weight", _spell(weight)),
+            ("weight", _spell(shape)),
             ("stride", _spell(stride)),
             ("padding", _spell(padding_value)),
             ("dilation", _spell(dilation)),
@@ -409,7 +382,7 @@ class LayerReader:
             arguments.append(("output_padding", _spell(output_padding)))
         spec = ConvSpec(
             "pytorch",
-            weight[2:],
+            shape[2:],
             stride,
             dilation,
             padding,
@@ -426,7 +399,7 @@ class LayerReader:
 
     def pool(
         self,
-        node: Any,
+        name: str,
         kind: str,
         x: Any,
         kernel: object,
@@ -435,8 +408,7 @@ class LayerReader:
         dilation: object,
         ceil_mode: bool,
     ) -> Described | None:
-        rank = self.rank.get(x.name)
-        kernels = _ints(kernel, (rank - 2) if rank else None)
+        kernels = _ints(kernel, x.dim() - 2)
         if kernels is None:
             return None
         n = len(kernels)
@@ -447,7 +419,7 @@ class LayerReader:
         for k, p in zip(kernels, pads):
             if p > k // 2:
                 raise self.error(
-                    self.name_of(node),
+                    name,
                     f"pad should be at most half of kernel size, but got pad={p}, kernel_size={k} "
                     "(PyTorch refuses this pooling on every input)",
                 )
@@ -460,75 +432,75 @@ class LayerReader:
             arguments.append(("dilation", _spell(dilation)))
         if ceil_mode:
             arguments.append(("ceil_mode", "True"))
-        return (
-            "pool",
-            PoolSpec(
-                kind, kernels, strides, tuple((p, p) for p in pads), dilations, ceil_mode, tuple(arguments)
-            ),
-            [x],
+        spec = PoolSpec(
+            kind, kernels, strides, tuple((p, p) for p in pads), dilations, ceil_mode, tuple(arguments)
         )
+        return "pool", spec, [x]
 
-    def adaptive(self, node: Any, mode: str, x: Any, output_size: object) -> Described | None:
-        rank = self.rank.get(x.name)
-        if rank is None or rank < 3:
+    def adaptive(self, x: Any, mode: str, output_size: object) -> Described | None:
+        rank = x.dim()
+        if rank < 3:
             return None
-        sizes = _ints(output_size, rank - 2)
-        if sizes is not None and all(s == 1 for s in sizes):
+        values = output_size if isinstance(output_size, (list, tuple)) else [output_size] * (rank - 2)
+        if len(values) != rank - 2:
+            return None
+        # None keeps that axis's input size
+        sizes = [int(x.shape[2 + n]) if v is None else v for n, v in enumerate(values)]
+        if all(s == 1 for s in sizes) and all(v is not None for v in values):
             return "global_pool", None, [x]
-        current = self.shape_now(x.name)
-        if sizes is None or current is None or len(sizes) != rank - 2:
-            return None  # None entries keep an input size: not a fixed resize
-        return "resize", ResizeSpec(mode, sizes=(*current[:2], *sizes)), [x]
+        fixed = _ints(sizes)
+        if fixed is None:
+            return None
+        return "resize", ResizeSpec(mode, sizes=(int(x.shape[0]), int(x.shape[1]), *fixed)), [x]
 
-    def resize(self, node: Any, x: Any, size: object, scale: object, mode: str) -> Described | None:
-        rank = self.rank.get(x.name)
-        if rank is None or rank < 3:
+    def resize(self, name: str, x: Any, size: object, scale: object, mode: str) -> Described | None:
+        rank = x.dim()
+        if rank < 3:
             return None
         if size is not None:
-            sizes = _ints(size, rank - 2)
-            current = self.shape_now(x.name)
-            if sizes is None or current is None or len(sizes) != rank - 2:
+            sizes = _ints(list(size) if isinstance(size, tuple) else size, rank - 2)
+            if sizes is None or len(sizes) != rank - 2:
                 return None
-            return "resize", ResizeSpec(mode, sizes=(*current[:2], *sizes)), [x]
+            return "resize", ResizeSpec(mode, sizes=(int(x.shape[0]), int(x.shape[1]), *sizes)), [x]
         factors = scale if isinstance(scale, (list, tuple)) else [scale] * (rank - 2)
-        if len(factors) != rank - 2 or not all(isinstance(f, (int, float)) and f > 0 for f in factors):
+        if len(factors) != rank - 2 or not all(
+            isinstance(f, (int, float)) and not isinstance(f, bool) and f > 0 for f in factors
+        ):
             return None
         exact = [Fraction(float(f)) for f in factors]  # type: ignore[arg-type]
         if any(f.denominator != 1 for f in exact):
             self.notes.append(
-                f"{self.name_of(node)}: scale_factor {_spell(scale)} is not an integer: torch computes "
+                f"{name}: scale_factor {_spell(scale)} is not an integer: torch computes "
                 "floor(size * scale) in floating point, which can differ by one from the exact product"
             )
         return "resize", ResizeSpec(mode, scales=(Fraction(1), Fraction(1), *exact)), [x]
 
     def block(self, x: Any, kind: str, factor: int) -> Described | None:
         # pixel_shuffle works on the last two axes: the graph's rule is per spatial axis, so rank 4 only.
-        if self.rank.get(x.name) != 4 or factor < 1:
+        if x.dim() != 4 or factor < 1:
             return None
         return kind, BlockSpec(factor), [x]
 
-    def pad(self, node: Any, x: Any, pad: object, mode: str) -> Described | None:
-        rank = self.rank.get(x.name)
-        amounts = _ints(pad)
-        if rank is None or amounts is None or len(amounts) % 2 or len(amounts) // 2 > rank:
+    def pad(self, name: str, x: Any, pad: object, mode: str) -> Described | None:
+        rank = x.dim()
+        amounts = _ints(list(pad) if isinstance(pad, tuple) else pad)
+        if amounts is None or len(amounts) % 2 or len(amounts) // 2 > rank:
             return None
         pairs = [(0, 0)] * rank
         for n in range(len(amounts) // 2):
             pairs[rank - 1 - n] = (amounts[2 * n], amounts[2 * n + 1])
         if mode in ("reflect", "circular"):
             self.notes.append(
-                f"{self.name_of(node)}: PyTorch refuses {mode} padding "
+                f"{name}: PyTorch refuses {mode} padding "
                 f"{'not smaller than' if mode == 'reflect' else 'larger than'} the input on an axis; this "
                 "report does not check that limit"
             )
         return "pad", PadSpec(tuple(pairs), mode), [x]
 
-    def getitem(self, node: Any, x: Any, index: object) -> Described | None:
-        rank = self.rank.get(x.name)
+    def getitem(self, x: Any, index: object) -> Described | None:
+        rank = x.dim()
         items = index if isinstance(index, tuple) else (index,)
         if not all(isinstance(i, slice) or i is Ellipsis for i in items) or list(items).count(Ellipsis) > 1:
-            return None
-        if rank is None or self.dynamic(node, "the slice bounds", items):
             return None
         slices = [i for i in items if isinstance(i, slice)]
         if len(slices) > rank:
@@ -549,14 +521,14 @@ class LayerReader:
             if step is not None and step < 1:
                 return None  # torch refuses non-positive steps
             axes.append(axis)
-            starts.append(0 if start is None else start)
-            ends.append(end)
-            steps.append(1 if step is None else step)
+            starts.append(0 if start is None else int(start))
+            ends.append(None if end is None else int(end))
+            steps.append(1 if step is None else int(step))
         return "slice", SliceSpec(tuple(axes), tuple(starts), tuple(ends), tuple(steps)), [x]
 
     def flatten(self, x: Any, start: int, end: int) -> Described | None:
-        rank = self.rank.get(x.name)
-        if rank is None or end not in (-1, rank - 1):
+        rank = x.dim()
+        if end not in (-1, rank - 1):
             return None
         if start in (1, 1 - rank):
             return "flatten", FlattenSpec(1), [x]
@@ -567,19 +539,20 @@ class LayerReader:
     def reshape(self, x: Any, shape: Sequence[object]) -> Described | None:
         values = list(shape[0]) if len(shape) == 1 and isinstance(shape[0], (list, tuple)) else list(shape)
         out: list[int] = []
-        for position, value in enumerate(values):
-            if isinstance(value, int) and not isinstance(value, bool) and value != 0 and value >= -1:
-                out.append(value)
-            elif (
-                getattr(value, "op", None) == "call_method"
-                and value.target == "size"  # type: ignore[attr-defined]
-                and value.args == (x, position)  # type: ignore[attr-defined]
-            ):
-                out.append(0)  # x.view(x.size(0), -1): ONNX's 0 copies the input's own dimension
+        for value in values:
+            if isinstance(value, int) and not isinstance(value, bool) and value >= -1:
+                out.append(int(value))
             else:
                 return None
-        return ("reshape", ReshapeSpec(tuple(out)), [x]) if out else None
+        # ONNX's 0 copies the input's dimension: torch's 0 is an empty axis
+        return ("reshape", ReshapeSpec(tuple(out), allow_zero=True), [x]) if out else None
 
-    def first(self, node: Any) -> Any:
-        value = node.args[0] if node.args else next(iter(node.kwargs.values()), None)
-        return value if self.is_tensor(value) else None
+    def reduce(self, x: Any, bound: dict[str, Any]) -> Described | None:
+        """x.mean((2, 3), keepdim=True) over every spatial axis is a global pooling."""
+        dims = _ints(bound.get("dim"))
+        if dims is None or not bound.get("keepdim"):
+            return None
+        spatial = set(range(2, x.dim()))
+        if {d % x.dim() for d in dims} != spatial:
+            return None
+        return "global_pool", None, [x]

@@ -1,34 +1,33 @@
-"""PyTorch modules -> Graph, through ``torch.fx.symbolic_trace`` (the optional extra ``convcalc[torch]``).
+"""PyTorch modules -> Graph, by executing them on the meta device (the optional extra ``convcalc[torch]``).
 
-Why torch.fx rather than torch.export: symbolic tracing records the forward pass with proxies, so it
-computes nothing on real tensors (no activation is ever allocated, whatever ``--input`` says), takes a
-fraction of a second, and keeps every ``nn.Conv*`` / ``nn.ConvTranspose*`` / pooling layer as one
-call to the module itself, so its own arguments (padding, output_padding, padding_mode, ceil_mode) are
-read from the module object, never re-derived from decomposed aten ops. torch.export would run the
-model on fake tensors specialised to one input, decompose layers into aten calls and take seconds. The
-price is fx's known limit: Python control flow that depends on tensor values or sizes (``if
-x.size(2) % 2:``) cannot be traced symbolically; such a model is refused with a message suggesting
-the ONNX route (``torch.onnx.export`` runs the model concretely, then ``convcalc inspect model.onnx``).
+Why execution rather than torch.fx: a model is what it does when it runs. torch.fx traces with proxies,
+so ``isinstance`` checks, Python control flow on sizes and dict or dataclass outputs go wrong or fail
+(MONAI's BasicUNet loses every skip concatenation; diffusers and segmentation_models_pytorch models
+cannot be traced at all). ``torch_capture`` runs the model on a meta input instead (shapes without
+data: nothing is allocated, a model built by its factory under ``torch.device("meta")`` has no weight
+in memory either) and records what executes.
 
-Arguments computed from tensor sizes inside forward (``F.pad(y, [dx // 2, ...])`` with dx from
-``x.size(3)``, ``up(x, output_size=skip.size())``, ``x[:, :, :h]``) are not a static graph: such a node
-is read as ``unknown``, named with the reason, and carries torch's own output shape for the given
-input (torch run on the meta device: shapes without data, as the ONNX reader uses onnx's shape
-inference).
+A captured graph holds numbers, not formulas: ``F.interpolate(size=skip.shape[2:])``, ``x.shape[2] //
+2`` or a ``view`` with computed sizes arrive as the values they had for the captured input. So the
+reader captures the model again at other sizes (meta execution is cheap) and checks that the graph
+read at one size gives torch's own shape for every tensor at the others. When it does, the graph is
+size-independent and the accepted-size analysis runs it at any size; when it does not, the Graph
+carries ``rebuild``, and every size that analysis looks at is executed again.
+
+Every node is checked against torch: convcalc's shape of every tensor at the captured size must be
+the one torch gave it; a node whose rule disagrees is read as ``unknown`` with torch's shape, and
+named in the notes. Where torch refuses the input, convcalc must fail or flag a merge at the node
+torch raised at; if its rule does not show why, that node stops the shapes (exit 1), with torch's
+words in the notes: the report never says a model runs when torch refuses it.
 
 Convolutions keep PyTorch's own arguments in their ``ConvSpec`` and are read by
-``convcalc.conventions.pytorch``, PyTorch's rules and refusals included: padding pairs or the words
-'same' (stride 1 only; an even total puts the odd element at the end) and 'valid' (ConvTranspose takes
-no words: PyTorch refuses them when the layer is built); output_padding; ``output_size`` given in
-forward as constants overrides output_padding, within PyTorch's range [min, min + stride - 1], else
-PyTorch's own refusal is the answer; given from a tensor's size it is read as ``unknown`` (above). A
-padding_mode other than 'zeros' (reflect, replicate, circular) pads the input by F.pad before a
-padding-0 convolution, so the sizes are those of zero padding; the layer's arguments show the mode and
-the graph notes say that PyTorch's limit on reflect / circular padding (smaller than the input) is
-not checked.
+``convcalc.conventions.pytorch``, PyTorch's rules and refusals included (padding words, output_padding,
+an ``output_size`` given in forward). A padding_mode other than 'zeros' pads with F.pad before a
+padding-0 convolution, so the sizes are those of zero padding; the notes say that PyTorch's limit on
+reflect / circular padding is not checked.
 
 ``load_target`` is the only place that imports user code: it runs the named Python file (or imports
-the named module), and nothing is ever eval'd.
+the named module) and calls the factory under ``torch.device("meta")``; nothing is ever eval'd.
 """
 
 from __future__ import annotations
@@ -55,7 +54,6 @@ MAX_RANK = 8
 def _import_torch() -> Any:
     try:
         import torch
-        import torch.fx
     except ImportError:
         raise ConvCalcError(
             f"reading PyTorch models needs torch; install it with: {INSTALL}", parameter="model"
@@ -94,10 +92,10 @@ def load_target(text: str) -> object:
             f"{text}: is a {type(value).__name__}, not an nn.Module, a class or a factory", parameter="model"
         )
     try:
-        made = value()
+        made = _build(torch, value)
     except Exception as error:
-        # a TypeError raised by the call itself (no deeper frame): the factory wants arguments
-        signature = isinstance(error, TypeError) and len(traceback.extract_tb(error.__traceback__)) == 1
+        # a TypeError raised by the call itself (no frame below _build's): the factory wants arguments
+        signature = isinstance(error, TypeError) and len(traceback.extract_tb(error.__traceback__)) == 2
         hint = "; inspect calls it with no arguments (give a zero-argument factory)" if signature else ""
         raise ConvCalcError(
             f"{text}: calling {attr}() raised {_describe(error, target)}{hint}", parameter="model"
@@ -107,6 +105,17 @@ def load_target(text: str) -> object:
             f"{text}: {attr}() returned a {type(made).__name__}, not a torch.nn.Module", parameter="model"
         )
     return made
+
+
+def _build(torch: Any, factory: Any) -> object:
+    """Call the factory under ``torch.device("meta")`` (no weight is allocated); a factory that needs
+    real data while it builds (``.item()``, loading a file) is called again on the CPU, and its error
+    there, if any, is the one the user reads."""
+    try:
+        with torch.device("meta"):
+            return factory()
+    except Exception:
+        return factory()
 
 
 def _missing_torch(error: BaseException) -> None:
@@ -174,9 +183,9 @@ def _import_module(name: str) -> object:
 
 
 def read_module(module: object, input_shape: Sequence[int], source: str = "module") -> Graph:
-    """Trace an ``nn.Module`` with torch.fx and return its checked Graph (``input_shape`` in full:
-    batch, channels, spatial sizes). forward runs once on proxies: no tensor is computed, and the
-    module's weights and state are left as they are."""
+    """Execute an ``nn.Module`` on the meta device and return its checked Graph (``input_shape`` in
+    full: batch, channels, spatial sizes). The module's weights, training flags and hooks are left as
+    they are; a module with real weights runs on meta copies of them."""
     torch = _import_torch()
     if not isinstance(module, torch.nn.Module):
         raise ConvCalcError(
@@ -189,9 +198,9 @@ def read_module(module: object, input_shape: Sequence[int], source: str = "modul
             f"got {shape!r}",
             parameter="input",
         )
-    from convcalc.inspect.torch_fx import FxReader
+    from convcalc.inspect.torch_graph import Executed
 
-    return FxReader(torch, module, shape, source).read()
+    return Executed(torch, module, source).read(shape)
 
 
 def inspect_module(

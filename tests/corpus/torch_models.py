@@ -1,0 +1,323 @@
+"""Real third-party model definitions with tiny configurations and random weights (never downloaded
+weights), and a few of convcalc's own, for the PyTorch route of `convcalc inspect`.
+
+Each entry is a zero-argument factory (as `convcalc inspect file.py:factory` calls it) with the input
+sizes it is swept over. A library is imported only inside its factories: ``available`` says whether
+it is installed, so a test skips a missing library cleanly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+SQUARE = (16, 17, 24, 31, 32, 33, 40, 48, 63, 64)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One model: its factory, the library it needs, the batch and channels and the spatial sizes."""
+
+    name: str
+    make: Callable[[], nn.Module]
+    library: str | None
+    lead: tuple[int, ...]
+    sizes: tuple[tuple[int, ...], ...]
+
+    def shapes(self) -> list[tuple[int, ...]]:
+        return [(*self.lead, *s) for s in self.sizes]
+
+    def available(self) -> bool:
+        """Whether the library imports (smp needs timm, which needs torchvision: installed but broken
+        beside a CPU torch counts as missing)."""
+        if self.library is None:
+            return True
+        if importlib.util.find_spec(self.library) is None:
+            return False
+        try:
+            importlib.import_module(self.library)
+        except Exception:
+            return False
+        return True
+
+
+def _square(*extra: tuple[int, int]) -> tuple[tuple[int, ...], ...]:
+    return tuple((s, s) for s in SQUARE) + extra
+
+
+# -- convcalc's own: need only torch -----------------------------------------------------------------
+
+
+class CodecDecoder(nn.Module):
+    """A 1-D audio decoder as codecs write them: transposed convolutions that upsample by 2, 4 and 5,
+    each followed by a residual unit, and the padding of a stride-3 convolution computed from the
+    length in forward so that its frames cover the input (the "extra padding" of streaming codecs):
+    0, 1 or 2 samples as the length runs through its residues mod 3."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pre = nn.Conv1d(8, 16, 7, padding=3)
+        self.ups = nn.ModuleList(
+            nn.ConvTranspose1d(16, 16, 2 * s, stride=s, padding=s // 2 + s % 2, output_padding=s % 2)
+            for s in (2, 4, 5)
+        )
+        self.res = nn.ModuleList(nn.Conv1d(16, 16, 3, padding=1) for _ in range(3))
+        self.down = nn.Conv1d(16, 16, 4, stride=3)
+        self.post = nn.Conv1d(16, 1, 7, padding=3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.pre(x)
+        for up, res in zip(self.ups, self.res):
+            y = up(F.elu(y))
+            y = y + res(F.elu(y))
+        length = y.shape[-1]
+        frames = -(-(length - 4) // 3) + 1  # ceil: every sample in some frame
+        extra = (frames - 1) * 3 + 4 - length
+        y = self.down(F.pad(y, (0, extra), mode="reflect"))
+        return torch.tanh(self.post(y))
+
+
+def codec_decoder() -> nn.Module:
+    return CodecDecoder()
+
+
+def bare_transposed() -> nn.Module:
+    return nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1)
+
+
+class Reused(nn.Module):
+    """One pooling module called three times and one convolution twice: each call is its own layer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.pool(self.stem(x))
+        y = self.pool(self.conv(y))
+        return self.pool(self.conv(y))
+
+
+def reused() -> nn.Module:
+    return Reused()
+
+
+class SkipDict(nn.Module):
+    """Control flow torch.fx cannot follow: an ``isinstance`` check on the skip (false for an fx
+    proxy, as in MONAI's BasicUNet), a size test that pads an odd decoder map, and a dict output."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(4, 4, 2, stride=2)
+        self.head = nn.Conv2d(7, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        y = self.up(torch.relu(self.down(x)))
+        skip: Any = x
+        if skip is not None and isinstance(skip, torch.Tensor):
+            if y.shape[-1] != skip.shape[-1] or y.shape[-2] != skip.shape[-2]:
+                y = y[..., : skip.shape[-2], : skip.shape[-1]]
+            y = torch.cat([skip, y], dim=1)
+        return {"logits": self.head(y), "features": y}
+
+
+def skip_dict() -> nn.Module:
+    return SkipDict()
+
+
+# -- MONAI ---------------------------------------------------------------------------------------------
+
+
+def monai_unet() -> nn.Module:
+    from monai.networks.nets import UNet
+
+    return UNet(
+        spatial_dims=2, in_channels=1, out_channels=2, channels=(4, 8, 16), strides=(2, 2), num_res_units=1
+    )
+
+
+def monai_basic_unet() -> nn.Module:
+    from monai.networks.nets import BasicUNet
+
+    return BasicUNet(spatial_dims=2, in_channels=1, out_channels=2, features=(4, 4, 8, 8, 16, 4))
+
+
+def monai_dyn_unet() -> nn.Module:
+    from monai.networks.nets import DynUNet
+
+    return DynUNet(
+        spatial_dims=2,
+        in_channels=1,
+        out_channels=2,
+        kernel_size=[3, 3, 3],
+        strides=[1, 2, 2],
+        upsample_kernel_size=[2, 2],
+        filters=[4, 8, 16],
+    )
+
+
+def monai_seg_res_net() -> nn.Module:
+    from monai.networks.nets import SegResNet
+
+    return SegResNet(
+        spatial_dims=2,
+        init_filters=4,
+        in_channels=1,
+        out_channels=2,
+        blocks_down=(1, 1, 1),
+        blocks_up=(1, 1),
+        norm=("GROUP", {"num_groups": 2}),
+    )
+
+
+def monai_auto_encoder() -> nn.Module:
+    from monai.networks.nets import AutoEncoder
+
+    return AutoEncoder(spatial_dims=2, in_channels=1, out_channels=1, channels=(4, 8), strides=(2, 2))
+
+
+class _First(nn.Module):
+    """A model that returns a tuple or an output object: the part a user inspects."""
+
+    def __init__(self, model: nn.Module, pick: Callable[[Any], torch.Tensor]) -> None:
+        super().__init__()
+        self.model = model
+        self.pick = pick
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pick(self.model(x))
+
+
+def monai_var_auto_encoder() -> nn.Module:
+    from monai.networks.nets import VarAutoEncoder
+
+    model = VarAutoEncoder(
+        spatial_dims=2, in_shape=(1, 32, 32), out_channels=1, latent_size=4, channels=(4, 8), strides=(2, 2)
+    )
+    return _First(model, lambda out: out[0])
+
+
+# -- diffusers -----------------------------------------------------------------------------------------
+
+
+class _Denoiser(nn.Module):
+    """UNet2DModel at one timestep: forward(x) as inspect reads it."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x, 10).sample
+
+
+def diffusers_unet() -> nn.Module:
+    from diffusers import UNet2DModel
+
+    model = UNet2DModel(
+        sample_size=32,
+        in_channels=3,
+        out_channels=3,
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        norm_num_groups=4,
+        down_block_types=("DownBlock2D", "AttnDownBlock2D"),
+        up_block_types=("AttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=4,
+    )
+    return _Denoiser(model)
+
+
+def diffusers_autoencoder_kl() -> nn.Module:
+    from diffusers import AutoencoderKL
+
+    model = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        latent_channels=2,
+        norm_num_groups=4,
+    )
+    return _First(model, lambda out: out.sample)
+
+
+def _oobleck() -> nn.Module:
+    from diffusers import AutoencoderOobleck
+
+    return AutoencoderOobleck(
+        encoder_hidden_size=4,
+        downsampling_ratios=[2, 4],
+        channel_multiples=[1, 2],
+        decoder_channels=4,
+        decoder_input_channels=2,
+        audio_channels=2,
+    )
+
+
+def diffusers_oobleck() -> nn.Module:
+    """Stable Audio's 1-D VAE: strided Conv1d down, ConvTranspose1d up, Snake activations, weight_norm."""
+    return _First(_oobleck(), lambda out: out.sample)
+
+
+def diffusers_oobleck_decoder() -> nn.Module:
+    """Its decoder alone: a 1-D ConvTranspose1d decoder from latents, as codec decoders are."""
+    return _oobleck().decoder
+
+
+# -- segmentation_models_pytorch ---------------------------------------------------------------------
+
+
+def smp_unet() -> nn.Module:
+    import segmentation_models_pytorch as smp
+
+    return smp.Unet("resnet18", encoder_weights=None, encoder_depth=3, decoder_channels=(16, 8, 4), classes=2)
+
+
+def smp_fpn() -> nn.Module:
+    import segmentation_models_pytorch as smp
+
+    return smp.FPN("resnet18", encoder_weights=None, encoder_depth=3, classes=2)
+
+
+def smp_unet_plus_plus() -> nn.Module:
+    import segmentation_models_pytorch as smp
+
+    return smp.UnetPlusPlus(
+        "resnet18", encoder_weights=None, encoder_depth=3, decoder_channels=(16, 8, 4), classes=2
+    )
+
+
+LENGTHS = tuple((n,) for n in (1, 2, 7, 8, 9, 15, 16, 33, 100))
+
+CASES = (
+    Case("codec_decoder", codec_decoder, None, (1, 8), LENGTHS),
+    Case("bare_transposed", bare_transposed, None, (1, 3), _square((5, 9))),
+    Case("reused", reused, None, (1, 3), _square((8, 12), (9, 9))),
+    Case("skip_dict", skip_dict, None, (1, 3), _square((9, 8), (15, 16))),
+    Case("monai.UNet", monai_unet, "monai", (1, 1), _square((32, 48))),
+    Case("monai.BasicUNet", monai_basic_unet, "monai", (1, 1), _square((32, 48), (33, 32))),
+    Case("monai.DynUNet", monai_dyn_unet, "monai", (1, 1), _square((32, 48))),
+    Case("monai.SegResNet", monai_seg_res_net, "monai", (1, 1), _square((32, 48))),
+    Case("monai.AutoEncoder", monai_auto_encoder, "monai", (1, 1), _square((32, 48))),
+    Case("monai.VarAutoEncoder", monai_var_auto_encoder, "monai", (1, 1), _square((32, 48))),
+    Case("diffusers.UNet2DModel", diffusers_unet, "diffusers", (1, 3), _square((32, 48))),
+    Case("diffusers.AutoencoderKL", diffusers_autoencoder_kl, "diffusers", (1, 3), _square((32, 48))),
+    Case("diffusers.AutoencoderOobleck", diffusers_oobleck, "diffusers", (1, 2), (*LENGTHS, (64,), (65,))),
+    Case("diffusers.OobleckDecoder", diffusers_oobleck_decoder, "diffusers", (1, 2), LENGTHS),
+    Case("smp.Unet", smp_unet, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
+    Case("smp.FPN", smp_fpn, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
+    Case("smp.UnetPlusPlus", smp_unet_plus_plus, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
+)
