@@ -382,7 +382,8 @@ def inspect_graph(
 
 def _with_fixes(layers: tuple[LayerRow, ...], run: Run, fixed: Run) -> tuple[LayerRow, ...]:
     """The layers after the first disagreeing merge with the sizes they have once the merges' fixes are
-    applied (as it stands they carry the first operand on, which no runtime computes), said so."""
+    applied (as it stands they carry the first operand on, which no runtime computes), said so; their
+    MACs, drops and overlap are those of the printed sizes."""
     if not fixed.ok or not run.mismatches:
         return layers
     first = min(r.index for r in run.mismatches)
@@ -394,14 +395,8 @@ def _with_fixes(layers: tuple[LayerRow, ...], run: Run, fixed: Run) -> tuple[Lay
             out.append(row)
             continue
         changed = (now.inputs[:1], now.outputs[:1]) != ((row.input_shape,), (row.output_shape,))
-        out.append(
-            replace(
-                row,
-                input_shape=now.inputs[0] if now.inputs else row.input_shape,
-                output_shape=now.outputs[0] if now.outputs else row.output_shape,
-                with_fixes=changed,
-            )
-        )
+        # the whole row from the fixed run: its sizes, and the drops, overlap and work at those sizes
+        out.append(replace(layer_row(now), index=row.index, with_fixes=changed) if changed else row)
     return tuple(out)
 
 
