@@ -80,3 +80,31 @@ def test_rows_after_a_failing_merge_count_the_work_of_the_sizes_they_print(model
         flops = sum(per_module[f"UNet.{name}"].values())
         assert 2 * (rows[name].macs or 0) == flops, name
     assert 2 * sum(r.macs or 0 for r in report.layers) == counter.get_total_flops()
+
+
+def _torch_runs(module: Any, height: int, width: int) -> bool:
+    torch = pytest.importorskip("torch")
+    try:
+        with torch.no_grad():
+            module(torch.zeros(1, 3, height, width))
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_runs_from_is_the_smallest_size_torch_runs(model: Path) -> None:
+    pytest.importorskip("torch")
+    from convcalc.inspect.analysis import runs_from
+    from convcalc.inspect.document import inspect_document
+
+    report = convcalc.inspect(f"{model}:build", inputs="1x3x65x64")
+    module = _module(model).build()
+    # the witness: torch at every height from 1 (width at its given 64), and every width (height 64)
+    heights = [h for h in range(1, 9) if _torch_runs(module, h, 64)]
+    widths = [w for w in range(1, 9) if _torch_runs(module, 64, w)]
+    assert [runs_from(axis) for axis in report.axes] == [heights[0], widths[0]] == [2, 2]
+    document = inspect_document(report)
+    assert [a["minimum"] for a in document["accepted_sizes"]] == [2, 2]
+    assert [a["runs"]["smallest"] for a in document["accepted_sizes"]] == [2, 2]
+    text = convcalc.inspect(f"{model}:build", inputs="1x3x1x64")
+    assert text.exit_code == 1

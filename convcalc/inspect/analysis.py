@@ -400,6 +400,14 @@ def _with_fixes(layers: tuple[LayerRow, ...], run: Run, fixed: Run) -> tuple[Lay
     return tuple(out)
 
 
+def runs_from(axis: AxisSizes) -> int | None:
+    """The smallest size of this axis that runs (every merge agrees, no layer refuses), as its worked-out
+    sizes that run say; where they are not worked out, the smallest size no layer refuses."""
+    if axis.runs is not None:
+        return axis.runs.smallest
+    return axis.minimum
+
+
 def _nearest(report: InspectReport) -> str | None:
     """Nearest input sizes that every axis accepts, checked by running the graph on them."""
     options = []
@@ -634,4 +642,4 @@ def _portability(report: InspectReport) -> list[Finding]:
     return found
 
 
-__all__ = ["TARGETS", "InspectReport", "inspect_graph"]
+__all__ = ["TARGETS", "InspectReport", "inspect_graph", "runs_from"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from convcalc.chain.document import accepted_document
 from convcalc.chain.stack import Accepted
 from convcalc.conventions.code import json_value
-from convcalc.inspect.analysis import InspectReport
+from convcalc.inspect.analysis import InspectReport, runs_from
 from convcalc.jsonout import JsonDict, envelope
 
 # An axis whose sizes are not worked out: every field of an accepted-size set, null or empty.
@@ -55,7 +55,7 @@ def inspect_document(report: InspectReport) -> JsonDict:
         entry: JsonDict = {
             "spatial_axis": axis.spatial_axis,
             "tensor_axis": axis.tensor_axis,
-            "minimum": axis.minimum,
+            "minimum": runs_from(axis),
             "note": axis.note,
             "worked_out": axis.accepted is not None,
         }

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcalc.chain.render import describe
-from convcalc.inspect.analysis import InspectReport
+from convcalc.inspect.analysis import InspectReport, runs_from
 from convcalc.render import x_join
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -119,7 +119,7 @@ def inspect_view(report: InspectReport) -> RenderableType:
             size = report.input_shapes[0][axis.tensor_axis]
             if axis.accepted is None or axis.runs is None:
                 sizes.add_row(
-                    str(axis.spatial_axis), str(size), str(axis.minimum or ""), axis.note or "", "", ""
+                    str(axis.spatial_axis), str(size), str(runs_from(axis) or ""), axis.note or "", "", ""
                 )
                 continue
             chosen = axis.accepted if axis.accepted.smallest is not None else axis.runs
@@ -132,7 +132,7 @@ def inspect_view(report: InspectReport) -> RenderableType:
             sizes.add_row(
                 str(axis.spatial_axis),
                 str(size),
-                str(axis.minimum),
+                str(runs_from(axis) or "none"),
                 describe(axis.runs),
                 describe(axis.accepted),
                 near,
