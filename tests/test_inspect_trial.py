@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 import convcalc
 
@@ -108,3 +109,30 @@ def test_runs_from_is_the_smallest_size_torch_runs(model: Path) -> None:
     assert [a["runs"]["smallest"] for a in document["accepted_sizes"]] == [2, 2]
     text = convcalc.inspect(f"{model}:build", inputs="1x3x1x64")
     assert text.exit_code == 1
+
+
+def test_picture_and_table_show_the_same_sizes_after_a_failing_merge(model: Path, tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    svg = tmp_path / "model.svg"
+    report = convcalc.inspect(f"{model}:build", inputs="1x3x65x64", svg=svg)
+    picture = svg.read_text()
+    rows = {row.name: row for row in report.layers}
+    # the witness: the shapes torch computes in the model with the fix applied
+    fixed = _module(model).fixed()
+    seen: dict[str, tuple[int, ...]] = {}
+    for name in ("dec", "head"):
+        getattr(fixed, name).register_forward_hook(
+            lambda _m, _i, out, name=name: seen.__setitem__(name, tuple(out.shape))
+        )
+    with torch.no_grad():
+        fixed(torch.zeros(1, 3, 65, 64))
+    assert rows["cat"].output_shape == (1, 16, 65, 64) and rows["cat"].with_fixes
+    assert rows["cat"].input_shape == (1, 8, 66, 64)  # the disagreement as it stands
+    for name, shape in seen.items():
+        assert rows[name].output_shape == shape and rows[name].with_fixes
+    for name in ("cat", "dec", "head"):
+        assert "x".join(map(str, rows[name].output_shape)) + " with the fix applied" in picture
+    assert "1x16x66x64" not in picture and "1x1x66x64" not in picture
+    console = Console(width=200, record=True)
+    console.print(report)
+    assert "with the fix applied" in console.export_text()  # the table says so too

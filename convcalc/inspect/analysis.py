@@ -383,7 +383,8 @@ def inspect_graph(
 def _with_fixes(layers: tuple[LayerRow, ...], run: Run, fixed: Run) -> tuple[LayerRow, ...]:
     """The layers after the first disagreeing merge with the sizes they have once the merges' fixes are
     applied (as it stands they carry the first operand on, which no runtime computes), said so; their
-    MACs, drops and overlap are those of the printed sizes."""
+    MACs, drops and overlap are those of the printed sizes. The first failing merge keeps its operands
+    as they stand (the disagreement) and shows its output with the fix applied."""
     if not fixed.ok or not run.mismatches:
         return layers
     first = min(r.index for r in run.mismatches)
@@ -391,8 +392,12 @@ def _with_fixes(layers: tuple[LayerRow, ...], run: Run, fixed: Run) -> tuple[Lay
     out = []
     for row in layers:
         now = by_name.get(row.name)
-        if row.index <= first or now is None:
+        if row.index < first or now is None:
             out.append(row)
+            continue
+        if row.index == first:  # the failing merge: its operands as they stand, its output once fixed
+            output = now.outputs[0] if now.outputs else row.output_shape
+            out.append(replace(row, output_shape=output, with_fixes=output != row.output_shape))
             continue
         changed = (now.inputs[:1], now.outputs[:1]) != ((row.input_shape,), (row.output_shape,))
         # the whole row from the fixed run: its sizes, and the drops, overlap and work at those sizes

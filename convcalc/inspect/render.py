@@ -194,6 +194,7 @@ def _compound(text: str) -> bool:
 def layer_cells(report: InspectReport) -> list[dict[str, str]]:
     """Every listed layer's cells as text: the layer (name, op, arguments) and each number column."""
     rows = []
+    failing = min((r.index for r in report.run.mismatches), default=None)
     for row in report.layers:
         if row.kind == "shape_preserving":
             continue
@@ -205,7 +206,7 @@ def layer_cells(report: InspectReport) -> list[dict[str, str]]:
                 "layer": f"{row.name} ({row.op})"
                 + (f"\n{arguments}" if arguments else "")
                 + (f"\nout: {_formula(row.formula)}" if row.formula else "")
-                + ("\nsizes with the fixes of the merges before it applied" if row.with_fixes else ""),
+                + (_fixed_note(row.index == failing) if row.with_fixes else ""),
                 "pads/crops": _pairs(row.placement),
                 "in": x_join(row.input_shape),
                 "out": x_join(row.output_shape),
@@ -272,3 +273,10 @@ class LayerTable:
                 f"Left out at {options.max_width} columns: {', '.join(left_out)} (--json has every column; "
                 "a wider terminal shows them, e.g. COLUMNS=160)."
             )
+
+
+def _fixed_note(merge: bool) -> str:
+    """What a row's sizes are when they are those with the fix of a failing merge applied."""
+    if merge:
+        return "\nout: with the fix applied (as it stands the operands disagree)"
+    return "\nsizes with the fix applied"

@@ -61,6 +61,8 @@ class Panel:
     sizes: Mapping[str, Shape]
     marks: Mapping[str, Mark] = field(default_factory=dict)
     heading: str = ""
+    # tensors whose sizes are those with a failing merge's fix applied (labelled so on their edges)
+    fixed: frozenset[str] = frozenset()
 
 
 def model_svg(
@@ -70,13 +72,15 @@ def model_svg(
     *,
     title: Sequence[str] = (),
     caption: Sequence[str] = (),
+    fixed: frozenset[str] = frozenset(),
 ) -> str:
     """The SVG text of ``graph`` with the tensor ``sizes`` on its edges and ``marks`` highlighted.
 
     ``title`` lines go above the drawing (the first in bold), ``caption`` lines below it, before the
-    legend. More than MAX_BOXES boxes is refused (BudgetExceeded) before any layout.
+    legend; the sizes of the ``fixed`` tensors are labelled "with the fix applied". More than MAX_BOXES
+    boxes is refused (BudgetExceeded) before any layout.
     """
-    return models_svg([Panel(graph, sizes, dict(marks or {}))], title=title, caption=caption)
+    return models_svg([Panel(graph, sizes, dict(marks or {}), fixed=fixed)], title=title, caption=caption)
 
 
 def models_svg(panels: Sequence[Panel], *, title: Sequence[str] = (), caption: Sequence[str] = ()) -> str:
@@ -98,6 +102,8 @@ def models_svg(panels: Sequence[Panel], *, title: Sequence[str] = (), caption: S
         for item in items:
             shape = sizes.get(item.output) if item.output is not None else None
             text = "?" if shape is None else shape_text(shape)
+            if item.output in panel.fixed:
+                text += " with the fix applied"
             labels.append(f"{text} (output)" if item.output in outputs else text)
         drawn.append((panel.heading, place(items, producer, labels), _band_names(graph, items, sizes)))
     return render(drawn, title, caption)
@@ -189,7 +195,20 @@ def inspect_svg(report: InspectReport) -> str:
         "Bands by spatial scale, largest on top (their sizes on the left); "
         "activations and normalisations are folded into the box before them (+ ...)."
     )
-    return model_svg(graph, report.run.shapes, marks, title=title, caption=caption)
+    # the sizes the table prints: after a failing merge, those with its fix applied, labelled so
+    sizes = dict(report.run.shapes)
+    fixed = set()
+    for row in report.layers:
+        node = graph.nodes[row.index]
+        if row.with_fixes and node.outputs:
+            sizes[node.outputs[0]] = row.output_shape
+            fixed.add(node.outputs[0])
+    if fixed:
+        caption.append(
+            "Sizes after the failing merge are those with its fix applied (as it stands no runtime "
+            "computes them), as the table shows."
+        )
+    return model_svg(graph, sizes, marks, title=title, caption=caption, fixed=frozenset(fixed))
 
 
 def check_svg_path(path: Path) -> None:
