@@ -136,3 +136,29 @@ def test_picture_and_table_show_the_same_sizes_after_a_failing_merge(model: Path
     console = Console(width=200, record=True)
     console.print(report)
     assert "with the fix applied" in console.export_text()  # the table says so too
+
+
+TFLITE_UNET = Path(__file__).parent / "data" / "tflite_h5" / "unet.tflite"
+
+
+def test_a_fixed_size_model_gets_a_layer_fix_not_an_input_size() -> None:
+    torch = pytest.importorskip("torch")
+    import re
+
+    report = convcalc.inspect(TFLITE_UNET)
+    finding = next(f for f in report.findings if f.kind == "dropped")
+    assert finding.fix is not None
+    assert not finding.fix.startswith("input size") and "fixed at 15x17" in finding.fix
+    match = re.search(r"at the end by \[(\d+), (\d+)\]", finding.fix)
+    assert match is not None
+    pads = [int(match[1]), int(match[2])]
+    node = next(r for r in report.run.nodes if r.node.name == finding.node)
+    (kernel_h, kernel_w), (stride_h, stride_w) = zip(*((a.kernel_size, a.stride) for a in node.windows))
+    height, width = node.inputs[0][1:3]
+    # the witness: torch's average pooling with the file's window, on the layer's input, reads every
+    # element (a nonzero gradient) once padded as the fix says, and misses some as it stands
+    for pad, reads_all in ((pads, True), ([0, 0], False)):
+        x = torch.ones(1, 1, height + pad[0], width + pad[1], requires_grad=True)
+        torch.nn.functional.avg_pool2d(x, (kernel_h, kernel_w), (stride_h, stride_w)).sum().backward()
+        assert x.grad is not None
+        assert bool((x.grad[..., :height, :width] != 0).all()) is reads_all

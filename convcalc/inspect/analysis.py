@@ -442,10 +442,35 @@ def _nearest(report: InspectReport) -> str | None:
     return " or ".join(picks) if picks else None
 
 
+def fixed_input(report: InspectReport) -> bool:
+    """Whether the model fixes its input's spatial sizes (a declared size on every spatial axis), so
+    that another input size is no fix: the layer has to change."""
+    tensor = report.graph.inputs[0] if report.graph.inputs else None
+    if tensor is None or not tensor.shape:
+        return False
+    dims = tensor.shape
+    return all(a.tensor_axis < len(dims) and isinstance(dims[a.tensor_axis], int) for a in report.axes)
+
+
+def _drop_fix(report: InspectReport, row: LayerRow) -> str:
+    """A layer change that reads every input element: crop the unread ones before it, or pad its input
+    at the end so that its last window reaches them (stride - dropped more)."""
+    run = next(r for r in report.run.nodes if r.index == row.index)
+    axes = run.layer.conv if run.layer is not None else run.windows
+    pads = [a.stride - d if d else 0 for a, d in zip(axes, row.dropped)]
+    return (
+        f"crop the last {list(row.dropped)} element(s) per spatial axis before {row.name}, or pad its "
+        f"input at the end by {pads} so that its last window reaches them"
+    )
+
+
 def _findings(report: InspectReport) -> list[Finding]:
     found: list[Finding] = []
     nearest = _nearest(report)
-    size_fix = f"input size {nearest}" if nearest else None
+    given = "x".join(str(s) for s in report.spatial)
+    fixed = fixed_input(report)
+    # another input size is a fix only where the model lets the size change and it is not the given one
+    size_fix = f"input size {nearest}" if nearest and nearest != given and not fixed else None
     if report.run.failure is not None:
         f = report.run.failure
         fixes = [
@@ -520,7 +545,9 @@ def _findings(report: InspectReport) -> list[Finding]:
                     "dropped",
                     row.name,
                     f"{row.op} never reads the last {list(row.dropped)} input element(s) per spatial axis",
-                    size_fix,
+                    size_fix
+                    or (f"the model's input size is fixed at {given}, so change the layer: " if fixed else "")
+                    + _drop_fix(report, row),
                 )
             )
         for note in row.notes:
