@@ -162,3 +162,23 @@ def test_a_fixed_size_model_gets_a_layer_fix_not_an_input_size() -> None:
         torch.nn.functional.avg_pool2d(x, (kernel_h, kernel_w), (stride_h, stride_w)).sum().backward()
         assert x.grad is not None
         assert bool((x.grad[..., :height, :width] != 0).all()) is reads_all
+
+
+FIX_RECORDS = Path(__file__).parent / "data" / "tflite_h5" / "fix_records.json"
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_a_keras_model_gets_its_checkerboard_fix_in_keras_spelling(index: int) -> None:
+    import json
+
+    # the witness: Keras 3 running the fix exactly as inspect spells it (make_fix_record.py), ones in
+    # the input and the kernel, so each output value is the number of taps that reach it
+    record = json.loads(FIX_RECORDS.read_text())[index]
+    report = convcalc.inspect(FIX_RECORDS.parent / record["file"])
+    finding = next(f for f in report.findings if f.kind == "checkerboard" and f.node == record["layer"])
+    assert finding.fix == record["fix"]
+    assert "strides=(2, 2)" in finding.fix and "[" not in finding.fix  # Keras's tuples, not lists
+    row = next(r for r in report.layers if r.name == record["layer"])
+    assert record["output"][1:-1] == list(row.output_shape[1:-1])  # the layer's output size kept
+    interior = {v for line in record["taps"][1:-2] for v in line[1:-2]}
+    assert len(interior) == 1  # even overlap: every output away from the borders gets as many taps

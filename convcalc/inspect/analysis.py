@@ -23,7 +23,7 @@ from convcalc.inspect.formulas import shape_formulas
 from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph, Node
 from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, run_graph, smallest_running
-from convcalc.overlap import overlap_pattern, suggest
+from convcalc.overlap import Suggestion, overlap_pattern, suggest
 from convcalc.port.translate import Channels, Translation, translate
 
 TARGETS = tuple(CONVENTIONS)  # every convention port knows; aliases (onnxruntime, torch, tf...) too
@@ -464,6 +464,47 @@ def _drop_fix(report: InspectReport, row: LayerRow) -> str:
     )
 
 
+# The convention a model's layer fix is spelled in: TFLite models come from Keras/TensorFlow.
+SPELLING = {"keras": "keras", "tflite": "keras", "onnx": "onnx"}
+
+
+def _kernel_fix(framework: str, run: NodeRun, option: Suggestion) -> str:
+    """The even-overlap transposed layer ``option`` (PyTorch's arguments) in the model's framework: its
+    arguments as that framework writes them (port's translation), then any crop it needs, spelled as a
+    layer of that framework where it has one (Keras's CroppingND)."""
+    torch_words = (
+        f"kernel_size={list(option.kernel_size)} with padding={list(option.padding)}, "
+        f"output_padding={list(option.output_padding)}"
+    )
+    target = SPELLING.get(framework)
+    if target is None or run.layer is None:
+        return torch_words
+    from convcalc.conventions import read
+
+    axes = run.layer.transposed
+    try:
+        source = read(
+            "pytorch",
+            tuple(a.size for a in axes),
+            tuple(option.kernel_size),
+            stride=tuple(a.stride for a in axes),
+            dilation=tuple(a.dilation for a in axes),
+            padding=tuple(option.padding),
+            output_padding=tuple(option.output_padding),
+            transposed=True,
+        )
+        t = translate(source, target)
+    except ConvCalcError:
+        return torch_words
+    words = ", ".join(f"{k}={v}" for k, v in t.arguments)
+    if t.exact:
+        return words
+    if target == "keras" and all(before >= 0 and after >= 0 for before, after in t.fix):
+        crops = t.fix[0] if len(t.fix) == 1 else tuple(t.fix)
+        return f"{words}, then keras.layers.Cropping{len(t.fix)}D(cropping={crops})"
+    return f"{words}; then " + "; ".join(t.fix_steps())
+
+
 def _findings(report: InspectReport) -> list[Finding]:
     found: list[Finding] = []
     nearest = _nearest(report)
@@ -521,11 +562,8 @@ def _findings(report: InspectReport) -> list[Finding]:
             kernel = [s for s in options if s.kind == "kernel"]
             fix = None
             if kernel:
-                s = kernel[0]
-                fix = (
-                    f"kernel_size={list(s.kernel_size)} with padding={list(s.padding)}, "
-                    f"output_padding={list(s.output_padding)} (same output size, even overlap)"
-                )
+                spelled = _kernel_fix(report.graph.framework, run, kernel[0])
+                fix = f"{spelled} (same output size, even overlap)"
             elif options:
                 fix = f"resize to {list(options[-1].output)} then a 3x3 stride-1 convolution"
             patterns = "; ".join(f"axis {n}: {list(p)}" for n, p in enumerate(row.overlap))
