@@ -9,7 +9,9 @@ framework convention reduces to the same pair.
 - ``axes``: validation helpers and the per-axis results (ConvAxis, TransposedAxis, DirectAxis,
   ReversalAxis) with their formulas;
 - ``rules``: the rules tying arguments together (crops, output_padding limits, symmetric padding);
-- ``layers``: normalise then compute (``conv_layer``, ``transposed_layer``, the output sizes);
+- ``layers``: ``Layer``, the one layer value (kind, per-axis kernel, stride, dilation, pads or crops,
+  output_padding, groups, channels) every feature passes around; normalise then compute
+  (``conv_layer``, ``transposed_layer``, the output sizes);
 - ``report``: channels and the full report behind ``convcalc shape``;
 - ``pool``: pooling and upsampling axes for chains, loaded when first used (`convcalc shape` does not
   pay for it).
@@ -41,6 +43,7 @@ from convcalc.core.axes import (
 )
 from convcalc.core.layers import (
     ConvParams,
+    Layer,
     check_transposed_axes,
     conv_axes_for,
     conv_layer,
@@ -81,6 +84,7 @@ __all__ = [
     "ConvParams",
     "DirectAxis",
     "IntArg",
+    "Layer",
     "PaddingArg",
     "Pairs",
     "PoolAxis",

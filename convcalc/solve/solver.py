@@ -34,11 +34,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from convcalc.core import (
+    Layer,
     conv_layer,
     dilated_kernel_size,
     normalize,
     output_padding_allowed,
     output_padding_limit,
+    pytorch_crops,
     transposed_layer,
 )
 from convcalc.core.display import Presentable
@@ -384,6 +386,17 @@ class Answer:
 
     def _per_axis(self, name: str) -> tuple[int, ...]:
         return tuple(getattr(a, name) for a in self.axes)
+
+    @property
+    def layer(self) -> Layer:
+        """The answer as the core's canonical layer: pads, or crops (pb, pa - op) with op kept."""
+        axes = self.axes
+        if axes[0].transposed:
+            crops = pytorch_crops(self.padding, self.output_padding)
+            return Layer(
+                "transposed", self.kernel_size, self.stride, self.dilation, crops, self.output_padding
+            )
+        return Layer("conv", self.kernel_size, self.stride, self.dilation, self.padding, (0,) * len(axes))
 
     @property
     def kernel_size(self) -> tuple[int, ...]:
