@@ -19,12 +19,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from convcalc.core import Layer, ShapeReport, shape_report
+from convcalc.core import ShapeReport, shape_report
 from convcalc.errors import ConvCalcError
 from convcalc.parse import parse_framework_padding, parse_ints, parse_padding
 
 if TYPE_CHECKING:
     from convcalc.conventions.base import FrameworkLayer
+    from convcalc.core.layer import Layer
 
 Ints = int | tuple[int, ...]
 Padding = str | int | tuple[int, ...] | tuple[tuple[int, int], ...]
@@ -64,6 +65,8 @@ class LayerArguments(NamedTuple):
 
     def layer(self, report: ShapeReport | None = None) -> Layer:
         """The canonical layer: the convolution's resolved pads, or the transposed layer's crops."""
+        from convcalc.core.layer import Layer
+
         report = report or self.report()
         axes = report.transposed if self.transposed else report.conv
         return Layer.of(

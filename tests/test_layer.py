@@ -11,7 +11,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from convcalc.conventions import read
-from convcalc.core import Layer, conv_layer, transposed_layer
+from convcalc.core import conv_layer, transposed_layer
+from convcalc.core.layer import Layer
 from convcalc.reader import LayerOptions, read_layer
 from convcalc.solve.solver import solve
 

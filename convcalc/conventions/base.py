@@ -17,7 +17,6 @@ from convcalc.conventions.code import LayerCode
 from convcalc.conventions.layouts import Layout
 from convcalc.core import (
     ConvAxis,
-    Layer,
     Pairs,
     TransposedAxis,
     broadcast_axes,
@@ -28,6 +27,7 @@ from convcalc.core import (
     spread_axes,
     spread_pairs,
 )
+from convcalc.core.layer import Layer
 from convcalc.errors import ConvCalcError
 
 Padding = Union[str, Pairs]

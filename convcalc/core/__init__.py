@@ -9,9 +9,9 @@ framework convention reduces to the same pair.
 - ``axes``: validation helpers and the per-axis results (ConvAxis, TransposedAxis, DirectAxis,
   ReversalAxis) with their formulas;
 - ``rules``: the rules tying arguments together (crops, output_padding limits, symmetric padding);
-- ``layers``: ``Layer``, the one layer value (kind, per-axis kernel, stride, dilation, pads or crops,
-  output_padding, groups, channels) every feature passes around; normalise then compute
-  (``conv_layer``, ``transposed_layer``, the output sizes);
+- ``layer``: ``Layer``, the one layer value (kind, per-axis kernel, stride, dilation, pads or crops,
+  output_padding, groups, channels) every feature passes around, loaded when first used;
+- ``layers``: normalise then compute (``conv_layer``, ``transposed_layer``, the output sizes);
 - ``report``: channels and the full report behind ``convcalc shape``;
 - ``pool``: pooling and upsampling axes for chains, loaded when first used (`convcalc shape` does not
   pay for it).
@@ -43,7 +43,6 @@ from convcalc.core.axes import (
 )
 from convcalc.core.layers import (
     ConvParams,
-    Layer,
     check_transposed_axes,
     conv_axes_for,
     conv_layer,
@@ -63,6 +62,7 @@ from convcalc.core.rules import (
 )
 
 if TYPE_CHECKING:
+    from convcalc.core.layer import Layer
     from convcalc.core.pool import PoolAxis, UpsampleAxis, pool_axes_for
 
 _POOL = ("PoolAxis", "UpsampleAxis", "pool_axes_for")
@@ -73,6 +73,10 @@ def __getattr__(name: str) -> Any:
         from convcalc.core import pool
 
         return getattr(pool, name)
+    if name == "Layer":
+        from convcalc.core.layer import Layer
+
+        return Layer
     raise AttributeError(f"module 'convcalc.core' has no attribute {name!r}")
 
 

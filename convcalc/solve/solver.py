@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from convcalc.core import (
-    Layer,
     conv_layer,
     dilated_kernel_size,
     normalize,
@@ -44,6 +43,7 @@ from convcalc.core import (
     transposed_layer,
 )
 from convcalc.core.display import Presentable
+from convcalc.core.layer import Layer
 from convcalc.errors import BudgetExceeded, ConvCalcError
 
 if TYPE_CHECKING:
