@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from convcalc.conventions import read
 from convcalc.core import conv_layer, transposed_layer
 from convcalc.core.layer import Layer
+from convcalc.errors import ConvCalcError
 from convcalc.reader import LayerOptions, read_layer
 from convcalc.solve.solver import solve
 
@@ -123,3 +124,45 @@ def test_layer_outputs_match_pytorch(transposed: bool) -> None:
             module = torch.nn.Conv1d(1, 1, k, s, p, dilation=d)
         got = module(torch.zeros(1, 1, size)).shape[2:]
         assert layer.outputs((size,)) == tuple(got), layer.words()
+
+
+@pytest.mark.parametrize("route", ["fast", "scatter", "direct", "matrix"])
+def test_engine_runs_a_layer_as_pytorch_does(route: str) -> None:
+    torch = pytest.importorskip("torch")
+    from convcalc import engine
+
+    pairs = transposed_layer(
+        (5, 4), (3, 2), stride=(2, 3), padding=(1, 0), output_padding=(1, 2), dilation=(1, 2)
+    )
+    layer = Layer.of(pairs, (1, 2), groups=2)
+    x, w, b = engine.random_tensors(3, (2, 4, 5, 4), (4, 3, 3, 2), (6,))
+    got = engine.run_layer(layer, x, w, bias=b, route=route)
+    module = torch.nn.functional.conv_transpose2d
+    expected = module(
+        torch.from_numpy(x),
+        torch.from_numpy(w),
+        torch.from_numpy(b),
+        stride=(2, 3),
+        padding=(1, 0),
+        output_padding=(1, 2),
+        groups=2,
+        dilation=(1, 2),
+    ).numpy()
+    assert got.shape == expected.shape and abs(got - expected).max() < 1e-9
+
+
+def test_engine_runs_a_convolution_with_negative_pads_as_a_crop() -> None:
+    from convcalc import engine
+
+    x, w = engine.random_tensors(0, (1, 1, 7), (1, 1, 3))
+    # pads (-2, 1): drop two inputs at the start, one zero at the end; then a plain convolution
+    got = engine.run_layer(Layer("conv", (3,), (1,), (1,), ((-2, 1),), (0,)), x, w)
+    expected = engine.conv(x[..., 2:], w, padding=((0, 1),))
+    assert got.shape == (1, 1, 4) and (got == expected).all()
+    with pytest.raises(
+        ConvCalcError, match="route must be one of fast, scatter, direct, matrix; got 'im2col'"
+    ):
+        engine.run_layer(
+            layer_t := Layer("transposed", (3,), (1,), (1,), ((0, 0),), (0,)), x, w, route="im2col"
+        )
+    assert layer_t.outputs((7,)) == (9,)
