@@ -166,3 +166,21 @@ def test_engine_runs_a_convolution_with_negative_pads_as_a_crop() -> None:
             layer_t := Layer("transposed", (3,), (1,), (1,), ((0, 0),), (0,)), x, w, route="im2col"
         )
     assert layer_t.outputs((7,)) == (9,)
+
+
+def test_chain_steps_and_inspect_specs_carry_the_layer() -> None:
+    from convcalc.chain.parse import parse_chain
+    from convcalc.chain.stack import run
+    from convcalc.inspect.graph import ConvSpec
+
+    steps = run(parse_chain("conv k3 s2 p1 | maxpool k2 | tconv k4 s2 p1 op1 d2"), (17,))
+    conv, pool, tconv = (step.canonical for step in steps)
+    assert pool is None
+    assert conv == Layer("conv", (3,), (2,), (1,), ((1, 1),), (0,))
+    assert tconv is not None and tconv.words() == "k4 s2 p1 op1 d2"
+    # each step's layer gives the size the chain reports for it
+    assert conv.outputs((17,)) == steps[0].output and tconv.outputs(steps[2].size) == steps[2].output
+    onnx = ConvSpec("onnx", (3, 3), (2, 2), (1, 1), "same_upper", in_channels=8, out_channels=4, groups=2)
+    layer = onnx.layer((9, 10), transposed=False)
+    assert layer.placement == ((1, 1), (0, 1)) and layer.outputs((9, 10)) == (5, 5)
+    assert (layer.groups, layer.in_channels, layer.out_channels) == (2, 8, 4)
