@@ -184,3 +184,15 @@ def test_chain_steps_and_inspect_specs_carry_the_layer() -> None:
     layer = onnx.layer((9, 10), transposed=False)
     assert layer.placement == ((1, 1), (0, 1)) and layer.outputs((9, 10)) == (5, 5)
     assert (layer.groups, layer.in_channels, layer.out_channels) == (2, 8, 4)
+
+
+def test_overlap_suggestions_are_layers_of_the_same_size() -> None:
+    from convcalc.overlap import suggest
+
+    axes = transposed_layer((3, 3), 4, stride=3)  # the checkerboard of README's explain example
+    suggestions = suggest(axes)
+    assert suggestions
+    for suggestion in suggestions:
+        size = suggestion.resize_to if suggestion.kind == "resize" else (3, 3)
+        assert suggestion.layer.outputs(size) == suggestion.output == (10, 10)
+    assert suggestions[0].layer.words() == "k6 s3 p1 op0"  # README: "instead: k6 s3 p1 op0"
