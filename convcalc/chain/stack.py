@@ -128,7 +128,7 @@ class LayerResult:
         ops = self.layer.output_padding
         per_axis = (ops,) * ndim if isinstance(ops, int) else ops * ndim if len(ops) == 1 else ops
         return CoreLayer.of(
-            self.axes,  # type: ignore[arg-type]
+            [a for a in self.axes if isinstance(a, (ConvAxis, TransposedAxis))],
             per_axis if self.layer.kind == "tconv" else None,
             groups=self.layer.groups,
             in_channels=self.in_channels,

@@ -42,7 +42,7 @@ class Layer(NamedTuple):
     @classmethod
     def of(
         cls,
-        axes: Sequence[ConvAxis] | Sequence[TransposedAxis],
+        axes: Sequence[ConvAxis | TransposedAxis],
         output_padding: Sequence[int] | None = None,
         *,
         groups: int = 1,
@@ -50,15 +50,13 @@ class Layer(NamedTuple):
         out_channels: int | None = None,
     ) -> Layer:
         """The layer the core's axes describe; ``output_padding`` only for transposed axes."""
-        first = axes[0]
+        kind = "transposed" if isinstance(axes[0], TransposedAxis) else "conv"
+        placement = tuple(
+            (a.crop_before, a.crop_after) if isinstance(a, TransposedAxis) else (a.pad_before, a.pad_after)
+            for a in axes
+        )
         ops = tuple(output_padding) if output_padding is not None else (0,) * len(axes)
-        if isinstance(first, TransposedAxis):
-            kind = "transposed"
-            placement = tuple((a.crop_before, a.crop_after) for a in axes)  # type: ignore[union-attr]
-        else:
-            kind = "conv"
-            placement = tuple((a.pad_before, a.pad_after) for a in axes)  # type: ignore[union-attr]
-            assert not any(ops), "output_padding belongs to a transposed layer"
+        assert kind == "transposed" or not any(ops), "output_padding belongs to a transposed layer"
         return cls(
             kind,
             tuple(a.kernel_size for a in axes),
