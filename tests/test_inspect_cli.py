@@ -62,7 +62,7 @@ def test_exit_0_when_the_model_runs_and_1_when_a_merge_disagrees(tmp_path: Path)
     out = " ".join(bad.stdout.split())
     assert bad.stdout.startswith("1 finding: 1 skip mismatch at 9x10")
     # 9 -> 5 -> 10: the decoder side is the longer one, so the fix crops it (no output_padding can)
-    assert "crop operand 2, the decoder side (b): axis 0: crop 1 at the end; or input size 8x10 or" in out
+    assert "crop operand 2, the decoder side (b): crop 1 at the end of H; or input size 8x10 or" in out
     assert "2q + 0 (from 2)" in out and "8 / 10" in out
     assert bad.stderr == ""
 

@@ -66,8 +66,8 @@ def test_following_the_decoder_crops_runs_and_keeps_the_output_size(
         fix = merge.fixes[0]
         assert re.match(r"crop operand 1, the decoder side \(", fix), fix
         amounts = dict.fromkeys((0, 1), 0)  # spatial axes: rows, columns
-        for axis, amount in re.findall(r"axis (\d): crop (\d+) at the end", fix):
-            amounts[int(axis)] = int(amount)
+        for amount, axis in re.findall(r"crop (\d+) at the end of ([HW])", fix):
+            amounts["HW".index(axis)] = int(amount)
         crops.append((amounts[0], amounts[1]))
     with torch.no_grad():
         with pytest.raises(RuntimeError):

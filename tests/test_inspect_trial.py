@@ -182,3 +182,15 @@ def test_a_keras_model_gets_its_checkerboard_fix_in_keras_spelling(index: int) -
     assert record["output"][1:-1] == list(row.output_shape[1:-1])  # the layer's output size kept
     interior = {v for line in record["taps"][1:-2] for v in line[1:-2]}
     assert len(interior) == 1  # even overlap: every output away from the borders gets as many taps
+
+
+def test_findings_name_spatial_axes_by_letter_and_tensor_axes_as_such(model: Path) -> None:
+    pytest.importorskip("torch")
+    report = convcalc.inspect(f"{model}:build", inputs="1x3x65x64")
+    merge = next(f for f in report.findings if f.kind == "merge")
+    checkerboard = next(f for f in report.findings if f.kind == "checkerboard")
+    assert "(concatenating tensor axis 1)" in merge.message
+    assert merge.fix is not None and "crop 1 at the end of H" in merge.fix  # 66 vs 65 rows: H
+    assert "H: [1, 2]; W: [1, 2]" in checkerboard.message
+    for finding in (merge, checkerboard):
+        assert "axis 0" not in f"{finding.message} {finding.fix}"

@@ -11,6 +11,7 @@ transposed layers).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -18,7 +19,7 @@ from convcalc.conventions import CONVENTIONS
 from convcalc.core.display import Presentable
 from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.inspect.fields import receptive_fields
-from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
+from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path, spatial_letters
 from convcalc.inspect.formulas import shape_formulas
 from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph, Node
 from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
@@ -446,7 +447,7 @@ def fixed_input(report: InspectReport) -> bool:
     """Whether the model fixes its input's spatial sizes (a declared size on every spatial axis), so
     that another input size is no fix: the layer has to change."""
     tensor = report.graph.inputs[0] if report.graph.inputs else None
-    if tensor is None or not tensor.shape:
+    if tensor is None or not tensor.shape or report.graph.framework == "pytorch":  # the shape is --input's
         return False
     dims = tensor.shape
     return all(a.tensor_axis < len(dims) and isinstance(dims[a.tensor_axis], int) for a in report.axes)
@@ -502,7 +503,18 @@ def _kernel_fix(framework: str, run: NodeRun, option: Suggestion) -> str:
     if target == "keras" and all(before >= 0 and after >= 0 for before, after in t.fix):
         crops = t.fix[0] if len(t.fix) == 1 else tuple(t.fix)
         return f"{words}, then keras.layers.Cropping{len(t.fix)}D(cropping={crops})"
-    return f"{words}; then " + "; ".join(t.fix_steps())
+    return f"{words}; then " + "; ".join(_spatial_steps(t.fix_steps(), len(t.fix)))
+
+
+def _tensor_axis(message: str) -> str:
+    """A merge's message says which *tensor* axis it concatenates (findings name spatial axes by letter)."""
+    return message.replace("(concatenating axis ", "(concatenating tensor axis ")
+
+
+def _spatial_steps(steps: list[str], count: int) -> list[str]:
+    """port's fix steps ('axis 0: ...') with the spatial axes by letter ('H: ...')."""
+    letters = spatial_letters(count)
+    return [re.sub(r"^axis (\d+):", lambda m: f"{letters[int(m[1])]}:", step) for step in steps]
 
 
 def _findings(report: InspectReport) -> list[Finding]:
@@ -536,8 +548,8 @@ def _findings(report: InspectReport) -> list[Finding]:
                     "info",
                     "merge",
                     merge.name,
-                    f"{merge.op} {merge.message}: a knock-on of the merges before it, which it agrees with "
-                    "once their fixes are applied",
+                    f"{merge.op} {_tensor_axis(merge.message)}: a knock-on of the merges before it, which it "
+                    "agrees with once their fixes are applied",
                 )
             )
             continue
@@ -546,7 +558,7 @@ def _findings(report: InspectReport) -> list[Finding]:
                 "error",
                 "merge",
                 merge.name,
-                f"{merge.op} {merge.message}; paths: "
+                f"{merge.op} {_tensor_axis(merge.message)}; paths: "
                 + " | ".join(" > ".join(p) or "(input)" for p in merge.paths),
                 "; or ".join(fixes) or None,
             )
@@ -566,7 +578,8 @@ def _findings(report: InspectReport) -> list[Finding]:
                 fix = f"{spelled} (same output size, even overlap)"
             elif options:
                 fix = f"resize to {list(options[-1].output)} then a 3x3 stride-1 convolution"
-            patterns = "; ".join(f"axis {n}: {list(p)}" for n, p in enumerate(row.overlap))
+            letters = spatial_letters(len(row.overlap))
+            patterns = "; ".join(f"{letters[n]}: {list(p)}" for n, p in enumerate(row.overlap))
             found.append(
                 Finding(
                     "warning",
@@ -631,9 +644,10 @@ def _findings(report: InspectReport) -> list[Finding]:
     notes: dict[str, list[str]] = {}  # one finding per note, naming every axis it holds for
     for axis in report.axes:
         if axis.note:
-            notes.setdefault(axis.note, []).append(str(axis.spatial_axis))
+            notes.setdefault(axis.note, []).append(spatial_letters(len(report.axes))[axis.spatial_axis])
     for note, axes in notes.items():
         which = f"spatial axis {axes[0]}" if len(axes) == 1 else f"spatial axes {', '.join(axes)}"
+        which = which.replace("spatial axes", "axes").replace("spatial axis", "axis")
         found.append(Finding("info", "sizes", None, f"{which}: {note}"))
     order = {s: n for n, s in enumerate(SEVERITIES)}
     return sorted(found, key=lambda f: order[f.severity])
@@ -706,7 +720,7 @@ def _portability(report: InspectReport) -> list[Finding]:
                     "portability",
                     r.node.name,
                     f"{report.target} cannot express it with the same values as it stands ({t.verdict})",
-                    f"{args}; then " + "; ".join(t.fix_steps()),
+                    f"{args}; then " + "; ".join(_spatial_steps(t.fix_steps(), len(t.fix))),
                 )
             )
     return found

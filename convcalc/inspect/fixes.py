@@ -166,9 +166,10 @@ def merge_fixes(
         padded_graph = _pad_operand(graph, merge, side, pads)
         padded = propagate(padded_graph, shapes)
         if _agrees(padded, merge.name):
-            # Spatial axes numbered as in the accepted-sizes table (0 = the first spatial axis).
+            # Spatial axes by letter, as in the accepted-sizes table (H, W; L; D, H, W).
+            letters = spatial_letters(len(axes))
             words = [
-                f"axis {axes.index(a)}: {'pad' if d > 0 else 'crop'} {abs(d)} at the end"
+                f"{'pad' if d > 0 else 'crop'} {abs(d)} at the end of {letters[axes.index(a)]}"
                 for a, d in amounts.items()
             ]
             label = f"operand {side + 1}, the {names}" if names else f"operand {side + 1}"
@@ -199,3 +200,10 @@ def explicit_pads_fix(graph: Graph, shapes: tuple[Shape, ...], run: Run, node: N
         return None
     spelled = [b for b, _ in pads] + [a for _, a in pads]
     return f"auto_pad NOTSET with pads={spelled} (what {word.upper()} means for this input)"
+
+
+def spatial_letters(count: int) -> tuple[str, ...]:
+    """How findings name the spatial axes: L for one, H and W for two, D, H and W for three (else
+    'spatial axis 0', ...), so that they never read as a tensor axis."""
+    names = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+    return names.get(count, tuple(f"spatial axis {n}" for n in range(count)))

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from convcalc.chain.render import describe
 from convcalc.inspect.analysis import InspectReport, runs_from
+from convcalc.inspect.fixes import spatial_letters
 from convcalc.render import x_join
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -115,11 +116,12 @@ def inspect_view(report: InspectReport) -> RenderableType:
         )
         for name in ("axis", "given", "runs from", "runs", "drops nothing", "nearest"):
             sizes.add_column(name, overflow="fold")
+        letters = spatial_letters(len(report.axes))
         for axis in report.axes:
             size = report.input_shapes[0][axis.tensor_axis]
             if axis.accepted is None or axis.runs is None:
                 sizes.add_row(
-                    str(axis.spatial_axis), str(size), str(runs_from(axis) or ""), axis.note or "", "", ""
+                    letters[axis.spatial_axis], str(size), str(runs_from(axis) or ""), axis.note or "", "", ""
                 )
                 continue
             chosen = axis.accepted if axis.accepted.smallest is not None else axis.runs
@@ -130,7 +132,7 @@ def inspect_view(report: InspectReport) -> RenderableType:
                 else " / ".join(str(v) for v in (below, above) if v is not None)
             )
             sizes.add_row(
-                str(axis.spatial_axis),
+                letters[axis.spatial_axis],
                 str(size),
                 str(runs_from(axis) or "none"),
                 describe(axis.runs),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from convcalc.errors import ConvCalcError
 from convcalc.explain.svg import check_output_path
+from convcalc.inspect.fixes import spatial_letters
 from convcalc.inspect.graph import Graph
 from convcalc.inspect.shapes import Shape
 from convcalc.inspect.svg.draw import render
@@ -186,7 +187,8 @@ def inspect_svg(report: InspectReport) -> str:
             caption.append(f"Input sizes the whole model accepts, every spatial axis: {texts[0][1]}")
         else:
             caption.append(
-                "Input sizes the whole model accepts: " + "; ".join(f"axis {n}: {t}" for n, t in texts)
+                "Input sizes the whole model accepts: "
+                + "; ".join(f"{spatial_letters(len(texts))[n]}: {t}" for n, t in texts)
             )
     for merge in report.merges:
         if merge.fixes:
