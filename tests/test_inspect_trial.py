@@ -194,3 +194,15 @@ def test_findings_name_spatial_axes_by_letter_and_tensor_axes_as_such(model: Pat
     assert "H: [1, 2]; W: [1, 2]" in checkerboard.message
     for finding in (merge, checkerboard):
         assert "axis 0" not in f"{finding.message} {finding.fix}"
+
+
+def test_a_merge_path_names_the_layer_the_skip_comes_from(model: Path) -> None:
+    pytest.importorskip("torch")
+    from convcalc.inspect.document import inspect_document
+
+    report = convcalc.inspect(f"{model}:build", inputs="1x3x65x64")
+    (merge,) = report.merges
+    assert merge.paths == (("down", "up"), ("enc1",))  # the skip operand is enc1's output, not the input
+    finding = next(f for f in report.findings if f.kind == "merge")
+    assert "paths: down > up | enc1" in finding.message
+    assert inspect_document(report)["merges"][0]["paths"] == [["down", "up"], ["enc1"]]

@@ -20,14 +20,19 @@ def tensor_producers(graph: Graph) -> dict[str, Node]:
 
 def operand_path(graph: Graph, tensor: str, limit: int = 3) -> tuple[str, ...]:
     """The nodes that changed this operand's spatial size, nearest last, following first inputs back;
-    the last ``limit`` of them, after "..." when earlier ones were left out."""
+    the last ``limit`` of them, after "..." when earlier ones were left out. When none did (a skip from
+    a stride-1 layer), the layer that produced it (its nearest one that is not an activation); empty
+    only for the model's input itself."""
     producers = tensor_producers(graph)
     path: list[str] = []
     name = tensor
     seen: set[str] = set()
+    producer: str | None = None
     while name in producers and name not in seen:
         seen.add(name)
         node = producers[name]
+        if producer is None and node.kind != "shape_preserving":
+            producer = node.name
         if node.kind not in ("shape_preserving", "elementwise") and not (
             node.kind == "conv" and isinstance(node.spec, ConvSpec) and set(node.spec.stride) == {1}
         ):
@@ -38,6 +43,8 @@ def operand_path(graph: Graph, tensor: str, limit: int = 3) -> tuple[str, ...]:
         if not node.inputs:
             break
         name = node.inputs[0]
+    if not path and producer is not None:
+        return (producer,)
     return tuple(reversed(path))
 
 
