@@ -236,7 +236,7 @@ def inspect_model(
         str,
         typer.Argument(
             metavar="MODEL",
-            help="An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory or "
+            help="An .onnx, .keras, .h5 or .tflite file, or a PyTorch module: path/to/file.py:factory or "
             "package.module:attr (this RUNS that Python file, or imports that module: the only user code "
             "inspect runs; nothing is eval'd).",
             show_default=False,
@@ -264,7 +264,7 @@ def inspect_model(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read a model (ONNX, Keras, PyTorch); explain, check and fix every convolution in it.
+    """Read a model (ONNX, Keras .keras/.h5, TFLite, PyTorch); explain, check and fix every convolution in it.
 
     Exit 1 when a merge disagrees, a layer cannot run or shapes stop at an op it does not model; 2 bad input.
     """
