@@ -507,9 +507,12 @@ def inspect(
     inputs: object = None,
     target: str | None = None,
     svg: str | Path | None = None,
+    *,
+    input: object = None,  # the CLI's option name, --input
 ) -> InspectReport:
-    """`convcalc inspect`: read a model (an .onnx or .keras file, or 'file.py:factory'); ``inputs`` are
-    full input shapes, one per model input ('1x3x256x256' or (1, 3, 256, 256)); ``target`` checks
+    """`convcalc inspect`: read a model (an .onnx, .keras, .h5 or .tflite file, or 'file.py:factory');
+    ``inputs`` (or ``input``, as the CLI's --input) are full input shapes, one per model input
+    ('1x3x256x256' or (1, 3, 256, 256)); ``target`` checks
     portability to a framework; ``svg`` draws the model to that .svg file (its path checked first, its
     size before the analysis). ``.exit_code`` is the command's exit code."""
     from convcalc.inspect.analysis import inspect_graph
@@ -521,6 +524,10 @@ def inspect(
         from convcalc.inspect.svg import check_budget, check_svg_path, inspect_svg, write_svg
 
         check_svg_path(Path(svg))
+    if input is not None:
+        if inputs is not None:
+            raise ConvCalcError("give the input shapes once: input= or inputs=, not both", parameter="input")
+        inputs = input
     shapes = None
     if inputs:
         if not isinstance(inputs, (str, tuple, list)):

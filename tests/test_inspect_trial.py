@@ -206,3 +206,25 @@ def test_a_merge_path_names_the_layer_the_skip_comes_from(model: Path) -> None:
     finding = next(f for f in report.findings if f.kind == "merge")
     assert "paths: down > up | enc1" in finding.message
     assert inspect_document(report)["merges"][0]["paths"] == [["down", "up"], ["enc1"]]
+
+
+def test_the_api_takes_input_as_the_cli_names_it(model: Path) -> None:
+    pytest.importorskip("torch")
+    from convcalc.errors import ConvCalcError
+
+    by_cli_name = convcalc.inspect(f"{model}:build", input="1x3x65x64")
+    by_keyword = convcalc.inspect(f"{model}:build", inputs="1x3x65x64")
+    assert by_cli_name.input_shapes == by_keyword.input_shapes == ((1, 3, 65, 64),)
+    with pytest.raises(ConvCalcError, match="input= or inputs="):
+        convcalc.inspect(f"{model}:build", input="1x3x65x64", inputs="1x3x65x64")
+
+
+def test_inspect_help_lists_every_model_format() -> None:
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    text = " ".join(CliRunner().invoke(app, ["inspect", "--help"], env={"COLUMNS": "200"}).stdout.split())
+    for suffix in (".onnx", ".keras", ".h5", ".tflite"):
+        assert suffix in text
+    assert "TFLite" in text
