@@ -28,6 +28,10 @@ __all__ = ["NO", "OK", "Fitted", "FoldedGrid", "axis_table", "hanging", "headed"
 T = TypeVar("T")
 
 # Readable without colour: the verdict words carry the meaning, colour only underlines them.
+# Caution (a warning, a shifted or checkerboard verdict): bold in the terminal's own colour, readable on
+# dark and light backgrounds alike (yellow on white is about 1.7:1 in the xterm palette; this is the
+# foreground's own contrast).
+CAUTION = "bold"
 OK = "[green]yes[/green]"
 NO = "[red]no[/red]"
 

@@ -228,3 +228,25 @@ def test_inspect_help_lists_every_model_format() -> None:
     for suffix in (".onnx", ".keras", ".h5", ".tflite"):
         assert suffix in text
     assert "TFLite" in text
+
+
+def test_caution_text_is_never_plain_yellow() -> None:
+    import io
+    import re
+
+    from rich.style import Style
+
+    from convcalc.port.translate import port
+    from convcalc.render import CAUTION
+
+    style = Style.parse(CAUTION)
+    assert style.bold and style.color is None  # the terminal's own foreground: dark and light themes
+    sources = Path(convcalc.__file__).parent
+    for path in sources.rglob("*.py"):
+        if "svg" in path.parts:  # pictures choose their own colours on a white page
+            continue
+        assert not re.search(r"\byellow\b", re.sub(r"#.*", "", path.read_text())), path
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, color_system="standard", width=120)
+    console.print(port("tensorflow", "pytorch", 5, 3, stride=2, padding="same", transposed=True))
+    assert "\x1b[33m" not in out.getvalue() and "\x1b[1m" in out.getvalue()

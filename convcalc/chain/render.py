@@ -63,7 +63,7 @@ def chain_view(report: ChainReport, listed: dict[int, tuple[int, ...]] | None = 
             x_join(result.size),
             x_join(result.output),
             *channels,
-            f"[yellow]{dropped}[/yellow]" if dropped else "",
+            f"[bold]{dropped}[/bold]" if dropped else "",
             "" if fields is None else x_join([f.receptive_field for f in fields]),
             "" if fields is None else x_join([f.jump for f in fields]),
             "" if fields is None else _windows([f"{f.left}..{f.right}" for f in fields]),

@@ -11,10 +11,11 @@ from convcalc.diff.headline import output_text
 from convcalc.diff.layers import AxisForm, Layer
 from convcalc.diff.models import Side
 from convcalc.diff.report import DiffReport
+from convcalc.render import CAUTION
 
 STYLES = {
     "same": "green",
-    "shifted": "yellow",
+    "shifted": CAUTION,
     "different values": "red",
     "different size": "red",
     "missing": "red",

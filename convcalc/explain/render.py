@@ -142,7 +142,7 @@ def overlap_view(result: OverlapMap, written: Sequence[Path] = ()) -> Renderable
         uneven = [n for n, a in enumerate(result.axes) if not a.uniform]
         holes = any(a.holes for a in result.axes)
         verdict = (
-            f"[yellow]checkerboard[/yellow] on axis {', '.join(map(str, uneven))}: interior counts "
+            f"[bold]checkerboard[/bold] on axis {', '.join(map(str, uneven))}: interior counts "
             f"range from {result.interior_minimum} to {result.interior_maximum} with period "
             f"{x_join(result.period)}; min {result.minimum}, max {result.maximum} overall."
         )
@@ -169,7 +169,7 @@ def overlap_view(result: OverlapMap, written: Sequence[Path] = ()) -> Renderable
 
 # --- the matrix view, the direct steps and the contributions -------------------------------------
 
-_KIND_STYLE = {"input": "bold", "zero": "yellow", "pad": "dim"}
+_KIND_STYLE = {"input": "bold", "zero": "italic underline", "pad": "dim"}
 
 
 def _label(position: Sequence[int]) -> str:
@@ -232,7 +232,7 @@ def matrix_section_view(view: MatrixView) -> RenderableType:
     if view.slip_differs:
         parts.append(
             Text.from_markup(
-                "[yellow]The classic slip[/yellow]: multiplying y by C^T gives C^T y, not the gradient. "
+                "[bold]The classic slip[/bold]: multiplying y by C^T gives C^T y, not the gradient. "
                 "Backpropagation applies C^T to the upstream gradient g = dL/dy; the transposed "
                 "convolution is C^T applied to whatever it is given."
             )
@@ -274,7 +274,7 @@ def direct_section_view(steps: DirectSteps) -> RenderableType:
     verdict = (
         "the same here (the kernel is symmetric)"
         if steps.unflipped_equal
-        else "[yellow]different[/yellow]: the direct form needs the flipped kernel"
+        else "[bold]different[/bold]: the direct form needs the flipped kernel"
     )
     parts.append(hanging("  ", Text.from_markup(f"compared with the transposed convolution: {verdict}")))
     return Group(*parts)
@@ -321,7 +321,7 @@ def explanation_view(
         parts.append(contributions_view(explanation.contributions.content))
     for section in (explanation.matrix, explanation.direct, explanation.contributions):
         if section.refusal is not None:
-            parts.append(Text.from_markup(f"[yellow]not shown[/yellow]: {section.refusal}."))
+            parts.append(Text.from_markup(f"[bold]not shown[/bold]: {section.refusal}."))
     if overlap is not None:
         parts.append(Rule("The overlap (checkerboard) map", align="left"))
         parts.append(overlap_view(overlap))

@@ -11,9 +11,9 @@ from rich.text import Text
 from convcalc.chain.render import describe
 from convcalc.inspect.analysis import InspectReport, runs_from
 from convcalc.inspect.fixes import spatial_letters
-from convcalc.render import x_join
+from convcalc.render import CAUTION, x_join
 
-STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+STYLES = {"error": "bold red", "warning": CAUTION, "info": "cyan"}
 
 
 def _pairs(pairs: tuple[tuple[int, int], ...] | None) -> str:

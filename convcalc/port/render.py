@@ -13,6 +13,7 @@ from convcalc.conventions import convention
 from convcalc.conventions.base import FrameworkLayer
 from convcalc.core import DirectAxis, TransposedAxis, direct_form
 from convcalc.port.translate import Translation
+from convcalc.render import CAUTION
 
 if TYPE_CHECKING:
     from convcalc.verdict import PortCheck
@@ -29,7 +30,7 @@ def _arguments_table(title: str, arguments: tuple[tuple[str, str], ...]) -> Tabl
 
 
 def _notes(title: str, notes: tuple[str, ...] | list[str]) -> list[RenderableType]:
-    return [Text.from_markup(f"[yellow]{title}[/yellow]: ") + Text(note) for note in notes]
+    return [Text.from_markup(f"[bold]{title}[/bold]: ") + Text(note) for note in notes]
 
 
 def _canonical_table(layer: FrameworkLayer, title: str) -> Table:
@@ -95,7 +96,7 @@ def translation_parts(t: Translation) -> list[RenderableType]:
     parts: list[RenderableType] = [_arguments_table(f"In {target.title}", t.arguments)]
     on_fixed = "" if t.source.is_transposed or t.exact else " (on the fixed input)"
     parts.append(_canonical_table(t.target, f"What these {target.title} arguments compute{on_fixed}"))
-    colour = "green" if t.exact else "yellow"
+    colour = "green" if t.exact else CAUTION
     parts.append(Text.from_markup(f"verdict: [{colour}]{t.verdict}[/{colour}]"))
     steps = t.fix_steps()
     if steps:
@@ -108,7 +109,7 @@ def translation_parts(t: Translation) -> list[RenderableType]:
         parts.append(Text(f"weight shape: {shapes[0]} -> {shapes[1]}"))
     if t.shape_only is not None:
         spelled = ", ".join(f"{name}={value}" for name, value in t.shape_only)
-        parts.append(Text(f"same shape but values shifted (not equal in values): {spelled}", style="yellow"))
+        parts.append(Text(f"same shape but values shifted (not equal in values): {spelled}", style=CAUTION))
     parts.extend(_notes("note", t.notes))
     return parts
 

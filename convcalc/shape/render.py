@@ -49,15 +49,15 @@ def _restored_sizes(axis: ReversalAxis, padding_mode: str | None) -> str:
 def _verdict(axis: ReversalAxis, op: int) -> str:
     back = _returns(axis, op)
     if back < 1:
-        return f"[yellow]twin has no output[/yellow]: output_padding {axis.remainder} restores W"
+        return f"[bold]twin has no output[/bold]: output_padding {axis.remainder} restores W"
     if back == axis.size:
         if op == 0:
             q = (axis.size - axis.base) // axis.stride
             return f"[green]restored[/green]: W = {axis.base} + {axis.stride}*{q}"
         return f"[green]restored[/green] by output_padding {op}"
     if back < axis.size:
-        return f"[yellow]not restored[/yellow]: {axis.size - back} element(s) short"
-    return f"[yellow]not restored[/yellow]: {back - axis.size} element(s) too many"
+        return f"[bold]not restored[/bold]: {axis.size - back} element(s) short"
+    return f"[bold]not restored[/bold]: {back - axis.size} element(s) too many"
 
 
 def shape_view(report: ShapeReport) -> RenderableType:
@@ -132,7 +132,7 @@ def shape_view(report: ShapeReport) -> RenderableType:
     if report.twin_problem is not None:
         impossible = Text.from_markup(
             "[bold]Transposed twin[/bold] (same kernel, stride, padding, dilation, on the conv output): "
-            f"[yellow]impossible[/yellow]: {report.twin_problem}",
+            f"[bold]impossible[/bold]: {report.twin_problem}",
             emoji=False,
         )
         parts = [summary, conv, impossible, reversal]
@@ -140,7 +140,7 @@ def shape_view(report: ShapeReport) -> RenderableType:
     if not all(strict):
         parts.append(
             Text.from_markup(
-                "[yellow]note[/yellow]: output_padding is not smaller than the stride on axis "
+                "[bold]note[/bold]: output_padding is not smaller than the stride on axis "
                 + ", ".join(str(n) for n, ok in enumerate(strict) if not ok)
                 + ": PyTorch accepts it (output_padding < max(stride, dilation)), but TensorFlow, "
                 "Keras, ONNX Runtime, MXNet and Equinox demand output_padding < stride.",

@@ -69,7 +69,7 @@ def solve_view(
     if any(not a.strict_ok for answer in shown for a in answer.axes):
         parts.append(
             Text.from_markup(
-                "[yellow]note[/yellow]: an output_padding >= stride is PyTorch-only (it allows "
+                "[bold]note[/bold]: an output_padding >= stride is PyTorch-only (it allows "
                 "output_padding < max(stride, dilation)); forward(..., output_size=) and TensorFlow, Keras, "
                 "ONNX Runtime demand output_padding < stride (--strict)."
             )

@@ -11,11 +11,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from convcalc.render import x_join
+from convcalc.render import CAUTION, x_join
 from convcalc.verdict import TOLERANCE, Check, SweepReport, Value, VerifyReport
 
 # The verdict words carry the meaning; colour only underlines them.
-VERDICT_STYLE = {"pass": "green", "FAIL": "bold red", "skipped": "yellow"}
+VERDICT_STYLE = {"pass": "green", "FAIL": "bold red", "skipped": CAUTION}
 SHOWN_FAILURES = 20
 
 
