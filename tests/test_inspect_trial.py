@@ -250,3 +250,22 @@ def test_caution_text_is_never_plain_yellow() -> None:
     console = Console(file=out, force_terminal=True, color_system="standard", width=120)
     console.print(port("tensorflow", "pytorch", 5, 3, stride=2, padding="same", transposed=True))
     assert "\x1b[33m" not in out.getvalue() and "\x1b[1m" in out.getvalue()
+
+
+def test_explain_overlap_says_which_min_and_max_are_per_axis() -> None:
+    torch = pytest.importorskip("torch")
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    args = ["explain", "3x3", "-k", "4", "-s", "3", "-t", "--section", "overlap"]
+    text = CliRunner().invoke(app, args, env={"COLUMNS": "80"}).stdout
+    row = next(line for line in text.splitlines() if "min / max" in line)
+    # the witness: torch scattering ones through a ones kernel counts the pairs on each output
+    both = torch.nn.functional.conv_transpose2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 4, 4), stride=3)
+    one = torch.nn.functional.conv_transpose1d(torch.ones(1, 1, 3), torch.ones(1, 1, 4), stride=3)
+    per_axis = f"{int(one.min())} / {int(one.max())}"
+    assert "along this axis alone" in row and row.count(per_axis) == 2
+    assert f"min {int(both.min())}, max {int(both.max())} overall (all axes together" in " ".join(
+        text.split()
+    )

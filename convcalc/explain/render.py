@@ -114,7 +114,7 @@ def overlap_view(result: OverlapMap, written: Sequence[Path] = ()) -> Renderable
             "interior positions",
             [f"{a.interior_first}..{a.interior_last}" if a.interior_length else "none" for a in result.axes],
         ),
-        ("min / max over all positions", [f"{a.minimum} / {a.maximum}" for a in result.axes]),
+        ("min / max along this axis alone", [f"{a.minimum} / {a.maximum}" for a in result.axes]),
         ("uniform interior", [yes_no(a.uniform) for a in result.axes]),
     ]
     for label, values in rows:
@@ -144,7 +144,8 @@ def overlap_view(result: OverlapMap, written: Sequence[Path] = ()) -> Renderable
         verdict = (
             f"[bold]checkerboard[/bold] on axis {', '.join(map(str, uneven))}: interior counts "
             f"range from {result.interior_minimum} to {result.interior_maximum} with period "
-            f"{x_join(result.period)}; min {result.minimum}, max {result.maximum} overall."
+            f"{x_join(result.period)}; min {result.minimum}, max {result.maximum} overall"
+            + (" (all axes together: the product of each axis's counts)." if result.ndim > 1 else ".")
         )
         if holes:
             verdict += (
