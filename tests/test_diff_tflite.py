@@ -98,3 +98,29 @@ def test_a_keras_permute_and_a_tflite_transpose_rename_the_axes() -> None:
     assert dict(pair.shift) == {"W": -1, "H": 0}
     (run,) = RUNS[("perm.h5", "perm_moved.h5")][0]["interior_shifts"]
     assert run == {"H": 0, "W": -1}
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_the_layer_table_keeps_each_verdict_beside_its_layers_at_80_columns(width: int) -> None:
+    """TFLite's long tensor names made the side-by-side table split its verdict column off into a second
+    block; stacked, A's layer sits above B's with the verdict beside A's and nothing is cut."""
+    from rich.console import Console
+
+    from convcalc.render import Fitted
+
+    report = diff_models(str(DATA / "unet_keras3.h5"), str(DATA / "unet.tflite"), [(1, 15, 17, 3)])
+    console = Console(width=width, record=True, file=open("/dev/null", "w"), color_system=None)  # noqa: SIM115
+    console.print(Fitted(report.__rich__()))
+    lines = console.export_text().splitlines()
+    assert all(len(line) <= width for line in lines)
+    assert not any("too wide" in line for line in lines)
+    header = next(line for line in lines if line.startswith("┃"))
+    assert [cell.strip() for cell in header.split("┃")[1:-1]] == ["#", "", "layer", "verdict"]
+    assert "unet_1/dil_1/convolution/BatchToSpaceND" in "\n".join(lines)
+    for n, pair in enumerate(report.pairs):
+        row = next(line for line in lines if line.startswith(f"│ {n:>2} │ A │"))
+        assert row.rstrip(" │").endswith(pair.verdict)
+    wide = Console(width=400, record=True, file=open("/dev/null", "w"), color_system=None)  # noqa: SIM115
+    wide.print(Fitted(report.__rich__()))
+    header = next(line for line in wide.export_text().splitlines() if line.startswith("┃"))
+    assert [cell.strip() for cell in header.split("┃")[1:-1]] == ["#", "A", "B", "verdict"]
