@@ -36,6 +36,7 @@ from convcalc.core import (
     transposed_axes_for,
 )
 from convcalc.core.display import Presentable
+from convcalc.core.layer import Layer as CoreLayer
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.parse import MAX_DIGITS
 
@@ -116,6 +117,23 @@ class LayerResult:
     def dropped(self) -> tuple[int, ...]:
         """Real inputs no window of a convolution or pooling reaches (0 for the other layers)."""
         return tuple(a.dropped if isinstance(a, (ConvAxis, PoolAxis)) else 0 for a in self.axes)
+
+    @property
+    def canonical(self) -> CoreLayer | None:
+        """A convolution or transposed convolution step as the core's one layer value; None for the
+        pooling and upsampling steps (``layer`` keeps the step as the user wrote it)."""
+        if self.layer.kind not in ("conv", "tconv"):
+            return None
+        ndim = len(self.axes)
+        ops = self.layer.output_padding
+        per_axis = (ops,) * ndim if isinstance(ops, int) else ops * ndim if len(ops) == 1 else ops
+        return CoreLayer.of(
+            [a for a in self.axes if isinstance(a, (ConvAxis, TransposedAxis))],
+            per_axis if self.layer.kind == "tconv" else None,
+            groups=self.layer.groups,
+            in_channels=self.in_channels,
+            out_channels=self.out_channels,
+        )
 
 
 @dataclass(frozen=True)
