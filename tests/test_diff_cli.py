@@ -151,7 +151,7 @@ def test_missing_and_extra_layers(tmp_path: Path) -> None:
         (["diff", "{a}", "nowhere.onnx", "-i", "1x2x16x16"], "nowhere.onnx: cannot read the file"),
         (["diff", "{a}", "{junk}", "-i", "1x2x16x16"], "not a readable ONNX model"),
         (["diff", "{a}", "model.txt", "-i", "1x2x16x16"], "model must be an .onnx, .keras"),
-        (["diff", "{a}", "{a}", "-i", "1x2x16x16", "--svg", "x.svg"], "--svg is not available yet"),
+        (["diff", "{a}", "{a}", "-i", "1x2x16x16", "--svg", "x.png"], "the file name must end in .svg"),
         (["diff", "{a}", "{a}", "-i", "1x2x3x3"], "does not run on input 1x2x3x3"),
     ],
 )
@@ -182,19 +182,22 @@ def test_a_keras_file_against_itself_is_faithful_in_its_own_layout() -> None:
     assert all(p.a is not None and p.a.channel_name == "C" for p in report.pairs)
 
 
-def _observed(a: Any, b: Any) -> tuple[str, int]:
+def _observed(a: Any, b: Any) -> set[tuple[str, int]]:
+    """Every verdict that one run of A and B is consistent with (max pooling has plateaus, so B can
+    match A moved by more than one amount)."""
     if a.shape != b.shape:
-        return "different size", 0
+        return {("different size", 0)}
     if np.allclose(a, b, atol=1e-4):
-        return "same", 0
+        return {("same", 0)}
     size = a.shape[2]
+    found = set()
     for n in (-3, -2, -1, 1, 2, 3):
         lo, hi = max(0, -n), size - max(0, n)
         # away from the borders, where A and B read different padding
         lo, hi = lo + 3, hi - 3
         if hi > lo and np.allclose(a[..., lo:hi], b[..., lo + n : hi + n], atol=1e-4):
-            return "shifted", n
-    return "different values", 0
+            found.add(("shifted", n))
+    return found or {("different values", 0)}
 
 
 def _run(path: Path, x: Any) -> Any:
@@ -207,6 +210,7 @@ def _run(path: Path, x: Any) -> Any:
 @example(op="Conv", extra=0, stride=2, pads=(1, 1), move=-1, other=None, size=16)  # half a stride
 @example(op="MaxPool", extra=0, stride=2, pads=(0, 2), move=2, other=None, size=15)
 @example(op="ConvTranspose", extra=1, stride=3, pads=(2, 0), move=-1, other=None, size=13)
+@example(op="MaxPool", extra=1, stride=3, pads=(1, 0), move=-2, other=(0, 3), size=13)  # shared maxima
 @given(
     op=st.sampled_from(["Conv", "ConvTranspose", "MaxPool", "AveragePool"]),
     extra=st.integers(0, 1),
@@ -243,8 +247,12 @@ def test_the_verdict_is_what_onnx_runtime_computes(
         for name, p in (("a", pads), ("b", moved))
     )
     report = diff_models(str(a), str(b), [(1, 2, size)])
-    x = np.random.default_rng(size).standard_normal((1, 2, size)).astype(np.float32)
-    verdict, shift = _observed(_run(a, x), _run(b, x))
+    # Max pooling of one random input can pick the same maximum from windows that differ (overlapping
+    # windows share their largest element): what holds on every one of several inputs is the verdict.
+    rng = np.random.default_rng(size)
+    runs = [rng.standard_normal((1, 2, size)).astype(np.float32) for _ in range(4)]
+    held = set.intersection(*(_observed(_run(a, x), _run(b, x)) for x in runs))
+    verdict, shift = min(held, key=lambda v: abs(v[1])) if held else ("different values", 0)
     stated = report.outputs[0]
     event(f"{stated.verdict} / {verdict}")
     assert report.pairs[0].verdict == stated.verdict
@@ -289,7 +297,7 @@ def test_the_picture_hook_marks_the_nodes_of_the_changed_layer(pair: tuple[Path,
     assert changed_nodes(diff_models(str(a), str(same), [(1, 2, 16, 16)])) == ({}, {})
     marks_a, marks_b = changed_nodes(diff_models(str(a), str(b), [(1, 2, 16, 16)]))
     assert list(marks_a) == ["layer3"] and list(marks_b) == ["layer3"]
-    assert marks_b["layer3"].startswith("shifted: pads on H 1:1 -> 0:2")
+    assert marks_b["layer3"] == "pads on H 1:1 -> 0:2: the output is shifted up by 1 row, same size"
 
 
 DIFF_DATA = Path(__file__).parent / "data" / "diff"
@@ -304,3 +312,21 @@ def test_input_b_gives_bs_shape_in_its_own_layout() -> None:
     assert json.loads(given_b.stdout)["b"]["inputs"][0]["axes"] == ["N", "H", "W", "C"]
     wrong = invoke("diff", a, b, "-i", "1x3x16x12", "--input-b", "1x3x16x12")
     assert wrong.exit_code == 2 and "axis 1 of input 'x' is fixed at 16" in wrong.stderr
+
+
+def test_svg_draws_both_models_with_the_changed_layer_marked(
+    pair: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    a, _, b = pair
+    picture = tmp_path / "diff.svg"
+    result = invoke("diff", str(a), str(b), "-i", "1x2x16x16", "--svg", str(picture))
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"wrote the picture of {a} and {b} to {picture}: 1 of 4 layers differs")
+    text = picture.read_text()
+    assert text.startswith("<svg") and f"A: {a} (onnx" in text and f"B: {b} (onnx" in text
+    assert text.count("shifted up by 1 row") >= 2  # the mark in A's panel and in B's
+    as_json = invoke("diff", str(a), str(b), "-i", "1x2x16x16", "--svg", str(picture), "--json")
+    document = json.loads(as_json.stdout)
+    assert document["svg_files"] == [str(picture)] and document["exit_code"] == 1
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(document, schema("diff"), cls=jsonschema.Draft202012Validator)

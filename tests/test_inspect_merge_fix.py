@@ -75,3 +75,42 @@ def test_following_the_decoder_crops_runs_and_keeps_the_output_size(
         out = UNet(tuple(crops))(torch.zeros(shape))
     # The model maps a size it accepts to the same size; the fixed model keeps that for the odd size.
     assert tuple(out.shape) == (1, 1, *size)
+
+
+class KnockOn(nn.Module):
+    """A decoder output concatenated first (so its size carries on) whose skip mismatch makes a later
+    residual Add disagree too; ``crop`` crops the decoder operand, as inspect's fix says."""
+
+    def __init__(self, crop: int = 0) -> None:
+        super().__init__()
+        self.crop = crop
+        self.d1 = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.d2 = nn.Conv2d(4, 4, 3, stride=2, padding=1)
+        self.u1 = nn.ConvTranspose2d(4, 4, 2, stride=2)
+        self.u2 = nn.ConvTranspose2d(8, 3, 2, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        a = self.d1(x)
+        u = self.u1(self.d2(a))
+        if self.crop:
+            u = u[:, :, : u.shape[2] - self.crop, : u.shape[3] - self.crop]
+        return x + self.u2(torch.cat([u, a], 1))
+
+
+def test_a_knock_on_mismatch_is_not_a_second_finding(tmp_path: Path) -> None:
+    """One root cause, one finding: the Add after the bad skip agrees once the skip is fixed (torch runs
+    the fixed model), so it is an info finding, and the layers after the skip show the fixed sizes."""
+    torch.manual_seed(0)
+    path = tmp_path / "knock.onnx"
+    path.write_bytes(im.export(KnockOn(), (1, 3, 32, 32)))
+    report = inspect_graph(read_onnx(path), [(1, 3, 30, 30)])
+    errors = [f for f in report.findings if f.kind == "merge" and f.severity == "error"]
+    knock_ons = [m for m in report.merges if m.knock_on]
+    assert len(errors) == 1 and "crop operand 1" in (errors[0].fix or "")
+    assert len(knock_ons) == 1 and knock_ons[0].op == "Add"
+    assert report.headline().startswith("1 finding: 1 skip mismatch at 30x30")
+    with pytest.raises(RuntimeError):
+        KnockOn()(torch.zeros(1, 3, 30, 30))
+    fixed = KnockOn(crop=1)(torch.zeros(1, 3, 30, 30))
+    decoder = next(row for row in report.layers if row.name == "/u2/ConvTranspose")
+    assert decoder.with_fixes and tuple(fixed.shape) == decoder.output_shape == (1, 3, 30, 30)

@@ -24,8 +24,22 @@ import inspect_models as im  # noqa: E402
 
 from convcalc.inspect.analysis import inspect_graph  # noqa: E402
 from convcalc.inspect.onnx_reader import read_onnx  # noqa: E402
-from convcalc.inspect.shapes import propagate  # noqa: E402
-from convcalc.inspect.sizes import _clean  # noqa: E402
+from convcalc.inspect.shapes import (  # noqa: E402
+    Run,
+    propagate,
+    spatial_axes,
+)
+
+
+def _clean(run: Run, tensor_axis: int) -> bool:
+    """The run has no refusal, no stop, no disagreeing merge and no window leaving an input unread."""
+    dropped = any(
+        r.dropped[spatial_axes(r.node.layout, len(r.inputs[0])).index(tensor_axis)]
+        for r in run.nodes
+        if any(r.dropped) and tensor_axis in spatial_axes(r.node.layout, len(r.inputs[0]))
+    )
+    return run.ok and not run.stopped and not dropped
+
 
 SIZES = {
     "dcgan_discriminator": (64, 65, 66, 95, 33, 31, 17, 7),

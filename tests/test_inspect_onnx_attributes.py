@@ -244,7 +244,8 @@ def test_merge_fixes_assume_the_inner_fixes_and_run_in_onnx_runtime() -> None:
     assert [m.name for m in report.merges] == ["skip2", "skip1"]
     assert [m.fixes[0] for m in report.merges] == [
         "output_padding=[1, 1] on up2 (ConvTranspose)",
-        "output_padding=[1, 1] on up1 (ConvTranspose) (once the fixes above are applied)",
+        "output_padding=[1, 1] on up1 (ConvTranspose) (with the fixes above applied, the operands are "
+        "1x2x10x10 vs 1x2x11x11)",
     ]
     for node in model.graph.node:
         if node.op_type == "ConvTranspose":

@@ -69,3 +69,46 @@ def test_an_error_and_a_wrong_document() -> None:
     document["runs"] = "yes"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, schema("inspect"))
+
+
+def _documents_of_every_model(tmp_path: Path) -> list[tuple[str, list[str]]]:
+    """Every model the inspect tests build: the published models and the real-model patterns exported to
+    ONNX (at a size that runs, an odd one and a failing one), and every Keras file of the test data."""
+    cases: list[tuple[str, list[str]]] = []
+    for path in sorted(DATA.glob("*.keras")):
+        cases.append((path.name, [str(path)]))
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    sys.path.insert(0, str(Path(__file__).parent))
+    import inspect_models as im
+    import onnx_patterns as op
+
+    torch.manual_seed(0)
+    for name, (factory, shape) in im.MODELS.items():
+        path = tmp_path / f"{name}.onnx"
+        path.write_bytes(im.export(factory(), shape))
+        for size in (shape[-1], shape[-1] + 1, 1):
+            given = "x".join(map(str, shape[:2] + (size,) * (len(shape) - 2)))
+            cases.append((name, [str(path), "--input", given]))
+        cases.append((name, [str(path), "--target", "tensorflow"]))
+    for name, (cls, shape) in op.PATTERNS.items():
+        path = tmp_path / f"pattern_{name}.onnx"
+        path.write_bytes(op.export(cls(), shape))
+        cases.append((name, [str(path)]))
+        odd = (*shape[:-1], shape[-1] + 3)
+        cases.append((name, [str(path), "--input", "x".join(map(str, odd))]))
+    return cases
+
+
+def test_every_model_the_tests_build_gives_a_valid_document(tmp_path: Path) -> None:
+    failures = []
+    cases = _documents_of_every_model(tmp_path)
+    for name, args in cases:
+        result = runner.invoke(app, ["inspect", *args, "--json"])
+        document = json.loads(result.stdout)
+        try:
+            jsonschema.validate(document, schema("inspect" if "error" not in document else "error"))
+        except jsonschema.ValidationError as error:
+            failures.append((name, args[1:], error.message[:120], list(error.absolute_path)))
+    assert not failures, failures
+    assert len(cases) >= 40

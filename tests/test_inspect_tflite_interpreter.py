@@ -216,7 +216,7 @@ def test_keras_unet_h5_and_tflite_agree_with_inspect_at_each_size(
             if tensor in ran:
                 assert list(out) == ran[tensor], tensor
                 compared += 1
-    assert compared >= 20
+    assert compared == len(lite.run.nodes) - 1  # all but the pooling half of MEAN
 
 
 DYNAMIC_SIZES = [(h, w) for h in range(5, 21) for w in (h, h + 1)]

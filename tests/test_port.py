@@ -425,6 +425,16 @@ def test_layers_convcalc_used_to_refuse_port_and_execute(
     _checked(t)
 
 
+@pytest.mark.parametrize("command", ["port", "explain"])
+def test_help_of_a_command_without_framework_never_mentions_it(command: str) -> None:
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "100", "NO_COLOR": "1"})
+    assert result.exit_code == 0 and "--framework" not in result.stdout
+
+
 def test_port_help_names_every_framework_and_not_an_option_port_refuses() -> None:
     from typer.testing import CliRunner
 

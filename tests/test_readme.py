@@ -31,7 +31,7 @@ README_WIDTH = 80
 # An example longer than this is shown by its first HEAD and last TAIL lines around a `...` line.
 LONGEST, HEAD, TAIL = 60, 24, 12
 # Each has a page docs/commands/NAME.md, an example in the README and a row in its question table.
-COMMANDS = ("shape", "verify", "explain", "solve", "chain", "port", "inspect")
+COMMANDS = ("shape", "verify", "explain", "solve", "chain", "port", "inspect", "diff")
 
 _BLOCK = re.compile(r"^```\n(\$ convcalc[^\n]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 _TABLE_ROW = re.compile(

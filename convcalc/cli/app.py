@@ -295,6 +295,14 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
 }
 
 
+# The shared options' help in convcalc's own dialect, for commands that take no --framework.
+DIALECT_HELPS = {
+    "padding": "Padding: 1, per axis 1x2, before:after 1:2, or same / valid / full; default 0.",
+    "output_padding": "output_padding of the transposed convolution; default 0.",
+    "output_size": "Requested transposed output size (sets output_padding).",
+}
+
+
 def _with_help(kind: Any, text: str) -> Any:
     """The same option, with a command's own help text."""
     base, info, *rest = typing.get_args(kind)
@@ -309,11 +317,13 @@ def layer_command(
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command the shared layer options (less ``without``) and call it with ``layer=LayerOptions``.
 
-    ``helps`` replaces the help text of some of them, for a command that reads them its own way.
+    ``helps`` replaces the help text of some of them, for a command that reads them its own way; a
+    command without ``--framework`` gets texts that do not mention it.
     """
     names = [name for name in SHARED_OPTIONS if name not in without]
+    texts = {**(DIALECT_HELPS if "framework" in without else {}), **(helps or {})}
     options = {
-        name: (_with_help(kind, (helps or {})[name]) if name in (helps or {}) else kind, default)
+        name: (_with_help(kind, texts[name]) if name in texts else kind, default)
         for name, (kind, default) in SHARED_OPTIONS.items()
     }
 

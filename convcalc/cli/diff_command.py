@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from convcalc.cli.app import JsonOpt, app, emit, example, user_errors
-from convcalc.errors import ConvCalcError
+from convcalc.jsonout import dumps
 
 MODEL_HELP = (
-    "An .onnx or .keras file, or a PyTorch module: path/to/file.py:factory or package.module:attr (this "
+    "An .onnx, .keras, .h5 or .tflite file, or a PyTorch module: path/to/file.py:factory or "
+    "package.module:attr (this "
     "RUNS that Python file, or imports that module)."
 )
 
@@ -51,9 +53,11 @@ def diff(
         ),
     ] = None,
     svg: Annotated[
-        Optional[str],
+        Optional[Path],
         typer.Option(
-            "--svg", help="Reserved: draw both models, the changed layers marked (refused until it lands)."
+            "--svg",
+            help="Draw both models to this .svg file (A above B, the changed layers marked) and say where, "
+            "instead of the tables.",
         ),
     ] = None,
     as_json: JsonOpt = False,
@@ -66,14 +70,23 @@ def diff(
     from convcalc.inspect.load import parse_input
 
     with user_errors("diff", as_json):
+        if svg is not None:
+            from convcalc.inspect.svg import check_svg_path
+
+            check_svg_path(svg)
         shapes = [parse_input(text) for text in inputs or ()]
         shapes_b = [parse_input(text) for text in inputs_b] if inputs_b else None
-        if svg is not None:
-            raise ConvCalcError(
-                "--svg is not available yet for diff: the model drawing is not part of this build",
-                parameter="svg",
-            )
         report = diff_models(a, b, shapes, shapes_b)
-    emit(as_json, report)
+        if svg is not None:
+            from convcalc.diff.svg import diff_svg
+            from convcalc.inspect.svg import write_svg
+
+            write_svg(diff_svg(report), svg)
+    if svg is None:
+        emit(as_json, report)
+    elif as_json:
+        print(dumps({**report.to_dict(), "svg_files": [str(svg)]}))
+    else:
+        print(f"wrote the picture of {a} and {b} to {svg}: {report.headline()}")
     if report.exit_code:
         raise typer.Exit(report.exit_code)

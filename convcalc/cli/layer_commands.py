@@ -135,6 +135,8 @@ def explain(
     helps={
         "padding": "Padding as the --from framework spells it: 1, per axis 1x2, before:after 1:2, or its "
         "word (same, valid, full, same_upper, same_lower, causal, notset); default the framework's.",
+        "output_padding": "output_padding of the transposed convolution, as the --from framework takes "
+        "it (MXNet adj); default the framework's.",
         "output_size": "Requested transposed output size, as the --from framework takes it: PyTorch "
         "output_size, TensorFlow / ONNX output_shape, Paddle output_size, MXNet target_shape.",
     },

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from convcalc.diff.layers import AxisForm, Layer
+from convcalc.diff.layers import AxisForm, Layer, resize_mode
 from convcalc.errors import ConvCalcError
 from convcalc.inspect.graph import ConvSpec, PoolSpec, ResizeSpec
 
@@ -184,7 +184,11 @@ def _structure(a: Layer, b: Layer) -> list[Change]:
         changes.append(Change("op", None, a.detail, b.detail))
     elif isinstance(sa, PoolSpec) and isinstance(sb, PoolSpec) and sa.op != sb.op:
         changes.append(Change("pooling", None, sa.op, sb.op))
-    elif isinstance(sa, ResizeSpec) and isinstance(sb, ResizeSpec) and sa.mode != sb.mode:
+    elif (
+        isinstance(sa, ResizeSpec)
+        and isinstance(sb, ResizeSpec)
+        and resize_mode(sa.mode) != resize_mode(sb.mode)
+    ):
         changes.append(Change("mode", None, sa.mode, sb.mode))
     if a.channel_name != b.channel_name:
         changes.append(Change("channel axis", None, a.channel_name, b.channel_name))

@@ -23,6 +23,14 @@ from convcalc.inspect.graph import ConvSpec, Graph, Node, PadSpec, PoolSpec, Res
 from convcalc.inspect.shapes import Run, Shape, pool_output, pool_pads, spatial_axes
 
 LAYER_KINDS = ("conv", "conv_transpose", "pool", "resize", "pad", "slice")
+# One name per interpolation: PyTorch and Keras say bilinear / trilinear / bicubic for 2-D / 3-D, ONNX
+# and TFLite linear / cubic (PyTorch's nearest-exact is another rule and keeps its name).
+_MODES = {"bilinear": "linear", "trilinear": "linear", "bicubic": "cubic"}
+
+
+def resize_mode(mode: str) -> str:
+    """'bilinear' -> 'linear': the interpolation whatever the number of axes it is named for."""
+    return _MODES.get(mode.lower(), mode.lower())
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ class Layer:
         if isinstance(spec, PoolSpec):
             return f"pool {spec.op}"
         if isinstance(spec, ResizeSpec):
-            return f"resize {spec.mode}"
+            return f"resize {resize_mode(spec.mode)}"
         return self.kind
 
     def spelling(self) -> tuple[str, ...]:

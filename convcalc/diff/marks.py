@@ -19,7 +19,7 @@ def changed_nodes(report: DiffReport) -> tuple[dict[str, str], dict[str, str]]:
     """(A's, B's) node name -> the one-line reason, for every layer pair whose verdict is not 'same'."""
     marks: tuple[dict[str, str], dict[str, str]] = ({}, {})
     for pair in report.differing:
-        text = f"{pair.verdict}: {pair.reason()}"
+        text = pair.reason()
         for side, layer in zip(marks, (pair.a, pair.b)):
             if layer is not None:
                 for name in _nodes(layer):

@@ -154,7 +154,7 @@ def _outputs(side_a: Side, side_b: Side, pairs: Sequence[PairDiff]) -> tuple[Out
     if _mixes(side_b, pos_b, pos_a, partners) or _mixes(side_a, pos_a, pos_b, back):
         values_differ = True
     results = []
-    for k, (name_a, name_b) in enumerate(zip(side_a.graph.outputs, side_b.graph.outputs)):
+    for k, (name_a, name_b) in enumerate(_output_pairs(side_a, side_b)):
         shape_a = side_a.run.shapes.get(name_a)
         shape_b = side_b.run.shapes.get(name_b)
         names_a = side_a.names.get(name_a)
@@ -196,6 +196,35 @@ def _outputs(side_a: Side, side_b: Side, pairs: Sequence[PairDiff]) -> tuple[Out
         for name in side_b.graph.outputs[k:]:
             results.append(OutputDiff(k, "", name, (), None, side_b.run.shapes.get(name), "extra"))
     return tuple(results)
+
+
+def _named_shape(side: Side, name: str) -> tuple[tuple[str, int], ...] | None:
+    """An output's shape as sorted (axis name, size) pairs: comparable across layouts."""
+    shape, names = side.run.shapes.get(name), side.names.get(name)
+    if shape is None:
+        return None
+    if names is None or None in names or len(names) != len(shape):
+        return tuple((str(n), d) for n, d in enumerate(shape))
+    return tuple(sorted((str(n), d) for n, d in zip(names, shape)))
+
+
+def _output_pairs(side_a: Side, side_b: Side) -> list[tuple[str, str]]:
+    """A's outputs with B's: a converter may list them in another order (TFLite does), so an output of B
+    whose shape (by axis name) is the only one equal to an A output's is its partner; the rest by order."""
+    outs_a, outs_b = list(side_a.graph.outputs), list(side_b.graph.outputs)
+    if len(outs_a) != len(outs_b) or len(outs_a) < 2:
+        return list(zip(outs_a, outs_b))
+    shapes_b = [_named_shape(side_b, name) for name in outs_b]
+    partner: dict[int, int] = {}
+    for i, name in enumerate(outs_a):
+        shape = _named_shape(side_a, name)
+        same = [j for j, other in enumerate(shapes_b) if shape is not None and other == shape]
+        if len(same) == 1 and same[0] not in partner.values():
+            partner[i] = same[0]
+    rest = iter(j for j in range(len(outs_b)) if j not in partner.values())
+    return [
+        (name, outs_b[partner[i]] if i in partner else outs_b[next(rest)]) for i, name in enumerate(outs_a)
+    ]
 
 
 def _mixes(

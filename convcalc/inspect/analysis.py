@@ -19,6 +19,7 @@ from convcalc.core.display import Presentable
 from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.inspect.fields import receptive_fields
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path
+from convcalc.inspect.formulas import shape_formulas
 from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph, Node
 from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, run_graph, smallest_running
@@ -46,6 +47,10 @@ class LayerRow:
     parameters: int | None
     macs: int | None
     notes: tuple[str, ...]
+    # the output shape in words, as functions of the input's spatial sizes (``H/2``), where they follow
+    formula: tuple[str, ...] | None = None
+    # the sizes are those the layer has once the fixes of the disagreeing merges before it are applied
+    with_fixes: bool = False
 
     @property
     def checkerboard(self) -> bool:
@@ -63,6 +68,8 @@ class Merge:
     paths: tuple[tuple[str, ...], ...]
     message: str
     fixes: tuple[str, ...]
+    # agrees once the fixes of the merges before it are applied: a knock-on, not a cause of its own
+    knock_on: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,14 @@ class InspectReport(Presentable):
         return ExitCode.OK if self.runs else ExitCode.VERIFICATION_FAILED
 
     @property
+    def parameters(self) -> int:
+        """Every parameter of the model as the reader counts them (ONNX: its floating-point
+        initializers; PyTorch: sum of p.numel()), else the sum over the listed layers."""
+        if self.graph.parameters is not None:
+            return self.graph.parameters
+        return sum(r.parameters or 0 for r in self.layers)
+
+    @property
     def spatial(self) -> tuple[int, ...]:
         return tuple(self.input_shapes[0][a.tensor_axis] for a in self.axes)
 
@@ -120,6 +135,14 @@ def input_layout(graph: Graph) -> str:
         ):
             return node.layout
     return graph.nodes[0].layout if graph.nodes else "channels_first"
+
+
+def input_axes(graph: Graph, rank: int) -> tuple[int, ...]:
+    """The spatial axes of the first input: after batch and channels, or for a (batch, length) input with
+    no channel axis (an audio encoder that adds it itself), the length."""
+    if rank == 2 and any(n.kind in ("conv", "conv_transpose", "pool") for n in graph.nodes):
+        return (1,)
+    return spatial_axes(input_layout(graph), rank)
 
 
 def resolve_inputs(graph: Graph, given: Sequence[Shape] | None) -> tuple[tuple[Shape, ...], bool, bool]:
@@ -155,8 +178,7 @@ def resolve_inputs(graph: Graph, given: Sequence[Shape] | None) -> tuple[tuple[S
                 f"{graph.source}: input {tensor.name!r} has no declared shape; give --input",
                 parameter="input",
             )
-        layout = input_layout(graph)
-        spatial = spatial_axes(layout, len(tensor.shape))
+        spatial = input_axes(graph, len(tensor.shape))
         dims: list[int] = []
         for n, d in enumerate(tensor.shape):
             if isinstance(d, int):
@@ -221,6 +243,12 @@ def _work(node_run: NodeRun) -> tuple[int | None, int | None]:
     return None, None
 
 
+def row_output(graph: Graph, row: LayerRow) -> str:
+    """The name of the tensor a layer row's output shape is."""
+    node = graph.nodes[row.index]
+    return node.outputs[0] if node.outputs else ""
+
+
 def layer_row(node_run: NodeRun) -> LayerRow:
     node = node_run.node
     spec = node.spec
@@ -272,8 +300,7 @@ def inspect_graph(
                 parameter="target",
             )
     shapes, size_given, symbolic = resolve_inputs(graph, given)
-    layout = input_layout(graph)
-    tensor_axes = spatial_axes(layout, len(shapes[0]))
+    tensor_axes = input_axes(graph, len(shapes[0]))
     if symbolic:
         dynamic = tuple(a for a in tensor_axes if shapes[0][a] == 0)
         start = smallest_running(graph, shapes, dynamic)
@@ -300,19 +327,29 @@ def inspect_graph(
             first[axis.tensor_axis] = chosen
         shapes = (tuple(first), *shapes[1:])
     run = propagate(graph, shapes)
-    layers = tuple(layer_row(r) for r in run.nodes)
+    # the shape arithmetic (Shape, Gather, Div ... on small integer tensors) is not a layer
+    layers = tuple(
+        layer_row(r)
+        for r in run.nodes
+        if r.node.kind != "value" or any(run.values.get(o) is None for o in r.node.outputs)
+    )
     merges = []
     current = graph  # merges are fixed in order, each assuming the fixes before it (inner skips first)
     for r in run.mismatches:
         fixes: tuple[str, ...] = ()
+        knock_on = False
         if r.node.kind in ("concat", "elementwise"):
             now = next((n for n in propagate(current, shapes).nodes if n.node.name == r.node.name), None)
             if now is not None and now.mismatch is None:
                 fixes = ("agrees once the fixes of the merges before it are applied",)
+                knock_on = True
             elif now is not None:
                 fixes, applied = merge_fixes(current, shapes, now)
                 if current is not graph:
-                    fixes = tuple(f"{fix} (once the fixes above are applied)" for fix in fixes)
+                    operands = " vs ".join("x".join(map(str, s)) for s in now.inputs)
+                    fixes = tuple(
+                        f"{fix} (with the fixes above applied, the operands are {operands})" for fix in fixes
+                    )
                 current = applied or current
         merges.append(
             Merge(
@@ -323,7 +360,18 @@ def inspect_graph(
                 tuple(operand_path(graph, t) for t in r.node.inputs),
                 r.mismatch or "",
                 fixes,
+                knock_on,
             )
+        )
+    if current is not graph:
+        layers = _with_fixes(layers, run, propagate(current, shapes))
+    if run.ok:
+        layers = tuple(
+            replace(
+                row,
+                formula=shape_formulas([a.formulas for a in axes], row_output(graph, row), row.output_shape),
+            )
+            for row in layers
         )
     fields = receptive_fields(graph, run, tensor_axes)
     report = InspectReport(
@@ -332,14 +380,42 @@ def inspect_graph(
     return replace(report, findings=tuple(_findings(report)))
 
 
+def _with_fixes(layers: tuple[LayerRow, ...], run: Run, fixed: Run) -> tuple[LayerRow, ...]:
+    """The layers after the first disagreeing merge with the sizes they have once the merges' fixes are
+    applied (as it stands they carry the first operand on, which no runtime computes), said so."""
+    if not fixed.ok or not run.mismatches:
+        return layers
+    first = min(r.index for r in run.mismatches)
+    by_name = {r.node.name: r for r in fixed.nodes}
+    out = []
+    for row in layers:
+        now = by_name.get(row.name)
+        if row.index <= first or now is None:
+            out.append(row)
+            continue
+        changed = (now.inputs[:1], now.outputs[:1]) != ((row.input_shape,), (row.output_shape,))
+        out.append(
+            replace(
+                row,
+                input_shape=now.inputs[0] if now.inputs else row.input_shape,
+                output_shape=now.outputs[0] if now.outputs else row.output_shape,
+                with_fixes=changed,
+            )
+        )
+    return tuple(out)
+
+
 def _nearest(report: InspectReport) -> str | None:
     """Nearest input sizes that every axis accepts, checked by running the graph on them."""
     options = []
     for axis in report.axes:
-        if axis.accepted is None:
+        accepted = axis.accepted
+        if accepted is not None and accepted.smallest is None and axis.runs is not None:
+            accepted = axis.runs  # no size drops nothing (a 1x1 stride-2 shortcut): sizes that run
+        if accepted is None:
             return None
         size = report.input_shapes[0][axis.tensor_axis]
-        below, above = (size, size) if axis.accepted.contains(size) else axis.accepted.nearest(size)
+        below, above = (size, size) if accepted.contains(size) else accepted.nearest(size)
         options.append((below, above))
     if not options:
         return None
@@ -380,6 +456,17 @@ def _findings(report: InspectReport) -> list[Finding]:
         )
     for merge in report.merges:
         fixes = [*merge.fixes, *([size_fix] if size_fix else [])]
+        if merge.knock_on:  # one root cause, one finding: this one is the earlier merges' knock-on
+            found.append(
+                Finding(
+                    "info",
+                    "merge",
+                    merge.name,
+                    f"{merge.op} {merge.message}: a knock-on of the merges before it, which it agrees with "
+                    "once their fixes are applied",
+                )
+            )
+            continue
         found.append(
             Finding(
                 "error",

@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 from convcalc.chain.document import accepted_document
+from convcalc.chain.stack import Accepted
+from convcalc.conventions.code import json_value
 from convcalc.inspect.analysis import InspectReport
 from convcalc.jsonout import JsonDict, envelope
+
+# An axis whose sizes are not worked out: every field of an accepted-size set, null or empty.
+NOT_WORKED_OUT: JsonDict = {
+    "period": None,
+    "classes": [],
+    "singles": [],
+    "smallest": None,
+    "contains_size": None,
+    "nearest_below": None,
+    "nearest_above": None,
+}
+
+
+def _sizes(accepted: Accepted | None, size: int) -> JsonDict:
+    return dict(NOT_WORKED_OUT) if accepted is None else accepted_document(accepted, size)
 
 
 def inspect_document(report: InspectReport) -> JsonDict:
@@ -17,10 +34,12 @@ def inspect_document(report: InspectReport) -> JsonDict:
             "name": row.name,
             "op": row.op,
             "kind": row.kind,
-            "arguments": dict(row.arguments),
+            "arguments": {name: json_value(value) for name, value in row.arguments},
             "placement": None if row.placement is None else [list(p) for p in row.placement],
             "input_shape": list(row.input_shape),
             "output_shape": list(row.output_shape),
+            "output_formula": None if row.formula is None else list(row.formula),
+            "with_fixes": row.with_fixes,
             "dropped": list(row.dropped),
             "overlap": None if row.overlap is None else [list(p) for p in row.overlap],
             "checkerboard": row.checkerboard,
@@ -38,12 +57,10 @@ def inspect_document(report: InspectReport) -> JsonDict:
             "tensor_axis": axis.tensor_axis,
             "minimum": axis.minimum,
             "note": axis.note,
+            "worked_out": axis.accepted is not None,
         }
-        entry.update(
-            accepted_document(axis.accepted, size)
-            if axis.accepted is not None
-            else {"period": None, "classes": [], "singles": [], "smallest": None}
-        )
+        entry.update(_sizes(axis.accepted, size))  # the sizes that run with nothing dropped
+        entry["runs"] = _sizes(axis.runs, size)  # the sizes that run
         accepted.append(entry)
     return envelope(
         "inspect",
@@ -73,6 +90,7 @@ def inspect_document(report: InspectReport) -> JsonDict:
                 "paths": [list(p) for p in m.paths],
                 "message": m.message,
                 "fixes": list(m.fixes),
+                "knock_on": m.knock_on,
             }
             for m in report.merges
         ],
@@ -82,7 +100,7 @@ def inspect_document(report: InspectReport) -> JsonDict:
             {"output": name, "receptive_field": list(values)} for name, values in report.fields
         ],
         totals={
-            "parameters": sum(r.parameters or 0 for r in report.layers),
+            "parameters": report.parameters,
             "macs": sum(r.macs or 0 for r in report.layers),
         },
         layers=layers,

@@ -10,11 +10,21 @@ The field of an output is the widest span of its positions. Pure integers, bound
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from fractions import Fraction
 
 from convcalc.core import ConvAxis, TransposedAxis
-from convcalc.inspect.graph import ConcatSpec, Graph, PadSpec, ResizeSpec, SliceSpec
-from convcalc.inspect.shapes import Run
+from convcalc.inspect.graph import (
+    ConcatSpec,
+    Graph,
+    PadSpec,
+    ResizeSpec,
+    SliceSpec,
+    TransposeSpec,
+    ValueSpec,
+)
+from convcalc.inspect.shapes import NodeRun, Run
 
 Span = tuple[int, int] | None
 MAX_POSITIONS = 2_000_000
@@ -49,8 +59,64 @@ def _transposed_spans(x: list[Span], axis: TransposedAxis) -> list[Span]:
     return spans
 
 
-def _resize_spans(x: list[Span], out: int, mode: str) -> list[Span]:
+def source_coordinate(j: int, i: int, out: int, scale: Fraction, coordinate_mode: str) -> Fraction | None:
+    """Where output j samples the input, as ONNX Resize's coordinate_transformation_mode defines it
+    (exact rationals; None for a mode without a rule here)."""
+    if coordinate_mode == "half_pixel":
+        return (j + Fraction(1, 2)) / scale - Fraction(1, 2)
+    if coordinate_mode == "pytorch_half_pixel":
+        return (j + Fraction(1, 2)) / scale - Fraction(1, 2) if out > 1 else Fraction(0)
+    if coordinate_mode == "align_corners":
+        return Fraction(j * (i - 1), out - 1) if out > 1 else Fraction(0)
+    if coordinate_mode == "asymmetric":
+        return j / scale
+    return None
+
+
+def _nearest_index(x: Fraction, nearest_mode: str) -> int | None:
+    floor = math.floor(x)
+    if nearest_mode == "floor":
+        return floor
+    if nearest_mode == "ceil":
+        return math.ceil(x)
+    if x - floor == Fraction(1, 2):
+        return floor if nearest_mode == "round_prefer_floor" else floor + 1
+    return round(x) if nearest_mode in ("round_prefer_floor", "round_prefer_ceil") else None
+
+
+def _read_positions(x: Fraction, mode: str, nearest_mode: str) -> list[int] | None:
+    """The input positions a resize output at coordinate x reads with a nonzero weight: the nearest
+    one; two neighbours for linear; four for cubic (its kernel is 0 at whole distances, so an exact
+    coordinate reads itself alone)."""
+    floor = math.floor(x)
+    if mode == "nearest":
+        index = _nearest_index(x, nearest_mode)
+        return None if index is None else [index]
+    if x == floor:
+        return [floor]
+    if mode == "linear":
+        return [floor, floor + 1]
+    if mode == "cubic":
+        return [floor - 1, floor, floor + 1, floor + 2]
+    return None
+
+
+def _resize_spans(
+    x: list[Span], out: int, mode: str, spec: ResizeSpec | None = None, scale: Fraction | None = None
+) -> list[Span]:
     i = len(x)
+    if spec is not None and spec.coordinate_mode and i > 0:
+        # ONNX Runtime divides by the scale it is given, or by out/in when it is given sizes
+        scale = scale or Fraction(out, i)
+        exact: list[Span] = []
+        for j in range(out):
+            coordinate = source_coordinate(j, i, out, scale, spec.coordinate_mode)
+            reads = None if coordinate is None else _read_positions(coordinate, mode, spec.nearest_mode)
+            if reads is None:
+                break
+            exact.append(_union([x[min(max(u, 0), i - 1)] for u in reads]))
+        else:
+            return exact
     spans = []
     for j in range(out):
         centre = j * i // out
@@ -92,66 +158,108 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
             continue
         known = [spans.get(name) for name in node.inputs]
         x = known[0] if known else None
-        if x is None or axis not in x:
-            if any(k is not None and axis in k for k in known):
+        if x is None:
+            if any(k is not None for k in known):
                 lost.update(node.outputs)  # the input reaches it through a later operand only
             continue
-        xs = x[axis]
-        out_size = node_run.outputs[0][axis] if len(node_run.outputs[0]) > axis else None
+        # the tensor axis that carries the analysed input axis here, and after this node
+        pos = next(iter(x))
+        xs = x[pos]
+        out_pos = _carried(node_run, pos, run)
+        if out_pos is None:
+            lost.update(node.outputs)
+            continue
+        out_size = node_run.outputs[0][out_pos] if len(node_run.outputs[0]) > out_pos else None
         result: list[Span] | None = None
         spec = node.spec
-        if (node_run.layer is not None or node_run.windows) and not _is_spatial(node_run, axis):
+        if (node_run.layer is not None or node_run.windows) and not _is_spatial(node_run, pos):
             lost.update(node.outputs)  # a layer of the other data_format (Keras allows mixing)
             continue
         if node_run.layer is not None:
-            n = _spatial_index(node_run, axis)
+            n = _spatial_index(node_run, pos)
             if node_run.layer.is_transposed:
                 result = _transposed_spans(xs, node_run.layer.transposed[n])
             else:
                 result = _conv_spans(xs, node_run.layer.conv[n], node_run.layer.conv[n].output)
         elif node_run.windows:
-            n = _spatial_index(node_run, axis)
+            n = _spatial_index(node_run, pos)
             result = _conv_spans(xs, node_run.windows[n], node_run.windows[n].output)
-        elif node.kind == "shape_preserving":
-            result = xs
+        elif node.kind in ("shape_preserving", "transpose", "value"):
+            result = xs  # the values move with their axis (``_carried``), their spans with them
         elif node.kind == "elementwise":
-            operands = [k[axis] for k in known if k is not None and axis in k]
+            operands = [k[pos] for k in known if k is not None and pos in k]
             result = [
                 _union([o[j] if len(o) > 1 else o[0] for o in operands if len(o) in (1, len(xs))])
                 for j in range(len(xs))
             ]
         elif isinstance(spec, ConcatSpec):
             concat_axis = spec.axis + len(node_run.inputs[0]) if spec.axis < 0 else spec.axis
-            operands = [k[axis] for k in known if k is not None and axis in k]
-            if concat_axis == axis:
+            operands = [k[pos] for k in known if k is not None and pos in k]
+            if concat_axis == pos:
                 result = [s for o in operands for s in o]
             else:
                 result = [_union([o[j] for o in operands if j < len(o)]) for j in range(len(xs))]
         elif isinstance(spec, PadSpec):
-            before, after = spec.pads[axis]
+            before, after = spec.pads[pos]
             padded = [None] * max(before, 0) + xs[max(-before, 0) : len(xs) - max(-after, 0) or None]
             result = padded + [None] * max(after, 0)
         elif isinstance(spec, SliceSpec):
             result = list(xs)
             for a, start, end, step in zip(spec.axes, spec.starts, spec.ends, spec.steps):
-                if (a + len(node_run.inputs[0]) if a < 0 else a) == axis:
+                if (a + len(node_run.inputs[0]) if a < 0 else a) == pos:
                     result = [xs[u] for u in range(*slice(start, end, step).indices(len(xs)))]
         elif isinstance(spec, ResizeSpec) and out_size is not None:
-            result = _resize_spans(xs, out_size, spec.mode)
+            given = spec.scales[pos] if spec.scales and pos < len(spec.scales) else None
+            result = _resize_spans(xs, out_size, spec.mode, spec, given)
         elif node.kind == "global_pool":
             result = [_union(xs)]
         if result is None or out_size is None or len(result) != out_size:
             lost.update(node.outputs)
             continue
         for name in node.outputs:
-            spans[name] = {axis: result}
+            spans[name] = {out_pos: result}
     widths: dict[str, int | None] = {}
     for name in graph.outputs:
-        found = spans.get(name, {}).get(axis)
+        found = next(iter(spans.get(name, {}).values()), None)
         widths[name] = (
             None if found is None else max((s[1] - s[0] + 1 for s in found if s is not None), default=0)
         )
     return widths
+
+
+def _carried(node_run: NodeRun, pos: int, run: Run) -> int | None:
+    """Which output axis carries input axis ``pos``: a Transpose moves it to where its perm names it; an
+    Unsqueeze or Squeeze shifts it past the axes added or removed; a value node of any other shape
+    op loses track (None); every other node keeps it in place."""
+    node = node_run.node
+    spec = node.spec
+    rank = len(node_run.inputs[0]) if node_run.inputs else 0
+    if isinstance(spec, TransposeSpec):
+        perm = spec.perm or tuple(reversed(range(rank)))
+        return perm.index(pos) if pos in perm else None
+    if not isinstance(spec, ValueSpec):
+        return pos
+    if spec.op not in ("Unsqueeze", "Squeeze", "Identity", "Cast"):
+        return None
+    if spec.op in ("Identity", "Cast"):
+        return pos
+    attributes = dict(spec.attributes)
+    given = attributes.get("axes")
+    if given is None and len(node.inputs) > 1:
+        given = run.values.get(node.inputs[1])
+    out_rank = len(node_run.outputs[0])
+    if spec.op == "Unsqueeze":
+        if not isinstance(given, (list, tuple)):
+            return None
+        added = {int(a) + out_rank if int(a) < 0 else int(a) for a in given}
+        kept = [n for n in range(out_rank) if n not in added]
+        return kept[pos] if pos < len(kept) else None
+    shape = node_run.inputs[0]
+    if isinstance(given, (list, tuple)):
+        removed = {int(a) + rank if int(a) < 0 else int(a) for a in given}
+    else:
+        removed = {n for n, d in enumerate(shape) if d == 1}
+    return None if pos in removed else pos - sum(1 for a in removed if a < pos)
 
 
 def _taps(run: Run) -> int:

@@ -35,8 +35,20 @@ receptive field, MACs, portability) works on the Graph alone, so a reader's whol
   flatten             FlattenSpec        flatten from an axis on (ONNX Flatten, nn.Flatten)
   reshape             ReshapeSpec        reshape to a target shape (0 and -1 as ONNX reads them)
   dense               DenseSpec          Gemm / MatMul / Linear / Dense on the last axis
+  value               ValueSpec          integer shape arithmetic (Shape, Gather, Div, ...): its
+                                         outputs carry values, read by other nodes' operands
+  transpose           TransposeSpec      permute the axes (output axis n is input axis perm[n])
+  expand              ExpandSpec         broadcast to a shape (ONNX Expand)
+  matmul              None               a matrix product of two data tensors (attention)
+  recurrent           RecurrentSpec      LSTM / GRU / RNN: the time axis goes through
   unknown             UnknownSpec        anything else: named in the report
   ==================  =================  ===================================================
+
+* ``Node.operands`` names the tensors a node reads as integer operands at run time, each with the
+  spec field it fills: ``(("sizes", "t7"),)`` on a Resize whose sizes are computed from shapes,
+  ``("pads", ...)`` on a Pad, ``("shape", ...)`` on a Reshape or Expand, ``("starts", ...)`` ... on a
+  Slice. Their values come from ``value`` nodes or constants (``Tensor.values``), so one Graph runs
+  at every input size with its shape arithmetic redone.
 
 * ``Node.layout`` is ``CHANNELS_FIRST`` (N, C, spatial...) or ``CHANNELS_LAST`` (N, spatial..., C).
 * For conv and conv_transpose, ``ConvSpec`` keeps **the framework's own arguments** (padding words
@@ -90,12 +102,19 @@ KINDS = (
     "flatten",
     "reshape",
     "dense",
+    "value",
+    "transpose",
+    "expand",
+    "matmul",
+    "recurrent",
     "unknown",
 )
 # Ops whose operands must agree on every non-merged axis: the skip connections of a model.
 MERGE_KINDS = ("concat", "elementwise")
 
 Dim = Union[int, str]
+# A value of integer shape arithmetic: an int, or an exact rational where the file computes in floats.
+Number = Union[int, Fraction]
 Padding = Union[str, tuple[tuple[int, int], ...]]
 
 
@@ -105,6 +124,7 @@ class Tensor:
 
     name: str
     shape: tuple[Dim, ...]
+    values: tuple[Number, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +191,10 @@ class ResizeSpec:
     mode: str
     scales: tuple[Fraction, ...] | None = None
     sizes: tuple[int, ...] | None = None
+    # ONNX Resize's coordinate_transformation_mode and nearest_mode, which say which inputs an output
+    # reads (receptive fields); "" when the reader does not give them (fields then take the hull)
+    coordinate_mode: str = ""
+    nearest_mode: str = ""
 
 
 @dataclass(frozen=True)
@@ -231,6 +255,42 @@ class DenseSpec:
 
 
 @dataclass(frozen=True)
+class ValueSpec:
+    """Integer shape arithmetic on small tensors: ``op`` is the ONNX operator (Shape, Gather, Slice,
+    Concat, Unsqueeze, Squeeze, Add, Sub, Mul, Div, Mod, Cast, Range, ConstantOfShape, ...) and
+    ``attributes`` its attributes as JSON values; ``convcalc.inspect.values`` evaluates it."""
+
+    op: str
+    attributes: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
+class TransposeSpec:
+    """Output axis n is input axis ``perm[n]`` (ONNX Transpose, torch.permute)."""
+
+    perm: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ExpandSpec:
+    """Broadcast the input to ``shape`` (ONNX Expand: a 1 in either keeps the other's size)."""
+
+    shape: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecurrentSpec:
+    """LSTM / GRU / RNN over (seq, batch, input) (``batch_first``: (batch, seq, input)); outputs
+    Y (seq, directions, batch, hidden) or its batch-first form, then the final states."""
+
+    op: str
+    hidden_size: int
+    input_size: int
+    directions: int = 1
+    batch_first: bool = False
+
+
+@dataclass(frozen=True)
 class UnknownSpec:
     """An op convcalc does not model; ``declared`` holds the output shapes the framework itself inferred
     (ONNX shape inference, Keras config), one per output, or None where it gave none."""
@@ -249,6 +309,10 @@ Spec = Union[
     FlattenSpec,
     ReshapeSpec,
     DenseSpec,
+    ValueSpec,
+    TransposeSpec,
+    ExpandSpec,
+    RecurrentSpec,
     UnknownSpec,
     None,
 ]
@@ -269,6 +333,11 @@ SPEC_OF_KIND: dict[str, type | None] = {
     "flatten": FlattenSpec,
     "reshape": ReshapeSpec,
     "dense": DenseSpec,
+    "value": ValueSpec,
+    "transpose": TransposeSpec,
+    "expand": ExpandSpec,
+    "matmul": None,
+    "recurrent": RecurrentSpec,
     "unknown": UnknownSpec,
 }
 
@@ -284,6 +353,7 @@ class Node:
     outputs: tuple[str, ...]
     spec: Spec = None
     layout: str = CHANNELS_FIRST
+    operands: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -298,6 +368,9 @@ class Graph:
     outputs: tuple[str, ...]
     constants: tuple[Tensor, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # Every trainable number of the model (PyTorch's sum of p.numel() over model.parameters(); an ONNX
+    # file's floating-point initializers), when the reader can count them; None: the layers' own sum.
+    parameters: int | None = None
     rebuild: Callable[[tuple[tuple[int, ...], ...]], Graph] | None = field(
         default=None, compare=False, repr=False
     )
@@ -323,7 +396,7 @@ def check_graph(graph: Graph) -> None:
             raise ConvCalcError(f"{where}: kind {node.kind!r} takes {name}; got {type(node.spec).__name__}")
         if node.layout not in LAYOUTS:
             raise ConvCalcError(f"{where}: layout must be one of {', '.join(LAYOUTS)}; got {node.layout!r}")
-        for name in node.inputs:
+        for name in (*node.inputs, *(tensor for _, tensor in node.operands)):
             if name not in defined:
                 raise ConvCalcError(
                     f"{where}: input {name!r} is not a graph input, a constant or an earlier node's output "

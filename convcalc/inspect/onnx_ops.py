@@ -18,6 +18,7 @@ from convcalc.inspect.graph import ConvSpec, DenseSpec, Dim, PadSpec, PoolSpec, 
 # Constant operands are decoded only up to this many values (they are shapes, pads and scales).
 MAX_CONSTANT_VALUES = 4096
 POOLS = {"MaxPool": "max", "AveragePool": "avg", "LpPool": "lp"}
+_ATTRIBUTE_FIELDS = {1: "f", 2: "i", 3: "s", 4: "t", 5: "g", 6: "floats", 7: "ints", 8: "strings"}
 _FORMATS = {1: "f", 6: "i", 7: "q", 11: "d", 10: "e", 12: "I", 13: "Q", 2: "B", 3: "b", 4: "H", 5: "h"}
 
 
@@ -32,8 +33,10 @@ class OpReader:
         self.initializers = {t.name: t for t in self.graph.initializer}
         self.constant_nodes: dict[str, Any] = {}
         self.inferred: dict[str, tuple[Dim, ...] | None] = {}
-        # Integer tensors computed from shapes (Shape -> Gather -> Sub -> Concat ...), see onnx_fold.
-        self.folded: dict[str, list[int]] = {}
+        # Tensors of the shape arithmetic (small constants, Shape -> Gather -> Sub -> Concat ...): an
+        # operand computed from them is read at run time (``Node.operands``), see convcalc.inspect.values.
+        self.value_tensors: set[str] = set()
+        self.operands: list[tuple[str, str]] = []
 
     # -- errors and attributes -------------------------------------------------------------------
     def error(self, node: Any, message: str) -> ConvCalcError:
@@ -42,12 +45,15 @@ class OpReader:
         )
 
     def attrs(self, node: Any) -> dict[str, Any]:
+        """Each attribute's value by its declared type (AttributeProto.AttributeType: FLOAT 1, INT 2,
+        STRING 3, TENSOR 4, GRAPH 5, FLOATS 6, INTS 7, STRINGS 8), as onnx.helper.get_attribute_value."""
         out = {}
         for attribute in node.attribute:
-            try:
-                out[attribute.name] = self.onnx.helper.get_attribute_value(attribute)
-            except Exception:
-                raise self.error(node, f"attribute {attribute.name!r} cannot be read") from None
+            field = _ATTRIBUTE_FIELDS.get(attribute.type)
+            if field is None:
+                raise self.error(node, f"attribute {attribute.name!r} cannot be read")
+            value = getattr(attribute, field)
+            out[attribute.name] = list(value) if attribute.type in (6, 7, 8) else value
         return out
 
     def ints(
@@ -86,8 +92,10 @@ class OpReader:
         """The values of a small constant operand, or None when the operand is not constant."""
         tensor = self.constant_tensor(name)
         if tensor is None:
-            folded = self.folded.get(name)
-            return None if folded is None else list(folded)
+            return None
+        return self.tensor_numbers(node, tensor, name)
+
+    def tensor_numbers(self, node: Any, tensor: Any, name: str = "(attribute)") -> list[int | float]:
         count = 1
         for d in tensor.dims:
             count *= int(d)
@@ -109,6 +117,16 @@ class OpReader:
         if len(raw) != width * count:
             raise self.error(node, f"constant {name!r} holds {len(raw)} bytes for {count} values")
         return list(struct.unpack(f"<{count}{fmt}", raw))
+
+    def operand(self, node: Any, name: str, role: str, what: str) -> tuple[int, ...] | None:
+        """A constant operand's integers; () with the operand recorded (``Node.operands``) when the
+        shape arithmetic computes it; None when neither (data-dependent: not modelled)."""
+        if self.constant_tensor(name) is not None:
+            return self.int_values(node, name, what)
+        if name in self.value_tensors:
+            self.operands.append((role, name))
+            return ()
+        return None
 
     def int_values(self, node: Any, name: str, what: str) -> tuple[int, ...] | None:
         values = self.values(node, name)
@@ -259,15 +277,21 @@ class OpReader:
             )
             if raw is None:
                 return None
-            return ResizeSpec(mode, scales=tuple(Fraction(float(v)) for v in raw))
+            factors = tuple(Fraction(float(v)) for v in raw)
+            return ResizeSpec(mode, factors, None, "asymmetric", "floor")
         if "axes" in attrs or self.word(attrs, "keep_aspect_ratio_policy", "stretch") != "stretch":
             return None
         names = list(node.input) + [""] * 4
         scales_name, sizes_name = (names[1], "") if len(node.input) == 2 else (names[2], names[3])
+        coordinate_mode = self.word(attrs, "coordinate_transformation_mode", "half_pixel")
+        nearest_mode = self.word(attrs, "nearest_mode", "round_prefer_floor")
         if sizes_name:
-            sizes = self.int_values(node, sizes_name, "Resize sizes")
-            return None if sizes is None else ResizeSpec(mode, sizes=sizes)
+            sizes = self.operand(node, sizes_name, "sizes", "Resize sizes")
+            return None if sizes is None else ResizeSpec(mode, None, sizes, coordinate_mode, nearest_mode)
         if scales_name:
+            if self.constant_tensor(scales_name) is None and scales_name in self.value_tensors:
+                self.operands.append(("scales", scales_name))
+                return ResizeSpec(mode, (), None, coordinate_mode, nearest_mode)
             scales = self.values(node, scales_name)
             if scales is None:
                 return None
@@ -275,7 +299,8 @@ class OpReader:
                 return None
             if any(float(s) <= 0 for s in scales):
                 raise self.error(node, f"scales must be > 0; got {scales}")
-            return ResizeSpec(mode, scales=tuple(Fraction(float(v)) for v in scales))
+            exact = tuple(Fraction(float(v)) for v in scales)
+            return ResizeSpec(mode, exact, None, coordinate_mode, nearest_mode)
         raise self.error(node, "Resize needs scales or sizes")
 
     def pad(self, node: Any, attrs: dict[str, Any]) -> PadSpec | None:
@@ -283,9 +308,11 @@ class OpReader:
         if "pads" in attrs:
             pads = self.ints(node, attrs, "pads", None)
         elif len(node.input) > 1 and node.input[1]:
-            found = self.int_values(node, node.input[1], "Pad pads")
+            found = self.operand(node, node.input[1], "pads", "Pad pads")
             if found is None:
                 return None
+            if not found:
+                return PadSpec((), mode)
             pads = found
         else:
             raise self.error(node, "Pad needs pads")
@@ -304,14 +331,18 @@ class OpReader:
             steps: tuple[int, ...] = (1,) * len(starts)
         else:
             names = list(node.input) + [""] * 5
+            roles = ("starts", "ends", "axes", "steps")
             found = [
-                self.int_values(node, name, "Slice " + what) if name else None
-                for name, what in zip(names[1:5], ("starts", "ends", "axes", "steps"))
+                self.operand(node, name, role, "Slice " + role) if name else None
+                for name, role in zip(names[1:5], roles)
             ]
             if found[0] is None or found[1] is None:
                 return None
             if (names[3] and found[2] is None) or (names[4] and found[3] is None):
                 return None
+            if self.operands:
+                # computed at run time: the spec holds the constant parts, the run fills in the rest
+                return SliceSpec(found[2] or (), found[0], found[1], found[3] or ())
             starts, ends = found[0], found[1]
             axes = found[2] if found[2] is not None else tuple(range(len(starts)))
             steps = found[3] if found[3] is not None else (1,) * len(starts)

@@ -10,8 +10,11 @@ output shapes onnx's own shape inference gives, so propagation can continue thro
 
 from __future__ import annotations
 
+import importlib.util
 import struct
+import sys
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +23,24 @@ from convcalc.inspect.graph import (
     BlockSpec,
     ConcatSpec,
     Dim,
+    ExpandSpec,
     FlattenSpec,
     Graph,
     Node,
+    Number,
+    RecurrentSpec,
     ReshapeSpec,
     Spec,
     Tensor,
+    TransposeSpec,
     UnknownSpec,
+    ValueSpec,
 )
-from convcalc.inspect.onnx_fold import fold_shapes
 from convcalc.inspect.onnx_ops import MAX_CONSTANT_VALUES, POOLS, OpReader
+from convcalc.inspect.values import FLOAT_TYPES, INTEGER_TYPES
+from convcalc.inspect.values import OPS as VALUE_OPS
+
+NUMBER_TYPES = INTEGER_TYPES | FLOAT_TYPES
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_NODES = 20_000
@@ -88,8 +99,12 @@ SHAPE_PRESERVING = frozenset(
         "Swish",
         "QuantizeLinear",
         "DequantizeLinear",
+        "RandomNormalLike",
+        "RandomUniformLike",
+        "Bernoulli",
     ]
 )
+RECURRENT = frozenset({"LSTM", "GRU", "RNN"})
 ELEMENTWISE = frozenset(
     [
         "Add",
@@ -116,6 +131,8 @@ DATA_INPUTS = {"PRelu": 1, "Clip": 1, "Dropout": 1, "QuantizeLinear": 1, "Dequan
 
 
 def _import_onnx() -> Any:
+    """The whole onnx package (about a second to import): only for its shape inference of an op
+    convcalc does not model."""
     try:
         import onnx
     except ImportError:
@@ -123,6 +140,37 @@ def _import_onnx() -> Any:
             f"reading ONNX files needs the onnx package; install it with: {INSTALL}", parameter="model"
         ) from None
     return onnx
+
+
+PROTOBUF_MODULE = "onnx.onnx_ml_pb2"
+
+
+def _protobuf() -> Any:
+    """onnx's generated protobuf module (ModelProto, TensorProto, ...), loaded from the onnx package's
+    own file without running the package's __init__, which imports numpy, ml_dtypes and onnx's C++
+    extension (a second). The onnx package stays the schema; a later ``import onnx`` finds this module
+    in sys.modules and uses it, so the message classes are the same ones."""
+    loaded = sys.modules.get(PROTOBUF_MODULE)
+    if loaded is not None:
+        return loaded
+    try:
+        package = importlib.util.find_spec("onnx")
+    except (ImportError, ValueError):
+        package = None
+    locations = list(package.submodule_search_locations or ()) if package is not None else []
+    path = Path(locations[0]) / "onnx_ml_pb2.py" if locations else None
+    if path is None or not path.is_file():
+        return _import_onnx().onnx_ml_pb2
+    spec = importlib.util.spec_from_file_location(PROTOBUF_MODULE, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[PROTOBUF_MODULE] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception:  # a protobuf runtime that refuses the generated code: the package's own way
+        del sys.modules[PROTOBUF_MODULE]
+        return _import_onnx().onnx_ml_pb2
+    return module
 
 
 def read_onnx(path: Path, input_shapes: Sequence[tuple[int, ...]] | None = None) -> Graph:
@@ -140,10 +188,10 @@ def read_onnx(path: Path, input_shapes: Sequence[tuple[int, ...]] | None = None)
             "(512 MiB); save the weights as external data to shrink it",
             parameter="model",
         )
-    onnx = _import_onnx()
+    proto = _protobuf()
     data = path.read_bytes()
     try:
-        model = onnx.load_model_from_string(data)
+        model = proto.ModelProto.FromString(data)
     except Exception as error:  # protobuf raises its own DecodeError, and RecursionError when nested
         raise ConvCalcError(
             f"{path}: not a readable ONNX model (the protobuf does not parse: {type(error).__name__}); "
@@ -155,7 +203,7 @@ def read_onnx(path: Path, input_shapes: Sequence[tuple[int, ...]] | None = None)
 
 def graph_from_model(model: Any, source: str, input_shapes: Sequence[tuple[int, ...]] | None = None) -> Graph:
     """A Graph from an in-memory ``onnx.ModelProto``."""
-    onnx = _import_onnx()
+    onnx = _protobuf()
     graph = model.graph
     if not model.HasField("graph") or (len(graph.node) == 0 and len(graph.input) == 0):
         raise ConvCalcError(
@@ -202,27 +250,84 @@ class _Reader(OpReader):
                 parameter="input",
             )
         ordered = self.topological()
-        self.infer(inputs, input_shapes)
-        self.fold(ordered, inputs, input_shapes)
+        self.mark_values(ordered)
+        graph = self.build(ordered, inputs)
+        if any(node.kind == "unknown" for node in graph.nodes):
+            # onnx's own shape inference, paid for only when an op is not modelled: its shapes (for the
+            # given input) carry the analysis through that op
+            self.infer(inputs, input_shapes)
+            graph = self.build(ordered, inputs)
+        return graph.checked()
+
+    def mark_values(self, ordered: list[Any]) -> None:
+        """The tensors of the shape arithmetic: small number constants, Shape's output, and what value
+        ops compute from them alone."""
+        for name in [*self.initializers, *self.constant_nodes]:
+            if self.small_number(name):
+                self.value_tensors.add(name)
+        for node in ordered:
+            if node.domain not in ("", "ai.onnx") or node.op_type not in VALUE_OPS:
+                continue
+            names = list(node.input)
+            while names and not names[-1]:
+                names.pop()
+            if "" in names:
+                continue
+            if node.op_type in ("Shape", "Size") or (names and all(n in self.value_tensors for n in names)):
+                self.value_tensors.update(o for o in node.output if o)
+
+    def small_number(self, name: str) -> bool:
+        tensor = self.constant_tensor(name)
+        if tensor is None or tensor.data_location == 1:
+            return False
+        count = 1
+        for d in tensor.dims:
+            count *= int(d)
+        return count <= MAX_CONSTANT_VALUES and tensor.data_type in NUMBER_TYPES
+
+    def build(self, ordered: list[Any], inputs: list[Tensor]) -> Graph:
         produced = {t.name for t in inputs}
         constants: dict[str, Tensor] = {}
         nodes: list[Node] = []
         for node in ordered:
             if node.op_type == "Constant":
                 continue
-            data = self.data_inputs(node)
-            for name in data:
+            self.operands = []
+            spec: Spec
+            if node.op_type in VALUE_OPS and all(o in self.value_tensors for o in node.output if o):
+                data = tuple(n for n in node.input if n)
+                kind, spec, used = "value", ValueSpec(node.op_type, self.value_attributes(node)), data
+            else:
+                data = self.data_inputs(node)
+                kind, spec, used = self.describe(node, data)
+            operands = tuple(self.operands)
+            for name in (*used, *(t for _, t in operands)):
                 if name not in produced and name not in constants:
                     dims = self.dims_of(name)
                     assert dims is not None
-                    constants[name] = Tensor(name, dims)
-            kind, spec, used = self.describe(node, data)
+                    values = self.number_values(node, name) if name in self.value_tensors else None
+                    constants[name] = Tensor(name, dims, values)
             outputs = tuple(o for o in node.output if o)
             produced.update(outputs)
             nodes.append(
-                Node(node.name or f"{node.op_type}_{len(nodes)}", node.op_type, kind, used, outputs, spec)
+                Node(
+                    node.name or f"{node.op_type}_{len(nodes)}",
+                    node.op_type,
+                    kind,
+                    used,
+                    outputs,
+                    spec,
+                    operands=operands,
+                )
             )
         outputs = tuple(o.name for o in self.graph.output)
+        parameters = 0
+        for tensor in self.graph.initializer:
+            if tensor.data_type in FLOAT_TYPES:
+                count = 1
+                for d in tensor.dims:
+                    count *= int(d)
+                parameters += count
         return Graph(
             source=self.source,
             framework="onnx",
@@ -230,7 +335,34 @@ class _Reader(OpReader):
             nodes=tuple(nodes),
             outputs=outputs,
             constants=tuple(constants.values()),
-        ).checked()
+            parameters=parameters,
+        )
+
+    def number_values(self, node: Any, name: str) -> tuple[Number, ...] | None:
+        """A small constant's values: ints as ints, floats as exact Fractions."""
+        found = self.values(node, name)
+        tensor = self.constant_tensor(name)
+        if found is None or tensor is None:
+            return None
+        if tensor.data_type in FLOAT_TYPES:
+            return tuple(Fraction(float(v)) for v in found)
+        return tuple(int(v) for v in found)
+
+    def value_attributes(self, node: Any) -> tuple[tuple[str, object], ...]:
+        out: list[tuple[str, object]] = []
+        for name, value in self.attrs(node).items():
+            if isinstance(value, self.onnx.TensorProto):
+                numbers = self.tensor_numbers(node, value)
+                first = numbers[0] if numbers else 0
+                value = Fraction(first) if value.data_type in FLOAT_TYPES else int(first)
+            elif isinstance(value, bytes):
+                value = value.decode("utf-8", "replace")
+            elif isinstance(value, float):
+                value = Fraction(value)
+            elif isinstance(value, list):
+                value = [Fraction(v) if isinstance(v, float) else v for v in value]
+            out.append((name, value))
+        return tuple(out)
 
     def value_shape(self, value_info: Any) -> tuple[Dim, ...]:
         kind = value_info.type.WhichOneof("value")
@@ -302,7 +434,8 @@ class _Reader(OpReader):
     def infer(self, inputs: list[Tensor], input_shapes: Sequence[tuple[int, ...]] | None) -> None:
         """onnx's own shape inference, with --input written into the inputs first; shapes of every tensor
         it could infer are kept for the ops convcalc does not model."""
-        model = self.onnx.ModelProto()
+        onnx = _import_onnx()
+        model = onnx.ModelProto()
         model.CopyFrom(self.model)
         del model.graph.initializer[:]
         # Inference reads initializers only for shape operands; keep those (small) and drop weights.
@@ -314,9 +447,7 @@ class _Reader(OpReader):
                 model.graph.initializer.append(tensor)
             else:
                 stub = model.graph.input.add()
-                stub.CopyFrom(
-                    self.onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims)
-                )
+                stub.CopyFrom(onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims))
         if input_shapes is not None:
             by_name = {t.name: shape for t, shape in zip(inputs, input_shapes)}
             for vi in model.graph.input:
@@ -326,7 +457,7 @@ class _Reader(OpReader):
                     for d in by_name[vi.name]:
                         shape.dim.add().dim_value = d
         try:
-            inferred = self.onnx.shape_inference.infer_shapes(model, data_prop=True)
+            inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
         except Exception:  # inference is advisory: convcalc's own propagation comes first
             return
         for vi in [*inferred.graph.value_info, *inferred.graph.output]:
@@ -334,28 +465,15 @@ class _Reader(OpReader):
             # A rank-0 shape (a scalar, e.g. Gather of one Shape element) is known, not missing.
             self.inferred[vi.name] = self.value_shape(vi) if known else None
 
-    def fold(
-        self, ordered: list[Any], inputs: list[Tensor], input_shapes: Sequence[tuple[int, ...]] | None
-    ) -> None:
-        """Evaluate the integer shape arithmetic (Resize sizes, Pad amounts computed from Shape)."""
-        shapes: dict[str, tuple[Dim, ...] | None] = dict(self.inferred)
-        for index, tensor in enumerate(inputs):
-            given = input_shapes[index] if input_shapes is not None else tensor.shape
-            shapes[tensor.name] = tuple(given)
-
-        def constant(name: str) -> list[int] | None:
-            values = self.values(self.graph.node[0], name) if self.graph.node else None
-            if values is None or not all(isinstance(v, int) for v in values):
-                return None
-            return [int(v) for v in values]
-
-        self.folded = fold_shapes(self.onnx, ordered, shapes, constant, self.dims_of)
-
     def data_inputs(self, node: Any) -> tuple[str, ...]:
         names = [n for n in node.input if n]
         op = node.op_type
-        if op in ("Conv", "ConvTranspose", "Gemm", "MatMul", "Resize", "Upsample", "Pad", "Slice", "Reshape"):
+        if op in ("Conv", "ConvTranspose", "Gemm", "Resize", "Upsample", "Pad", "Slice", "Reshape", "Expand"):
             return tuple(names[:1])
+        if op in RECURRENT:
+            return tuple(names[:1])
+        if op == "MatMul":
+            return tuple(names[:1]) if self.dims_of(names[1]) is not None else tuple(names[:2])
         if op in SHAPE_PRESERVING:
             return tuple(names[: DATA_INPUTS.get(op, 1)])
         if op in POOLS or op in GLOBAL_POOLS or op in ("Flatten", "DepthToSpace", "SpaceToDepth"):
@@ -403,17 +521,42 @@ class _Reader(OpReader):
             return "shape_preserving", None, data
         if op == "Flatten":
             return "flatten", FlattenSpec(self.integer(node, attrs, "axis", 1)), data
-        if op == "Reshape":
-            target = (
-                self.int_values(node, node.input[1], "the Reshape shape") if len(node.input) > 1 else None
-            )
+        if op in ("Reshape", "Expand"):
+            if len(node.input) < 2:
+                raise self.error(node, f"{op} needs a shape operand")
+            target = self.operand(node, node.input[1], "shape", f"the {op} shape")
             if target is None:
                 return self.unknown(node, data)
+            if op == "Expand":
+                return "expand", ExpandSpec(target), data
             return "reshape", ReshapeSpec(target, bool(attrs.get("allowzero", 0))), data
+        if op == "Transpose":
+            perm = self.ints(node, attrs, "perm", None)
+            return "transpose", TransposeSpec(perm), data  # no perm: the axes reversed
         if op in ("Gemm", "MatMul"):
             dense = self.dense(node, attrs)
+            if dense is None and op == "MatMul" and len(data) == 2:
+                return "matmul", None, data
             return ("dense", dense, data) if dense is not None else self.unknown(node, data)
+        if op in RECURRENT:
+            recurrent = self.recurrent(node, attrs)
+            return ("recurrent", recurrent, data) if recurrent is not None else self.unknown(node, data)
+        if op in VALUE_OPS or op == "Split":
+            # shape ops on a data tensor (Unsqueeze of an audio input, Gather of a row): shapes only
+            return "value", ValueSpec(op, self.value_attributes(node)), tuple(n for n in node.input if n)
         return self.unknown(node, data)
+
+    def recurrent(self, node: Any, attrs: dict[str, Any]) -> RecurrentSpec | None:
+        """ONNX LSTM / GRU / RNN: W is (directions, gates*hidden, input); the hidden_size attribute."""
+        weight = self.dims_of(node.input[1]) if len(node.input) > 1 else None
+        if weight is None or len(weight) != 3 or not node.output or not node.output[0]:
+            return None
+        directions = 2 if self.word(attrs, "direction", "forward") == "bidirectional" else 1
+        hidden = self.integer(node, attrs, "hidden_size", 0)
+        if hidden < 1:
+            raise self.error(node, f"hidden_size must be >= 1; got {hidden}")
+        layout = self.integer(node, attrs, "layout", 0)
+        return RecurrentSpec(node.op_type, hidden, weight[2], directions, layout == 1)
 
     def unknown(self, node: Any, data: tuple[str, ...]) -> tuple[str, Spec, tuple[str, ...]]:
         declared = tuple(self.inferred.get(o) for o in node.output if o)

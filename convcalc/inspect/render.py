@@ -109,27 +109,31 @@ def inspect_view(report: InspectReport) -> RenderableType:
         parts.append(findings)
     if report.axes:
         sizes = Table(
-            title="Input sizes the whole model accepts (every merge agrees, nothing dropped), "
-            "per spatial axis",
+            title="Input sizes the whole model accepts, per spatial axis: sizes that run (every merge "
+            "agrees, no layer refuses) and sizes that also drop nothing (every input read)",
             title_justify="left",
         )
-        for name in ("axis", "given", "runs from", "accepted", "nearest"):
+        for name in ("axis", "given", "runs from", "runs", "drops nothing", "nearest"):
             sizes.add_column(name, overflow="fold")
         for axis in report.axes:
             size = report.input_shapes[0][axis.tensor_axis]
-            if axis.accepted is None:
-                sizes.add_row(str(axis.spatial_axis), str(size), str(axis.minimum or ""), axis.note or "", "")
+            if axis.accepted is None or axis.runs is None:
+                sizes.add_row(
+                    str(axis.spatial_axis), str(size), str(axis.minimum or ""), axis.note or "", "", ""
+                )
                 continue
-            below, above = axis.accepted.nearest(size)
+            chosen = axis.accepted if axis.accepted.smallest is not None else axis.runs
+            below, above = chosen.nearest(size)
             near = (
                 "given size"
-                if axis.accepted.contains(size)
+                if chosen.contains(size)
                 else " / ".join(str(v) for v in (below, above) if v is not None)
             )
             sizes.add_row(
                 str(axis.spatial_axis),
                 str(size),
                 str(axis.minimum),
+                describe(axis.runs),
                 describe(axis.accepted),
                 near,
             )
@@ -148,7 +152,7 @@ def inspect_view(report: InspectReport) -> RenderableType:
             )
         )
     parts.append(LayerTable(report))
-    total_params = sum(r.parameters or 0 for r in report.layers)
+    total_params = report.parameters
     total_macs = sum(r.macs or 0 for r in report.layers)
     parts.append(
         Text(
@@ -172,6 +176,21 @@ LEFT_OUT_FIRST = ("overlap", "dropped", "params", "pads/crops", "MACs", "in")
 LAYER_WIDTH = 16
 
 
+def _formula(dims: tuple[str, ...]) -> str:
+    """`1x8x(H/2)x(W/2)`: a shape in words, each size that is not one word in brackets."""
+    return "x".join(f"({d})" if _compound(d) else d for d in dims)
+
+
+def _compound(text: str) -> bool:
+    """Whether an operator stands outside every bracket (``2*floor(H/2)``, not ``floor(H/2)``)."""
+    depth = 0
+    for n, c in enumerate(text):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and (c in "+*/" or (c == "-" and n > 0)):
+            return True
+    return False
+
+
 def layer_cells(report: InspectReport) -> list[dict[str, str]]:
     """Every listed layer's cells as text: the layer (name, op, arguments) and each number column."""
     rows = []
@@ -183,7 +202,10 @@ def layer_cells(report: InspectReport) -> list[dict[str, str]]:
         rows.append(
             {
                 "#": str(row.index),
-                "layer": f"{row.name} ({row.op})" + (f"\n{arguments}" if arguments else ""),
+                "layer": f"{row.name} ({row.op})"
+                + (f"\n{arguments}" if arguments else "")
+                + (f"\nout: {_formula(row.formula)}" if row.formula else "")
+                + ("\nsizes with the fixes of the merges before it applied" if row.with_fixes else ""),
                 "pads/crops": _pairs(row.placement),
                 "in": x_join(row.input_shape),
                 "out": x_join(row.output_shape),

@@ -11,8 +11,8 @@ of one input size is found in one pass. Pure integers: no numpy.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from convcalc.conventions.base import FrameworkLayer, trunc_div
 from convcalc.core import ConvAxis, same_padding
@@ -23,15 +23,29 @@ from convcalc.inspect.graph import (
     ConcatSpec,
     ConvSpec,
     DenseSpec,
+    ExpandSpec,
     FlattenSpec,
     Graph,
     Node,
     PadSpec,
     PoolSpec,
+    RecurrentSpec,
     ReshapeSpec,
     ResizeSpec,
     SliceSpec,
+    Spec,
+    TransposeSpec,
     UnknownSpec,
+    ValueSpec,
+)
+from convcalc.inspect.values import (
+    DIVISORS,
+    Unknown,
+    Values,
+    ValueTensor,
+    broadcast_shape,
+    evaluate,
+    split,
 )
 
 Shape = tuple[int, ...]
@@ -74,6 +88,10 @@ class Run:
     nodes: tuple[NodeRun, ...]
     failure: Failure | None
     stopped: tuple[Node, ...]
+    # The values of the shape arithmetic (None where not known), and every divisor the run met (strides,
+    # integer divisions, scale denominators): sizes repeat, affinely, over their product.
+    values: dict[str, Values | None] = field(default_factory=dict)
+    divisors: tuple[int, ...] = ()
 
     @property
     def mismatches(self) -> tuple[NodeRun, ...]:
@@ -101,35 +119,139 @@ class _Mismatch(Exception):
         self.output = output
 
 
-@lru_cache(maxsize=65536)
-def _read_conv(spec: ConvSpec, size: Shape, transposed: bool) -> FrameworkLayer:
-    return spec.read(size, transposed)
+# A convolution read by its framework, per (spec, size): keyed by the spec's identity (hashing a spec's
+# every field costs more than the read), the spec kept in the value so that the key stays its own.
+_READ: dict[tuple[int, Shape, bool], tuple[ConvSpec, FrameworkLayer, Shape]] = {}
+MAX_READ = 65536
+
+
+def _read_conv(spec: ConvSpec, size: Shape, transposed: bool) -> tuple[FrameworkLayer, Shape]:
+    """The canonical layer and its output sizes (``ConvSpec.read``), remembered."""
+    key = (id(spec), size, transposed)
+    found = _READ.get(key)
+    if found is not None and found[0] is spec:
+        return found[1], found[2]
+    layer = spec.read(size, transposed)
+    if len(_READ) >= MAX_READ:
+        _READ.clear()
+    _READ[key] = (spec, layer, layer.output)
+    return layer, layer.output
 
 
 def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     """Run every node on concrete input shapes (one per graph input, in order)."""
     shapes: dict[str, Shape] = {t.name: tuple(int(d) for d in t.shape) for t in graph.constants}
+    values: dict[str, Values | None] = {t.name: t.values for t in graph.constants}
     for tensor, shape in zip(graph.inputs, input_shapes):
         shapes[tensor.name] = shape
     runs: list[NodeRun] = []
     stopped: list[Node] = []
+    divisors: list[int] = []
     for index, node in enumerate(graph.nodes):
-        if any(name not in shapes for name in node.inputs):
+        try:
+            inputs = tuple([shapes[name] for name in node.inputs])
+            for _, name in node.operands:
+                shapes[name]
+        except KeyError:
             stopped.append(node)
             continue
-        inputs = tuple(shapes[name] for name in node.inputs)
         try:
-            run = _run_node(index, node, inputs)
+            if isinstance(node.spec, ValueSpec):
+                run = _value(index, node, node.spec, shapes, values, divisors)
+            else:
+                bound = _bind(node, values)
+                run = None if bound is None else _run_node(index, bound, inputs)
+                if run is not None and bound is not None and node.kind in DIVIDING:
+                    divisors.extend(d for d in _divisors(bound) if d > 1)
         except ConvCalcError as error:
             failure = Failure(index, node, str(error))
-            return Run(input_shapes, shapes, tuple(runs), failure, tuple(stopped))
+            return Run(input_shapes, shapes, tuple(runs), failure, tuple(stopped), values, tuple(divisors))
         if run is None:
             stopped.append(node)
             continue
         runs.append(run)
         for name, shape in zip(node.outputs, run.outputs):
             shapes[name] = shape
-    return Run(input_shapes, shapes, tuple(runs), None, tuple(stopped))
+    return Run(input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors))
+
+
+def _value(
+    index: int,
+    node: Node,
+    spec: ValueSpec,
+    shapes: dict[str, Shape],
+    values: dict[str, Values | None],
+    divisors: list[int],
+) -> NodeRun | None:
+    """A node of the shape arithmetic: its values for this input (``convcalc.inspect.values``)."""
+    inputs = [ValueTensor(shapes[name], values.get(name)) for name in node.inputs]
+    try:
+        if spec.op == "Split":
+            outs = split(inputs, dict(spec.attributes), len(node.outputs))
+        else:
+            outs = [evaluate(spec.op, inputs, dict(spec.attributes))] * len(node.outputs)
+    except Unknown:
+        return None
+    divisor = DIVISORS.get(spec.op)
+    if divisor is not None and divisor < len(inputs):
+        for v in inputs[divisor].values or ():
+            if abs(Fraction(v).numerator) > 1:
+                divisors.append(abs(Fraction(v).numerator))
+    for name, out in zip(node.outputs, outs):
+        values[name] = out.values
+    return NodeRun(index, node, tuple(t.shape for t in inputs), tuple(out.shape for out in outs))
+
+
+def _bind(node: Node, values: dict[str, Values | None]) -> Node | None:
+    """The node with its run-time operands (``Node.operands``) written into its spec; None when one is
+    not known for this input."""
+    if not node.operands:
+        return node
+    given: dict[str, Values] = {}
+    for role, name in node.operands:
+        found = values.get(name)
+        if found is None:
+            return None
+        given[role] = found
+    spec: Spec = node.spec
+    if isinstance(spec, ResizeSpec):
+        if "sizes" in given:
+            spec = replace(spec, sizes=tuple(int(v) for v in given["sizes"]), scales=None)
+        elif "scales" in given:
+            spec = replace(spec, scales=tuple(Fraction(v) for v in given["scales"]), sizes=None)
+    elif isinstance(spec, PadSpec):
+        pads = [int(v) for v in given["pads"]]
+        half = len(pads) // 2
+        spec = replace(spec, pads=tuple(zip(pads[:half], pads[half:])))
+    elif isinstance(spec, (ReshapeSpec, ExpandSpec)):
+        spec = replace(spec, shape=tuple(int(v) for v in given["shape"]))
+    elif isinstance(spec, SliceSpec):
+        parts = {role: tuple(int(v) for v in given[role]) for role in given}
+        starts = parts.get("starts", spec.starts)
+        spec = SliceSpec(
+            parts.get("axes", spec.axes or tuple(range(len(starts)))),
+            starts,
+            parts.get("ends", spec.ends),
+            parts.get("steps", spec.steps or (1,) * len(starts)),
+        )
+    return replace(node, spec=spec)
+
+
+DIVIDING = frozenset({"conv", "pool", "resize", "slice", "space_to_depth"})
+
+
+def _divisors(node: Node) -> tuple[int, ...]:
+    """What a node divides by: its strides, a resize's scale denominators, a slice's steps, a block."""
+    spec = node.spec
+    if isinstance(spec, (ConvSpec, PoolSpec)) and node.kind != "conv_transpose":
+        return spec.stride
+    if isinstance(spec, ResizeSpec) and spec.scales is not None:
+        return tuple(Fraction(v).denominator for v in spec.scales)
+    if isinstance(spec, SliceSpec):
+        return tuple(abs(step) for step in spec.steps)
+    if isinstance(spec, BlockSpec) and node.kind == "space_to_depth":
+        return (spec.block_size,)
+    return ()
 
 
 def _run_node(index: int, node: Node, inputs: tuple[Shape, ...]) -> NodeRun | None:
@@ -151,6 +273,9 @@ def _run_node(index: int, node: Node, inputs: tuple[Shape, ...]) -> NodeRun | No
                 return None
             outs = tuple(tuple(int(v) for v in d) for d in declared if d is not None)
             return NodeRun(index, node, inputs, outs)
+        if isinstance(spec, RecurrentSpec):
+            outputs, mismatch = _recurrent(spec, inputs[0], len(node.outputs))
+            return NodeRun(index, node, inputs, outputs, mismatch=mismatch)
         output = _simple(node, inputs)
     except _Mismatch as mismatch:
         return NodeRun(index, node, inputs, (mismatch.output,) * len(node.outputs), mismatch=str(mismatch))
@@ -162,6 +287,25 @@ def _run_node(index: int, node: Node, inputs: tuple[Shape, ...]) -> NodeRun | No
     return NodeRun(index, node, inputs, (output,) * len(node.outputs))
 
 
+def _recurrent(spec: RecurrentSpec, x: Shape, outputs: int) -> tuple[tuple[Shape, ...], str | None]:
+    """ONNX LSTM / GRU / RNN: X (seq, batch, input) -> Y (seq, directions, batch, hidden), Y_h and Y_c
+    (directions, batch, hidden); with layout=1 (batch first) X (batch, seq, input) -> Y (batch, seq,
+    directions, hidden), Y_h (batch, directions, hidden). The time axis goes through unchanged."""
+    if len(x) != 3:
+        raise ConvCalcError(f"{spec.op} reads a rank-3 input; got {list(x)}", parameter="input")
+    d, h = spec.directions, spec.hidden_size
+    if spec.batch_first:
+        batch, seq = x[0], x[1]
+        y, state = (batch, seq, d, h), (batch, d, h)
+    else:
+        seq, batch = x[0], x[1]
+        y, state = (seq, d, batch, h), (d, batch, h)
+    mismatch = None
+    if x[2] != spec.input_size:
+        mismatch = f"the input has {x[2]} features; {spec.op}'s weight expects {spec.input_size}"
+    return (y, *[state] * (outputs - 1)), mismatch
+
+
 def _conv(index: int, node: Node, spec: ConvSpec, x: Shape) -> NodeRun:
     ndim = len(spec.kernel_size)
     if len(x) != ndim + 2:
@@ -170,9 +314,9 @@ def _conv(index: int, node: Node, spec: ConvSpec, x: Shape) -> NodeRun:
             parameter="input",
         )
     axes = spatial_axes(node.layout, len(x))
-    layer = _read_conv(spec, tuple(x[a] for a in axes), node.kind == "conv_transpose")
+    layer, sizes = _read_conv(spec, tuple(x[a] for a in axes), node.kind == "conv_transpose")
     out = list(x)
-    for axis, size in zip(axes, layer.output):
+    for axis, size in zip(axes, sizes):
         out[axis] = size
     c = channel_axis(node.layout, len(x))
     out[c] = spec.out_channels
@@ -296,6 +440,18 @@ def _simple(node: Node, inputs: tuple[Shape, ...]) -> Shape:
         return _concat(spec, inputs)
     if kind == "elementwise":
         return _broadcast(inputs)
+    if isinstance(spec, TransposeSpec):
+        perm = spec.perm or tuple(reversed(range(len(x))))
+        if sorted(perm) != list(range(len(x))):
+            raise ConvCalcError(f"perm {list(perm)} is not a permutation of {len(x)} axes", parameter="perm")
+        return tuple(x[p] for p in perm)
+    if isinstance(spec, ExpandSpec):
+        try:
+            return broadcast_shape([x, spec.shape])
+        except ConvCalcError as error:
+            raise _Mismatch(str(error), x) from None
+    if kind == "matmul":
+        return _matmul(inputs)
     if isinstance(spec, BlockSpec):
         return _block(node, spec, x)
     if isinstance(spec, FlattenSpec):
@@ -311,6 +467,27 @@ def _simple(node: Node, inputs: tuple[Shape, ...]) -> Shape:
             )
         return dense
     raise AssertionError(f"no shape rule for kind {kind}")
+
+
+def _matmul(inputs: tuple[Shape, ...]) -> Shape:
+    """numpy's matmul: (..., n, k) @ (..., k, m) -> (..., n, m), the batch axes broadcast; a rank-1
+    operand gets a 1 added and removed. The two k must agree (a merge)."""
+    a, b = inputs[0], inputs[1]
+    a2 = (1, *a) if len(a) == 1 else a
+    b2 = (*b, 1) if len(b) == 1 else b
+    batch_a, batch_b = a2[:-2], b2[:-2]
+    rows, cols = a2[-2], b2[-1]
+    try:
+        batch = broadcast_shape([batch_a, batch_b]) if batch_a or batch_b else ()
+    except ConvCalcError:
+        batch = batch_a if len(batch_a) >= len(batch_b) else batch_b
+        raise _Mismatch(
+            f"the batch axes do not broadcast: {_fmt(a)} @ {_fmt(b)}", (*batch, rows, cols)
+        ) from None
+    out = (*batch, *((rows,) if len(a) > 1 else ()), *((cols,) if len(b) > 1 else ()))
+    if a2[-1] != b2[-2]:
+        raise _Mismatch(f"the inner sizes disagree: {_fmt(a)} @ {_fmt(b)}", out)
+    return out
 
 
 def _axis(axis: int, rank: int) -> int:

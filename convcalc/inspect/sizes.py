@@ -1,25 +1,30 @@
 """Input sizes a whole graph accepts, per spatial axis: exact congruence classes, as `chain` finds them.
 
-The argument is chain's (``convcalc.chain.stack``), carried to a graph with branches. Let g(t) be the
-rational gain of tensor t along the analysed axis (1 at the input; a stride s divides it, a transposed
-stride or an integer upsampling multiplies it; a concatenation along the axis adds its operands'). With
-P the lcm of the gains' denominators, adding P to the input adds the integer P*g(t) to every tensor t
-and an exact multiple of every stride to every strided layer's input, so every floor, remainder and
-padding decision repeats: along a class i = first + q*P every size, and so every merge's disagreement,
-is affine in q. Three runs of the graph per class (q = 0, 1, 2) give each disagreement's start and step
-and check that it is affine; chain's ``class_members`` then says whether the class agrees for every q,
-for one q (checked by one more run), or for none. A class also needs no dropped input and no refusal.
+Every size in a graph is a periodic affine (quasi-affine) function of an input size i: on each class
+i = start + q*P, size = a*q + b. That family is closed under +, -, multiplication by a constant, floor
+and ceiling division, remainders, min and max (past a crossing), so convolution and pooling arithmetic,
+resize, pad, reshape and the shape arithmetic an exporter writes (``values``) all stay in it. The
+period: every op divides by what ``Run.divisors`` lists (strides, integer divisions, scale
+denominators), so sizes repeat over their product S; two runs S apart give every size's exact gain
+(its change per unit of input), and P is the lcm of the gains' denominators (with a remainder's
+divisor). Along a class three runs (q = 0, 1, 2) give every size's slope and offset (``Formula``) and
+check that they are affine; every merge's disagreement is then affine in q, and chain's
+``class_members`` says whether the class agrees for every q, for one q (checked by one more run), or
+for none. The sizes that run are those classes; the sizes that drop nothing are the classes where no
+window leaves an input unread as well. A class whose first members lie before its affine part (a
+min/max not yet past its crossing) has those members checked one by one.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from convcalc.chain.sizes import class_members
 from convcalc.chain.stack import Accepted
+from convcalc.inspect.formulas import Formula
 from convcalc.inspect.graph import (
     BlockSpec,
     ConcatSpec,
@@ -28,9 +33,10 @@ from convcalc.inspect.graph import (
     Graph,
     PadSpec,
     PoolSpec,
+    RecurrentSpec,
     ResizeSpec,
     SliceSpec,
-    UnknownSpec,
+    ValueSpec,
 )
 from convcalc.inspect.shapes import Failure, Run, Shape, propagate, spatial_axes
 
@@ -38,24 +44,57 @@ MAX_PERIOD = 4096
 # Runs of the graph times its nodes: the accepted sizes of one axis are worked out within this budget.
 MAX_WORK = 150_000
 MAX_INPUT = 2**24
+# The product of the divisors (the step of the runs that read the gains) is kept below this.
+MAX_STEP = 2**40
 # A class's affine part is looked for from its first member on, and up to this many periods later.
 MAX_SHIFT = 4
-# The step a size-dependent graph's gains are measured over: 2^10 * 3^2 * 5 * 7 (a meta execution
-# costs the same at any size).
-MEASURE = 322_560
-# A rebuilt graph's period is doubled up to this while no class runs (see axis_sizes).
-MAX_REBUILT_PERIOD = 64
 
 
 @dataclass(frozen=True)
 class AxisSizes:
-    """What one spatial axis of the first input accepts, the other axes held at their given sizes."""
+    """What one spatial axis of the first input accepts, the other axes held at their given sizes:
+    ``accepted`` the sizes that run with nothing dropped, ``runs`` the sizes that run (every merge
+    agrees, no layer refuses), ``formulas`` every tensor's sizes as functions of this axis's size."""
 
     tensor_axis: int
     spatial_axis: int
     minimum: int | None
     accepted: Accepted | None
     note: str | None = None
+    runs: Accepted | None = None
+    formulas: dict[str, tuple[Formula | None, ...]] = field(default_factory=dict, compare=False)
+
+
+def _gain_denominators(first: Run, later: Run, step: int) -> int:
+    """The lcm of the denominators of every size's and value's gain (its change per unit of input),
+    read exactly from two runs ``step`` apart (a multiple of the period): the period of this axis."""
+    period = 1
+    for name, shape in first.shapes.items():
+        other = later.shapes.get(name)
+        if other is None or len(other) != len(shape):
+            continue
+        for x, y in zip(shape, other):
+            period = math.lcm(period, Fraction(y - x, step).denominator)
+    for name, values in first.values.items():
+        other_values = later.values.get(name)
+        if values is None or other_values is None or len(values) != len(other_values):
+            continue
+        for u, v in zip(values, other_values):
+            period = math.lcm(period, ((Fraction(v) - Fraction(u)) / step).denominator)
+    for node_run in first.nodes:
+        spec = node_run.node.spec
+        if isinstance(spec, ValueSpec) and spec.op == "Mod" and len(node_run.node.inputs) == 2:
+            # a remainder repeats over the period of its dividend's gain divided by the divisor
+            dividend, divisor = node_run.node.inputs
+            xs, ys, ds = first.values.get(dividend), later.values.get(dividend), first.values.get(divisor)
+            if xs is None or ys is None or ds is None or len(xs) != len(ys):
+                continue
+            for u, v in zip(xs, ys):
+                for w in ds:
+                    if w != 0:
+                        gain = (Fraction(v) - Fraction(u)) / step / Fraction(w)
+                        period = math.lcm(period, gain.denominator)
+    return period
 
 
 def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None] | None]:
@@ -122,6 +161,16 @@ def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None] | N
     return out
 
 
+def period(graph: Graph, tensor_axis: int) -> int:
+    """P: the lcm of the denominators of every tensor's gain on every axis."""
+    p = 1
+    for values in gains(graph, tensor_axis).values():
+        for v in values or ():
+            if v is not None:
+                p = math.lcm(p, v.denominator)
+    return p
+
+
 def run_graph(graph: Graph, shapes: tuple[Shape, ...]) -> Run:
     """The graph run at these input shapes; a graph with ``rebuild`` (its specs depend on the input
     size) is rebuilt at them first, and shapes that stop there count as a failure (the reader stops
@@ -135,64 +184,46 @@ def run_graph(graph: Graph, shapes: tuple[Shape, ...]) -> Run:
     return run
 
 
-def measured_period(graph: Graph, shapes: tuple[Shape, ...], tensor_axis: int, step: int = MEASURE) -> int:
-    """P for a graph with ``rebuild``: every tensor's gain measured between the given size and the
-    given size plus ``step`` (a multiple of every period convcalc looks for, so that the difference
-    is exactly step * gain); the lcm of their denominators."""
-    assert graph.rebuild is not None
-    low = graph.rebuild(shapes)
-    high = graph.rebuild(_with(shapes, tensor_axis, shapes[0][tensor_axis] + step))
-    a, b = propagate(low, shapes), propagate(high, _with(shapes, tensor_axis, shapes[0][tensor_axis] + step))
-    p = 1
-    for name, shape in a.shapes.items():
-        other = b.shapes.get(name)
-        if other is None or len(other) != len(shape):
-            continue
-        for x, y in zip(shape, other):
-            p = math.lcm(p, Fraction(y - x, step).denominator)
-    return p
-
-
-def period(graph: Graph, tensor_axis: int) -> int:
-    """P: the lcm of the denominators of every tensor's gain on every axis."""
-    p = 1
-    for values in gains(graph, tensor_axis).values():
-        for v in values or ():
-            if v is not None:
-                p = math.lcm(p, v.denominator)
-    return p
-
-
 def _with(shapes: tuple[Shape, ...], tensor_axis: int, size: int) -> tuple[Shape, ...]:
     first = list(shapes[0])
     first[tensor_axis] = size
     return (tuple(first), *shapes[1:])
 
 
-def _gaps(run: Run, tensor_axis: int) -> list[int]:
-    """Every disagreement on the analysed axis as a number that must be 0: merge operands, weights."""
-    gaps: list[int] = []
+# A gap: (node index, operand, tensor axis) -> the difference that must be 0 for the model to run.
+Gaps = dict[tuple[int, int, int], int]
+
+
+def _gaps(run: Run) -> Gaps:
+    """Every disagreement as a number that must be 0: merge operands on every axis they must agree on,
+    a weight's features, a matmul's inner sizes, a reshape's element count."""
+    gaps: Gaps = {}
     for node_run in run.nodes:
         node = node_run.node
         ins = node_run.inputs
-        if node.kind == "concat":
-            assert isinstance(node.spec, ConcatSpec)
-            if node.spec.axis % len(ins[0]) == tensor_axis:
-                continue
-            for shape in ins[1:]:
-                if len(shape) == len(ins[0]) > tensor_axis:
-                    gaps.append(shape[tensor_axis] - ins[0][tensor_axis])
+        key = node_run.index
+        if node.kind == "concat" and isinstance(node.spec, ConcatSpec):
+            axis = node.spec.axis % len(ins[0]) if ins[0] else 0
+            for k, shape in enumerate(ins[1:], 1):
+                for n in range(min(len(shape), len(ins[0]))):
+                    if n != axis:
+                        gaps[(key, k, n)] = shape[n] - ins[0][n]
         elif node.kind == "elementwise":
             rank = max(len(s) for s in ins)
-            if tensor_axis >= rank:
-                continue
-            dims = [s[tensor_axis - rank + len(s)] for s in ins if tensor_axis - rank + len(s) >= 0]
-            big = [d for d in dims if d != 1]
-            gaps.extend(d - big[0] for d in big[1:])
+            for n in range(rank):
+                dims = [s[n - rank + len(s)] for s in ins if n - rank + len(s) >= 0]
+                big = [d for d in dims if d != 1]
+                for k, d in enumerate(big[1:], 1):
+                    gaps[(key, k, n)] = d - big[0]
+        elif node.kind == "matmul" and len(ins) == 2 and ins[0] and ins[1]:
+            inner = ins[1][-2] if len(ins[1]) > 1 else ins[1][0]
+            gaps[(key, 1, -1)] = ins[0][-1] - inner
         elif node.kind == "dense" and isinstance(node.spec, DenseSpec):
-            gaps.append(ins[0][-1] - node.spec.in_features)
+            gaps[(key, 0, -1)] = ins[0][-1] - node.spec.in_features
+        elif isinstance(node.spec, RecurrentSpec):
+            gaps[(key, 0, -1)] = ins[0][-1] - node.spec.input_size
         elif node_run.mismatch is not None:
-            gaps.append(1)  # a disagreement that does not follow the size (channels, a reshape)
+            gaps[(key, 0, -2)] = 1  # a disagreement that does not follow the size (channels, a reshape)
     return gaps
 
 
@@ -205,25 +236,24 @@ def _dropped(run: Run, tensor_axis: int) -> bool:
     return False
 
 
-def _affine(runs: list[Run], tensor_axis: int) -> bool:
+def _affine(runs: list[Run]) -> bool:
     """Every tensor's shape and every gap moves by the same step from q=0 to 1 as from 1 to 2."""
     a, b, c = runs
     if set(a.shapes) != set(b.shapes) or set(b.shapes) != set(c.shapes):
         return False
     for name, shape in a.shapes.items():
+        if len(shape) != len(b.shapes[name]) or len(shape) != len(c.shapes[name]):
+            return False
         if any(z - y != y - x for x, y, z in zip(shape, b.shapes[name], c.shapes[name])):
             return False
-    ga, gb, gc = _gaps(a, tensor_axis), _gaps(b, tensor_axis), _gaps(c, tensor_axis)
-    return len(ga) == len(gb) == len(gc) and all(z - y == y - x for x, y, z in zip(ga, gb, gc))
+    ga, gb, gc = _gaps(a), _gaps(b), _gaps(c)
+    return set(ga) == set(gb) == set(gc) and all(gc[k] - gb[k] == gb[k] - ga[k] for k in ga)
 
 
-def _clean(run: Run, tensor_axis: int) -> bool:
-    """The run has no refusal, nothing stopped, no disagreement and no drop on the analysed axis."""
+def _runs_cleanly(run: Run, varying: set[tuple[int, int, int]]) -> bool:
+    """No refusal, nothing stopped, and every gap that follows the analysed size is 0."""
     return (
-        run.failure is None
-        and not run.stopped
-        and not any(_gaps(run, tensor_axis))
-        and not _dropped(run, tensor_axis)
+        run.failure is None and not run.stopped and not any(v for k, v in _gaps(run).items() if k in varying)
     )
 
 
@@ -234,49 +264,23 @@ def axis_sizes(
     spatial_axis: int,
     tensor_axes: tuple[int, ...] = (),
 ) -> AxisSizes:
-    """The exact set of sizes of one input axis for which the whole graph runs cleanly (see the module).
+    """The exact sets of sizes of one input axis that run, and that run with nothing dropped (see the
+    module), with every tensor's size as a periodic affine function of it.
 
     The other spatial axes (``tensor_axes``) are held at their given sizes; where no size of this axis
-    runs with them (the given input fails on another axis), at the smallest size that runs on all.
-    A graph with ``rebuild`` is executed again at each size: its period is measured from a size that
-    runs, and doubled (up to MAX_REBUILT_PERIOD) while no class runs, for a model's own checks of its
-    input (a width divisible by 32) have a period no layer shows."""
-    p = period(graph, tensor_axis) if graph.rebuild is None else 1
-    flow = gains(graph, tensor_axis)
-    for node in graph.nodes if graph.rebuild is None else ():
-        if node.kind == "unknown" and any(
-            g is None or g != 0 for name in node.inputs for g in (flow.get(name) or [None])
-        ):
-            assert isinstance(node.spec, UnknownSpec)
-            known = all(d is not None and all(isinstance(v, int) for v in d) for d in node.spec.declared)
-            why = "its shape is known only for the given input" if known else "shapes stop there"
-            return AxisSizes(
-                tensor_axis,
-                spatial_axis,
-                None,
-                None,
-                f"{node.op} ({node.name}) lies on this axis's path and convcalc does not model it; {why}, "
-                "so accepted sizes are not worked out",
-            )
+    runs with them (the given input fails on another axis), at the smallest size that runs on all."""
 
-    def run_at(size: int) -> Run:
-        return run_graph(graph, _with(shapes, tensor_axis, size))
+    done: dict[tuple[Shape, ...], Run] = {}
 
-    def too_long(p: int) -> AxisSizes | None:
-        if p > MAX_PERIOD or (3 * p + 64) * max(len(graph.nodes), 1) > MAX_WORK:
-            return AxisSizes(
-                tensor_axis,
-                spatial_axis,
-                None,
-                None,
-                f"the period of this axis is {p}; accepted sizes are worked out for periods up to "
-                f"{MAX_PERIOD} and {MAX_WORK} node evaluations",
-            )
-        return None
+    def run_at(size: int) -> Run:  # a class's shifted runs share sizes with its first ones
+        given = _with(shapes, tensor_axis, size)
+        if given not in done:
+            done[given] = run_graph(graph, given)
+        return done[given]
 
-    refused = too_long(p)
-    if refused is not None:
-        return refused
+    def not_worked_out(minimum: int | None, why: str) -> AxisSizes:
+        return AxisSizes(tensor_axis, spatial_axis, minimum, None, why)
+
     held = None
     high = _first_running(run_at)
     others = tuple(a for a in tensor_axes if a != tensor_axis)
@@ -290,12 +294,8 @@ def axis_sizes(
             held = f"the other spatial axes are held at {base} here (the given sizes do not run)"
             high = _first_running(run_at)
     if high is None:
-        return AxisSizes(tensor_axis, spatial_axis, None, Accepted(p, (), ()), "no size runs")
-    if graph.rebuild is not None:
-        p = measured_period(graph, _with(shapes, tensor_axis, high), tensor_axis)
-        refused = too_long(p)
-        if refused is not None:
-            return refused
+        empty = Accepted(1, (), ())
+        return AxisSizes(tensor_axis, spatial_axis, None, empty, "no size runs", empty)
     low = high // 2
     while high - low > 1:
         mid = (low + high) // 2
@@ -304,59 +304,170 @@ def axis_sizes(
         else:
             low = mid
     minimum = high
-    found = _classes(run_at, minimum, p, tensor_axis)
-    while (
-        graph.rebuild is not None
-        and isinstance(found, Accepted)
-        and not found.classes
-        and not found.singles
-        and 2 * p <= MAX_REBUILT_PERIOD
-        and too_long(2 * p) is None
-    ):
-        p *= 2
-        found = _classes(run_at, minimum, p, tensor_axis)
-    if isinstance(found, str):
-        return AxisSizes(tensor_axis, spatial_axis, minimum, None, found)
-    return AxisSizes(tensor_axis, spatial_axis, minimum, found, held)
-
-
-def _classes(run_at: Callable[[int], Run], minimum: int, p: int, tensor_axis: int) -> Accepted | str:
-    """The accepted classes mod p from ``minimum`` on, or why they are not worked out."""
-    classes: list[int] = []
+    first = run_at(minimum)
+    if first.stopped:
+        node = first.stopped[0]
+        return not_worked_out(
+            minimum,
+            f"not worked out, because {node.op} ({node.name}) is not modelled and its shape is known "
+            "only for the given input",
+        )
+    later = run_at(2 * minimum + 64)  # far enough that every size that follows this axis has moved
+    before = {r.index: r.inputs for r in first.nodes}
+    shifted = {r.index for r in later.nodes if before.get(r.index) != r.inputs}
+    for node_run in first.nodes:
+        if node_run.node.kind == "unknown" and (node_run.index in shifted or later.failure is not None):
+            node = node_run.node
+            return not_worked_out(
+                minimum,
+                f"not worked out, because {node.op} ({node.name}) lies on this axis's path and convcalc "
+                "does not model it (its shape is known only for the given input)",
+            )
+    # Every size is periodic affine over the product of the divisors the graph meets; two runs that far
+    # apart read each size's exact gain, and the lcm of their denominators is the period.
+    step = math.prod(first.divisors)
+    if step > MAX_STEP:
+        return not_worked_out(minimum, f"not worked out, because the product of the divisors is {step}")
+    p = None
+    for shift in range(MAX_SHIFT):
+        runs = [run_at(minimum + (shift + q) * step) for q in range(3)]
+        if all(r.failure is None and not r.stopped for r in runs) and _affine(runs):
+            p = _gain_denominators(runs[0], runs[1], step)
+            break
+    if p is None:
+        return not_worked_out(
+            minimum, "not worked out, because the sizes do not repeat over the period of this axis"
+        )
+    if p > MAX_PERIOD or (3 * p + 64) * max(len(graph.nodes), 1) > MAX_WORK:
+        return not_worked_out(
+            minimum,
+            f"not worked out, because the period of this axis is {p}; accepted sizes are worked out for "
+            f"periods up to {MAX_PERIOD} and {MAX_WORK} node evaluations",
+        )
+    varying = _varying([first, run_at(minimum + 1), *runs])
+    exact: list[int] = []
+    running: list[int] = []
     singles: list[int] = []
+    exact_singles: list[int] = []
+    pieces: dict[str, list[list[tuple[int, int, int]]]] = {}
     for r in range(p):
-        first = minimum + r
-        # Tiny inputs may sit in a regime of their own (ONNX Runtime's truncating pool gives one window
-        # on an input shorter than it): the class is taken from the first start where three runs are
-        # affine, and the sizes before it are checked one by one.
+        base = minimum + r
         start = None
         failing = True
         for shift in range(MAX_SHIFT):
-            base = first + shift * p
-            runs = [run_at(base + q * p) for q in range(3)]
+            begin = base + shift * p
+            runs = [run_at(begin + q * p) for q in range(3)]
             if any(run.failure is not None or run.stopped for run in runs):
                 continue
             failing = False
-            if _affine(runs, tensor_axis):
-                start = base
+            if _affine(runs):
+                start = begin
                 break
         if failing:
             continue
         if start is None:
-            return (
-                f"sizes are not affine along the class {first} + {p}q (an op convcalc does not model on "
-                "this axis); accepted sizes are not worked out"
+            return not_worked_out(
+                minimum,
+                f"not worked out, because the sizes are not affine along the class {base} + {p}q",
             )
-        singles.extend(v for v in range(first, start, p) if _clean(run_at(v), tensor_axis))
-        if _dropped(runs[0], tensor_axis):
-            continue
-        g0, g1 = _gaps(runs[0], tensor_axis), _gaps(runs[1], tensor_axis)
-        whole, single = class_members([(a, b - a) for a, b in zip(g0, g1)], start, p)
+        for v in range(base, start, p):
+            early = run_at(v)
+            if _runs_cleanly(early, varying):
+                singles.append(v)
+                if not _dropped(early, tensor_axis):
+                    exact_singles.append(v)
+        _record(pieces, runs, start)
+        g0, g1 = _gaps(runs[0]), _gaps(runs[1])
+        whole, single = class_members([(g0[k], g1[k] - g0[k]) for k in g0 if k in varying], start, p)
+        dropped = _dropped(runs[0], tensor_axis)
         if whole:
-            classes.append(start)
-        elif single is not None and _clean(run_at(single), tensor_axis):
+            running.append(start)
+            if not dropped:
+                exact.append(start)
+        elif single is not None and _runs_cleanly(run_at(single), varying):
             singles.append(single)
-    return Accepted(p, tuple(classes), tuple(sorted(singles)))
+            if not _dropped(run_at(single), tensor_axis):
+                exact_singles.append(single)
+    formulas = {
+        name: tuple(Formula(p, tuple(sorted(dim))) if dim else None for dim in dims)
+        for name, dims in pieces.items()
+    }
+    return AxisSizes(
+        tensor_axis,
+        spatial_axis,
+        minimum,
+        reduce_period(Accepted(p, tuple(exact), tuple(sorted(exact_singles)))),
+        held,
+        reduce_period(Accepted(p, tuple(running), tuple(sorted(singles)))),
+        formulas,
+    )
+
+
+def _varying(runs: list[Run]) -> set[tuple[int, int, int]]:
+    """The gaps whose operands' sizes change with the analysed size (the rest do not depend on it)."""
+    found: set[tuple[int, int, int]] = set()
+    gaps = [_gaps(r) for r in runs]
+    operands = [{(n.index, k): s for n in r.nodes for k, s in enumerate(n.inputs)} for r in runs]
+
+    def dim(shape: Shape | None, axis: int) -> object:
+        if shape is None:
+            return None
+        if axis == -2:
+            return shape  # a mismatch that is no one size: follows the whole operand
+        return shape[axis] if -len(shape) <= axis < len(shape) else None
+
+    for key in {k for g in gaps for k in g}:
+        index, k, axis = key
+        seen = {(repr(dim(o.get((index, k)), axis)), repr(dim(o.get((index, 0)), axis))) for o in operands}
+        if len(seen) > 1 or len({g.get(key) for g in gaps}) > 1:
+            found.add(key)
+    return found
+
+
+def _record(pieces: dict[str, list[list[tuple[int, int, int]]]], runs: list[Run], start: int) -> None:
+    """Each tensor's sizes on this class: (start, slope, offset) per tensor axis."""
+    a, b = runs[0], runs[1]
+    for name, shape in a.shapes.items():
+        other = b.shapes.get(name)
+        if other is None or len(other) != len(shape):
+            continue
+        dims = pieces.setdefault(name, [[] for _ in shape])
+        if len(dims) != len(shape):
+            continue
+        for n, (x, y) in enumerate(zip(shape, other)):
+            dims[n].append((start, y - x, x))
+
+
+def reduce_period(accepted: Accepted) -> Accepted:
+    """The same set of sizes with the smallest period that describes it (a union of classes modulo a
+    divisor of the period becomes those classes)."""
+    p = accepted.period
+    classes, loose = list(accepted.classes), set(accepted.singles)
+    for n, c in enumerate(classes):  # a single just before its class starts the class earlier
+        while c - p in loose:
+            loose.discard(c - p)
+            c -= p
+        classes[n] = c
+    accepted = Accepted(p, tuple(sorted(classes)), tuple(sorted(loose)))
+    if not accepted.classes:
+        return Accepted(1, (), accepted.singles) if not accepted.singles else accepted
+    top = max(accepted.classes) + p
+    for d in sorted(k for k in range(1, p) if p % k == 0):
+        starts: list[int] = []
+        ok = True
+        for c in sorted(accepted.classes):
+            if any((c - s) % d == 0 for s in starts):
+                continue
+            if not all(accepted.contains(v) for v in range(c, top + p, d)):
+                ok = False
+                break
+            starts.append(c)
+        if ok:
+            singles = tuple(
+                s for s in accepted.singles if not any(s >= c and (s - c) % d == 0 for c in starts)
+            )
+            return Accepted(d, tuple(starts), singles)
+    return accepted
 
 
 def _first_running(run_at: Callable[[int], Run]) -> int | None:
@@ -401,17 +512,46 @@ def symmetric(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, .
         elif isinstance(spec, ConcatSpec):
             if spec.axis % len(shapes[0]) in tensor_axes:
                 return False
-        elif node.kind in ("slice", "unknown", "reshape", "flatten"):
+        elif node.kind in (
+            "slice",
+            "unknown",
+            "reshape",
+            "flatten",
+            "value",
+            "transpose",
+            "expand",
+            "matmul",
+            "recurrent",
+        ):
             return False
     return True
 
 
 def all_axes(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ...]) -> tuple[AxisSizes, ...]:
     """The accepted sizes of every spatial axis (one analysis when the graph is the same on each)."""
-    if tensor_axes and graph.rebuild is None and symmetric(graph, shapes, tensor_axes):
+    if tensor_axes and symmetric(graph, shapes, tensor_axes):
         first = axis_sizes(graph, shapes, tensor_axes[0], 0, tensor_axes)
-        return tuple(replace(first, tensor_axis=a, spatial_axis=n) for n, a in enumerate(tensor_axes))
+        return tuple(
+            replace(
+                first, tensor_axis=a, spatial_axis=n, formulas=_swapped(first.formulas, tensor_axes[0], a)
+            )
+            for n, a in enumerate(tensor_axes)
+        )
     return tuple(axis_sizes(graph, shapes, a, n, tensor_axes) for n, a in enumerate(tensor_axes))
+
+
+def _swapped(
+    formulas: dict[str, tuple[Formula | None, ...]], axis: int, other: int
+) -> dict[str, tuple[Formula | None, ...]]:
+    """One axis's formulas read for another axis of a symmetric graph (every tensor keeps its layout, and
+    the given sizes are equal, so the two axes trade places)."""
+    out = {}
+    for name, dims in formulas.items():
+        swapped = list(dims)
+        if max(axis, other) < len(dims):
+            swapped[axis], swapped[other] = dims[other], dims[axis]
+        out[name] = tuple(swapped)
+    return out
 
 
 def smallest_running(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ...]) -> int | None:

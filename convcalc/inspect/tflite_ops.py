@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any
 
-from convcalc.errors import ConvCalcError
 from convcalc.inspect.graph import (
     CHANNELS_LAST,
     ConcatSpec,
     ConvSpec,
     DenseSpec,
+    FlattenSpec,
     Node,
     PadSpec,
     PoolSpec,
@@ -25,29 +25,8 @@ from convcalc.inspect.graph import (
     ResizeSpec,
     Spec,
 )
-from convcalc.inspect.tflite_values import MAX_VECTOR, Linear, Vector
-
-
-class TFLiteReader(Protocol):
-    """What an op's builder asks of the reader (``tflite_reader.TFLiteReader``), named here so that the
-    ops module does not import the reader that imports it."""
-
-    tfl: Any
-    names: list[str]
-    nodes: list[Node]
-    op_codes: list[str]
-
-    def error(self, message: str) -> ConvCalcError: ...
-    def count(self, what: str, value: int, limit: int, width: int) -> int: ...
-    def shape(self, t: int) -> tuple[int, ...]: ...
-    def ints(self, t: int, what: str, where: str) -> tuple[int, ...]: ...
-    def options(self, op: Any, cls: Any, where: str) -> Any: ...
-    def value(self, t: int, where: str) -> Vector | None: ...
-    def data_input(self, ins: list[int], at: int, where: str) -> str: ...
-    def operand(self, t: int) -> str: ...
-    def weight(self, ins: list[int], at: int, where: str) -> tuple[int, ...]: ...
-    def channels(self, ins: list[int], at: int, where: str) -> int: ...
-
+from convcalc.inspect.tflite_file import TFLiteFile
+from convcalc.inspect.tflite_values import MAX_VECTOR, Linear
 
 SAME, VALID = 0, 1
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
@@ -87,19 +66,19 @@ ELEMENTWISE = frozenset(
 )
 
 
-def padding_word(r: TFLiteReader, value: int, where: str) -> str:
+def padding_word(r: TFLiteFile, value: int, where: str) -> str:
     if value not in (SAME, VALID):
         raise r.error(f"{where}: padding must be SAME (0) or VALID (1); got {value}")
     return "same" if value == SAME else "valid"
 
 
-def positive(r: TFLiteReader, values: tuple[int, ...], what: str, where: str) -> tuple[int, ...]:
+def positive(r: TFLiteFile, values: tuple[int, ...], what: str, where: str) -> tuple[int, ...]:
     if any(v < 1 for v in values):
         raise r.error(f"{where}: {what} must be >= 1; got {list(values)}")
     return values
 
 
-def conv(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def conv(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     options = r.options(op, r.tfl.Conv2DOptions, where)
     x = r.data_input(ins, 0, where)
     out_c, kh, kw, per_group = r.weight(ins, 1, where)
@@ -127,7 +106,7 @@ def conv(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) 
     return "CONV_2D", "conv", spec, (x,)
 
 
-def depthwise(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def depthwise(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     options = r.options(op, r.tfl.DepthwiseConv2DOptions, where)
     x = r.data_input(ins, 0, where)
     _, kh, kw, out_c = r.weight(ins, 1, where)
@@ -153,7 +132,7 @@ def depthwise(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: 
     return "DEPTHWISE_CONV_2D", "conv", spec, (x,)
 
 
-def transpose_conv(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def transpose_conv(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     """TRANSPOSE_CONV (output_shape, weights (O, kh, kw, I), input, optional bias): a constant spatial
     output_shape is read by the TFLite convention. One computed at run time as Keras computes it
     (i*s for SAME, (i-1)*s + max(K, s) for VALID, from the input's own sizes) is a size the input gives,
@@ -226,7 +205,7 @@ def display(
     return tuple(out)
 
 
-def pool(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def pool(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     options = r.options(op, r.tfl.Pool2DOptions, where)
     x = r.data_input(ins, 0, where)
     kernel = positive(r, (options.FilterHeight(), options.FilterWidth()), "filter size", where)
@@ -238,7 +217,7 @@ def pool(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) 
     return name, "pool", spec, (x,)
 
 
-def pad(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def pad(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     name = r.op_codes[op.OpcodeIndex()]
     x = r.data_input(ins, 0, where)
     if len(ins) < 2 or ins[1] < 0:
@@ -255,7 +234,7 @@ def pad(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -
     return name, "pad", PadSpec(pairs, mode), (x,)
 
 
-def resize(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def resize(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     """RESIZE_*: a constant size, or a size computed as an integer multiple of the input's own."""
     name = r.op_codes[op.OpcodeIndex()]
     x = r.data_input(ins, 0, where)
@@ -263,7 +242,7 @@ def resize(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str
     out = r.shape(outs[0])
     if size is None or len(size) != 2 or len(out) != 4:
         return None
-    mode = "nearest" if name == "RESIZE_NEAREST_NEIGHBOR" else "linear"
+    mode = resize_mode(r, op, name, where)
     fixed = [v for v in size if isinstance(v, int)]
     if len(fixed) == 2:
         positive(r, tuple(fixed), "size", where)
@@ -276,22 +255,41 @@ def resize(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str
     return name, "resize", ResizeSpec(mode, scales=(Fraction(1), *scales, Fraction(1))), (x,)
 
 
-def concat(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def resize_mode(r: TFLiteFile, op: Any, name: str, where: str) -> str:
+    """The mode with the coordinate rule when it is not tf.image.resize's (half-pixel centres), the
+    one Keras layers use: align_corners, or the asymmetric rule of TensorFlow 1 (bilinear only differs)."""
+    nearest = name == "RESIZE_NEAREST_NEIGHBOR"
+    cls = r.tfl.ResizeNearestNeighborOptions if nearest else r.tfl.ResizeBilinearOptions
+    table = op.BuiltinOptions()
+    options = None if table is None else cls()
+    if options is not None:
+        options.Init(table.Bytes, table.Pos)
+    align = bool(options and options.AlignCorners())
+    half = bool(options and options.HalfPixelCenters())
+    mode = "nearest" if nearest else "bilinear"
+    if align:
+        return f"{mode} (align_corners)"
+    if not half and not nearest:
+        return f"{mode} (asymmetric, no half-pixel centres)"
+    return mode
+
+
+def concat(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     options = r.options(op, r.tfl.ConcatenationOptions, where)
     operands = tuple(r.operand(t) for t in ins if t >= 0)
     return "CONCATENATION", "concat", ConcatSpec(options.Axis()), operands
 
 
-def elementwise(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def elementwise(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     operands = tuple(r.operand(t) for t in ins if t >= 0)
     return r.op_codes[op.OpcodeIndex()], "elementwise", None, operands
 
 
-def shape_preserving(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def shape_preserving(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     return r.op_codes[op.OpcodeIndex()], "shape_preserving", None, (r.data_input(ins, 0, where),)
 
 
-def reshape(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def reshape(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     """RESHAPE to a constant or computed shape: a size copied from the input's same axis is 0 (copy),
     one size nothing states is -1 (inferred)."""
     x = r.data_input(ins, 0, where)
@@ -320,7 +318,7 @@ def reshape(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: st
     return "RESHAPE", "reshape", ReshapeSpec(tuple(target), allow_zero=not copies), (x,)
 
 
-def fully_connected(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def fully_connected(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     x = r.data_input(ins, 0, where)
     if len(ins) < 2 or ins[1] < 0 or len(r.shape(ins[1])) != 2:
         raise r.error(f"{where}: the weights must be a (units, features) matrix")
@@ -346,7 +344,7 @@ def fully_connected(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], w
     return "FULLY_CONNECTED", "dense", DenseSpec(features, units, bias), (x,)
 
 
-def mean(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+def mean(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
     """MEAN over the two spatial axes of an NHWC tensor: a global average pooling."""
     x = r.data_input(ins, 0, where)
     axes = None if len(ins) < 2 or ins[1] < 0 else r.value(ins[1], where)
@@ -360,7 +358,7 @@ def mean(r: TFLiteReader, op: Any, ins: list[int], outs: list[int], where: str) 
         return "MEAN", "global_pool", None, (x,)
     kept = r.names[outs[0]] + "/keepdims"
     r.nodes.append(Node(kept, "MEAN", "global_pool", (x,), (kept,), None, CHANNELS_LAST))
-    return "MEAN", "reshape", ReshapeSpec((0, -1)), (kept,)
+    return "MEAN", "flatten", FlattenSpec(1), (kept,)
 
 
 BUILDERS: dict[str, Callable[..., tuple[str, str, Spec, tuple[str, ...]] | None]] = {

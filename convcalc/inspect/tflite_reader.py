@@ -20,6 +20,7 @@ from __future__ import annotations
 import mmap
 import struct
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,13 @@ from convcalc.inspect.graph import (
     Dim,
     Graph,
     Node,
+    ResizeSpec,
     Spec,
     Tensor,
     UnknownSpec,
 )
+from convcalc.inspect.tflite_file import TFLiteFile
 from convcalc.inspect.tflite_ops import BUILDERS
-from convcalc.inspect.tflite_values import MAX_VECTOR, Linear, Vector, broadcast, gather, strided_slice
 
 # The flatbuffer format addresses at most 2 GiB; larger models keep their weights after it, which
 # this reader never reads.
@@ -49,8 +51,6 @@ MAX_OPERATORS = 200_000
 MAX_OP_TENSORS = 10_000
 # All operators' input and output lists together (vectors may overlap, so each alone proves little).
 MAX_OP_ENTRIES = 4_000_000
-MAX_RANK = 8
-MAX_NAME = 256
 
 # Unmodelled ops that keep the batch axis (their axis arguments in a converted CNN leave it alone).
 BATCH_KEEPING = frozenset(
@@ -74,7 +74,6 @@ BATCH_KEEPING = frozenset(
 )
 # Ops that compute sizes from SHAPE: with only constants or such values in, their output is no data.
 SHAPE_SOURCES = frozenset(["SHAPE", "RANK"])
-INT_TYPES = {2: "<i", 4: "<q"}  # TensorType INT32, INT64
 
 
 def read_tflite(path: Path) -> Graph:
@@ -115,34 +114,15 @@ def _schema(path: Path) -> Any:
     return tflite
 
 
-class TFLiteReader:
+class TFLiteReader(TFLiteFile):
     def __init__(self, source: str, schema: Any, data: mmap.mmap, size: int) -> None:
-        self.source = source
-        self.tfl = schema
-        self.data = data
-        self.size = size
+        super().__init__(source, schema, data, size)
         self.op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if isinstance(v, int)}
-        self.names: list[str] = []
-        self.constant: set[int] = set()
-        # Values of the small integer tensors SHAPE and the arithmetic after it compute (None where
-        # nothing is known of them).
-        self.shape_values: dict[int, Vector | None] = {}
-        self.constants: dict[int, Tensor] = {}
-        self.nodes: list[Node] = []
-        self.notes: list[str] = []
         self.batch_taken = False
         self.entries = 0
         self.pending: dict[int, tuple[str, list[Any]]] = {}
         self.readers: dict[int, int] = {}
         self.outputs: set[int] = set()
-
-    def error(self, message: str) -> ConvCalcError:
-        return ConvCalcError(f"{self.source}: {message}", parameter="model")
-
-    def corrupt(self, where: str) -> ConvCalcError:
-        return self.error(
-            f"not a readable TFLite flatbuffer: {where} points outside the file (truncated or corrupt)"
-        )
 
     def graph(self) -> Graph:
         if bytes(self.data[4:8]) != b"TFL3":
@@ -156,15 +136,6 @@ class TFLiteReader:
             raise
         except (struct.error, IndexError, ValueError, TypeError, OverflowError, UnicodeDecodeError):
             raise self.corrupt("an offset") from None
-
-    def count(self, what: str, value: int, limit: int, width: int) -> int:
-        """A vector's length, checked against its budget and against the bytes it would need."""
-        if value > limit or value * width > self.size:
-            beyond = (
-                f"a {self.size}-byte file holds fewer" if value <= limit else f"inspect reads up to {limit}"
-            )
-            raise self.error(f"the file declares {value} {what}; {beyond} (truncated, corrupt or too large)")
-        return value
 
     def read(self) -> Graph:
         model = self.tfl.Model.GetRootAs(self.data, 0)
@@ -190,24 +161,30 @@ class TFLiteReader:
             self.names.append(name)
             if self.has_data(tensor.Buffer()):
                 self.constant.add(n)
+        subgraph_lists = "entries in the subgraph's inputs or outputs"
         inputs = [
-            self.tensor_index(sub.Inputs(n), "a subgraph input")
-            for n in range(self.vector(sub.InputsLength()))
+            self.tensor_index(t, "a subgraph input")
+            for t in self.int32s(sub._tab, 6, subgraph_lists, MAX_OP_TENSORS)
         ]
+        ends = [
+            self.tensor_index(t, "a subgraph output")
+            for t in self.int32s(sub._tab, 8, subgraph_lists, MAX_OP_TENSORS)
+        ]
+        inputs, ends = self.signature_order(model, inputs, ends)
         graph_inputs = tuple(
             Tensor(self.names[t], self.signature(t)) for t in inputs if t not in self.constant
         )
-        ends = [
-            self.tensor_index(sub.Outputs(n), "a subgraph output")
-            for n in range(self.vector(sub.OutputsLength()))
-        ]
         self.outputs = set(ends)
-        for n in range(operators):
-            op = sub.Operators(n)
-            for j in range(self.vector(op.InputsLength())):
-                self.readers[op.Inputs(j)] = self.readers.get(op.Inputs(j), 0) + 1
-        for n in range(operators):
-            self.operator(sub.Operators(n), n)
+        ops = [sub.Operators(n) for n in range(operators)]
+        lists = [self.op_tensors(op) for op in ops]
+        for op, (ins, _) in zip(ops, lists):
+            code = op.OpcodeIndex()
+            if code < len(self.op_codes) and self.op_codes[code] in SHAPE_SOURCES:
+                continue  # reads the size only: not a reader of the data a fold would hide
+            for t in ins:
+                self.readers[t] = self.readers.get(t, 0) + 1
+        for n, (op, (ins, outs)) in enumerate(zip(ops, lists)):
+            self.operator(op, n, ins, outs)
         for t in list(self.pending):
             self.flush(t)
         outputs = tuple(self.names[t] for t in ends)
@@ -229,26 +206,43 @@ class TFLiteReader:
         )
         return graph.checked()
 
-    def name(self, table: Any, field: int) -> str:
-        """A string field cut at MAX_NAME bytes before it is copied: one huge string that every tensor
-        names would otherwise be copied once per tensor."""
-        at = table.Offset(field)
-        if not at:
-            return ""
-        at += table.Pos
-        at += struct.unpack_from("<I", self.data, at)[0]
-        (length,) = struct.unpack_from("<I", self.data, at)
-        raw = self.data[at + 4 : at + 4 + min(length, 4 * MAX_NAME)]
-        return bytes(raw).decode("utf-8", "replace")[:MAX_NAME]
+    def signature_order(self, model: Any, inputs: list[int], ends: list[int]) -> tuple[list[int], list[int]]:
+        """The inputs and outputs in the order of the main subgraph's signature (the converted model's
+        own: output_0, output_1, ...), where it names the same tensors; the subgraph's order otherwise."""
+        count = self.count("signatures", model.SignatureDefsLength(), MAX_SUBGRAPHS, 4)
+        for n in range(count):
+            signature = model.SignatureDefs(n)
+            if signature.SubgraphIndex() != 0:
+                continue
+            lists = []
+            for length, item, own in (
+                (signature.InputsLength(), signature.Inputs, inputs),
+                (signature.OutputsLength(), signature.Outputs, ends),
+            ):
+                order = [
+                    item(j).TensorIndex()
+                    for j in range(self.count("signature entries", length, MAX_OP_TENSORS, 4))
+                ]
+                lists.append(order if sorted(order) == sorted(own) else own)
+            if lists[1] != ends:
+                key = self.name(signature._tab, 8) or "the first"  # SignatureDef.signature_key
+                self.notes.append(f"outputs in the order of signature {key!r}")
+            return lists[0], lists[1]
+        return inputs, ends
 
-    def vector(self, length: int) -> int:
-        self.entries += self.count("entries in an operator's tensor list", length, MAX_OP_TENSORS, 4)
-        if self.entries > MAX_OP_ENTRIES:
-            raise self.error(
-                f"the operators' tensor lists hold more than {MAX_OP_ENTRIES} entries in all; inspect "
-                "reads up to that"
-            )
-        return length
+    def op_tensors(self, op: Any) -> tuple[list[int], list[int]]:
+        """An operator's input and output tensor indices (-1 = an optional input left out)."""
+        lists = []
+        for field in (6, 8):  # Operator.inputs, Operator.outputs
+            values = self.int32s(op._tab, field, "entries in an operator's tensor list", MAX_OP_TENSORS)
+            self.entries += len(values)
+            if self.entries > MAX_OP_ENTRIES:
+                raise self.error(
+                    f"the operators' tensor lists hold more than {MAX_OP_ENTRIES} entries in all; inspect "
+                    "reads up to that"
+                )
+            lists.append(list(values))
+        return lists[0], lists[1]
 
     def op_name(self, code: Any) -> str:
         # Codes below 127 are also in deprecated_builtin_code, the only field old files have.
@@ -257,32 +251,6 @@ class TFLiteReader:
             custom = self.name(code._tab, 6)[:80]
             return f"CUSTOM:{custom}" if custom else "CUSTOM"
         return str(self.op_names.get(number, f"BUILTIN_{number}"))
-
-    def tensor_index(self, index: int, what: str) -> int:
-        if not 0 <= index < len(self.tensors):
-            raise self.error(f"{what} is tensor {index}; the subgraph has {len(self.tensors)} tensors")
-        return index
-
-    def has_data(self, buffer: int) -> bool:
-        if buffer <= 0 or buffer >= self.buffer_count:
-            return False
-        entry = self.model.Buffers(buffer)
-        return bool(entry.DataLength() or entry.Offset() > 1)
-
-    def shape(self, t: int) -> tuple[int, ...]:
-        tensor = self.tensors[t]
-        rank = tensor.ShapeLength()
-        if rank > MAX_RANK:
-            raise self.error(f"tensor {self.names[t]!r} has rank {rank}; inspect reads up to {MAX_RANK}")
-        return tuple(tensor.Shape(n) for n in range(rank))
-
-    def signature(self, t: int) -> tuple[Dim, ...]:
-        """The shape with dynamic dimensions (-1 in shape_signature) as '?'."""
-        tensor = self.tensors[t]
-        shape = self.shape(t)
-        if tensor.ShapeSignatureLength() != len(shape):
-            return shape
-        return tuple("?" if tensor.ShapeSignature(n) < 0 else d for n, d in enumerate(shape))
 
     def declared(self, name: str, op: Any, ins: list[int], t: int, where: str) -> tuple[Dim, ...]:
         """The shape the converter recorded for an unmodelled op's output; where only its batch is
@@ -302,88 +270,12 @@ class TFLiteReader:
                 return (product if name == "SPACE_TO_BATCH_ND" else 1, *signature[1:])
         return signature
 
-    def ints(self, t: int, what: str, where: str) -> tuple[int, ...]:
-        """A small constant integer tensor's values (int32 or int64), read from its buffer."""
-        tensor = self.tensors[t]
-        fmt = INT_TYPES.get(tensor.Type())
-        if t not in self.constant or fmt is None:
-            raise self.error(f"{where}: {what} must be a constant int32/int64 tensor")
-        entry = self.model.Buffers(tensor.Buffer())
-        count = 1
-        for d in self.shape(t):
-            count *= d
-        if not 0 <= count <= MAX_VECTOR:
-            raise self.error(f"{where}: {what} has {count} values; inspect reads up to {MAX_VECTOR}")
-        width = struct.calcsize(fmt)
-        if entry.Offset() > 1:
-            start, length = entry.Offset(), entry.Size()
-            raw = bytes(self.data[start : start + min(length, count * width)])
-        else:
-            length = entry.DataLength()
-            raw = bytes(entry.Data(n) for n in range(min(length, count * width)))
-        if len(raw) != count * width:
-            raise self.error(f"{where}: {what} holds {len(raw)} bytes for {count} values (corrupt)")
-        return tuple(v for (v,) in struct.iter_unpack(fmt, raw))
-
-    def options(self, op: Any, cls: Any, where: str) -> Any:
-        table = op.BuiltinOptions()
-        if table is None:
-            raise self.error(f"{where}: the op has no options (corrupt)")
-        options = cls()
-        options.Init(table.Bytes, table.Pos)
-        return options
-
-    # Shape arithmetic: SHAPE, slices of it, products, packs (``tflite_values``).
-    def value(self, t: int, where: str) -> Vector | None:
-        if t in self.shape_values:
-            return self.shape_values[t]
-        if t in self.constant and self.tensors[t].Type() in INT_TYPES:
-            return self.ints(t, "a shape value", where)
-        return None
-
-    def evaluate(self, name: str, op: Any, ins: list[int], n: int) -> Vector | None:
-        where = f"operator {n} ({name})"
-        if name == "SHAPE":
-            return tuple(
-                d if isinstance(d, int) else Linear(ins[0], a) for a, d in enumerate(self.signature(ins[0]))
-            )
-        values = [self.value(t, where) for t in ins]
-        args = [v for v in values if v is not None]
-        if len(args) != len(values):
-            return None
-        if name == "CAST":
-            return args[0]
-        if name in ("PACK", "CONCATENATION"):
-            return tuple(e for v in args for e in v)
-        if name in ("MUL", "ADD", "SUB", "FLOOR_DIV") and len(args) == 2:
-            return broadcast(name, args[0], args[1])
-        if name == "GATHER" and len(args) == 2:
-            return gather(args[0], args[1])
-        if name == "STRIDED_SLICE" and len(args) == 4:
-            bounds = args[1:]
-            if any(len(v) != 1 or not isinstance(v[0], int) for v in bounds):
-                return None
-            options = self.options(op, self.tfl.StridedSliceOptions, where)
-            if options.EllipsisMask() or options.NewAxisMask():
-                return None
-            begin, end, step = (int(v[0]) for v in bounds)  # type: ignore[arg-type]
-            return strided_slice(
-                args[0],
-                None if options.BeginMask() & 1 else begin,
-                None if options.EndMask() & 1 else end,
-                step,
-                bool(options.ShrinkAxisMask() & 1),
-            )
-        return None
-
     # Operators.
-    def operator(self, op: Any, n: int) -> None:
+    def operator(self, op: Any, n: int, ins: list[int], outs: list[int]) -> None:
         index = op.OpcodeIndex()
         if index >= len(self.op_codes):
             raise self.error(f"operator {n} uses operator code {index}; the model has {len(self.op_codes)}")
         name = self.op_codes[index]
-        ins = [op.Inputs(j) for j in range(self.vector(op.InputsLength()))]
-        outs = [op.Outputs(j) for j in range(self.vector(op.OutputsLength()))]
         for t in [*ins, *outs]:
             if t >= 0:
                 self.tensor_index(t, f"operator {n} ({name}) reads or writes")
@@ -426,12 +318,24 @@ class TFLiteReader:
     # folded into one node.
     def fold(self, name: str, op: Any, ins: list[int], outs: list[int], n: int) -> bool:
         held = self.pending.get(ins[0]) if ins and ins[0] >= 0 else None
-        if name == "SPACE_TO_BATCH_ND" and len(outs) == 1 and self.single_reader(outs[0]):
-            self.pending[outs[0]] = ("s2b", [(name, op, ins, outs, n)])
+        starts = {"SPACE_TO_BATCH_ND": "s2b", "EXPAND_DIMS": "expand"}
+        if name in starts and len(outs) == 1 and self.single_reader(outs[0]):
+            self.flush(ins[0])
+            self.pending[outs[0]] = (starts[name], [(name, op, ins, outs, n)])
             return True
         if held is None:
             return False
         step, ops = held
+        if step == "expand" and name == "TILE" and len(outs) == 1 and self.single_reader(outs[0]):
+            del self.pending[ins[0]]
+            self.pending[outs[0]] = ("tile", [*ops, (name, op, ins, outs, n)])
+            return True
+        if step == "tile" and name == "RESHAPE":
+            node = self.repeat(ops, (name, op, ins, outs, n))
+            if node is not None:
+                del self.pending[ins[0]]
+                self.add(node, outs)
+                return True
         convs = {"CONV_2D": self.tfl.Conv2DOptions, "DEPTHWISE_CONV_2D": self.tfl.DepthwiseConv2DOptions}
         if step == "s2b" and name in convs and len(outs) == 1 and self.single_reader(outs[0]):
             options = self.options(op, convs[name], f"operator {n} ({name})")
@@ -452,6 +356,47 @@ class TFLiteReader:
                 self.add(node, outs)
                 return True
         return False
+
+    # Keras 3's UpSampling2D (nearest) on the TensorFlow backend repeats each axis: EXPAND_DIMS after
+    # the axis, TILE by the factor there, RESHAPE merging the two: a nearest resize of that axis.
+    def repeat(self, ops: list[Any], last: Any) -> tuple[str, str, Spec, tuple[str, ...]] | None:
+        """A nearest resize by the TILE factor on one axis, when the three ops say exactly that."""
+        (_, _, expand_ins, _, _), (_, _, tile_ins, _, _) = ops
+        _, _, _, reshape_outs, k = last
+        where = f"operator {k} (RESHAPE)"
+        x = expand_ins[0]
+        before, after = self.signature(x), self.signature(reshape_outs[0])
+        axis = self.value(expand_ins[1], where) if len(expand_ins) > 1 else None
+        multiples = self.value(tile_ins[1], where) if len(tile_ins) > 1 else None
+        if axis is None or multiples is None or len(axis) != 1 or not isinstance(axis[0], int):
+            return None
+        inserted = axis[0] % (len(before) + 1)
+        factors = [m for m in multiples if isinstance(m, int)]
+        if inserted == 0 or len(factors) != len(before) + 1 or len(after) != len(before):
+            return None
+        factor = factors[inserted]
+        if factor < 1 or any(m != 1 for a, m in enumerate(factors) if a != inserted):
+            return None
+        repeated = inserted - 1
+        for a, (i, o) in enumerate(zip(before, after)):
+            expected = i * factor if a == repeated and isinstance(i, int) else i
+            if o not in (expected, "?"):  # '?': a size the converter left to run time
+                return None
+        scales = tuple(Fraction(factor if a == repeated else 1) for a in range(len(before)))
+        previous = self.nodes[-1] if self.nodes else None
+        if (
+            previous is not None
+            and previous.op == "TILE"
+            and isinstance(previous.spec, ResizeSpec)
+            and previous.spec.scales is not None
+            and previous.outputs == (self.names[x],)
+            and self.single_reader(x)
+        ):
+            # UpSampling2D repeats one axis after the other: the two are one resize.
+            self.nodes.pop()
+            scales = tuple(a * b for a, b in zip(previous.spec.scales, scales))
+            return "TILE", "resize", ResizeSpec("nearest", scales=scales), previous.inputs
+        return "TILE", "resize", ResizeSpec("nearest", scales=scales), (self.names[x],)
 
     def single_reader(self, t: int) -> bool:
         return self.readers.get(t, 0) == 1 and t not in self.outputs
@@ -496,27 +441,3 @@ class TFLiteReader:
                 folded = replace(spec, dilation=(b[0], b[1]), padding=word, arguments=shown)
                 return op_name, kind, folded, (self.names[x],)
         return None
-
-    def data_input(self, ins: list[int], at: int, where: str) -> str:
-        if at >= len(ins) or ins[at] < 0 or ins[at] in self.constant:
-            raise self.error(f"{where}: input {at} must be a data tensor")
-        return self.names[ins[at]]
-
-    def operand(self, t: int) -> str:
-        if t in self.constant and t not in self.constants:
-            self.constants[t] = Tensor(self.names[t], self.shape(t))
-        return self.names[t]
-
-    def weight(self, ins: list[int], at: int, where: str) -> tuple[int, ...]:
-        if at >= len(ins) or ins[at] < 0:
-            raise self.error(f"{where}: the op has no filter (input {at})")
-        shape = self.shape(ins[at])
-        if len(shape) != 4 or min(shape) < 1:
-            raise self.error(f"{where}: the filter must have 4 sizes >= 1; got {list(shape)}")
-        return shape
-
-    def channels(self, ins: list[int], at: int, where: str) -> int:
-        shape = self.shape(ins[at])
-        if len(shape) != 4 or shape[-1] < 1:
-            raise self.error(f"{where}: the input must be NHWC with known channels; got {list(shape)}")
-        return shape[-1]
