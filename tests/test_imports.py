@@ -1,9 +1,9 @@
 """The layering, executed: who loads numpy, rich and typer, and which engine modules may use the fast path.
 
 `import convcalc` and `convcalc shape` never load NumPy; a `shape --json` answer loads neither NumPy nor
-Rich; the core loads no CLI, rendering or numeric library; the conventions load no NumPy. ruff's
-banned-api rules (pyproject.toml) keep the imports where they belong file by file; these tests check
-what a running process really loads, through every indirection.
+Rich (nor dataclasses); the core loads no CLI, rendering or numeric library; the conventions load no
+NumPy. ruff's banned-api rules (pyproject.toml) keep the imports where they belong file by file; these
+tests check what a running process really loads, through every indirection.
 """
 
 from __future__ import annotations
@@ -64,7 +64,20 @@ def test_shape_json_loads_neither_numpy_nor_rich(args: list[str]) -> None:
         line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")
     }
     assert "convcalc.cli" in imported
-    assert not {name for name in imported if name.split(".")[0] in ("numpy", "rich")}
+    assert not {name for name in imported if name.split(".")[0] in ("numpy", "rich", "dataclasses")}
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_importing_the_cli_leaves_garbage_collection_as_it_was(enabled: bool) -> None:
+    """The CLI pauses the collector while its modules load: a program importing it keeps its setting."""
+    code = (
+        "import gc\n"
+        f"{'gc.enable()' if enabled else 'gc.disable()'}\n"
+        "import convcalc.cli\n"
+        "print(gc.isenabled())"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == str(enabled)
 
 
 def test_import_core_loads_no_cli_rendering_or_numpy() -> None:

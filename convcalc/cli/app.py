@@ -355,7 +355,10 @@ def run() -> None:
     more than answering a `shape` question; when the first argument names a command, only that one is
     built (help and errors for it read the same).
     """
+    import gc
     import sys
+
+    gc.freeze()  # what start-up built lives until exit: later collections need not walk it again
 
     def name(info: typer.models.CommandInfo) -> str | None:
         return info.name or (info.callback.__name__ if info.callback else None)
