@@ -13,15 +13,13 @@ import json
 import re
 from pathlib import Path
 
-import keras
-import numpy as np
-
-import convcalc
-
 HERE = Path(__file__).parent
 
 
 def run(fix: str, input_shape: tuple[int, ...]) -> dict[str, object]:
+    import keras  # here, so that pytest's doctest collection imports this file without Keras
+    import numpy as np
+
     match = re.fullmatch(r"(.*?)(?:, then keras\.layers\.(Cropping\dD)\(cropping=(.*)\))? \(same .*\)", fix)
     assert match is not None, fix
     arguments = eval(f"dict({match[1]})")  # the fix's own keyword text, as a user would paste it
@@ -35,6 +33,10 @@ def run(fix: str, input_shape: tuple[int, ...]) -> dict[str, object]:
 
 
 def main() -> None:
+    import keras
+
+    import convcalc
+
     records = []
     for name in ("unet_keras3.h5", "unet.tflite"):
         report = convcalc.inspect(HERE / name)
