@@ -119,22 +119,46 @@ class _Mismatch(Exception):
         self.output = output
 
 
-# A convolution read by its framework, per (spec, size): keyed by the spec's identity (hashing a spec's
-# every field costs more than the read), the spec kept in the value so that the key stays its own.
-_READ: dict[tuple[int, Shape, bool], tuple[ConvSpec, FrameworkLayer, Shape]] = {}
+# A convolution read by its framework, per (reading, size): every spec that reads alike (its channels
+# and display arguments aside) shares one read, so a model's twenty 3x3 convolutions are read once per
+# size. The reading key of a spec is remembered by the spec's identity (building it costs more than
+# the lookup), the spec kept in the value so that the key stays its own.
+_READ: dict[tuple[object, Shape, bool], tuple[FrameworkLayer, Shape]] = {}
+_READING: dict[int, tuple[ConvSpec, object]] = {}
 MAX_READ = 65536
+
+
+def _reading(spec: ConvSpec) -> object:
+    """What ``ConvSpec.read`` depends on: two specs with the same reading read every size alike."""
+    found = _READING.get(id(spec))
+    if found is not None and found[0] is spec:
+        return found[1]
+    key = (
+        spec.framework,
+        spec.kernel_size,
+        spec.stride,
+        spec.dilation,
+        spec.padding,
+        spec.output_padding,
+        spec.output_size,
+        spec.transpose_kernel,
+    )
+    if len(_READING) >= MAX_READ:
+        _READING.clear()
+    _READING[id(spec)] = (spec, key)
+    return key
 
 
 def _read_conv(spec: ConvSpec, size: Shape, transposed: bool) -> tuple[FrameworkLayer, Shape]:
     """The canonical layer and its output sizes (``ConvSpec.read``), remembered."""
-    key = (id(spec), size, transposed)
+    key = (_reading(spec), size, transposed)
     found = _READ.get(key)
-    if found is not None and found[0] is spec:
-        return found[1], found[2]
+    if found is not None:
+        return found
     layer = spec.read(size, transposed)
     if len(_READ) >= MAX_READ:
         _READ.clear()
-    _READ[key] = (spec, layer, layer.output)
+    _READ[key] = (layer, layer.output)
     return layer, layer.output
 
 
