@@ -14,6 +14,7 @@ import random
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,3 +99,59 @@ def test_benchmark_unet_accepted_sizes_equal_a_sweep(tmp_path: Path) -> None:
             )
             assert axis.runs.contains(size) == run.ok, size
             assert axis.accepted.contains(size) == (run.ok and not dropped), size
+
+
+def _norm_models() -> dict[str, Any]:
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    class Skip(nn.Module):
+        def __init__(self, norm: Any) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.norm = norm
+            self.down = nn.Conv2d(4, 4, 3, stride=2, padding=1)
+            self.up = nn.ConvTranspose2d(4, 4, 2, stride=2)
+
+        def forward(self, x: Any) -> Any:
+            x = self.norm(self.conv(x))
+            return torch.cat([x, self.up(self.down(x))], dim=1)
+
+    return {
+        "eval statistics": Skip(nn.BatchNorm2d(4)),
+        "no affine": Skip(nn.BatchNorm2d(4, affine=False)),
+        "batch statistics": Skip(nn.BatchNorm2d(4, track_running_stats=False)),
+        "wrong channels": Skip(nn.BatchNorm2d(5)),
+        "1-d": nn.Sequential(nn.Conv1d(2, 3, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Conv1d(3, 3, 3, stride=2)),
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["eval statistics", "no affine", "batch statistics", "wrong channels", "1-d"]
+)
+def test_batch_norm_without_its_meta_kernel_reads_the_same(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The capture's shape-only batch_norm gives the document the meta kernel gives, and the shapes
+    eager CPU execution gives (the model run with hooks)."""
+    torch = pytest.importorskip("torch")
+    from convcalc.inspect import torch_capture
+    from convcalc.inspect.document import inspect_document
+    from convcalc.inspect.torch_reader import inspect_module
+
+    model = _norm_models()[name]
+    sizes = (1, 2, 9) if name == "1-d" else (1, 3, 8, 8)
+    shapes = [(*sizes[:-1], n) for n in (sizes[-1], sizes[-1] + 1)]
+    fast = [inspect_document(inspect_module(model, shape)) for shape in shapes]
+    monkeypatch.setattr(torch_capture._Run, "normalised", lambda self, args, kwargs: None)
+    slow = [inspect_document(inspect_module(model, shape)) for shape in shapes]
+    assert fast == slow
+    for shape, document in zip(shapes, fast):
+        model.eval()
+        try:
+            with torch.no_grad():
+                out = model(torch.zeros(shape))
+        except Exception:
+            assert document["exit_code"] != 0, (name, shape)
+        else:
+            assert document["layers"][-1]["output_shape"] == list(out.shape), (name, shape)
