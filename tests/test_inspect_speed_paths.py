@@ -122,13 +122,32 @@ def _norm_models() -> dict[str, Any]:
         "no affine": Skip(nn.BatchNorm2d(4, affine=False)),
         "batch statistics": Skip(nn.BatchNorm2d(4, track_running_stats=False)),
         "wrong channels": Skip(nn.BatchNorm2d(5)),
+        "instance": Skip(nn.InstanceNorm2d(4, affine=True)),
+        "instance, running statistics": Skip(nn.InstanceNorm2d(4, track_running_stats=True)),
+        "instance on 1x1": nn.Sequential(nn.Conv2d(3, 4, 8), nn.InstanceNorm2d(4)),
+        "groups": Skip(nn.GroupNorm(2, 4)),
+        "groups that do not divide": nn.Sequential(nn.Conv2d(3, 3, 3, padding=1), nn.GroupNorm(2, 4)),
+        "one value per group": nn.Sequential(nn.Conv2d(3, 2, 8), nn.GroupNorm(2, 2)),
         "1-d": nn.Sequential(nn.Conv1d(2, 3, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Conv1d(3, 3, 3, stride=2)),
     }
 
 
-@pytest.mark.parametrize(
-    "name", ["eval statistics", "no affine", "batch statistics", "wrong channels", "1-d"]
-)
+NORM_CASES = [
+    "eval statistics",
+    "no affine",
+    "batch statistics",
+    "wrong channels",
+    "instance",
+    "instance, running statistics",
+    "instance on 1x1",
+    "groups",
+    "groups that do not divide",
+    "one value per group",
+    "1-d",
+]
+
+
+@pytest.mark.parametrize("name", NORM_CASES)
 def test_batch_norm_without_its_meta_kernel_reads_the_same(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,7 +162,7 @@ def test_batch_norm_without_its_meta_kernel_reads_the_same(
     sizes = (1, 2, 9) if name == "1-d" else (1, 3, 8, 8)
     shapes = [(*sizes[:-1], n) for n in (sizes[-1], sizes[-1] + 1)]
     fast = [inspect_document(inspect_module(model, shape)) for shape in shapes]
-    monkeypatch.setattr(torch_capture._Run, "normalised", lambda self, args, kwargs: None)
+    monkeypatch.setattr(torch_capture._Run, "normalised", lambda self, func, args, kwargs: None)
     slow = [inspect_document(inspect_module(model, shape)) for shape in shapes]
     assert fast == slow
     for shape, document in zip(shapes, fast):
