@@ -1,14 +1,14 @@
 """convcalc: exact arithmetic of convolutions and transposed convolutions, proved by execution.
 
 One function per command (``convcalc.shape``, ``verify``, ``sweep``, ``explain``, ``solve``, ``chain``,
-``port``, ``inspect``; see ``convcalc.api``) and the pure-integer core. Importing convcalc loads only
-that core; the NumPy engine and Rich load when a command needs them.
+``port``, ``inspect``, ``diff``; see ``convcalc.api``) and the pure-integer core. Importing convcalc
+loads only that core; the NumPy engine and Rich load when a command needs them.
 """
 
 import sys
 import types
 
-from convcalc.api import chain, explain, inspect, port, shape, solve, sweep, verify
+from convcalc.api import chain, diff, explain, inspect, port, shape, solve, sweep, verify
 from convcalc.core import (
     ChannelReport,
     ConvAxis,
@@ -41,6 +41,7 @@ __all__ = [
     "chain",
     "conv_output_size",
     "conv_transpose_output_size",
+    "diff",
     "direct_form",
     "explain",
     "inspect",
@@ -53,13 +54,13 @@ __all__ = [
     "verify",
 ]
 
-_COMMANDS = frozenset(("chain", "explain", "inspect", "port", "shape", "solve", "verify"))
+_COMMANDS = frozenset(("chain", "diff", "explain", "inspect", "port", "shape", "solve", "verify"))
 
 
 class _Package(types.ModuleType):
     """The convcalc package, whose command functions keep their names.
 
-    Seven commands share their name with the subpackage of their feature (``convcalc/chain/``, ...).
+    Eight commands share their name with the subpackage of their feature (``convcalc/chain/``, ...).
     Importing a submodule binds it as an attribute of its parent package, which would turn
     ``convcalc.chain`` from the function into the subpackage as soon as anything imports
     ``convcalc.chain.parse``. Here that one binding is skipped: ``convcalc.chain`` stays the function,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from convcalc.chain.stack import ChainReport
     from convcalc.core import ShapeReport
+    from convcalc.diff.report import DiffReport
     from convcalc.explain.results import ExplainReport
     from convcalc.inspect.analysis import InspectReport
     from convcalc.port.translate import Translation
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from convcalc.solve.solver import SolveReport
     from convcalc.verdict import SweepGrid, SweepReport, VerifyReport
 
-__all__ = ["chain", "explain", "inspect", "port", "shape", "solve", "sweep", "verify"]
+__all__ = ["chain", "diff", "explain", "inspect", "port", "shape", "solve", "sweep", "verify"]
 
 
 def _text(name: str, value: object, join: str = "x") -> str | None:
@@ -533,4 +534,48 @@ def inspect(
     check_budget(graph)
     report = inspect_graph(graph, shapes, target)
     write_svg(inspect_svg(report), Path(svg))
+    return report
+
+
+def _shapes(name: str, value: object) -> list[tuple[int, ...]]:
+    """One shape ('1x3x64x64' or (1, 3, 64, 64)) or a list of them, one per model input."""
+    from convcalc.inspect.load import parse_input
+
+    if not isinstance(value, (str, tuple, list)) or not value:
+        raise ConvCalcError(
+            f"{name} must be a shape such as '1x3x64x64' or a list of them; got {value!r}"[:300],
+            parameter=name,
+        )
+    one = isinstance(value, str) or all(isinstance(v, int) for v in value)
+    return [parse_input(_text(name, shape) or "") for shape in ([value] if one else value)]
+
+
+def diff(
+    a: str | Path,
+    b: str | Path,
+    input: object,
+    input_b: object = None,
+    svg: str | Path | None = None,
+) -> DiffReport:
+    """`convcalc diff A B --input SHAPE`: both models layer by layer on A's input (its full shape in A's
+    layout, '1x3x64x64' or (1, 3, 64, 64), a list of them for several inputs); ``input_b`` gives B's
+    shapes instead of A's with the axes in B's order; ``svg`` draws both models to that .svg file (its
+    path checked first). ``.same`` says whether every layer and output is the same, ``.exit_code`` is the
+    command's exit code."""
+    from convcalc.diff.report import diff_models
+
+    if svg is not None:
+        from pathlib import Path
+
+        from convcalc.inspect.svg import check_svg_path
+
+        check_svg_path(Path(svg))
+    shapes = _shapes("input", input)
+    shapes_b = None if input_b is None else _shapes("input_b", input_b)
+    report = diff_models(str(a), str(b), shapes, shapes_b)
+    if svg is not None:
+        from convcalc.diff.svg import diff_svg
+        from convcalc.inspect.svg import write_svg
+
+        write_svg(diff_svg(report), Path(svg))
     return report

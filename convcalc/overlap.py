@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from operator import add
+from typing import TYPE_CHECKING
 
 from convcalc.core import (
     ConvParams,
@@ -27,10 +28,14 @@ from convcalc.core import (
     conv_axes_for,
     dilated_kernel_size,
     output_padding_limit,
+    pytorch_crops,
     symmetric_for_crop,
     transposed_layer,
 )
 from convcalc.errors import ConvCalcError
+
+if TYPE_CHECKING:
+    from convcalc.core.layer import Layer
 
 # Per axis the map is built position by position; beyond these it is refused, not attempted.
 MAX_MAP_POSITIONS = 1_000_000
@@ -209,6 +214,18 @@ class Suggestion:
     def covers(self) -> bool:
         """Every output receives at least one input (counted, not assumed)."""
         return self.empty is not None and not any(self.empty)
+
+    @property
+    def layer(self) -> Layer:
+        """The suggested layer as the core's value: the transposed convolution, or the resize's
+        k=3, padding 1 convolution (which runs on the resized input)."""
+        from convcalc.core.layer import Layer
+
+        pads = tuple((p, p) for p in self.padding)
+        if self.kind == "resize":
+            return Layer("conv", self.kernel_size, self.stride, self.dilation, pads, self.output_padding)
+        crops = pytorch_crops(pads, self.output_padding)
+        return Layer("transposed", self.kernel_size, self.stride, self.dilation, crops, self.output_padding)
 
 
 @dataclass(frozen=True)

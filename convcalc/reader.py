@@ -25,6 +25,7 @@ from convcalc.parse import parse_framework_padding, parse_ints, parse_padding
 
 if TYPE_CHECKING:
     from convcalc.conventions.base import FrameworkLayer
+    from convcalc.core.layer import Layer
 
 Ints = int | tuple[int, ...]
 Padding = str | int | tuple[int, ...] | tuple[tuple[int, int], ...]
@@ -61,6 +62,20 @@ class LayerArguments(NamedTuple):
     in_channels: int | None
     out_channels: int | None
     groups: int
+
+    def layer(self, report: ShapeReport | None = None) -> Layer:
+        """The canonical layer: the convolution's resolved pads, or the transposed layer's crops."""
+        from convcalc.core.layer import Layer
+
+        report = report or self.report()
+        axes = report.transposed if self.transposed else report.conv
+        return Layer.of(
+            axes,
+            report.params.output_padding if self.transposed else None,
+            groups=self.groups,
+            in_channels=self.in_channels,
+            out_channels=self.out_channels,
+        )
 
     def report(self) -> ShapeReport:
         """The core's full description of this layer and its twin."""
@@ -109,13 +124,21 @@ class FrameworkArguments(NamedTuple):
         )
 
 
-class Layer(NamedTuple):
-    """A layer read from the options: ``report`` in convcalc's dialect, or ``framework_layer``."""
+class ReadLayer(NamedTuple):
+    """A layer read from the options: ``report`` in convcalc's dialect, or ``framework_layer``; both give
+    the canonical ``layer``."""
 
     options: LayerOptions
     arguments: LayerArguments | None
     report: ShapeReport | None
     framework_layer: FrameworkLayer | None
+
+    @property
+    def layer(self) -> Layer:
+        if self.framework_layer is not None:
+            return self.framework_layer.layer
+        assert self.arguments is not None and self.report is not None
+        return self.arguments.layer(self.report)
 
 
 def _require_kernel(kernel_size: str | None) -> str:
@@ -219,15 +242,15 @@ def dialect_arguments(options: LayerOptions) -> LayerArguments:
     return arguments
 
 
-def read_layer(options: LayerOptions) -> Layer:
+def read_layer(options: LayerOptions) -> ReadLayer:
     """Read the options in the dialect ``--framework`` names (see the module docstring)."""
     if options.framework is None:
         arguments = dialect_arguments(options)
-        return Layer(options, arguments, arguments.report(), None)
+        return ReadLayer(options, arguments, arguments.report(), None)
     if options.in_channels is not None or options.out_channels is not None or options.groups != 1:
         raise ConvCalcError(
             "--in-channels, --out-channels and --groups go with convcalc's own arguments; drop them with "
             f"--framework {options.framework} (convcalc port takes them)",
             parameter="framework",
         )
-    return Layer(options, None, None, framework_arguments(options).read(options.framework))
+    return ReadLayer(options, None, None, framework_arguments(options).read(options.framework))

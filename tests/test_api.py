@@ -9,6 +9,7 @@ same names were imported, and ``import convcalc`` must stay light.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -25,6 +26,8 @@ from convcalc.errors import ConvCalcError
 
 KERAS = Path(__file__).parent / "data" / "keras" / "unet2d.keras"
 CHAIN = "conv k3 s2 p1 | tconv k3 s2 p1 op1"
+DIFF = Path(__file__).parent / "data" / "diff"
+NEEDS_ONNX = pytest.mark.skipif(importlib.util.find_spec("onnx") is None, reason="diff reads .onnx files")
 
 runner = CliRunner()
 
@@ -37,7 +40,7 @@ def cli(*args: str) -> tuple[dict[str, Any], str]:
     return json.loads(as_json.stdout), " ".join(text.stdout.split())
 
 
-CASES: list[tuple[str, Callable[[], Any], list[str]]] = [
+CASES: list[Any] = [
     (
         "shape",
         lambda: convcalc.shape(32, 3, stride=2, padding=1, transposed=True),
@@ -130,10 +133,34 @@ CASES: list[tuple[str, Callable[[], Any], list[str]]] = [
         lambda: convcalc.inspect(KERAS, [(1, 15, 16, 1)], target="pytorch"),
         ["inspect", str(KERAS), "--input", "1x15x16x1", "--target", "pytorch"],
     ),
+    pytest.param(
+        "diff",
+        lambda: convcalc.diff(DIFF / "net.onnx", DIFF / "net_moved.onnx", (1, 3, 16, 12)),
+        ["diff", str(DIFF / "net.onnx"), str(DIFF / "net_moved.onnx"), "--input", "1x3x16x12"],
+        marks=NEEDS_ONNX,
+    ),
+    pytest.param(
+        "diff input_b",
+        lambda: convcalc.diff(DIFF / "net.onnx", DIFF / "net_nhwc.onnx", "1x3x16x12", input_b=["1x16x12x3"]),
+        [
+            "diff",
+            str(DIFF / "net.onnx"),
+            str(DIFF / "net_nhwc.onnx"),
+            "-i",
+            "1x3x16x12",
+            "--input-b",
+            "1x16x12x3",
+        ],
+        marks=NEEDS_ONNX,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "call", "args"), CASES, ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("name", "call", "args"),
+    CASES,
+    ids=[case.values[0] if hasattr(case, "values") else case[0] for case in CASES],
+)
 def test_each_function_answers_as_its_command(name: str, call: Callable[[], Any], args: list[str]) -> None:
     result = call()
     document, printed = cli(*args)
@@ -172,6 +199,39 @@ def test_inspect_takes_one_shape_or_a_list_of_shapes() -> None:
     assert documents[0]["input"]["shapes"] == [[1, 16, 16, 1]]
 
 
+def test_diff_answers_with_the_verdict_running_both_files_gives() -> None:
+    """net_moved.onnx moves the head's pads 1:1 -> 0:2 on H: ONNX Runtime's output of B is A's moved up
+    by one row (tests/test_diff_cli.py runs both); the NHWC conversion computes what A computes."""
+    pytest.importorskip("onnx")
+    moved = convcalc.diff(DIFF / "net.onnx", DIFF / "net_moved.onnx", "1x3x16x12")
+    assert int(moved.exit_code) == 1 and not moved.same
+    (pair,) = moved.differing
+    assert pair.verdict == "shifted" and dict(pair.shift) == {"H": -1, "W": 0}
+    assert convcalc.diff(DIFF / "net.onnx", DIFF / "net.onnx", [(1, 3, 16, 12)]).same
+
+
+def test_diff_draws_the_picture_and_checks_its_arguments(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    svg = tmp_path / "diff.svg"
+    report = convcalc.diff(DIFF / "net.onnx", DIFF / "net_moved.onnx", "1x3x16x12", svg=svg)
+    assert svg.read_text().startswith("<svg") and "changed" in svg.read_text()
+    assert (
+        report.headline() == convcalc.diff(DIFF / "net.onnx", DIFF / "net_moved.onnx", "1x3x16x12").headline()
+    )
+    with pytest.raises(ConvCalcError, match=r"input must be a shape such as '1x3x64x64' .* got None"):
+        convcalc.diff(DIFF / "net.onnx", DIFF / "net.onnx", None)
+    with pytest.raises(ConvCalcError, match=r"input_b must be a shape such as .* got 3\.5"):
+        convcalc.diff(DIFF / "net.onnx", DIFF / "net.onnx", "1x3x16x12", input_b=3.5)
+    with pytest.raises(ConvCalcError, match=r"svg"):
+        convcalc.diff(DIFF / "net.onnx", DIFF / "net.onnx", "1x3x16x12", svg=tmp_path / "picture.png")
+    message = runner.invoke(
+        app, ["diff", str(DIFF / "net.onnx"), str(DIFF / "net.onnx"), "-i", "1x3x9x12", "--json"]
+    )
+    with pytest.raises(ConvCalcError) as error:
+        convcalc.diff(DIFF / "net.onnx", DIFF / "net.onnx", "1x3x9x12")
+    assert json.loads(message.stdout)["error"]["message"] == str(error.value)
+
+
 def test_bad_input_raises_the_commands_error() -> None:
     with pytest.raises(ConvCalcError, match=r"kernel_size is required"):
         convcalc.shape(8)
@@ -196,8 +256,9 @@ def test_the_names_work_both_ways_in_a_fresh_interpreter() -> None:
         "from convcalc.verify import checks\n"
         "from convcalc.chain import parse\n"
         "assert parse.parse_chain('conv k3')[0].kind == 'conv'\n"
-        "from convcalc import chain, inspect, port, shape, solve, sweep, verify, explain\n"
-        "names = ('chain', 'inspect', 'port', 'shape', 'solve', 'sweep', 'verify', 'explain')\n"
+        "import convcalc.diff.report\n"
+        "from convcalc import chain, diff, inspect, port, shape, solve, sweep, verify, explain\n"
+        "names = ('chain', 'diff', 'inspect', 'port', 'shape', 'solve', 'sweep', 'verify', 'explain')\n"
         "assert all(callable(getattr(convcalc, n)) for n in names)\n"
         "assert chain is convcalc.chain and verify is convcalc.verify\n"
         f"print(repr(convcalc.chain({CHAIN!r}, 64)), repr(chain({CHAIN!r}, 64)))\n"
@@ -255,6 +316,7 @@ def test_every_result_class_names_a_presentation_module_with_the_three_functions
         "ChainReport",
         "Translation",
         "InspectReport",
+        "DiffReport",
     }
     for cls in classes:
         presentation = importlib.import_module(cls.presenter)

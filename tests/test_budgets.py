@@ -20,12 +20,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convcalc.chain import sizes, stack
+from convcalc.chain import sizes
 from convcalc.chain.parse import MAX_NESTING, nesting_depth, parse_chain, read_chain_file
 from convcalc.chain.report import chain_report
-from convcalc.chain.stack import Accepted, run
+from convcalc.chain.stack import run
 from convcalc.core import shape_report
 from convcalc.errors import BudgetExceeded, ConvCalcError
+from convcalc.periodic import MAX_LISTED, Accepted
 from convcalc.solve import solver
 from convcalc.solve.solver import Bounds, Fixed, count_axis, even_coverage, solve, solve_axis
 from convcalc.verify import sweep as sweep_module
@@ -136,7 +137,7 @@ def test_accepted_sizes_in_a_range_are_counted_before_they_are_listed(
     try:
         listed = accepted.within(low, low + width)
     except ConvCalcError:
-        assert len(expected) > stack.MAX_LISTED
+        assert len(expected) > MAX_LISTED
     else:
         assert listed == expected
 

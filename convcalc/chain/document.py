@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from convcalc.chain.stack import Accepted, ChainReport
+from convcalc.chain.stack import ChainReport
 from convcalc.jsonout import JsonDict, envelope
+from convcalc.periodic import Accepted
 
 
 def accepted_document(accepted: Accepted, size: int | None) -> JsonDict:

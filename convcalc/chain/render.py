@@ -6,7 +6,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from convcalc.chain.stack import Accepted, ChainReport, SkipPair, axis_fixes
+from convcalc.chain.stack import ChainReport, SkipPair, axis_fixes
+from convcalc.periodic import Accepted
 from convcalc.render import x_join
 
 

@@ -15,7 +15,6 @@ from convcalc.chain.stack import (
     MAX_CHAIN_STEPS,
     MAX_INPUT,
     MAX_PERIOD,
-    Accepted,
     AxisSizes,
     Layer,
     PaddingValue,
@@ -31,6 +30,7 @@ from convcalc.core import (
     transposed_axes_for,
 )
 from convcalc.errors import BudgetExceeded, ConvCalcError
+from convcalc.periodic import Accepted, class_members, smallest
 
 
 def _on_axis(layer: Layer, axis: int) -> Layer:
@@ -116,34 +116,6 @@ def _axis_sizes_run(steps: Sequence[Step], size: int) -> tuple[list[int], bool] 
     return sizes, exact
 
 
-def _minimum(steps: Sequence[Step]) -> int | None:
-    """The smallest input that runs: every rule is monotone, so double, then bisect."""
-    high = 1
-    while _axis_sizes_run(steps, high) is None:
-        high *= 2
-        if high > MAX_INPUT:
-            return None
-    low = high // 2  # does not run (or is 0)
-    while high - low > 1:
-        mid = (low + high) // 2
-        if _axis_sizes_run(steps, mid) is None:
-            low = mid
-        else:
-            high = mid
-    return high
-
-
-def class_members(gaps: list[tuple[int, int]], first: int, period: int) -> tuple[bool, int | None]:
-    """gap(q) = g0 + q*dg must be 0 for every condition: all q (True), one q, or none."""
-    if all(dg == 0 for _, dg in gaps):
-        return all(g0 == 0 for g0, _ in gaps), None
-    q_values = {-g0 // dg for g0, dg in gaps if dg != 0 and g0 % dg == 0 and -g0 // dg >= 0}
-    for q in sorted(q_values):
-        if all(g0 + q * dg == 0 for g0, dg in gaps):
-            return False, first + q * period
-    return False, None
-
-
 def _gaps(pairs: Sequence[tuple[int, int]], sizes: Sequence[int]) -> list[int]:
     """Decoder output minus the encoder input it should restore, per pair (one axis).
 
@@ -208,7 +180,9 @@ def axis_sizes(layers: Sequence[Layer], axis: int) -> AxisSizes:
         steps = [_axis_step(layer) for layer in flat]
     except ConvCalcError:
         steps = None
-    minimum = None if steps is None else _minimum(steps)
+    minimum = (
+        None if steps is None else smallest(lambda size: _axis_sizes_run(steps, size) is None, MAX_INPUT)
+    )
     if steps is None or minimum is None:
         # Sizes grow with the input, so a chain that runs for no input breaks a rule that does not
         # depend on it (output_padding too large, negative padding): let that layer say which.

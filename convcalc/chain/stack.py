@@ -36,13 +36,14 @@ from convcalc.core import (
     transposed_axes_for,
 )
 from convcalc.core.display import Presentable
-from convcalc.errors import BudgetExceeded, ConvCalcError
+from convcalc.core.layer import Layer as CoreLayer
+from convcalc.errors import ConvCalcError
 from convcalc.parse import MAX_DIGITS
+from convcalc.periodic import Accepted
 
 KINDS = ("conv", "tconv", "maxpool", "avgpool", "up")
 MAX_LAYERS = 256
 MAX_PERIOD = 4096
-MAX_LISTED = 10_000
 # i_min is searched by doubling up to this input size; past it the chain is called unusable.
 MAX_INPUT = 2**64
 # Layer evaluations of the accepted-size analysis, summed over the axes (about 10 microseconds each).
@@ -117,6 +118,23 @@ class LayerResult:
         """Real inputs no window of a convolution or pooling reaches (0 for the other layers)."""
         return tuple(a.dropped if isinstance(a, (ConvAxis, PoolAxis)) else 0 for a in self.axes)
 
+    @property
+    def canonical(self) -> CoreLayer | None:
+        """A convolution or transposed convolution step as the core's one layer value; None for the
+        pooling and upsampling steps (``layer`` keeps the step as the user wrote it)."""
+        if self.layer.kind not in ("conv", "tconv"):
+            return None
+        ndim = len(self.axes)
+        ops = self.layer.output_padding
+        per_axis = (ops,) * ndim if isinstance(ops, int) else ops * ndim if len(ops) == 1 else ops
+        return CoreLayer.of(
+            [a for a in self.axes if isinstance(a, (ConvAxis, TransposedAxis))],
+            per_axis if self.layer.kind == "tconv" else None,
+            groups=self.layer.groups,
+            in_channels=self.in_channels,
+            out_channels=self.out_channels,
+        )
+
 
 @dataclass(frozen=True)
 class SkipPair:
@@ -149,51 +167,6 @@ class Field:
     @property
     def right(self) -> int:
         return self.left + self.receptive_field - 1
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """The inputs of one axis for which a property holds: whole classes i = first + q*period, and singles."""
-
-    period: int
-    classes: tuple[int, ...]
-    singles: tuple[int, ...]
-
-    @property
-    def smallest(self) -> int | None:
-        firsts = [*self.classes, *self.singles]
-        return min(firsts) if firsts else None
-
-    def contains(self, size: int) -> bool:
-        return size in self.singles or any(size >= c and (size - c) % self.period == 0 for c in self.classes)
-
-    def nearest(self, size: int) -> tuple[int | None, int | None]:
-        """The largest member below ``size`` and the smallest above it."""
-        below = [s for s in self.singles if s < size]
-        above = [s for s in self.singles if s > size]
-        for c in self.classes:
-            if c < size:
-                below.append(c + (size - 1 - c) // self.period * self.period)
-            above.append(c if c > size else c + ((size - c) // self.period + 1) * self.period)
-        return (max(below) if below else None, min(above) if above else None)
-
-    def within(self, low: int, high: int) -> tuple[int, ...]:
-        """Every member in [low, high], at most MAX_LISTED of them (counted before they are built)."""
-        found = {s for s in self.singles if low <= s <= high}
-        starts = [c if c >= low else c + -(-(low - c) // self.period) * self.period for c in self.classes]
-        count = len(found) + sum(max((high - start) // self.period + 1, 0) for start in starts)
-        if count > MAX_LISTED:
-            raise BudgetExceeded(
-                f"the range {low}..{high} holds {count:,} accepted sizes; the limit MAX_LISTED is "
-                f"{MAX_LISTED:,}: narrow the range",
-                budget="MAX_LISTED",
-                limit=MAX_LISTED,
-                requested=count,
-                parameter="range",
-            )
-        for start in starts:
-            found.update(range(start, high + 1, self.period))
-        return tuple(sorted(found))
 
 
 @dataclass(frozen=True)

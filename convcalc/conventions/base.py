@@ -27,6 +27,7 @@ from convcalc.core import (
     spread_axes,
     spread_pairs,
 )
+from convcalc.core.layer import Layer
 from convcalc.errors import ConvCalcError
 
 Padding = Union[str, Pairs]
@@ -117,6 +118,9 @@ def make_args(
 class FrameworkLayer:
     """A layer read by one framework's rules: its canonical axes (conv pads or transposed crops) and notes.
 
+    Kept beside the core's ``Layer`` (``layer``) because it holds what only the framework knows: its
+    name, the arguments as its user wrote them, its notes and the backends that refuse the layer.
+
     ``unsupported_by`` names the framework's backends or kernels that refuse this layer although the
     framework defines it, or compute other values (Keras's TensorFlow backend, TensorFlow's CPU kernels);
     empty when every one runs it as described. ``port`` prefers layers every backend runs.
@@ -141,9 +145,17 @@ class FrameworkLayer:
     @property
     def placement(self) -> tuple[tuple[int, int], ...]:
         """Per axis: pads (before, after) of a convolution, crops (before, after) of a transposed one."""
+        return self.layer.placement
+
+    @property
+    def layer(self) -> Layer:
+        """The canonical layer these arguments describe. Its output_padding is PyTorch's own when the
+        framework is PyTorch, else 0: another framework's output_padding can mean another crop, and the
+        crops already say everything."""
         if self.is_transposed:
-            return tuple((a.crop_before, a.crop_after) for a in self.transposed)
-        return tuple((a.pad_before, a.pad_after) for a in self.conv)
+            pytorch = self.framework == "pytorch"
+            return Layer.of(self.transposed, self.args.output_padding if pytorch else None)
+        return Layer.of(self.conv)
 
 
 class Convention:

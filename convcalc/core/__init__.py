@@ -9,6 +9,8 @@ framework convention reduces to the same pair.
 - ``axes``: validation helpers and the per-axis results (ConvAxis, TransposedAxis, DirectAxis,
   ReversalAxis) with their formulas;
 - ``rules``: the rules tying arguments together (crops, output_padding limits, symmetric padding);
+- ``layer``: ``Layer``, the one layer value (kind, per-axis kernel, stride, dilation, pads or crops,
+  output_padding, groups, channels) every feature passes around, loaded when first used;
 - ``layers``: normalise then compute (``conv_layer``, ``transposed_layer``, the output sizes);
 - ``report``: channels and the full report behind ``convcalc shape``;
 - ``pool``: pooling and upsampling axes for chains, loaded when first used (`convcalc shape` does not
@@ -60,6 +62,7 @@ from convcalc.core.rules import (
 )
 
 if TYPE_CHECKING:
+    from convcalc.core.layer import Layer
     from convcalc.core.pool import PoolAxis, UpsampleAxis, pool_axes_for
 
 _POOL = ("PoolAxis", "UpsampleAxis", "pool_axes_for")
@@ -70,6 +73,10 @@ def __getattr__(name: str) -> Any:
         from convcalc.core import pool
 
         return getattr(pool, name)
+    if name == "Layer":
+        from convcalc.core.layer import Layer
+
+        return Layer
     raise AttributeError(f"module 'convcalc.core' has no attribute {name!r}")
 
 
@@ -81,6 +88,7 @@ __all__ = [
     "ConvParams",
     "DirectAxis",
     "IntArg",
+    "Layer",
     "PaddingArg",
     "Pairs",
     "PoolAxis",

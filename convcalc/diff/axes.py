@@ -3,18 +3,18 @@
 Two models compared by diff may keep their tensors in other orders (NCHW against NHWC, with the
 Transposes a converter inserts). Each tensor axis is named by the model-input axis it carries, so that a
 layer's spatial axes are compared by name ("H" with "H"), whatever their position. A Transpose permutes
-the names (ONNX's ``perm``, read from the file); ops that keep the layout keep them; an op that mixes
-axes (Reshape, Flatten, MatMul) or that convcalc does not model ends the naming (None).
+the names (the ``perm`` of an ONNX Transpose, a Keras Permute or a TFLite TRANSPOSE); ops that keep
+the layout keep them; an op that mixes axes (Reshape, Flatten, MatMul) or that convcalc does not model
+ends the naming (None).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Optional
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import CHANNELS_FIRST, Graph, Node, UnknownSpec
+from convcalc.inspect.graph import CHANNELS_FIRST, Graph, Node, TransposeSpec, UnknownSpec
 from convcalc.inspect.shapes import channel_axis, spatial_axes
 
 Names = Optional[tuple[Optional[str], ...]]
@@ -49,23 +49,14 @@ def layout_names(layout: str, rank: int) -> tuple[str, ...]:
     return ("N", "C", *spatial) if layout == CHANNELS_FIRST else ("N", *spatial, "C")
 
 
-def transpose_perms(graph: Graph, model: str) -> dict[str, tuple[int, ...]]:
-    """The ``perm`` of every ONNX Transpose, by its output tensor (an ONNX file's only layout op)."""
-    if graph.framework != "onnx" or not any(n.op == "Transpose" for n in graph.nodes):
-        return {}
-    import onnx
-
-    try:
-        proto = onnx.load_model_from_string(Path(model).read_bytes())
-    except Exception:  # the reader parsed this file a moment ago; a file changed since names nothing
-        return {}
-    perms: dict[str, tuple[int, ...]] = {}
-    for node in proto.graph.node:
-        if node.op_type == "Transpose" and node.output:
-            perm = [tuple(a.ints) for a in node.attribute if a.name == "perm"]
-            if perm:
-                perms[node.output[0]] = perm[0]
-    return perms
+def transpose_perms(graph: Graph) -> dict[str, tuple[int, ...]]:
+    """The ``perm`` of every transpose node (ONNX Transpose, Keras Permute, TFLite TRANSPOSE), by its
+    output tensor; () for an ONNX Transpose without one, which reverses the axes."""
+    return {
+        node.outputs[0]: node.spec.perm or ()
+        for node in graph.nodes
+        if isinstance(node.spec, TransposeSpec) and node.outputs
+    }
 
 
 def follow(
@@ -81,8 +72,9 @@ def follow(
         out: Names = None
         if first is not None:
             perm = perms.get(node.outputs[0]) if node.outputs else None
-            if node.op == "Transpose" and perm is not None:
-                out = tuple(first[p] for p in perm) if sorted(perm) == list(range(len(first))) else None
+            if node.kind == "transpose" and perm is not None:
+                order = perm or tuple(reversed(range(len(first))))
+                out = tuple(first[p] for p in order) if sorted(order) == list(range(len(first))) else None
             elif node.kind in KEEPING_KINDS:
                 out = first
             elif node.kind == "unknown" and ranks is not None:

@@ -91,10 +91,10 @@ class Layer:
 
     def spelling(self) -> tuple[str, ...]:
         """The layer as its file spells it: the node's arguments, and each folded node."""
-        parts = [_node_spelling(n) for n in self.before if n.op != "Transpose"]
+        parts = [_node_spelling(n) for n in self.before if n.kind != "transpose"]
         parts.append(_node_spelling(self.node))
-        parts += [_node_spelling(n) for n in self.after if n.op != "Transpose"]
-        transposes = [n for n in (*self.before, *self.after) if n.op == "Transpose"]
+        parts += [_node_spelling(n) for n in self.after if n.kind != "transpose"]
+        transposes = [n for n in (*self.before, *self.after) if n.kind == "transpose"]
         if transposes:
             parts.append(f"{len(transposes)} Transpose{'s' if len(transposes) > 1 else ''} folded")
         return tuple(parts)
@@ -268,7 +268,7 @@ def _node_spelling(node: Node) -> str:
 
 
 def _is_transpose(node: Node, perms: Mapping[str, tuple[int, ...]]) -> bool:
-    return node.op == "Transpose" and bool(node.outputs) and node.outputs[0] in perms
+    return node.kind == "transpose" and bool(node.outputs) and node.outputs[0] in perms
 
 
 def _zero_pad(node: Node) -> bool:
@@ -382,7 +382,7 @@ def _layer(
 
     def tensor_axes(n: int) -> tuple[int, ...] | None:
         folded = graph.nodes[n]
-        if folded.op == "Transpose":
+        if folded.kind == "transpose":
             return None
         seen = names.get(folded.inputs[0])
         if seen is None or any(a not in seen for a in axes):

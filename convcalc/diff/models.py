@@ -44,7 +44,7 @@ def _is_python_target(model: str) -> bool:
 def read_side(label: str, model: str, graph: Graph, shapes: Sequence[Shape]) -> Side:
     """Run the graph on its input shapes and name every axis."""
     given, _, _ = resolve_inputs(graph, shapes)
-    perms = transpose_perms(graph, model)
+    perms = transpose_perms(graph)
     named = input_names(graph, perms, input_layout(graph))
     start = {t.name: names for t, names in zip(graph.inputs, named)}
     run = propagate(graph, given)
@@ -76,7 +76,7 @@ def read_sides(
             "input shapes with --input-b (once per input)",
             parameter="input",
         )
-    perms = transpose_perms(first, b)
+    perms = transpose_perms(first)
     named = input_names(first, perms, input_layout(first))
     wanted = [tuple(n or "?" for n in (names or ())) for names in named]
     shapes = _in_order(side_a, wanted, b)

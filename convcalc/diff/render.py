@@ -1,8 +1,14 @@
-"""Rich renderables of `convcalc diff`: both models, one row per layer pair, then the outputs."""
+"""Rich renderables of `convcalc diff`: both models, one row per layer pair, then the outputs.
+
+A pair is one row (A, B and the verdict side by side) where that fits the terminal without wrapping a
+line; in a narrower one (80 columns, with TFLite's long tensor names) each pair takes two rows, A's
+above B's, the verdict beside A's, so that no column is split off from the layers it judges.
+"""
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -11,6 +17,7 @@ from convcalc.diff.headline import output_text
 from convcalc.diff.layers import AxisForm, Layer
 from convcalc.diff.models import Side
 from convcalc.diff.report import DiffReport
+from convcalc.render import split_table
 
 STYLES = {
     "same": "green",
@@ -76,17 +83,50 @@ def _side(side: Side) -> str:
     return f"{side.label}: {graph.source} ({graph.framework}, {len(graph.nodes)} nodes), input {shapes}"
 
 
-def diff_view(report: DiffReport) -> RenderableType:
-    """Both models, the layer table (both spellings, both canonical forms on A's input), the outputs."""
-    table = Table(
-        title="Layer by layer (B read on A's input sizes)", title_justify="left", title_style="bold"
-    )
+TITLE = "Layer by layer (B read on A's input sizes)"
+
+
+def side_by_side(report: DiffReport) -> Table:
+    table = Table(title=TITLE, title_justify="left", title_style="bold")
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("A", overflow="fold", ratio=1)
     table.add_column("B", overflow="fold", ratio=1)
     table.add_column("verdict", overflow="fold", ratio=1)
     for n, pair in enumerate(report.pairs):
         table.add_row(str(n), _cell(pair.a, pair.a_form), _cell(pair.b, pair.b_form), _verdict(pair))
+    return table
+
+
+def stacked(report: DiffReport) -> Table:
+    """Two rows per pair: A's layer with the verdict beside it, then B's; a rule between pairs."""
+    table = Table(title=TITLE, title_justify="left", title_style="bold")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("layer", overflow="fold", ratio=3)
+    table.add_column("verdict", overflow="fold", ratio=2)
+    last = len(report.pairs) - 1
+    for n, pair in enumerate(report.pairs):
+        table.add_row(str(n), "A", _cell(pair.a, pair.a_form), _verdict(pair))
+        table.add_row("", "B", _cell(pair.b, pair.b_form), "", end_section=n < last)
+    return table
+
+
+class LayerTable:
+    """The layer table side by side when it fits the width it is printed at unwrapped, else stacked."""
+
+    def __init__(self, report: DiffReport) -> None:
+        self.report = report
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = side_by_side(self.report)
+        natural = Measurement.get(console, options.update_width(10**6), table).maximum
+        if natural > options.max_width:
+            table = stacked(self.report)
+        yield from split_table(table, console, options)
+
+
+def diff_view(report: DiffReport) -> RenderableType:
+    """Both models, the layer table (both spellings, both canonical forms on A's input), the outputs."""
     outputs = Text()
     for output in report.outputs:
         style = STYLES.get(output.verdict, "")
@@ -96,4 +136,4 @@ def diff_view(report: DiffReport) -> RenderableType:
             outputs.append(f" ({output.note})")
         outputs.append("\n")
     outputs.rstrip()
-    return Group(Text(_side(report.a)), Text(_side(report.b)), table, outputs)
+    return Group(Text(_side(report.a)), Text(_side(report.b)), LayerTable(report), outputs)

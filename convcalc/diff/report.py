@@ -6,7 +6,13 @@ convolution or pooling with stride s and pads (b, a) maps (scale, offset) to (sc
 scale * b); a transposed convolution with crops (c, e) to (scale / s, offset + scale * c / s); a Pad
 (b, a) to (scale, offset - scale * b); a resize by r to (scale / r, offset). At an output, B's element
 j + (offset_A - offset_B) / scale holds A's element j when both scales agree: the accumulated shift of
-every layer on the way. Pure integers and fractions.
+every layer on the way.
+
+A global pooling ends the positions: its one element per channel is drawn from the whole map, so it
+keeps the map's (scale, offset) only as a record, and so does everything computed from it (Flatten,
+Dense, ...) or from a map whose spatial sizes are all 1. Two such outputs hold the same values when the
+maps they were drawn from sit at the same positions, and other values when they were moved (the zeros at
+the border are not the same); never "shifted". Pure integers and fractions.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from convcalc.diff.compare import PairDiff, compare, extra, missing
 from convcalc.diff.layers import Layer
 from convcalc.diff.models import Side, read_sides
 from convcalc.errors import ConvCalcError, ExitCode
+from convcalc.inspect.graph import Node
 from convcalc.inspect.shapes import Shape
 
 Position = dict[str, tuple[Fraction, Fraction]]
@@ -97,9 +104,11 @@ def diff_sides(side_a: Side, side_b: Side) -> DiffReport:
     return DiffReport(side_a, side_b, tuple(pairs), _outputs(side_a, side_b, pairs))
 
 
-def positions(side: Side) -> dict[str, Position]:
-    """Every tensor's position map per axis name (absent where it mixes axes or pixels)."""
+def positions(side: Side) -> tuple[dict[str, Position], frozenset[str]]:
+    """Every tensor's position map per axis name (absent where it mixes axes or pixels), and the tensors
+    whose positions a global pooling ended (their map is the record of where they were drawn from)."""
     found: dict[str, Position] = {}
+    pooled: set[str] = set()
     for tensor, names in zip(side.graph.inputs, side.input_names):
         found[tensor.name] = {n: (Fraction(1), Fraction(0)) for n in names if n not in ("N", "C", "?")}
     layers = {layer.node.name: layer for layer in side.layers}
@@ -107,17 +116,37 @@ def positions(side: Side) -> dict[str, Position]:
     for index, node in enumerate(side.graph.nodes):
         if index not in ran or not node.inputs or not node.outputs:
             continue
-        here = found.get(node.inputs[0])
-        if here is None or side.names.get(node.outputs[0]) is None:
+        # a merge (an SE block's Mul) keeps the positions of its first operand that still has them
+        first = node.inputs[0]
+        if first in pooled:
+            first = next((t for t in node.inputs if t in found and t not in pooled), first)
+        here = found.get(first)
+        if here is None:
             continue
-        layer = layers.get(node.name)
-        if layer is not None and layer.node is node:
-            here = _through(layer, here)
-        elif node.kind in ("global_pool", "depth_to_space", "space_to_depth"):
+        if first in pooled or node.kind == "global_pool" or _ends_positions(side, node, first):
+            pooled.update(node.outputs)
+        elif side.names.get(node.outputs[0]) is None:
             continue
+        else:
+            layer = layers.get(node.name)
+            if layer is not None and layer.node is node:
+                here = _through(layer, here)
+            elif node.kind in ("depth_to_space", "space_to_depth"):
+                continue
         for name in node.outputs:
             found[name] = here
-    return found
+    return found, frozenset(pooled)
+
+
+def _ends_positions(side: Side, node: Node, tensor: str) -> bool:
+    """A Flatten, Reshape or Dense of a map whose spatial sizes are all 1 (after a pooling to 1x1)."""
+    if node.kind not in ("flatten", "reshape", "dense"):
+        return False
+    shape, names = side.run.shapes.get(tensor), side.names.get(tensor)
+    if shape is None or names is None or len(names) != len(shape):
+        return False
+    spatial = [d for d, n in zip(shape, names) if n not in ("N", "C")]
+    return bool(spatial) and all(d == 1 for d in spatial)
 
 
 def _through(layer: Layer, here: Position) -> Position:
@@ -137,7 +166,7 @@ def _through(layer: Layer, here: Position) -> Position:
 
 
 def _outputs(side_a: Side, side_b: Side, pairs: Sequence[PairDiff]) -> tuple[OutputDiff, ...]:
-    pos_a, pos_b = positions(side_a), positions(side_b)
+    (pos_a, pooled_a), (pos_b, pooled_b) = positions(side_a), positions(side_b)
     values_differ = any(p.verdict in ("different values", "missing", "extra") for p in pairs)
     # B's elements between A's elements anywhere on the way (a shift by a fraction of an element, then a
     # stride that samples other pixels) make other values, even where a later upsampling lands on whole
@@ -182,6 +211,11 @@ def _outputs(side_a: Side, side_b: Side, pairs: Sequence[PairDiff]) -> tuple[Out
         shift = _shift(pos_a.get(name_a), pos_b.get(name_b))
         if shape_a != shape_b:
             verdict = "different size"
+        elif name_a in pooled_a or name_b in pooled_b:
+            # drawn from a whole map: the same map gives the same values, a moved one others
+            aligned = name_a in pooled_a and name_b in pooled_b and shift is not None
+            same = aligned and not values_differ and not any(amount for _, amount in shift or ())
+            verdict, shift = ("same" if same else "different values"), ()
         elif values_differ or shift is None or any(amount.denominator != 1 for _, amount in shift):
             verdict = "different values"
         elif any(amount for _, amount in shift):

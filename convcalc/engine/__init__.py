@@ -21,6 +21,8 @@ Routes for the transposed convolution, each its own code:
   as C^T.
 - ``adjoint_identity`` (``routes/adjoint.py``): <conv(x), y> = <x, conv_transpose(y)>.
 
+``run_layer`` (``layer.py``) runs a core ``Layer`` by the fast path or by a route named in its call.
+
 The witness routes share no code with the fast path beyond the boundary checks (``inputs.py``), the
 budgets (``budget.py``) and the core. Work and memory are budgeted: ``MAX_WORK`` multiply-accumulates
 and ``MAX_ELEMENTS`` elements in any array the engine allocates; the matrix route has the tighter
@@ -45,6 +47,7 @@ from convcalc.engine.fast.run import (
     conv_transpose_cropped,
 )
 from convcalc.engine.inputs import Array
+from convcalc.engine.layer import layer_geometry, run_layer
 from convcalc.engine.routes.adjoint import adjoint_identity, adjoint_identity_cropped
 from convcalc.engine.routes.direct import DirectRun, direct_weight, transpose_direct, transpose_direct_run
 from convcalc.engine.routes.matrix import conv_by_matrix, conv_matrix, conv_output_sizes, transpose_matrix
@@ -68,9 +71,11 @@ __all__ = [
     "conv_transpose",
     "conv_transpose_cropped",
     "direct_weight",
+    "layer_geometry",
     "max_abs",
     "max_abs_error",
     "random_tensors",
+    "run_layer",
     "transpose_direct",
     "transpose_direct_run",
     "transpose_matrix",

@@ -17,6 +17,7 @@ import numpy as np
 
 from convcalc import engine
 from convcalc.core import ConvAxis, ShapeReport, TransposedAxis
+from convcalc.core.layer import Layer
 from convcalc.errors import ConvCalcError
 from convcalc.explain.results import (
     Contribution,
@@ -136,16 +137,8 @@ def _transposed_input(report: ShapeReport) -> tuple[Any, Any]:
     return y, w
 
 
-def _crops(axes: Sequence[TransposedAxis]) -> list[tuple[int, int]]:
-    return [(a.crop_before, a.crop_after) for a in axes]
-
-
 def _canonical(axes: Sequence[TransposedAxis]) -> dict[str, Any]:
-    return {
-        "stride": [a.stride for a in axes],
-        "dilation": [a.dilation for a in axes],
-        "crops": _crops(axes),
-    }
+    return engine.layer_geometry(Layer.of(axes))
 
 
 def direct_steps(report: ShapeReport) -> DirectSteps:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from convcalc.chain.document import accepted_document
-from convcalc.chain.stack import Accepted
 from convcalc.conventions.code import json_value
 from convcalc.inspect.analysis import InspectReport
 from convcalc.jsonout import JsonDict, envelope
+from convcalc.periodic import Accepted
 
 # An axis whose sizes are not worked out: every field of an accepted-size set, null or empty.
 NOT_WORKED_OUT: JsonDict = {

@@ -80,6 +80,7 @@ from typing import Union
 
 from convcalc.conventions import read
 from convcalc.conventions.base import FrameworkLayer
+from convcalc.core.layer import Layer
 from convcalc.errors import ConvCalcError
 
 CHANNELS_FIRST = "channels_first"
@@ -133,7 +134,9 @@ class ConvSpec:
 
     ``padding`` is the framework's word ("same", "valid", "same_upper", "notset", ...) or explicit
     (before, after) pairs per spatial axis; ``output_padding`` / ``output_size`` are None when the
-    model does not give them. ``arguments`` is how the file spells them, for display only.
+    model does not give them. ``arguments`` is how the file spells them, for display only. It stays
+    beside the core's ``Layer`` (``layer``) because a framework's padding word ('same', 'same_upper')
+    is resolved per input size, and the file's spelling, channels and bias are what inspect reports.
     """
 
     framework: str
@@ -163,6 +166,12 @@ class ConvSpec:
             output_size=self.output_size,
             transposed=transposed,
             transpose_kernel=self.transpose_kernel,
+        )
+
+    def layer(self, size: tuple[int, ...], transposed: bool) -> Layer:
+        """The core's canonical layer for this input size, with the model's groups and channels."""
+        return self.read(size, transposed).layer._replace(
+            groups=self.groups, in_channels=self.in_channels, out_channels=self.out_channels
         )
 
 

@@ -36,6 +36,7 @@ from convcalc.inspect.graph import (
     ResizeSpec,
     Spec,
     Tensor,
+    TransposeSpec,
     UnknownSpec,
 )
 from convcalc.inspect.keras_archive import read_config
@@ -369,6 +370,12 @@ class _Reader:
             if 0 in shape:
                 raise self.error(call.path, f"target_shape values must be >= 1 or -1; got {list(shape)}")
             self.add(call, call.path, cls, "reshape", ReshapeSpec((0, *shape)), call.inputs, call.output)
+        elif cls == "Permute":
+            dims = _list(self.source, call.path, "dims", cfg.get("dims"))
+            perm = tuple(_int(self.source, call.path, "dims", v, 1) for v in dims)
+            if sorted(perm) != list(range(1, len(perm) + 1)):
+                raise self.error(call.path, f"dims must be a permutation of 1..{len(perm)}; got {list(perm)}")
+            self.add(call, call.path, cls, "transpose", TransposeSpec((0, *perm)), call.inputs, call.output)
         elif cls == "Dense":
             units = _int(self.source, call.path, "units", cfg.get("units"), 1)
             features = self.channels(call, -1)

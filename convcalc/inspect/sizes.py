@@ -8,22 +8,19 @@ period: every op divides by what ``Run.divisors`` lists (strides, integer divisi
 denominators), so sizes repeat over their product S; two runs S apart give every size's exact gain
 (its change per unit of input), and P is the lcm of the gains' denominators (with a remainder's
 divisor). Along a class three runs (q = 0, 1, 2) give every size's slope and offset (``Formula``) and
-check that they are affine; every merge's disagreement is then affine in q, and chain's
-``class_members`` says whether the class agrees for every q, for one q (checked by one more run), or
-for none. The sizes that run are those classes; the sizes that drop nothing are the classes where no
-window leaves an input unread as well. A class whose first members lie before its affine part (a
-min/max not yet past its crossing) has those members checked one by one.
+check that they are affine; every merge's disagreement is then affine in q, and
+``convcalc.periodic.class_members`` (chain's too) says whether the class agrees for every q, for one q
+(checked by one more run), or for none. The sizes that run are those classes; the sizes that drop
+nothing are the classes where no window leaves an input unread as well. A class whose first members
+lie before its affine part (a min/max not yet past its crossing) has those members checked one by one.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from convcalc.chain.sizes import class_members
-from convcalc.chain.stack import Accepted
 from convcalc.inspect.formulas import Formula
 from convcalc.inspect.graph import (
     BlockSpec,
@@ -39,6 +36,7 @@ from convcalc.inspect.graph import (
     ValueSpec,
 )
 from convcalc.inspect.shapes import Failure, Run, Shape, propagate, spatial_axes
+from convcalc.periodic import Accepted, class_members, reduce_period, smallest
 
 MAX_PERIOD = 4096
 # Runs of the graph times its nodes: the accepted sizes of one axis are worked out within this budget.
@@ -281,10 +279,13 @@ def axis_sizes(
     def not_worked_out(minimum: int | None, why: str) -> AxisSizes:
         return AxisSizes(tensor_axis, spatial_axis, minimum, None, why)
 
+    def fails(size: int) -> bool:
+        return run_at(size).failure is not None
+
     held = None
-    high = _first_running(run_at)
+    minimum = smallest(fails, MAX_INPUT)
     others = tuple(a for a in tensor_axes if a != tensor_axis)
-    if high is None and others:
+    if minimum is None and others:
         base = smallest_running(graph, shapes, tensor_axes)
         if base is not None:
             moved = list(shapes[0])
@@ -292,18 +293,10 @@ def axis_sizes(
                 moved[a] = base
             shapes = (tuple(moved), *shapes[1:])
             held = f"the other spatial axes are held at {base} here (the given sizes do not run)"
-            high = _first_running(run_at)
-    if high is None:
+            minimum = smallest(fails, MAX_INPUT)
+    if minimum is None:
         empty = Accepted(1, (), ())
         return AxisSizes(tensor_axis, spatial_axis, None, empty, "no size runs", empty)
-    low = high // 2
-    while high - low > 1:
-        mid = (low + high) // 2
-        if run_at(mid).failure is None:
-            high = mid
-        else:
-            low = mid
-    minimum = high
     first = run_at(minimum)
     if first.stopped:
         node = first.stopped[0]
@@ -440,48 +433,6 @@ def _record(pieces: dict[str, list[list[tuple[int, int, int]]]], runs: list[Run]
             dim.append((start, y - x, x))
 
 
-def reduce_period(accepted: Accepted) -> Accepted:
-    """The same set of sizes with the smallest period that describes it (a union of classes modulo a
-    divisor of the period becomes those classes)."""
-    p = accepted.period
-    classes, loose = list(accepted.classes), set(accepted.singles)
-    for n, c in enumerate(classes):  # a single just before its class starts the class earlier
-        while c - p in loose:
-            loose.discard(c - p)
-            c -= p
-        classes[n] = c
-    accepted = Accepted(p, tuple(sorted(classes)), tuple(sorted(loose)))
-    if not accepted.classes:
-        return Accepted(1, (), accepted.singles) if not accepted.singles else accepted
-    top = max(accepted.classes) + p
-    for d in sorted(k for k in range(1, p) if p % k == 0):
-        starts: list[int] = []
-        ok = True
-        for c in sorted(accepted.classes):
-            if any((c - s) % d == 0 for s in starts):
-                continue
-            if not all(accepted.contains(v) for v in range(c, top + p, d)):
-                ok = False
-                break
-            starts.append(c)
-        if ok:
-            singles = tuple(
-                s for s in accepted.singles if not any(s >= c and (s - c) % d == 0 for c in starts)
-            )
-            return Accepted(d, tuple(starts), singles)
-    return accepted
-
-
-def _first_running(run_at: Callable[[int], Run]) -> int | None:
-    """A power of two that runs without a refusal (the search for the smallest starts there), or None."""
-    high = 1
-    while run_at(high).failure is not None:
-        high *= 2
-        if high > MAX_INPUT:
-            return None
-    return high
-
-
 def _same(values: object) -> bool:
     return not isinstance(values, tuple) or len(set(values)) <= 1
 
@@ -565,13 +516,4 @@ def smallest_running(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple
             first[a] = size
         return run_graph(graph, (tuple(first), *shapes[1:])).failure is not None
 
-    high = 1
-    while fails(high):
-        high *= 2
-        if high > MAX_INPUT:
-            return None
-    low = high // 2
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (mid, high) if fails(mid) else (low, mid)
-    return high
+    return smallest(fails, MAX_INPUT)

@@ -24,6 +24,7 @@ from convcalc.inspect.graph import (
     ReshapeSpec,
     ResizeSpec,
     Spec,
+    TransposeSpec,
 )
 from convcalc.inspect.tflite_file import TFLiteFile
 from convcalc.inspect.tflite_values import MAX_VECTOR, Linear
@@ -361,6 +362,18 @@ def mean(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) ->
     return "MEAN", "flatten", FlattenSpec(1), (kept,)
 
 
+def transpose(r: TFLiteFile, op: Any, ins: list[int], outs: list[int], where: str) -> Any:
+    """TRANSPOSE by a constant perm (output axis n is input axis perm[n])."""
+    x = r.data_input(ins, 0, where)
+    if len(ins) < 2 or ins[1] < 0 or ins[1] not in r.constant:
+        return None
+    perm = r.ints(ins[1], "perm", where)
+    rank = len(r.shape(ins[0]))
+    if sorted(perm) != list(range(rank)):
+        raise r.error(f"{where}: perm must be a permutation of {rank} axes; got {list(perm)}")
+    return "TRANSPOSE", "transpose", TransposeSpec(perm), (x,)
+
+
 BUILDERS: dict[str, Callable[..., tuple[str, str, Spec, tuple[str, ...]] | None]] = {
     "CONV_2D": conv,
     "DEPTHWISE_CONV_2D": depthwise,
@@ -376,6 +389,7 @@ BUILDERS: dict[str, Callable[..., tuple[str, str, Spec, tuple[str, ...]] | None]
     "RESHAPE": reshape,
     "FULLY_CONNECTED": fully_connected,
     "MEAN": mean,
+    "TRANSPOSE": transpose,
     **dict.fromkeys(ELEMENTWISE, elementwise),
     **dict.fromkeys(SHAPE_PRESERVING, shape_preserving),
 }

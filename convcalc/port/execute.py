@@ -81,29 +81,7 @@ def _pad_or_trim(array: Array, pairs: Sequence[tuple[int, int]]) -> Array:
 
 def run_layer(layer: FrameworkLayer, x: Array, weight: Array, groups: int = 1) -> Array:
     """The layer's output for channels-first x and a weight in the framework's layout."""
-    w = engine_weight(layer, weight, groups)
-    if layer.is_transposed:
-        axes = layer.transposed
-        return engine.conv_transpose_cropped(
-            x,
-            w,
-            stride=[a.stride for a in axes],
-            dilation=[a.dilation for a in axes],
-            crops=list(layer.placement),
-            groups=groups,
-        )
-    pads = list(layer.placement)
-    if any(min(pair) < 0 for pair in pads):
-        # Negative pads (JAX) crop the padded input; the engine, like PyTorch, only pads with zeros.
-        x, pads = _pad_or_trim(x, pads), [(0, 0)] * len(pads)
-    return engine.conv(
-        x,
-        w,
-        stride=[a.stride for a in layer.conv],
-        padding=pads,
-        dilation=[a.dilation for a in layer.conv],
-        groups=groups,
-    )
+    return engine.run_layer(layer.layer._replace(groups=groups), x, engine_weight(layer, weight, groups))
 
 
 def check_port(t: Translation, seed: int = 0) -> PortCheck:

@@ -262,15 +262,16 @@ def translate(source: FrameworkLayer, target_name: str, channels: Channels | Non
                 )
     # The candidates start from the canonical axes (Paddle's 'SAME' may have changed the dilation).
     wanted_axes = source.transposed if source.is_transposed else source.conv
+    layer = source.layer
     canonical = FrameworkLayer(
         source.framework,
         LayerArgs(
             size=tuple(a.size for a in wanted_axes),
-            kernel_size=tuple(a.kernel_size for a in wanted_axes),
-            stride=tuple(a.stride for a in wanted_axes),
-            dilation=tuple(a.dilation for a in wanted_axes),
-            padding=((0, 0),) * len(wanted_axes),
-            transposed=source.is_transposed,
+            kernel_size=layer.kernel_size,
+            stride=layer.stride,
+            dilation=layer.dilation,
+            padding=((0, 0),) * layer.ndim,
+            transposed=layer.transposed,
         ),
         conv=source.conv,
         transposed=source.transposed,

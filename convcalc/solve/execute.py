@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from convcalc import engine
-from convcalc.core import transposed_layer
 from convcalc.errors import ConvCalcError
 from convcalc.solve.solver import Answer
 from convcalc.verdict import agrees
@@ -63,16 +62,8 @@ def verify_answer(answer: Answer, seed: int = 0) -> bool:
     out = engine.conv_transpose(given, w, output_padding=answer.output_padding, **common)
     if tuple(out.shape[2:]) != target:
         return False
-    axes = transposed_layer(
-        sizes,
-        answer.kernel_size,
-        stride=answer.stride,
-        padding=answer.padding,
-        output_padding=answer.output_padding,
-        dilation=answer.dilation,
-    )
-    crops = [(a.crop_before, a.crop_after) for a in axes]
-    scatter = engine.transpose_scatter(given, w, stride=answer.stride, dilation=answer.dilation, crops=crops)
+    # The definition on the answer's canonical layer (crops), against PyTorch's arguments above.
+    scatter = engine.transpose_scatter(given, w, **engine.layer_geometry(answer.layer))
     if not agrees(engine.max_abs_error(out, scatter), engine.max_abs(scatter)):
         return False
     if not all(a.strict_ok for a in answer.axes):

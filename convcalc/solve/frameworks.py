@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convcalc.conventions.base import FrameworkLayer, LayerArgs
-from convcalc.core import ConvAxis, TransposedAxis, pytorch_crops
 from convcalc.errors import ConvCalcError
 from convcalc.port.translate import Translation, translate
 from convcalc.solve.solver import Answer
@@ -18,28 +17,20 @@ from convcalc.solve.solver import Answer
 
 def canonical_layer(answer: Answer) -> FrameworkLayer:
     """An answer as a PyTorch-layout layer in canonical form: crops (pb, pa - op) or pads (pb, pa)."""
-    axes = answer.axes
-    transposed = axes[0].transposed
+    layer = answer.layer
+    size = tuple(a.size for a in answer.axes)
     args = LayerArgs(
-        size=tuple(a.size for a in axes),
-        kernel_size=answer.kernel_size,
-        stride=answer.stride,
-        dilation=answer.dilation,
-        padding=answer.padding,
-        output_padding=answer.output_padding if transposed else None,
-        transposed=transposed,
+        size=size,
+        kernel_size=layer.kernel_size,
+        stride=layer.stride,
+        dilation=layer.dilation,
+        padding=layer.padding,
+        output_padding=layer.output_padding if layer.transposed else None,
+        transposed=layer.transposed,
     )
-    if transposed:
-        pairs = tuple((a.pad_before, a.pad_after) for a in axes)
-        crops = tuple(
-            TransposedAxis(a.size, a.kernel_size, a.stride, a.dilation, cb, ca)
-            for a, (cb, ca) in zip(axes, pytorch_crops(pairs, answer.output_padding))
-        )
-        return FrameworkLayer("pytorch", args, transposed=crops)
-    pads = tuple(
-        ConvAxis(a.size, a.kernel_size, a.stride, a.dilation, a.pad_before, a.pad_after) for a in axes
-    )
-    return FrameworkLayer("pytorch", args, conv=pads)
+    if layer.transposed:
+        return FrameworkLayer("pytorch", args, transposed=layer.transposed_axes(size))
+    return FrameworkLayer("pytorch", args, conv=layer.conv_axes(size))
 
 
 def exact_in(framework: str, answers: Sequence[Answer]) -> list[tuple[Answer, Translation]]:

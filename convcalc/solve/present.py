@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from convcalc.jsonout import JsonDict
 from convcalc.solve.document import solve_document
-from convcalc.text import same, x_join
+from convcalc.text import x_join
 
 if TYPE_CHECKING:
     from rich.console import RenderableType  # noqa: TID251 (a type only)
@@ -33,14 +33,7 @@ def render(report: SolveReport) -> RenderableType:
 
 def answer_words(answer: Answer) -> str:
     """k4 s2 p1 op0 (with d only when it is not 1)."""
-    a = answer
-    pads = [str(b) if b == e else f"{b}:{e}" for b, e in a.padding]
-    words = [f"k{same(a.kernel_size)}", f"s{same(a.stride)}", f"p{same(pads)}"]
-    if a.axes[0].transposed:
-        words.append(f"op{same(a.output_padding)}")
-    if any(d != 1 for d in a.dilation):
-        words.append(f"d{same(a.dilation)}")
-    return " ".join(words)
+    return answer.layer.words()
 
 
 def headline(report: SolveReport) -> str:

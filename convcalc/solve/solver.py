@@ -39,9 +39,11 @@ from convcalc.core import (
     normalize,
     output_padding_allowed,
     output_padding_limit,
+    pytorch_crops,
     transposed_layer,
 )
 from convcalc.core.display import Presentable
+from convcalc.core.layer import Layer
 from convcalc.errors import BudgetExceeded, ConvCalcError
 
 if TYPE_CHECKING:
@@ -384,6 +386,17 @@ class Answer:
 
     def _per_axis(self, name: str) -> tuple[int, ...]:
         return tuple(getattr(a, name) for a in self.axes)
+
+    @property
+    def layer(self) -> Layer:
+        """The answer as the core's canonical layer: pads, or crops (pb, pa - op) with op kept."""
+        axes = self.axes
+        if axes[0].transposed:
+            crops = pytorch_crops(self.padding, self.output_padding)
+            return Layer(
+                "transposed", self.kernel_size, self.stride, self.dilation, crops, self.output_padding
+            )
+        return Layer("conv", self.kernel_size, self.stride, self.dilation, self.padding, (0,) * len(axes))
 
     @property
     def kernel_size(self) -> tuple[int, ...]:

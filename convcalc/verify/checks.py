@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from convcalc import engine
 from convcalc.conventions.base import FrameworkLayer
 from convcalc.core import ConvAxis, DirectAxis, ShapeReport, TransposedAxis, direct_form, shape_report
+from convcalc.core.layer import Layer
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.verdict import (
     Check,
@@ -148,7 +149,8 @@ def _transposed_checks(
     direct form's numbers (as `shape` prints them) against the arrays the direct route really built."""
     c_in = w.shape[1] * geometry["groups"]
     expected = [y.shape[0], c_in, *(a.output for a in axes)]
-    canonical: dict[str, Any] = {"crops": [(a.crop_before, a.crop_after) for a in axes], **geometry}
+    # Every route takes the same canonical layer; each is looked up on the engine when it runs.
+    canonical = engine.layer_geometry(Layer.of(axes, groups=geometry["groups"]))
     scatter = engine.transpose_scatter(y, w, **canonical)
     direct = engine.transpose_direct_run(y, w, **canonical)
     routes: dict[str, Array | ConvCalcError] = {
@@ -310,8 +312,7 @@ def verify_framework_layer(layer: FrameworkLayer, *, seed: int = 0) -> VerifyRep
     executed = checks[0].got  # the scatter route's shape (N, C, *spatial)
     assert isinstance(executed, list)
     checks.insert(0, shape_check(f"{layer.framework} output size", list(layer.output), executed[2:]))
-    crops = [(a.crop_before, a.crop_after) for a in axes]
     # Here the transposed convolution is the operator and the convolution its adjoint.
-    forward, backward = engine.adjoint_identity_cropped(y, z, w, crops=crops, **geometry)
+    forward, backward = engine.adjoint_identity_cropped(y, z, w, **engine.layer_geometry(layer.layer))
     checks.append(_adjoint_check(backward, forward))
     return VerifyReport(None, layer, seed, BATCH, DEFAULT_OUT_CHANNELS, DEFAULT_IN_CHANNELS, 1, tuple(checks))

@@ -34,8 +34,8 @@ from convcalc.inspect.svg.layout import place
 from convcalc.inspect.svg.words import shape_text
 
 if TYPE_CHECKING:
-    from convcalc.chain.stack import Accepted
     from convcalc.inspect.analysis import InspectReport
+    from convcalc.periodic import Accepted
 
 __all__ = [
     "MARK_KINDS",
