@@ -419,16 +419,18 @@ def _varying(runs: list[Run]) -> set[tuple[int, int, int]]:
 
 def _record(pieces: dict[str, list[list[tuple[int, int, int]]]], runs: list[Run], start: int) -> None:
     """Each tensor's sizes on this class: (start, slope, offset) per tensor axis."""
-    a, b = runs[0], runs[1]
-    for name, shape in a.shapes.items():
-        other = b.shapes.get(name)
+    later = runs[1].shapes
+    for name, shape in runs[0].shapes.items():
+        other = later.get(name)
         if other is None or len(other) != len(shape):
             continue
-        dims = pieces.setdefault(name, [[] for _ in shape])
-        if len(dims) != len(shape):
+        dims = pieces.get(name)
+        if dims is None:
+            dims = pieces[name] = [[] for _ in shape]
+        elif len(dims) != len(shape):
             continue
-        for n, (x, y) in enumerate(zip(shape, other)):
-            dims[n].append((start, y - x, x))
+        for dim, x, y in zip(dims, shape, other):
+            dim.append((start, y - x, x))
 
 
 def _same(values: object) -> bool:
