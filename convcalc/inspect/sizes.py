@@ -175,10 +175,15 @@ def run_graph(graph: Graph, shapes: tuple[Shape, ...]) -> Run:
     shapes where the model refuses the input)."""
     if graph.rebuild is None:
         return propagate(graph, shapes)
-    run = propagate(graph.rebuild(shapes), shapes)
+    rebuilt = graph.rebuild(shapes)
+    run = propagate(rebuilt, shapes)
     if run.failure is None and run.stopped:
         node = run.stopped[0]
         return replace(run, failure=Failure(-1, node, f"shapes stop at {node.name} ({node.op})"))
+    if run.failure is None and rebuilt.refused_at is not None:
+        # the model stops at that node for this input: a run that ends there is no run of the model
+        node = next(n for n in rebuilt.nodes if n.name == rebuilt.refused_at)
+        return replace(run, failure=Failure(-1, node, f"the model refuses this input at {node.name}"))
     return run
 
 
