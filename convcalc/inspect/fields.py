@@ -10,6 +10,7 @@ The field of an output is the widest span of its positions. Pure integers, bound
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from fractions import Fraction
@@ -39,11 +40,35 @@ def _union(spans: Sequence[Span]) -> Span:
     return min(s[0] for s in real), max(s[1] for s in real)
 
 
+def _monotone(x: list[Span]) -> bool:
+    """Every position has a span, and both ends never move back along the axis (then a window's hull is
+    its first position's start and its last position's end)."""
+    for u, v in itertools.pairwise(x):
+        if u is None or v is None or v[0] < u[0] or v[1] < u[1]:
+            return False
+    return bool(x) and x[0] is not None
+
+
 def _conv_spans(x: list[Span], axis: ConvAxis, out: int) -> list[Span]:
-    spans = []
+    s, d, pad = axis.stride, axis.dilation, axis.pad_before
+    reach = (axis.kernel_size - 1) * d
+    n = len(x)
+    monotone = _monotone(x)
+    spans: list[Span] = []
     for j in range(out):
-        reads = [j * axis.stride + t * axis.dilation - axis.pad_before for t in range(axis.kernel_size)]
-        spans.append(_union([x[u] for u in reads if 0 <= u < len(x)]))
+        first = j * s - pad
+        last = first + reach
+        if first < 0:  # the first tap inside the input
+            first += (-first + d - 1) // d * d
+        if last >= n:  # the last tap inside the input
+            last -= (last - n + d) // d * d
+        if first > last:
+            spans.append(None)
+        elif monotone:
+            low, high = x[first], x[last]
+            spans.append((low[0], high[1]))  # type: ignore[index]
+        else:
+            spans.append(_union(x[first : last + 1 : d]))
     return spans
 
 

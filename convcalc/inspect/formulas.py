@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def _times(m: int | Fraction, term: str) -> str:
     return f"{m}*{term}"
 
 
+@lru_cache(maxsize=4096)  # a model's tensors share few formulas (every layer of a level has one)
 def formula_text(formula: Formula, symbol: str) -> str | None:
     points = _points(formula)
     if not points:

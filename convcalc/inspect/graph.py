@@ -380,6 +380,10 @@ class Graph:
     # Every trainable number of the model (PyTorch's sum of p.numel() over model.parameters(); an ONNX
     # file's floating-point initializers), when the reader can count them; None: the layers' own sum.
     parameters: int | None = None
+    # The node where the framework itself refused this input when the reader ran the model (PyTorch by
+    # execution): the graph ends there, and a run of it is a failure even where convcalc's rule only
+    # flags the node (a merge whose operands disagree).
+    refused_at: str | None = None
     rebuild: Callable[[tuple[tuple[int, ...], ...]], Graph] | None = field(
         default=None, compare=False, repr=False
     )

@@ -119,29 +119,64 @@ class _Mismatch(Exception):
         self.output = output
 
 
-# A convolution read by its framework, per (spec, size): keyed by the spec's identity (hashing a spec's
-# every field costs more than the read), the spec kept in the value so that the key stays its own.
-_READ: dict[tuple[int, Shape, bool], tuple[ConvSpec, FrameworkLayer, Shape]] = {}
+# A convolution read by its framework, per (reading, size): every spec that reads alike (its channels
+# and display arguments aside) shares one read, so a model's twenty 3x3 convolutions are read once per
+# size. The reading key of a spec is remembered by the spec's identity (building it costs more than
+# the lookup), the spec kept in the value so that the key stays its own.
+_READ: dict[tuple[object, Shape, bool], tuple[FrameworkLayer, Shape]] = {}
+_READING: dict[int, tuple[ConvSpec, object]] = {}
 MAX_READ = 65536
+
+
+def _reading(spec: ConvSpec) -> object:
+    """What ``ConvSpec.read`` depends on: two specs with the same reading read every size alike."""
+    found = _READING.get(id(spec))
+    if found is not None and found[0] is spec:
+        return found[1]
+    key = (
+        spec.framework,
+        spec.kernel_size,
+        spec.stride,
+        spec.dilation,
+        spec.padding,
+        spec.output_padding,
+        spec.output_size,
+        spec.transpose_kernel,
+    )
+    if len(_READING) >= MAX_READ:
+        _READING.clear()
+    _READING[id(spec)] = (spec, key)
+    return key
 
 
 def _read_conv(spec: ConvSpec, size: Shape, transposed: bool) -> tuple[FrameworkLayer, Shape]:
     """The canonical layer and its output sizes (``ConvSpec.read``), remembered."""
-    key = (id(spec), size, transposed)
+    key = (_reading(spec), size, transposed)
     found = _READ.get(key)
-    if found is not None and found[0] is spec:
-        return found[1], found[2]
+    if found is not None:
+        return found
     layer = spec.read(size, transposed)
     if len(_READ) >= MAX_READ:
         _READ.clear()
-    _READ[key] = (spec, layer, layer.output)
+    _READ[key] = (layer, layer.output)
     return layer, layer.output
+
+
+# Per graph (by identity, the graph kept so that the key stays its own): its constants' shapes and values.
+_CONSTANTS: dict[int, tuple[Graph, dict[str, Shape], dict[str, Values | None]]] = {}
+MAX_GRAPHS = 64
 
 
 def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     """Run every node on concrete input shapes (one per graph input, in order)."""
-    shapes: dict[str, Shape] = {t.name: tuple(int(d) for d in t.shape) for t in graph.constants}
-    values: dict[str, Values | None] = {t.name: t.values for t in graph.constants}
+    found = _CONSTANTS.get(id(graph))
+    if found is None or found[0] is not graph:  # the constants' shapes, read once per graph
+        known = {t.name: tuple(int(d) for d in t.shape) for t in graph.constants}
+        if len(_CONSTANTS) >= MAX_GRAPHS:
+            _CONSTANTS.clear()
+        found = _CONSTANTS[id(graph)] = (graph, known, {t.name: t.values for t in graph.constants})
+    shapes: dict[str, Shape] = dict(found[1])
+    values: dict[str, Values | None] = dict(found[2])
     for tensor, shape in zip(graph.inputs, input_shapes):
         shapes[tensor.name] = shape
     runs: list[NodeRun] = []
@@ -156,10 +191,16 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
             stopped.append(node)
             continue
         try:
-            if isinstance(node.spec, ValueSpec):
-                run = _value(index, node, node.spec, shapes, values, divisors)
+            spec = node.spec
+            run: NodeRun | None
+            if isinstance(spec, ConvSpec) and not node.operands:  # the common case, without the dispatch
+                run = _conv(index, node, spec, inputs[0])
+                if node.kind in DIVIDING:
+                    divisors.extend(d for d in spec.stride if d > 1)
+            elif isinstance(spec, ValueSpec):
+                run = _value(index, node, spec, shapes, values, divisors)
             else:
-                bound = _bind(node, values)
+                bound = _bind(node, values) if node.operands else node
                 run = None if bound is None else _run_node(index, bound, inputs)
                 if run is not None and bound is not None and node.kind in DIVIDING:
                     divisors.extend(d for d in _divisors(bound) if d > 1)
@@ -313,17 +354,17 @@ def _conv(index: int, node: Node, spec: ConvSpec, x: Shape) -> NodeRun:
             f"the input has rank {len(x)} ({list(x)}); a {ndim}-d convolution reads rank {ndim + 2}",
             parameter="input",
         )
-    axes = spatial_axes(node.layout, len(x))
-    layer, sizes = _read_conv(spec, tuple(x[a] for a in axes), node.kind == "conv_transpose")
-    out = list(x)
-    for axis, size in zip(axes, sizes):
-        out[axis] = size
-    c = channel_axis(node.layout, len(x))
-    out[c] = spec.out_channels
+    transposed = node.kind == "conv_transpose"
+    if node.layout == CHANNELS_FIRST:
+        layer, sizes = _read_conv(spec, tuple(x[2:]), transposed)
+        c, out = 1, (x[0], spec.out_channels, *sizes)
+    else:
+        layer, sizes = _read_conv(spec, tuple(x[1:-1]), transposed)
+        c, out = len(x) - 1, (x[0], *sizes, spec.out_channels)
     mismatch = None
     if x[c] != spec.in_channels:
         mismatch = f"the input has {x[c]} channels; the weight expects {spec.in_channels}"
-    return NodeRun(index, node, (x,), (tuple(out),), layer=layer, mismatch=mismatch)
+    return NodeRun(index, node, (x,), (out,), layer=layer, mismatch=mismatch)
 
 
 def pool_pads(spec: PoolSpec, sizes: Shape) -> tuple[tuple[int, int], ...]:

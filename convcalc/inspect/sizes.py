@@ -175,10 +175,15 @@ def run_graph(graph: Graph, shapes: tuple[Shape, ...]) -> Run:
     shapes where the model refuses the input)."""
     if graph.rebuild is None:
         return propagate(graph, shapes)
-    run = propagate(graph.rebuild(shapes), shapes)
+    rebuilt = graph.rebuild(shapes)
+    run = propagate(rebuilt, shapes)
     if run.failure is None and run.stopped:
         node = run.stopped[0]
         return replace(run, failure=Failure(-1, node, f"shapes stop at {node.name} ({node.op})"))
+    if run.failure is None and rebuilt.refused_at is not None:
+        # the model stops at that node for this input: a run that ends there is no run of the model
+        node = next(n for n in rebuilt.nodes if n.name == rebuilt.refused_at)
+        return replace(run, failure=Failure(-1, node, f"the model refuses this input at {node.name}"))
     return run
 
 
@@ -419,16 +424,18 @@ def _varying(runs: list[Run]) -> set[tuple[int, int, int]]:
 
 def _record(pieces: dict[str, list[list[tuple[int, int, int]]]], runs: list[Run], start: int) -> None:
     """Each tensor's sizes on this class: (start, slope, offset) per tensor axis."""
-    a, b = runs[0], runs[1]
-    for name, shape in a.shapes.items():
-        other = b.shapes.get(name)
+    later = runs[1].shapes
+    for name, shape in runs[0].shapes.items():
+        other = later.get(name)
         if other is None or len(other) != len(shape):
             continue
-        dims = pieces.setdefault(name, [[] for _ in shape])
-        if len(dims) != len(shape):
+        dims = pieces.get(name)
+        if dims is None:
+            dims = pieces[name] = [[] for _ in shape]
+        elif len(dims) != len(shape):
             continue
-        for n, (x, y) in enumerate(zip(shape, other)):
-            dims[n].append((start, y - x, x))
+        for dim, x, y in zip(dims, shape, other):
+            dim.append((start, y - x, x))
 
 
 def _same(values: object) -> bool:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -92,6 +93,18 @@ ELEMENTWISE_LAYERS = frozenset(
         "Dropout",
         "AlphaDropout",
         "FeatureAlphaDropout",
+    ]
+)
+# Normalisation layers: their functional call keeps the input's shape (``_Run.normalised``).
+NORM_LAYERS = frozenset(
+    [
+        "BatchNorm1d",
+        "BatchNorm2d",
+        "BatchNorm3d",
+        "InstanceNorm1d",
+        "InstanceNorm2d",
+        "InstanceNorm3d",
+        "GroupNorm",
     ]
 )
 # Methods that make a new tensor unrelated to their operand's values and shape.
@@ -309,6 +322,10 @@ class _Run:
             x = args[0]
             if isinstance(x, self.torch.Tensor):
                 return x.new_empty(x.shape)
+        if self.inside is not None and self.inside[3] and self.inside[1] in NORM_LAYERS:
+            shaped = self.normalised(func, args, kwargs)
+            if shaped is not None:
+                return shaped
         if self.busy or self.inside is not None:
             return func(*args, **kwargs)
         op = op_name(func)
@@ -329,6 +346,63 @@ class _Run:
         finally:
             self.busy = False
         return result
+
+    def normalised(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """The output of a normalisation inside its layer (batch_norm in evaluation, instance_norm,
+        group_norm) without torch's meta kernels (Python decompositions, 5 to 40 ms a call): the input's
+        shape, where the kernel is known to accept it (statistics and affine parameters one per channel,
+        one dtype, a contiguous meta input, more than one value per statistic). Anything else, and so
+        every case that could refuse, runs the kernel, which words the refusal."""
+        functional = self.torch.nn.functional
+        if func is functional.batch_norm:
+            names: tuple[str, ...] = ("input", "running_mean", "running_var", "weight", "bias", "training")
+        elif func is functional.instance_norm:
+            names = ("input", "running_mean", "running_var", "weight", "bias", "use_input_stats")
+        elif func is functional.group_norm:
+            names = ("input", "num_groups", "weight", "bias")
+        else:
+            return None
+        given = dict(zip(names, args))
+        for key in names:
+            if key in kwargs:
+                given[key] = kwargs[key]
+        x, tensor = given.get("input"), self.torch.Tensor
+        if (
+            not isinstance(x, tensor)
+            or x.dim() < 2
+            or x.device.type != "meta"
+            or not x.dtype.is_floating_point
+        ):
+            return None
+        if not x.is_contiguous() or any(d < 1 for d in x.shape):
+            return None
+        n, c, rest = x.shape[0], x.shape[1], math.prod(x.shape[2:])
+        statistics: tuple[str, ...] = ("running_mean", "running_var")
+        required: tuple[str, ...]
+        if func is functional.batch_norm:
+            if given.get("training", False) is not False:
+                return None  # batch statistics: torch refuses one value per channel
+            required = statistics
+        elif func is functional.instance_norm:
+            if x.dim() < 3 or (given.get("use_input_stats", True) is not False and rest < 2):
+                return None
+            required = () if given.get("use_input_stats", True) is True else statistics
+            if given.get("use_input_stats", True) not in (True, False):
+                return None
+        else:
+            groups = given.get("num_groups")
+            if type(groups) is not int or groups < 1 or c % groups or n * c // groups * rest < 2:
+                return None
+            required, statistics = (), ()
+        for key in (*statistics, "weight", "bias"):
+            value = given.get(key)
+            if value is None and key not in required:
+                continue
+            if not isinstance(value, tensor) or tuple(value.shape) != (c,):
+                return None
+            if value.dtype != x.dtype or value.device.type != "meta":
+                return None
+        return x.new_empty(x.shape)
 
     def record(
         self, op: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any, error: BaseException | None

@@ -197,7 +197,12 @@ def _checked(recording: Recording, shape: Shape) -> Graph:
         elif not _fails_at(run, node.name):
             nodes[failed] = replace(node, kind="unknown", spec=UnknownSpec((None,) * len(node.outputs)))
             notes.append(f"{node.name}: torch refuses this input here: {failure.message}")
-    checked = replace(graph, nodes=tuple(nodes), notes=tuple(dict.fromkeys(notes))).checked()
+    refused = None
+    if failure is not None and failed is not None and not failure.meta_only:
+        refused = nodes[failed].name
+    checked = replace(
+        graph, nodes=tuple(nodes), notes=tuple(dict.fromkeys(notes)), refused_at=refused
+    ).checked()
     if failure is None:
         run = propagate(checked, (shape,))
         for name in checked.outputs:
