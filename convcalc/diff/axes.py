@@ -14,12 +14,11 @@ from collections.abc import Mapping, Sequence
 from typing import Optional
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import CHANNELS_FIRST, Graph, Node, TransposeSpec, UnknownSpec
+from convcalc.inspect.graph import CHANNELS_FIRST, SPATIAL_NAMES, Graph, Node, TransposeSpec, UnknownSpec
 from convcalc.inspect.shapes import channel_axis, spatial_axes
 
 Names = Optional[tuple[Optional[str], ...]]
 
-SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 # Kinds whose node.layout tells where the channels are: they decide the layout of the model input.
 LAYOUT_KINDS = ("conv", "conv_transpose", "pool", "global_pool", "depth_to_space", "space_to_depth")
 # Kinds whose output carries the axes of their first input in the same places.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from convcalc.conventions.base import make_args, same_pads
-from convcalc.inspect.graph import ConvSpec, Graph, Node, PadSpec
+from convcalc.inspect.graph import SPATIAL_NAMES, ConvSpec, Graph, Node, PadSpec
 from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 
 
@@ -212,5 +212,4 @@ def explicit_pads_fix(graph: Graph, shapes: tuple[Shape, ...], run: Run, node: N
 def spatial_letters(count: int) -> tuple[str, ...]:
     """How findings name the spatial axes: L for one, H and W for two, D, H and W for three (else
     'spatial axis 0', ...), so that they never read as a tensor axis."""
-    names = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-    return names.get(count, tuple(f"spatial axis {n}" for n in range(count)))
+    return SPATIAL_NAMES.get(count, tuple(f"spatial axis {n}" for n in range(count)))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
+from convcalc.inspect.graph import SPATIAL_NAMES
+
 
 @dataclass(frozen=True)
 class Formula:
@@ -94,12 +96,9 @@ def formula_text(formula: Formula, symbol: str) -> str | None:
     return None
 
 
-SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
 def symbols(count: int) -> tuple[str, ...]:
     """The letters of the input's spatial sizes: L; H, W; D, H, W; else i0, i1, ..."""
-    return SYMBOLS.get(count, tuple(f"i{n}" for n in range(count)))
+    return SPATIAL_NAMES.get(count, tuple(f"i{n}" for n in range(count)))
 
 
 def _follows(formula: Formula | None) -> bool:

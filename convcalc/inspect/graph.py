@@ -86,6 +86,9 @@ from convcalc.errors import ConvCalcError
 CHANNELS_FIRST = "channels_first"
 CHANNELS_LAST = "channels_last"
 LAYOUTS = (CHANNELS_FIRST, CHANNELS_LAST)
+# How the spatial axes are named wherever a person reads them (findings, formulas, diff): one axis L,
+# two H and W, three D, H and W.
+SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 KINDS = (
     "conv",
