@@ -235,6 +235,19 @@ def test_usage_errors_are_json_with_json() -> None:
         assert "error:" in proc.stderr
 
 
+def test_help_wins_over_json_in_any_order() -> None:
+    """`convcalc --json -h` is a request for help (as `convcalc -h --json` is), not a usage error."""
+    import subprocess
+    import sys
+
+    for args in (["--json", "-h"], ["-h", "--json"], ["shape", "--json", "--help"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "convcalc", *args], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "Usage" in proc.stdout and not proc.stdout.lstrip().startswith("{")
+
+
 def test_h_and_an_example_in_every_help() -> None:
     for command in ("shape", "explain", "solve", "port", "verify", "sweep", "chain", "inspect"):
         code, out, _ = invoke(command, "-h", width=120)

@@ -374,6 +374,9 @@ def run() -> None:
 
 def _dispatch() -> None:
     """Run the app; stdout is flushed here so that a closed pipe raises where ``run`` catches it."""
+    if any(arg in ("-h", "--help") for arg in sys.argv[1:]):
+        # Help wins over --json: `convcalc --json -h` shows the help, as `convcalc -h --json` does.
+        sys.argv = [arg for arg in sys.argv if arg != "--json"]
     if "--json" not in sys.argv[1:]:
         try:
             app(prog_name="convcalc")
