@@ -28,7 +28,8 @@ from convcalc.core import shape_report
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.periodic import MAX_LISTED, Accepted
 from convcalc.solve import solver
-from convcalc.solve.solver import Bounds, Fixed, count_axis, even_coverage, solve, solve_axis
+from convcalc.solve.coverage import even_coverage, unreached_classes
+from convcalc.solve.solver import Bounds, Fixed, count_axis, solve, solve_axis
 from convcalc.verify import sweep as sweep_module
 from convcalc.verify.checks import layer_plan, verify_layer
 from convcalc.verify.plan import MAX_PLAN_ELEMENTS
@@ -48,7 +49,7 @@ def test_even_coverage_closed_form_matches_counting_the_taps(k: int, s: int, d: 
 
 @given(st.integers(1, 40), st.integers(1, 12), st.integers(1, 12))
 def test_unreached_classes_closed_form_matches_listing_the_residues(k: int, s: int, d: int) -> None:
-    assert solver.unreached_classes(k, s, d) == s - len({(m * d) % s for m in range(k)})
+    assert unreached_classes(k, s, d) == s - len({(m * d) % s for m in range(k)})
 
 
 @given(
