@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from convcalc.port.translate import Translation
     from convcalc.reader import LayerOptions
     from convcalc.shape.framework import FrameworkShape
-    from convcalc.solve.solver import SolveReport
+    from convcalc.solve.answers import SolveReport
     from convcalc.verdict import SweepGrid, SweepReport, VerifyReport
 
 __all__ = ["chain", "diff", "explain", "inspect", "port", "shape", "solve", "sweep", "verify"]
@@ -411,7 +411,7 @@ def solve(
     from dataclasses import replace
 
     from convcalc.parse import parse_ints, parse_padding
-    from convcalc.solve.solver import Bounds, FrameworkAnswers
+    from convcalc.solve.answers import Bounds, FrameworkAnswers
     from convcalc.solve.solver import solve as solve_layer
 
     def fixed(name: str, value: object) -> object:

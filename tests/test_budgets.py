@@ -28,8 +28,9 @@ from convcalc.core import shape_report
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.periodic import MAX_LISTED, Accepted
 from convcalc.solve import solver
+from convcalc.solve.answers import Bounds, Fixed
 from convcalc.solve.coverage import even_coverage, unreached_classes
-from convcalc.solve.solver import Bounds, Fixed, count_axis, solve, solve_axis
+from convcalc.solve.solver import count_axis, solve, solve_axis
 from convcalc.verify import sweep as sweep_module
 from convcalc.verify.checks import layer_plan, verify_layer
 from convcalc.verify.plan import MAX_PLAN_ELEMENTS
