@@ -12,7 +12,7 @@ prints. Features are imported inside each function: ``import convcalc`` stays li
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from convcalc.errors import ConvCalcError
@@ -78,40 +78,31 @@ def _optional_integer(name: str, value: object) -> int | None:
     return None if value is None else _integer(name, value)
 
 
-def _options(
-    size: object,
-    kernel_size: object,
-    *,
-    stride: object = 1,
-    padding: object = None,
-    output_padding: object = None,
-    dilation: object = 1,
-    transposed: bool = False,
-    in_channels: object = None,
-    out_channels: object = None,
-    groups: object = 1,
-    framework: str | None = None,
-    output_size: object = None,
-    transpose_kernel: bool = False,
-) -> LayerOptions:
-    """The shared layer options, as the CLI builds them from its text."""
+# How each layer option of shape / verify / explain / port turns into the CLI's text (LayerOptions).
+_LAYER_FIELDS: dict[str, Callable[[str, object], object]] = {
+    "size": lambda name, value: _text(name, value) or "",
+    "kernel_size": _text,
+    "stride": lambda name, value: _text(name, value) or "1",
+    "padding": _text,
+    "output_padding": _text,
+    "dilation": lambda name, value: _text(name, value) or "1",
+    "transposed": lambda name, value: bool(value),
+    "in_channels": _optional_integer,
+    "out_channels": _optional_integer,
+    "groups": _integer,
+    "framework": lambda name, value: value,
+    "output_size": _text,
+    "transpose_kernel": lambda name, value: bool(value),
+}
+
+
+def _layer_options(arguments: Mapping[str, object]) -> LayerOptions:
+    """The layer options among a command function's ``arguments`` (its ``locals()``), as the CLI builds
+    them from its text; those the command does not take keep LayerOptions' defaults."""
     from convcalc.reader import LayerOptions
 
-    return LayerOptions(
-        size=_text("size", size) or "",
-        kernel_size=_text("kernel_size", kernel_size),
-        stride=_text("stride", stride) or "1",
-        padding=_text("padding", padding),
-        output_padding=_text("output_padding", output_padding),
-        dilation=_text("dilation", dilation) or "1",
-        transposed=bool(transposed),
-        in_channels=_optional_integer("in_channels", in_channels),
-        out_channels=_optional_integer("out_channels", out_channels),
-        groups=_integer("groups", groups),
-        framework=framework,
-        output_size=_text("output_size", output_size),
-        transpose_kernel=bool(transpose_kernel),
-    )
+    given = {name: read(name, arguments[name]) for name, read in _LAYER_FIELDS.items() if name in arguments}
+    return LayerOptions(**given)  # type: ignore[arg-type]
 
 
 def shape(
@@ -139,23 +130,7 @@ def shape(
     """
     from convcalc.reader import read_layer
 
-    read = read_layer(
-        _options(
-            size,
-            kernel_size,
-            stride=stride,
-            padding=padding,
-            output_padding=output_padding,
-            dilation=dilation,
-            transposed=transposed,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            groups=groups,
-            framework=framework,
-            output_size=output_size,
-            transpose_kernel=transpose_kernel,
-        )
-    )
+    read = read_layer(_layer_options(locals()))
     if read.framework_layer is not None:
         from convcalc.shape.framework import framework_shape
 
@@ -185,23 +160,7 @@ def verify(
     from convcalc.reader import read_layer
     from convcalc.verify.checks import verify_framework_layer, verify_layer
 
-    read = read_layer(
-        _options(
-            size,
-            kernel_size,
-            stride=stride,
-            padding=padding,
-            output_padding=output_padding,
-            dilation=dilation,
-            transposed=transposed,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            groups=groups,
-            framework=framework,
-            output_size=output_size,
-            transpose_kernel=transpose_kernel,
-        )
-    )
+    read = read_layer(_layer_options(locals()))
     if read.framework_layer is not None:
         # The layer read once above: its framework's rules are not applied a second time.
         return verify_framework_layer(read.framework_layer, seed=_integer("seed", seed))
@@ -291,19 +250,7 @@ def explain(
     path = None if svg is None else Path(svg)
     place = _optional_integer("placement", placement)
     check_request(path, figure, place)
-    options = _options(
-        size,
-        kernel_size,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        transposed=transposed,
-        in_channels=in_channels,
-        out_channels=out_channels,
-        groups=groups,
-        output_size=output_size,
-    )
+    options = _layer_options(locals())
     report = dialect_arguments(options).report()
     text = section if section is None or isinstance(section, str) else ",".join(section)
     chosen = parse_sections(text, SECTIONS)
@@ -358,20 +305,7 @@ def port(
     from convcalc.port.translate import port as port_layer
     from convcalc.reader import framework_arguments
 
-    options = _options(
-        size,
-        kernel_size,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        transposed=transposed,
-        in_channels=in_channels,
-        out_channels=out_channels,
-        groups=groups,
-        output_size=output_size,
-        transpose_kernel=transpose_kernel,
-    )
+    options = _layer_options(locals())
     translation = port_layer(
         source,
         target,
