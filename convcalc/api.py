@@ -7,7 +7,8 @@ Python values (ints, tuples, pairs ``(before, after)``) or as the text the comma
 (``"32x32"``, ``"1:2"``, ``"same"``). The CLI calls the same functions, so a result's ``to_dict()`` is
 the command's ``--json`` document; its repr is the command's one-line answer, and ``__rich__`` /
 ``_repr_html_`` show its tables. Invalid input raises ``ConvCalcError`` with the message the command
-prints. Features are imported inside each function: ``import convcalc`` stays light.
+prints, naming keywords (``kernel_size=``) where the command names its options (``errors.option``).
+Features are imported inside each function: ``import convcalc`` stays light.
 """
 
 from __future__ import annotations

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import json
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 import convcalc
 from convcalc import api
-from convcalc.errors import ConvCalcError
+from convcalc.cli import app
+from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.reader import LayerOptions
 
 # A value for each layer keyword, none of them its default, and how the CLI would spell it.
@@ -70,3 +73,102 @@ def test_every_layer_keyword_a_function_declares_reaches_the_reader(
             f: getattr(seen[0], f) for f in LayerOptions._fields if f not in (name, "size", "kernel_size")
         }
         assert others == {f: getattr(defaults, f) for f in others}, name
+
+
+# The same mistakes through the Python API and through the command line: each names the parameter as
+# the user in front of it spells it (keyword= in Python, the command's option on the command line).
+MISTAKES: list[tuple[str, Any, list[str], str, str]] = [
+    (
+        "no kernel_size",
+        lambda: convcalc.shape(64),
+        ["shape", "64"],
+        "give kernel_size=, for example kernel_size=3",
+        "give --kernel-size (-k), for example --kernel-size 3",
+    ),
+    (
+        "output_size without transposed",
+        lambda: convcalc.shape(16, 3, output_size=40),
+        ["shape", "16", "-k", "3", "--output-size", "40"],
+        "add transposed=True, or drop output_size=",
+        "add --transposed (-t), or drop --output-size",
+    ),
+    (
+        "transpose_kernel without jax",
+        lambda: convcalc.verify(16, 3, transpose_kernel=True),
+        ["verify", "16", "-k", "3", "--transpose-kernel"],
+        "transpose_kernel=True is an argument of JAX and Flax only: add framework='jax' or framework='flax'",
+        "--transpose-kernel is an argument of JAX and Flax only: add --framework jax or --framework flax",
+    ),
+    (
+        "groups with a framework",
+        lambda: convcalc.shape(16, 3, groups=2, framework="keras"),
+        ["shape", "16", "-k", "3", "-g", "2", "--framework", "keras"],
+        "in_channels=, out_channels= and groups= go with convcalc's own arguments; drop them with "
+        "framework='keras'",
+        "--in-channels, --out-channels and --groups (-g) go with convcalc's own arguments; drop them with "
+        "--framework keras",
+    ),
+    (
+        "'same' on a transposed layer",
+        lambda: convcalc.shape(16, 3, stride=2, padding="same", transposed=True),
+        ["shape", "16", "-k", "3", "-s", "2", "-p", "same", "-t"],
+        "(framework='keras' or framework='tensorflow')",
+        "(--framework keras or --framework tensorflow)",
+    ),
+    (
+        "output_padding with conv",
+        lambda: convcalc.solve(8, 4, conv=True, output_padding=1),
+        ["solve", "8", "4", "--conv", "--output-padding", "1"],
+        "drop it or drop conv=True",
+        "drop it or drop --conv",
+    ),
+    (
+        "port without a kernel",
+        lambda: convcalc.port(16, source="pytorch", target="keras"),
+        ["port", "16", "--from", "pytorch", "--to", "keras"],
+        "give kernel_size=, for example kernel_size=3",
+        "give --kernel-size (-k), for example --kernel-size 3",
+    ),
+    (
+        "figure without svg",
+        lambda: convcalc.explain(3, 2, stride=2, transposed=True, figure="animated"),
+        ["explain", "3", "-k", "2", "-s", "2", "-t", "--figure", "animated"],
+        "choose what svg= draws; give svg= with a file name too",
+        "choose what --svg draws; give --svg with a file name too",
+    ),
+    (
+        "placement with another figure",
+        lambda: convcalc.explain(5, 3, svg="x.svg", figure="scatter", placement=2),
+        ["explain", "5", "-k", "3", "--svg", "x.svg", "--figure", "scatter", "--placement", "2"],
+        "got placement=2 with figure='scatter'",
+        "got --placement 2 with --figure scatter",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "args", "in_python", "on_the_command_line"),
+    [m[1:] for m in MISTAKES],
+    ids=[m[0] for m in MISTAKES],
+)
+def test_errors_name_the_keyword_in_python_and_the_option_on_the_command_line(
+    call: Any, args: list[str], in_python: str, on_the_command_line: str
+) -> None:
+    with pytest.raises(ConvCalcError) as raised:
+        call()
+    assert in_python in str(raised.value)
+    assert "--" not in str(raised.value)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == ExitCode.INVALID_INPUT, result.output
+    message = " ".join(result.stderr.split())
+    assert on_the_command_line in message
+    assert "=," not in message and "=True" not in message
+    # and with --json, the same words in the error object
+    as_json = CliRunner().invoke(app, [*args, "--json"])
+    assert on_the_command_line in json.loads(as_json.stdout)["error"]["message"]
+
+
+def test_the_command_line_spelling_ends_with_the_command() -> None:
+    CliRunner().invoke(app, ["shape", "64"])
+    with pytest.raises(ConvCalcError, match="give kernel_size=,"):
+        convcalc.shape(64)

@@ -106,7 +106,7 @@ def test_a_fixed_value_far_past_the_bounds_is_not_a_loop_length() -> None:
 
 
 def test_too_many_answers_on_an_axis_are_refused_with_the_limit_and_how_to_narrow() -> None:
-    with pytest.raises(ConvCalcError, match=r"MAX_ANSWERS = 100,000 per axis: fix --output-padding"):
+    with pytest.raises(ConvCalcError, match=r"MAX_ANSWERS = 100,000 per axis: fix output_padding="):
         solve(20, 81, dilation=10**6)
     narrowed = solve(20, 81, dilation=10**6, output_padding=1)
     assert all(a.output_padding == (1,) for a in narrowed.answers)

@@ -37,7 +37,7 @@ from convcalc.core import (
     output_padding_limit,
     transposed_layer,
 )
-from convcalc.errors import BudgetExceeded, ConvCalcError
+from convcalc.errors import BudgetExceeded, ConvCalcError, option
 from convcalc.solve.answers import (
     Answer,
     AxisAnswer,
@@ -380,7 +380,7 @@ def solve(
     _check_bounds(bounds)
     if not transposed and output_padding is not None:
         raise ConvCalcError(
-            "output_padding belongs to a transposed convolution; drop it or drop --conv",
+            f"output_padding belongs to a transposed convolution; drop it or drop {option('conv', True)}",
             parameter="output_padding",
         )
     ks = _per_axis("kernel_size", kernel_size, ndim, 1)
@@ -395,8 +395,9 @@ def solve(
         if count > MAX_ANSWERS:
             raise BudgetExceeded(
                 f"solve finds {count:,} answers on axis {n} ({i} -> {o}); it lists at most MAX_ANSWERS = "
-                f"{MAX_ANSWERS:,} per axis: fix --output-padding or --padding, or lower the bounds or the "
-                "fixed stride/dilation (each allows output_padding up to max(stride, dilation) - 1)",
+                f"{MAX_ANSWERS:,} per axis: fix {option('output_padding')} or {option('padding')}, or "
+                "lower the bounds or the fixed stride/dilation (each allows output_padding up to "
+                "max(stride, dilation) - 1)",
                 budget="MAX_ANSWERS",
                 limit=MAX_ANSWERS,
                 requested=count,
