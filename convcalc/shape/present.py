@@ -24,11 +24,32 @@ def render(report: ShapeReport) -> RenderableType:
     return shape_view(report)
 
 
+def pytorch_refusal(report: ShapeReport) -> str | None:
+    """PyTorch's refusal of a layer convcalc read in its own dialect, when the dialect goes beyond it.
+
+    'same' with a stride > 1 is TensorFlow's and Keras's rule (output ceil(i/s), the odd pad at the end);
+    PyTorch refuses it, and its convention module says how (its text is checked against torch).
+    """
+    p = report.params
+    if p.padding_mode != "same" or report.transposed_input or all(s == 1 for s in p.stride):
+        return None
+    from convcalc.conventions import read
+    from convcalc.errors import ConvCalcError
+
+    try:
+        read("pytorch", [a.size for a in report.conv], p.kernel_size, stride=p.stride, padding="same")
+    except ConvCalcError as refusal:
+        return str(refusal)
+    return None
+
+
 def layer_words(report: ShapeReport) -> str:
     """k3 s2 p1 (with d and op only when they are not the default)."""
     p = report.params
     pads = [(a.pad_before, a.pad_after) for a in report.conv]
-    if p.padding_mode:
+    if p.padding_mode == "same" and pytorch_refusal(report) is not None:
+        padding = f"TensorFlow's padding 'same', which PyTorch refuses with stride {same(p.stride)}"
+    elif p.padding_mode:
         padding = f"padding '{p.padding_mode}'"
     else:
         padding = "p" + same([str(b) if b == a else f"{b}:{a}" for b, a in pads])
