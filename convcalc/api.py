@@ -495,12 +495,13 @@ def _shapes(name: str, value: object) -> list[tuple[int, ...]]:
 def diff(
     a: str | Path,
     b: str | Path,
-    input: object,
+    input: object = None,
     input_b: object = None,
     svg: str | Path | None = None,
 ) -> DiffReport:
     """`convcalc diff A B --input SHAPE`: both models layer by layer on A's input (its full shape in A's
-    layout, '1x3x64x64' or (1, 3, 64, 64), a list of them for several inputs); ``input_b`` gives B's
+    layout, '1x3x64x64' or (1, 3, 64, 64), a list of them for several inputs; None: the shape A's file
+    fixes, refused when A leaves a size open); ``input_b`` gives B's
     shapes instead of A's with the axes in B's order; ``svg`` draws both models to that .svg file (its
     path checked first). ``.same`` says whether every layer and output is the same, ``.exit_code`` is the
     command's exit code."""
@@ -512,7 +513,7 @@ def diff(
         from convcalc.inspect.svg import check_svg_path
 
         check_svg_path(Path(svg))
-    shapes = _shapes("input", input)
+    shapes = [] if input is None else _shapes("input", input)
     shapes_b = None if input_b is None else _shapes("input_b", input_b)
     report = diff_models(str(a), str(b), shapes, shapes_b)
     if svg is not None:
