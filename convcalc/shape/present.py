@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from convcalc.jsonout import JsonDict, shape_document
+from convcalc.shape.dialect import pytorch_refusal
 from convcalc.text import same, x_join
 
 if TYPE_CHECKING:
@@ -22,25 +23,6 @@ def render(report: ShapeReport) -> RenderableType:
     from convcalc.shape.render import shape_view
 
     return shape_view(report)
-
-
-def pytorch_refusal(report: ShapeReport) -> str | None:
-    """PyTorch's refusal of a layer convcalc read in its own dialect, when the dialect goes beyond it.
-
-    'same' with a stride > 1 is TensorFlow's and Keras's rule (output ceil(i/s), the odd pad at the end);
-    PyTorch refuses it, and its convention module says how (its text is checked against torch).
-    """
-    p = report.params
-    if p.padding_mode != "same" or report.transposed_input or all(s == 1 for s in p.stride):
-        return None
-    from convcalc.conventions import read
-    from convcalc.errors import ConvCalcError
-
-    try:
-        read("pytorch", [a.size for a in report.conv], p.kernel_size, stride=p.stride, padding="same")
-    except ConvCalcError as refusal:
-        return str(refusal)
-    return None
 
 
 def layer_words(report: ShapeReport) -> str:

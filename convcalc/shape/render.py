@@ -9,7 +9,7 @@ from rich.text import Text
 from convcalc.core import ReversalAxis, ShapeReport
 from convcalc.core.rules import output_padding_limit
 from convcalc.render import axis_table, yes_no
-from convcalc.shape.present import pytorch_refusal
+from convcalc.shape.dialect import pytorch_refusal
 from convcalc.text import x_join
 
 
