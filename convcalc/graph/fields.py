@@ -228,6 +228,19 @@ def receptive_fields(
 
 
 def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
+    spans = _spans_on_axis(graph, run, axis)
+    widths: dict[str, int | None] = {}
+    for name in graph.outputs:
+        found = next(iter(spans.get(name, {}).values()), None)
+        widths[name] = (
+            None if found is None else max((s[1] - s[0] + 1 for s in found if s is not None), default=0)
+        )
+    return widths
+
+
+def _spans_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, dict[int, list[Span]]]:
+    """Per tensor that depends on the first input's ``axis`` and can be followed: the tensor axis that
+    carries it, and each position's span of input positions."""
     first = graph.inputs[0].name
     spans: dict[str, dict[int, list[Span]]] = {
         first: {axis: [(u, u) for u in range(run.input_shapes[0][axis])]}
@@ -302,13 +315,7 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
             continue
         for name in node.outputs:
             spans[name] = {out_pos: result}
-    widths: dict[str, int | None] = {}
-    for name in graph.outputs:
-        found = next(iter(spans.get(name, {}).values()), None)
-        widths[name] = (
-            None if found is None else max((s[1] - s[0] + 1 for s in found if s is not None), default=0)
-        )
-    return widths
+    return spans
 
 
 def _carried(node_run: NodeRun, pos: int, run: Run) -> int | None:
