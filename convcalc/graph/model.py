@@ -1,8 +1,9 @@
 """The format-neutral model every reader produces: named tensors and nodes in topological order.
 
 A reader (ONNX in ``onnx_reader``, Keras in ``keras_reader``, PyTorch in ``torch_reader``) turns a
-model into one ``Graph``; `convcalc chain` builds one per axis from its layers (``chain.sizes``). Everything after that (shape propagation, merges, accepted input sizes,
-receptive field, MACs, portability) works on the Graph alone, so a reader's whole job is this contract:
+model into one ``Graph``; `convcalc chain` builds one per axis from its layers (``chain.sizes``).
+Everything after that (shape propagation, merges, accepted input sizes, receptive field, MACs,
+portability) works on the Graph alone, so a reader's whole job is this contract:
 
 * ``Graph.inputs``: the model's data inputs as ``Tensor`` with their declared full shapes (batch and
   channels included, in the framework's own axis order). A dimension is an int when the file fixes it,
