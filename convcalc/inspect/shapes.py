@@ -167,19 +167,27 @@ def _read_conv(spec: ConvSpec, size: Shape, transposed: bool) -> tuple[Framework
 
 # Per graph (by identity, the graph kept so that the key stays its own): its constants' shapes and
 # values, and each node's step (``_plan``).
-_PLANS: dict[int, tuple[Graph, dict[str, Shape], dict[str, Values | None], tuple[_Step, ...]]] = {}
 MAX_GRAPHS = 64
+# A graph's node runs kept by input shapes (``_Step``'s memo), up to this many in all.
+MAX_MEMO = 65536
 
 # How ``propagate`` runs a node: a convolution straight to ``_conv``, a shape-preserving node (an
-# activation, a normalisation) passes its first input on, anything else through ``_run_node``.
-_CONV, _PRESERVING, _VALUE, _OTHER = range(4)
-# (index, node, route, input names, the divisors a convolution always meets)
-_Step = tuple[int, Node, int, tuple[str, ...], tuple[int, ...]]
+# activation, a normalisation) passes its first input on, a node of the shape arithmetic through
+# ``_value``, a node with run-time operands bound first, anything else through ``_run_node``.
+_CONV, _PRESERVING, _VALUE, _BOUND, _OTHER = range(5)
+# (index, node, route, input names, the divisors it meets, its runs by input shapes). A node whose run
+# depends on its input shapes alone (a convolution, a pooling, a merge: no operands, no values) is run
+# once per input shapes: sizes in a graph repeat from one input size to the next (every size below a
+# stride-16 stage is the same for 16 input sizes in a row), and the accepted sizes run it at dozens.
+_Step = tuple[int, Node, int, tuple[str, ...], tuple[int, ...], dict[tuple[Shape, ...], NodeRun]]
+_Plan = tuple[Graph, dict[str, Shape], dict[str, Values | None], tuple[_Step, ...], list[int]]
+_PLANS: dict[int, _Plan] = {}
 
 
-def _plan(graph: Graph) -> tuple[Graph, dict[str, Shape], dict[str, Values | None], tuple[_Step, ...]]:
-    """What ``propagate`` reads once per graph: the constants' shapes and values, and each node's route
-    (the dispatch on its spec, done once rather than at every input size)."""
+def _plan(graph: Graph) -> _Plan:
+    """What ``propagate`` reads once per graph: the constants' shapes and values, each node's route
+    (the dispatch on its spec, done once rather than at every input size), and how many more node runs
+    its memos may keep."""
     found = _PLANS.get(id(graph))
     if found is not None and found[0] is graph:
         return found
@@ -193,21 +201,26 @@ def _plan(graph: Graph) -> tuple[Graph, dict[str, Shape], dict[str, Values | Non
                 divisors = tuple(d for d in spec.stride if d > 1)
         elif isinstance(spec, ValueSpec):
             route = _VALUE
-        elif node.kind == "shape_preserving" and node.inputs and not node.operands:
+        elif node.operands:
+            route = _BOUND
+        elif node.kind == "shape_preserving" and node.inputs:
             route = _PRESERVING
         else:
             route = _OTHER
-        steps.append((index, node, route, node.inputs, divisors))
+            if node.kind in DIVIDING:
+                divisors = tuple(d for d in _divisors(node) if d > 1)
+        steps.append((index, node, route, node.inputs, divisors, {}))
     known = {t.name: tuple(int(d) for d in t.shape) for t in graph.constants}
     if len(_PLANS) >= MAX_GRAPHS:
         _PLANS.clear()
-    found = _PLANS[id(graph)] = (graph, known, {t.name: t.values for t in graph.constants}, tuple(steps))
+    constants = {t.name: t.values for t in graph.constants}
+    found = _PLANS[id(graph)] = (graph, known, constants, tuple(steps), [MAX_MEMO])
     return found
 
 
 def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     """Run every node on concrete input shapes (one per graph input, in order)."""
-    _, known, constant_values, steps = _plan(graph)
+    _, known, constant_values, steps, room = _plan(graph)
     shapes: dict[str, Shape] = dict(known)
     values: dict[str, Values | None] = dict(constant_values)
     for tensor, shape in zip(graph.inputs, input_shapes):
@@ -215,7 +228,7 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     runs: list[NodeRun] = []
     stopped: list[Node] = []
     divisors: list[int] = []
-    for index, node, route, names, always in steps:
+    for index, node, route, names, always, memo in steps:
         try:
             inputs = tuple([shapes[name] for name in names])
             for _, name in node.operands:
@@ -225,15 +238,24 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
             continue
         run: NodeRun | None
         try:
-            if route == _CONV:
-                run = _conv(index, node, cast(ConvSpec, node.spec), inputs[0])
-                divisors.extend(always)
-            elif route == _PRESERVING and min(inputs[0], default=1) >= 1:
+            if route == _PRESERVING and min(inputs[0], default=1) >= 1:
                 run = NodeRun(index, node, inputs, (inputs[0],) * len(node.outputs))
+            elif route in (_CONV, _OTHER):
+                run = memo.get(inputs)
+                if run is None:
+                    if route == _CONV:
+                        run = _conv(index, node, cast(ConvSpec, node.spec), inputs[0])
+                    else:
+                        run = _run_node(index, node, inputs)
+                    if run is not None and room[0] > 0:
+                        memo[inputs] = run
+                        room[0] -= 1
+                if run is not None:
+                    divisors.extend(always)
             elif route == _VALUE:
                 run = _value(index, node, cast(ValueSpec, node.spec), shapes, values, divisors)
             else:
-                bound = _bind(node, values) if node.operands else node
+                bound = _bind(node, values)
                 run = None if bound is None else _run_node(index, bound, inputs)
                 if run is not None and bound is not None and node.kind in DIVIDING:
                     divisors.extend(d for d in _divisors(bound) if d > 1)

@@ -20,7 +20,7 @@ lie before its affine part (a min/max not yet past its crossing) has those membe
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -296,6 +296,10 @@ def _plain(graph: Graph) -> bool:
     )
 
 
+def _flat(shapes: Iterable[Shape]) -> list[int]:
+    return [d for shape in shapes for d in shape]
+
+
 def _line(run_at: Callable[[int], Run], base: int, shift: int, period: int, far: bool) -> _Line | None:
     """The class ``base + period*q`` read as lines from q = ``shift`` on, or None where its sizes are not
     affine there, or ``_FAILS`` where a run fails. A plain graph: runs at q = shift and q = FAR (the
@@ -314,18 +318,21 @@ def _line(run_at: Callable[[int], Run], base: int, shift: int, period: int, far:
     a, b = runs[0], runs[1]
     if a.shapes.keys() != b.shapes.keys():
         return None
-    slopes: dict[str, Shape] = {}
-    for name, shape in a.shapes.items():
-        other = b.shapes[name]
-        if len(other) != len(shape):
-            return None
-        if other is shape:
-            slopes[name] = (0,) * len(shape)
-            continue
-        moves = [y - x for x, y in zip(shape, other)]
+    # every size of every tensor in one list per run (the same tensors in the same order: both runs ran
+    # every node), so the differences are taken in one pass
+    shapes = [b.shapes[name] for name in a.shapes]
+    if [len(x) for x in a.shapes.values()] != [len(y) for y in shapes]:
+        return None
+    moves = [y - x for x, y in zip(_flat(a.shapes.values()), _flat(shapes))]
+    if periods != 1:
         if any(move % periods for move in moves):
             return None
-        slopes[name] = tuple(move // periods for move in moves)
+        moves = [move // periods for move in moves]
+    slopes: dict[str, Shape] = {}
+    at = 0
+    for name, shape in a.shapes.items():
+        slopes[name] = tuple(moves[at : at + len(shape)])
+        at += len(shape)
     ga, gb = _gaps(a), _gaps(b)
     if set(ga) != set(gb) or any((gb[k] - ga[k]) % periods for k in ga):
         return None
