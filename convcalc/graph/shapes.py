@@ -18,7 +18,7 @@ from typing import cast
 from convcalc.conventions.base import FrameworkLayer, trunc_div
 from convcalc.core import ConvAxis, same_padding
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import (
+from convcalc.graph.model import (
     CHANNELS_FIRST,
     BlockSpec,
     ConcatSpec,
@@ -39,7 +39,7 @@ from convcalc.inspect.graph import (
     UnknownSpec,
     ValueSpec,
 )
-from convcalc.inspect.values import (
+from convcalc.graph.values import (
     DIVISORS,
     Unknown,
     Values,
@@ -279,7 +279,7 @@ def _value(
     values: dict[str, Values | None],
     divisors: list[int],
 ) -> NodeRun | None:
-    """A node of the shape arithmetic: its values for this input (``convcalc.inspect.values``)."""
+    """A node of the shape arithmetic: its values for this input (``convcalc.graph.values``)."""
     inputs = [ValueTensor(shapes[name], values.get(name)) for name in node.inputs]
     try:
         if spec.op == "Split":
