@@ -1,5 +1,5 @@
 """A plain graph's classes are read from two runs each (the class's first member and one FAR periods on,
-``convcalc.inspect.sizes._line``); these random graphs check that reading against brute force.
+``convcalc.graph.sizes._line``); these random graphs check that reading against brute force.
 
 Witnesses, on random 1-d graphs of convolutions (ONNX and PyTorch padding, words included), transposed
 convolutions with output_padding, poolings (ONNX Runtime's truncation, ceil_mode), pads and crops,
@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convcalc.inspect import sizes
-from convcalc.inspect.graph import (
+from convcalc.graph import sizes
+from convcalc.graph.model import (
     ConcatSpec,
     ConvSpec,
     Graph,
@@ -31,8 +31,8 @@ from convcalc.inspect.graph import (
     ResizeSpec,
     Tensor,
 )
-from convcalc.inspect.shapes import Run, propagate
-from convcalc.inspect.sizes import AxisSizes, all_axes
+from convcalc.graph.shapes import Run, propagate
+from convcalc.graph.sizes import AxisSizes, all_axes
 
 C = 4
 AXIS = 2  # (batch, channels, length)
