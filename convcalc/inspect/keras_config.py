@@ -118,6 +118,12 @@ def _class(entry: dict[str, Any]) -> str:
     return cls[:120] if isinstance(cls, str) else "?"
 
 
+def _module(entry: dict[str, Any]) -> str:
+    """The Python module Keras 3 records for a layer's class ('' when absent, as in Keras 2)."""
+    module = entry.get("module")
+    return module[:200] if isinstance(module, str) else ""
+
+
 def _build_config(entry: dict[str, Any]) -> dict[str, Any]:
     build = entry.get("build_config")
     return build if isinstance(build, dict) else {}
