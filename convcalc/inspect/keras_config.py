@@ -87,9 +87,13 @@ def _keras_tensors(source: str, where: str, node: Any) -> Iterator[tuple[tuple[s
 
 
 def _nested_keys(value: Any) -> list[Any]:
-    """input_layers / output_layers: one [name, node, tensor] or a list of them."""
+    """input_layers / output_layers: one [name, node, tensor], a list of them, or a dict of them (a
+    model with named outputs, as keras-hub's feature extractors: Keras flattens a dict in the order of
+    its sorted keys, and the tensor index of a call's output counts in that order)."""
     if isinstance(value, list) and value and isinstance(value[0], str):
         return [value]
+    if isinstance(value, dict):
+        return [value[key] for key in sorted(value)]
     return value if isinstance(value, list) else []
 
 

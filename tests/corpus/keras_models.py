@@ -30,6 +30,13 @@ class Case:
     channels: int = 3
     # Layers that cannot be modelled (a Lambda): the answer must stop there, "not worked out".
     opaque: tuple[str, ...] = ()
+    # The library the model code comes from, when it is not Keras itself.
+    library: str = "keras"
+
+    def available(self) -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec(self.library) is not None
 
     def base_shape(self) -> tuple[int, ...]:
         return (1, *self.base, self.channels)
@@ -125,6 +132,22 @@ def classic_unet(keras: Any) -> Any:
     return keras.Model(inputs, outputs, name="classic_unet")
 
 
+def feature_pyramid(keras: Any) -> Any:
+    """A feature extractor returning a dict of named levels (as keras-hub's backbones do), nested in a
+    model that upsamples the coarse level and concatenates it with the fine one: odd sizes refuse."""
+    layers = keras.layers
+    image = keras.Input((None, None, 3))
+    p2 = layers.Conv2D(4, 3, strides=2, padding="same", name="stem")(image)
+    p3 = layers.Conv2D(8, 3, strides=2, padding="same", name="down")(p2)
+    encoder = keras.Model(image, {"P3": p3, "P2": p2}, name="encoder")
+    inputs = keras.Input((None, None, 3))
+    levels = encoder(inputs)
+    up = layers.UpSampling2D(2, name="up")(levels["P3"])
+    merged = layers.Concatenate(name="merge")([levels["P2"], up])
+    outputs = layers.Conv2D(2, 1, name="head")(merged)
+    return keras.Model(inputs, outputs, name="feature_pyramid")
+
+
 def espcn(keras: Any) -> Any:
     """The keras.io "image super-resolution using an efficient sub-pixel CNN" model, written from its
     description: 'same' convolutions then depth-to-space by the upscale factor, here as a Lambda (a
@@ -145,6 +168,34 @@ def _depth_to_space(t: Any) -> Any:
     return keras.ops.depth_to_space(t, 3)
 
 
+def deeplab_v3(keras: Any) -> Any:
+    """keras-hub's DeepLabV3 backbone on a small ResNet encoder: atrous spatial pyramid pooling on the
+    stride-8 features, upsampled x4 and concatenated with the stride-2 features, upsampled x2. A
+    keras-hub Backbone saves as its own class (its constructor's arguments, not its layers): the
+    same graph as a plain Functional model is what a `.keras` file can describe."""
+    import keras_hub
+
+    encoder = keras_hub.models.ResNetBackbone(
+        input_conv_filters=[64],
+        input_conv_kernel_sizes=[7],
+        stackwise_num_filters=[64, 16, 16],
+        stackwise_num_blocks=[1, 1, 1],
+        stackwise_num_strides=[1, 2, 2],
+        block_type="basic_block",
+        use_pre_activation=False,
+        image_shape=(None, None, 3),
+    )
+    backbone = keras_hub.models.DeepLabV3Backbone(
+        image_encoder=encoder,
+        spatial_pyramid_pooling_key="P4",
+        low_level_feature_key="P2",
+        upsampling_size=4,
+        dilation_rates=[2, 4],
+        projection_filters=8,
+    )
+    return keras.Model(backbone.inputs, backbone.outputs, name="deeplab_v3")
+
+
 APPLICATIONS = [
     Case("MobileNetV2", "keras.applications", _application("MobileNetV2", alpha=0.35)),
     Case("MobileNetV3Small", "keras.applications", _application("MobileNetV3Small", minimalistic=False)),
@@ -163,6 +214,19 @@ EXAMPLES = [
     Case("unet_like", "keras.io description", unet_like),
     Case("denoising_autoencoder", "keras.io description", denoising_autoencoder, channels=1),
     Case("classic_unet", "U-Net description", classic_unet),
+    Case("feature_pyramid", "written here", feature_pyramid),
     Case("espcn", "keras.io description", espcn, channels=1, opaque=("depth_to_space",)),
 ]
-CASES = APPLICATIONS + EXAMPLES
+LIBRARIES = [
+    # keras-hub's SpatialPyramidPooling is a layer of its own (pooled branch resized back to its
+    # input): not modelled, so the answer stops there.
+    Case(
+        "DeepLabV3",
+        "keras-hub 0.32.0",
+        deeplab_v3,
+        sweep=THIN,
+        opaque=("spatial_pyramid_pooling",),
+        library="keras_hub",
+    ),
+]
+CASES = APPLICATIONS + EXAMPLES + LIBRARIES

@@ -38,7 +38,7 @@ def record(keras: Any, model: Any, shape: Shape) -> dict[str, Any]:
     lists every layer Keras refuses at this size (``error`` is the first, with Keras' message).
 
     Layers are named as convcalc names them: the layer's name, ``name:n`` for its call number n > 0,
-    nested models' layers under ``outer/``."""
+    ``name:n:t`` for a further output t of a nested model, its layers under ``outer/``."""
     import numpy as np
 
     shapes: dict[str, list[int]] = {}
@@ -79,7 +79,8 @@ def record(keras: Any, model: Any, shape: Shape) -> dict[str, Any]:
                 return [None] * count
         for t, value in enumerate(out):
             if value is not None:
-                shapes[name + (f":{t}" if t else "")] = [int(v) for v in value.shape]
+                later = (":0" if not index else "") + f":{t}" if t else ""
+                shapes[name + later] = [int(v) for v in value.shape]
         return out
 
     outputs = walk(model, [np.zeros(shape, "float32")], "")

@@ -9,7 +9,7 @@ The models come from tests/corpus/keras_models.py (keras.applications code with 
 a U-Net written from its description). Each file keeps only ``config.json`` and ``metadata.json``:
 inspect reads nothing else, and the weights would make the files megabytes. ``records.json`` holds,
 per model, Keras' layer-by-layer run (every layer's output shape, or the layers it refused) at a few
-input shapes, and whether Keras ran the model along each spatial axis over a sweep, the other axis at
+input shapes, and whether Keras ran the model along each spatial axis over sizes 1 to 40 and a few larger ones, the other axis at
 the base size: tests/test_inspect_keras_corpus.py compares convcalc with them without Keras.
 """
 
@@ -28,11 +28,11 @@ sys.path.insert(0, str(HERE.parents[2]))
 from tests.corpus.keras_models import CASES  # noqa: E402
 from tests.corpus.keras_witness import record  # noqa: E402
 
-MODELS = ("MobileNetV2", "EfficientNetB0", "ConvNeXtTiny", "classic_unet")
+MODELS = ("MobileNetV2", "EfficientNetB0", "ConvNeXtTiny", "classic_unet", "feature_pyramid")
 # Full records (every layer) at these sizes of the first spatial axis: tiny ones Keras refuses, odd
 # ones, the base.
 FULL = (1, 7, 17, 33, 64)
-SWEEP = range(1, 81)
+SWEEP = (*range(1, 41), 47, 48, 63, 64, 65, 79, 80)
 KEPT = ("metadata.json", "config.json")
 
 
