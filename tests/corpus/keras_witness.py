@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from convcalc.graph.model import Graph
+from convcalc.graph.shapes import Run, propagate
 from convcalc.inspect.analysis import inspect_graph
-from convcalc.inspect.graph import Graph
-from convcalc.inspect.shapes import Run, propagate
 
 Shape = tuple[int, ...]
 

@@ -9,8 +9,9 @@ The models come from tests/corpus/keras_models.py (keras.applications code with 
 a U-Net written from its description). Each file keeps only ``config.json`` and ``metadata.json``:
 inspect reads nothing else, and the weights would make the files megabytes. ``records.json`` holds,
 per model, Keras' layer-by-layer run (every layer's output shape, or the layers it refused) at a few
-input shapes, and whether Keras ran the model along each spatial axis over sizes 1 to 40 and a few larger ones, the other axis at
-the base size: tests/test_inspect_keras_corpus.py compares convcalc with them without Keras.
+input shapes, and whether Keras ran the model along each spatial axis over sizes 1 to 40 and a few
+larger ones, the other axis at the base size: tests/test_inspect_keras_corpus.py compares convcalc
+with them without Keras.
 """
 
 from __future__ import annotations
