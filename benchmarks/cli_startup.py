@@ -13,7 +13,9 @@ PYTHONDONTWRITEBYTECODE variable is dropped), as on a user's machine where pip c
 package; the warm-up runs write the caches. `python -X importtime -m convcalc shape ...` shows where the
 time goes. The CLI pauses garbage collection while its modules (typer's included) load and freezes them
 before the command runs (convcalc/cli/__init__.py): about 0.15x of the json ratio, part of it typer's
-own import made cheaper than in the reference.
+own import made cheaper than in the reference. It pauses it again while Rich and the feature's renderer
+load for tables (``emit`` in convcalc/cli/app.py): Rich's import alone is about 0.45x of the reference
+with collection running and about 0.25x without (the objects it builds live until exit).
 Run: python benchmarks/cli_startup.py [--runs N]
 """
 

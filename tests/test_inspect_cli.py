@@ -231,7 +231,7 @@ def test_the_analysis_of_a_graph_does_not_load_numpy() -> None:
     """The readers may need numpy (onnx imports it); the graph, propagation and analysis never do."""
     code = (
         "import sys\n"
-        "from convcalc.inspect.graph import ConcatSpec, ConvSpec, Graph, Node, Tensor\n"
+        "from convcalc.graph.model import ConcatSpec, ConvSpec, Graph, Node, Tensor\n"
         "from convcalc.inspect.analysis import inspect_graph\n"
         "from convcalc.inspect.document import inspect_document\n"
         "conv = ConvSpec('pytorch', (3,), (2,), (1,), ((1, 1),), 2, 2)\n"

@@ -25,12 +25,12 @@ from typer.testing import CliRunner
 
 from convcalc.cli import app
 from convcalc.errors import ConvCalcError, ExitCode
+from convcalc.graph.model import ConvSpec, PoolSpec
+from convcalc.graph.shapes import Run, propagate
+from convcalc.graph.sizes import all_axes
 from convcalc.inspect import keras_archive, keras_config
 from convcalc.inspect.analysis import inspect_graph
-from convcalc.inspect.graph import ConvSpec, PoolSpec
 from convcalc.inspect.keras_reader import read_keras
-from convcalc.inspect.shapes import Run, propagate
-from convcalc.inspect.sizes import all_axes
 
 DATA = Path(__file__).parent / "data" / "keras"
 SHAPES = json.loads((DATA / "keras_shapes.json").read_text())

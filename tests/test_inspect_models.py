@@ -22,13 +22,13 @@ pytest.importorskip("onnxruntime")
 sys.path.insert(0, str(Path(__file__).parent))
 import inspect_models as im  # noqa: E402
 
-from convcalc.inspect.analysis import inspect_graph  # noqa: E402
-from convcalc.inspect.onnx_reader import read_onnx  # noqa: E402
-from convcalc.inspect.shapes import (  # noqa: E402
+from convcalc.graph.shapes import (  # noqa: E402
     Run,
     propagate,
     spatial_axes,
 )
+from convcalc.inspect.analysis import inspect_graph  # noqa: E402
+from convcalc.inspect.onnx_reader import read_onnx  # noqa: E402
 
 
 def _clean(run: Run, tensor_axis: int) -> bool:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from convcalc.graph.sizes import all_axes
 from convcalc.inspect.keras_reader import read_keras
-from convcalc.inspect.sizes import all_axes
 
 torch = pytest.importorskip("torch")
 

@@ -21,9 +21,9 @@ pytest.importorskip("numpy")
 sys.path.insert(0, str(Path(__file__).parent))
 import inspect_models as im  # noqa: E402
 
+from convcalc.graph.shapes import propagate  # noqa: E402
 from convcalc.inspect.analysis import inspect_graph  # noqa: E402
 from convcalc.inspect.onnx_reader import graph_from_model  # noqa: E402
-from convcalc.inspect.shapes import propagate  # noqa: E402
 
 helper = onnx.helper
 TP = onnx.TensorProto

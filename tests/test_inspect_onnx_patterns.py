@@ -22,9 +22,9 @@ np = pytest.importorskip("numpy")
 sys.path.insert(0, str(Path(__file__).parent))
 import onnx_patterns as op  # noqa: E402
 
+from convcalc.graph.shapes import propagate  # noqa: E402
 from convcalc.inspect.analysis import inspect_graph  # noqa: E402
 from convcalc.inspect.onnx_reader import read_onnx  # noqa: E402
-from convcalc.inspect.shapes import propagate  # noqa: E402
 
 HEAVY = bool(os.environ.get("CONVCALC_HEAVY"))
 TOP = 64 if HEAVY else 24

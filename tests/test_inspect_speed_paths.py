@@ -20,9 +20,9 @@ import pytest
 
 from convcalc.core import ConvAxis
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.fields import _conv_spans, _union
-from convcalc.inspect.graph import ConvSpec
-from convcalc.inspect.shapes import _read_conv, propagate, spatial_axes
+from convcalc.graph.fields import _conv_spans, _union
+from convcalc.graph.model import ConvSpec
+from convcalc.graph.shapes import _read_conv, propagate, spatial_axes
 
 
 def test_shared_conv_reads_equal_each_specs_own_read() -> None:

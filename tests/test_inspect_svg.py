@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.explain.svg.canvas import Box, text_box
 from convcalc.explain.svg.palette import contrast
+from convcalc.graph.model import ConcatSpec, ConvSpec, Graph, Node, PoolSpec, Tensor
+from convcalc.graph.shapes import propagate
 from convcalc.inspect.analysis import InspectReport, inspect_graph
-from convcalc.inspect.graph import ConcatSpec, ConvSpec, Graph, Node, PoolSpec, Tensor
-from convcalc.inspect.shapes import propagate
 from convcalc.inspect.svg import MAX_BOXES, Mark, Panel, inspect_svg, model_svg, models_svg
 from convcalc.inspect.svg.draw import MARK_STYLES
 

@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 import onnx_patterns as op  # noqa: E402
 from test_inspect_onnx_patterns import _ort_shapes, _session  # noqa: E402
 
+from convcalc.graph.shapes import propagate  # noqa: E402
 from convcalc.inspect.analysis import inspect_graph  # noqa: E402
 from convcalc.inspect.onnx_reader import read_onnx  # noqa: E402
-from convcalc.inspect.shapes import propagate  # noqa: E402
 from tests.corpus.torch_models import CASES, Case  # noqa: E402
 
 

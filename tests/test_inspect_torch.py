@@ -25,7 +25,7 @@ from typer.testing import CliRunner  # noqa: E402
 
 from convcalc.cli import app  # noqa: E402
 from convcalc.errors import ConvCalcError  # noqa: E402
-from convcalc.inspect.shapes import Run, propagate  # noqa: E402
+from convcalc.graph.shapes import Run, propagate  # noqa: E402
 from convcalc.inspect.torch_reader import inspect_module, load_target, read_module  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -171,7 +171,7 @@ def test_engine_runs_a_convolution_with_negative_pads_as_a_crop() -> None:
 def test_chain_steps_and_inspect_specs_carry_the_layer() -> None:
     from convcalc.chain.parse import parse_chain
     from convcalc.chain.stack import run
-    from convcalc.inspect.graph import ConvSpec
+    from convcalc.graph.model import ConvSpec
 
     steps = run(parse_chain("conv k3 s2 p1 | maxpool k2 | tconv k4 s2 p1 op1 d2"), (17,))
     conv, pool, tconv = (step.canonical for step in steps)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gc
 import inspect
 import re
 import sys
@@ -256,7 +257,17 @@ def emit(as_json: bool, result: Presentable) -> None:
             print(dumps(result.to_dict()))
             sys.stdout.flush()
         else:
-            console().print(result.__rich__(), crop=False)
+            # Rich and the feature's renderer are imported here, and what they build lives until exit:
+            # collection stays paused while they load, as it does for the CLI's own modules.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                out, tables = console(), result.__rich__()
+            finally:
+                gc.freeze()
+                if collecting:
+                    gc.enable()
+            out.print(tables, crop=False)
     except BrokenPipeError:
         closed_pipe()
 
@@ -355,9 +366,6 @@ def run() -> None:
     more than answering a `shape` question; when the first argument names a command, only that one is
     built (help and errors for it read the same).
     """
-    import gc
-    import sys
-
     gc.freeze()  # what start-up built lives until exit: later collections need not walk it again
 
     def name(info: typer.models.CommandInfo) -> str | None:

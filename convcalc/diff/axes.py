@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Optional
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import CHANNELS_FIRST, SPATIAL_NAMES, Graph, Node, TransposeSpec, UnknownSpec
-from convcalc.inspect.shapes import channel_axis, spatial_axes
+from convcalc.graph.model import CHANNELS_FIRST, SPATIAL_NAMES, Graph, Node, TransposeSpec, UnknownSpec
+from convcalc.graph.shapes import channel_axis, spatial_axes
 
 Names = Optional[tuple[Optional[str], ...]]
 

@@ -23,7 +23,7 @@ from fractions import Fraction
 
 from convcalc.diff.layers import AxisForm, Layer, resize_mode
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import ConvSpec, PoolSpec, ResizeSpec
+from convcalc.graph.model import ConvSpec, PoolSpec, ResizeSpec
 
 VERDICTS = ("same", "shifted", "different values", "different size", "missing", "extra")
 DIFFERS = frozenset(VERDICTS) - {"same"}

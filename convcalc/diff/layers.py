@@ -19,8 +19,8 @@ from functools import cached_property
 from convcalc.core import ConvAxis, TransposedAxis
 from convcalc.diff.axes import Names, layer_names
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import ConvSpec, Graph, Node, PadSpec, PoolSpec, ResizeSpec, SliceSpec
-from convcalc.inspect.shapes import Run, Shape, pool_output, pool_pads, spatial_axes
+from convcalc.graph.model import ConvSpec, Graph, Node, PadSpec, PoolSpec, ResizeSpec, SliceSpec
+from convcalc.graph.shapes import Run, Shape, pool_output, pool_pads, spatial_axes
 
 LAYER_KINDS = ("conv", "conv_transpose", "pool", "resize", "pad", "slice")
 # One name per interpolation: PyTorch and Keras say bilinear / trilinear / bicubic for 2-D / 3-D, ONNX

@@ -15,10 +15,10 @@ from pathlib import Path
 from convcalc.diff.axes import Names, follow, input_names, layout_names, shape_in, transpose_perms
 from convcalc.diff.layers import Layer, model_layers
 from convcalc.errors import ConvCalcError
+from convcalc.graph.model import CHANNELS_FIRST, Graph
+from convcalc.graph.shapes import Run, Shape, propagate
 from convcalc.inspect.analysis import input_layout, resolve_inputs
-from convcalc.inspect.graph import CHANNELS_FIRST, Graph
 from convcalc.inspect.load import load_graph
-from convcalc.inspect.shapes import Run, Shape, propagate
 
 FILE_SUFFIXES = (".onnx", ".keras", ".h5", ".hdf5", ".tflite")
 

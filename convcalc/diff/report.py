@@ -27,8 +27,8 @@ from convcalc.diff.compare import PairDiff, compare, extra, missing
 from convcalc.diff.layers import Layer
 from convcalc.diff.models import Side, read_sides
 from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.inspect.graph import Node
-from convcalc.inspect.shapes import Shape
+from convcalc.graph.model import Node
+from convcalc.graph.shapes import Shape
 
 Position = dict[str, tuple[Fraction, Fraction]]
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass, replace
 from convcalc.conventions import CONVENTIONS
 from convcalc.core.display import Presentable
 from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.inspect.fields import receptive_fields
+from convcalc.graph.fields import receptive_fields
+from convcalc.graph.formulas import shape_formulas
+from convcalc.graph.model import ConvSpec, DenseSpec, Graph, Node
+from convcalc.graph.shapes import NodeRun, Run, Shape, propagate, spatial_axes
+from convcalc.graph.sizes import MAX_INPUT, AxisSizes, all_axes, run_graph, smallest_running
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path, spatial_letters
-from convcalc.inspect.formulas import shape_formulas
-from convcalc.inspect.graph import ConvSpec, DenseSpec, Graph, Node
-from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
-from convcalc.inspect.sizes import MAX_INPUT, AxisSizes, all_axes, run_graph, smallest_running
 from convcalc.overlap import Suggestion, overlap_pattern, suggest
 from convcalc.port.translate import Channels, Translation, translate
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from convcalc.conventions.base import make_args, same_pads
-from convcalc.inspect.graph import SPATIAL_NAMES, ConvSpec, Graph, Node, PadSpec
-from convcalc.inspect.shapes import NodeRun, Run, Shape, propagate, spatial_axes
+from convcalc.graph.model import SPATIAL_NAMES, ConvSpec, Graph, Node, PadSpec
+from convcalc.graph.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 
 
 def tensor_producers(graph: Graph) -> dict[str, Node]:

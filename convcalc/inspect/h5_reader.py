@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import Graph
+from convcalc.graph.model import Graph
 from convcalc.inspect.keras_archive import MAX_CONFIG_BYTES, _parse
 from convcalc.inspect.keras_config import _class, _dict
 from convcalc.inspect.keras_reader import (

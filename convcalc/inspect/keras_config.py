@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import (
+from convcalc.graph.model import (
     Dim,
 )
 

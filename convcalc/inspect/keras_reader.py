@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import (
+from convcalc.graph.model import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
     ConcatSpec,

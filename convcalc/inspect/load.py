@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import Graph
+from convcalc.graph.model import Graph
 from convcalc.parse import parse_ints
 
 MAX_INPUT_RANK = 8

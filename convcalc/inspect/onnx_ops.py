@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import ConvSpec, DenseSpec, Dim, PadSpec, PoolSpec, ResizeSpec, SliceSpec
+from convcalc.graph.model import ConvSpec, DenseSpec, Dim, PadSpec, PoolSpec, ResizeSpec, SliceSpec
 
 # Constant operands are decoded only up to this many values (they are shapes, pads and scales).
 MAX_CONSTANT_VALUES = 4096
@@ -34,7 +34,7 @@ class OpReader:
         self.constant_nodes: dict[str, Any] = {}
         self.inferred: dict[str, tuple[Dim, ...] | None] = {}
         # Tensors of the shape arithmetic (small constants, Shape -> Gather -> Sub -> Concat ...): an
-        # operand computed from them is read at run time (``Node.operands``), see convcalc.inspect.values.
+        # operand computed from them is read at run time (``Node.operands``), see convcalc.graph.values.
         self.value_tensors: set[str] = set()
         self.operands: list[tuple[str, str]] = []
 

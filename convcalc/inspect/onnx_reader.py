@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import (
+from convcalc.graph.model import (
     BlockSpec,
     ConcatSpec,
     Dim,
@@ -36,9 +36,9 @@ from convcalc.inspect.graph import (
     UnknownSpec,
     ValueSpec,
 )
+from convcalc.graph.values import FLOAT_TYPES, INTEGER_TYPES
+from convcalc.graph.values import OPS as VALUE_OPS
 from convcalc.inspect.onnx_ops import MAX_CONSTANT_VALUES, POOLS, OpReader
-from convcalc.inspect.values import FLOAT_TYPES, INTEGER_TYPES
-from convcalc.inspect.values import OPS as VALUE_OPS
 
 NUMBER_TYPES = INTEGER_TYPES | FLOAT_TYPES
 

@@ -12,7 +12,7 @@ import struct
 from typing import Any
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import Dim, Node, Tensor
+from convcalc.graph.model import Dim, Node, Tensor
 from convcalc.inspect.tflite_values import MAX_VECTOR, Linear, Vector, broadcast, gather, strided_slice
 
 MAX_RANK = 8

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from convcalc.inspect.graph import (
+from convcalc.graph.model import (
     CHANNELS_LAST,
     ConcatSpec,
     ConvSpec,

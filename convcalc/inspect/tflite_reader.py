@@ -26,7 +26,7 @@ from typing import Any
 
 from convcalc.conventions import read
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import (
+from convcalc.graph.model import (
     CHANNELS_LAST,
     ConvSpec,
     Dim,

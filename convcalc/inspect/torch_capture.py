@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import Graph, Node, Tensor, UnknownSpec
+from convcalc.graph.model import Graph, Node, Tensor, UnknownSpec
 from convcalc.inspect.torch_layers import Layers, first_line, op_name, overrides_forward
 
 MAX_NODES = 20_000

@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import (
+from convcalc.graph.model import (
     BlockSpec,
     ConcatSpec,
     ConvSpec,

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import Graph
+from convcalc.graph.model import Graph
 from convcalc.inspect.torch_layers import first_line
 
 if TYPE_CHECKING:

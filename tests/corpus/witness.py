@@ -15,8 +15,8 @@ from typing import Any
 
 import torch
 
+from convcalc.graph.shapes import propagate
 from convcalc.inspect.analysis import inspect_graph
-from convcalc.inspect.shapes import propagate
 from convcalc.inspect.torch_capture import QUERIES
 from convcalc.inspect.torch_layers import op_name, overrides_forward
 from convcalc.inspect.torch_reader import read_module

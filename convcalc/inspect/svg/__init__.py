@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from convcalc.errors import ConvCalcError
 from convcalc.explain.svg import check_output_path
+from convcalc.graph.model import Graph
+from convcalc.graph.shapes import Shape
 from convcalc.inspect.fixes import spatial_letters
-from convcalc.inspect.graph import Graph
-from convcalc.inspect.shapes import Shape
 from convcalc.inspect.svg.draw import render
 from convcalc.inspect.svg.items import (
     MARK_KINDS,

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from convcalc.errors import BudgetExceeded, ConvCalcError
-from convcalc.inspect.graph import CHANNELS_FIRST, Graph, Node
-from convcalc.inspect.shapes import Shape, spatial_axes
+from convcalc.graph.model import CHANNELS_FIRST, Graph, Node
+from convcalc.graph.shapes import Shape, spatial_axes
 from convcalc.inspect.svg.words import arguments, short_names
 
 # Boxes a picture draws at most: beyond it the picture is refused (counted before any layout).

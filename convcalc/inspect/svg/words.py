@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from convcalc.inspect.graph import (
+from convcalc.graph.model import (
     BlockSpec,
     ConcatSpec,
     ConvSpec,
@@ -23,7 +23,7 @@ from convcalc.inspect.graph import (
     ReshapeSpec,
     ResizeSpec,
 )
-from convcalc.inspect.shapes import spatial_axes
+from convcalc.graph.shapes import spatial_axes
 
 # A short name longer than this is cut in the middle (the two ends name a layer best).
 MAX_NAME = 26
@@ -57,7 +57,7 @@ def _scale(value: Fraction) -> str:
 def arguments(node: Node) -> str:
     """The node's arguments in short form ('k3 s2 p1'), '' when it has none worth showing.
 
-    >>> from convcalc.inspect.graph import ConvSpec, Node
+    >>> from convcalc.graph.model import ConvSpec, Node
     >>> spec = ConvSpec("pytorch", (4, 4), (2, 2), (1, 1), ((1, 1), (1, 1)), 8, 4, output_padding=(1, 1))
     >>> arguments(Node("up", "ConvTranspose2d", "conv_transpose", ("x",), ("y",), spec))
     'k4 s2 p1 op1'

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import Number
+from convcalc.graph.model import Number
 
 MAX_VALUES = 4096
 # ONNX TensorProto data types read as integers (bool too), and as floats.

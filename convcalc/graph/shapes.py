@@ -17,7 +17,7 @@ from fractions import Fraction
 from convcalc.conventions.base import FrameworkLayer, trunc_div
 from convcalc.core import ConvAxis, same_padding
 from convcalc.errors import ConvCalcError
-from convcalc.inspect.graph import (
+from convcalc.graph.model import (
     CHANNELS_FIRST,
     BlockSpec,
     ConcatSpec,
@@ -38,7 +38,7 @@ from convcalc.inspect.graph import (
     UnknownSpec,
     ValueSpec,
 )
-from convcalc.inspect.values import (
+from convcalc.graph.values import (
     DIVISORS,
     Unknown,
     Values,
@@ -224,7 +224,7 @@ def _value(
     values: dict[str, Values | None],
     divisors: list[int],
 ) -> NodeRun | None:
-    """A node of the shape arithmetic: its values for this input (``convcalc.inspect.values``)."""
+    """A node of the shape arithmetic: its values for this input (``convcalc.graph.values``)."""
     inputs = [ValueTensor(shapes[name], values.get(name)) for name in node.inputs]
     try:
         if spec.op == "Split":

@@ -270,7 +270,7 @@ class DenseSpec:
 class ValueSpec:
     """Integer shape arithmetic on small tensors: ``op`` is the ONNX operator (Shape, Gather, Slice,
     Concat, Unsqueeze, Squeeze, Add, Sub, Mul, Div, Mod, Cast, Range, ConstantOfShape, ...) and
-    ``attributes`` its attributes as JSON values; ``convcalc.inspect.values`` evaluates it."""
+    ``attributes`` its attributes as JSON values; ``convcalc.graph.values`` evaluates it."""
 
     op: str
     attributes: tuple[tuple[str, object], ...] = ()

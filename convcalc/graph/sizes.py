@@ -21,8 +21,8 @@ import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from convcalc.inspect.formulas import Formula
-from convcalc.inspect.graph import (
+from convcalc.graph.formulas import Formula
+from convcalc.graph.model import (
     BlockSpec,
     ConcatSpec,
     ConvSpec,
@@ -35,7 +35,7 @@ from convcalc.inspect.graph import (
     SliceSpec,
     ValueSpec,
 )
-from convcalc.inspect.shapes import Failure, Run, Shape, propagate, spatial_axes
+from convcalc.graph.shapes import Failure, Run, Shape, propagate, spatial_axes
 from convcalc.periodic import Accepted, class_members, reduce_period, smallest
 
 MAX_PERIOD = 4096

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from convcalc.core import ConvAxis, TransposedAxis
-from convcalc.inspect.graph import (
+from convcalc.graph.model import (
     ConcatSpec,
     Graph,
     PadSpec,
@@ -25,7 +25,7 @@ from convcalc.inspect.graph import (
     TransposeSpec,
     ValueSpec,
 )
-from convcalc.inspect.shapes import NodeRun, Run
+from convcalc.graph.shapes import NodeRun, Run
 
 Span = tuple[int, int] | None
 MAX_POSITIONS = 2_000_000
@@ -301,14 +301,14 @@ def _taps(run: Run) -> int:
 
 
 def _is_spatial(node_run: object, axis: int) -> bool:
-    from convcalc.inspect.shapes import NodeRun, spatial_axes
+    from convcalc.graph.shapes import NodeRun, spatial_axes
 
     assert isinstance(node_run, NodeRun)
     return axis in spatial_axes(node_run.node.layout, len(node_run.inputs[0]))
 
 
 def _spatial_index(node_run: object, axis: int) -> int:
-    from convcalc.inspect.shapes import NodeRun, spatial_axes
+    from convcalc.graph.shapes import NodeRun, spatial_axes
 
     assert isinstance(node_run, NodeRun)
     return spatial_axes(node_run.node.layout, len(node_run.inputs[0])).index(axis)

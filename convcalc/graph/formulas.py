@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-from convcalc.inspect.graph import SPATIAL_NAMES
+from convcalc.graph.model import SPATIAL_NAMES
 
 
 @dataclass(frozen=True)
