@@ -29,8 +29,9 @@ from convcalc.errors import BudgetExceeded, ConvCalcError
 from convcalc.graph.shapes import propagate
 from convcalc.periodic import MAX_LISTED, Accepted
 from convcalc.solve import solver
+from convcalc.solve.answers import Bounds, Fixed
 from convcalc.solve.coverage import even_coverage, unreached_classes
-from convcalc.solve.solver import Bounds, Fixed, count_axis, solve, solve_axis
+from convcalc.solve.solver import count_axis, solve, solve_axis
 from convcalc.verify import sweep as sweep_module
 from convcalc.verify.checks import layer_plan, verify_layer
 from convcalc.verify.plan import MAX_PLAN_ELEMENTS
@@ -106,7 +107,7 @@ def test_a_fixed_value_far_past_the_bounds_is_not_a_loop_length() -> None:
 
 
 def test_too_many_answers_on_an_axis_are_refused_with_the_limit_and_how_to_narrow() -> None:
-    with pytest.raises(ConvCalcError, match=r"MAX_ANSWERS = 100,000 per axis: fix --output-padding"):
+    with pytest.raises(ConvCalcError, match=r"MAX_ANSWERS = 100,000 per axis: fix output_padding="):
         solve(20, 81, dilation=10**6)
     narrowed = solve(20, 81, dilation=10**6, output_padding=1)
     assert all(a.output_padding == (1,) for a in narrowed.answers)
