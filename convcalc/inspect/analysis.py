@@ -25,7 +25,6 @@ from convcalc.graph.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.graph.sizes import MAX_INPUT, AxisSizes, all_axes, run_graph, smallest_running
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path, spatial_letters
 from convcalc.overlap import Suggestion, overlap_pattern, suggest
-from convcalc.port.translate import Channels, Translation, translate
 
 TARGETS = tuple(CONVENTIONS)  # every convention port knows; aliases (onnxruntime, torch, tf...) too
 SEVERITIES = ("error", "warning", "info")
@@ -481,6 +480,7 @@ def _kernel_fix(framework: str, run: NodeRun, option: Suggestion) -> str:
     if target is None or run.layer is None:
         return torch_words
     from convcalc.conventions import read
+    from convcalc.port.translate import translate
 
     axes = run.layer.transposed
     try:
@@ -699,6 +699,8 @@ def _stopped(report: InspectReport, node: Node) -> Finding:
 
 
 def _portability(report: InspectReport) -> list[Finding]:
+    from convcalc.port.translate import Channels, Translation, translate  # only with --target
+
     found = []
     assert report.target is not None
     for r in report.run.nodes:
