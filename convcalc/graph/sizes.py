@@ -55,7 +55,9 @@ MAX_SHIFT = 4
 class AxisSizes:
     """What one spatial axis of the first input accepts, the other axes held at their given sizes:
     ``accepted`` the sizes that run with nothing dropped, ``runs`` the sizes that run (every merge
-    agrees, no layer refuses), ``formulas`` every tensor's sizes as functions of this axis's size."""
+    agrees, no layer refuses), ``formulas`` every tensor's sizes as functions of this axis's size,
+    ``tiles`` the sizes that run with nothing dropped whether or not the merges agree (chain's "no input
+    dropped")."""
 
     tensor_axis: int
     spatial_axis: int
@@ -64,6 +66,7 @@ class AxisSizes:
     note: str | None = None
     runs: Accepted | None = None
     formulas: dict[str, tuple[Formula | None, ...]] = field(default_factory=dict, compare=False)
+    tiles: Accepted | None = None
 
 
 def _gain_denominators(first: Run, later: Run, step: int) -> int:
@@ -351,12 +354,17 @@ def axis_sizes(
     tensor_axis: int,
     spatial_axis: int,
     tensor_axes: tuple[int, ...] = (),
+    *,
+    max_input: int = MAX_INPUT,
+    max_work: int = MAX_WORK,
 ) -> AxisSizes:
     """The exact sets of sizes of one input axis that run, and that run with nothing dropped (see the
     module), with every tensor's size as a periodic affine function of it.
 
     The other spatial axes (``tensor_axes``) are held at their given sizes; where no size of this axis
-    runs with them (the given input fails on another axis), at the smallest size that runs on all."""
+    runs with them (the given input fails on another axis), at the smallest size that runs on all.
+    ``max_input`` bounds the search for the smallest size that runs, ``max_work`` the node evaluations
+    (a caller that checked its own budget before, as `chain` does, gives its own)."""
 
     done: dict[tuple[Shape, ...], Run] = {}
 
@@ -373,7 +381,7 @@ def axis_sizes(
         return run_at(size).failure is not None
 
     held = None
-    minimum = smallest(fails, MAX_INPUT)
+    minimum = smallest(fails, max_input)
     others = tuple(a for a in tensor_axes if a != tensor_axis)
     if minimum is None and others:
         base = smallest_running(graph, shapes, tensor_axes)
@@ -383,7 +391,7 @@ def axis_sizes(
                 moved[a] = base
             shapes = (tuple(moved), *shapes[1:])
             held = f"the other spatial axes are held at {base} here (the given sizes do not run)"
-            minimum = smallest(fails, MAX_INPUT)
+            minimum = smallest(fails, max_input)
     if minimum is None:
         empty = Accepted(1, (), ())
         return AxisSizes(tensor_axis, spatial_axis, None, empty, "no size runs", empty)
@@ -423,11 +431,11 @@ def axis_sizes(
         return not_worked_out(
             minimum, "not worked out, because the sizes do not repeat over the period of this axis"
         )
-    if p > MAX_PERIOD or (3 * p + 64) * max(len(graph.nodes), 1) > MAX_WORK:
+    if p > MAX_PERIOD or (3 * p + 64) * max(len(graph.nodes), 1) > max_work:
         return not_worked_out(
             minimum,
             f"not worked out, because the period of this axis is {p}; accepted sizes are worked out for "
-            f"periods up to {MAX_PERIOD} and {MAX_WORK} node evaluations",
+            f"periods up to {MAX_PERIOD} and {max_work} node evaluations",
         )
     assert line is not None
     varying = _varying([first, run_at(minimum + 1), line.first, line.later])
@@ -435,6 +443,8 @@ def axis_sizes(
     running: list[int] = []
     singles: list[int] = []
     exact_singles: list[int] = []
+    tiling: list[int] = []
+    tiling_singles: list[int] = []
     lines: list[tuple[int, _Line]] = []
     for r in range(p):
         base = minimum + r
@@ -459,6 +469,8 @@ def axis_sizes(
             )
         for v in range(base, start, p):
             early = run_at(v)
+            if early.failure is None and not early.stopped and not _dropped(early, tensor_axis):
+                tiling_singles.append(v)
             if _runs_cleanly(early, varying):
                 singles.append(v)
                 if not _dropped(early, tensor_axis):
@@ -467,6 +479,8 @@ def axis_sizes(
         g0, slopes = line.gaps, line.gap_slopes
         whole, single = class_members([(g0[k], slopes[k]) for k in g0 if k in varying], start, p)
         dropped = _dropped(line.first, tensor_axis)
+        if not dropped:
+            tiling.append(start)
         if whole:
             running.append(start)
             if not dropped:
@@ -484,6 +498,7 @@ def axis_sizes(
         held,
         reduce_period(Accepted(p, tuple(running), tuple(sorted(singles)))),
         formulas,
+        reduce_period(Accepted(p, tuple(tiling), tuple(sorted(tiling_singles)))),
     )
 
 

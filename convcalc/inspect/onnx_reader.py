@@ -476,7 +476,10 @@ class _Reader(OpReader):
         if op in RECURRENT:
             return tuple(names[:1])
         if op == "MatMul":
-            return tuple(names[:1]) if self.dims_of(names[1]) is not None else tuple(names[:2])
+            # a constant matrix is a weight (dense); a constant of another rank is an operand of a
+            # batched product (attention's keys folded to a constant when the context is constant)
+            weight = self.dims_of(names[1])
+            return tuple(names[:1]) if weight is not None and len(weight) == 2 else tuple(names[:2])
         if op in SHAPE_PRESERVING:
             return tuple(names[: DATA_INPUTS.get(op, 1)])
         if op in POOLS or op in GLOBAL_POOLS or op in ("Flatten", "DepthToSpace", "SpaceToDepth"):
