@@ -174,7 +174,7 @@ MAX_MEMO = 65536
 # How ``propagate`` runs a node: a convolution straight to ``_conv``, a shape-preserving node (an
 # activation, a normalisation) passes its first input on, a node of the shape arithmetic through
 # ``_value``, a node with run-time operands bound first, anything else through ``_run_node``.
-_CONV, _PRESERVING, _VALUE, _BOUND, _OTHER = range(5)
+_CONV, _PRESERVING, _OTHER, _VALUE, _BOUND = range(5)  # the last two read operands
 # (index, node, route, input names, the divisors it meets, its runs by input shapes). A node whose run
 # depends on its input shapes alone (a convolution, a pooling, a merge: no operands, no values) is run
 # once per input shapes: sizes in a graph repeat from one input size to the next (every size below a
@@ -230,9 +230,10 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     divisors: list[int] = []
     for index, node, route, names, always, memo in steps:
         try:
-            inputs = tuple([shapes[name] for name in names])
-            for _, name in node.operands:
-                shapes[name]
+            inputs = (shapes[names[0]],) if len(names) == 1 else tuple([shapes[name] for name in names])
+            if route >= _VALUE:  # _VALUE or _BOUND: no other route has operands
+                for _, name in node.operands:
+                    shapes[name]
         except KeyError:
             stopped.append(node)
             continue

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from convcalc.conventions import CONVENTIONS
+from convcalc.conventions import FRAMEWORKS
 from convcalc.core.display import Presentable
 from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.graph.fields import receptive_fields
@@ -26,7 +26,7 @@ from convcalc.graph.sizes import MAX_INPUT, AxisSizes, all_axes, run_graph, smal
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path, spatial_letters
 from convcalc.overlap import Suggestion, overlap_pattern, suggest
 
-TARGETS = tuple(CONVENTIONS)  # every convention port knows; aliases (onnxruntime, torch, tf...) too
+TARGETS = FRAMEWORKS  # every convention port knows; aliases (onnxruntime, torch, tf...) too
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -290,7 +290,7 @@ def inspect_graph(
 ) -> InspectReport:
     """Run the graph on the given input (or its declared one), analyse it, and rank the findings."""
     if target is not None:
-        from convcalc.conventions import ALIASES
+        from convcalc.conventions import ALIASES, CONVENTIONS
 
         key = target.strip().lower()
         if ALIASES.get(key, key) not in CONVENTIONS:
