@@ -19,6 +19,7 @@ lie before its affine part (a min/max not yet past its crossing) has those membe
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -78,7 +79,7 @@ def _gain_denominators(first: Run, later: Run, step: int) -> int:
         if other is None or len(other) != len(shape):
             continue
         for x, y in zip(shape, other):
-            period = math.lcm(period, Fraction(y - x, step).denominator)
+            period = math.lcm(period, step // math.gcd(y - x, step))  # the denominator of (y - x)/step
     for name, values in first.values.items():
         other_values = later.values.get(name)
         if values is None or other_values is None or len(values) != len(other_values):
@@ -246,6 +247,8 @@ def _gaps(run: Run) -> Gaps:
 
 def _dropped(run: Run, tensor_axis: int) -> bool:
     for node_run in run.nodes:
+        if node_run.layer is None and not node_run.windows:
+            continue  # no window: nothing dropped
         if any(node_run.dropped):
             axes = spatial_axes(node_run.node.layout, len(node_run.inputs[0]))
             if tensor_axis in axes and node_run.dropped[axes.index(tensor_axis)]:
@@ -310,7 +313,7 @@ def _plain(graph: Graph) -> bool:
 
 
 def _flat(shapes: Iterable[Shape]) -> list[int]:
-    return [d for shape in shapes for d in shape]
+    return list(itertools.chain.from_iterable(shapes))
 
 
 def _line(run_at: Callable[[int], Run], base: int, shift: int, period: int, far: bool) -> _Line | None:
@@ -339,7 +342,7 @@ def _line(run_at: Callable[[int], Run], base: int, shift: int, period: int, far:
     sizes = _flat(a.shapes.values())
     moves = [y - x for x, y in zip(sizes, _flat(shapes))]
     if periods != 1:
-        if any(move % periods for move in moves):
+        if any(map(periods.__rmod__, moves)):  # a move that is no multiple of the distance
             return None
         moves = [move // periods for move in moves]
     ga, gb = _gaps(a), _gaps(b)
