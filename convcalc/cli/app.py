@@ -253,7 +253,7 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
 
 
 def command_spelling(command: str) -> Callable[[str, object], str]:
-    """How ``command``'s messages name a parameter: ``--kernel-size (-k)``, ``-k 3``, ``--from``.
+    """How ``command``'s messages name a parameter: ``--kernel-size (-k)``, ``--kernel-size 3``, ``--from``.
 
     Read from the command's own option declarations; a flag given True is named; a parameter the
     command does not declare reads as its long form.
