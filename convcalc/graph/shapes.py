@@ -11,6 +11,7 @@ of one input size is found in one pass. Pure integers: no numpy.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import cast
@@ -165,8 +166,9 @@ def _read_conv(spec: ConvSpec, size: Shape, transposed: bool) -> tuple[Framework
     return layer, layer.output
 
 
-# Per graph (by identity, the graph kept so that the key stays its own): its constants' shapes and
-# values, and each node's step (``_plan``).
+# Per graph (by identity; a weak reference tells that the key is still its graph, and the plan goes
+# when its graph does, so remembered runs never outlive the model they belong to): its constants'
+# shapes and values, and each node's step (``_plan``).
 MAX_GRAPHS = 64
 # A graph's node runs kept by input shapes (``_Step``'s memo), up to this many in all.
 MAX_MEMO = 65536
@@ -174,13 +176,13 @@ MAX_MEMO = 65536
 # How ``propagate`` runs a node: a convolution straight to ``_conv``, a shape-preserving node (an
 # activation, a normalisation) passes its first input on, a node of the shape arithmetic through
 # ``_value``, a node with run-time operands bound first, anything else through ``_run_node``.
-_CONV, _PRESERVING, _VALUE, _BOUND, _OTHER = range(5)
+_CONV, _PRESERVING, _OTHER, _VALUE, _BOUND = range(5)  # the last two read operands
 # (index, node, route, input names, the divisors it meets, its runs by input shapes). A node whose run
 # depends on its input shapes alone (a convolution, a pooling, a merge: no operands, no values) is run
 # once per input shapes: sizes in a graph repeat from one input size to the next (every size below a
 # stride-16 stage is the same for 16 input sizes in a row), and the accepted sizes run it at dozens.
 _Step = tuple[int, Node, int, tuple[str, ...], tuple[int, ...], dict[tuple[Shape, ...], NodeRun]]
-_Plan = tuple[Graph, dict[str, Shape], dict[str, Values | None], tuple[_Step, ...], list[int]]
+_Plan = tuple["weakref.ref[Graph]", dict[str, Shape], dict[str, Values | None], tuple[_Step, ...], list[int]]
 _PLANS: dict[int, _Plan] = {}
 
 
@@ -189,7 +191,7 @@ def _plan(graph: Graph) -> _Plan:
     (the dispatch on its spec, done once rather than at every input size), and how many more node runs
     its memos may keep."""
     found = _PLANS.get(id(graph))
-    if found is not None and found[0] is graph:
+    if found is not None and found[0]() is graph:
         return found
     steps: list[_Step] = []
     for index, node in enumerate(graph.nodes):
@@ -214,8 +216,15 @@ def _plan(graph: Graph) -> _Plan:
     if len(_PLANS) >= MAX_GRAPHS:
         _PLANS.clear()
     constants = {t.name: t.values for t in graph.constants}
-    found = _PLANS[id(graph)] = (graph, known, constants, tuple(steps), [MAX_MEMO])
+    found = _PLANS[id(graph)] = (weakref.ref(graph), known, constants, tuple(steps), [MAX_MEMO])
+    weakref.finalize(graph, _forget, id(graph), found)
     return found
+
+
+def _forget(key: int, plan: _Plan) -> None:
+    """A graph's plan goes with its graph (unless the key already holds another graph's plan)."""
+    if _PLANS.get(key) is plan:
+        del _PLANS[key]
 
 
 def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
@@ -230,9 +239,10 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     divisors: list[int] = []
     for index, node, route, names, always, memo in steps:
         try:
-            inputs = tuple([shapes[name] for name in names])
-            for _, name in node.operands:
-                shapes[name]
+            inputs = (shapes[names[0]],) if len(names) == 1 else tuple([shapes[name] for name in names])
+            if route >= _VALUE:  # _VALUE or _BOUND: no other route has operands
+                for _, name in node.operands:
+                    shapes[name]
         except KeyError:
             stopped.append(node)
             continue
