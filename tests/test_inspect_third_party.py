@@ -1,15 +1,19 @@
-"""Third-party models (MONAI, diffusers) exported by both torch exporters, against ONNX Runtime.
+"""Third-party models (MONAI, diffusers, nnU-Net's dynamic-network-architectures) exported by both torch
+exporters, against ONNX Runtime.
 
-Opt-in (CONVCALC_CORPUS=1, with monai and diffusers installed --no-deps): tiny configurations with random
+Opt-in (CONVCALC_CORPUS=1, with the libraries installed --no-deps): tiny configurations with random
 weights, never downloaded ones. Witness as in test_inspect_onnx_patterns: ONNX Runtime with every
-intermediate tensor an output, every size 1..40 of the first spatial axis; every tensor's shape agrees,
-and the sizes convcalc says run are the sizes ONNX Runtime runs.
+intermediate tensor an output, every size 1..40 of the first spatial axis (1..20 for 3-D models); every
+tensor's shape agrees, and the sizes convcalc says run are the sizes ONNX Runtime runs.
+``python tests/test_inspect_third_party.py`` prints the agreement table of the corpus models.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ from test_inspect_onnx_patterns import _ort_shapes, _session  # noqa: E402
 from convcalc.graph.shapes import propagate  # noqa: E402
 from convcalc.inspect.analysis import inspect_graph  # noqa: E402
 from convcalc.inspect.onnx_reader import read_onnx  # noqa: E402
+from tests.corpus.torch_models import CASES, Case  # noqa: E402
 
 
 class Sample(torch.nn.Module):
@@ -105,3 +110,123 @@ def test_third_party_models_agree_with_onnx_runtime(name: str, dynamo: bool, tmp
         for tensor, dims in (truth or {}).items():
             if tensor in run.shapes:
                 assert run.shapes[tensor] == dims, (size, tensor)
+
+
+ONNX_CASES = {
+    case.name: case
+    for case in CASES
+    if case.name
+    in {
+        "monai.AttentionUnet",
+        "monai.UNETR",
+        "monai.SwinUNETR",
+        "monai.FlexibleUNet",
+        "monai.HighResNet",
+        "monai.AHNet",
+        "monai.SegResNet",
+        "diffusers.UNet1DModel",
+        "diffusers.UNet2DCondition",
+        "diffusers.VQModel",
+        "diffusers.AutoencoderTiny",
+        "nnunet.PlainConvUNet2d",
+        "nnunet.PlainConvUNet2dDS",
+        "nnunet.ResEncUNet2d",
+        "nnunet.PlainConvUNet3d",
+        "nnunet.ResEncUNet3d",
+    }
+}
+
+
+# SwinUNETR's deepest map must hold more than one element for its instance norm: 32x32 leaves 1x1
+SIDES = {"monai.SwinUNETR": 64}
+
+
+def _example(case: Case) -> tuple[int, ...]:
+    """The export size: 32 on every spatial axis (16 for 3-D models), 64 for a 1-D one."""
+    spatial = len(case.sizes[0])
+    side = SIDES.get(case.name, {1: 64, 2: 32, 3: 16}[spatial])
+    return (*case.lead, *(side,) * spatial)
+
+
+def onnx_sweep(case: Case, dynamo: bool, folder: Path) -> tuple[int, int, int, list[str]]:
+    """(cases, agreeing cases, false alarms, problems) of one model through one exporter: each size of
+    the first spatial axis, the others at the export size, read by convcalc and run by ONNX Runtime."""
+    torch.manual_seed(0)
+    example = _example(case)
+    data = op.export(case.make(), example, dynamo=dynamo)
+    path = folder / f"{case.name}-{'dynamo' if dynamo else 'script'}.onnx"
+    path.write_bytes(data)
+    graph = read_onnx(path)
+    report = inspect_graph(graph, [example])
+    session = _session(data)
+    axis = report.axes[0]
+    problems = [] if axis.runs is not None else [f"sizes that run not worked out: {axis.note}"]
+    agree = alarms = 0
+    sizes = range(1, 21 if len(example) == 5 else 41)
+    for size in sizes:
+        shape = (*example[:2], size, *example[3:])
+        truth = _ort_shapes(session, shape)
+        run = propagate(graph, (shape,))
+        runs = run.ok and not run.stopped
+        found = []
+        if run.ok and run.stopped:  # not worked out: a disagreement, never a claim that it fails
+            found.append(f"not worked out, because {run.stopped[0].op} ({run.stopped[0].name})")
+        elif runs != (truth is not None):
+            found.append(
+                f"convcalc says {'runs' if runs else 'fails'}, ONNX Runtime {'runs' if truth else 'fails'}"
+            )
+        if axis.runs is not None and axis.runs.contains(size) != (truth is not None):
+            found.append("sizes that run " + ("include" if axis.runs.contains(size) else "leave out") + " it")
+        found.extend(
+            f"{tensor}: {run.shapes[tensor]} vs ONNX Runtime {dims}"
+            for tensor, dims in (truth or {}).items()
+            if tensor in run.shapes and run.shapes[tensor] != dims
+        )
+        agree += not found
+        alarms += truth is not None and not run.ok
+        problems.extend(f"{shape}: {p}" for p in found)
+    return len(sizes), agree, alarms, problems
+
+
+@pytest.mark.parametrize("dynamo", [False, True])
+@pytest.mark.parametrize("name", sorted(ONNX_CASES))
+def test_corpus_models_agree_with_onnx_runtime(name: str, dynamo: bool, tmp_path: Path) -> None:
+    case = ONNX_CASES[name]
+    if not case.available():
+        pytest.skip(f"{case.library} is not installed")
+    if dynamo:
+        pytest.importorskip("onnxscript")
+    _, _, alarms, problems = onnx_sweep(case, dynamo, tmp_path)
+    assert alarms == 0 and not problems, problems[:10]
+
+
+def main() -> None:
+    import tempfile
+
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    wanted = sys.argv[1:]
+    print(f"{'model':28} {'exporter':8} {'cases':>5} {'agree':>5} {'false alarms':>12} {'seconds':>8}")
+    with tempfile.TemporaryDirectory() as folder:
+        for name, case in ONNX_CASES.items():
+            if wanted and not any(w in name for w in wanted):
+                continue
+            if not case.available():
+                print(f"{name:28} skipped: {case.library} is not installed")
+                continue
+            for dynamo in (False, True):
+                start = time.perf_counter()
+                exporter = "dynamo" if dynamo else "script"
+                try:
+                    cases, agree, alarms, problems = onnx_sweep(case, dynamo, Path(folder))
+                except Exception as error:  # an export or a read that fails: the table says so
+                    print(f"{name:28} {exporter:8} failed: {type(error).__name__}: {str(error)[:300]}")
+                    continue
+                seconds = time.perf_counter() - start
+                print(f"{name:28} {exporter:8} {cases:5} {agree:5} {alarms:12} {seconds:8.1f}", flush=True)
+                for problem in problems[:5]:
+                    print(f"    {problem[:300]}")
+
+
+if __name__ == "__main__":
+    main()

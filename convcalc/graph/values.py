@@ -428,16 +428,110 @@ def _where(inputs: list[ValueTensor], attributes: dict[str, object]) -> ValueTen
 def _reduce(
     fn: Callable[[Sequence[Number]], Number],
 ) -> Callable[[list[ValueTensor], dict[str, object]], ValueTensor]:
+    """ONNX ReduceX: the ``axes`` (attribute, or operand from opset 13/18; absent or empty: every axis,
+    unless ``noop_with_empty_axes``) become 1 with ``keepdims`` (default 1), else are removed; ``fn``
+    reduces the values along them (it raises ``Unknown`` where they cannot be worked out)."""
+
     def rule(inputs: list[ValueTensor], attributes: dict[str, object]) -> ValueTensor:
         t = inputs[0]
         axes = _axes_operand(inputs, attributes)
-        keep = bool(_attr(attributes, "keepdims", 1))
-        if axes is not None and axes != list(range(len(t.shape))) and len(t.shape) > 1:
-            raise Unknown  # a partial reduction of a shape table: not met in exported models
-        shape = (1,) * len(t.shape) if keep else ()
-        return ValueTensor(shape, (fn(t.known()),))
+        if not axes and _flag(attributes, "noop_with_empty_axes"):
+            return t
+        rank = len(t.shape)
+        reduced = set(range(rank)) if not axes else {_axis(a, rank) for a in axes}
+        return _reduce_axes(t, reduced, bool(_attr(attributes, "keepdims", 1)), fn)
 
     return rule
+
+
+def _reduce_axes(
+    t: ValueTensor, reduced: set[int], keep: bool, fn: Callable[[Sequence[Number]], Number]
+) -> ValueTensor:
+    """``t`` reduced along the ``reduced`` axes: each output value is ``fn`` of its group, the group's
+    values in row-major order (so along one axis, in order of position)."""
+    shape = tuple(1 if n in reduced else d for n, d in enumerate(t.shape) if keep or n not in reduced)
+    if t.values is None:
+        return ValueTensor(shape, None)
+    kept = [n for n in range(len(t.shape)) if n not in reduced]
+    kept_strides = _strides(tuple(t.shape[n] for n in kept))
+    groups: list[list[Number]] = [[] for _ in range(count(shape))]
+    steps = _strides(t.shape)
+    for index, value in enumerate(t.known()):
+        position = [(index // step) % dim for step, dim in zip(steps, t.shape)]
+        groups[sum(position[n] * s for n, s in zip(kept, kept_strides))].append(value)
+    return ValueTensor(shape, tuple(fn(group) for group in groups))
+
+
+def _mean(values: Sequence[Number]) -> Number:
+    """ReduceMean on floats (exact); on integers ONNX Runtime's rounding is not pinned here: unknown."""
+    if not values or not any(_is_float(v) for v in values):
+        raise Unknown
+    return Fraction(sum(values)) / len(values)
+
+
+def _unknown_values(values: Sequence[Number]) -> Number:
+    raise Unknown  # a norm or a log: the shape is what the size arithmetic needs
+
+
+def _arg(
+    pick: Callable[[Sequence[Number]], Number],
+) -> Callable[[list[ValueTensor], dict[str, object]], ValueTensor]:
+    """ONNX ArgMax / ArgMin: the position of the first extreme (the last with ``select_last_index``)
+    along ``axis`` (default 0), kept as 1 with ``keepdims`` (default 1)."""
+
+    def rule(inputs: list[ValueTensor], attributes: dict[str, object]) -> ValueTensor:
+        t = inputs[0]
+        axis = _axis(int(_attr(attributes, "axis", 0)), len(t.shape))  # type: ignore[call-overload]
+        last = bool(_flag(attributes, "select_last_index"))
+
+        def position(group: Sequence[Number]) -> int:
+            best = pick(group)
+            found = [n for n, v in enumerate(group) if v == best]
+            return found[-1] if last else found[0]
+
+        return _reduce_axes(t, {axis}, bool(_attr(attributes, "keepdims", 1)), position)
+
+    return rule
+
+
+def _einsum(inputs: list[ValueTensor], attributes: dict[str, object]) -> ValueTensor:
+    """ONNX Einsum's shape: each operand's letters name its axes ("..." the broadcast ones), a letter
+    has one size across the operands, and the output is the letters after "->" (without "->": the
+    letters met once, in alphabetical order, after the broadcast axes). Values are not worked out."""
+    equation = str(_attr(attributes, "equation", "")).replace(" ", "")
+    left, arrow, right = equation.partition("->")
+    terms = left.split(",")
+    if len(terms) != len(inputs):
+        raise ConvCalcError(
+            f"einsum {equation!r} names {len(terms)} operands; it has {len(inputs)}", parameter="model"
+        )
+    sizes: dict[str, int] = {}
+    broadcast: list[Shape] = []
+    for term, t in zip(terms, inputs):
+        head, dots, tail = term.partition("...")
+        spread = len(t.shape) - len(head) - len(tail)
+        if spread < 0 or (not dots and spread):
+            raise ConvCalcError(
+                f"einsum {equation!r}: operand {term!r} has rank {len(t.shape)}", parameter="model"
+            )
+        if dots:
+            broadcast.append(t.shape[len(head) : len(head) + spread])
+        for letter, dim in zip(head + tail, (*t.shape[: len(head)], *t.shape[len(t.shape) - len(tail) :])):
+            if sizes.setdefault(letter, dim) != dim:
+                raise ConvCalcError(
+                    f"einsum {equation!r}: index {letter!r} is {sizes[letter]} in one operand and {dim} in "
+                    f"another: " + " vs ".join(str(t.shape) for t in inputs),
+                    parameter="model",
+                )
+    dots_shape = broadcast_shape(broadcast) if broadcast else ()
+    if not arrow:
+        letters = left.replace(",", "").replace("...", "")
+        right = ("..." if broadcast else "") + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1)
+        )
+    head, dots, tail = right.partition("...")
+    shape = (*(sizes[c] for c in head), *(dots_shape if dots else ()), *(sizes[c] for c in tail))
+    return ValueTensor(shape, None)
 
 
 def _identity(inputs: list[ValueTensor], attributes: dict[str, object]) -> ValueTensor:
@@ -504,6 +598,15 @@ OPS: dict[str, Callable[[list[ValueTensor], dict[str, object]], ValueTensor]] = 
     "ReduceSum": _reduce(sum),
     "ReduceMax": _reduce(max),
     "ReduceMin": _reduce(min),
+    "ReduceMean": _reduce(_mean),
+    "ReduceL1": _reduce(_unknown_values),
+    "ReduceL2": _reduce(_unknown_values),
+    "ReduceSumSquare": _reduce(_unknown_values),
+    "ReduceLogSum": _reduce(_unknown_values),
+    "ReduceLogSumExp": _reduce(_unknown_values),
+    "ArgMax": _arg(max),
+    "ArgMin": _arg(min),
+    "Einsum": _einsum,
 }
 # The operand of these ops whose value divides (a period of the sizes: floor and mod repeat over it).
 DIVISORS = {"Div": 1, "Mod": 1}

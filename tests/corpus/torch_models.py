@@ -207,6 +207,79 @@ def monai_var_auto_encoder() -> nn.Module:
     return _First(model, lambda out: out[0])
 
 
+def monai_attention_unet() -> nn.Module:
+    """Attention gates (a sigmoid map multiplies the skip) and transposed convolutions up."""
+    from monai.networks.nets import AttentionUnet
+
+    return AttentionUnet(spatial_dims=2, in_channels=1, out_channels=2, channels=(4, 8, 16), strides=(2, 2))
+
+
+def monai_unetr() -> nn.Module:
+    """A ViT encoder on 16x16 patches: its patch grid is fixed by ``img_size`` (one size runs)."""
+    from monai.networks.nets import UNETR
+
+    return UNETR(
+        in_channels=1,
+        out_channels=2,
+        img_size=(32, 32),
+        feature_size=4,
+        hidden_size=32,
+        mlp_dim=64,
+        num_heads=2,
+        spatial_dims=2,
+    )
+
+
+def monai_swin_unetr() -> nn.Module:
+    """Swin transformer encoder (windows padded to their size in forward) and a convolutional decoder."""
+    from monai.networks.nets import SwinUNETR
+
+    return SwinUNETR(
+        in_channels=1,
+        out_channels=2,
+        depths=(1, 1, 1, 1),
+        num_heads=(1, 1, 1, 1),
+        window_size=4,
+        feature_size=12,
+        spatial_dims=2,
+    )
+
+
+def monai_flexible_unet() -> nn.Module:
+    """An EfficientNet-B0 encoder (no pretrained weights) under a U-Net decoder that pads odd skips."""
+    from monai.networks.nets import FlexibleUNet
+
+    return FlexibleUNet(
+        in_channels=1, out_channels=2, backbone="efficientnet-b0", decoder_channels=(16, 8, 8, 4, 4)
+    )
+
+
+def monai_high_res_net() -> nn.Module:
+    """Dilated residual blocks at full resolution, channels matched by padding."""
+    from monai.networks.nets import HighResNet
+
+    return HighResNet(
+        spatial_dims=2,
+        in_channels=1,
+        out_channels=2,
+        layer_params=(
+            {"name": "conv_0", "n_features": 4, "kernel_size": 3},
+            {"name": "res_1", "n_features": 4, "kernels": (3, 3), "repeat": 1},
+            {"name": "res_2", "n_features": 8, "kernels": (3, 3), "repeat": 1},
+            {"name": "res_3", "n_features": 8, "kernels": (3, 3), "repeat": 1},
+            {"name": "conv_1", "n_features": 8, "kernel_size": 1},
+            {"name": "conv_2", "kernel_size": 1},
+        ),
+    )
+
+
+def monai_ahnet() -> nn.Module:
+    """A 2-D AHNet: ResNet encoder, pyramid pooling and transposed convolutions up."""
+    from monai.networks.nets import AHNet
+
+    return AHNet(layers=(1, 1, 1, 1), spatial_dims=2, in_channels=1, out_channels=2, psp_block_num=2)
+
+
 # -- diffusers -----------------------------------------------------------------------------------------
 
 
@@ -277,6 +350,143 @@ def diffusers_oobleck_decoder() -> nn.Module:
     return _oobleck().decoder
 
 
+class _Timestep(nn.Module):
+    """A diffusers denoiser at one timestep (and, for a conditional one, fixed text states of batch 1):
+    forward(x) as inspect reads it, the ``.sample`` of its output."""
+
+    def __init__(self, model: nn.Module, states: tuple[int, int] | None = None) -> None:
+        super().__init__()
+        self.model = model
+        self.states = states
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.states is None:
+            return self.model(x, 10).sample
+        context = torch.zeros(x.shape[0], *self.states, device=x.device)
+        return self.model(x, 10, encoder_hidden_states=context).sample
+
+
+def diffusers_unet_1d() -> nn.Module:
+    """Dance Diffusion's 1-D U-Net: Fourier timestep features tiled over the length, resampling by a
+    fixed kernel (padded reflect), 1-D attention, interpolation back."""
+    from diffusers import UNet1DModel
+
+    return _Timestep(
+        UNet1DModel(
+            sample_size=64,
+            in_channels=2,
+            out_channels=2,
+            extra_in_channels=16,
+            block_out_channels=(8, 8, 16),
+            norm_num_groups=4,
+            time_embedding_type="fourier",
+            flip_sin_to_cos=True,
+            use_timestep_embedding=False,
+        )
+    )
+
+
+def diffusers_unet_2d_condition() -> nn.Module:
+    """Stable Diffusion's U-Net, tiny: cross-attention on fixed text states of 3 tokens."""
+    from diffusers import UNet2DConditionModel
+
+    model = UNet2DConditionModel(
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        norm_num_groups=4,
+        cross_attention_dim=8,
+        attention_head_dim=2,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+    )
+    return _Timestep(model, (3, 8))
+
+
+def diffusers_vq_model() -> nn.Module:
+    """VQ-GAN: the encoder, a nearest-codebook lookup (argmin over distances), the decoder."""
+    from diffusers import VQModel
+
+    model = VQModel(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        latent_channels=2,
+        num_vq_embeddings=16,
+        norm_num_groups=4,
+    )
+    return _First(model, lambda out: out.sample)
+
+
+def diffusers_autoencoder_tiny() -> nn.Module:
+    """TAESD: stride-2 convolutions down by 8, nearest upsampling back, a tanh clamp between."""
+    from diffusers import AutoencoderTiny
+
+    model = AutoencoderTiny(
+        encoder_block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        num_encoder_blocks=(1, 1, 1, 1),
+        num_decoder_blocks=(1, 1, 1, 1),
+        latent_channels=4,
+    )
+    return _First(model, lambda out: out.sample)
+
+
+# -- nnU-Net's dynamic-network-architectures ------------------------------------------------------
+
+
+def _dna(residual: bool, dims: int, deep_supervision: bool = False) -> nn.Module:
+    from dynamic_network_architectures.architectures.unet import PlainConvUNet, ResidualEncoderUNet
+
+    conv = nn.Conv2d if dims == 2 else nn.Conv3d
+    norm = nn.InstanceNorm2d if dims == 2 else nn.InstanceNorm3d
+    common: dict[str, Any] = {
+        "input_channels": 1,
+        "n_stages": 3,
+        "features_per_stage": (4, 8, 16),
+        "conv_op": conv,
+        "kernel_sizes": 3,
+        "strides": (1, 2, 2),
+        "num_classes": 2,
+        "n_conv_per_stage_decoder": 1,
+        "conv_bias": True,
+        "norm_op": norm,
+        "norm_op_kwargs": {"affine": True},
+        "nonlin": nn.LeakyReLU,
+        "nonlin_kwargs": {"inplace": True},
+        "deep_supervision": deep_supervision,
+    }
+    if residual:
+        return ResidualEncoderUNet(n_blocks_per_stage=(1, 1, 2), **common)
+    return PlainConvUNet(n_conv_per_stage=2, **common)
+
+
+def nnunet_plain_2d() -> nn.Module:
+    return _dna(False, 2)
+
+
+def nnunet_plain_2d_deep_supervision() -> nn.Module:
+    """Deep supervision: a list of outputs, one per decoder scale."""
+    return _dna(False, 2, deep_supervision=True)
+
+
+def nnunet_residual_2d() -> nn.Module:
+    return _dna(True, 2)
+
+
+def nnunet_plain_3d() -> nn.Module:
+    return _dna(False, 3)
+
+
+def nnunet_residual_3d() -> nn.Module:
+    return _dna(True, 3)
+
+
 # -- segmentation_models_pytorch ---------------------------------------------------------------------
 
 
@@ -300,6 +510,7 @@ def smp_unet_plus_plus() -> nn.Module:
     )
 
 
+CUBES = ((4, 4, 4), (7, 8, 8), (8, 8, 8), (9, 9, 9), (12, 16, 20), (16, 16, 16), (17, 16, 15))
 LENGTHS = tuple((n,) for n in (1, 2, 7, 8, 9, 15, 16, 33, 100))
 
 CASES = (
@@ -313,10 +524,35 @@ CASES = (
     Case("monai.SegResNet", monai_seg_res_net, "monai", (1, 1), _square((32, 48))),
     Case("monai.AutoEncoder", monai_auto_encoder, "monai", (1, 1), _square((32, 48))),
     Case("monai.VarAutoEncoder", monai_var_auto_encoder, "monai", (1, 1), _square((32, 48))),
+    Case("monai.AttentionUnet", monai_attention_unet, "monai", (1, 1), _square((32, 48))),
+    Case("monai.UNETR", monai_unetr, "monai", (1, 1), _square((32, 48))),
+    Case("monai.SwinUNETR", monai_swin_unetr, "monai", (1, 1), _square((32, 48))),
+    Case("monai.FlexibleUNet", monai_flexible_unet, "monai", (1, 1), _square((32, 48))),
+    Case("monai.HighResNet", monai_high_res_net, "monai", (1, 1), _square((32, 48))),
+    Case("monai.AHNet", monai_ahnet, "monai", (1, 1), _square((32, 48))),
     Case("diffusers.UNet2DModel", diffusers_unet, "diffusers", (1, 3), _square((32, 48))),
     Case("diffusers.AutoencoderKL", diffusers_autoencoder_kl, "diffusers", (1, 3), _square((32, 48))),
     Case("diffusers.AutoencoderOobleck", diffusers_oobleck, "diffusers", (1, 2), (*LENGTHS, (64,), (65,))),
     Case("diffusers.OobleckDecoder", diffusers_oobleck_decoder, "diffusers", (1, 2), LENGTHS),
+    Case("diffusers.UNet1DModel", diffusers_unet_1d, "diffusers", (1, 2), (*LENGTHS, (64,), (65,))),
+    Case("diffusers.UNet2DCondition", diffusers_unet_2d_condition, "diffusers", (1, 4), _square((16, 24))),
+    Case("diffusers.VQModel", diffusers_vq_model, "diffusers", (1, 3), _square((32, 48))),
+    Case("diffusers.AutoencoderTiny", diffusers_autoencoder_tiny, "diffusers", (1, 3), _square((32, 48))),
+    Case(
+        "nnunet.PlainConvUNet2d", nnunet_plain_2d, "dynamic_network_architectures", (1, 1), _square((32, 48))
+    ),
+    Case(
+        "nnunet.PlainConvUNet2dDS",
+        nnunet_plain_2d_deep_supervision,
+        "dynamic_network_architectures",
+        (1, 1),
+        _square((32, 48)),
+    ),
+    Case(
+        "nnunet.ResEncUNet2d", nnunet_residual_2d, "dynamic_network_architectures", (1, 1), _square((32, 48))
+    ),
+    Case("nnunet.PlainConvUNet3d", nnunet_plain_3d, "dynamic_network_architectures", (1, 1), CUBES),
+    Case("nnunet.ResEncUNet3d", nnunet_residual_3d, "dynamic_network_architectures", (1, 1), CUBES),
     Case("smp.Unet", smp_unet, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
     Case("smp.FPN", smp_fpn, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
     Case("smp.UnetPlusPlus", smp_unet_plus_plus, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
