@@ -16,7 +16,8 @@ from itertools import product
 
 from convcalc.core import conv_transpose_output_size
 from convcalc.errors import ConvCalcError
-from convcalc.solve.solver import Bounds, solve
+from convcalc.solve.answers import Bounds
+from convcalc.solve.solver import solve
 
 QUESTIONS = [((23, 40), (46, 80)), ((63,), (128,)), ((7, 7, 7), (14, 14, 14)), ((100,), (301,))]
 TARGET_RATIO = 10.0

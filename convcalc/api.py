@@ -7,12 +7,13 @@ Python values (ints, tuples, pairs ``(before, after)``) or as the text the comma
 (``"32x32"``, ``"1:2"``, ``"same"``). The CLI calls the same functions, so a result's ``to_dict()`` is
 the command's ``--json`` document; its repr is the command's one-line answer, and ``__rich__`` /
 ``_repr_html_`` show its tables. Invalid input raises ``ConvCalcError`` with the message the command
-prints. Features are imported inside each function: ``import convcalc`` stays light.
+prints, naming keywords (``kernel_size=``) where the command names its options (``errors.option``).
+Features are imported inside each function: ``import convcalc`` stays light.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from convcalc.errors import ConvCalcError
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from convcalc.port.translate import Translation
     from convcalc.reader import LayerOptions
     from convcalc.shape.framework import FrameworkShape
-    from convcalc.solve.solver import SolveReport
+    from convcalc.solve.answers import SolveReport
     from convcalc.verdict import SweepGrid, SweepReport, VerifyReport
 
 __all__ = ["chain", "diff", "explain", "inspect", "port", "shape", "solve", "sweep", "verify"]
@@ -78,40 +79,31 @@ def _optional_integer(name: str, value: object) -> int | None:
     return None if value is None else _integer(name, value)
 
 
-def _options(
-    size: object,
-    kernel_size: object,
-    *,
-    stride: object = 1,
-    padding: object = None,
-    output_padding: object = None,
-    dilation: object = 1,
-    transposed: bool = False,
-    in_channels: object = None,
-    out_channels: object = None,
-    groups: object = 1,
-    framework: str | None = None,
-    output_size: object = None,
-    transpose_kernel: bool = False,
-) -> LayerOptions:
-    """The shared layer options, as the CLI builds them from its text."""
+# How each layer option of shape / verify / explain / port turns into the CLI's text (LayerOptions).
+_LAYER_FIELDS: dict[str, Callable[[str, object], object]] = {
+    "size": lambda name, value: _text(name, value) or "",
+    "kernel_size": _text,
+    "stride": lambda name, value: _text(name, value) or "1",
+    "padding": _text,
+    "output_padding": _text,
+    "dilation": lambda name, value: _text(name, value) or "1",
+    "transposed": lambda name, value: bool(value),
+    "in_channels": _optional_integer,
+    "out_channels": _optional_integer,
+    "groups": _integer,
+    "framework": lambda name, value: value,
+    "output_size": _text,
+    "transpose_kernel": lambda name, value: bool(value),
+}
+
+
+def _layer_options(arguments: Mapping[str, object]) -> LayerOptions:
+    """The layer options among a command function's ``arguments`` (its ``locals()``), as the CLI builds
+    them from its text; those the command does not take keep LayerOptions' defaults."""
     from convcalc.reader import LayerOptions
 
-    return LayerOptions(
-        size=_text("size", size) or "",
-        kernel_size=_text("kernel_size", kernel_size),
-        stride=_text("stride", stride) or "1",
-        padding=_text("padding", padding),
-        output_padding=_text("output_padding", output_padding),
-        dilation=_text("dilation", dilation) or "1",
-        transposed=bool(transposed),
-        in_channels=_optional_integer("in_channels", in_channels),
-        out_channels=_optional_integer("out_channels", out_channels),
-        groups=_integer("groups", groups),
-        framework=framework,
-        output_size=_text("output_size", output_size),
-        transpose_kernel=bool(transpose_kernel),
-    )
+    given = {name: read(name, arguments[name]) for name, read in _LAYER_FIELDS.items() if name in arguments}
+    return LayerOptions(**given)  # type: ignore[arg-type]
 
 
 def shape(
@@ -139,23 +131,7 @@ def shape(
     """
     from convcalc.reader import read_layer
 
-    read = read_layer(
-        _options(
-            size,
-            kernel_size,
-            stride=stride,
-            padding=padding,
-            output_padding=output_padding,
-            dilation=dilation,
-            transposed=transposed,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            groups=groups,
-            framework=framework,
-            output_size=output_size,
-            transpose_kernel=transpose_kernel,
-        )
-    )
+    read = read_layer(_layer_options(locals()))
     if read.framework_layer is not None:
         from convcalc.shape.framework import framework_shape
 
@@ -185,23 +161,7 @@ def verify(
     from convcalc.reader import read_layer
     from convcalc.verify.checks import verify_framework_layer, verify_layer
 
-    read = read_layer(
-        _options(
-            size,
-            kernel_size,
-            stride=stride,
-            padding=padding,
-            output_padding=output_padding,
-            dilation=dilation,
-            transposed=transposed,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            groups=groups,
-            framework=framework,
-            output_size=output_size,
-            transpose_kernel=transpose_kernel,
-        )
-    )
+    read = read_layer(_layer_options(locals()))
     if read.framework_layer is not None:
         # The layer read once above: its framework's rules are not applied a second time.
         return verify_framework_layer(read.framework_layer, seed=_integer("seed", seed))
@@ -291,19 +251,7 @@ def explain(
     path = None if svg is None else Path(svg)
     place = _optional_integer("placement", placement)
     check_request(path, figure, place)
-    options = _options(
-        size,
-        kernel_size,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        transposed=transposed,
-        in_channels=in_channels,
-        out_channels=out_channels,
-        groups=groups,
-        output_size=output_size,
-    )
+    options = _layer_options(locals())
     report = dialect_arguments(options).report()
     text = section if section is None or isinstance(section, str) else ",".join(section)
     chosen = parse_sections(text, SECTIONS)
@@ -358,20 +306,7 @@ def port(
     from convcalc.port.translate import port as port_layer
     from convcalc.reader import framework_arguments
 
-    options = _options(
-        size,
-        kernel_size,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        transposed=transposed,
-        in_channels=in_channels,
-        out_channels=out_channels,
-        groups=groups,
-        output_size=output_size,
-        transpose_kernel=transpose_kernel,
-    )
+    options = _layer_options(locals())
     translation = port_layer(
         source,
         target,
@@ -411,7 +346,7 @@ def solve(
     from dataclasses import replace
 
     from convcalc.parse import parse_ints, parse_padding
-    from convcalc.solve.solver import Bounds, FrameworkAnswers
+    from convcalc.solve.answers import Bounds, FrameworkAnswers
     from convcalc.solve.solver import solve as solve_layer
 
     def fixed(name: str, value: object) -> object:
@@ -560,12 +495,13 @@ def _shapes(name: str, value: object) -> list[tuple[int, ...]]:
 def diff(
     a: str | Path,
     b: str | Path,
-    input: object,
+    input: object = None,
     input_b: object = None,
     svg: str | Path | None = None,
 ) -> DiffReport:
     """`convcalc diff A B --input SHAPE`: both models layer by layer on A's input (its full shape in A's
-    layout, '1x3x64x64' or (1, 3, 64, 64), a list of them for several inputs); ``input_b`` gives B's
+    layout, '1x3x64x64' or (1, 3, 64, 64), a list of them for several inputs; None: the shape A's file
+    fixes, refused when A leaves a size open); ``input_b`` gives B's
     shapes instead of A's with the axes in B's order; ``svg`` draws both models to that .svg file (its
     path checked first). ``.same`` says whether every layer and output is the same, ``.exit_code`` is the
     command's exit code."""
@@ -577,7 +513,7 @@ def diff(
         from convcalc.inspect.svg import check_svg_path
 
         check_svg_path(Path(svg))
-    shapes = _shapes("input", input)
+    shapes = [] if input is None else _shapes("input", input)
     shapes_b = None if input_b is None else _shapes("input_b", input_b)
     report = diff_models(str(a), str(b), shapes, shapes_b)
     if svg is not None:

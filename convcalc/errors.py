@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from enum import IntEnum
 
 
@@ -41,3 +43,25 @@ class BudgetExceeded(ConvCalcError):
         self.budget = budget
         self.limit = limit
         self.requested = requested
+
+
+NO_VALUE = object()
+
+
+def keyword(name: str, value: object = NO_VALUE) -> str:
+    """A parameter as the Python API spells it: ``kernel_size=``, ``kernel_size=3``, ``framework='jax'``."""
+    return f"{name}=" if value is NO_VALUE else f"{name}={value!r}"
+
+
+# How messages name a parameter: the Python API's keyword unless the command line, which spells its
+# options (``--kernel-size (-k)``, ``--kernel-size 3``), sets its own for the command it runs.
+SPELLING: ContextVar[Callable[[str, object], str]] = ContextVar("convcalc_spelling", default=keyword)
+
+
+def option(name: str, value: object = NO_VALUE) -> str:
+    """The parameter ``name`` (given ``value``, when there is one) as the user in front of us spells it.
+
+    >>> option("kernel_size"), option("kernel_size", 3), option("transposed", True)
+    ('kernel_size=', 'kernel_size=3', 'transposed=True')
+    """
+    return SPELLING.get()(name, value)

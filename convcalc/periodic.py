@@ -104,19 +104,25 @@ def reduce_period(accepted: Accepted) -> Accepted:
     if not accepted.classes:
         return Accepted(1, (), accepted.singles) if not accepted.singles else accepted
     top = max(accepted.classes) + p
+    first_of: dict[int, int] = {}  # the first class of each residue: each member test is O(1)
+    for c in reversed(accepted.classes):
+        first_of[c % p] = c
+
+    def contains(v: int) -> bool:
+        c = first_of.get(v % p)
+        return (c is not None and v >= c) or v in loose
+
     for d in sorted(k for k in range(1, p) if p % k == 0):
-        starts: list[int] = []
+        starts: dict[int, int] = {}  # residue modulo d -> the class that starts it
         ok = True
         for c in sorted(accepted.classes):
-            if any((c - s) % d == 0 for s in starts):
+            if c % d in starts:
                 continue
-            if not all(accepted.contains(v) for v in range(c, top + p, d)):
+            if not all(contains(v) for v in range(c, top + p, d)):
                 ok = False
                 break
-            starts.append(c)
+            starts[c % d] = c
         if ok:
-            singles = tuple(
-                s for s in accepted.singles if not any(s >= c and (s - c) % d == 0 for c in starts)
-            )
-            return Accepted(d, tuple(starts), singles)
+            singles = tuple(s for s in accepted.singles if not s >= starts.get(s % d, s + 1))
+            return Accepted(d, tuple(starts.values()), singles)
     return accepted

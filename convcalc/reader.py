@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcalc.core import ShapeReport, shape_report
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, option
 from convcalc.parse import parse_framework_padding, parse_ints, parse_padding
 
 if TYPE_CHECKING:
@@ -144,7 +144,8 @@ class ReadLayer(NamedTuple):
 def _require_kernel(kernel_size: str | None) -> str:
     if kernel_size is None:
         raise ConvCalcError(
-            "kernel_size is required: give --kernel-size (-k), for example -k 3", parameter="kernel_size"
+            f"kernel_size is required: give {option('kernel_size')}, for example {option('kernel_size', 3)}",
+            parameter="kernel_size",
         )
     return kernel_size
 
@@ -191,8 +192,8 @@ def _padding_for_output_size(arguments: LayerArguments, output_size: str) -> Int
     """The output_padding that makes the transposed output ``output_size`` (checked by the core)."""
     if not arguments.transposed:
         raise ConvCalcError(
-            "output_size is the transposed convolution's output: add --transposed (-t), or drop "
-            f"--output-size; got output_size={output_size!r}",
+            f"output_size is the transposed convolution's output: add {option('transposed', True)}, or drop "
+            f"{option('output_size')}; got output_size={output_size!r}",
             parameter="output_size",
         )
     wanted = parse_ints("output_size", output_size)
@@ -220,7 +221,8 @@ def dialect_arguments(options: LayerOptions) -> LayerArguments:
     """Parse the options in convcalc's own dialect; ``--output-size`` becomes an output_padding."""
     if options.transpose_kernel:
         raise ConvCalcError(
-            "--transpose-kernel is an argument of JAX and Flax only: add --framework jax or --framework flax",
+            f"{option('transpose_kernel', True)} is an argument of JAX and Flax only: add "
+            f"{option('framework', 'jax')} or {option('framework', 'flax')}",
             parameter="transpose_kernel",
         )
     arguments = LayerArguments(
@@ -249,8 +251,8 @@ def read_layer(options: LayerOptions) -> ReadLayer:
         return ReadLayer(options, arguments, arguments.report(), None)
     if options.in_channels is not None or options.out_channels is not None or options.groups != 1:
         raise ConvCalcError(
-            "--in-channels, --out-channels and --groups go with convcalc's own arguments; drop them with "
-            f"--framework {options.framework} (convcalc port takes them)",
+            f"{option('in_channels')}, {option('out_channels')} and {option('groups')} go with convcalc's "
+            f"own arguments; drop them with {option('framework', options.framework)} (port takes them)",
             parameter="framework",
         )
     return ReadLayer(options, None, None, framework_arguments(options).read(options.framework))

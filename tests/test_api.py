@@ -218,8 +218,8 @@ def test_diff_draws_the_picture_and_checks_its_arguments(tmp_path: Path) -> None
     assert (
         report.headline() == convcalc.diff(DIFF / "net.onnx", DIFF / "net_moved.onnx", "1x3x16x12").headline()
     )
-    with pytest.raises(ConvCalcError, match=r"input must be a shape such as '1x3x64x64' .* got None"):
-        convcalc.diff(DIFF / "net.onnx", DIFF / "net.onnx", None)
+    with pytest.raises(ConvCalcError, match=r"input must be a shape such as '1x3x64x64' .* got \[\]"):
+        convcalc.diff(DIFF / "net.onnx", DIFF / "net.onnx", [])
     with pytest.raises(ConvCalcError, match=r"input_b must be a shape such as .* got 3\.5"):
         convcalc.diff(DIFF / "net.onnx", DIFF / "net.onnx", "1x3x16x12", input_b=3.5)
     with pytest.raises(ConvCalcError, match=r"svg"):

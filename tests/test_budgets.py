@@ -23,13 +23,15 @@ from hypothesis import strategies as st
 from convcalc.chain import sizes
 from convcalc.chain.parse import MAX_NESTING, nesting_depth, parse_chain, read_chain_file
 from convcalc.chain.report import chain_report
-from convcalc.chain.stack import run
+from convcalc.chain.stack import _stack_pairs, run
 from convcalc.core import shape_report
 from convcalc.errors import BudgetExceeded, ConvCalcError
+from convcalc.graph.shapes import propagate
 from convcalc.periodic import MAX_LISTED, Accepted
 from convcalc.solve import solver
+from convcalc.solve.answers import Bounds, Fixed
 from convcalc.solve.coverage import even_coverage, unreached_classes
-from convcalc.solve.solver import Bounds, Fixed, count_axis, solve, solve_axis
+from convcalc.solve.solver import count_axis, solve, solve_axis
 from convcalc.verify import sweep as sweep_module
 from convcalc.verify.checks import layer_plan, verify_layer
 from convcalc.verify.plan import MAX_PLAN_ELEMENTS
@@ -105,7 +107,7 @@ def test_a_fixed_value_far_past_the_bounds_is_not_a_loop_length() -> None:
 
 
 def test_too_many_answers_on_an_axis_are_refused_with_the_limit_and_how_to_narrow() -> None:
-    with pytest.raises(ConvCalcError, match=r"MAX_ANSWERS = 100,000 per axis: fix --output-padding"):
+    with pytest.raises(ConvCalcError, match=r"MAX_ANSWERS = 100,000 per axis: fix output_padding="):
         solve(20, 81, dilation=10**6)
     narrowed = solve(20, 81, dilation=10**6, output_padding=1)
     assert all(a.output_padding == (1,) for a in narrowed.answers)
@@ -156,28 +158,34 @@ LAYER = st.sampled_from(
 
 @settings(max_examples=30)
 @given(st.lists(LAYER, min_size=1, max_size=6), st.integers(1, 64))
-def test_the_remembered_per_axis_steps_give_the_sizes_of_the_full_run(texts: list[str], size: int) -> None:
+def test_the_chain_as_a_graph_gives_the_sizes_of_the_chain_run(texts: list[str], size: int) -> None:
+    """The graph engine runs the chain's 1-D graph (its layers read by ConvSpec, PoolSpec, ResizeSpec)
+    to the sizes the chain's own run gives, and fails where it fails."""
     layers = parse_chain(" | ".join(texts))
-    steps = [sizes._axis_step(sizes._on_axis(layer, 0)) for layer in layers]
+    pairs, _ = _stack_pairs(layers)
+    graph = sizes.chain_graph([sizes._on_axis(layer, 0) for layer in layers], pairs)
+    engine_run = propagate(graph, ((1, 1, size),))
     try:
         results = run(layers, (size,))
     except ConvCalcError:
-        assert sizes._axis_sizes_run(steps, size) is None
+        assert engine_run.failure is not None
         return
-    fast = sizes._axis_sizes_run(steps, size)
-    assert fast is not None
-    assert fast[0] == [size, *(r.output[0] for r in results)]
-    assert fast[1] == all(r.dropped[0] == 0 for r in results)
+    assert engine_run.failure is None
+    outputs = [engine_run.shapes[f"t{n}"][2] for n in range(1, len(layers) + 1)]
+    assert outputs == [r.output[0] for r in results]
+    dropped = [sum(node_run.dropped) for node_run in engine_run.nodes if node_run.node.kind != "concat"]
+    assert dropped == [r.dropped[0] for r in results]
 
 
 def test_a_long_chain_is_answered_or_refused_before_it_runs() -> None:
-    strided_first = " | ".join(["conv k3 s2 p1"] * 12 + ["conv k3 p1"] * 244)
-    assert chain_report(parse_chain(strided_first)).accepted[0].restores.period == 4096
-    strided_last = " | ".join(["conv k3 p1"] * 244 + ["conv k3 s2 p1"] * 12)
-    with pytest.raises(
-        ConvCalcError, match=r"layer evaluations .* MAX_CHAIN_STEPS is 250,000: analyse fewer"
-    ):
-        chain_report(parse_chain(strided_last))
+    answered = " | ".join(["conv k3 s2 p1"] * 10 + ["conv k3 p1"] * 6)
+    assert chain_report(parse_chain(answered)).accepted[0].restores.period == 1024
+    strided, unstrided = ["conv k3 s2 p1"] * 12, ["conv k3 p1"] * 244
+    for order in (strided + unstrided, unstrided + strided):
+        with pytest.raises(
+            ConvCalcError, match=r"layer evaluations .* MAX_CHAIN_STEPS is 250,000: analyse fewer"
+        ):
+            chain_report(parse_chain(" | ".join(order)))
 
 
 def test_a_layer_whose_output_passes_100_digits_is_refused_naming_it() -> None:

@@ -167,7 +167,7 @@ def test_channels_and_weights_follow_pytorch_layouts() -> None:
         ),
         (
             lambda: conv_transpose_output_size(5, 3, padding="same"),
-            r"padding='same' is not defined for a transposed .* \(--framework keras or",
+            r"padding='same' is not defined for a transposed .* \(framework='keras' or",
         ),
         (
             lambda: shape_report(5, 3, in_channels=4, out_channels=6, groups=4),

@@ -145,7 +145,7 @@ def test_missing_and_extra_layers(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["diff", "{a}", "{a}"], "diff needs A's input shape: give --input"),
+        (["diff", "{open}", "{open}"], "diff needs A's input shape: {open} leaves its spatial size open"),
         (["diff", "{a}", "{a}", "-i", "1x0x3"], "--input must be a full shape"),
         (["diff", "{a}", "{a}", "-i", "1x2x16"], "has rank 3"),
         (["diff", "{a}", "nowhere.onnx", "-i", "1x2x16x16"], "nowhere.onnx: cannot read the file"),
@@ -164,7 +164,9 @@ def test_bad_input_exits_2_with_a_message_and_a_json_error(
         a = conv_chain(tmp_path / "a.onnx", CHAIN, (1, 2, 16, 16))
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(a.read_bytes()[:57])
-    filled = [arg.format(a=a, junk=junk) for arg in args]
+    names = {"a": a, "junk": junk, "open": KERAS / "unet2d.keras"}
+    filled = [arg.format(**names) for arg in args]
+    message = message.format(**names)
     result = invoke(*filled)
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.stderr

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from convcalc.core import conv_output_size, conv_transpose_output_size
 from convcalc.errors import ConvCalcError
-from convcalc.solve.solver import Bounds, solve
+from convcalc.solve.answers import Bounds
+from convcalc.solve.solver import solve
 
 SMALL = Bounds(max_kernel=5, max_stride=3, max_dilation=2)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from convcalc.solve.solver import AxisAnswer, Bounds, solve
+from convcalc.solve.answers import AxisAnswer, Bounds
+from convcalc.solve.solver import solve
 
 torch = pytest.importorskip("torch")
 

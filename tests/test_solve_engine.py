@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from convcalc.cli import app
 from convcalc.errors import ConvCalcError, ExitCode
-from convcalc.solve.solver import Answer, Bounds, solve
+from convcalc.solve.answers import Answer, Bounds
+from convcalc.solve.solver import solve
 
 pytest.importorskip("numpy")
 from convcalc.solve.execute import verify_answer

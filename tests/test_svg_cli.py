@@ -126,7 +126,7 @@ def test_svg_alone_prints_the_headline_and_where_the_file_went(tmp_path: Path) -
 def test_figure_without_svg_is_refused() -> None:
     result = invoke("explain", "3", "-k", "2", "-s", "2", "-t", "--figure", "animated")
     assert result.exit_code == ExitCode.INVALID_INPUT
-    assert "give --svg FILE too" in result.stderr
+    assert "give --svg with a file name too" in result.stderr
 
 
 def test_refusals_write_nothing(tmp_path: Path) -> None:

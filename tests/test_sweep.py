@@ -65,7 +65,7 @@ def test_progress_bar_only_on_a_terminal() -> None:
         assert update is None
     assert piped.getvalue() == ""
     terminal = io.StringIO()
-    with progress_bar(3, Console(file=terminal, force_terminal=True)) as update:
+    with progress_bar(3, Console(file=terminal, force_terminal=True), delay=0) as update:
         assert update is not None
         update(3)
     assert "3/3" in terminal.getvalue()

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from convcalc.chain.sizes import axis_sizes, check_chain_budget
+from convcalc.chain.sizes import all_axes, check_chain_budget, receptive_fields
 from convcalc.chain.stack import (
     MAX_LAYERS,
     ChainReport,
     Layer,
     _broadcast,
     _stack_pairs,
-    receptive_fields,
     run,
     skip_pairs,
 )
@@ -58,7 +57,7 @@ def chain_report(
     if given:
         # The user's input first: its failure names the layer that breaks on it.
         results = run(layers, sizes, channels)
-    accepted = tuple(axis_sizes(layers, n) for n in range(ndim))
+    accepted = all_axes(layers, ndim)
     if not given:
         smallest = [a.restores.smallest for a in accepted]
         sizes = tuple(s if s is not None else a.minimum for s, a in zip(smallest, accepted))
@@ -72,5 +71,5 @@ def chain_report(
         pairs=skip_pairs(layers, results, pair_indices, channels),
         unpaired=tuple(unpaired),
         accepted=accepted,
-        fields=receptive_fields(results),
+        fields=receptive_fields(layers, sizes),
     )

@@ -1,17 +1,26 @@
-"""Accepted input sizes of a chain, one axis at a time (every layer acts on each axis separately).
+"""Accepted input sizes and receptive field of a chain, one axis at a time, by the engine `inspect` uses.
 
-See ``convcalc.chain.stack`` for the argument: i = i_min + r + q*P, and a skip matches for all q, none,
-or exactly one.
+Every layer acts on each axis separately, so each axis of the chain becomes a 1-D ``Graph``
+(``chain_graph``): its layers in order, and each skip pair a concatenation of the decoder's output with
+the encoder's input (a merge, as in a U-Net). ``convcalc.graph.sizes.axis_sizes`` answers on that graph:
+the sizes that run with every merge agreeing are the sizes that restore every skip, and the sizes that
+run with nothing dropped (merges aside) are the sizes every window tiles. The engine writes its classes
+with the smallest period that describes them; the chain reports them over P, the product of the strides
+of its convolutions and poolings (see ``convcalc.chain.stack``), from its smallest input on.
+
+The receptive field is the graph engine's too: a run of each axis's graph at the chain's input gives
+every window as the engine reads it, and ``convcalc.graph.fields.layer_fields`` follows the field
+through them, up to the first upsampling layer.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
+from fractions import Fraction
 
 from convcalc.chain.stack import (
-    _SEARCH_RUNS,
     MAX_CHAIN_STEPS,
     MAX_INPUT,
     MAX_PERIOD,
@@ -22,15 +31,23 @@ from convcalc.chain.stack import (
     _stack_pairs,
     run,
 )
-from convcalc.core import (
-    UpsampleAxis,
-    conv_axes_for,
-    normalize,
-    pool_axes_for,
-    transposed_axes_for,
-)
 from convcalc.errors import BudgetExceeded, ConvCalcError
-from convcalc.periodic import Accepted, class_members, smallest
+from convcalc.graph import sizes as engine
+from convcalc.graph.fields import Field, layer_fields
+from convcalc.graph.model import (
+    CONVCALC,
+    ConcatSpec,
+    ConvSpec,
+    Graph,
+    Node,
+    PoolSpec,
+    ResizeSpec,
+    Tensor,
+)
+from convcalc.periodic import Accepted
+
+# The analysed axis of a chain's 1-D graph: tensors are (batch, channels, size).
+AXIS = 2
 
 
 def _on_axis(layer: Layer, axis: int) -> Layer:
@@ -52,76 +69,55 @@ def _on_axis(layer: Layer, axis: int) -> Layer:
     )
 
 
-Step = Callable[[int], tuple[int, int]]
-
-
-def _axis_step(layer: Layer) -> Step:
-    """One layer of one axis as a function size -> (output, dropped), remembered per size."""
-    return functools.lru_cache(maxsize=None)(_axis_rule(layer))
-
-
-def _axis_rule(layer: Layer) -> Step:
-    """One layer of one axis as a function size -> (output, dropped), its parameters normalised once.
-
-    The sizes are the core's (``conv_axes_for``, ``transposed_axes_for``, ``pool_axes_for``,
-    ``UpsampleAxis``), exactly as ``run`` computes them; only the validation of the size-independent
-    arguments is done once instead of once per input size.
-    """
+def _node(index: int, layer: Layer, source: str) -> Node:
+    """One layer of one axis as a graph node in convcalc's own dialect (the rules of `convcalc shape`)."""
+    name, output = layer.label(index), f"t{index}"
+    k, s, d = _pick(layer.kernel_size, 0), _pick(layer.stride, 0), _pick(layer.dilation, 0)
     if layer.kind in ("conv", "tconv"):
-        transposed = layer.kind == "tconv"
-        _, params = normalize(
-            1,
-            layer.kernel_size,
-            stride=layer.stride,
-            padding=layer.padding,
-            output_padding=layer.output_padding,
-            dilation=layer.dilation,
-            transposed=transposed,
+        padding = layer.padding
+        pads = (
+            padding
+            if isinstance(padding, str)
+            else ((padding, padding),)
+            if isinstance(padding, int)
+            else padding
         )
-        if params.ndim != 1:
-            raise ConvCalcError("a per-axis value has more than one axis", parameter="layers")
-        if transposed:
-            return lambda size: (transposed_axes_for((size,), params)[0].output, 0)
-
-        def conv_step(size: int) -> tuple[int, int]:
-            axis = conv_axes_for((size,), params)[0]
-            return axis.output, axis.dropped
-
-        return conv_step
+        spec = ConvSpec(
+            CONVCALC,
+            (k,),
+            (s,),
+            (d,),
+            pads,  # type: ignore[arg-type]
+            1,
+            1,
+            output_padding=(_pick(layer.output_padding, 0),) if layer.kind == "tconv" else None,
+        )
+        kind = "conv" if layer.kind == "conv" else "conv_transpose"
+        return Node(name, layer.kind, kind, (source,), (output,), spec)
     if layer.kind in ("maxpool", "avgpool"):
         assert isinstance(layer.padding, int)
-        pool = (_pick(layer.kernel_size, 0),), (_pick(layer.stride, 0),), (layer.padding,)
-        dilation, ceil_mode = (_pick(layer.dilation, 0),), layer.ceil_mode
-
-        def pool_step(size: int) -> tuple[int, int]:
-            axis = pool_axes_for((size,), *pool, dilation, ceil_mode)[0]
-            return axis.output, axis.dropped
-
-        return pool_step
-    scale = _pick(layer.scale, 0)
-    return lambda size: (UpsampleAxis(size, scale).output, 0)
+        pool = PoolSpec(layer.kind[:3], (k,), (s,), ((layer.padding, layer.padding),), (d,), layer.ceil_mode)
+        return Node(name, layer.kind, "pool", (source,), (output,), pool)
+    scales = (Fraction(1), Fraction(1), Fraction(_pick(layer.scale, 0)))
+    return Node(name, layer.kind, "resize", (source,), (output,), ResizeSpec("nearest", scales))
 
 
-def _axis_sizes_run(steps: Sequence[Step], size: int) -> tuple[list[int], bool] | None:
-    """Input sizes of every layer plus the final output, whether no layer drops an input; None if it
-    cannot run."""
-    sizes, exact = [size], True
-    try:
-        for step in steps:
-            size, dropped = step(size)
-            sizes.append(size)
-            exact = exact and dropped == 0
-    except ConvCalcError:
-        return None
-    return sizes, exact
-
-
-def _gaps(pairs: Sequence[tuple[int, int]], sizes: Sequence[int]) -> list[int]:
-    """Decoder output minus the encoder input it should restore, per pair (one axis).
-
-    ``sizes[n]`` is the input of layer n + 1, so layer n's output is ``sizes[n]``.
-    """
-    return [sizes[dec] - sizes[enc - 1] for enc, dec in pairs]
+def chain_graph(flat: Sequence[Layer], pairs: Sequence[tuple[int, int]] = ()) -> Graph:
+    """One axis of the chain (its layers already read for that axis) as a Graph; each skip pair
+    (encoder, decoder), 1-based, concatenates the decoder's output with the encoder's input."""
+    nodes: list[Node] = []
+    merges = {dec: enc for enc, dec in pairs}
+    source = "x"
+    for index, layer in enumerate(flat, 1):
+        nodes.append(_node(index, layer, source))
+        source = f"t{index}"
+        if index in merges:
+            enc = merges[index]
+            skip = "x" if enc == 1 else f"t{enc - 1}"
+            nodes.append(
+                Node(f"skip {enc}-{index}", "concat", "concat", (source, skip), (f"m{index}",), ConcatSpec(1))
+            )
+    return Graph("chain", CONVCALC, (Tensor("x", (1, 1, "L")),), tuple(nodes), (source,)).checked()
 
 
 def _period(layers: Sequence[Layer], axis: int) -> int:
@@ -132,7 +128,7 @@ def _period(layers: Sequence[Layer], axis: int) -> int:
 
 
 def check_chain_budget(layers: Sequence[Layer], ndim: int) -> None:
-    """Refuse, before any run, an analysis of more than MAX_CHAIN_STEPS layer evaluations."""
+    """Refuse, before any run, an analysis of more than MAX_CHAIN_STEPS node evaluations."""
     periods = [_period(layers, n) for n in range(ndim)]
     for n, period in enumerate(periods):
         if period > MAX_PERIOD:
@@ -141,13 +137,15 @@ def check_chain_budget(layers: Sequence[Layer], ndim: int) -> None:
                 f"for products up to {MAX_PERIOD}",
                 parameter="layers",
             )
-    steps = sum(_evaluations(layers, n, period) for n, period in enumerate(periods))
+    # axes whose layers read alike are analysed once (``all_axes``)
+    distinct = {tuple(_on_axis(layer, n) for layer in layers): periods[n] for n in range(ndim)}
+    steps = sum(_evaluations(layers, period) for period in distinct.values())
     if steps > MAX_CHAIN_STEPS:
         raise BudgetExceeded(
             f"the accepted input sizes of this chain take up to {steps:,} layer evaluations "
             f"({len(layers)} layers, products of strides {', '.join(map(str, periods))} on {ndim} "
             f"axis(es)); the limit MAX_CHAIN_STEPS is {MAX_CHAIN_STEPS:,}: analyse fewer layers at a "
-            "time (split the chain at a skip-free point), or put unstrided layers after the strided ones",
+            "time (split the chain at a skip-free point)",
             budget="MAX_CHAIN_STEPS",
             limit=MAX_CHAIN_STEPS,
             requested=steps,
@@ -155,20 +153,35 @@ def check_chain_budget(layers: Sequence[Layer], ndim: int) -> None:
         )
 
 
-def _evaluations(layers: Sequence[Layer], axis: int, period: int) -> int:
-    """An upper bound on the distinct (layer, size) evaluations of ``axis_sizes`` (module docstring)."""
-    width, total = 2 * period, _SEARCH_RUNS * len(layers)
-    for layer in layers:
-        total += width
-        if layer.kind in ("conv", "maxpool", "avgpool"):
-            width = width // _pick(layer.stride, axis) + 2
-    return total
+# Runs of the chain's graph that the engine makes besides its classes: the search for the smallest
+# input (doubling, then bisecting, up to MAX_INPUT) and the few runs that find the period.
+_SEARCH_RUNS = 2 * 64 + 2 + 3 * engine.MAX_SHIFT
 
 
-def axis_sizes(layers: Sequence[Layer], axis: int) -> AxisSizes:
-    """Exact sets of inputs on one axis that run, that every skip pair restores, that every window tiles."""
+def _evaluations(layers: Sequence[Layer], period: int) -> int:
+    """An upper bound on the node evaluations of ``axis_sizes``: the engine runs the whole graph (layers
+    and skip merges) at most at the 3*P sizes of its classes' first three members, and the search runs."""
     pairs, _ = _stack_pairs(layers)
-    flat = [_on_axis(layer, axis) for layer in layers]
+    return (3 * period + _SEARCH_RUNS) * (len(layers) + len(pairs))
+
+
+def all_axes(layers: Sequence[Layer], ndim: int) -> tuple[AxisSizes, ...]:
+    """``axis_sizes`` of every axis; an axis whose layers read as an earlier one's shares its answer."""
+    found: dict[tuple[Layer, ...], AxisSizes] = {}
+    out = []
+    for axis in range(ndim):
+        flat = tuple(_on_axis(layer, axis) for layer in layers)
+        if flat not in found:
+            found[flat] = axis_sizes(layers, axis, flat)
+        out.append(replace(found[flat], axis=axis))
+    return tuple(out)
+
+
+def axis_sizes(layers: Sequence[Layer], axis: int, flat: Sequence[Layer] | None = None) -> AxisSizes:
+    """Exact sets of inputs on one axis that run, that every skip pair restores, that every window tiles
+    (``flat``: the layers already read for this axis)."""
+    pairs, _ = _stack_pairs(layers)
+    flat = [_on_axis(layer, axis) for layer in layers] if flat is None else list(flat)
     period = _period(layers, axis)
     if period > MAX_PERIOD:
         raise ConvCalcError(
@@ -176,40 +189,52 @@ def axis_sizes(layers: Sequence[Layer], axis: int) -> AxisSizes:
             f"for products up to {MAX_PERIOD}",
             parameter="layers",
         )
-    try:
-        steps = [_axis_step(layer) for layer in flat]
-    except ConvCalcError:
-        steps = None
-    minimum = (
-        None if steps is None else smallest(lambda size: _axis_sizes_run(steps, size) is None, MAX_INPUT)
-    )
-    if steps is None or minimum is None:
+    graph = chain_graph(flat, pairs)
+    found = engine.axis_sizes(graph, ((1, 1, 1),), AXIS, 0, max_input=MAX_INPUT, max_work=2**62)
+    if found.minimum is None:
         # Sizes grow with the input, so a chain that runs for no input breaks a rule that does not
         # depend on it (output_padding too large, negative padding): let that layer say which.
         run(flat, (MAX_INPUT,))
         raise ConvCalcError(
             f"no input size up to {MAX_INPUT} runs through the chain on axis {axis}", parameter="layers"
         )
-    restore_classes: list[int] = []
-    restore_singles: list[int] = []
-    exact_classes: list[int] = []
-    for r in range(period):
-        first = minimum + r
-        base, later = _axis_sizes_run(steps, first), _axis_sizes_run(steps, first + period)
-        assert base is not None and later is not None, "sizes past the smallest runnable input run"
-        start, step = _gaps(pairs, base[0]), _gaps(pairs, later[0])
-        gaps = [(g0, g1 - g0) for g0, g1 in zip(start, step)]
-        whole, single = class_members(gaps, first, period)
-        if whole:
-            restore_classes.append(first)
-        elif single is not None:
-            restore_singles.append(single)
-        # Remainders repeat exactly along a class, so one run decides the whole class.
-        if base[1]:
-            exact_classes.append(first)
+    # A rule of the core's that holds at no size (a pooling padding over half its window) names its layer.
+    run(flat, (found.minimum,))
+    assert found.runs is not None and found.tiles is not None, found.note
     return AxisSizes(
         axis,
-        minimum,
-        Accepted(period, tuple(restore_classes), tuple(sorted(restore_singles))),
-        Accepted(period, tuple(exact_classes), ()),
+        found.minimum,
+        _over(found.runs, period, found.minimum),
+        _over(found.tiles, period, found.minimum),
     )
+
+
+def _over(accepted: Accepted, period: int, minimum: int) -> Accepted:
+    """The same sizes written over ``period`` (a multiple of the engine's): a class per residue from
+    ``minimum`` on where every member is accepted, the rest as single sizes."""
+    assert period % accepted.period == 0, (period, accepted.period)
+    step = accepted.period
+    first_of: dict[int, int] = {}
+    for c in reversed(accepted.classes):
+        first_of[c % step] = c
+    classes = tuple(
+        first for first in range(minimum, minimum + period) if first >= first_of.get(first % step, first + 1)
+    )
+    return Accepted(period, classes, accepted.singles)
+
+
+def receptive_fields(layers: Sequence[Layer], size: Sequence[int]) -> tuple[tuple[Field, ...] | None, ...]:
+    """Per layer and axis, for the convolution/pooling prefix; None from the first upsampling layer on."""
+    pairs, _ = _stack_pairs(layers)
+    per_axis = []
+    for axis, length in enumerate(size):
+        flat = [_on_axis(layer, axis) for layer in layers]
+        graph = chain_graph(flat, pairs)
+        fields = layer_fields(graph, engine.run_graph(graph, ((1, 1, length),)), 0)
+        layer_nodes = [index for index, node in enumerate(graph.nodes) if node.kind != "concat"]
+        per_axis.append([fields.get(index) for index in layer_nodes])
+    out: list[tuple[Field, ...] | None] = []
+    for n in range(len(layers)):
+        found = [axis[n] for axis in per_axis]
+        out.append(None if any(f is None for f in found) else tuple(f for f in found if f is not None))
+    return tuple(out)

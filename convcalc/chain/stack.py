@@ -1,21 +1,22 @@
-"""A stack of layers: sizes after every layer, encoder/decoder pairs, accepted input sizes, receptive field.
+"""A stack of layers: sizes after every layer and encoder/decoder pairs; the records of the chain's report.
 
 Every size comes from the core (``conv_axes_for``, ``transposed_axes_for``, ``pool_axes_for``,
-``UpsampleAxis``); this module only strings layers together and reasons about the sequence.
+``UpsampleAxis``); this module only strings layers together and reasons about the sequence. The
+accepted input sizes and the receptive field come from the graph engine `inspect` uses
+(``convcalc.chain.sizes``), which reads the same layers by the same core rules.
 
 Accepted input sizes are exact, not sampled. Every size rule is monotone in its input, so the chain runs
 for exactly the inputs i >= i_min. Past i_min, adding P (the product of the strides of the convolutions
 and poolings on that axis) to the input adds an exact multiple of every layer's stride to its input, so
 every floor, remainder and ceil_mode decision repeats, and every size is affine in q along the class
-i = i_min + r + q*P. A skip connection then matches for all q, for none, or for exactly one q: the
-sizes each class contributes follow from two runs of the chain (q = 0 and q = 1).
+i = i_min + r + q*P. A skip connection then matches for all q, for none, or for exactly one q
+(``convcalc.periodic.class_members``, which the engine applies to every merge).
 
-Budgets, checked before any run: the 2*P inputs of the classes form one contiguous range, and a layer
-of stride s maps a contiguous range of L sizes to at most L // s + 2 sizes, so with each layer's
-answers remembered the analysis evaluates at most sum(L_j) + 128 * layers layers per axis (128 runs
-find the smallest input); that count may be at most ``MAX_CHAIN_STEPS``. A listing of accepted sizes
-is counted class by class before it is built; every size the chain reaches has at most ``MAX_DIGITS``
-digits.
+Budgets, checked before any run: the engine runs each axis's graph (layers and skip merges) at most at
+the 3*P sizes of its classes' first members, plus the runs that find the smallest input and the period,
+an axis whose layers read as an earlier one's once (``convcalc.chain.sizes.check_chain_budget``); those
+node evaluations may be at most ``MAX_CHAIN_STEPS``. A listing of accepted sizes is counted class by
+class before it is built; every size the chain reaches has at most ``MAX_DIGITS`` digits.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from convcalc.core import (
 from convcalc.core.display import Presentable
 from convcalc.core.layer import Layer as CoreLayer
 from convcalc.errors import ConvCalcError
+from convcalc.graph.fields import Field
 from convcalc.parse import MAX_DIGITS
 from convcalc.periodic import Accepted
 
@@ -46,9 +48,8 @@ MAX_LAYERS = 256
 MAX_PERIOD = 4096
 # i_min is searched by doubling up to this input size; past it the chain is called unusable.
 MAX_INPUT = 2**64
-# Layer evaluations of the accepted-size analysis, summed over the axes (about 10 microseconds each).
+# Node evaluations of the accepted-size analysis, summed over the axes analysed (about 10 microseconds each).
 MAX_CHAIN_STEPS = 250_000
-_SEARCH_RUNS = 2 * 64  # doubling then bisecting up to MAX_INPUT
 _SIZE_LIMIT = 10**MAX_DIGITS
 
 Value = Union[int, tuple[int, ...]]
@@ -150,23 +151,6 @@ class SkipPair:
     @property
     def restored(self) -> tuple[bool, ...]:
         return tuple(e == g for e, g in zip(self.expected, self.got))
-
-
-@dataclass(frozen=True)
-class Field:
-    """Receptive field arithmetic of one layer on one axis, in input coordinates.
-
-    r_out = r_in + (K-1)*j_in, j_out = j_in*s, left_out = left_in - pad_before*j_in; the first output
-    sees the inputs left .. left + r - 1 (negative: padding).
-    """
-
-    receptive_field: int
-    jump: int
-    left: int
-
-    @property
-    def right(self) -> int:
-        return self.left + self.receptive_field - 1
 
 
 @dataclass(frozen=True)
@@ -405,33 +389,3 @@ def _runs_with(
         return run(layers, size, channels)
     except ConvCalcError:
         return None
-
-
-# ---------------------------------------------------------------------------------------------------
-# Receptive field.
-
-
-def receptive_fields(results: Sequence[LayerResult]) -> tuple[tuple[Field, ...] | None, ...]:
-    """Per layer and axis, for the convolution/pooling prefix; None from the first upsampling layer on."""
-    if not results:
-        return ()
-    current = tuple(Field(1, 1, 0) for _ in results[0].size)
-    out: list[tuple[Field, ...] | None] = []
-    for result in results:
-        if result.layer.kind in ("tconv", "up") or (out and out[-1] is None):
-            out.append(None)
-            continue
-        fields = []
-        for f, a in zip(current, result.axes):
-            assert isinstance(a, (ConvAxis, PoolAxis))
-            pad_before = a.pad_before if isinstance(a, ConvAxis) else a.padding
-            fields.append(
-                Field(
-                    f.receptive_field + (a.dilated_kernel - 1) * f.jump,
-                    f.jump * a.stride,
-                    f.left - pad_before * f.jump,
-                )
-            )
-        current = tuple(fields)
-        out.append(current)
-    return tuple(out)

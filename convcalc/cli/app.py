@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from convcalc import __version__
-from convcalc.errors import ConvCalcError, ExitCode
+from convcalc.errors import NO_VALUE, SPELLING, ConvCalcError, ExitCode
 from convcalc.jsonout import dumps, envelope, error_document
 from convcalc.parse import parse_int
 from convcalc.reader import LayerOptions
@@ -227,7 +227,12 @@ def main(
 
 @contextmanager
 def user_errors(command: str, as_json: bool) -> Iterator[None]:
-    """Turn a ConvCalcError into exit code 2: a message on stderr, and a JSON error object with --json."""
+    """Turn a ConvCalcError into exit code 2: a message on stderr, and a JSON error object with --json.
+
+    Inside, messages name parameters as this command's options (``--kernel-size (-k)``), not as the
+    Python API's keywords.
+    """
+    spelling = SPELLING.set(command_spelling(command))
     try:
         yield
     except ConvCalcError as error:
@@ -243,6 +248,34 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
 
             console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
+    finally:
+        SPELLING.reset(spelling)
+
+
+def command_spelling(command: str) -> Callable[[str, object], str]:
+    """How ``command``'s messages name a parameter: ``--kernel-size (-k)``, ``--kernel-size 3``, ``--from``.
+
+    Read from the command's own option declarations; a flag given True is named; a parameter the
+    command does not declare reads as its long form.
+    """
+    declared: dict[str, list[str]] = {}
+    for info in app.registered_commands:
+        if info.callback is not None and (info.name or info.callback.__name__) == command:
+            for parameter in inspect.signature(info.callback, eval_str=True).parameters.values():
+                for extra in getattr(parameter.annotation, "__metadata__", ()):
+                    if isinstance(extra, typer.models.OptionInfo):
+                        # typer keeps the first name given in ``default`` and the others in param_decls
+                        given = (extra.default, *(extra.param_decls or ()))
+                        names = [n for n in given if isinstance(n, str) and n.startswith("-")]
+                        declared[parameter.name] = sorted(names, key=len, reverse=True)
+
+    def spell(name: str, value: object = NO_VALUE) -> str:
+        long, *short = declared.get(name, ["--" + name.replace("_", "-")])
+        if value is NO_VALUE or value is True:
+            return f"{long} ({short[0]})" if short else long
+        return f"{long} {value}"
+
+    return spell
 
 
 def emit(as_json: bool, result: Presentable) -> None:

@@ -155,10 +155,13 @@ def sweep(
 
     with user_errors("sweep", as_json):
         grid = api.sweep_grid(sizes, kernel_sizes, strides, paddings, dilations, output_paddings, ndims)
-        from convcalc.verify.render import progress_bar
+        if as_json:  # a script reads the document; nothing else is printed
+            report = run_sweep(grid, seed=seed)
+        else:
+            from convcalc.verify.render import progress_bar
 
-        with progress_bar(grid.count, console(stderr=True)) as progress:
-            report = run_sweep(grid, seed=seed, progress=progress)
+            with progress_bar(grid.count, console(stderr=True)) as progress:
+                report = run_sweep(grid, seed=seed, progress=progress)
     emit(as_json, report)
     if not report.passed:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)

@@ -42,7 +42,10 @@ def diff(
     inputs: Annotated[
         Optional[list[str]],
         typer.Option(
-            "--input", "-i", help="A's full input shape in A's layout, 1x3x256x256 (once per input)."
+            "--input",
+            "-i",
+            help="A's full input shape in A's layout, 1x3x256x256 (once per input); default: the "
+            "shape A's file fixes.",
         ),
     ] = None,
     inputs_b: Annotated[

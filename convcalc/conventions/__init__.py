@@ -7,30 +7,39 @@ a layer from one framework's arguments to another's. Pure integers: nothing here
 
 from __future__ import annotations
 
-from convcalc.conventions import (
-    caffe,
-    equinox,
-    flax,
-    jax,
-    keras,
-    mxnet,
-    onnx,
-    paddle,
-    pytorch,
-    tensorflow,
-    tflite,
-)
+import importlib
+
 from convcalc.conventions.base import Convention, FrameworkLayer, LayerArgs, make_args
 from convcalc.conventions.layouts import Layout
 from convcalc.errors import ConvCalcError
 
-CONVENTIONS: dict[str, Convention] = {
-    module.CONVENTION.name: module.CONVENTION
-    for module in (pytorch, tensorflow, keras, onnx, jax, flax, equinox, paddle, mxnet, caffe)
-}
+# The framework modules load when a convention is first asked for (``CONVENTIONS``, ``convention``,
+# ``read``), so that a caller of the shared records (the graph engine's ``FrameworkLayer``; `convcalc
+# chain`, which reads its layers by the core's rules) does not pay for eleven modules it never uses.
+FRAMEWORKS = ("pytorch", "tensorflow", "keras", "onnx", "jax", "flax", "equinox", "paddle", "mxnet", "caffe")
 # Runtimes of converted models: their layers are read from model files (inspect), never written by hand,
 # so they are no port target and no --framework choice.
-RUNTIMES: dict[str, Convention] = {tflite.CONVENTION.name: tflite.CONVENTION}
+RUNTIME_MODULES = ("tflite",)
+_LOADED: dict[str, dict[str, Convention]] = {}
+
+
+def _registry(names: tuple[str, ...]) -> dict[str, Convention]:
+    found = _LOADED.get(names[0])
+    if found is None:
+        conventions = (importlib.import_module(f"convcalc.conventions.{name}").CONVENTION for name in names)
+        found = _LOADED[names[0]] = {conv.name: conv for conv in conventions}
+    return found
+
+
+def __getattr__(name: str) -> dict[str, Convention]:
+    """``CONVENTIONS`` (every framework, in ``FRAMEWORKS`` order) and ``RUNTIMES``, loaded when first read."""
+    if name == "CONVENTIONS":
+        return _registry(FRAMEWORKS)
+    if name == "RUNTIMES":
+        return _registry(RUNTIME_MODULES)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 ALIASES = {
     "torch": "pytorch",
     "tf": "tensorflow",
@@ -56,11 +65,12 @@ def convention(name: str, parameter: str = "framework") -> Convention:
     """The convention called ``name`` (case-insensitive; aliases torch, tf, ort, ...)."""
     key = name.strip().lower()
     key = ALIASES.get(key, key)
-    if key not in CONVENTIONS:
+    conventions = _registry(FRAMEWORKS)
+    if key not in conventions:
         raise ConvCalcError(
-            f"{parameter} must be one of {', '.join(CONVENTIONS)}; got {name!r}", parameter=parameter
+            f"{parameter} must be one of {', '.join(conventions)}; got {name!r}", parameter=parameter
         )
-    return CONVENTIONS[key]
+    return conventions[key]
 
 
 def read(framework: str, size: object, kernel_size: object, **arguments: object) -> FrameworkLayer:
@@ -69,7 +79,7 @@ def read(framework: str, size: object, kernel_size: object, **arguments: object)
     >>> read("tensorflow", 5, 3, stride=2, padding="same", transposed=True).placement
     ((0, 1),)
     """
-    conv = RUNTIMES.get(framework) or convention(framework)
+    conv = _registry(RUNTIME_MODULES).get(framework) or convention(framework)
     if arguments.get("padding") is None:
         arguments["padding"] = conv.default_padding
     return conv.read(make_args(size, kernel_size, **arguments))  # type: ignore[arg-type]

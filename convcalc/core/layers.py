@@ -20,7 +20,7 @@ from convcalc.core.axes import (
     dilated_kernel_size,
 )
 from convcalc.core.rules import check_output_padding, pytorch_crops
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, option
 
 # ---------------------------------------------------------------------------------------------------
 # Normalised N-d parameters.
@@ -95,8 +95,8 @@ def normalize(
         raise ConvCalcError(
             f"padding={pads!r} is not defined for a transposed convolution here: its meaning differs "
             "between frameworks; for Keras's or TensorFlow's 'same' (output = input * stride) read the "
-            "layer by that framework's rules (--framework keras or --framework tensorflow; in Python, "
-            "convcalc.conventions.read('keras', ...)), or give explicit padding or 'valid'",
+            f"layer by that framework's rules ({option('framework', 'keras')} or "
+            f"{option('framework', 'tensorflow')}), or give explicit padding or 'valid'",
             parameter="padding",
         )
     check_output_padding(out_pads, strides, dilations)

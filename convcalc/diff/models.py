@@ -1,6 +1,7 @@
 """Both models read for diff: each with its own reader, each input shape in that model's own layout.
 
-``--input`` is A's input shape, in A's layout. B's shape is the same tensor with its axes put in B's
+``--input`` is A's input shape, in A's layout; without it, the shape A's file fixes (a dynamic batch
+read as 1). B's shape is the same tensor with its axes put in B's
 order: the axes of each model input are named ("N", "C", "H", "W") by the first layer that reads them
 (through any Transposes), so an NCHW model and its NHWC conversion get 1x3x64x48 and 1x64x48x3.
 ``--input-b`` gives B's shape instead (once per input of B), for models whose inputs differ otherwise.
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from convcalc.diff.axes import Names, follow, input_names, layout_names, shape_in, transpose_perms
 from convcalc.diff.layers import Layer, model_layers
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, option
 from convcalc.graph.model import CHANNELS_FIRST, Graph
 from convcalc.graph.shapes import Run, Shape, propagate
 from convcalc.inspect.analysis import input_layout, resolve_inputs
@@ -57,12 +58,9 @@ def read_side(label: str, model: str, graph: Graph, shapes: Sequence[Shape]) -> 
 def read_sides(
     a: str, b: str, a_inputs: Sequence[Shape], b_inputs: Sequence[Shape] | None
 ) -> tuple[Side, Side]:
-    """Read A with its --input; B with --input-b, or A's input with its axes in B's order."""
-    if not a_inputs:
-        raise ConvCalcError(
-            "diff needs A's input shape: give --input, for example --input 1x3x256x256", parameter="input"
-        )
-    side_a = read_side("A", a, load_graph(a, a_inputs), a_inputs)
+    """Read A with its --input (or the input shape A's file fixes); B with --input-b, or A's input with
+    its axes in B's order."""
+    side_a = _read_a(a, a_inputs) if a_inputs else _read_a_as_declared(a)
     if b_inputs:
         return side_a, read_side("B", b, load_graph(b, b_inputs), b_inputs)
     if _is_python_target(b):
@@ -85,6 +83,42 @@ def read_sides(
     reread = first.framework == "onnx" and declared != [tuple(s) for s in shapes]
     graph = load_graph(b, shapes) if reread else first
     return side_a, read_side("B", b, graph, shapes)
+
+
+def _read_a(a: str, shapes: Sequence[Shape]) -> Side:
+    return read_side("A", a, load_graph(a, shapes), shapes)
+
+
+def _read_a_as_declared(a: str) -> Side:
+    """A on the input shape its file fixes (a dynamic batch read as 1); refused when a size is open."""
+    if _is_python_target(a):
+        raise ConvCalcError(
+            f"diff needs A's input shape: {a} is a PyTorch module; give {option('input')}, for example "
+            f"{option('input', '1x3x256x256')}",
+            parameter="input",
+        )
+    graph = load_graph(a, None)
+    shapes, _, symbolic = resolve_inputs(graph, None)  # refuses an input with no shape or an open axis
+    if symbolic:
+        open_sizes = " and ".join(
+            f"{t.name!r} is {'x'.join(str(d) for d in t.shape)}" for t in graph.inputs if t.shape
+        )
+        raise ConvCalcError(
+            f"diff needs A's input shape: {a} leaves its spatial size open (input {open_sizes}); give "
+            f"{option('input')} with every size, for example {option('input', _example(graph))}",
+            parameter="input",
+        )
+    declared = [tuple(t.shape) for t in graph.inputs]
+    # onnx's shape inference ran on the declared shapes: read again when the batch was open
+    if graph.framework == "onnx" and declared != [tuple(s) for s in shapes]:
+        graph = load_graph(a, shapes)
+    return read_side("A", a, graph, shapes)
+
+
+def _example(graph: Graph) -> str:
+    """The first input's shape with its open sizes filled (batch 1, others 64)."""
+    dims = graph.inputs[0].shape
+    return "x".join(str(d) if isinstance(d, int) else ("1" if n == 0 else "64") for n, d in enumerate(dims))
 
 
 def _in_order(side_a: Side, wanted: Sequence[tuple[str, ...]], b: str) -> list[Shape]:

@@ -6,6 +6,11 @@ j*s + t*d - pad_before; a transposed convolution's output j receives input u whe
 u*s + t*d - crop_before = j; a pooling reads like a convolution; a nearest resize reads
 floor(j * i / o) and a linear or cubic one also its neighbours (the hull of the coordinate transforms).
 The field of an output is the widest span of its positions. Pure integers, bounded work.
+
+Beside the spans, ``Field`` is the closed form of one windowed layer (r_out = r_in + (K-1)*j_in, the
+jump and the first window), and ``layer_fields`` follows it through a run from the first input, layer by
+layer, as `chain` reports it; where a window lies inside the input the two agree (the widest span of a
+layer's output is its ``Field.receptive_field``).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 from convcalc.core import ConvAxis, TransposedAxis
@@ -28,6 +34,59 @@ from convcalc.graph.model import (
 from convcalc.graph.shapes import NodeRun, Run
 
 Span = tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class Field:
+    """Receptive field arithmetic of one layer on one axis, in input coordinates.
+
+    r_out = r_in + (K-1)*j_in, j_out = j_in*s, left_out = left_in - pad_before*j_in; the first output
+    sees the inputs left .. left + r - 1 (negative: padding).
+    """
+
+    receptive_field: int
+    jump: int
+    left: int
+
+    @property
+    def right(self) -> int:
+        return self.left + self.receptive_field - 1
+
+    def through(self, window: ConvAxis) -> Field:
+        """The field after one window (a convolution's axis, or a pooling's as ``ConvAxis``)."""
+        return Field(
+            self.receptive_field + (window.dilated_kernel - 1) * self.jump,
+            self.jump * window.stride,
+            self.left - window.pad_before * self.jump,
+        )
+
+
+def layer_fields(graph: Graph, run: Run, spatial_axis: int) -> dict[int, Field | None]:
+    """Per node index, the closed-form field of its output on one spatial axis, following each node's
+    first input back to the graph's first input through convolutions, poolings and shape-preserving
+    nodes; None from a transposed convolution, a resize or any other op on (their fields are spans)."""
+    fields: dict[str, Field | None] = {graph.inputs[0].name: Field(1, 1, 0)} if graph.inputs else {}
+    out: dict[int, Field | None] = {}
+    for node_run in run.nodes:
+        node = node_run.node
+        if not node.inputs or node.inputs[0] not in fields:
+            continue
+        field = fields[node.inputs[0]]
+        layer = node_run.layer
+        if field is None:
+            pass
+        elif layer is not None and not layer.is_transposed:
+            field = field.through(layer.conv[spatial_axis])
+        elif node_run.windows:
+            field = field.through(node_run.windows[spatial_axis])
+        elif node.kind != "shape_preserving":
+            field = None
+        out[node_run.index] = field
+        for name in node.outputs:
+            fields[name] = field
+    return out
+
+
 MAX_POSITIONS = 2_000_000
 # Windowed layers cost output positions x kernel taps each (a kernel_size of 65536 is a hang otherwise).
 MAX_TAPS = 5_000_000
@@ -169,6 +228,19 @@ def receptive_fields(
 
 
 def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
+    spans = _spans_on_axis(graph, run, axis)
+    widths: dict[str, int | None] = {}
+    for name in graph.outputs:
+        found = next(iter(spans.get(name, {}).values()), None)
+        widths[name] = (
+            None if found is None else max((s[1] - s[0] + 1 for s in found if s is not None), default=0)
+        )
+    return widths
+
+
+def _spans_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, dict[int, list[Span]]]:
+    """Per tensor that depends on the first input's ``axis`` and can be followed: the tensor axis that
+    carries it, and each position's span of input positions."""
     first = graph.inputs[0].name
     spans: dict[str, dict[int, list[Span]]] = {
         first: {axis: [(u, u) for u in range(run.input_shapes[0][axis])]}
@@ -243,13 +315,7 @@ def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:
             continue
         for name in node.outputs:
             spans[name] = {out_pos: result}
-    widths: dict[str, int | None] = {}
-    for name in graph.outputs:
-        found = next(iter(spans.get(name, {}).values()), None)
-        widths[name] = (
-            None if found is None else max((s[1] - s[0] + 1 for s in found if s is not None), default=0)
-        )
-    return widths
+    return spans
 
 
 def _carried(node_run: NodeRun, pos: int, run: Run) -> int | None:

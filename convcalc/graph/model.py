@@ -1,8 +1,9 @@
 """The format-neutral model every reader produces: named tensors and nodes in topological order.
 
 A reader (ONNX in ``onnx_reader``, Keras in ``keras_reader``, PyTorch in ``torch_reader``) turns a
-model into one ``Graph``. Everything after that (shape propagation, merges, accepted input sizes,
-receptive field, MACs, portability) works on the Graph alone, so a reader's whole job is this contract:
+model into one ``Graph``; `convcalc chain` builds one per axis from its layers (``chain.sizes``).
+Everything after that (shape propagation, merges, accepted input sizes, receptive field, MACs,
+portability) works on the Graph alone, so a reader's whole job is this contract:
 
 * ``Graph.inputs``: the model's data inputs as ``Tensor`` with their declared full shapes (batch and
   channels included, in the framework's own axis order). A dimension is an int when the file fixes it,
@@ -79,10 +80,14 @@ from fractions import Fraction
 from typing import Union
 
 from convcalc.conventions import read
-from convcalc.conventions.base import FrameworkLayer
+from convcalc.conventions.base import FrameworkLayer, LayerArgs
+from convcalc.core import conv_axes_for, normalize, transposed_axes_for
 from convcalc.core.layer import Layer
 from convcalc.errors import ConvCalcError
 
+# ``ConvSpec.framework`` of a layer written in convcalc's own dialect (`convcalc chain`'s layers): the
+# core's rules, as `convcalc shape` reads them, instead of a framework's convention.
+CONVCALC = "convcalc"
 CHANNELS_FIRST = "channels_first"
 CHANNELS_LAST = "channels_last"
 LAYOUTS = (CHANNELS_FIRST, CHANNELS_LAST)
@@ -158,6 +163,8 @@ class ConvSpec:
 
     def read(self, size: tuple[int, ...], transposed: bool) -> FrameworkLayer:
         """The canonical layer for this input size: the framework's own rules, refusals included."""
+        if self.framework == CONVCALC:
+            return self._read_own(size, transposed)
         return read(
             self.framework,
             size,
@@ -170,6 +177,30 @@ class ConvSpec:
             transposed=transposed,
             transpose_kernel=self.transpose_kernel,
         )
+
+    def _read_own(self, size: tuple[int, ...], transposed: bool) -> FrameworkLayer:
+        """convcalc's own dialect: the core's ``normalize``, then its axes (the rules of `convcalc shape`)."""
+        sizes, params = normalize(
+            size,
+            self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
+            output_padding=self.output_padding or 0,
+            dilation=self.dilation,
+            transposed=transposed,
+        )
+        args = LayerArgs(
+            sizes,
+            params.kernel_size,
+            params.stride,
+            params.dilation,
+            params.pads_for(sizes),
+            params.output_padding if transposed else None,
+            transposed=transposed,
+        )
+        if transposed:
+            return FrameworkLayer(CONVCALC, args, transposed=transposed_axes_for(sizes, params))
+        return FrameworkLayer(CONVCALC, args, conv=conv_axes_for(sizes, params))
 
     def layer(self, size: tuple[int, ...], transposed: bool) -> Layer:
         """The core's canonical layer for this input size, with the model's groups and channels."""

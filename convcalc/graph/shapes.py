@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from typing import cast
 
 from convcalc.conventions.base import FrameworkLayer, trunc_div
 from convcalc.core import ConvAxis, same_padding
@@ -51,9 +52,11 @@ from convcalc.graph.values import (
 Shape = tuple[int, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NodeRun:
-    """One node run on concrete shapes: what it read and produced, and its canonical windows."""
+    """One node run on concrete shapes: what it read and produced, and its canonical windows. Not
+    frozen (nothing changes one after ``propagate``): a frozen dataclass's ``__init__`` costs six times
+    as much, and a graph's accepted sizes build tens of thousands of these."""
 
     index: int
     node: Node
@@ -167,47 +170,99 @@ def _read_conv(spec: ConvSpec, size: Shape, transposed: bool) -> tuple[Framework
     return layer, layer.output
 
 
-# Per graph (by identity, the graph kept so that the key stays its own): its constants' shapes and values.
-_CONSTANTS: dict[int, tuple[Graph, dict[str, Shape], dict[str, Values | None]]] = {}
+# Per graph (by identity, the graph kept so that the key stays its own): its constants' shapes and
+# values, and each node's step (``_plan``).
 MAX_GRAPHS = 64
+# A graph's node runs kept by input shapes (``_Step``'s memo), up to this many in all.
+MAX_MEMO = 65536
+
+# How ``propagate`` runs a node: a convolution straight to ``_conv``, a shape-preserving node (an
+# activation, a normalisation) passes its first input on, a node of the shape arithmetic through
+# ``_value``, a node with run-time operands bound first, anything else through ``_run_node``.
+_CONV, _PRESERVING, _VALUE, _BOUND, _OTHER = range(5)
+# (index, node, route, input names, the divisors it meets, its runs by input shapes). A node whose run
+# depends on its input shapes alone (a convolution, a pooling, a merge: no operands, no values) is run
+# once per input shapes: sizes in a graph repeat from one input size to the next (every size below a
+# stride-16 stage is the same for 16 input sizes in a row), and the accepted sizes run it at dozens.
+_Step = tuple[int, Node, int, tuple[str, ...], tuple[int, ...], dict[tuple[Shape, ...], NodeRun]]
+_Plan = tuple[Graph, dict[str, Shape], dict[str, Values | None], tuple[_Step, ...], list[int]]
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(graph: Graph) -> _Plan:
+    """What ``propagate`` reads once per graph: the constants' shapes and values, each node's route
+    (the dispatch on its spec, done once rather than at every input size), and how many more node runs
+    its memos may keep."""
+    found = _PLANS.get(id(graph))
+    if found is not None and found[0] is graph:
+        return found
+    steps: list[_Step] = []
+    for index, node in enumerate(graph.nodes):
+        spec = node.spec
+        divisors: tuple[int, ...] = ()
+        if isinstance(spec, ConvSpec) and not node.operands:
+            route = _CONV
+            if node.kind in DIVIDING:
+                divisors = tuple(d for d in spec.stride if d > 1)
+        elif isinstance(spec, ValueSpec):
+            route = _VALUE
+        elif node.operands:
+            route = _BOUND
+        elif node.kind == "shape_preserving" and node.inputs:
+            route = _PRESERVING
+        else:
+            route = _OTHER
+            if node.kind in DIVIDING:
+                divisors = tuple(d for d in _divisors(node) if d > 1)
+        steps.append((index, node, route, node.inputs, divisors, {}))
+    known = {t.name: tuple(int(d) for d in t.shape) for t in graph.constants}
+    if len(_PLANS) >= MAX_GRAPHS:
+        _PLANS.clear()
+    constants = {t.name: t.values for t in graph.constants}
+    found = _PLANS[id(graph)] = (graph, known, constants, tuple(steps), [MAX_MEMO])
+    return found
 
 
 def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     """Run every node on concrete input shapes (one per graph input, in order)."""
-    found = _CONSTANTS.get(id(graph))
-    if found is None or found[0] is not graph:  # the constants' shapes, read once per graph
-        known = {t.name: tuple(int(d) for d in t.shape) for t in graph.constants}
-        if len(_CONSTANTS) >= MAX_GRAPHS:
-            _CONSTANTS.clear()
-        found = _CONSTANTS[id(graph)] = (graph, known, {t.name: t.values for t in graph.constants})
-    shapes: dict[str, Shape] = dict(found[1])
-    values: dict[str, Values | None] = dict(found[2])
+    _, known, constant_values, steps, room = _plan(graph)
+    shapes: dict[str, Shape] = dict(known)
+    values: dict[str, Values | None] = dict(constant_values)
     for tensor, shape in zip(graph.inputs, input_shapes):
         shapes[tensor.name] = shape
     runs: list[NodeRun] = []
     stopped: list[Node] = []
     divisors: list[int] = []
-    steps: dict[str, int] = {}  # each tensor's period, where it is more than 1
-    for index, node in enumerate(graph.nodes):
+    periods: dict[str, int] = {}  # each tensor's period (``Run.step``), where it is more than 1
+    for index, node, route, names, always, memo in steps:
         try:
-            inputs = tuple([shapes[name] for name in node.inputs])
+            inputs = tuple([shapes[name] for name in names])
             for _, name in node.operands:
                 shapes[name]
         except KeyError:
             stopped.append(node)
             continue
+        run: NodeRun | None
         met = len(divisors)
         try:
-            spec = node.spec
-            run: NodeRun | None
-            if isinstance(spec, ConvSpec) and not node.operands:  # the common case, without the dispatch
-                run = _conv(index, node, spec, inputs[0])
-                if node.kind in DIVIDING:
-                    divisors.extend(d for d in spec.stride if d > 1)
-            elif isinstance(spec, ValueSpec):
-                run = _value(index, node, spec, shapes, values, divisors)
+            if route == _PRESERVING and min(inputs[0], default=1) >= 1:
+                run = NodeRun(index, node, inputs, (inputs[0],) * len(node.outputs))
+            elif route in (_CONV, _OTHER):
+                run = memo.get(inputs)
+                if run is None:
+                    if route == _CONV:
+                        run = _conv(index, node, cast(ConvSpec, node.spec), inputs[0])
+                    else:
+                        run = _run_node(index, node, inputs)
+                    if run is not None and room[0] > 0:
+                        memo[inputs] = run
+                        room[0] -= 1
+                if run is not None:
+                    divisors.extend(always)
+            elif route == _VALUE:
+                run = _value(index, node, cast(ValueSpec, node.spec), shapes, values, divisors)
             else:
-                bound = _bind(node, values) if node.operands else node
+                bound = _bind(node, values)
                 run = None if bound is None else _run_node(index, bound, inputs)
                 if run is not None and bound is not None and node.kind in DIVIDING:
                     divisors.extend(d for d in _divisors(bound) if d > 1)
@@ -221,7 +276,7 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
                 tuple(stopped),
                 values,
                 tuple(divisors),
-                _lcm(steps),
+                _lcm(periods),
             )
         if run is None:
             stopped.append(node)
@@ -229,20 +284,23 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
         runs.append(run)
         for name, shape in zip(node.outputs, run.outputs):
             shapes[name] = shape
-        step = 1
-        for name in node.inputs:
-            step = math.lcm(step, steps.get(name, 1))
-        for _, name in node.operands:
-            step = math.lcm(step, steps.get(name, 1))
-        step *= math.lcm(*divisors[met:])  # one division per axis or element: their lcm
-        if step > 1:
-            for name in node.outputs:
-                steps[name] = step
-    return Run(input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors), _lcm(steps))
+        if periods or len(divisors) > met:
+            period = 1
+            for name in names:
+                period = math.lcm(period, periods.get(name, 1))
+            for _, name in node.operands:
+                period = math.lcm(period, periods.get(name, 1))
+            period *= math.lcm(*divisors[met:])  # one division per axis or element: their lcm
+            if period > 1:
+                for name in node.outputs:
+                    periods[name] = period
+    return Run(
+        input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors), _lcm(periods)
+    )
 
 
-def _lcm(steps: dict[str, int]) -> int:
-    return math.lcm(*steps.values()) if steps else 1
+def _lcm(periods: dict[str, int]) -> int:
+    return math.lcm(*periods.values()) if periods else 1
 
 
 def _value(

@@ -9,7 +9,9 @@ denominators), so sizes repeat over S, the lcm over tensors of the products alon
 (``Run.step``); two runs S apart give every size's exact gain
 (its change per unit of input), and P is the lcm of the gains' denominators (with a remainder's
 divisor). Along a class three runs (q = 0, 1, 2) give every size's slope and offset (``Formula``) and
-check that they are affine; every merge's disagreement is then affine in q, and
+check that they are affine; a graph of layers alone (``_plain``: no shape arithmetic, fixed specs) needs
+two, its first member and one FAR periods on, where every crossing is past: each size's change must
+then be a multiple of FAR (``_line``). Every merge's disagreement is then affine in q, and
 ``convcalc.periodic.class_members`` (chain's too) says whether the class agrees for every q, for one q
 (checked by one more run), or for none. The sizes that run are those classes; the sizes that drop
 nothing are the classes where no window leaves an input unread as well. A class whose first members
@@ -19,6 +21,7 @@ lie before its affine part (a min/max not yet past its crossing) has those membe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -53,7 +56,9 @@ MAX_SHIFT = 4
 class AxisSizes:
     """What one spatial axis of the first input accepts, the other axes held at their given sizes:
     ``accepted`` the sizes that run with nothing dropped, ``runs`` the sizes that run (every merge
-    agrees, no layer refuses), ``formulas`` every tensor's sizes as functions of this axis's size."""
+    agrees, no layer refuses), ``formulas`` every tensor's sizes as functions of this axis's size,
+    ``tiles`` the sizes that run with nothing dropped whether or not the merges agree (chain's "no input
+    dropped")."""
 
     tensor_axis: int
     spatial_axis: int
@@ -62,6 +67,7 @@ class AxisSizes:
     note: str | None = None
     runs: Accepted | None = None
     formulas: dict[str, tuple[Formula | None, ...]] = field(default_factory=dict, compare=False)
+    tiles: Accepted | None = None
 
 
 def _gain_denominators(first: Run, later: Run, step: int) -> int:
@@ -261,18 +267,99 @@ def _runs_cleanly(run: Run, varying: set[tuple[int, int, int]]) -> bool:
     )
 
 
+# How far along a class its second run lies, in periods, when the graph is plain (``_plain``): so far
+# that every min / max / clamp of the size arithmetic is past its crossing, so that one run there and
+# the class's first member give every size's exact slope, and a size that is not affine along the
+# class (a crossing anywhere between) shows as a difference that is not a multiple of this.
+FAR = 2**40
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A class read as lines: the run at its first member, a later run ``periods`` periods on, and every
+    tensor's size and every gap's change per period (``slopes``, ``gap_slopes``)."""
+
+    first: Run
+    later: Run
+    periods: int
+    slopes: dict[str, Shape]
+    gaps: Gaps
+    gap_slopes: Gaps
+
+
+# A class whose runs fail (a layer refuses a member, or shapes stop): no line, and not "not affine".
+_FAILS = _Line(Run((), {}, (), None, ()), Run((), {}, (), None, ()), 0, {}, {}, {})
+
+
+def _plain(graph: Graph) -> bool:
+    """Whether the graph's sizes are read by two runs a class (``FAR``): a graph of layers only, its
+    specs fixed (no shape arithmetic, no run-time operands, no op known only by its declared shape, not
+    rebuilt per size), so that a run far along a class is the same model at a larger size."""
+    return graph.rebuild is None and all(
+        node.kind not in ("value", "unknown") and not node.operands for node in graph.nodes
+    )
+
+
+def _flat(shapes: Iterable[Shape]) -> list[int]:
+    return [d for shape in shapes for d in shape]
+
+
+def _line(run_at: Callable[[int], Run], base: int, shift: int, period: int, far: bool) -> _Line | None:
+    """The class ``base + period*q`` read as lines from q = ``shift`` on, or None where its sizes are not
+    affine there, or ``_FAILS`` where a run fails. A plain graph: runs at q = shift and q = FAR (the
+    same far run for every shift), every difference a multiple of FAR - shift. Otherwise: runs at
+    q = shift, shift + 1, shift + 2, every size and gap moving by the same step twice."""
+    begin = base + shift * period
+    if far:
+        runs = [run_at(begin), run_at(base + FAR * period)]
+    else:
+        runs = [run_at(begin + q * period) for q in range(3)]
+    if any(run.failure is not None or run.stopped for run in runs):
+        return _FAILS
+    if not far and not _affine(runs):
+        return None
+    periods = FAR - shift if far else 1
+    a, b = runs[0], runs[1]
+    if a.shapes.keys() != b.shapes.keys():
+        return None
+    # every size of every tensor in one list per run (the same tensors in the same order: both runs ran
+    # every node), so the differences are taken in one pass
+    shapes = [b.shapes[name] for name in a.shapes]
+    if [len(x) for x in a.shapes.values()] != [len(y) for y in shapes]:
+        return None
+    moves = [y - x for x, y in zip(_flat(a.shapes.values()), _flat(shapes))]
+    if periods != 1:
+        if any(move % periods for move in moves):
+            return None
+        moves = [move // periods for move in moves]
+    slopes: dict[str, Shape] = {}
+    at = 0
+    for name, shape in a.shapes.items():
+        slopes[name] = tuple(moves[at : at + len(shape)])
+        at += len(shape)
+    ga, gb = _gaps(a), _gaps(b)
+    if set(ga) != set(gb) or any((gb[k] - ga[k]) % periods for k in ga):
+        return None
+    return _Line(a, b, periods, slopes, ga, {k: (gb[k] - ga[k]) // periods for k in ga})
+
+
 def axis_sizes(
     graph: Graph,
     shapes: tuple[Shape, ...],
     tensor_axis: int,
     spatial_axis: int,
     tensor_axes: tuple[int, ...] = (),
+    *,
+    max_input: int = MAX_INPUT,
+    max_work: int = MAX_WORK,
 ) -> AxisSizes:
     """The exact sets of sizes of one input axis that run, and that run with nothing dropped (see the
     module), with every tensor's size as a periodic affine function of it.
 
     The other spatial axes (``tensor_axes``) are held at their given sizes; where no size of this axis
-    runs with them (the given input fails on another axis), at the smallest size that runs on all."""
+    runs with them (the given input fails on another axis), at the smallest size that runs on all.
+    ``max_input`` bounds the search for the smallest size that runs, ``max_work`` the node evaluations
+    (a caller that checked its own budget before, as `chain` does, gives its own)."""
 
     done: dict[tuple[Shape, ...], Run] = {}
 
@@ -289,7 +376,7 @@ def axis_sizes(
         return run_at(size).failure is not None
 
     held = None
-    minimum = smallest(fails, MAX_INPUT)
+    minimum = smallest(fails, max_input)
     others = tuple(a for a in tensor_axes if a != tensor_axis)
     if minimum is None and others:
         base = smallest_running(graph, shapes, tensor_axes)
@@ -299,7 +386,7 @@ def axis_sizes(
                 moved[a] = base
             shapes = (tuple(moved), *shapes[1:])
             held = f"the other spatial axes are held at {base} here (the given sizes do not run)"
-            minimum = smallest(fails, MAX_INPUT)
+            minimum = smallest(fails, max_input)
     if minimum is None:
         empty = Accepted(1, (), ())
         return AxisSizes(tensor_axis, spatial_axis, None, empty, "no size runs", empty)
@@ -327,58 +414,68 @@ def axis_sizes(
     step = first.step
     if step > MAX_STEP:
         return not_worked_out(minimum, f"not worked out, because the sizes repeat only over {step}")
+    far = _plain(graph)
     p = None
+    line = None
     for shift in range(MAX_SHIFT):
-        runs = [run_at(minimum + (shift + q) * step) for q in range(3)]
-        if all(r.failure is None and not r.stopped for r in runs) and _affine(runs):
-            p = _gain_denominators(runs[0], runs[1], step)
+        line = _line(run_at, minimum, shift, step, far)
+        if line is not None and line is not _FAILS:
+            p = _gain_denominators(line.first, line.later, step * line.periods)
             break
     if p is None:
         return not_worked_out(
             minimum, "not worked out, because the sizes do not repeat over the period of this axis"
         )
-    if p > MAX_PERIOD or (3 * p + 64) * max(len(graph.nodes), 1) > MAX_WORK:
+    if p > MAX_PERIOD or (3 * p + 64) * max(len(graph.nodes), 1) > max_work:
         return not_worked_out(
             minimum,
             f"not worked out, because the period of this axis is {p}; accepted sizes are worked out for "
-            f"periods up to {MAX_PERIOD} and {MAX_WORK} node evaluations",
+            f"periods up to {MAX_PERIOD} and {max_work} node evaluations",
         )
-    varying = _varying([first, run_at(minimum + 1), *runs])
+    assert line is not None
+    varying = _varying([first, run_at(minimum + 1), line.first, line.later])
     exact: list[int] = []
     running: list[int] = []
     singles: list[int] = []
     exact_singles: list[int] = []
+    tiling: list[int] = []
+    tiling_singles: list[int] = []
     pieces: dict[str, list[list[tuple[int, int, int]]]] = {}
     for r in range(p):
         base = minimum + r
         start = None
         failing = True
+        line = None
         for shift in range(MAX_SHIFT):
             begin = base + shift * p
-            runs = [run_at(begin + q * p) for q in range(3)]
-            if any(run.failure is not None or run.stopped for run in runs):
+            line = _line(run_at, base, shift, p, far)
+            if line is _FAILS:
                 continue
             failing = False
-            if _affine(runs):
+            if line is not None:
                 start = begin
                 break
         if failing:
             continue
-        if start is None:
+        if start is None or line is None or line is _FAILS:
             return not_worked_out(
                 minimum,
                 f"not worked out, because the sizes are not affine along the class {base} + {p}q",
             )
         for v in range(base, start, p):
             early = run_at(v)
+            if early.failure is None and not early.stopped and not _dropped(early, tensor_axis):
+                tiling_singles.append(v)
             if _runs_cleanly(early, varying):
                 singles.append(v)
                 if not _dropped(early, tensor_axis):
                     exact_singles.append(v)
-        _record(pieces, runs, start)
-        g0, g1 = _gaps(runs[0]), _gaps(runs[1])
-        whole, single = class_members([(g0[k], g1[k] - g0[k]) for k in g0 if k in varying], start, p)
-        dropped = _dropped(runs[0], tensor_axis)
+        _record(pieces, line, start)
+        g0, slopes = line.gaps, line.gap_slopes
+        whole, single = class_members([(g0[k], slopes[k]) for k in g0 if k in varying], start, p)
+        dropped = _dropped(line.first, tensor_axis)
+        if not dropped:
+            tiling.append(start)
         if whole:
             running.append(start)
             if not dropped:
@@ -399,6 +496,7 @@ def axis_sizes(
         held,
         reduce_period(Accepted(p, tuple(running), tuple(sorted(singles)))),
         formulas,
+        reduce_period(Accepted(p, tuple(tiling), tuple(sorted(tiling_singles)))),
     )
 
 
@@ -423,20 +521,19 @@ def _varying(runs: list[Run]) -> set[tuple[int, int, int]]:
     return found
 
 
-def _record(pieces: dict[str, list[list[tuple[int, int, int]]]], runs: list[Run], start: int) -> None:
+def _record(pieces: dict[str, list[list[tuple[int, int, int]]]], line: _Line, start: int) -> None:
     """Each tensor's sizes on this class: (start, slope, offset) per tensor axis."""
-    later = runs[1].shapes
-    for name, shape in runs[0].shapes.items():
-        other = later.get(name)
-        if other is None or len(other) != len(shape):
+    for name, shape in line.first.shapes.items():
+        slope = line.slopes.get(name)
+        if slope is None:
             continue
         dims = pieces.get(name)
         if dims is None:
             dims = pieces[name] = [[] for _ in shape]
         elif len(dims) != len(shape):
             continue
-        for dim, x, y in zip(dims, shape, other):
-            dim.append((start, y - x, x))
+        for dim, x, a in zip(dims, shape, slope):
+            dim.append((start, a, x))
 
 
 def _same(values: object) -> bool:

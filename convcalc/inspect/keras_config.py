@@ -87,9 +87,13 @@ def _keras_tensors(source: str, where: str, node: Any) -> Iterator[tuple[tuple[s
 
 
 def _nested_keys(value: Any) -> list[Any]:
-    """input_layers / output_layers: one [name, node, tensor] or a list of them."""
+    """input_layers / output_layers: one [name, node, tensor], a list of them, or a dict of them (a
+    model with named outputs, as keras-hub's feature extractors: Keras flattens a dict in the order of
+    its sorted keys, and the tensor index of a call's output counts in that order)."""
     if isinstance(value, list) and value and isinstance(value[0], str):
         return [value]
+    if isinstance(value, dict):
+        return [value[key] for key in sorted(value)]
     return value if isinstance(value, list) else []
 
 
@@ -116,6 +120,12 @@ def _class(entry: dict[str, Any]) -> str:
     """The layer's class name ('?' when the config gives none that is a string)."""
     cls = entry.get("class_name")
     return cls[:120] if isinstance(cls, str) else "?"
+
+
+def _module(entry: dict[str, Any]) -> str:
+    """The Python module Keras 3 records for a layer's class ('' when absent, as in Keras 2)."""
+    module = entry.get("module")
+    return module[:200] if isinstance(module, str) else ""
 
 
 def _build_config(entry: dict[str, Any]) -> dict[str, Any]:

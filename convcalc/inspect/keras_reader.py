@@ -50,6 +50,7 @@ from convcalc.inspect.keras_config import (
     _ints,
     _keras_tensors,
     _list,
+    _module,
     _name,
     _nested_keys,
     _pairs,
@@ -99,6 +100,14 @@ SHAPE_PRESERVING = frozenset(
         "Masking",
     ]
 )
+# Layers keras.applications defines and registers in its own modules (config "module" and
+# "class_name"), each shape-preserving: ConvNeXt scales every channel by a learned gamma.
+APPLICATION_SHAPE_PRESERVING = frozenset(
+    [
+        ("keras.src.applications.convnext", "LayerScale"),
+        ("keras.src.applications.convnext", "StochasticDepth"),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,7 @@ class _Call:
     declared: tuple[Dim, ...] | None
     layer_path: str = ""
     node_index: int = 0
+    module: str = ""
 
 
 def read_keras(path: Path) -> Graph:
@@ -221,6 +231,7 @@ class _Reader:
                 output=name,
                 declared=_shape(self.source, name, "build_config.input_shape", later.get("input_shape")),
                 layer_path=name,
+                module=_module(entry),
             )
             (x,) = self.layer(call, entry, depth)
         return [x]
@@ -288,6 +299,7 @@ class _Reader:
                 declared=declared.get((name, index, 0)),
                 layer_path=path,
                 node_index=index,
+                module=_module(entry),
             )
             for t, tensor in enumerate(self.layer(call, entry, depth)):
                 tensors[(name, index, t)] = tensor
@@ -333,7 +345,7 @@ class _Reader:
             raise self.error(
                 call.path, f"a {cls} layer reads one tensor; it is called with {len(call.inputs)}"
             )
-        elif cls in SHAPE_PRESERVING:
+        elif cls in SHAPE_PRESERVING or (call.module, cls) in APPLICATION_SHAPE_PRESERVING:
             self.add(call, call.path, cls, "shape_preserving", None, call.inputs, call.output)
         elif cls in CONV or cls in CONV_TRANSPOSE or cls in DEPTHWISE or cls in SEPARABLE:
             self.conv(call)

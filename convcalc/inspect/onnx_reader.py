@@ -10,6 +10,7 @@ output shapes onnx's own shape inference gives, so propagation can continue thro
 
 from __future__ import annotations
 
+import heapq
 import importlib.util
 import struct
 import sys
@@ -377,8 +378,10 @@ class _Reader(OpReader):
         return tuple(dims)
 
     def topological(self) -> list[Any]:
-        """Kahn's order over the nodes as the file lists them; a cycle or a missing tensor is refused."""
-        for node in self.graph.node:
+        """Kahn's order over the nodes as the file lists them (the first ready one in the file's order
+        next); a cycle or a missing tensor is refused."""
+        nodes = list(self.graph.node)
+        for node in nodes:
             texts = [node.name, node.op_type, node.domain, *node.input, *node.output]
             if not all(isinstance(t, str) for t in texts):
                 raise ConvCalcError(
@@ -388,13 +391,13 @@ class _Reader(OpReader):
                 )
         available = {vi.name for vi in self.graph.input} | set(self.initializers) | {""}
         producers: dict[str, int] = {}
-        for index, node in enumerate(self.graph.node):
+        for index, node in enumerate(nodes):
             for name in node.output:
                 if name:
                     if name in producers or name in available:
                         raise self.error(node, f"output {name!r} is produced twice")
                     producers[name] = index
-        for node in self.graph.node:
+        for node in nodes:
             for name in node.input:
                 if name not in available and name not in producers:
                     raise self.error(
@@ -402,34 +405,34 @@ class _Reader(OpReader):
                         f"input {name!r} is neither a graph input, an initializer nor a node's output "
                         "(a missing initializer?)",
                     )
-        waiting = [sum(1 for n in node.input if n in producers) for node in self.graph.node]
+        waiting = [sum(1 for n in node.input if n in producers) for node in nodes]
         users: dict[str, list[int]] = {}
-        for index, node in enumerate(self.graph.node):
+        for index, node in enumerate(nodes):
             for name in node.input:
                 if name in producers:
                     users.setdefault(name, []).append(index)
         ready = [i for i, w in enumerate(waiting) if w == 0]
         order: list[int] = []
+        heapq.heapify(ready)
         while ready:
-            ready.sort(reverse=True)
-            index = ready.pop()
+            index = heapq.heappop(ready)
             order.append(index)
-            node = self.graph.node[index]
+            node = nodes[index]
             if node.op_type == "Constant" and len(node.output) == 1:
                 self.constant_nodes[node.output[0]] = self.constant_value(node)
             for name in node.output:
                 for user in users.get(name, ()):
                     waiting[user] -= 1
                     if waiting[user] == 0:
-                        ready.append(user)
-        if len(order) != len(self.graph.node):
-            stuck = [self.graph.node[i] for i, w in enumerate(waiting) if w > 0][:3]
+                        heapq.heappush(ready, user)
+        if len(order) != len(nodes):
+            stuck = [nodes[i] for i, w in enumerate(waiting) if w > 0][:3]
             names = ", ".join(f"{n.name or '(unnamed)'!r} ({n.op_type})" for n in stuck)
             raise ConvCalcError(
                 f"{self.source}: the graph has a cycle: nodes {names} wait on each other's outputs",
                 parameter="model",
             )
-        return [self.graph.node[i] for i in order]
+        return [nodes[i] for i in order]
 
     def infer(self, inputs: list[Tensor], input_shapes: Sequence[tuple[int, ...]] | None) -> None:
         """onnx's own shape inference, with --input written into the inputs first; shapes of every tensor

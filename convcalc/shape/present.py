@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from convcalc.jsonout import JsonDict, shape_document
+from convcalc.shape.dialect import pytorch_refusal
 from convcalc.text import same, x_join
 
 if TYPE_CHECKING:
@@ -28,7 +29,9 @@ def layer_words(report: ShapeReport) -> str:
     """k3 s2 p1 (with d and op only when they are not the default)."""
     p = report.params
     pads = [(a.pad_before, a.pad_after) for a in report.conv]
-    if p.padding_mode:
+    if p.padding_mode == "same" and pytorch_refusal(report) is not None:
+        padding = f"TensorFlow's padding 'same', which PyTorch refuses with stride {same(p.stride)}"
+    elif p.padding_mode:
         padding = f"padding '{p.padding_mode}'"
     else:
         padding = "p" + same([str(b) if b == a else f"{b}:{a}" for b, a in pads])

@@ -9,6 +9,7 @@ from rich.text import Text
 from convcalc.core import ReversalAxis, ShapeReport
 from convcalc.core.rules import output_padding_limit
 from convcalc.render import axis_table, yes_no
+from convcalc.shape.dialect import pytorch_refusal
 from convcalc.text import x_join
 
 
@@ -69,6 +70,17 @@ def shape_view(report: ShapeReport) -> RenderableType:
         f"[/bold], output_padding [bold]{x_join(params.output_padding)}[/bold]",
         emoji=False,  # as the CLI's console: no ':name:' turns into a picture (nor loads rich's table)
     )
+    refusal = pytorch_refusal(report)
+    if refusal is not None:
+        pads = x_join([f"{a.pad_before}:{a.pad_after}" for a in report.conv])
+        summary.append_text(
+            Text.from_markup(
+                f"\n[bold]'same' here is TensorFlow's and Keras's[/bold]: output ceil(i/s), pads {pads} "
+                f"(before:after, the odd one at the end). {refusal}. To read the layer exactly as one "
+                "framework does, add --framework keras or --framework tensorflow.",
+                emoji=False,
+            )
+        )
     conv = axis_table(
         "Convolution" + (" (twin, on the transposed output)" if report.transposed_input else ""),
         report.conv,

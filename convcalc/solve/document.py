@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convcalc.jsonout import JsonDict, envelope
-from convcalc.solve.solver import Answer, AxisAnswer, Fixed, SolveReport
+from convcalc.solve.answers import Answer, AxisAnswer, Fixed, SolveReport
 
 
 def answer_document(answer: Answer, rank: int) -> JsonDict:

@@ -18,7 +18,7 @@ import numpy as np
 
 from convcalc import engine
 from convcalc.errors import ConvCalcError
-from convcalc.solve.solver import Answer
+from convcalc.solve.answers import Answer
 from convcalc.verdict import agrees
 
 # Multiply-accumulates one verification may cost (three engine runs per answer).

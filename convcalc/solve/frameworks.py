@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from convcalc.conventions.base import FrameworkLayer, LayerArgs
 from convcalc.errors import ConvCalcError
 from convcalc.port.translate import Translation, translate
-from convcalc.solve.solver import Answer
+from convcalc.solve.answers import Answer
 
 
 def canonical_layer(answer: Answer) -> FrameworkLayer:

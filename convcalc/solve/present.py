@@ -11,7 +11,7 @@ from convcalc.text import x_join
 if TYPE_CHECKING:
     from rich.console import RenderableType  # noqa: TID251 (a type only)
 
-    from convcalc.solve.solver import Answer, SolveReport
+    from convcalc.solve.answers import Answer, SolveReport
 
 
 def document(report: SolveReport) -> JsonDict:

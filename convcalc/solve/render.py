@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcalc.render import x_join
-from convcalc.solve.solver import Answer, AxisAnswer, SolveReport
+from convcalc.solve.answers import Answer, AxisAnswer, SolveReport
 
 
 def _padding(answer: Answer) -> str:

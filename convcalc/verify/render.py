@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -122,9 +130,16 @@ def sweep_view(report: SweepReport) -> RenderableType:
     return Group(*parts)
 
 
+# Work shorter than this shows no bar at all (a bar that flashes for a moment only distracts).
+PROGRESS_DELAY = 0.5
+
+
 @contextmanager
-def progress_bar(total: int, console: Console) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on a terminal; None (no bar, no output) when the console is piped."""
+def progress_bar(
+    total: int, console: Console, delay: float = PROGRESS_DELAY
+) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal once the work has taken ``delay`` seconds, removed when it ends;
+    None (no bar, no output) when the console is not a terminal."""
     if not console.is_terminal:
         yield None
         return
@@ -132,8 +147,20 @@ def progress_bar(total: int, console: Console) -> Iterator[Callable[[int], None]
         TextColumn("verifying"),
         BarColumn(),
         MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("sweep", total=total)
-        yield lambda done: progress.update(task, completed=done)
+    progress = Progress(*columns, console=console, transient=True)
+    task = progress.add_task("sweep", total=total)
+    start = time.monotonic()
+
+    def advance(done: int) -> None:
+        progress.update(task, completed=done)
+        if not progress.live.is_started and time.monotonic() - start >= delay:
+            progress.start()
+
+    try:
+        yield advance
+    finally:
+        progress.stop()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from convcalc.core import TransposedAxis
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, option
 from convcalc.explain.svg.animated import animated_diagram
 from convcalc.explain.svg.direct import direct_cell_kinds, direct_diagram, placement_count
 from convcalc.explain.svg.overlap import overlap_diagram
@@ -43,8 +43,8 @@ def check_figure(name: str, placement: int | None = None) -> None:
         raise ConvCalcError(f"figure must be one of {', '.join(FIGURES)}; got {name!r}", parameter="figure")
     if placement is not None and name != "direct":
         raise ConvCalcError(
-            f"placement picks the kernel position of the direct figure; got --placement {placement} with "
-            f"--figure {name}",
+            "placement picks the kernel position of the direct figure; got "
+            f"{option('placement', placement)} with {option('figure', name)}",
             parameter="placement",
         )
 
@@ -56,7 +56,8 @@ def check_request(path: Path | None, name: str = "direct", placement: int | None
     if path is None:
         if name != "direct" or placement is not None:
             raise ConvCalcError(
-                "figure and placement choose what --svg draws; give --svg FILE too (got no --svg)",
+                f"figure and placement choose what {option('svg')} draws; give {option('svg')} with a file "
+                "name too",
                 parameter="svg",
             )
         return

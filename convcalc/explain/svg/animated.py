@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convcalc.core import TransposedAxis
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, option
 from convcalc.explain.svg.canvas import Canvas, x_join
 from convcalc.explain.svg.direct import (
     CURRENT,
@@ -45,7 +45,8 @@ def animated_diagram(axes: Sequence[TransposedAxis]) -> str:
         raise ConvCalcError(
             f"the animation is drawn up to {MAX_ANIMATION_PLACEMENTS} kernel placements (one per output "
             f"position); this configuration has {count} ({x_join([a.output for a in axes])}): choose a "
-            "smaller size, or draw one placement with --figure direct --placement N",
+            f"smaller size, or draw one placement with {option('figure', 'direct')} and "
+            f"{option('placement')}",
             parameter="size",
         )
     out_rows, out_cols = layout.outputs

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from itertools import product
 
 from convcalc.core import TransposedAxis
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, option
 from convcalc.explain.svg.canvas import Canvas, text_width, x_join
 from convcalc.explain.svg.palette import colour_key, count_colours, ink
 from convcalc.overlap import OverlapMap, overlap_map, repeat_layer
@@ -36,7 +36,8 @@ def overlap_counts(axes: Sequence[TransposedAxis], layers: int = 1) -> OverlapMa
     if max(outputs) > MAX_OVERLAP_SIDE or min(outputs) < 1:
         raise ConvCalcError(
             f"the overlap figure is drawn up to {MAX_OVERLAP_SIDE} output positions a side, with a non-empty "
-            f"output; this stack gives {x_join(outputs)}: choose a smaller size or fewer --layers",
+            f"output; this stack gives {x_join(outputs)}: choose a smaller size or fewer "
+            f"{option('layers')}",
             parameter="size",
         )
     return overlap_map(stack)

@@ -32,7 +32,7 @@ from convcalc.inspect.svg.items import (
     spatial,
 )
 from convcalc.inspect.svg.layout import place
-from convcalc.inspect.svg.words import shape_text
+from convcalc.inspect.svg.words import arguments, key, shape_text
 
 if TYPE_CHECKING:
     from convcalc.inspect.analysis import InspectReport
@@ -107,7 +107,8 @@ def models_svg(panels: Sequence[Panel], *, title: Sequence[str] = (), caption: S
                 text += " with the fix applied"
             labels.append(f"{text} (output)" if item.output in outputs else text)
         drawn.append((panel.heading, place(items, producer, labels), _band_names(graph, items, sizes)))
-    return render(drawn, title, caption)
+    spelled = key(arguments(node) for panel in panels for node in panel.graph.nodes)
+    return render(drawn, title, [*caption, *([f"In the boxes: {spelled}."] if spelled else [])])
 
 
 def check_budget(graph: Graph) -> None:

@@ -1,17 +1,22 @@
 """The words in a model picture: a node's op with its arguments in short form, its short name.
 
 A convolution reads ``Conv k3 s2 p1``: k the kernel, s the stride, p the padding (a framework word such
-as ``same`` as it is, ``p0:1`` for before:after), d the dilation, op the output_padding, g the groups;
-an argument at its neutral value (stride 1, padding 0, dilation 1, groups 1) is left out. Per-axis values
-that differ are joined by x (``k3x5``). These are the framework's own arguments (``ConvSpec``), never
-the canonical crops: the picture shows what the file says.
+as ``same`` as it is), d the dilation, op the output_padding, g the groups; an argument at its neutral
+value (stride 1, padding 0, dilation 1, groups 1) is left out. Per-axis values that differ are joined by
+x (``k3x5``). Padding that differs before and after is spelled ``pad 0:1`` (before:after), and per axis
+by the axis names when the axes differ (``pad H 0:2 W 1:1``). ``key`` spells out the abbreviations a
+picture uses, for its caption. These are the framework's own arguments (``ConvSpec``), never the
+canonical crops: the picture shows what the file says.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from fractions import Fraction
 
 from convcalc.graph.model import (
+    SPATIAL_NAMES,
     BlockSpec,
     ConcatSpec,
     ConvSpec,
@@ -41,13 +46,67 @@ def per_axis(values: tuple[int, ...] | tuple[str, ...]) -> str:
 
 
 def _padding(padding: str | tuple[tuple[int, int], ...]) -> str | None:
-    """'same' -> 'same'; ((1, 1), (1, 1)) -> 'p1'; ((0, 1), (0, 1)) -> 'p0:1'; all zero -> None."""
+    """'same' -> 'same'; ((1, 1), (1, 1)) -> 'p1'; ((1, 1), (2, 2)) -> 'p1x2'; all zero -> None;
+    before and after differing: pads().
+
+    >>> _padding(((1, 1), (1, 1))), _padding(((1, 1), (2, 2))), _padding(((0, 1), (0, 1)))
+    ('p1', 'p1x2', 'pad 0:1')
+    """
     if isinstance(padding, str):
         word = padding.lower()
         return None if word in ("notset", "valid") else word
     if all(b == 0 and a == 0 for b, a in padding):
         return None
-    return "p" + per_axis(tuple(str(b) if b == a else f"{b}:{a}" for b, a in padding))
+    if all(b == a for b, a in padding):
+        return "p" + per_axis(tuple(b for b, _ in padding))
+    return pads(padding)
+
+
+def pads(padding: Iterable[tuple[int, int]]) -> str:
+    """Pads (before, after) per spatial axis: 'pad 0:1' when every axis has the same, else each axis by
+    its name.
+
+    >>> pads([(0, 2), (1, 1)]), pads([(0, 1), (0, 1)]), pads([(1, 2)])
+    ('pad H 0:2 W 1:1', 'pad 0:1', 'pad 1:2')
+    """
+    pairs = list(padding)
+    if len(set(pairs)) == 1:
+        return f"pad {pairs[0][0]}:{pairs[0][1]}"
+    names = SPATIAL_NAMES.get(len(pairs)) or tuple(f"axis {n}" for n in range(len(pairs)))
+    return "pad " + " ".join(f"{name} {b}:{a}" for name, (b, a) in zip(names, pairs))
+
+
+# The abbreviations of the boxes, in the order the key lists them.
+KEY = (
+    ("k", "kernel"),
+    ("s", "stride"),
+    ("p", "padding"),
+    ("pad", "b:a padding b before and a after"),
+    ("d", "dilation"),
+    ("op", "output_padding"),
+    ("out", "output size"),
+    ("g", "groups"),
+)
+_ABBREVIATION = re.compile(r"(op|out|k|s|p|d|g)\d")
+
+
+def key(texts: Iterable[str]) -> str | None:
+    """The abbreviations the argument ``texts`` use, spelled out; None when they use none.
+
+    >>> key(["k3 s2 p1", "k3 pad H 0:2 W 1:1", "x2 nearest"])
+    'k kernel, s stride, p padding, pad b:a padding b before and a after'
+    """
+    used = set()
+    for text in texts:
+        for word in text.split():
+            found = _ABBREVIATION.match(word)
+            if found:
+                used.add(found.group(1))
+            elif word == "pad":
+                used.add("pad")
+    if not used:
+        return None
+    return ", ".join(f"{short} {meaning}" for short, meaning in KEY if short in used)
 
 
 def _scale(value: Fraction) -> str:
@@ -97,10 +156,7 @@ def arguments(node: Node) -> str:
         words.append(spec.mode)
     elif isinstance(spec, PadSpec):
         axes = spatial_axes(node.layout, len(spec.pads))
-        words.append(
-            "pad "
-            + per_axis(tuple(f"{spec.pads[a][0]}:{spec.pads[a][1]}" for a in axes if a < len(spec.pads)))
-        )
+        words.append(pads(spec.pads[a] for a in axes if a < len(spec.pads)))
         if spec.mode != "constant":
             words.append(spec.mode)
     elif isinstance(spec, ConcatSpec):
