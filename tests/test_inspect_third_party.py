@@ -32,6 +32,7 @@ from convcalc.graph.shapes import propagate  # noqa: E402
 from convcalc.inspect.analysis import inspect_graph  # noqa: E402
 from convcalc.inspect.onnx_reader import read_onnx  # noqa: E402
 from tests.corpus.torch_models import CASES, Case  # noqa: E402
+from tests.corpus.witness import document_problems  # noqa: E402
 
 
 class Sample(torch.nn.Module):
@@ -176,7 +177,7 @@ def onnx_sweep(case: Case, dynamo: bool, folder: Path) -> tuple[int, int, int, l
     report = inspect_graph(graph, [example])
     session = _session(data)
     axis = report.axes[0]
-    problems = []
+    problems = document_problems(str(path), example)
     if axis.runs is None and case.name not in NOT_PERIODIC:
         problems.append(f"sizes that run not worked out: {axis.note}")
     agree = alarms = 0
