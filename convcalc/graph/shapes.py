@@ -96,6 +96,11 @@ class Run:
     # integer divisions, scale denominators): sizes repeat, affinely, over their product.
     values: dict[str, Values | None] = field(default_factory=dict)
     divisors: tuple[int, ...] = ()
+    # A period of every size the run met: a tensor's sizes repeat (affinely) over the lcm of its inputs'
+    # periods times the lcm of what its own op divides by (one division per axis or element), so
+    # parallel branches that each halve a size count once (the product of all the divisors bounds it
+    # too, far more loosely: a Swin encoder's 71 halvings).
+    step: int = 1
 
     @property
     def mismatches(self) -> tuple[NodeRun, ...]:
@@ -237,6 +242,7 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     runs: list[NodeRun] = []
     stopped: list[Node] = []
     divisors: list[int] = []
+    periods: dict[str, int] = {}  # each tensor's period (``Run.step``), where it is more than 1
     for index, node, route, names, always, memo in steps:
         try:
             inputs = (shapes[names[0]],) if len(names) == 1 else tuple([shapes[name] for name in names])
@@ -247,6 +253,7 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
             stopped.append(node)
             continue
         run: NodeRun | None
+        met = len(divisors)
         try:
             if route == _PRESERVING and min(inputs[0], default=1) >= 1:
                 run = NodeRun(index, node, inputs, (inputs[0],) * len(node.outputs))
@@ -271,14 +278,39 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
                     divisors.extend(d for d in _divisors(bound) if d > 1)
         except ConvCalcError as error:
             failure = Failure(index, node, str(error))
-            return Run(input_shapes, shapes, tuple(runs), failure, tuple(stopped), values, tuple(divisors))
+            return Run(
+                input_shapes,
+                shapes,
+                tuple(runs),
+                failure,
+                tuple(stopped),
+                values,
+                tuple(divisors),
+                _lcm(periods),
+            )
         if run is None:
             stopped.append(node)
             continue
         runs.append(run)
         for name, shape in zip(node.outputs, run.outputs):
             shapes[name] = shape
-    return Run(input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors))
+        if periods or len(divisors) > met:
+            period = 1
+            for name in names:
+                period = math.lcm(period, periods.get(name, 1))
+            for _, name in node.operands:
+                period = math.lcm(period, periods.get(name, 1))
+            period *= math.lcm(*divisors[met:])  # one division per axis or element: their lcm
+            if period > 1:
+                for name in node.outputs:
+                    periods[name] = period
+    return Run(
+        input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors), _lcm(periods)
+    )
+
+
+def _lcm(periods: dict[str, int]) -> int:
+    return math.lcm(*periods.values()) if periods else 1
 
 
 def _value(
@@ -342,6 +374,10 @@ def _bind(node: Node, values: dict[str, Values | None]) -> Node | None:
         )
     return replace(node, spec=spec)
 
+
+# Padding that copies the input's own elements needs enough of them: reflect pads < the axis (PyTorch,
+# ONNX Runtime, TensorFlow's MirrorPad), PyTorch's circular pads <= the axis (both checked live).
+MIRROR_SLACK = {"reflect": 0, "circular": 1}
 
 DIVIDING = frozenset({"conv", "pool", "resize", "slice", "space_to_depth"})
 
@@ -535,6 +571,15 @@ def _simple(node: Node, inputs: tuple[Shape, ...]) -> Shape:
             raise ConvCalcError(
                 f"the pad gives {len(spec.pads)} axes for an input of rank {len(x)}", parameter="input"
             )
+        slack = MIRROR_SLACK.get(spec.mode)
+        if slack is not None:
+            for n, (i, (b, a)) in enumerate(zip(x, spec.pads)):
+                if min(b, a) >= 0 and max(b, a) > i - 1 + slack:
+                    raise ConvCalcError(
+                        f"{spec.mode} padding of ({b}, {a}) on tensor axis {n} needs an input of more than "
+                        f"{max(b, a) - slack} there; it has {i}",
+                        parameter="size",
+                    )
         return tuple(i + b + a for i, (b, a) in zip(x, spec.pads))
     if isinstance(spec, SliceSpec):
         sliced = list(x)

@@ -5,7 +5,8 @@ i = start + q*P, size = a*q + b. That family is closed under +, -, multiplicatio
 and ceiling division, remainders, min and max (past a crossing), so convolution and pooling arithmetic,
 resize, pad, reshape and the shape arithmetic an exporter writes (``values``) all stay in it. The
 period: every op divides by what ``Run.divisors`` lists (strides, integer divisions, scale
-denominators), so sizes repeat over their product S; two runs S apart give every size's exact gain
+denominators), so sizes repeat over S, the lcm over tensors of the products along their paths
+(``Run.step``); two runs S apart give every size's exact gain
 (its change per unit of input), and P is the lcm of the gains' denominators (with a remainder's
 divisor). Along a class three runs (q = 0, 1, 2) give every size's slope and offset (``Formula``) and
 check that they are affine; a graph of layers alone (``_plain``: no shape arithmetic, fixed specs) needs
@@ -417,11 +418,11 @@ def axis_sizes(
                 f"not worked out, because {node.op} ({node.name}) lies on this axis's path and convcalc "
                 "does not model it (its shape is known only for the given input)",
             )
-    # Every size is periodic affine over the product of the divisors the graph meets; two runs that far
-    # apart read each size's exact gain, and the lcm of their denominators is the period.
-    step = math.prod(first.divisors)
+    # Every size is periodic affine over the step of the run (its divisors, composed along each path);
+    # two runs that far apart read each size's exact gain, and the lcm of their denominators is the period.
+    step = first.step
     if step > MAX_STEP:
-        return not_worked_out(minimum, f"not worked out, because the product of the divisors is {step}")
+        return not_worked_out(minimum, f"not worked out, because the sizes repeat only over {step}")
     far = _plain(graph)
     p = None
     line = None

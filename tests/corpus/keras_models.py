@@ -132,6 +132,21 @@ def classic_unet(keras: Any) -> Any:
     return keras.Model(inputs, outputs, name="classic_unet")
 
 
+def vae_encoder(keras: Any) -> Any:
+    """The keras.io "variational autoencoder" (MNIST) encoder, written from its description: two 3x3
+    stride-2 'same' convolutions, flatten, a dense layer and the two latent heads. The dense layer
+    fixes the flattened length, so only sizes whose stride-4 map is 7 run (25 to 28)."""
+    layers = keras.layers
+    inputs = keras.Input((28, 28, 1))  # the dense layer needs a known flattened length
+    x = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(inputs)
+    x = layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(16, activation="relu")(x)
+    mean = layers.Dense(2, name="z_mean")(x)
+    log_var = layers.Dense(2, name="z_log_var")(x)
+    return keras.Model(inputs, [mean, log_var], name="vae_encoder")
+
+
 def feature_pyramid(keras: Any) -> Any:
     """A feature extractor returning a dict of named levels (as keras-hub's backbones do), nested in a
     model that upsamples the coarse level and concatenates it with the fine one: odd sizes refuse."""
@@ -215,6 +230,7 @@ EXAMPLES = [
     Case("denoising_autoencoder", "keras.io description", denoising_autoencoder, channels=1),
     Case("classic_unet", "U-Net description", classic_unet),
     Case("feature_pyramid", "written here", feature_pyramid),
+    Case("vae_encoder", "keras.io description", vae_encoder, (28, 28), tuple(range(1, 41)), channels=1),
     Case("espcn", "keras.io description", espcn, channels=1, opaque=("depth_to_space",)),
 ]
 LIBRARIES = [

@@ -1,0 +1,76 @@
+"""`.keras` files of real model code (keras.applications, random weights) against Keras' recorded runs.
+
+The witness is Keras 3 itself: tests/data/keras_corpus/make.py built each model, saved it (only
+``config.json`` and ``metadata.json`` are kept: inspect reads nothing else), and ran it layer by layer
+at a few input sizes (every layer's output shape, or the layers Keras refused) and along each
+spatial axis over sizes 1 to 40 and a few larger ones. No Keras or TensorFlow is needed here; the
+live comparison over more models is tests/corpus/test_keras_corpus.py (opt-in).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import convcalc
+from convcalc.inspect.keras_reader import read_keras
+from tests.corpus.keras_witness import compare, compare_sizes
+
+DATA = Path(__file__).parent / "data" / "keras_corpus"
+RECORDS = json.loads((DATA / "records.json").read_text())["models"]
+
+
+def cases() -> list[Any]:
+    return [
+        pytest.param(name, truth, id=f"{name}-{'x'.join(map(str, truth['input']))}")
+        for name, model in RECORDS.items()
+        for truth in model["records"]
+    ]
+
+
+@pytest.mark.parametrize(("name", "truth"), cases())
+def test_every_layer_shape_and_the_verdict_are_keras_own(name: str, truth: dict[str, Any]) -> None:
+    verdict = compare(read_keras(DATA / RECORDS[name]["file"]), truth)
+    assert verdict.stopped is None
+    assert verdict.problems == []
+
+
+@pytest.mark.parametrize("name", sorted(RECORDS))
+def test_sizes_that_run_are_the_sizes_keras_runs(name: str) -> None:
+    model = RECORDS[name]
+    runs_at = {int(axis): {int(s): ran for s, ran in sizes.items()} for axis, sizes in model["runs"].items()}
+    assert compare_sizes(read_keras(DATA / model["file"]), tuple(model["base"]), runs_at) == []
+
+
+def test_the_records_hold_sizes_keras_refuses_and_sizes_it_runs() -> None:
+    # Otherwise the sweeps above would check only half of the answer.
+    for model in RECORDS.values():
+        assert any(truth["error"] for truth in model["records"])
+        assert any(truth["error"] is None for truth in model["records"])
+        for sizes in model["runs"].values():
+            assert set(sizes.values()) == {True, False}
+
+
+def test_the_report_answers_the_sizes_that_run() -> None:
+    report = convcalc.inspect(DATA / RECORDS["classic_unet"]["file"], input="1x33x64x3")
+    assert report.exit_code == 1
+    assert [axis.runs is not None for axis in report.axes] == [True, True]
+
+
+@pytest.mark.parametrize("name", sorted(RECORDS))
+def test_the_json_documents_hold_their_schema(name: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+    from convcalc.schemas import schema
+
+    model = RECORDS[name]
+    truth = model["records"][-2]  # 33 on the first axis: the U-Nets refuse it, the applications run it
+    given = "x".join(map(str, truth["input"]))
+    result = CliRunner().invoke(app, ["inspect", str(DATA / model["file"]), "--input", given, "--json"])
+    assert result.exit_code == (0 if truth["error"] is None else 1), result.stdout[-300:]
+    jsonschema.validate(json.loads(result.stdout), schema("inspect"))
