@@ -532,7 +532,8 @@ def _varying(runs: list[Run]) -> set[tuple[int, int, int]]:
 
 def _formulas(lines: list[tuple[int, _Line]], period: int) -> dict[str, tuple[Formula | None, ...]]:
     """Each tensor's sizes on every class (start, slope, offset per class, by start) per tensor axis;
-    tensors whose rank is not the same on every class are left out. Equal pieces share one Formula."""
+    a class where a tensor is missing or has another rank adds nothing to it. Equal pieces share one
+    Formula (a model's tensors share a few)."""
     if not lines:
         return {}
     lines = sorted(lines, key=lambda item: item[0])
