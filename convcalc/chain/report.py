@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from convcalc.chain.sizes import all_axes, check_chain_budget, receptive_fields
+from convcalc.chain.sizes import Graphs, all_axes, check_chain_budget, receptive_fields
 from convcalc.chain.stack import (
     MAX_LAYERS,
     ChainReport,
@@ -57,7 +57,8 @@ def chain_report(
     if given:
         # The user's input first: its failure names the layer that breaks on it.
         results = run(layers, sizes, channels)
-    accepted = all_axes(layers, ndim)
+    graphs: Graphs = {}
+    accepted = all_axes(layers, ndim, graphs)
     if not given:
         smallest = [a.restores.smallest for a in accepted]
         sizes = tuple(s if s is not None else a.minimum for s, a in zip(smallest, accepted))
@@ -71,5 +72,5 @@ def chain_report(
         pairs=skip_pairs(layers, results, pair_indices, channels),
         unpaired=tuple(unpaired),
         accepted=accepted,
-        fields=receptive_fields(layers, sizes),
+        fields=receptive_fields(layers, sizes, graphs),
     )

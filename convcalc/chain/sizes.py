@@ -165,23 +165,42 @@ def _evaluations(layers: Sequence[Layer], period: int) -> int:
     return (3 * period + _SEARCH_RUNS) * (len(layers) + len(pairs))
 
 
-def all_axes(layers: Sequence[Layer], ndim: int) -> tuple[AxisSizes, ...]:
+# Each axis's graph by its layers read for that axis: the accepted sizes and the receptive field of
+# one report run the same graphs (and an axis that reads as another shares its graph).
+Graphs = dict[tuple[Layer, ...], Graph]
+
+
+def _graph_of(flat: tuple[Layer, ...], pairs: Sequence[tuple[int, int]], graphs: Graphs | None) -> Graph:
+    if graphs is None:
+        return chain_graph(flat, pairs)
+    graph = graphs.get(flat)
+    if graph is None:
+        graph = graphs[flat] = chain_graph(flat, pairs)
+    return graph
+
+
+def all_axes(layers: Sequence[Layer], ndim: int, graphs: Graphs | None = None) -> tuple[AxisSizes, ...]:
     """``axis_sizes`` of every axis; an axis whose layers read as an earlier one's shares its answer."""
     found: dict[tuple[Layer, ...], AxisSizes] = {}
     out = []
     for axis in range(ndim):
         flat = tuple(_on_axis(layer, axis) for layer in layers)
         if flat not in found:
-            found[flat] = axis_sizes(layers, axis, flat)
+            found[flat] = axis_sizes(layers, axis, flat, graphs)
         out.append(replace(found[flat], axis=axis))
     return tuple(out)
 
 
-def axis_sizes(layers: Sequence[Layer], axis: int, flat: Sequence[Layer] | None = None) -> AxisSizes:
+def axis_sizes(
+    layers: Sequence[Layer],
+    axis: int,
+    flat: Sequence[Layer] | None = None,
+    graphs: Graphs | None = None,
+) -> AxisSizes:
     """Exact sets of inputs on one axis that run, that every skip pair restores, that every window tiles
     (``flat``: the layers already read for this axis)."""
     pairs, _ = _stack_pairs(layers)
-    flat = [_on_axis(layer, axis) for layer in layers] if flat is None else list(flat)
+    flat = tuple(_on_axis(layer, axis) for layer in layers) if flat is None else tuple(flat)
     period = _period(layers, axis)
     if period > MAX_PERIOD:
         raise ConvCalcError(
@@ -196,11 +215,18 @@ def axis_sizes(layers: Sequence[Layer], axis: int, flat: Sequence[Layer] | None 
         for layer in flat
         if layer.kind in ("maxpool", "avgpool")
     )
-    graph = chain_graph(flat, pairs)
     found = (
         None
         if broken
-        else engine.axis_sizes(graph, ((1, 1, 1),), AXIS, 0, max_input=MAX_INPUT, max_work=2**62)
+        else engine.axis_sizes(
+            _graph_of(flat, pairs, graphs),
+            ((1, 1, 1),),
+            AXIS,
+            0,
+            max_input=MAX_INPUT,
+            max_work=2**62,
+            formulas=False,
+        )
     )
     if found is None or found.minimum is None:
         # Sizes grow with the input, so a chain that runs for no input breaks a rule that does not
@@ -234,16 +260,21 @@ def _over(accepted: Accepted, period: int, minimum: int) -> Accepted:
     return Accepted(period, classes, accepted.singles)
 
 
-def receptive_fields(layers: Sequence[Layer], size: Sequence[int]) -> tuple[tuple[Field, ...] | None, ...]:
+def receptive_fields(
+    layers: Sequence[Layer], size: Sequence[int], graphs: Graphs | None = None
+) -> tuple[tuple[Field, ...] | None, ...]:
     """Per layer and axis, for the convolution/pooling prefix; None from the first upsampling layer on."""
     pairs, _ = _stack_pairs(layers)
     per_axis = []
+    seen: dict[tuple[tuple[Layer, ...], int], list[Field | None]] = {}
     for axis, length in enumerate(size):
-        flat = [_on_axis(layer, axis) for layer in layers]
-        graph = chain_graph(flat, pairs)
-        fields = layer_fields(graph, engine.run_graph(graph, ((1, 1, length),)), 0)
-        layer_nodes = [index for index, node in enumerate(graph.nodes) if node.kind != "concat"]
-        per_axis.append([fields.get(index) for index in layer_nodes])
+        flat = tuple(_on_axis(layer, axis) for layer in layers)
+        if (flat, length) not in seen:
+            graph = _graph_of(flat, pairs, graphs)
+            fields = layer_fields(graph, engine.run_graph(graph, ((1, 1, length),)), 0)
+            layer_nodes = [index for index, node in enumerate(graph.nodes) if node.kind != "concat"]
+            seen[(flat, length)] = [fields.get(index) for index in layer_nodes]
+        per_axis.append(seen[(flat, length)])
     out: list[tuple[Field, ...] | None] = []
     for n in range(len(layers)):
         found = [axis[n] for axis in per_axis]

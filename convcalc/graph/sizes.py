@@ -364,6 +364,7 @@ def axis_sizes(
     *,
     max_input: int = MAX_INPUT,
     max_work: int = MAX_WORK,
+    formulas: bool = True,
 ) -> AxisSizes:
     """The exact sets of sizes of one input axis that run, and that run with nothing dropped (see the
     module), with every tensor's size as a periodic affine function of it.
@@ -371,7 +372,8 @@ def axis_sizes(
     The other spatial axes (``tensor_axes``) are held at their given sizes; where no size of this axis
     runs with them (the given input fails on another axis), at the smallest size that runs on all.
     ``max_input`` bounds the search for the smallest size that runs, ``max_work`` the node evaluations
-    (a caller that checked its own budget before, as `chain` does, gives its own)."""
+    (a caller that checked its own budget before, as `chain` does, gives its own); ``formulas=False``
+    leaves out the tensors' formulas, for a caller that reads only the accepted sizes."""
 
     done: dict[tuple[Shape, ...], Run] = {}
 
@@ -496,7 +498,6 @@ def axis_sizes(
             singles.append(single)
             if not _dropped(run_at(single), tensor_axis):
                 exact_singles.append(single)
-    formulas = _formulas(lines, p)
     return AxisSizes(
         tensor_axis,
         spatial_axis,
@@ -504,7 +505,7 @@ def axis_sizes(
         reduce_period(Accepted(p, tuple(exact), tuple(sorted(exact_singles)))),
         held,
         reduce_period(Accepted(p, tuple(running), tuple(sorted(singles)))),
-        formulas,
+        _formulas(lines, p) if formulas else {},
         reduce_period(Accepted(p, tuple(tiling), tuple(sorted(tiling_singles)))),
     )
 
