@@ -6,8 +6,24 @@ a MaxPool, a bottleneck of 25 (Conv, Relu), 4 levels of ConvTranspose k2 s2, Con
 (interpreter start, imports, reading the protobuf, every layer, merges and their re-checked fixes,
 accepted sizes per axis, receptive field), at an odd size that breaks the skips and at a good size.
 Target: 0.3 s wall. Wall time on a shared machine counts the other processes too, so CPU time is
-printed beside it. Reading the file does not import the onnx package (only its protobuf module:
-`convcalc.inspect.onnx_reader._protobuf`), which alone took about 1 s before.
+printed beside it, and the interpreter's own start (``python -c pass``) for scale. The package's
+bytecode is compiled first, as an installed package has it (with PYTHONDONTWRITEBYTECODE set, an
+editable checkout otherwise compiles every module at every start: about 80 ms more). Reading the file
+does not import the onnx package (only its protobuf module: ``convcalc.inspect.onnx_reader._protobuf``).
+
+Measured (issue 15; the machine shared by 6-10 processes, load 10 on 2 cores, so the two versions
+were run alternately, 7 times each, medians, bytecode compiled for both): before 0.53-0.58 s CPU and
+1.27-1.46 s wall (the accepted sizes alone 66 graph runs, 0.16-0.20 s CPU); after 0.32-0.36 s CPU and
+0.74-0.77 s wall (50 runs, 0.06-0.08 s), 0.62x. On a quiet machine (load 0.9) the old version took
+0.37-0.43 s CPU, 0.41-0.75 s wall; the new one was never timed quiet (0.62x of that would be about
+0.25 s): this script's output on a quiet machine is the figure to quote against the 0.3 s target.
+What changed: a graph of layers
+alone reads each residue class from two runs (its first member and one 2**40 periods on,
+``graph.sizes._line``) instead of three; ``propagate`` dispatches each node once per graph and keeps a
+node's run by its input shapes (sizes below a stride-16 stage repeat for 16 input sizes in a row); one
+receptive-field pass when the spatial axes are alike; formulas built once per distinct one; only the
+ONNX convention and none of chain's or port's modules imported; the CLI collects young objects every
+50,000 allocations, not every 700.
 Run: python benchmarks/inspect_speed.py [--repeat N]
 """
 
@@ -89,15 +105,17 @@ def build_500(path: Path) -> int:
 def command_time(path: Path, shape: str, repeat: int) -> tuple[float, float]:
     """Median wall and CPU seconds of `python -m convcalc inspect FILE --input SHAPE --json` in a fresh
     process (interpreter start and every import included)."""
+    command = [sys.executable, "-m", "convcalc", "inspect", str(path), "--input", shape, "--json"]
+    return process_time(command, repeat)
+
+
+def process_time(command: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of a fresh process running ``command``."""
     walls, cpus = [], []
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "convcalc", "inspect", str(path), "--input", shape, "--json"],
-            check=False,
-            stdout=subprocess.DEVNULL,
-        )
+        subprocess.run(command, check=False, stdout=subprocess.DEVNULL)
         walls.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -108,6 +126,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    import compileall
+
+    import convcalc
+
+    compileall.compile_dir(str(Path(convcalc.__file__).parent), quiet=1)
+    wall, cpu = process_time([sys.executable, "-c", "pass"], args.repeat)
+    print(f"the interpreter's own start (python -c pass): {wall:.3f} s wall, {cpu:.3f} s CPU")
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "model500.onnx"
         count = build_500(path)
@@ -116,7 +141,7 @@ def main() -> None:
             print(
                 f"{count} nodes, inspect at {size}x{size}, whole command: {wall:.3f} s wall, {cpu:.3f} s CPU "
                 f"(median of {args.repeat}; {wall / TARGET_S:.2f}x the {TARGET_S} s target on wall, "
-                f"{cpu / TARGET_S:.2f}x on CPU, which a loaded machine does not inflate)"
+                f"{cpu / TARGET_S:.2f}x on CPU, which a loaded machine inflates less)"
             )
 
 

@@ -54,7 +54,7 @@ def keyword(name: str, value: object = NO_VALUE) -> str:
 
 
 # How messages name a parameter: the Python API's keyword unless the command line, which spells its
-# options (``--kernel-size (-k)``, ``-k 3``), sets its own for the command it runs.
+# options (``--kernel-size (-k)``, ``--kernel-size 3``), sets its own for the command it runs.
 SPELLING: ContextVar[Callable[[str, object], str]] = ContextVar("convcalc_spelling", default=keyword)
 
 

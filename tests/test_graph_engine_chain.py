@@ -3,6 +3,7 @@ the exact spans the engine follows position by position, and the periodic sets b
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +11,7 @@ from convcalc.chain import sizes
 from convcalc.chain.parse import parse_chain
 from convcalc.chain.report import chain_report
 from convcalc.chain.stack import _stack_pairs
+from convcalc.errors import ConvCalcError
 from convcalc.graph.fields import _fields_on_axis, _spans_on_axis
 from convcalc.graph.shapes import propagate
 from convcalc.periodic import Accepted, reduce_period
@@ -73,3 +75,10 @@ def test_reduce_period_keeps_every_member_with_a_divisor_of_the_period(
     members = [v for v in range(top) if accepted.contains(v)]
     assert [v for v in range(top) if reduced.contains(v)] == members
     assert period % reduced.period == 0
+
+
+def test_a_pooling_padding_over_half_its_window_is_refused_in_the_cores_words() -> None:
+    """PyTorch's p <= k/2 (the core's rule, torch refuses it too) holds at no size: the chain says so,
+    naming the layer, before the engine (whose pooling follows other frameworks too) runs it."""
+    with pytest.raises(ConvCalcError, match=r"layer 2 \(avgpool k3x1 s1 p1 ceil\): pooling padding must be"):
+        chain_report(parse_chain("conv k3 | avgpool k3x1 s1 p1 ceil"))

@@ -65,6 +65,26 @@ def test_shape_json_loads_neither_numpy_nor_rich(args: list[str]) -> None:
     }
     assert "convcalc.cli" in imported
     assert not {name for name in imported if name.split(".")[0] in ("numpy", "rich", "dataclasses")}
+    # the graph engine (inspect's and chain's) is no part of the fast path
+    assert not {name for name in imported if name.startswith("convcalc.graph")}
+
+
+def test_the_chain_path_loads_the_graph_engine_but_no_framework_convention() -> None:
+    """`chain` reads its layers by the core's own rules: the engine loads conventions/base.py for its
+    records, and no framework's module (they load when a convention is first asked for)."""
+    code = (
+        "import sys\n"
+        "from convcalc.chain.parse import parse_chain\n"
+        "from convcalc.chain.report import chain_report\n"
+        "chain_report(parse_chain('conv k3 s2 p1 | maxpool k2 | tconv k3 s2 p1 op1 | up2'), (63,))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('convcalc.graph', 'convcalc.conventions.'))))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(ast.literal_eval(proc.stdout.strip().splitlines()[-1]))
+    assert {"convcalc.graph.sizes", "convcalc.graph.shapes", "convcalc.graph.fields"} <= loaded
+    from convcalc.conventions import FRAMEWORKS
+
+    assert not loaded & {f"convcalc.conventions.{name}" for name in FRAMEWORKS}
 
 
 @pytest.mark.parametrize("enabled", [True, False])

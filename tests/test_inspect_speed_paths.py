@@ -4,12 +4,16 @@
   the spec's own ``ConvSpec.read``.
 - Receptive fields take a window's hull from its end positions when spans only move forward: equal to
   the union of every tap's span, on random spans and windows.
+- A graph that treats every spatial axis alike gets one axis's receptive fields for all: equal to
+  each axis worked out alone (random graphs).
+- A node's run remembered by its input shapes equals the run of a fresh graph (random graphs, sweeps).
 - The accepted sizes of the benchmark's U-Net (benchmarks/inspect_speed.py, fewer layers per level)
   equal a size-by-size sweep of the graph.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 import sys
@@ -20,8 +24,8 @@ import pytest
 
 from convcalc.core import ConvAxis
 from convcalc.errors import ConvCalcError
-from convcalc.graph.fields import _conv_spans, _union
-from convcalc.graph.model import ConvSpec
+from convcalc.graph.fields import _alike, _conv_spans, _fields_on_axis, _union, receptive_fields
+from convcalc.graph.model import ConvSpec, Graph, Node, PoolSpec, Tensor
 from convcalc.graph.shapes import _read_conv, propagate, spatial_axes
 
 
@@ -174,3 +178,64 @@ def test_batch_norm_without_its_meta_kernel_reads_the_same(
             assert document["exit_code"] != 0, (name, shape)
         else:
             assert document["layers"][-1]["output_shape"] == list(out.shape), (name, shape)
+
+
+def _random_2d_graph(rng: random.Random, count: int) -> Graph:
+    """Convolutions (square and not), poolings, transposed convolutions, activations and adds on a
+    2-d input: some graphs treat H and W alike, some do not."""
+    tensors = ["x"]
+    nodes = []
+    for n in range(count):
+        source = tensors[-1] if rng.random() < 0.8 else rng.choice(tensors)
+        out = f"t{n}"
+        kind = rng.choice(["conv", "conv", "wide", "down", "up", "pool", "relu", "add"])
+        if kind == "relu":
+            nodes.append(Node(f"n{n}", "Relu", "shape_preserving", (source,), (out,)))
+        elif kind == "add":
+            nodes.append(Node(f"n{n}", "Add", "elementwise", (source, rng.choice(tensors)), (out,)))
+        elif kind == "pool":
+            pool = PoolSpec("max", (2, 2), (2, 2), ((0, 0), (0, 0)), framework="onnx")
+            nodes.append(Node(f"n{n}", "MaxPool", "pool", (source,), (out,), pool))
+        elif kind == "up":
+            up = ConvSpec("onnx", (2, 2), (2, 2), (1, 1), ((0, 0), (0, 0)), 4, 4)
+            nodes.append(Node(f"n{n}", "ConvTranspose", "conv_transpose", (source,), (out,), up))
+        else:
+            kernel = (3, 1) if kind == "wide" else (3, 3)
+            stride = (2, 2) if kind == "down" else (1, 1)
+            pads = ((1, 1), (0, 0)) if kind == "wide" else ((1, 1), (1, 1))
+            conv = ConvSpec("onnx", kernel, stride, (1, 1), pads, 4, 4)
+            nodes.append(Node(f"n{n}", "Conv", "conv", (source,), (out,), conv))
+        tensors.append(out)
+    return Graph("random", "onnx", (Tensor("x", (1, 4, "h", "w")),), tuple(nodes), (tensors[-1],)).checked()
+
+
+def test_receptive_fields_of_alike_axes_equal_each_axis_worked_out_alone() -> None:
+    """A graph that treats every spatial axis alike gets one axis's fields for all (``fields._alike``):
+    equal to working out each axis on its own, on random graphs and inputs square or not."""
+    rng = random.Random(15)
+    alike = 0
+    for _ in range(120):
+        graph = _random_2d_graph(rng, rng.randint(1, 12))
+        h = rng.choice([16, 17, 24, 33])
+        w = h if rng.random() < 0.7 else rng.choice([16, 20, 31])
+        run = propagate(graph, ((1, 4, h, w),))
+        if run.failure is not None:
+            continue
+        alike += _alike(graph, run, (2, 3))
+        each = [_fields_on_axis(graph, run, axis) for axis in (2, 3)]
+        expected = tuple((name, tuple(f.get(name) for f in each)) for name in graph.outputs)
+        assert receptive_fields(graph, run, (2, 3)) == expected
+    assert 20 < alike < 100  # both ways taken
+
+
+def test_remembered_node_runs_equal_runs_of_a_fresh_graph() -> None:
+    """``propagate`` keeps a node's run by its input shapes, per graph: a sweep on one graph gives the
+    runs a new copy of the graph gives at each size (nothing remembered)."""
+    rng = random.Random(7)
+    for _ in range(20):
+        graph = _random_2d_graph(rng, rng.randint(1, 14))
+        for size in [*range(1, 40), 17, 3, 64, 17]:
+            kept = propagate(graph, ((1, 4, size, size + 1),))
+            fresh = propagate(dataclasses.replace(graph), ((1, 4, size, size + 1),))
+            assert (kept.shapes, kept.failure, kept.stopped) == (fresh.shapes, fresh.failure, fresh.stopped)
+            assert kept.nodes == fresh.nodes and kept.divisors == fresh.divisors

@@ -32,6 +32,7 @@ from convcalc.graph.shapes import propagate  # noqa: E402
 from convcalc.inspect.analysis import inspect_graph  # noqa: E402
 from convcalc.inspect.onnx_reader import read_onnx  # noqa: E402
 from tests.corpus.torch_models import CASES, Case  # noqa: E402
+from tests.corpus.witness import document_problems  # noqa: E402
 
 
 class Sample(torch.nn.Module):
@@ -139,6 +140,16 @@ ONNX_CASES = {
 
 # SwinUNETR's deepest map must hold more than one element for its instance norm: 32x32 leaves 1x1
 SIDES = {"monai.SwinUNETR": 64}
+# Exports torch 2.13 cannot make (the reason, as the exporter gives it): left out of the sweep.
+EXPORT_FAILS = {
+    ("monai.AHNet", True): "torch.export: sympy cannot solve a guard on ((s/2)//2)",
+    ("nnunet.ResEncUNet2d", True): "torch.export: Eq(x/4 - ((x/2)//2), 0) cannot be solved",
+    ("nnunet.ResEncUNet3d", True): "torch.export: Eq(x/4 - ((x/2)//2), 0) cannot be solved",
+    ("diffusers.UNet1DModel", False): "TorchScript exporter: convolution for kernel of unknown shape",
+}
+# Models whose exported sizes do not repeat: SwinUNETR's window count is fixed by the export (ONNX
+# Runtime runs 32 and 64 alone on the first axis), so "not worked out" is the honest answer there.
+NOT_PERIODIC = {"monai.SwinUNETR"}
 
 
 def _example(case: Case) -> tuple[int, ...]:
@@ -153,14 +164,22 @@ def onnx_sweep(case: Case, dynamo: bool, folder: Path) -> tuple[int, int, int, l
     the first spatial axis, the others at the export size, read by convcalc and run by ONNX Runtime."""
     torch.manual_seed(0)
     example = _example(case)
-    data = op.export(case.make(), example, dynamo=dynamo)
+    try:
+        data = op.export(case.make(), example, dynamo=dynamo)
+    except Exception:
+        reason = EXPORT_FAILS.get((case.name, dynamo))
+        if reason is None:
+            raise
+        pytest.skip(f"the export fails: {reason}")
     path = folder / f"{case.name}-{'dynamo' if dynamo else 'script'}.onnx"
     path.write_bytes(data)
     graph = read_onnx(path)
     report = inspect_graph(graph, [example])
     session = _session(data)
     axis = report.axes[0]
-    problems = [] if axis.runs is not None else [f"sizes that run not worked out: {axis.note}"]
+    problems = document_problems(str(path), example)
+    if axis.runs is None and case.name not in NOT_PERIODIC:
+        problems.append(f"sizes that run not worked out: {axis.note}")
     agree = alarms = 0
     sizes = range(1, 21 if len(example) == 5 else 41)
     for size in sizes:
@@ -219,6 +238,9 @@ def main() -> None:
                 exporter = "dynamo" if dynamo else "script"
                 try:
                     cases, agree, alarms, problems = onnx_sweep(case, dynamo, Path(folder))
+                except pytest.skip.Exception as skipped:
+                    print(f"{name:28} {exporter:8} skipped: {skipped.msg}")
+                    continue
                 except Exception as error:  # an export or a read that fails: the table says so
                     print(f"{name:28} {exporter:8} failed: {type(error).__name__}: {str(error)[:300]}")
                     continue

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from convcalc.chain.stack import ChainReport
+from typing import TYPE_CHECKING
+
 from convcalc.jsonout import JsonDict, envelope
 from convcalc.periodic import Accepted
+
+if TYPE_CHECKING:  # inspect's documents use accepted_document without the chain's records
+    from convcalc.chain.stack import ChainReport
 
 
 def accepted_document(accepted: Accepted, size: int | None) -> JsonDict:

@@ -189,16 +189,27 @@ def axis_sizes(layers: Sequence[Layer], axis: int, flat: Sequence[Layer] | None 
             f"for products up to {MAX_PERIOD}",
             parameter="layers",
         )
+    # PyTorch's pooling rule p <= k/2, which the core checks and the engine's pooling does not, holds at
+    # no size once broken: then no size runs, as below
+    broken = any(
+        2 * _pick(layer.padding, 0) > _pick(layer.kernel_size, 0)  # type: ignore[arg-type]
+        for layer in flat
+        if layer.kind in ("maxpool", "avgpool")
+    )
     graph = chain_graph(flat, pairs)
-    found = engine.axis_sizes(graph, ((1, 1, 1),), AXIS, 0, max_input=MAX_INPUT, max_work=2**62)
-    if found.minimum is None:
+    found = (
+        None
+        if broken
+        else engine.axis_sizes(graph, ((1, 1, 1),), AXIS, 0, max_input=MAX_INPUT, max_work=2**62)
+    )
+    if found is None or found.minimum is None:
         # Sizes grow with the input, so a chain that runs for no input breaks a rule that does not
         # depend on it (output_padding too large, negative padding): let that layer say which.
         run(flat, (MAX_INPUT,))
         raise ConvCalcError(
             f"no input size up to {MAX_INPUT} runs through the chain on axis {axis}", parameter="layers"
         )
-    # A rule of the core's that holds at no size (a pooling padding over half its window) names its layer.
+    # a rule of the core's that the engine does not model would name its layer here
     run(flat, (found.minimum,))
     assert found.runs is not None and found.tiles is not None, found.note
     return AxisSizes(

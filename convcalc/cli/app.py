@@ -253,7 +253,7 @@ def user_errors(command: str, as_json: bool) -> Iterator[None]:
 
 
 def command_spelling(command: str) -> Callable[[str, object], str]:
-    """How ``command``'s messages name a parameter: ``--kernel-size (-k)``, ``-k 3``, ``--from``.
+    """How ``command``'s messages name a parameter: ``--kernel-size (-k)``, ``--kernel-size 3``, ``--from``.
 
     Read from the command's own option declarations; a flag given True is named; a parameter the
     command does not declare reads as its long form.
@@ -400,6 +400,10 @@ def run() -> None:
     built (help and errors for it read the same).
     """
     gc.freeze()  # what start-up built lives until exit: later collections need not walk it again
+    # A command builds its answer from many small objects that live until it prints (inspect: tens of
+    # thousands of node runs); collecting every 700 allocations walked them again and again (15-20 ms of
+    # a 500-node inspect). Cycles are still collected, less often.
+    gc.set_threshold(50_000, 20, 20)
 
     def name(info: typer.models.CommandInfo) -> str | None:
         return info.name or (info.callback.__name__ if info.callback else None)

@@ -31,6 +31,20 @@ def _registry(names: tuple[str, ...]) -> dict[str, Convention]:
     return found
 
 
+def _one(name: str) -> Convention | None:
+    """The convention whose module is ``name`` (its own name), loading that module alone: reading an
+    ONNX model's layers needs neither Caffe's module nor Keras's."""
+    if name not in FRAMEWORKS and name not in RUNTIME_MODULES:
+        return None
+    found = _ONE.get(name)
+    if found is None:
+        found = _ONE[name] = importlib.import_module(f"convcalc.conventions.{name}").CONVENTION
+    return found
+
+
+_ONE: dict[str, Convention] = {}
+
+
 def __getattr__(name: str) -> dict[str, Convention]:
     """``CONVENTIONS`` (every framework, in ``FRAMEWORKS`` order) and ``RUNTIMES``, loaded when first read."""
     if name == "CONVENTIONS":
@@ -79,7 +93,7 @@ def read(framework: str, size: object, kernel_size: object, **arguments: object)
     >>> read("tensorflow", 5, 3, stride=2, padding="same", transposed=True).placement
     ((0, 1),)
     """
-    conv = _registry(RUNTIME_MODULES).get(framework) or convention(framework)
+    conv = _one(framework) or convention(framework)
     if arguments.get("padding") is None:
         arguments["padding"] = conv.default_padding
     return conv.read(make_args(size, kernel_size, **arguments))  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _NOTE = re.compile(r"^(?P<value>.*?) \((?P<note>[^()]*)\)$")
@@ -61,11 +62,23 @@ def parse_value(text: str) -> tuple[Any, str | None]:
     ([1, 1, 1, 1], 'before, after per axis')
     """
     for candidate, note in ((text, None), *_split_note(text)):
-        try:
-            return _lists(ast.literal_eval(candidate)), note
-        except (ValueError, SyntaxError):
-            continue
+        parsed, value = _literal(candidate)
+        if parsed:
+            if isinstance(value, (dict, set)):  # mutable beyond what _lists rebuilds: a fresh one
+                value = ast.literal_eval(candidate)
+            return _lists(value), note
     return text, None
+
+
+@lru_cache(maxsize=4096)
+def _literal(text: str) -> tuple[bool, Any]:
+    """(True, the Python literal) or (False, None); remembered, as a model spells the same arguments on
+    hundreds of layers (the value is rebuilt by ``_lists`` at every use, so no caller shares a list)."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return False, None
+    return True, value
 
 
 def _split_note(text: str) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ from convcalc.graph.model import (
     ValueSpec,
 )
 from convcalc.graph.shapes import NodeRun, Run
+from convcalc.graph.sizes import symmetric
 
 Span = tuple[int, int] | None
 
@@ -218,13 +219,24 @@ def receptive_fields(
     total = sum(max(s, default=0) for s in run.shapes.values()) * max(len(tensor_axes), 1)
     if total > MAX_POSITIONS or _taps(run) * max(len(tensor_axes), 1) > MAX_TAPS:
         return ()
-    per_axis = []
-    for axis in tensor_axes:
-        per_axis.append(_fields_on_axis(graph, run, axis))
+    if len(tensor_axes) > 1 and _alike(graph, run, tensor_axes):
+        per_axis = [_fields_on_axis(graph, run, tensor_axes[0])] * len(tensor_axes)
+    else:
+        per_axis = [_fields_on_axis(graph, run, axis) for axis in tensor_axes]
     out = []
     for name in graph.outputs:
         out.append((name, tuple(fields.get(name) for fields in per_axis)))
     return tuple(out)
+
+
+def _alike(graph: Graph, run: Run, tensor_axes: Sequence[int]) -> bool:
+    """Whether every spatial axis has the same field: the graph treats them alike (``sizes.symmetric``)
+    and every tensor of the run has one size on all of them."""
+    rank = len(run.input_shapes[0])
+    for shape in run.shapes.values():
+        if len(shape) == rank and len({shape[a] for a in tensor_axes}) > 1:
+            return False
+    return symmetric(graph, run.input_shapes, tuple(tensor_axes))
 
 
 def _fields_on_axis(graph: Graph, run: Run, axis: int) -> dict[str, int | None]:

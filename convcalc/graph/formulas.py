@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from convcalc.graph.model import SPATIAL_NAMES
 
@@ -30,6 +30,12 @@ class Formula:
             if size >= start and (size - start) % self.period == 0:
                 return slope * ((size - start) // self.period) + offset
         return None
+
+    @cached_property
+    def follows(self) -> bool:
+        """Whether the size follows the input's: a slope on some class, or classes that differ (worked
+        out once: a model's tensors share a few formulas, ``sizes`` builds one per distinct one)."""
+        return len({(a, b) for _, a, b in self.pieces}) > 1 or any(a for _, a, _ in self.pieces)
 
     def text(self, symbol: str) -> str | None:
         """In words: ``H/8``, ``2*floor((H-1)/2)+1``, ``H+2``, a constant; None when no short form fits."""
@@ -102,9 +108,7 @@ def symbols(count: int) -> tuple[str, ...]:
 
 
 def _follows(formula: Formula | None) -> bool:
-    if formula is None:
-        return False
-    return len({(a, b) for _, a, b in formula.pieces}) > 1 or any(a for _, a, _ in formula.pieces)
+    return formula is not None and formula.follows
 
 
 def shape_formulas(

@@ -11,6 +11,7 @@ of one input size is found in one pass. Pure integers: no numpy.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import cast
@@ -95,6 +96,11 @@ class Run:
     # integer divisions, scale denominators): sizes repeat, affinely, over their product.
     values: dict[str, Values | None] = field(default_factory=dict)
     divisors: tuple[int, ...] = ()
+    # A period of every size the run met: a tensor's sizes repeat (affinely) over the lcm of its inputs'
+    # periods times the lcm of what its own op divides by (one division per axis or element), so
+    # parallel branches that each halve a size count once (the product of all the divisors bounds it
+    # too, far more loosely: a Swin encoder's 71 halvings).
+    step: int = 1
 
     @property
     def mismatches(self) -> tuple[NodeRun, ...]:
@@ -165,8 +171,9 @@ def _read_conv(spec: ConvSpec, size: Shape, transposed: bool) -> tuple[Framework
     return layer, layer.output
 
 
-# Per graph (by identity, the graph kept so that the key stays its own): its constants' shapes and
-# values, and each node's step (``_plan``).
+# Per graph (by identity; a weak reference tells that the key is still its graph, and the plan goes
+# when its graph does, so remembered runs never outlive the model they belong to): its constants'
+# shapes and values, and each node's step (``_plan``).
 MAX_GRAPHS = 64
 # A graph's node runs kept by input shapes (``_Step``'s memo), up to this many in all.
 MAX_MEMO = 65536
@@ -174,13 +181,13 @@ MAX_MEMO = 65536
 # How ``propagate`` runs a node: a convolution straight to ``_conv``, a shape-preserving node (an
 # activation, a normalisation) passes its first input on, a node of the shape arithmetic through
 # ``_value``, a node with run-time operands bound first, anything else through ``_run_node``.
-_CONV, _PRESERVING, _VALUE, _BOUND, _OTHER = range(5)
+_CONV, _PRESERVING, _OTHER, _VALUE, _BOUND = range(5)  # the last two read operands
 # (index, node, route, input names, the divisors it meets, its runs by input shapes). A node whose run
 # depends on its input shapes alone (a convolution, a pooling, a merge: no operands, no values) is run
 # once per input shapes: sizes in a graph repeat from one input size to the next (every size below a
 # stride-16 stage is the same for 16 input sizes in a row), and the accepted sizes run it at dozens.
 _Step = tuple[int, Node, int, tuple[str, ...], tuple[int, ...], dict[tuple[Shape, ...], NodeRun]]
-_Plan = tuple[Graph, dict[str, Shape], dict[str, Values | None], tuple[_Step, ...], list[int]]
+_Plan = tuple["weakref.ref[Graph]", dict[str, Shape], dict[str, Values | None], tuple[_Step, ...], list[int]]
 _PLANS: dict[int, _Plan] = {}
 
 
@@ -189,7 +196,7 @@ def _plan(graph: Graph) -> _Plan:
     (the dispatch on its spec, done once rather than at every input size), and how many more node runs
     its memos may keep."""
     found = _PLANS.get(id(graph))
-    if found is not None and found[0] is graph:
+    if found is not None and found[0]() is graph:
         return found
     steps: list[_Step] = []
     for index, node in enumerate(graph.nodes):
@@ -214,8 +221,15 @@ def _plan(graph: Graph) -> _Plan:
     if len(_PLANS) >= MAX_GRAPHS:
         _PLANS.clear()
     constants = {t.name: t.values for t in graph.constants}
-    found = _PLANS[id(graph)] = (graph, known, constants, tuple(steps), [MAX_MEMO])
+    found = _PLANS[id(graph)] = (weakref.ref(graph), known, constants, tuple(steps), [MAX_MEMO])
+    weakref.finalize(graph, _forget, id(graph), found)
     return found
+
+
+def _forget(key: int, plan: _Plan) -> None:
+    """A graph's plan goes with its graph (unless the key already holds another graph's plan)."""
+    if _PLANS.get(key) is plan:
+        del _PLANS[key]
 
 
 def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
@@ -228,15 +242,18 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     runs: list[NodeRun] = []
     stopped: list[Node] = []
     divisors: list[int] = []
+    periods: dict[str, int] = {}  # each tensor's period (``Run.step``), where it is more than 1
     for index, node, route, names, always, memo in steps:
         try:
-            inputs = tuple([shapes[name] for name in names])
-            for _, name in node.operands:
-                shapes[name]
+            inputs = (shapes[names[0]],) if len(names) == 1 else tuple([shapes[name] for name in names])
+            if route >= _VALUE:  # _VALUE or _BOUND: no other route has operands
+                for _, name in node.operands:
+                    shapes[name]
         except KeyError:
             stopped.append(node)
             continue
         run: NodeRun | None
+        met = len(divisors)
         try:
             if route == _PRESERVING and min(inputs[0], default=1) >= 1:
                 run = NodeRun(index, node, inputs, (inputs[0],) * len(node.outputs))
@@ -261,14 +278,39 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
                     divisors.extend(d for d in _divisors(bound) if d > 1)
         except ConvCalcError as error:
             failure = Failure(index, node, str(error))
-            return Run(input_shapes, shapes, tuple(runs), failure, tuple(stopped), values, tuple(divisors))
+            return Run(
+                input_shapes,
+                shapes,
+                tuple(runs),
+                failure,
+                tuple(stopped),
+                values,
+                tuple(divisors),
+                _lcm(periods),
+            )
         if run is None:
             stopped.append(node)
             continue
         runs.append(run)
         for name, shape in zip(node.outputs, run.outputs):
             shapes[name] = shape
-    return Run(input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors))
+        if periods or len(divisors) > met:
+            period = 1
+            for name in names:
+                period = math.lcm(period, periods.get(name, 1))
+            for _, name in node.operands:
+                period = math.lcm(period, periods.get(name, 1))
+            period *= math.lcm(*divisors[met:])  # one division per axis or element: their lcm
+            if period > 1:
+                for name in node.outputs:
+                    periods[name] = period
+    return Run(
+        input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors), _lcm(periods)
+    )
+
+
+def _lcm(periods: dict[str, int]) -> int:
+    return math.lcm(*periods.values()) if periods else 1
 
 
 def _value(
@@ -332,6 +374,10 @@ def _bind(node: Node, values: dict[str, Values | None]) -> Node | None:
         )
     return replace(node, spec=spec)
 
+
+# Padding that copies the input's own elements needs enough of them: reflect pads < the axis (PyTorch,
+# ONNX Runtime, TensorFlow's MirrorPad), PyTorch's circular pads <= the axis (both checked live).
+MIRROR_SLACK = {"reflect": 0, "circular": 1}
 
 DIVIDING = frozenset({"conv", "pool", "resize", "slice", "space_to_depth"})
 
@@ -525,6 +571,15 @@ def _simple(node: Node, inputs: tuple[Shape, ...]) -> Shape:
             raise ConvCalcError(
                 f"the pad gives {len(spec.pads)} axes for an input of rank {len(x)}", parameter="input"
             )
+        slack = MIRROR_SLACK.get(spec.mode)
+        if slack is not None:
+            for n, (i, (b, a)) in enumerate(zip(x, spec.pads)):
+                if min(b, a) >= 0 and max(b, a) > i - 1 + slack:
+                    raise ConvCalcError(
+                        f"{spec.mode} padding of ({b}, {a}) on tensor axis {n} needs an input of more than "
+                        f"{max(b, a) - slack} there; it has {i}",
+                        parameter="size",
+                    )
         return tuple(i + b + a for i, (b, a) in zip(x, spec.pads))
     if isinstance(spec, SliceSpec):
         sliced = list(x)

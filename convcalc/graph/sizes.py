@@ -5,7 +5,8 @@ i = start + q*P, size = a*q + b. That family is closed under +, -, multiplicatio
 and ceiling division, remainders, min and max (past a crossing), so convolution and pooling arithmetic,
 resize, pad, reshape and the shape arithmetic an exporter writes (``values``) all stay in it. The
 period: every op divides by what ``Run.divisors`` lists (strides, integer divisions, scale
-denominators), so sizes repeat over their product S; two runs S apart give every size's exact gain
+denominators), so sizes repeat over S, the lcm over tensors of the products along their paths
+(``Run.step``); two runs S apart give every size's exact gain
 (its change per unit of input), and P is the lcm of the gains' denominators (with a remainder's
 divisor). Along a class three runs (q = 0, 1, 2) give every size's slope and offset (``Formula``) and
 check that they are affine; a graph of layers alone (``_plain``: no shape arithmetic, fixed specs) needs
@@ -19,6 +20,7 @@ lie before its affine part (a min/max not yet past its crossing) has those membe
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -78,7 +80,7 @@ def _gain_denominators(first: Run, later: Run, step: int) -> int:
         if other is None or len(other) != len(shape):
             continue
         for x, y in zip(shape, other):
-            period = math.lcm(period, Fraction(y - x, step).denominator)
+            period = math.lcm(period, step // math.gcd(y - x, step))  # the denominator of (y - x)/step
     for name, values in first.values.items():
         other_values = later.values.get(name)
         if values is None or other_values is None or len(values) != len(other_values):
@@ -201,6 +203,8 @@ def _with(shapes: tuple[Shape, ...], tensor_axis: int, size: int) -> tuple[Shape
 
 # A gap: (node index, operand, tensor axis) -> the difference that must be 0 for the model to run.
 Gaps = dict[tuple[int, int, int], int]
+# The kinds whose operands or weight must agree with their input (besides any node with a mismatch).
+_GAP_KINDS = frozenset({"concat", "elementwise", "matmul", "dense"})
 
 
 def _gaps(run: Run) -> Gaps:
@@ -209,6 +213,12 @@ def _gaps(run: Run) -> Gaps:
     gaps: Gaps = {}
     for node_run in run.nodes:
         node = node_run.node
+        if (
+            node.kind not in _GAP_KINDS
+            and node_run.mismatch is None
+            and not isinstance(node.spec, RecurrentSpec)
+        ):
+            continue  # most nodes: nothing that must agree
         ins = node_run.inputs
         key = node_run.index
         if node.kind == "concat" and isinstance(node.spec, ConcatSpec):
@@ -238,6 +248,8 @@ def _gaps(run: Run) -> Gaps:
 
 def _dropped(run: Run, tensor_axis: int) -> bool:
     for node_run in run.nodes:
+        if node_run.layer is None and not node_run.windows:
+            continue  # no window: nothing dropped
         if any(node_run.dropped):
             axes = spatial_axes(node_run.node.layout, len(node_run.inputs[0]))
             if tensor_axis in axes and node_run.dropped[axes.index(tensor_axis)]:
@@ -275,19 +287,21 @@ FAR = 2**40
 
 @dataclass(frozen=True)
 class _Line:
-    """A class read as lines: the run at its first member, a later run ``periods`` periods on, and every
-    tensor's size and every gap's change per period (``slopes``, ``gap_slopes``)."""
+    """A class read as lines: the run at its first member, a later run ``periods`` periods on, every
+    size of every tensor at the first member (``sizes``, the tensors in the run's order) with its change
+    per period (``slopes``), and every gap with its change per period."""
 
     first: Run
     later: Run
     periods: int
-    slopes: dict[str, Shape]
+    sizes: list[int]
+    slopes: list[int]
     gaps: Gaps
     gap_slopes: Gaps
 
 
 # A class whose runs fail (a layer refuses a member, or shapes stop): no line, and not "not affine".
-_FAILS = _Line(Run((), {}, (), None, ()), Run((), {}, (), None, ()), 0, {}, {}, {})
+_FAILS = _Line(Run((), {}, (), None, ()), Run((), {}, (), None, ()), 0, [], [], {}, {})
 
 
 def _plain(graph: Graph) -> bool:
@@ -300,7 +314,7 @@ def _plain(graph: Graph) -> bool:
 
 
 def _flat(shapes: Iterable[Shape]) -> list[int]:
-    return [d for shape in shapes for d in shape]
+    return list(itertools.chain.from_iterable(shapes))
 
 
 def _line(run_at: Callable[[int], Run], base: int, shift: int, period: int, far: bool) -> _Line | None:
@@ -326,20 +340,16 @@ def _line(run_at: Callable[[int], Run], base: int, shift: int, period: int, far:
     shapes = [b.shapes[name] for name in a.shapes]
     if [len(x) for x in a.shapes.values()] != [len(y) for y in shapes]:
         return None
-    moves = [y - x for x, y in zip(_flat(a.shapes.values()), _flat(shapes))]
+    sizes = _flat(a.shapes.values())
+    moves = [y - x for x, y in zip(sizes, _flat(shapes))]
     if periods != 1:
-        if any(move % periods for move in moves):
+        if any(map(periods.__rmod__, moves)):  # a move that is no multiple of the distance
             return None
         moves = [move // periods for move in moves]
-    slopes: dict[str, Shape] = {}
-    at = 0
-    for name, shape in a.shapes.items():
-        slopes[name] = tuple(moves[at : at + len(shape)])
-        at += len(shape)
     ga, gb = _gaps(a), _gaps(b)
     if set(ga) != set(gb) or any((gb[k] - ga[k]) % periods for k in ga):
         return None
-    return _Line(a, b, periods, slopes, ga, {k: (gb[k] - ga[k]) // periods for k in ga})
+    return _Line(a, b, periods, sizes, moves, ga, {k: (gb[k] - ga[k]) // periods for k in ga})
 
 
 def axis_sizes(
@@ -408,11 +418,11 @@ def axis_sizes(
                 f"not worked out, because {node.op} ({node.name}) lies on this axis's path and convcalc "
                 "does not model it (its shape is known only for the given input)",
             )
-    # Every size is periodic affine over the product of the divisors the graph meets; two runs that far
-    # apart read each size's exact gain, and the lcm of their denominators is the period.
-    step = math.prod(first.divisors)
+    # Every size is periodic affine over the step of the run (its divisors, composed along each path);
+    # two runs that far apart read each size's exact gain, and the lcm of their denominators is the period.
+    step = first.step
     if step > MAX_STEP:
-        return not_worked_out(minimum, f"not worked out, because the product of the divisors is {step}")
+        return not_worked_out(minimum, f"not worked out, because the sizes repeat only over {step}")
     far = _plain(graph)
     p = None
     line = None
@@ -439,7 +449,7 @@ def axis_sizes(
     exact_singles: list[int] = []
     tiling: list[int] = []
     tiling_singles: list[int] = []
-    pieces: dict[str, list[list[tuple[int, int, int]]]] = {}
+    lines: list[tuple[int, _Line]] = []
     for r in range(p):
         base = minimum + r
         start = None
@@ -469,7 +479,7 @@ def axis_sizes(
                 singles.append(v)
                 if not _dropped(early, tensor_axis):
                     exact_singles.append(v)
-        _record(pieces, line, start)
+        lines.append((start, line))
         g0, slopes = line.gaps, line.gap_slopes
         whole, single = class_members([(g0[k], slopes[k]) for k in g0 if k in varying], start, p)
         dropped = _dropped(line.first, tensor_axis)
@@ -483,10 +493,7 @@ def axis_sizes(
             singles.append(single)
             if not _dropped(run_at(single), tensor_axis):
                 exact_singles.append(single)
-    formulas = {
-        name: tuple(Formula(p, tuple(sorted(dim))) if dim else None for dim in dims)
-        for name, dims in pieces.items()
-    }
+    formulas = _formulas(lines, p)
     return AxisSizes(
         tensor_axis,
         spatial_axis,
@@ -520,19 +527,55 @@ def _varying(runs: list[Run]) -> set[tuple[int, int, int]]:
     return found
 
 
-def _record(pieces: dict[str, list[list[tuple[int, int, int]]]], line: _Line, start: int) -> None:
-    """Each tensor's sizes on this class: (start, slope, offset) per tensor axis."""
-    for name, shape in line.first.shapes.items():
-        slope = line.slopes.get(name)
-        if slope is None:
-            continue
-        dims = pieces.get(name)
-        if dims is None:
-            dims = pieces[name] = [[] for _ in shape]
-        elif len(dims) != len(shape):
-            continue
-        for dim, x, a in zip(dims, shape, slope):
-            dim.append((start, a, x))
+def _formulas(lines: list[tuple[int, _Line]], period: int) -> dict[str, tuple[Formula | None, ...]]:
+    """Each tensor's sizes on every class (start, slope, offset per class, by start) per tensor axis;
+    tensors whose rank is not the same on every class are left out. Equal pieces share one Formula."""
+    if not lines:
+        return {}
+    lines = sorted(lines, key=lambda item: item[0])
+    starts = [start for start, _ in lines]
+    layout = [(name, len(shape)) for name, shape in lines[0][1].first.shapes.items()]
+    for _, line in lines[1:]:
+        if [(name, len(shape)) for name, shape in line.first.shapes.items()] != layout:
+            return _formulas_by_name(lines, period)
+    made: dict[tuple[tuple[int, int, int], ...], Formula] = {}
+    every: list[Formula] = []
+    # one column per tensor axis: its slope and its size on every class, in the classes' order
+    for slopes, sizes in zip(
+        zip(*(line.slopes for _, line in lines)), zip(*(line.sizes for _, line in lines))
+    ):
+        pieces = tuple(zip(starts, slopes, sizes))
+        formula = made.get(pieces)
+        if formula is None:
+            formula = made[pieces] = Formula(period, pieces)
+        every.append(formula)
+    out: dict[str, tuple[Formula | None, ...]] = {}
+    at = 0
+    for name, rank in layout:
+        out[name] = tuple(every[at : at + rank])
+        at += rank
+    return out
+
+
+def _formulas_by_name(lines: list[tuple[int, _Line]], period: int) -> dict[str, tuple[Formula | None, ...]]:
+    """``_formulas`` where the classes' runs hold different tensors: tensor by tensor."""
+    pieces: dict[str, list[list[tuple[int, int, int]]]] = {}
+    for start, line in lines:
+        at = 0
+        for name, shape in line.first.shapes.items():
+            slopes = line.slopes[at : at + len(shape)]
+            at += len(shape)
+            dims = pieces.get(name)
+            if dims is None:
+                dims = pieces[name] = [[] for _ in shape]
+            elif len(dims) != len(shape):
+                continue
+            for dim, x, a in zip(dims, shape, slopes):
+                dim.append((start, a, x))
+    return {
+        name: tuple(Formula(period, tuple(sorted(dim))) if dim else None for dim in dims)
+        for name, dims in pieces.items()
+    }
 
 
 def _same(values: object) -> bool:

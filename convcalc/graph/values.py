@@ -494,10 +494,56 @@ def _arg(
     return rule
 
 
+def _gather_nd(inputs: list[ValueTensor], attributes: dict[str, object]) -> ValueTensor:
+    """ONNX GatherND: the last axis of ``indices`` (k entries) addresses data's axes after the
+    ``batch_dims`` (default 0) shared leading ones: output = indices.shape[:-1] + data.shape[b + k:]."""
+    data, indices = inputs[0], inputs[1]
+    batch = int(_attr(attributes, "batch_dims", 0))  # type: ignore[call-overload]
+    k = indices.shape[-1] if indices.shape else 0
+    if not indices.shape or not 1 <= k <= len(data.shape) - batch:
+        raise ConvCalcError(
+            f"GatherND: indices of shape {indices.shape} cannot address data of shape {data.shape} "
+            f"after {batch} batch axes",
+            parameter="model",
+        )
+    shape = (*indices.shape[:-1], *data.shape[batch + k :])
+    if batch or data.values is None or indices.values is None or count(shape) > MAX_VALUES:
+        return ValueTensor(shape, None)
+    inner = count(data.shape[k:])
+    steps = _strides(data.shape[:k])
+    rows, values = indices.known(), data.known()
+    out: list[Number] = []
+    for start in range(0, len(rows), k):
+        offset = 0
+        for v, dim, step in zip(rows[start : start + k], data.shape, steps):
+            n = int(v) + dim if v < 0 else int(v)
+            if not 0 <= n < dim:
+                raise ConvCalcError(f"GatherND: index {v} is outside an axis of {dim}", parameter="model")
+            offset += n * step
+        out.extend(values[offset * inner : (offset + 1) * inner])
+    return ValueTensor(shape, tuple(out))
+
+
+def _tile(inputs: list[ValueTensor], attributes: dict[str, object]) -> ValueTensor:
+    """ONNX Tile: axis n repeated ``repeats[n]`` times (the ``repeats`` operand, one per axis)."""
+    t = inputs[0]
+    repeats = [int(v) for v in inputs[1].known()]
+    if len(repeats) != len(t.shape) or min(repeats, default=0) < 0:
+        raise ConvCalcError(f"Tile: repeats {repeats} for a tensor of shape {t.shape}", parameter="model")
+    shape = tuple(d * r for d, r in zip(t.shape, repeats))
+    if t.values is None or count(shape) > MAX_VALUES:
+        return ValueTensor(shape, None)
+    out = t
+    for axis, r in enumerate(repeats):
+        out = _take(out, axis, [n for _ in range(r) for n in range(out.shape[axis])])
+    return out
+
+
 def _einsum(inputs: list[ValueTensor], attributes: dict[str, object]) -> ValueTensor:
     """ONNX Einsum's shape: each operand's letters name its axes ("..." the broadcast ones), a letter
-    has one size across the operands, and the output is the letters after "->" (without "->": the
-    letters met once, in alphabetical order, after the broadcast axes). Values are not worked out."""
+    has one size across the operands (or 1, which broadcasts, as ONNX Runtime runs it), and the output
+    is the letters after "->" (without "->": the letters met once, in alphabetical order, after the
+    broadcast axes). Values are not worked out."""
     equation = str(_attr(attributes, "equation", "")).replace(" ", "")
     left, arrow, right = equation.partition("->")
     terms = left.split(",")
@@ -517,7 +563,10 @@ def _einsum(inputs: list[ValueTensor], attributes: dict[str, object]) -> ValueTe
         if dots:
             broadcast.append(t.shape[len(head) : len(head) + spread])
         for letter, dim in zip(head + tail, (*t.shape[: len(head)], *t.shape[len(t.shape) - len(tail) :])):
-            if sizes.setdefault(letter, dim) != dim:
+            known = sizes.setdefault(letter, dim)
+            if known == 1 or dim == 1:  # a letter of size 1 broadcasts (ONNX Runtime, torch.einsum)
+                sizes[letter] = dim if known == 1 else known
+            elif known != dim:
                 raise ConvCalcError(
                     f"einsum {equation!r}: index {letter!r} is {sizes[letter]} in one operand and {dim} in "
                     f"another: " + " vs ".join(str(t.shape) for t in inputs),
@@ -607,6 +656,8 @@ OPS: dict[str, Callable[[list[ValueTensor], dict[str, object]], ValueTensor]] = 
     "ArgMax": _arg(max),
     "ArgMin": _arg(min),
     "Einsum": _einsum,
+    "GatherND": _gather_nd,
+    "Tile": _tile,
 }
 # The operand of these ops whose value divides (a period of the sizes: floor and mod repeat over it).
 DIVISORS = {"Div": 1, "Mod": 1}

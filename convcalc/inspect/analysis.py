@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from convcalc.conventions import CONVENTIONS
+from convcalc.conventions import FRAMEWORKS
 from convcalc.core.display import Presentable
 from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.graph.fields import receptive_fields
@@ -25,9 +25,8 @@ from convcalc.graph.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.graph.sizes import MAX_INPUT, AxisSizes, all_axes, run_graph, smallest_running
 from convcalc.inspect.fixes import explicit_pads_fix, merge_fixes, operand_path, spatial_letters
 from convcalc.overlap import Suggestion, overlap_pattern, suggest
-from convcalc.port.translate import Channels, Translation, translate
 
-TARGETS = tuple(CONVENTIONS)  # every convention port knows; aliases (onnxruntime, torch, tf...) too
+TARGETS = FRAMEWORKS  # every convention port knows; aliases (onnxruntime, torch, tf...) too
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -291,7 +290,7 @@ def inspect_graph(
 ) -> InspectReport:
     """Run the graph on the given input (or its declared one), analyse it, and rank the findings."""
     if target is not None:
-        from convcalc.conventions import ALIASES
+        from convcalc.conventions import ALIASES, CONVENTIONS
 
         key = target.strip().lower()
         if ALIASES.get(key, key) not in CONVENTIONS:
@@ -481,6 +480,7 @@ def _kernel_fix(framework: str, run: NodeRun, option: Suggestion) -> str:
     if target is None or run.layer is None:
         return torch_words
     from convcalc.conventions import read
+    from convcalc.port.translate import translate
 
     axes = run.layer.transposed
     try:
@@ -699,6 +699,8 @@ def _stopped(report: InspectReport, node: Node) -> Finding:
 
 
 def _portability(report: InspectReport) -> list[Finding]:
+    from convcalc.port.translate import Channels, Translation, translate  # only with --target
+
     found = []
     assert report.target is not None
     for r in report.run.nodes:

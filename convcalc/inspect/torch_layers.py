@@ -489,13 +489,7 @@ class Layers:
         pairs = [(0, 0)] * rank
         for n in range(len(amounts) // 2):
             pairs[rank - 1 - n] = (amounts[2 * n], amounts[2 * n + 1])
-        if mode in ("reflect", "circular"):
-            self.notes.append(
-                f"{name}: PyTorch refuses {mode} padding "
-                f"{'not smaller than' if mode == 'reflect' else 'larger than'} the input on an axis; this "
-                "report does not check that limit"
-            )
-        return "pad", PadSpec(tuple(pairs), mode), [x]
+        return "pad", PadSpec(tuple(pairs), mode), [x]  # its reflect / circular limits: graph.shapes
 
     def getitem(self, x: Any, index: object) -> Described | None:
         rank = x.dim()

@@ -2,7 +2,8 @@
 
 Every model of ``torch_models.CASES`` whose library is installed is swept over its input sizes; each
 (model, size) is compared with eager torch by ``witness.compare``, and the accepted sizes the report
-gives at the first size that runs are checked against the sweep. ``python -m tests.corpus.test_torch_corpus``
+gives at the first size that runs are checked against the sweep; ``convcalc inspect --json`` at that size
+holds the published schema. ``python -m tests.corpus.test_torch_corpus``
 prints the agreement table.
 """
 
@@ -11,13 +12,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
 from tests.corpus.torch_models import CASES, Case  # noqa: E402
-from tests.corpus.witness import accepted_agrees, compare  # noqa: E402
+from tests.corpus.witness import accepted_agrees, compare, document_problems  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("CONVCALC_CORPUS"), reason="the third-party corpus is opt-in: CONVCALC_CORPUS=1"
@@ -53,6 +55,9 @@ def sweep(case: Case) -> tuple[int, int, int, list[str]]:
     if runs:
         found = accepted_agrees(meta, runs[0], real, case.shapes())
         problems.extend(found)
+        problems.extend(
+            document_problems(f"{Path(__file__).parent / 'torch_models.py'}:{case.make.__name__}", runs[0])
+        )
     return len(case.shapes()), agree, alarms, problems
 
 

@@ -376,8 +376,8 @@ def diffusers_unet_1d() -> nn.Module:
             sample_size=64,
             in_channels=2,
             out_channels=2,
-            extra_in_channels=16,
-            block_out_channels=(8, 8, 16),
+            extra_in_channels=64,  # the Fourier features of the timestep: 2 x 32
+            block_out_channels=(32, 32, 32),  # its attention has channels // 32 heads
             norm_num_groups=4,
             time_embedding_type="fourier",
             flip_sin_to_cos=True,
@@ -534,7 +534,7 @@ CASES = (
     Case("diffusers.AutoencoderKL", diffusers_autoencoder_kl, "diffusers", (1, 3), _square((32, 48))),
     Case("diffusers.AutoencoderOobleck", diffusers_oobleck, "diffusers", (1, 2), (*LENGTHS, (64,), (65,))),
     Case("diffusers.OobleckDecoder", diffusers_oobleck_decoder, "diffusers", (1, 2), LENGTHS),
-    Case("diffusers.UNet1DModel", diffusers_unet_1d, "diffusers", (1, 2), (*LENGTHS, (64,), (65,))),
+    Case("diffusers.UNet1DModel", diffusers_unet_1d, "diffusers", (1, 2), (*LENGTHS, (64,), (128,), (130,))),
     Case("diffusers.UNet2DCondition", diffusers_unet_2d_condition, "diffusers", (1, 4), _square((16, 24))),
     Case("diffusers.VQModel", diffusers_vq_model, "diffusers", (1, 3), _square((32, 48))),
     Case("diffusers.AutoencoderTiny", diffusers_autoencoder_tiny, "diffusers", (1, 3), _square((32, 48))),

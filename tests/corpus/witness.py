@@ -158,3 +158,24 @@ def accepted_agrees(meta: Any, base: tuple[int, ...], real: Any, sizes: list[tup
             if axis.accepted.contains(size) and eager(real, tuple(shape)).error is not None:
                 problems.append(f"{tuple(shape)} accepted; torch refuses it")
     return problems
+
+
+def document_problems(target: str, shape: tuple[int, ...]) -> list[str]:
+    """``convcalc inspect TARGET --input SHAPE --json`` through the CLI: it answers (exit 0 or 1, never
+    2 on a model that runs) with a document that holds the published schema."""
+    import json
+
+    import jsonschema
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+    from convcalc.schemas import schema
+
+    result = CliRunner().invoke(app, ["inspect", target, "--input", "x".join(map(str, shape)), "--json"])
+    if result.exit_code not in (0, 1):
+        return [f"inspect --json exits {result.exit_code}: {result.stdout[:300]} {result.stderr[:300]}"]
+    try:
+        jsonschema.validate(json.loads(result.stdout), schema("inspect"))
+    except jsonschema.ValidationError as error:
+        return [f"inspect --json breaks its schema: {error.message[:300]}"]
+    return []
