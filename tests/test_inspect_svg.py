@@ -278,7 +278,7 @@ def test_two_models_stack_under_their_headings_with_their_own_marks() -> None:
     """What `diff --svg` draws: model A above model B, a changed layer marked in each."""
     a = unet_graph()
     nodes = tuple(
-        replace(n, spec=replace(n.spec, kernel_size=(5, 5), padding=((2, 2), (2, 2))))
+        replace(n, spec=n.spec._replace(kernel_size=(5, 5), padding=((2, 2), (2, 2))))
         if n.name == "down1"
         else n
         for n in a.nodes

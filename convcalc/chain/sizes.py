@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 from fractions import Fraction
 
 from convcalc.chain.stack import (
@@ -187,7 +186,7 @@ def all_axes(layers: Sequence[Layer], ndim: int, graphs: Graphs | None = None) -
         flat = tuple(_on_axis(layer, axis) for layer in layers)
         if flat not in found:
             found[flat] = axis_sizes(layers, axis, flat, graphs)
-        out.append(replace(found[flat], axis=axis))
+        out.append(found[flat]._replace(axis=axis))
     return tuple(out)
 
 

@@ -22,8 +22,8 @@ class before it is built; every size the chain reaches has at most ``MAX_DIGITS`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Union
+from dataclasses import dataclass, field
+from typing import NamedTuple, Union
 
 from convcalc.core import (
     ConvAxis,
@@ -59,8 +59,7 @@ PaddingValue = Union[str, int, tuple[int, ...], tuple[tuple[int, int], ...]]
 Axis = Union[ConvAxis, TransposedAxis, PoolAxis, UpsampleAxis]
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(NamedTuple):
     """One layer as the user wrote it (values may be one for every axis or one per axis)."""
 
     kind: str
@@ -139,8 +138,7 @@ class LayerResult:
         )
 
 
-@dataclass(frozen=True)
-class SkipPair:
+class SkipPair(NamedTuple):
     """A decoder layer and the encoder layer it mirrors: the decoder should give back the encoder's input."""
 
     encoder: int
@@ -155,8 +153,7 @@ class SkipPair:
         return tuple(e == g for e, g in zip(self.expected, self.got))
 
 
-@dataclass(frozen=True)
-class AxisSizes:
+class AxisSizes(NamedTuple):
     """What one axis of the chain accepts: the smallest runnable input, the restoring and exact inputs."""
 
     axis: int
@@ -349,7 +346,7 @@ def skip_pairs(
         fixes[dec] = (fix, strict)
         if current[dec - 1].kind == "tconv" and fixed_results[dec - 1].output != expected:
             if all(op is not None for op in fix):
-                current[dec - 1] = replace(current[dec - 1], output_padding=tuple(op or 0 for op in fix))
+                current[dec - 1] = current[dec - 1]._replace(output_padding=tuple(op or 0 for op in fix))
                 fixed_results = _runs_with(current, results[0].size, channels)
             else:
                 fixed_results = None

@@ -18,8 +18,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from convcalc.core import ConvAxis, TransposedAxis
 from convcalc.graph.model import (
@@ -37,8 +37,7 @@ from convcalc.graph.sizes import symmetric
 Span = tuple[int, int] | None
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """Receptive field arithmetic of one layer on one axis, in input coordinates.
 
     r_out = r_in + (K-1)*j_in, j_out = j_in*s, left_out = left_in - pad_before*j_in; the first output

@@ -77,7 +77,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Union
+from typing import NamedTuple, Union
 
 from convcalc.conventions import read
 from convcalc.conventions.base import FrameworkLayer, LayerArgs
@@ -136,8 +136,7 @@ class Tensor:
     values: tuple[Number, ...] | None = None
 
 
-@dataclass(frozen=True)
-class ConvSpec:
+class ConvSpec(NamedTuple):
     """A (transposed) convolution in its framework's own words, read by ``convcalc.conventions.read``.
 
     ``padding`` is the framework's word ("same", "valid", "same_upper", "notset", ...) or explicit
@@ -228,8 +227,7 @@ def _own_params(reading: tuple[object, ...]) -> ConvParams:
     return found
 
 
-@dataclass(frozen=True)
-class PoolSpec:
+class PoolSpec(NamedTuple):
     """A windowed pooling: ``padding`` is explicit pairs or a word ("same"/"valid" as Keras and TF,
     "same_upper"/"same_lower"/"valid"/"notset" as ONNX auto_pad); ``ceil_mode`` as PyTorch and ONNX.
     ``framework`` "onnx" applies ONNX Runtime's own arithmetic (C truncation, unclamped SAME pads);
@@ -245,8 +243,7 @@ class PoolSpec:
     framework: str = ""
 
 
-@dataclass(frozen=True)
-class ResizeSpec:
+class ResizeSpec(NamedTuple):
     """Resize, one value per tensor axis (the full shape: 1 for batch and channels): exact ``scales``
     (output floor(i * scale), as ONNX Resize) or fixed ``sizes``. ``mode``: nearest, linear, cubic."""
 
@@ -259,8 +256,7 @@ class ResizeSpec:
     nearest_mode: str = ""
 
 
-@dataclass(frozen=True)
-class PadSpec:
+class PadSpec(NamedTuple):
     """(before, after) per tensor axis (the full shape, batch and channels included); a negative amount
     removes elements (ONNX Pad with negative pads, Keras Cropping)."""
 
@@ -268,8 +264,7 @@ class PadSpec:
     mode: str = "constant"
 
 
-@dataclass(frozen=True)
-class SliceSpec:
+class SliceSpec(NamedTuple):
     """Per tensor axis (full-shape index): (start, end, step) with python / ONNX clamping; None = open."""
 
     axes: tuple[int, ...]
@@ -278,37 +273,32 @@ class SliceSpec:
     steps: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class ConcatSpec:
+class ConcatSpec(NamedTuple):
     """Concatenation along full-shape ``axis`` (may be negative, counted from the end)."""
 
     axis: int
 
 
-@dataclass(frozen=True)
-class BlockSpec:
+class BlockSpec(NamedTuple):
     """DepthToSpace / SpaceToDepth / PixelShuffle block size."""
 
     block_size: int
 
 
-@dataclass(frozen=True)
-class FlattenSpec:
+class FlattenSpec(NamedTuple):
     """ONNX Flatten: (prod(shape[:axis]), prod(shape[axis:])); nn.Flatten(1) is axis 1."""
 
     axis: int = 1
 
 
-@dataclass(frozen=True)
-class ReshapeSpec:
+class ReshapeSpec(NamedTuple):
     """Target shape; 0 copies the input dimension (unless allow_zero) and one -1 is inferred."""
 
     shape: tuple[int, ...]
     allow_zero: bool = False
 
 
-@dataclass(frozen=True)
-class DenseSpec:
+class DenseSpec(NamedTuple):
     """A matrix product on the last axis: in_features -> out_features (bias included when True)."""
 
     in_features: int
@@ -316,8 +306,7 @@ class DenseSpec:
     bias: bool = True
 
 
-@dataclass(frozen=True)
-class ValueSpec:
+class ValueSpec(NamedTuple):
     """Integer shape arithmetic on small tensors: ``op`` is the ONNX operator (Shape, Gather, Slice,
     Concat, Unsqueeze, Squeeze, Add, Sub, Mul, Div, Mod, Cast, Range, ConstantOfShape, ...) and
     ``attributes`` its attributes as JSON values; ``convcalc.graph.values`` evaluates it."""
@@ -326,22 +315,19 @@ class ValueSpec:
     attributes: tuple[tuple[str, object], ...] = ()
 
 
-@dataclass(frozen=True)
-class TransposeSpec:
+class TransposeSpec(NamedTuple):
     """Output axis n is input axis ``perm[n]`` (ONNX Transpose, torch.permute)."""
 
     perm: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class ExpandSpec:
+class ExpandSpec(NamedTuple):
     """Broadcast the input to ``shape`` (ONNX Expand: a 1 in either keeps the other's size)."""
 
     shape: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
-class RecurrentSpec:
+class RecurrentSpec(NamedTuple):
     """LSTM / GRU / RNN over (seq, batch, input) (``batch_first``: (batch, seq, input)); outputs
     Y (seq, directions, batch, hidden) or its batch-first form, then the final states."""
 
@@ -352,8 +338,7 @@ class RecurrentSpec:
     batch_first: bool = False
 
 
-@dataclass(frozen=True)
-class UnknownSpec:
+class UnknownSpec(NamedTuple):
     """An op convcalc does not model; ``declared`` holds the output shapes the framework itself inferred
     (ONNX shape inference, Keras config), one per output, or None where it gave none."""
 

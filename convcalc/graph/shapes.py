@@ -356,15 +356,15 @@ def _bind(node: Node, values: dict[str, Values | None]) -> Node | None:
     spec: Spec = node.spec
     if isinstance(spec, ResizeSpec):
         if "sizes" in given:
-            spec = replace(spec, sizes=tuple(int(v) for v in given["sizes"]), scales=None)
+            spec = spec._replace(sizes=tuple(int(v) for v in given["sizes"]), scales=None)
         elif "scales" in given:
-            spec = replace(spec, scales=tuple(Fraction(v) for v in given["scales"]), sizes=None)
+            spec = spec._replace(scales=tuple(Fraction(v) for v in given["scales"]), sizes=None)
     elif isinstance(spec, PadSpec):
         pads = [int(v) for v in given["pads"]]
         half = len(pads) // 2
-        spec = replace(spec, pads=tuple(zip(pads[:half], pads[half:])))
+        spec = spec._replace(pads=tuple(zip(pads[:half], pads[half:])))
     elif isinstance(spec, (ReshapeSpec, ExpandSpec)):
-        spec = replace(spec, shape=tuple(int(v) for v in given["shape"]))
+        spec = spec._replace(shape=tuple(int(v) for v in given["shape"]))
     elif isinstance(spec, SliceSpec):
         parts = {role: tuple(int(v) for v in given[role]) for role in given}
         starts = parts.get("starts", spec.starts)

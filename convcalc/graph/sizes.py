@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from typing import NamedTuple
 
 from convcalc.graph.formulas import Formula
 from convcalc.graph.model import (
@@ -288,8 +289,7 @@ def _runs_cleanly(run: Run, varying: set[tuple[int, int, int]]) -> bool:
 FAR = 2**40
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     """A class read as lines: the run at its first member, a later run ``periods`` periods on, every
     size of every tensor at the first member (``sizes``, the tensors in the run's order) with its change
     per period (``slopes``), and every gap with its change per period."""

@@ -150,7 +150,7 @@ def merge_fixes(
                 op[n] = need
             if not ok:
                 continue
-            candidate = replace(source, spec=replace(spec, output_padding=tuple(op)))
+            candidate = replace(source, spec=spec._replace(output_padding=tuple(op)))
             changed = replace_node(graph, source, candidate)
             fixed = propagate(changed, shapes)
             if _agrees(fixed, merge.name):
@@ -201,7 +201,7 @@ def explicit_pads_fix(graph: Graph, shapes: tuple[Shape, ...], run: Run, node: N
     axes = spatial_axes(node.layout, len(x))
     args = make_args(tuple(x[a] for a in axes), spec.kernel_size, stride=spec.stride, dilation=spec.dilation)
     pads = same_pads(args, lower=word == "same_lower")
-    candidate = replace(node, spec=replace(spec, padding=pads))
+    candidate = replace(node, spec=spec._replace(padding=pads))
     fixed = propagate(replace_node(graph, node, candidate), shapes)
     if fixed.failure is not None and fixed.failure.node.name == node.name:
         return None

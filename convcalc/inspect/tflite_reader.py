@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import mmap
 import struct
-from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -438,6 +437,6 @@ class TFLiteReader(TFLiteFile):
                     (key, str(b) if key == "dilation" else word.upper() if key == "padding" else value)
                     for key, value in spec.arguments
                 )
-                folded = replace(spec, dilation=(b[0], b[1]), padding=word, arguments=shown)
+                folded = spec._replace(dilation=(b[0], b[1]), padding=word, arguments=shown)
                 return op_name, kind, folded, (self.names[x],)
         return None
