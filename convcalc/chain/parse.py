@@ -25,9 +25,8 @@ import os
 import re
 import stat
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from convcalc.chain.stack import MAX_LAYERS, Layer, clip
 from convcalc.errors import ConvCalcError
@@ -70,8 +69,7 @@ _PREFIXES = (
 )
 
 
-@dataclass(frozen=True)
-class ChainSpec:
+class ChainSpec(NamedTuple):
     """A parsed chain with the optional input size and channels a file may carry."""
 
     layers: tuple[Layer, ...]

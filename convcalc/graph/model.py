@@ -136,6 +136,9 @@ class Tensor:
     values: tuple[Number, ...] | None = None
 
 
+# The op specs are NamedTuples, not frozen dataclasses: every command that reads a graph (`chain` among
+# them) defines these fifteen classes at start-up, and a NamedTuple takes about a fifth of the time to
+# define. They are immutable records all the same; a changed copy is ``spec._replace(...)``.
 class ConvSpec(NamedTuple):
     """A (transposed) convolution in its framework's own words, read by ``convcalc.conventions.read``.
 

@@ -730,4 +730,4 @@ def _reshape(spec: ReshapeSpec, x: Shape) -> Shape:
 
 
 def _fmt(shape: Shape) -> str:
-    return "x".join(str(d) for d in shape)
+    return "x".join(map(str, shape))

@@ -25,9 +25,8 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from convcalc.graph.formulas import Formula
 from convcalc.graph.model import (
     MERGE_KINDS,
     BlockSpec,
@@ -44,6 +43,9 @@ from convcalc.graph.model import (
 )
 from convcalc.graph.shapes import Failure, Run, Shape, propagate, spatial_axes
 from convcalc.periodic import Accepted, class_members, reduce_period, smallest
+
+if TYPE_CHECKING:
+    from convcalc.graph.formulas import Formula
 
 MAX_PERIOD = 4096
 # Runs of the graph times its nodes: the accepted sizes of one axis are worked out within this budget.
@@ -535,6 +537,8 @@ def _formulas(lines: list[tuple[int, _Line]], period: int) -> dict[str, tuple[Fo
     """Each tensor's sizes on every class (start, slope, offset per class, by start) per tensor axis;
     a class where a tensor is missing or has another rank adds nothing to it. Equal pieces share one
     Formula (a model's tensors share a few)."""
+    from convcalc.graph.formulas import Formula  # a caller that asks for no formulas (chain) skips it
+
     if not lines:
         return {}
     lines = sorted(lines, key=lambda item: item[0])
@@ -564,6 +568,8 @@ def _formulas(lines: list[tuple[int, _Line]], period: int) -> dict[str, tuple[Fo
 
 def _formulas_by_name(lines: list[tuple[int, _Line]], period: int) -> dict[str, tuple[Formula | None, ...]]:
     """``_formulas`` where the classes' runs hold different tensors: tensor by tensor."""
+    from convcalc.graph.formulas import Formula
+
     pieces: dict[str, list[list[tuple[int, int, int]]]] = {}
     for start, line in lines:
         at = 0
