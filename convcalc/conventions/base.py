@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-from convcalc.conventions.code import LayerCode
 from convcalc.conventions.layouts import Layout
 from convcalc.core import (
     ConvAxis,
@@ -29,6 +28,9 @@ from convcalc.core import (
 )
 from convcalc.core.layer import Layer
 from convcalc.errors import ConvCalcError
+
+if TYPE_CHECKING:  # the snippet writer (and its ast) loads only where code is written
+    from convcalc.conventions.code import LayerCode
 
 Padding = Union[str, Pairs]
 
