@@ -12,18 +12,18 @@ editable checkout otherwise compiles every module at every start: about 80 ms mo
 does not import the onnx package (only its protobuf module: ``convcalc.inspect.onnx_reader._protobuf``).
 
 Measured (issue 15; the machine shared by 6-10 processes, load 10 on 2 cores, so the two versions
-were run alternately, 7 times each, medians, bytecode compiled for both): before 0.53-0.58 s CPU and
-1.27-1.46 s wall (the accepted sizes alone 66 graph runs, 0.16-0.20 s CPU); after 0.32-0.36 s CPU and
-0.74-0.77 s wall (50 runs, 0.06-0.08 s), 0.62x. On a quiet machine (load 0.9) the old version took
-0.37-0.43 s CPU, 0.41-0.75 s wall; the new one was never timed quiet (0.62x of that would be about
-0.25 s): this script's output on a quiet machine is the figure to quote against the 0.3 s target.
-What changed: a graph of layers
-alone reads each residue class from two runs (its first member and one 2**40 periods on,
-``graph.sizes._line``) instead of three; ``propagate`` dispatches each node once per graph and keeps a
-node's run by its input shapes (sizes below a stride-16 stage repeat for 16 input sizes in a row); one
-receptive-field pass when the spatial axes are alike; formulas built once per distinct one; only the
-ONNX convention and none of chain's or port's modules imported; the CLI collects young objects every
-50,000 allocations, not every 700.
+were run alternately, 7 times each, medians, bytecode compiled for both, two sessions): before
+0.48-0.58 s CPU (the accepted sizes alone 66 graph runs, 0.16-0.20 s CPU); after 0.30-0.36 s CPU
+(50 runs, 0.06-0.08 s), 0.62x; wall 1.27-1.46 -> 0.74-0.77 s in the less loaded session. On a quiet
+machine (load 0.9) the old version took 0.37-0.43 s CPU, 0.41-0.75 s wall; the new one was never
+timed quiet (0.62x of that would be about 0.25 s): this script's output on a quiet machine is the
+figure to quote against the 0.3 s target. What changed: a graph of layers alone reads each residue
+class from two runs (its first member and one 2**40 periods on, ``graph.sizes._line``) instead of
+three; ``propagate`` dispatches each node once per graph and keeps a node's run by its input shapes
+(sizes below a stride-16 stage repeat for 16 input sizes in a row); one receptive-field pass when the
+spatial axes are alike; formulas built once per distinct one; ``Run.step`` worked out when asked;
+only the ONNX convention and none of chain's or port's modules imported; the CLI collects young
+objects every 50,000 allocations, not every 700.
 Run: python benchmarks/inspect_speed.py [--repeat N]
 """
 

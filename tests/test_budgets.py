@@ -183,7 +183,7 @@ def test_a_long_chain_is_answered_or_refused_before_it_runs() -> None:
     strided, unstrided = ["conv k3 s2 p1"] * 12, ["conv k3 p1"] * 244
     for order in (strided + unstrided, unstrided + strided):
         with pytest.raises(
-            ConvCalcError, match=r"layer evaluations .* MAX_CHAIN_STEPS is 250,000: analyse fewer"
+            ConvCalcError, match=r"layer evaluations .* MAX_CHAIN_STEPS is 1,000,000: analyse fewer"
         ):
             chain_report(parse_chain(" | ".join(order)))
 

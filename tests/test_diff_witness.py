@@ -430,3 +430,43 @@ def test_an_added_output_padding_that_breaks_a_skip_means_b_does_not_run(tmp_pat
     run(path, x)
     with pytest.raises(Exception, match="Concat"):
         run(b, x)
+
+
+class ResizedToInput(nn.Module):
+    """Down by a strided convolution, then back to the input's own size: `interpolate(size=x.shape[2:])`
+    exports a Resize whose sizes the graph computes from a Shape (no constant to read)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(3, 4, 3, 2, 1)
+        self.head = nn.Conv2d(4, 2, 3, 1, 1)
+
+    def forward(self, x: Any) -> Any:
+        y = nn.functional.interpolate(self.down(x), size=x.shape[2:], mode="nearest")
+        return self.head(y)
+
+
+def resized_to_input() -> nn.Module:
+    torch.manual_seed(0)
+    return ResizedToInput().eval()
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+def test_a_resize_to_a_computed_size_is_compared_not_a_crash(dynamo: bool, tmp_path: Path, x: Any) -> None:
+    if dynamo:
+        pytest.importorskip("onnxscript")
+    path = export(resized_to_input(), tmp_path / "rs.onnx", dynamo)
+    source = Path(__file__)
+    for a in (str(path), f"{source}:resized_to_input"):
+        report = diff_models(a, str(path), [SHAPE])
+        assert report.same and report.exit_code == 0, report.headline()
+        resize = next(p for p in report.pairs if p.a is not None and p.a.kind == "resize")
+        assert [(f.size, f.output) for f in resize.a_form or ()] == [(8, 16), (6, 12)]
+    with torch.no_grad():
+        expected = resized_to_input()(torch.from_numpy(x)).numpy()
+    assert np.allclose(run(path, x), expected, atol=1e-5)
+    # A pad moved before the resize: the same size comes back, the values are B's own (ONNX Runtime).
+    b = edit(path, tmp_path / "b.onnx", lambda g: set_attr(node(g, "Conv", 0), "pads", [0, 0, 2, 2]))
+    report = diff_models(str(path), str(b), [SHAPE])
+    assert not report.same and report.exit_code == 1
+    check_against_runtime(report, path, b, x)

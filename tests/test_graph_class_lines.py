@@ -163,3 +163,19 @@ def test_classes_that_start_after_their_first_members_read_the_same_both_ways(
     assert [s for s in swept if axis.accepted.contains(s)] == [
         s for s in swept if _clean(propagate(graph, ((1, C, s),)))
     ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.randoms(use_true_random=False), st.integers(1, 12), st.integers(0, 50))
+def test_the_step_of_a_run_is_a_period_of_every_size(rng: random.Random, count: int, offset: int) -> None:
+    """``Run.step`` (worked out when asked, from the divisors each node met): past the crossings, every
+    size moves by the same amount from one step to the next, as a sweep of three runs shows."""
+    graph = random_plain_graph(rng, count)
+    start = 400 + offset
+    step = propagate(graph, ((1, C, start),)).step
+    runs = [propagate(graph, ((1, C, start + q * step),)) for q in range(3)]
+    if any(run.failure is not None for run in runs):
+        return
+    for name, shape in runs[0].shapes.items():
+        middle, last = runs[1].shapes[name], runs[2].shapes[name]
+        assert [c - b for b, c in zip(middle, last)] == [b - a for a, b in zip(shape, middle)], (name, step)

@@ -145,7 +145,7 @@ def check_chain_budget(layers: Sequence[Layer], ndim: int) -> None:
             f"the accepted input sizes of this chain take up to {steps:,} layer evaluations "
             f"({len(layers)} layers, products of strides {', '.join(map(str, periods))} on {ndim} "
             f"axis(es)); the limit MAX_CHAIN_STEPS is {MAX_CHAIN_STEPS:,}: analyse fewer layers at a "
-            "time (split the chain at a skip-free point)",
+            "time (split the chain where no skip pair spans the cut) or fewer strided layers",
             budget="MAX_CHAIN_STEPS",
             limit=MAX_CHAIN_STEPS,
             requested=steps,

@@ -48,8 +48,10 @@ MAX_LAYERS = 256
 MAX_PERIOD = 4096
 # i_min is searched by doubling up to this input size; past it the chain is called unusable.
 MAX_INPUT = 2**64
-# Node evaluations of the accepted-size analysis, summed over the axes analysed (about 10 microseconds each).
-MAX_CHAIN_STEPS = 250_000
+# Node evaluations of the accepted-size analysis, summed over the axes analysed (about 7 microseconds and
+# 0.2 KB each: a few seconds and about 200 MB at the limit; a 24-layer chain with strides of product 4096,
+# which the engine before the shared one answered, takes 447,480).
+MAX_CHAIN_STEPS = 1_000_000
 _SIZE_LIMIT = 10**MAX_DIGITS
 
 Value = Union[int, tuple[int, ...]]

@@ -123,15 +123,7 @@ class Layer:
                 forms.append(AxisForm(name, i, out, k, s, d, (pb, pa)))
             return _nonempty(self, tuple(forms))
         if isinstance(spec, ResizeSpec):
-            forms = []
-            for name, i, a in zip(self.axes, own, self.tensor_axes):
-                if spec.sizes is not None:
-                    forms.append(AxisForm(name, i, spec.sizes[a], scale=Fraction(spec.sizes[a], i)))
-                else:
-                    assert spec.scales is not None
-                    scale = spec.scales[a]
-                    forms.append(AxisForm(name, i, int(i * scale), scale=scale))
-            return _nonempty(self, tuple(forms))
+            return _nonempty(self, self._resize(spec, own))
         placement = _placements(self.node, self.tensor_axes, own, len(self.input_shape))
         return _nonempty(
             self,
@@ -140,6 +132,19 @@ class Layer:
                 for name, i, (b, a) in zip(self.axes, own, placement)
             ),
         )
+
+    def _resize(self, spec: ResizeSpec, own: tuple[int, ...]) -> tuple[AxisForm, ...]:
+        """A resize's axes: fixed sizes, or floor(i * scale). Sizes or scales the graph computes (an
+        empty operand: `interpolate(size=skip.shape[2:])` exported) are those this run computed: the
+        output sizes it gave, whatever the input, since they follow another tensor, not this one."""
+        forms = []
+        for name, i, a in zip(self.axes, own, self.tensor_axes):
+            if spec.scales:
+                forms.append(AxisForm(name, i, int(i * spec.scales[a]), scale=spec.scales[a]))
+            else:
+                out = spec.sizes[a] if spec.sizes else self.output_shape[a]
+                forms.append(AxisForm(name, i, out, scale=Fraction(out, i)))
+        return tuple(forms)
 
     def _conv(self, spec: ConvSpec, own: tuple[int, ...]) -> tuple[AxisForm, ...]:
         transposed = self.kind == "conv_transpose"

@@ -81,7 +81,7 @@ from typing import Union
 
 from convcalc.conventions import read
 from convcalc.conventions.base import FrameworkLayer, LayerArgs
-from convcalc.core import conv_axes_for, normalize, transposed_axes_for
+from convcalc.core import ConvParams, conv_axes_for, normalize, transposed_axes_for
 from convcalc.core.layer import Layer
 from convcalc.errors import ConvCalcError
 
@@ -179,34 +179,53 @@ class ConvSpec:
         )
 
     def _read_own(self, size: tuple[int, ...], transposed: bool) -> FrameworkLayer:
-        """convcalc's own dialect: the core's ``normalize``, then its axes (the rules of `convcalc shape`)."""
-        sizes, params = normalize(
-            size,
-            self.kernel_size,
-            stride=self.stride,
-            padding=self.padding,
-            output_padding=self.output_padding or 0,
-            dilation=self.dilation,
-            transposed=transposed,
-        )
+        """convcalc's own dialect: the core's ``normalize``, then its axes (the rules of `convcalc shape`).
+        The size-independent arguments are normalised once per reading (``_own_params``)."""
+        reading = (self.kernel_size, self.stride, self.dilation, self.padding, self.output_padding)
+        params = _own_params((*reading, transposed, len(size)))
         args = LayerArgs(
-            sizes,
+            size,
             params.kernel_size,
             params.stride,
             params.dilation,
-            params.pads_for(sizes),
+            params.pads_for(size),
             params.output_padding if transposed else None,
             transposed=transposed,
         )
         if transposed:
-            return FrameworkLayer(CONVCALC, args, transposed=transposed_axes_for(sizes, params))
-        return FrameworkLayer(CONVCALC, args, conv=conv_axes_for(sizes, params))
+            return FrameworkLayer(CONVCALC, args, transposed=transposed_axes_for(size, params))
+        return FrameworkLayer(CONVCALC, args, conv=conv_axes_for(size, params))
 
     def layer(self, size: tuple[int, ...], transposed: bool) -> Layer:
         """The core's canonical layer for this input size, with the model's groups and channels."""
         return self.read(size, transposed).layer._replace(
             groups=self.groups, in_channels=self.in_channels, out_channels=self.out_channels
         )
+
+
+_OWN_PARAMS: dict[object, ConvParams] = {}
+
+
+def _own_params(reading: tuple[object, ...]) -> ConvParams:
+    """A convcalc-dialect layer's arguments normalised by the core (``normalize`` at size 1 on each of the
+    input's axes: its checks do not depend on the size), remembered per reading; a refusal is raised
+    every time."""
+    found = _OWN_PARAMS.get(reading)
+    if found is None:
+        kernel_size, stride, dilation, padding, output_padding, transposed, ndim = reading
+        _, found = normalize(
+            (1,) * ndim,  # type: ignore[operator]
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            output_padding=output_padding or 0,
+            dilation=dilation,
+            transposed=bool(transposed),
+        )
+        if len(_OWN_PARAMS) >= 4096:
+            _OWN_PARAMS.clear()
+        _OWN_PARAMS[reading] = found
+    return found
 
 
 @dataclass(frozen=True)

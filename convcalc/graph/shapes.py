@@ -14,6 +14,7 @@ import math
 import weakref
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import cached_property
 from typing import cast
 
 from convcalc.conventions.base import FrameworkLayer, trunc_div
@@ -96,11 +97,33 @@ class Run:
     # integer divisions, scale denominators): sizes repeat, affinely, over their product.
     values: dict[str, Values | None] = field(default_factory=dict)
     divisors: tuple[int, ...] = ()
-    # A period of every size the run met: a tensor's sizes repeat (affinely) over the lcm of its inputs'
-    # periods times the lcm of what its own op divides by (one division per axis or element), so
-    # parallel branches that each halve a size count once (the product of all the divisors bounds it
-    # too, far more loosely: a Swin encoder's 71 halvings).
-    step: int = 1
+    # The divisors each node met (by node index; only nodes that divide), read by ``step``.
+    divided: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def step(self) -> int:
+        """A period of every size the run met: a tensor's sizes repeat (affinely) over the lcm of its
+        inputs' periods times the lcm of what its own op divides by (one division per axis or element),
+        so parallel branches that each halve a size count once (the product of all the divisors bounds
+        it too, far more loosely: a Swin encoder's 71 halvings). Worked out when asked (the accepted
+        sizes ask one run of dozens), not during ``propagate``."""
+        periods: dict[str, int] = {}  # each tensor's period, where it is more than 1
+        for node_run in self.nodes:
+            node = node_run.node
+            own = self.divided.get(node_run.index)
+            if not periods and own is None:
+                continue
+            period = 1
+            for name in node.inputs:
+                period = math.lcm(period, periods.get(name, 1))
+            for _, name in node.operands:
+                period = math.lcm(period, periods.get(name, 1))
+            if own:
+                period *= math.lcm(*own)
+            if period > 1:
+                for name in node.outputs:
+                    periods[name] = period
+        return math.lcm(*periods.values()) if periods else 1
 
     @property
     def mismatches(self) -> tuple[NodeRun, ...]:
@@ -242,7 +265,7 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     runs: list[NodeRun] = []
     stopped: list[Node] = []
     divisors: list[int] = []
-    periods: dict[str, int] = {}  # each tensor's period (``Run.step``), where it is more than 1
+    divided: dict[int, tuple[int, ...]] = {}  # the divisors each node met (``Run.step``)
     for index, node, route, names, always, memo in steps:
         try:
             inputs = (shapes[names[0]],) if len(names) == 1 else tuple([shapes[name] for name in names])
@@ -279,14 +302,7 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
         except ConvCalcError as error:
             failure = Failure(index, node, str(error))
             return Run(
-                input_shapes,
-                shapes,
-                tuple(runs),
-                failure,
-                tuple(stopped),
-                values,
-                tuple(divisors),
-                _lcm(periods),
+                input_shapes, shapes, tuple(runs), failure, tuple(stopped), values, tuple(divisors), divided
             )
         if run is None:
             stopped.append(node)
@@ -294,23 +310,9 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
         runs.append(run)
         for name, shape in zip(node.outputs, run.outputs):
             shapes[name] = shape
-        if periods or len(divisors) > met:
-            period = 1
-            for name in names:
-                period = math.lcm(period, periods.get(name, 1))
-            for _, name in node.operands:
-                period = math.lcm(period, periods.get(name, 1))
-            period *= math.lcm(*divisors[met:])  # one division per axis or element: their lcm
-            if period > 1:
-                for name in node.outputs:
-                    periods[name] = period
-    return Run(
-        input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors), _lcm(periods)
-    )
-
-
-def _lcm(periods: dict[str, int]) -> int:
-    return math.lcm(*periods.values()) if periods else 1
+        if len(divisors) > met:
+            divided[index] = tuple(divisors[met:])
+    return Run(input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors), divided)
 
 
 def _value(

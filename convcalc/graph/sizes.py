@@ -28,6 +28,7 @@ from fractions import Fraction
 
 from convcalc.graph.formulas import Formula
 from convcalc.graph.model import (
+    MERGE_KINDS,
     BlockSpec,
     ConcatSpec,
     ConvSpec,
@@ -51,6 +52,8 @@ MAX_INPUT = 2**24
 MAX_STEP = 2**40
 # A class's affine part is looked for from its first member on, and up to this many periods later.
 MAX_SHIFT = 4
+# Sizes tried one by one past the layers' minimum when a re-executed model refuses a merge there.
+MAX_SCAN = 256
 
 
 @dataclass(frozen=True)
@@ -381,11 +384,11 @@ def axis_sizes(
     def not_worked_out(minimum: int | None, why: str) -> AxisSizes:
         return AxisSizes(tensor_axis, spatial_axis, minimum, None, why)
 
-    def fails(size: int) -> bool:
-        return run_at(size).failure is not None
+    def first_running() -> int | None:
+        return _first_running(run_at, max_input)
 
     held = None
-    minimum = smallest(fails, max_input)
+    minimum = first_running()
     others = tuple(a for a in tensor_axes if a != tensor_axis)
     if minimum is None and others:
         base = smallest_running(graph, shapes, tensor_axes)
@@ -395,7 +398,7 @@ def axis_sizes(
                 moved[a] = base
             shapes = (tuple(moved), *shapes[1:])
             held = f"the other spatial axes are held at {base} here (the given sizes do not run)"
-            minimum = smallest(fails, max_input)
+            minimum = first_running()
     if minimum is None:
         empty = Accepted(1, (), ())
         return AxisSizes(tensor_axis, spatial_axis, None, empty, "no size runs", empty)
@@ -529,7 +532,8 @@ def _varying(runs: list[Run]) -> set[tuple[int, int, int]]:
 
 def _formulas(lines: list[tuple[int, _Line]], period: int) -> dict[str, tuple[Formula | None, ...]]:
     """Each tensor's sizes on every class (start, slope, offset per class, by start) per tensor axis;
-    tensors whose rank is not the same on every class are left out. Equal pieces share one Formula."""
+    a class where a tensor is missing or has another rank adds nothing to it. Equal pieces share one
+    Formula (a model's tensors share a few)."""
     if not lines:
         return {}
     lines = sorted(lines, key=lambda item: item[0])
@@ -655,10 +659,31 @@ def _swapped(
 def smallest_running(graph: Graph, shapes: tuple[Shape, ...], tensor_axes: tuple[int, ...]) -> int | None:
     """The smallest size that runs with every listed spatial axis of the first input set to it."""
 
-    def fails(size: int) -> bool:
+    def run_at(size: int) -> Run:
         first = list(shapes[0])
         for a in tensor_axes:
             first[a] = size
-        return run_graph(graph, (tuple(first), *shapes[1:])).failure is not None
+        return run_graph(graph, (tuple(first), *shapes[1:]))
 
-    return smallest(fails, MAX_INPUT)
+    return _first_running(run_at, MAX_INPUT)
+
+
+def _first_running(run_at: Callable[[int], Run], max_input: int) -> int | None:
+    """The smallest size that runs. Layers refuse sizes up to some minimum and never after, which a
+    doubling search finds; a model re-executed per size (``run_graph``) also fails where it refuses a
+    merge, which depends on the size's class, so past that minimum the sizes are tried in turn."""
+    minimum = smallest(lambda size: _layer_refuses(run_at(size)), max_input)
+    if minimum is None:
+        return None
+    for size in range(minimum, min(minimum + MAX_SCAN, max_input + 1)):
+        if run_at(size).failure is None:
+            return size
+    return None
+
+
+def _layer_refuses(run: Run) -> bool:
+    """Whether a layer refuses this input (a window larger than its padded input, a size below 1): true
+    up to some size and never after. A merge the re-executed model refused (``run_graph``) is not: it
+    depends on the size's class, not on its magnitude."""
+    failure = run.failure
+    return failure is not None and not (failure.index == -1 and failure.node.kind in MERGE_KINDS)
