@@ -74,3 +74,33 @@ def test_the_json_documents_hold_their_schema(name: str) -> None:
     result = CliRunner().invoke(app, ["inspect", str(DATA / model["file"]), "--input", given, "--json"])
     assert result.exit_code == (0 if truth["error"] is None else 1), result.stdout[-300:]
     jsonschema.validate(json.loads(result.stdout), schema("inspect"))
+
+
+def test_convnext_layer_scale_is_known_without_a_module_as_in_h5(tmp_path: Path) -> None:
+    # A `.h5` file's config records no "module" for a class: ConvNeXt's LayerScale is then known by its
+    # config keys; a LayerScale of other keys (a user's own class) is not modelled.
+    import zipfile
+
+    model = RECORDS["ConvNeXtTiny"]
+    with zipfile.ZipFile(DATA / model["file"]) as archive:
+        config = json.loads(archive.read("config.json"))
+
+    def without_modules(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: without_modules(v) for k, v in value.items() if k not in ("module", "registered_name")}
+        return [without_modules(v) for v in value] if isinstance(value, list) else value
+
+    def written(name: str, document: Any) -> Path:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("config.json", json.dumps(document))
+        return path
+
+    legacy = without_modules(config)
+    truth = model["records"][-1]
+    assert compare(read_keras(written("legacy.keras", legacy)), truth).problems == []
+    for layer in legacy["config"]["layers"]:
+        if layer["class_name"] == "LayerScale":
+            layer["config"].pop("projection_dim")
+    verdict = compare(read_keras(written("other.keras", legacy)), truth)
+    assert verdict.stopped == "convnext_tiny_stage_0_block_0_layer_scale"

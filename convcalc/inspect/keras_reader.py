@@ -100,14 +100,13 @@ SHAPE_PRESERVING = frozenset(
         "Masking",
     ]
 )
-# Layers keras.applications defines and registers in its own modules (config "module" and
-# "class_name"), each shape-preserving: ConvNeXt scales every channel by a learned gamma.
-APPLICATION_SHAPE_PRESERVING = frozenset(
-    [
-        ("keras.src.applications.convnext", "LayerScale"),
-        ("keras.src.applications.convnext", "StochasticDepth"),
-    ]
-)
+# Layers keras.applications defines in its own modules, each shape-preserving (ConvNeXt scales every
+# channel by a learned gamma, and drops whole residual branches in training): the module Keras 3
+# records for the class, and the config keys that identify it where no module is recorded (`.h5`).
+APPLICATION_SHAPE_PRESERVING = {
+    "LayerScale": ("keras.src.applications.convnext", frozenset(["init_values", "projection_dim"])),
+    "StochasticDepth": ("keras.src.applications.convnext", frozenset(["drop_path_rate"])),
+}
 
 
 @dataclass(frozen=True)
@@ -125,6 +124,15 @@ class _Call:
     layer_path: str = ""
     node_index: int = 0
     module: str = ""
+
+
+def _application_layer(call: _Call) -> bool:
+    """Whether the call is of a shape-preserving layer class keras.applications defines."""
+    known = APPLICATION_SHAPE_PRESERVING.get(call.cls)
+    if known is None:
+        return False
+    module, keys = known
+    return call.module == module or (not call.module and keys <= call.config.keys())
 
 
 def read_keras(path: Path) -> Graph:
@@ -345,7 +353,7 @@ class _Reader:
             raise self.error(
                 call.path, f"a {cls} layer reads one tensor; it is called with {len(call.inputs)}"
             )
-        elif cls in SHAPE_PRESERVING or (call.module, cls) in APPLICATION_SHAPE_PRESERVING:
+        elif cls in SHAPE_PRESERVING or _application_layer(call):
             self.add(call, call.path, cls, "shape_preserving", None, call.inputs, call.output)
         elif cls in CONV or cls in CONV_TRANSPOSE or cls in DEPTHWISE or cls in SEPARABLE:
             self.conv(call)
