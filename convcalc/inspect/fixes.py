@@ -228,10 +228,14 @@ def spatial_letters(count: int) -> tuple[str, ...]:
 
 
 def fixed_output(graph: Graph, shapes: tuple[Shape, ...], tensor: str) -> Shape | None:
-    """The tensor's shape once every disagreeing merge before it is fixed, in order (each fix assuming
-    the ones before it, as the report applies them); None where a merge has no fix that makes it agree."""
+    """The shape of a disagreeing merge's output once it and every disagreeing merge before it are
+    fixed, in order (each fix assuming the ones before it, as the report applies them); None where the
+    merge that makes the tensor does not disagree, or a merge has no fix that makes it agree."""
     current = graph
-    for merge in propagate(graph, shapes).mismatches:
+    mismatches = propagate(graph, shapes).mismatches
+    if all(tensor not in merge.node.outputs for merge in mismatches):
+        return None
+    for merge in mismatches:
         now = next((r for r in propagate(current, shapes).nodes if r.node.name == merge.node.name), None)
         if now is None or now.mismatch is None:
             continue
