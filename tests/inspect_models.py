@@ -205,3 +205,16 @@ def run_ort(session: Any, shape: tuple[int, ...]) -> dict[str, tuple[int, ...]] 
     except Exception as error:
         return str(error)
     return {name: tuple(r.shape) for name, r in zip(names, results)}
+
+
+if __name__ == "__main__":
+    # `python tests/inspect_models.py unet unet.onnx`: the documentation's example models, made on demand
+    import sys
+    from pathlib import Path
+
+    if len(sys.argv) != 3 or sys.argv[1] not in MODELS:
+        sys.exit(f"usage: python tests/inspect_models.py {{{','.join(MODELS)}}} FILE.onnx")
+    factory, input_shape = MODELS[sys.argv[1]]
+    Path(sys.argv[2]).write_bytes(export(factory(), input_shape))
+    size = "x".join(map(str, input_shape))
+    print(f"wrote {sys.argv[2]} ({sys.argv[1]}, exported at {size}, spatial axes dynamic)")

@@ -92,6 +92,7 @@ def test_a_that_leaves_its_size_open_is_refused_naming_the_file_and_the_option()
 def test_a_pytorch_module_always_needs_the_input() -> None:
     result = runner.invoke(app, ["diff", f"{DATA / 'diff' / 'net.py'}:build", str(NET)])
     assert result.exit_code == 2
-    assert "is a PyTorch module; give --input, for example --input 1x3x256x256" in " ".join(
-        result.stderr.split()
+    # the example is the shape B's file fixes (net.onnx: 1x3x16x12)
+    assert f"is a PyTorch module; give --input, for example --input 1x3x16x12 (the shape {NET} fixes)" in (
+        " ".join(result.stderr.split())
     )

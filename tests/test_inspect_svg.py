@@ -268,7 +268,9 @@ def test_marks_given_by_a_caller_are_drawn_with_their_text_and_kind() -> None:
         assert " ".join(e.text or "" for e in picture.inside(rect) if e.get("class") == "mark") == mark.text
     legend = " ".join(e.text or "" for _, e in picture.by_class("legend"))
     assert "changed" in legend and "warning" in legend
-    with pytest.raises(ConvCalcError, match="mark kind must be one of error, changed, warning; got 'red'"):
+    with pytest.raises(
+        ConvCalcError, match="mark kind must be one of error, changed, warning, knock_on; got 'red'"
+    ):
         Mark("x", "red")
     with pytest.raises(ConvCalcError, match="marks name nodes that unet does not have: nowhere"):
         model_svg(graph, sizes, {"nowhere": Mark("x")})

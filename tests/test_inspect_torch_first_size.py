@@ -100,8 +100,13 @@ def test_the_sizes_that_run_are_torchs_whether_or_not_the_given_one_runs(
     torch.manual_seed(0)
     model = globals()[name]().eval()
     report = convcalc.inspect(f"{__file__}:{name}", input=f"1x{channels}x{given}x{given}")
-    for axis in (2, 3):
-        runs, held = reported_runs(report, axis)
+    answers = {axis: reported_runs(report, axis) for axis in (2, 3)}
+    for axis, (runs, held) in answers.items():
+        other = 5 - axis
+        if held is None and not torch_runs(model, [1, channels, given, given], axis) & {given}:
+            # the given size does not run and the report read the model past the refused merge (as
+            # the ONNX reader does): each axis's sizes are those that run with the others at one that runs
+            held = min(answers[other][0])
         shape = [1, channels, held or given, held or given]
         assert runs == torch_runs(model, shape, axis), (name, given, axis, held)
         assert runs, "some size runs"

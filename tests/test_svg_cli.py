@@ -41,9 +41,9 @@ def test_placement_is_numbered_from_0_as_typed(tmp_path: Path) -> None:
     assert result.exit_code == ExitCode.OK, result.output
     text = target.read_text()
     assert 'data-placement="6"' in text and "placement 6 (of 0..24" in text and "placement 7" not in text
-    assert f"SVG figure written to {target}" in " ".join(result.stdout.split())
+    assert f"wrote the picture to {target}" in " ".join(result.stdout.split())
     shown = invoke("explain", "5x5", "-k", "3", "-s", "2", "--svg", str(target), "--section", "overlap")
-    assert f"SVG figure written to {target}" in " ".join(shown.stdout.split())
+    assert f"wrote the picture to {target}" in " ".join(shown.stdout.split())
 
 
 @pytest.mark.parametrize("where", [".", "..", "{tmp}", "{tmp}/"])
@@ -115,12 +115,12 @@ def test_svg_alone_prints_the_headline_and_where_the_file_went(tmp_path: Path) -
     )
     assert result.exit_code == ExitCode.OK
     lines = result.stdout.splitlines()
-    assert " ".join(result.stdout.split()).endswith(f"written to {target}")
+    assert " ".join(result.stdout.split()).endswith(f"wrote the picture to {target}")
     assert len(lines) < 12 and "Matrix" not in result.stdout
     with_section = invoke(
         "explain", "4", "-k", "3", "-s", "2", "-t", "--svg", str(target), "--section", "matrix"
     )
-    assert "SVG" in with_section.stdout and len(with_section.stdout.splitlines()) > 12
+    assert "wrote the picture to" in with_section.stdout and len(with_section.stdout.splitlines()) > 12
 
 
 def test_figure_without_svg_is_refused() -> None:

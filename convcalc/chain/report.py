@@ -56,7 +56,10 @@ def chain_report(
     given = size is not None
     if given:
         # The user's input first: its failure names the layer that breaks on it.
-        results = run(layers, sizes, channels)
+        try:
+            results = run(layers, sizes, channels)
+        except ConvCalcError as error:
+            raise _with_smallest(error, layers, sizes) from None
     graphs: Graphs = {}
     accepted = all_axes(layers, ndim, graphs)
     if not given:
@@ -74,3 +77,21 @@ def chain_report(
         accepted=accepted,
         fields=receptive_fields(layers, sizes, graphs),
     )
+
+
+def _with_smallest(error: ConvCalcError, layers: Sequence[Layer], sizes: tuple[int, ...]) -> ConvCalcError:
+    """A given size too small for a layer: the refusal, and the smallest size the whole chain runs from
+    (its accepted sizes' minimum, per axis; every larger size runs too, since no layer refuses a larger
+    input). Any other refusal as it is."""
+    if type(error) is not ConvCalcError or error.parameter != "size":
+        return error
+    try:
+        smallest = tuple(axis.minimum for axis in all_axes(layers, len(sizes)))
+    except ConvCalcError:
+        return error
+    if not all(isinstance(m, int) and m >= 1 for m in smallest) or all(
+        g >= m for g, m in zip(sizes, smallest)
+    ):
+        return error
+    text = "x".join(map(str, smallest))
+    return ConvCalcError(f"{error}; the chain runs from size {text}", parameter=error.parameter)

@@ -60,7 +60,7 @@ def read_sides(
 ) -> tuple[Side, Side]:
     """Read A with its --input (or the input shape A's file fixes); B with --input-b, or A's input with
     its axes in B's order."""
-    side_a = _read_a(a, a_inputs) if a_inputs else _read_a_as_declared(a)
+    side_a = _read_a(a, a_inputs) if a_inputs else _read_a_as_declared(a, b)
     if b_inputs:
         return side_a, read_side("B", b, load_graph(b, b_inputs), b_inputs)
     if _is_python_target(b):
@@ -89,12 +89,16 @@ def _read_a(a: str, shapes: Sequence[Shape]) -> Side:
     return read_side("A", a, load_graph(a, shapes), shapes)
 
 
-def _read_a_as_declared(a: str) -> Side:
+def _read_a_as_declared(a: str, b: str) -> Side:
     """A on the input shape its file fixes (a dynamic batch read as 1); refused when a size is open."""
     if _is_python_target(a):
+        fixed = _fixed_by(b)
+        example = (
+            option("input", fixed) + f" (the shape {b} fixes)" if fixed else option("input", "1x3x256x256")
+        )
         raise ConvCalcError(
             f"diff needs A's input shape: {a} is a PyTorch module; give {option('input')}, for example "
-            f"{option('input', '1x3x256x256')}",
+            f"{example}",
             parameter="input",
         )
     graph = load_graph(a, None)
@@ -113,6 +117,26 @@ def _read_a_as_declared(a: str) -> Side:
     if graph.framework == "onnx" and declared != [tuple(s) for s in shapes]:
         graph = load_graph(a, shapes)
     return read_side("A", a, graph, shapes)
+
+
+def _fixed_by(b: str) -> str | None:
+    """The one input shape B's file fixes, its axes in a PyTorch module's order (N, C, spatial...);
+    None when B is a module too, leaves a size open, has several inputs or cannot be read."""
+    if _is_python_target(b):
+        return None
+    try:
+        graph = load_graph(b, None)
+        shapes, _, symbolic = resolve_inputs(graph, None)
+        names = input_names(graph, transpose_perms(graph), input_layout(graph))
+    except ConvCalcError:
+        return None
+    if symbolic or len(shapes) != 1 or not names[0]:
+        return None
+    mine = dict(zip(names[0], shapes[0]))
+    order = layout_names(CHANNELS_FIRST, len(shapes[0]))
+    if set(order) != set(mine):
+        return None
+    return "x".join(str(mine[n]) for n in order)
 
 
 def _example(graph: Graph) -> str:

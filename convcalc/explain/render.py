@@ -312,7 +312,7 @@ def explanation_view(
     """Every section that was built, the refusals of those too large to print, the overlap map; with
     ``figure_only`` (a figure asked for, no section named) only where the figure went."""
     if figure_only and written:
-        return Text(f"SVG figure written to {written[0]}")
+        return Text(f"wrote the picture to {written[0]}")
     parts: list[RenderableType] = []
     if explanation.matrix.content is not None:
         parts.append(matrix_section_view(explanation.matrix.content))
@@ -327,7 +327,7 @@ def explanation_view(
         parts.append(Rule("The overlap (checkerboard) map", align="left"))
         parts.append(overlap_view(overlap))
     if written:  # whichever sections were asked for
-        parts.append(Text(f"SVG figure written to {written[0]}"))
+        parts.append(Text(f"wrote the picture to {written[0]}"))
     if not explanation.verified:
         parts.append(Text.from_markup("[bold red]verification failed[/bold red]: see the checks marked no."))
     return Group(*parts)

@@ -129,6 +129,7 @@ def merge_fixes(
     axes = spatial_axes(merge.layout, len(ins[0]))
     reference = ins[0]
     decoder = decoder_operand(graph, merge)
+    refused: list[str] = []  # the output_padding that would make the merge agree, refused by the framework
     for operand in range(1, len(ins)):
         shape = ins[operand]
         diff = {a: reference[a] - shape[a] for a in axes if shape[a] != reference[a] and shape[a] != 1}
@@ -157,10 +158,7 @@ def merge_fixes(
                 fixes.append(f"output_padding={list(op)} on {source.name} ({source.op})")
                 applied = applied or changed
             elif fixed.failure is not None and fixed.failure.node.name == source.name:
-                fixes.append(
-                    f"not output_padding={list(op)} on {source.name}: {spec.framework} refuses it "
-                    f"({fixed.failure.message})"
-                )
+                refused.append(_refused(f"output_padding={list(op)} on {source.name}", spec, fixed))
         # Pad or crop at the end of each axis: the decoder side (the upsampled operand) when one is
         # known, so the model's output keeps the size it has for this input; else the operand that is off.
         if decoder == 0:
@@ -183,7 +181,21 @@ def merge_fixes(
             fixes.append(f"{_verb(amounts)} {label} ({merge.inputs[side]}): " + ", ".join(words))
             if names:
                 applied = applied or padded_graph
+    if refused and fixes:  # what to change first, then why not the other option
+        fixes[-1] += " (" + "; ".join(f"not {why}" for why in refused) + ")"
+    elif refused:
+        fixes.append("no output_padding fix: " + "; ".join(refused))
     return tuple(fixes), applied
+
+
+def _refused(change: str, spec: ConvSpec, fixed: Run) -> str:
+    """ "output_padding=[2, 1] on u1, which would make the operands agree: PyTorch refuses it (why)"."""
+    assert fixed.failure is not None
+    message = fixed.failure.message
+    who, sep, why = message.partition(": ")
+    if not sep or " " in who:  # the message does not open with the framework's name
+        who, why = spec.framework, message
+    return f"{change}, which would make the operands agree: {who} refuses it ({why})"
 
 
 def explicit_pads_fix(graph: Graph, shapes: tuple[Shape, ...], run: Run, node: Node) -> str | None:
@@ -213,3 +225,23 @@ def spatial_letters(count: int) -> tuple[str, ...]:
     """How findings name the spatial axes: L for one, H and W for two, D, H and W for three (else
     'spatial axis 0', ...), so that they never read as a tensor axis."""
     return SPATIAL_NAMES.get(count, tuple(f"spatial axis {n}" for n in range(count)))
+
+
+def fixed_output(graph: Graph, shapes: tuple[Shape, ...], tensor: str) -> Shape | None:
+    """The shape of a disagreeing merge's output once it and every disagreeing merge before it are
+    fixed, in order (each fix assuming the ones before it, as the report applies them); None where the
+    merge that makes the tensor does not disagree, or a merge has no fix that makes it agree."""
+    current = graph
+    mismatches = propagate(graph, shapes).mismatches
+    if all(tensor not in merge.node.outputs for merge in mismatches):
+        return None
+    for merge in mismatches:
+        now = next((r for r in propagate(current, shapes).nodes if r.node.name == merge.node.name), None)
+        if now is None or now.mismatch is None:
+            continue
+        _, applied = merge_fixes(current, shapes, now)
+        if applied is None:
+            return None
+        current = applied
+    fixed = propagate(current, shapes)
+    return fixed.shapes.get(tensor) if fixed.ok else None

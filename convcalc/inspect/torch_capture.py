@@ -34,6 +34,7 @@ from convcalc.graph.model import Graph, Node, Tensor, UnknownSpec
 from convcalc.inspect.torch_layers import Layers, first_line, op_name, overrides_forward
 
 MAX_NODES = 20_000
+MAX_NAMED = 8  # layers named in the note that says which ones never ran
 # Calls that read a tensor's size, type or place: never nodes.
 QUERIES = frozenset(
     [
@@ -134,6 +135,8 @@ class Recording:
     failure: Failure | None = None
     failed_index: int | None = None
     notes: list[str] = field(default_factory=list)
+    # forward ran to its end (past a refused merge, with the merge's fix applied, where there is one)
+    ran_through: bool = False
 
 
 def _tensors_in(value: object, torch: Any, depth: int = 0) -> Iterator[Any]:
@@ -207,6 +210,9 @@ class _Run:
         self.busy = False
         self.notes: list[str] = []
         self.failed: dict[int, tuple[BaseException, int]] = {}
+        # the first merge torch refused and the run went on past with its fix applied: (index, words)
+        self.refused: tuple[int, str] | None = None
+        self.ran: set[str] = set()  # the torch layers (by module path) that ran
         self.last = capture.input_name
         self.layers = Layers(self.torch, self.notes, self.is_data)
 
@@ -276,6 +282,7 @@ class _Run:
             data = [t for t in _tensors_in((args, kwargs), self.torch) if self.is_data(t)]
             described = self.layers.module(name, module, args, kwargs) if data else None
             self.inside = (name, type(module).__name__, described, data)
+            self.ran.add(path)
             self.stack.append((path, "leaf"))
         finally:
             self.busy = False
@@ -337,15 +344,48 @@ class _Run:
             self.busy = True
             try:
                 self.record(op, args, kwargs, None, error)
+                fixed = self.fixed_merge(error)
             finally:
                 self.busy = False
-            raise
+            if fixed is None:
+                raise
+            return fixed
         self.busy = True
         try:
             self.record(op, args, kwargs, result, None)
         finally:
             self.busy = False
         return result
+
+    def fixed_merge(self, error: BaseException) -> Any:
+        """A merge torch refused (operands that disagree): its output with convcalc's fix applied, so
+        that the rest of the model runs and is analysed as the ONNX reader does; None where no fix is
+        known (the run stops there). The first refusal stays the recording's failure."""
+        known = self.failed.get(id(error))
+        if known is None or known[0] is not error or _meta_limit(error):
+            return None
+        node = self.nodes[known[1]]
+        if node.kind not in ("concat", "elementwise") or len(node.outputs) != 1:
+            return None
+        from convcalc.inspect.fixes import fixed_output
+
+        graph = Graph(
+            source=self.capture.source,
+            framework="pytorch",
+            inputs=(Tensor(self.capture.input_name, self.shape),),
+            nodes=tuple(self.nodes),
+            outputs=node.outputs,
+            constants=tuple(t for _, t in self.constants.values()),
+        )
+        shape = fixed_output(graph, (self.shape,), node.outputs[0])
+        if shape is None:
+            return None
+        del self.failed[id(error)]
+        if self.refused is None:
+            self.refused = (known[1], first_line(error))
+        value = self.torch.empty(shape, device="meta")
+        self.track(value, node.outputs[0])
+        return value
 
     def normalised(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """The output of a normalisation inside its layer (batch_norm in evaluation, instance_norm,
@@ -519,14 +559,22 @@ class _Run:
                 self.nodes.append(Node(name, op, "unknown", (self.last,), (name,), UnknownSpec((None,))))
                 failed_index = len(self.nodes) - 1
                 failure = Failure(None, first_line(error), meta)
+        completed = failure is None
+        if self.refused is not None and (failure is None or failure.node is not None):
+            # torch refused a merge first: that is where the model fails; the nodes after it ran with
+            # the merge's fix applied (an op refusing later still ends the recording there)
+            failed_index = self.refused[0]
+            failure = Failure(self.nodes[failed_index].name, self.refused[1])
         # ops that raised where the model caught the error and went on: dead ends, not the model
         dead = {index for _, index in self.failed.values() if index != failed_index}
         if dead:
             kept = [i for i in range(len(self.nodes)) if i not in dead]
             failed_index = None if failed_index is None else kept.index(failed_index)
             self.nodes = [self.nodes[i] for i in kept]
+        if not completed and failure is not None:
+            self.notes.append(self.not_analysed(self.nodes[failed_index or -1].name, failure))
         outputs: list[str] = []
-        if failure is None:
+        if completed:
             for value in _tensors_in(output, torch):
                 if self.is_data(value) and self.name_of(value) not in outputs:
                     outputs.append(self.name_of(value))
@@ -548,7 +596,27 @@ class _Run:
             constants=tuple(t for _, t in self.constants.values()),
             notes=tuple(dict.fromkeys(self.notes)),
         )
-        return Recording(graph, self.shapes, failure, failed_index)
+        return Recording(graph, self.shapes, failure, failed_index, ran_through=completed)
+
+    def not_analysed(self, name: str, failure: Failure) -> str:
+        """Said where forward stopped before its end: the model's layers that never ran are not analysed."""
+        waiting = [
+            path
+            for path, sub in self.capture.module.named_modules()
+            if path
+            and path not in self.ran
+            and not overrides_forward(sub)
+            and not any(True for _ in sub.children())
+            and type(sub).__name__ not in ELEMENTWISE_LAYERS
+        ]
+        shown = ", ".join(waiting[:MAX_NAMED])
+        if len(waiting) > MAX_NAMED:
+            shown += f" and {len(waiting) - MAX_NAMED} more"
+        why = "torch refused this input here"
+        if failure.meta_only:
+            why = "torch cannot run it on the meta device"
+        layers = f" (layers that never ran: {shown})" if waiting else ""
+        return f"{name}: {why} and forward stopped, so nothing after it was analysed{layers}"
 
 
 def _input_name(module: Any) -> str:

@@ -63,7 +63,7 @@ class Executed:
         spatial = tuple(range(2, len(shape)))
         if not spatial:
             return graph
-        base = shape if given.failure is None else self.running_near(shape)
+        base = shape if given.ran_through else self.running_near(shape)
         if base is None:
             return replace(graph, rebuild=self.rebuild)
         whole = self.graph_at(base)
@@ -108,7 +108,7 @@ def _holds(graph: Graph, recording: Recording, shape: Shape) -> bool:
     ]
     if not same and (recording.failure is None or recording.failure.node is not None):
         return False
-    if recording.failure is None and len(other.nodes) != len(graph.nodes):
+    if recording.ran_through and len(other.nodes) != len(graph.nodes):
         return False
     if {t.name: t.shape for t in other.constants} != {
         t.name: t.shape for t in graph.constants if t.name in {c.name for c in other.constants}

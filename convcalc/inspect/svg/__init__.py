@@ -160,7 +160,15 @@ def inspect_svg(report: InspectReport) -> str:
     graph = report.graph
     marks: dict[str, Mark] = {}
     for merge in report.merges:
-        marks[merge.name] = Mark(f"FAILS: {merge.message}", "error")
+        if merge.knock_on:  # as the table has it: one cause, fixed earlier; this merge then agrees
+            causes = sum(1 for m in report.merges if m.index < merge.index and not m.knock_on)
+            fixes = "merge's fix is" if causes == 1 else "merges' fixes are"
+            stands = " vs ".join(map(shape_text, merge.shapes))
+            marks[merge.name] = Mark(
+                f"knock-on: agrees once the earlier {fixes} applied (as it stands {stands})", "knock_on"
+            )
+        else:
+            marks[merge.name] = Mark(f"FAILS: {merge.message}", "error")
     failure = report.run.failure
     if failure is not None:
         marks[failure.node.name] = Mark(f"FAILS: cannot run: {failure.message}", "error")
@@ -192,7 +200,12 @@ def inspect_svg(report: InspectReport) -> str:
                 + "; ".join(f"{spatial_letters(len(texts))[n]}: {t}" for n, t in texts)
             )
     for merge in report.merges:
-        if merge.fixes:
+        if merge.knock_on:
+            caption.append(
+                f"{merge.name}: a knock-on of the merges before it, which it agrees with once their "
+                "fixes are applied"
+            )
+        elif merge.fixes:
             caption.append(f"Fix for {merge.name}: {merge.fixes[0]}")
     caption.append(
         "Bands by spatial scale, largest on top (their sizes on the left); "

@@ -38,6 +38,7 @@ MARK_STYLES = {
     "error": ("fails", "#c0161b"),
     "changed": ("changed", "#8e1fa3"),
     "warning": ("warning", "#9a5200"),
+    "knock_on": ("knock-on, agrees once earlier fixes apply", "#35557a"),
 }
 TEXT = "#1a1a1a"
 SOFT_TEXT = "#444444"

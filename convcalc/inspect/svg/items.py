@@ -22,14 +22,14 @@ from convcalc.inspect.svg.words import arguments, short_names
 
 # Boxes a picture draws at most: beyond it the picture is refused (counted before any layout).
 MAX_BOXES = 600
-MARK_KINDS = ("error", "changed", "warning")
+MARK_KINDS = ("error", "changed", "warning", "knock_on")
 
 
 @dataclass(frozen=True)
 class Mark:
     """A node singled out: ``text`` says why (the picture never relies on colour alone); ``kind`` picks
     its colour: "error" (a failing merge or layer), "changed" (a layer another model spells otherwise),
-    "warning"."""
+    "warning", "knock_on" (a merge that agrees once the fixes of the merges before it are applied)."""
 
     text: str
     kind: str = "error"
