@@ -71,7 +71,8 @@ def test_shape_json_loads_neither_numpy_nor_rich(args: list[str]) -> None:
 
 def test_the_chain_path_loads_the_graph_engine_but_no_framework_convention() -> None:
     """`chain` reads its layers by the core's own rules: the engine loads conventions/base.py for its
-    records, and no framework's module (they load when a convention is first asked for)."""
+    records, and no framework's module (they load when a convention is first asked for); nor the
+    formulas of inspect's tables (chain asks none) or the snippet writer (conventions/code.py)."""
     code = (
         "import sys\n"
         "from convcalc.chain.parse import parse_chain\n"
@@ -85,6 +86,7 @@ def test_the_chain_path_loads_the_graph_engine_but_no_framework_convention() -> 
     from convcalc.conventions import FRAMEWORKS
 
     assert not loaded & {f"convcalc.conventions.{name}" for name in FRAMEWORKS}
+    assert not loaded & {"convcalc.graph.formulas", "convcalc.conventions.code"}
 
 
 @pytest.mark.parametrize("enabled", [True, False])
