@@ -332,3 +332,13 @@ def test_svg_draws_both_models_with_the_changed_layer_marked(
     assert document["svg_files"] == [str(picture)] and document["exit_code"] == 1
     jsonschema = pytest.importorskip("jsonschema")
     jsonschema.validate(document, schema("diff"), cls=jsonschema.Draft202012Validator)
+
+
+def test_a_wrong_input_b_is_named_as_input_b(pair: tuple[Path, Path, Path]) -> None:
+    a, same, _ = pair
+    result = invoke("diff", str(a), str(same), "--input", "1x2x16x16", "--input-b", "1x2x16")
+    assert result.exit_code == 2
+    assert "--input-b 1x2x16 has rank 3" in result.stderr
+    result = invoke("diff", str(a), str(same), "--input", "1x2x16x16", "--input-b", "1x2x16", "--json")
+    error = json.loads(result.stdout)["error"]
+    assert error["parameter"] == "input_b" and error["message"].startswith("--input-b 1x2x16")

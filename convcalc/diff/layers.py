@@ -268,7 +268,9 @@ def _node_spelling(node: Node) -> str:
         values = spec.sizes if spec.sizes is not None else spec.scales
         assert values is not None
         word = "sizes" if spec.sizes is not None else "scales"
-        return f"{node.op} mode={spec.mode} {word}=" + ",".join(str(v) for v in values)
+        # an empty operand is one the graph computes (interpolate(size=x.shape[2:]) exported)
+        spelled = ",".join(str(v) for v in values) if values else "computed from other sizes"
+        return f"{node.op} mode={spec.mode} {word}={spelled}"
     return node.op
 
 

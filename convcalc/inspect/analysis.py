@@ -145,29 +145,32 @@ def input_axes(graph: Graph, rank: int) -> tuple[int, ...]:
     return spatial_axes(input_layout(graph), rank)
 
 
-def resolve_inputs(graph: Graph, given: Sequence[Shape] | None) -> tuple[tuple[Shape, ...], bool, bool]:
-    """The concrete input shapes, whether the user gave them, and whether spatial sizes were symbolic."""
+def resolve_inputs(
+    graph: Graph, given: Sequence[Shape] | None, option: str = "--input"
+) -> tuple[tuple[Shape, ...], bool, bool]:
+    """The concrete input shapes, whether the user gave them, and whether spatial sizes were symbolic;
+    errors in the given shapes name ``option``, the option they came from."""
     if not graph.inputs:
         raise ConvCalcError(f"{graph.source}: the model has no data input", parameter="model")
     if given is not None:
         if len(given) != len(graph.inputs):
             raise ConvCalcError(
-                f"--input gives {len(given)} shape(s); {graph.source} has {len(graph.inputs)} data input(s)",
-                parameter="input",
+                f"{option} gives {len(given)} shape(s); {graph.source} has {len(graph.inputs)} data input(s)",
+                parameter=option.lstrip("-").replace("-", "_"),
             )
         for tensor, shape in zip(graph.inputs, given):
             if tensor.shape and len(shape) != len(tensor.shape):
                 raise ConvCalcError(
-                    f"--input {'x'.join(map(str, shape))} has rank {len(shape)}; input {tensor.name!r} of "
+                    f"{option} {'x'.join(map(str, shape))} has rank {len(shape)}; input {tensor.name!r} of "
                     f"{graph.source} has rank {len(tensor.shape)} ({_dims(tensor.shape)})",
-                    parameter="input",
+                    parameter=option.lstrip("-").replace("-", "_"),
                 )
             for n, (want, have) in enumerate(zip(tensor.shape, shape)):
                 if isinstance(want, int) and want != have:
                     raise ConvCalcError(
-                        f"--input {'x'.join(map(str, shape))}: axis {n} of input {tensor.name!r} is fixed at "
-                        f"{want} in {graph.source}; got {have}",
-                        parameter="input",
+                        f"{option} {'x'.join(map(str, shape))}: axis {n} of input {tensor.name!r} is fixed "
+                        f"at {want} in {graph.source}; got {have}",
+                        parameter=option.lstrip("-").replace("-", "_"),
                     )
         return tuple(tuple(s) for s in given), True, False
     shapes: list[Shape] = []
