@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from convcalc.core import ShapeReport
     from convcalc.diff.report import DiffReport
     from convcalc.explain.results import ExplainReport
-    from convcalc.inspect.analysis import InspectReport
+    from convcalc.inspect.report import InspectReport
     from convcalc.port.translate import Translation
     from convcalc.reader import LayerOptions
     from convcalc.shape.framework import FrameworkShape

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from convcalc.inspect.analysis import InspectReport
+    from convcalc.inspect.report import InspectReport
 
 
 def inspect_model(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from convcalc.chain.document import accepted_document
 from convcalc.conventions.code import json_value
-from convcalc.inspect.analysis import InspectReport, runs_from
+from convcalc.inspect.report import InspectReport, runs_from
 from convcalc.jsonout import JsonDict, envelope
 from convcalc.periodic import Accepted
 

@@ -10,7 +10,7 @@ from convcalc.jsonout import JsonDict
 if TYPE_CHECKING:
     from rich.console import RenderableType  # noqa: TID251 (a type only)
 
-    from convcalc.inspect.analysis import InspectReport
+    from convcalc.inspect.report import InspectReport
 
 
 def document(report: InspectReport) -> JsonDict:

@@ -9,8 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from convcalc.chain.render import describe
-from convcalc.inspect.analysis import InspectReport, runs_from
 from convcalc.inspect.fixes import spatial_letters
+from convcalc.inspect.report import InspectReport, runs_from
 from convcalc.render import CAUTION, x_join
 
 STYLES = {"error": "bold red", "warning": CAUTION, "info": "cyan"}

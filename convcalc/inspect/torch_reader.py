@@ -45,7 +45,7 @@ from convcalc.graph.model import Graph
 from convcalc.inspect.torch_layers import first_line
 
 if TYPE_CHECKING:
-    from convcalc.inspect.analysis import InspectReport
+    from convcalc.inspect.report import InspectReport
 
 INSTALL = 'pip install "convcalc[torch]"'
 MAX_RANK = 8

@@ -35,7 +35,7 @@ from convcalc.inspect.svg.layout import place
 from convcalc.inspect.svg.words import arguments, key, shape_text
 
 if TYPE_CHECKING:
-    from convcalc.inspect.analysis import InspectReport
+    from convcalc.inspect.report import InspectReport
     from convcalc.periodic import Accepted
 
 __all__ = [
