@@ -113,6 +113,15 @@ def _scale(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
 
 
+def _window(spec: ConvSpec | PoolSpec) -> list[str]:
+    """A windowed layer's kernel, stride (when not 1) and padding (when any): 'k4', 's2', 'p1'."""
+    words = ["k" + per_axis(spec.kernel_size)]
+    if set(spec.stride) != {1}:
+        words.append("s" + per_axis(spec.stride))
+    padding = _padding(spec.padding)
+    return [*words, padding] if padding else words
+
+
 def arguments(node: Node) -> str:
     """The node's arguments in short form ('k3 s2 p1'), '' when it has none worth showing.
 
@@ -124,12 +133,7 @@ def arguments(node: Node) -> str:
     spec = node.spec
     words: list[str] = []
     if isinstance(spec, ConvSpec):
-        words.append("k" + per_axis(spec.kernel_size))
-        if set(spec.stride) != {1}:
-            words.append("s" + per_axis(spec.stride))
-        padding = _padding(spec.padding)
-        if padding:
-            words.append(padding)
+        words += _window(spec)
         if spec.dilation and set(spec.dilation) != {1}:
             words.append("d" + per_axis(spec.dilation))
         if spec.output_padding and set(spec.output_padding) != {0}:
@@ -139,12 +143,7 @@ def arguments(node: Node) -> str:
         if spec.groups != 1:
             words.append(f"g{spec.groups}")
     elif isinstance(spec, PoolSpec):
-        words.append("k" + per_axis(spec.kernel_size))
-        if set(spec.stride) != {1}:
-            words.append("s" + per_axis(spec.stride))
-        padding = _padding(spec.padding)
-        if padding:
-            words.append(padding)
+        words += _window(spec)
         if spec.ceil_mode:
             words.append("ceil")
     elif isinstance(spec, ResizeSpec):
