@@ -28,6 +28,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcalc.graph.model import (
+    CHANNELS_FIRST,
     MERGE_KINDS,
     BlockSpec,
     ConcatSpec,
@@ -357,6 +358,116 @@ def _line(run_at: Callable[[int], Run], base: int, shift: int, period: int, far:
     return _Line(a, b, periods, sizes, moves, ga, {k: (gb[k] - ga[k]) // periods for k in ga})
 
 
+# A graph of layers whose size arithmetic is floor-affine with no crossing past its first size (``_slopes``):
+# convolutions and poolings with explicit pads, transposed convolutions without a fixed output size,
+# resizes by scales, concatenations and shape-preserving ops.
+Slopes = dict[str, tuple[int, ...]]
+
+
+def _slopes(graph: Graph, run: Run, tensor_axis: int, period: int) -> Slopes | None:
+    """Every tensor's change per period along any class of the analysed axis, from the layers' arithmetic,
+    or None where a node is not one of those above (its class is then read from a run far along it).
+
+    On a class i = start + period*q each size is a*q + b, and the period is a multiple of every stride
+    product along a path, so a stride s divides a and floor((a*q + b + c)/s) = (a/s)*q + floor((b + c)/s)
+    exactly: a convolution's or a pooling's output moves by a/s per period, a transposed one's by a*s, a
+    resize's by a*scale (an integer: the period holds the scale's denominator), a concatenation's by the
+    sum of its operands' on its axis. With explicit pads no layer's arithmetic depends on the size beyond
+    that floor, except a pooling whose last window ONNX Runtime truncates (``_past_crossings``). ``run``
+    gives each tensor's rank."""
+    if not _plain(graph) or not graph.inputs:
+        return None
+    slopes: Slopes = {name: (0,) * len(shape) for name, shape in run.shapes.items()}
+    first = graph.inputs[0].name
+    moving = [0] * len(run.shapes[first])
+    moving[tensor_axis] = period
+    slopes[first] = tuple(moving)
+    for node in graph.nodes:
+        spec = node.spec
+        x = slopes.get(node.inputs[0]) if node.inputs else None
+        if x is None:
+            return None
+        out = list(x)
+        if node.kind == "shape_preserving":
+            pass
+        elif isinstance(spec, (ConvSpec, PoolSpec)) and node.kind in ("conv", "conv_transpose", "pool"):
+            axes = spatial_axes(node.layout, len(x))
+            fixed = isinstance(spec, PoolSpec) or spec.output_size is None
+            if isinstance(spec.padding, str) or len(axes) != len(spec.stride) or not fixed:
+                return None
+            for a, s in zip(axes, spec.stride):
+                if node.kind == "conv_transpose":
+                    out[a] = x[a] * s
+                elif x[a] % s:
+                    return None
+                else:
+                    out[a] = x[a] // s
+            if isinstance(spec, ConvSpec):
+                out[1 if node.layout == CHANNELS_FIRST else len(x) - 1] = 0
+        elif isinstance(spec, ConcatSpec):
+            operands = [slopes.get(name) for name in node.inputs]
+            if any(o is None or len(o) != len(x) for o in operands) or not x:
+                return None
+            axis = spec.axis % len(x)
+            out[axis] = sum(o[axis] for o in operands if o is not None)
+        elif isinstance(spec, ResizeSpec) and spec.sizes is None and spec.scales is not None:
+            if len(spec.scales) != len(x):
+                return None
+            for n, scale in enumerate(spec.scales):
+                moved = x[n] * Fraction(scale)
+                if moved.denominator != 1:
+                    return None
+                out[n] = int(moved)
+        elif node.kind == "global_pool":
+            for a in spatial_axes(node.layout, len(x)):
+                out[a] = 0
+        else:
+            return None
+        for name in node.outputs:
+            slopes[name] = tuple(out)
+    return slopes
+
+
+def _past_crossings(run: Run) -> bool:
+    """Whether no pooling in the run had its last window truncated into existence (ONNX Runtime divides
+    a negative span toward zero: one window where the floor gives none, the window padded out at the
+    end); such a pooling's size is not affine from here on. A ceil_mode pooling's padded end repeats
+    with the size's residue, so it is."""
+    for node_run in run.nodes:
+        spec = node_run.node.spec
+        if (
+            isinstance(spec, PoolSpec)
+            and not spec.ceil_mode
+            and not isinstance(spec.padding, str)
+            and any(w.pad_after != pads[1] for w, pads in zip(node_run.windows, spec.padding))
+        ):
+            return False
+    return True
+
+
+def _sloped_line(first: Run, graph: Graph, slopes: Slopes) -> _Line | None:
+    """``_line`` for a graph with ``_slopes``: the class read from its first member alone, every size moving
+    by its slope per period (exact once no pooling is truncated, ``_past_crossings``)."""
+    if first.failure is not None or first.stopped:
+        return _FAILS
+    if not _past_crossings(first):
+        return None
+    sizes = _flat(first.shapes.values())
+    moves = _flat(slopes[name] for name in first.shapes)
+    if len(moves) != len(sizes):
+        return None
+    gaps = _gaps(first)
+    gap_slopes: Gaps = {}
+    for key in gaps:
+        index, k, axis = key
+        if axis == -2:
+            gap_slopes[key] = 0  # a disagreement that does not follow the size
+            continue
+        inputs = graph.nodes[index].inputs
+        gap_slopes[key] = slopes[inputs[k]][axis] - slopes[inputs[0]][axis]
+    return _Line(first, first, 1, sizes, moves, gaps, gap_slopes)
+
+
 def axis_sizes(
     graph: Graph,
     shapes: tuple[Shape, ...],
@@ -457,6 +568,8 @@ def axis_sizes(
     tiling: list[int] = []
     tiling_singles: list[int] = []
     lines: list[tuple[int, _Line]] = []
+    # a graph of layers reads each class from its first member alone (``_slopes``), else from two runs
+    layer_slopes = _slopes(graph, first, tensor_axis, p) if far else None
     for r in range(p):
         base = minimum + r
         start = None
@@ -464,7 +577,10 @@ def axis_sizes(
         line = None
         for shift in range(MAX_SHIFT):
             begin = base + shift * p
-            line = _line(run_at, base, shift, p, far)
+            if layer_slopes is None:
+                line = _line(run_at, base, shift, p, far)
+            else:
+                line = _sloped_line(run_at(begin), graph, layer_slopes)
             if line is _FAILS:
                 continue
             failing = False
