@@ -428,20 +428,22 @@ def _slopes(graph: Graph, run: Run, tensor_axis: int, period: int) -> Slopes | N
     return slopes
 
 
-def _past_crossings(run: Run) -> bool:
-    """Whether no pooling in the run had its last window truncated into existence (ONNX Runtime divides
-    a negative span toward zero: one window where the floor gives none, the window padded out at the
-    end); such a pooling's size is not affine from here on. A ceil_mode pooling's padded end repeats
-    with the size's residue, so it is."""
+def _past_crossings(run: Run, slopes: Slopes) -> bool:
+    """Whether no pooling in the run had a window truncated into existence on an axis that moves along
+    the class (ONNX Runtime divides a negative span toward zero: one window where the floor gives none,
+    the window padded out at the end); such a pooling's size is not affine from here on. A ceil_mode
+    pooling's padded end repeats with the size's residue, so it is; an axis that does not move keeps
+    its windows."""
     for node_run in run.nodes:
-        spec = node_run.node.spec
-        if (
-            isinstance(spec, PoolSpec)
-            and not spec.ceil_mode
-            and not isinstance(spec.padding, str)
-            and any(w.pad_after != pads[1] for w, pads in zip(node_run.windows, spec.padding))
-        ):
-            return False
+        node = node_run.node
+        spec = node.spec
+        if not isinstance(spec, PoolSpec) or spec.ceil_mode or isinstance(spec.padding, str):
+            continue
+        moving = slopes[node.inputs[0]]
+        axes = spatial_axes(node.layout, len(moving))
+        for a, window, (_, after) in zip(axes, node_run.windows, spec.padding):
+            if moving[a] and window.pad_after != after:
+                return False
     return True
 
 
@@ -450,7 +452,7 @@ def _sloped_line(first: Run, graph: Graph, slopes: Slopes) -> _Line | None:
     by its slope per period (exact once no pooling is truncated, ``_past_crossings``)."""
     if first.failure is not None or first.stopped:
         return _FAILS
-    if not _past_crossings(first):
+    if not _past_crossings(first, slopes):
         return None
     sizes = _flat(first.shapes.values())
     moves = _flat(slopes[name] for name in first.shapes)
