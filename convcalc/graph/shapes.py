@@ -204,7 +204,7 @@ MAX_MEMO = 65536
 # How ``propagate`` runs a node: a convolution straight to ``_conv``, a shape-preserving node (an
 # activation, a normalisation) passes its first input on, a node of the shape arithmetic through
 # ``_value``, a node with run-time operands bound first, anything else through ``_run_node``.
-_CONV, _PRESERVING, _OTHER, _VALUE, _BOUND = range(5)  # the last two read operands
+_CONV, _PRESERVING, _OTHER, _VALUE, _BOUND = range(5)  # the first three by input shapes alone
 # (index, node, route, input names, the divisors it meets, its runs by input shapes). A node whose run
 # depends on its input shapes alone (a convolution, a pooling, a merge: no operands, no values) is run
 # once per input shapes: sizes in a graph repeat from one input size to the next (every size below a
@@ -266,6 +266,7 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     stopped: list[Node] = []
     divisors: list[int] = []
     divided: dict[int, tuple[int, ...]] = {}  # the divisors each node met (``Run.step``)
+    add = runs.append
     for index, node, route, names, always, memo in steps:
         try:
             inputs = (shapes[names[0]],) if len(names) == 1 else tuple([shapes[name] for name in names])
@@ -276,23 +277,51 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
             stopped.append(node)
             continue
         run: NodeRun | None
-        met = len(divisors)
-        try:
-            if route == _PRESERVING and min(inputs[0], default=1) >= 1:
-                run = NodeRun(index, node, inputs, (inputs[0],) * len(node.outputs))
-            elif route in (_CONV, _OTHER):
-                run = memo.get(inputs)
-                if run is None:
-                    if route == _CONV:
+        if route <= _OTHER:  # _CONV, _PRESERVING, _OTHER: a node's run depends on its input shapes alone
+            run = memo.get(inputs)
+            if run is None:
+                try:
+                    if route == _PRESERVING:
+                        if min(inputs[0], default=1) >= 1:
+                            run = NodeRun(index, node, inputs, (inputs[0],) * len(node.outputs))
+                        else:
+                            run = _run_node(index, node, inputs)  # refuses the empty axis
+                    elif route == _CONV:
                         run = _conv(index, node, cast(ConvSpec, node.spec), inputs[0])
                     else:
                         run = _run_node(index, node, inputs)
-                    if run is not None and room[0] > 0:
-                        memo[inputs] = run
-                        room[0] -= 1
-                if run is not None:
-                    divisors.extend(always)
-            elif route == _VALUE:
+                except ConvCalcError as error:
+                    failure = Failure(index, node, str(error))
+                    return Run(
+                        input_shapes,
+                        shapes,
+                        tuple(runs),
+                        failure,
+                        tuple(stopped),
+                        values,
+                        tuple(divisors),
+                        divided,
+                    )
+                if run is None:
+                    stopped.append(node)
+                    continue
+                if room[0] > 0:
+                    memo[inputs] = run
+                    room[0] -= 1
+            add(run)
+            outputs = run.outputs
+            if len(outputs) == 1:
+                shapes[node.outputs[0]] = outputs[0]
+            else:
+                for name, shape in zip(node.outputs, outputs):
+                    shapes[name] = shape
+            if always:
+                divided[index] = always
+                divisors.extend(always)
+            continue
+        met = len(divisors)
+        try:
+            if route == _VALUE:
                 run = _value(index, node, cast(ValueSpec, node.spec), shapes, values, divisors)
             else:
                 bound = _bind(node, values)
@@ -307,7 +336,7 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
         if run is None:
             stopped.append(node)
             continue
-        runs.append(run)
+        add(run)
         for name, shape in zip(node.outputs, run.outputs):
             shapes[name] = shape
         if len(divisors) > met:
