@@ -67,12 +67,19 @@ class NodeRun:
     layer: FrameworkLayer | None = None
     windows: tuple[ConvAxis, ...] = ()
     mismatch: str | None = None
+    # Worked out when first asked (a node run is shared by every run at its input shapes): ``dropped``,
+    # and the disagreements ``graph.sizes`` reads as numbers that must be 0 (its ``_gaps``).
+    drops: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
+    gaps: tuple[tuple[tuple[int, int, int], int], ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def dropped(self) -> tuple[int, ...]:
         """Real inputs no window reaches, per spatial axis (conv and pool only)."""
-        axes = self.layer.conv if self.layer is not None else self.windows
-        return tuple(a.dropped for a in axes)
+        found = self.drops
+        if found is None:
+            axes = self.layer.conv if self.layer is not None else self.windows
+            found = self.drops = tuple(a.dropped for a in axes)
+        return found
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from convcalc.graph.model import (
     SliceSpec,
     ValueSpec,
 )
-from convcalc.graph.shapes import Failure, Run, Shape, propagate, spatial_axes
+from convcalc.graph.shapes import Failure, NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.periodic import Accepted, class_members, reduce_period, smallest
 
 if TYPE_CHECKING:
@@ -219,37 +219,45 @@ def _gaps(run: Run) -> Gaps:
     a weight's features, a matmul's inner sizes, a reshape's element count."""
     gaps: Gaps = {}
     for node_run in run.nodes:
-        node = node_run.node
-        if (
-            node.kind not in _GAP_KINDS
-            and node_run.mismatch is None
-            and not isinstance(node.spec, RecurrentSpec)
-        ):
-            continue  # most nodes: nothing that must agree
-        ins = node_run.inputs
-        key = node_run.index
-        if node.kind == "concat" and isinstance(node.spec, ConcatSpec):
-            axis = node.spec.axis % len(ins[0]) if ins[0] else 0
-            for k, shape in enumerate(ins[1:], 1):
-                for n in range(min(len(shape), len(ins[0]))):
-                    if n != axis:
-                        gaps[(key, k, n)] = shape[n] - ins[0][n]
-        elif node.kind == "elementwise":
-            rank = max(len(s) for s in ins)
-            for n in range(rank):
-                dims = [s[n - rank + len(s)] for s in ins if n - rank + len(s) >= 0]
-                big = [d for d in dims if d != 1]
-                for k, d in enumerate(big[1:], 1):
-                    gaps[(key, k, n)] = d - big[0]
-        elif node.kind == "matmul" and len(ins) == 2 and ins[0] and ins[1]:
-            inner = ins[1][-2] if len(ins[1]) > 1 else ins[1][0]
-            gaps[(key, 1, -1)] = ins[0][-1] - inner
-        elif node.kind == "dense" and isinstance(node.spec, DenseSpec):
-            gaps[(key, 0, -1)] = ins[0][-1] - node.spec.in_features
-        elif isinstance(node.spec, RecurrentSpec):
-            gaps[(key, 0, -1)] = ins[0][-1] - node.spec.input_size
-        elif node_run.mismatch is not None:
-            gaps[(key, 0, -2)] = 1  # a disagreement that does not follow the size (channels, a reshape)
+        found = node_run.gaps
+        if found is None:
+            found = node_run.gaps = tuple(_node_gaps(node_run).items())
+        if found:
+            gaps.update(found)
+    return gaps
+
+
+def _node_gaps(node_run: NodeRun) -> Gaps:
+    """One node run's disagreements (``_gaps``), kept on the node run: a run shares it with every run
+    at the same input shapes."""
+    gaps: Gaps = {}
+    node = node_run.node
+    if node.kind not in _GAP_KINDS and node_run.mismatch is None and not isinstance(node.spec, RecurrentSpec):
+        return gaps  # most nodes: nothing that must agree
+    ins = node_run.inputs
+    key = node_run.index
+    if node.kind == "concat" and isinstance(node.spec, ConcatSpec):
+        axis = node.spec.axis % len(ins[0]) if ins[0] else 0
+        for k, shape in enumerate(ins[1:], 1):
+            for n in range(min(len(shape), len(ins[0]))):
+                if n != axis:
+                    gaps[(key, k, n)] = shape[n] - ins[0][n]
+    elif node.kind == "elementwise":
+        rank = max(len(s) for s in ins)
+        for n in range(rank):
+            dims = [s[n - rank + len(s)] for s in ins if n - rank + len(s) >= 0]
+            big = [d for d in dims if d != 1]
+            for k, d in enumerate(big[1:], 1):
+                gaps[(key, k, n)] = d - big[0]
+    elif node.kind == "matmul" and len(ins) == 2 and ins[0] and ins[1]:
+        inner = ins[1][-2] if len(ins[1]) > 1 else ins[1][0]
+        gaps[(key, 1, -1)] = ins[0][-1] - inner
+    elif node.kind == "dense" and isinstance(node.spec, DenseSpec):
+        gaps[(key, 0, -1)] = ins[0][-1] - node.spec.in_features
+    elif isinstance(node.spec, RecurrentSpec):
+        gaps[(key, 0, -1)] = ins[0][-1] - node.spec.input_size
+    elif node_run.mismatch is not None:
+        gaps[(key, 0, -2)] = 1  # a disagreement that does not follow the size (channels, a reshape)
     return gaps
 
 
@@ -447,16 +455,19 @@ def _past_crossings(run: Run, slopes: Slopes) -> bool:
     return True
 
 
-def _sloped_line(first: Run, graph: Graph, slopes: Slopes) -> _Line | None:
+def _sloped_line(first: Run, graph: Graph, slopes: Slopes, moves: list[list[int]]) -> _Line | None:
     """``_line`` for a graph with ``_slopes``: the class read from its first member alone, every size moving
-    by its slope per period (exact once no pooling is truncated, ``_past_crossings``)."""
+    by its slope per period (exact once no pooling is truncated, ``_past_crossings``). ``moves`` keeps
+    the slopes in the runs' tensor order (a run that ran every node holds the same tensors in the same
+    order: the constants, the inputs, then each node's outputs)."""
     if first.failure is not None or first.stopped:
         return _FAILS
     if not _past_crossings(first, slopes):
         return None
     sizes = _flat(first.shapes.values())
-    moves = _flat(slopes[name] for name in first.shapes)
-    if len(moves) != len(sizes):
+    if not moves:
+        moves.append(_flat(slopes[name] for name in first.shapes))
+    if len(moves[0]) != len(sizes):
         return None
     gaps = _gaps(first)
     gap_slopes: Gaps = {}
@@ -467,7 +478,7 @@ def _sloped_line(first: Run, graph: Graph, slopes: Slopes) -> _Line | None:
             continue
         inputs = graph.nodes[index].inputs
         gap_slopes[key] = slopes[inputs[k]][axis] - slopes[inputs[0]][axis]
-    return _Line(first, first, 1, sizes, moves, gaps, gap_slopes)
+    return _Line(first, first, 1, sizes, moves[0], gaps, gap_slopes)
 
 
 def axis_sizes(
@@ -588,6 +599,7 @@ def axis_sizes(
 
     # a graph of layers reads each class from its first member alone (``_slopes``), else from two runs
     layer_slopes = _slopes(graph, first, tensor_axis, p) if far else None
+    moves: list[list[int]] = []
     for r in range(p):
         base = minimum + r
         start = None
@@ -598,7 +610,7 @@ def axis_sizes(
             if layer_slopes is None:
                 line = _line(run_at, base, shift, p, far)
             else:
-                line = _sloped_line(run_at(begin), graph, layer_slopes)
+                line = _sloped_line(run_at(begin), graph, layer_slopes, moves)
             if line is _FAILS:
                 continue
             failing = False
