@@ -78,7 +78,8 @@ class NodeRun:
         found = self.drops
         if found is None:
             axes = self.layer.conv if self.layer is not None else self.windows
-            found = self.drops = tuple(a.dropped for a in axes)
+            # stride 1 leaves no remainder: nothing dropped (most layers; the core's rule otherwise)
+            found = self.drops = tuple(0 if a.stride == 1 else a.dropped for a in axes)
         return found
 
 
