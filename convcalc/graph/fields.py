@@ -118,8 +118,10 @@ def _conv_spans(x: list[Span], axis: ConvAxis, out: int) -> list[Span]:
         # first and last taps' spans as they are (the loop below gives the same); the rest go through it
         low, high = -(-pad // s), min((n - 1 - reach + pad) // s, out - 1)
         if 0 <= low <= high:
-            ends = [(x[j * s - pad], x[j * s - pad + reach]) for j in range(low, high + 1)]
-            inside: list[Span] = [(a[0], b[1]) for a, b in ends]  # type: ignore[index]
+            first, last = low * s - pad, high * s - pad  # the first taps of the first and last of them
+            starts = [u[0] for u in x[first : last + 1 : s]]  # type: ignore[index]
+            ends = [u[1] for u in x[first + reach : last + reach + 1 : s]]  # type: ignore[index]
+            inside: list[Span] = list(zip(starts, ends))
             return _conv_spans_between(x, axis, 0, low) + inside + _conv_spans_between(x, axis, high + 1, out)
     return _conv_spans_between(x, axis, 0, out, monotone)
 
