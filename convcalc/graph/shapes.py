@@ -213,11 +213,13 @@ MAX_MEMO = 65536
 # activation, a normalisation) passes its first input on, a node of the shape arithmetic through
 # ``_value``, a node with run-time operands bound first, anything else through ``_run_node``.
 _CONV, _PRESERVING, _OTHER, _VALUE, _BOUND = range(5)  # the first three by input shapes alone
-# (index, node, route, input names, the divisors it meets, its runs by input shapes). A node whose run
-# depends on its input shapes alone (a convolution, a pooling, a merge: no operands, no values) is run
-# once per input shapes: sizes in a graph repeat from one input size to the next (every size below a
-# stride-16 stage is the same for 16 input sizes in a row), and the accepted sizes run it at dozens.
-_Step = tuple[int, Node, int, tuple[str, ...], tuple[int, ...], dict[tuple[Shape, ...], NodeRun]]
+# (index, node, route, input names, the divisors it meets, its runs by input shapes, its one input and
+# its one output where it has one of each). A node whose run depends on its input shapes alone (a
+# convolution, a pooling, a merge: no operands, no values) is run once per input shapes: sizes in a graph
+# repeat from one input size to the next (every size below a stride-16 stage is the same for 16 input
+# sizes in a row), and the accepted sizes run it at dozens. A node of one input keeps its runs by that
+# input's shape, the others by the tuple of their inputs' shapes.
+_Step = tuple[int, Node, int, tuple[str, ...], tuple[int, ...], dict[object, NodeRun], str | None, str | None]
 _Plan = tuple["weakref.ref[Graph]", dict[str, Shape], dict[str, Values | None], tuple[_Step, ...], list[int]]
 _PLANS: dict[int, _Plan] = {}
 
@@ -247,7 +249,9 @@ def _plan(graph: Graph) -> _Plan:
             route = _OTHER
             if node.kind in DIVIDING:
                 divisors = tuple(d for d in _divisors(node) if d > 1)
-        steps.append((index, node, route, node.inputs, divisors, {}))
+        one = node.inputs[0] if route <= _OTHER and len(node.inputs) == 1 else None
+        out = node.outputs[0] if len(node.outputs) == 1 else None
+        steps.append((index, node, route, node.inputs, divisors, {}, one, out))
     known = {t.name: tuple(int(d) for d in t.shape) for t in graph.constants}
     if len(_PLANS) >= MAX_GRAPHS:
         _PLANS.clear()
@@ -275,7 +279,45 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     divisors: list[int] = []
     divided: dict[int, tuple[int, ...]] = {}  # the divisors each node met (``Run.step``)
     add = runs.append
-    for index, node, route, names, always, memo in steps:
+    run: NodeRun | None
+    for index, node, route, names, always, memo, one, out in steps:
+        if one is not None:  # one input, run by its shape alone: the commonest node, first
+            x = shapes.get(one)
+            run = memo.get(x)
+            if run is None:
+                if x is None:
+                    stopped.append(node)
+                    continue
+                try:
+                    run = _by_shapes(index, node, route, (x,))
+                except ConvCalcError as error:
+                    failure = Failure(index, node, str(error))
+                    return Run(
+                        input_shapes,
+                        shapes,
+                        tuple(runs),
+                        failure,
+                        tuple(stopped),
+                        values,
+                        tuple(divisors),
+                        divided,
+                    )
+                if run is None:
+                    stopped.append(node)
+                    continue
+                if room[0] > 0:
+                    memo[x] = run
+                    room[0] -= 1
+            add(run)
+            if out is not None:
+                shapes[out] = run.outputs[0]
+            else:
+                for name, shape in zip(node.outputs, run.outputs):
+                    shapes[name] = shape
+            if always:
+                divided[index] = always
+                divisors.extend(always)
+            continue
         try:
             inputs = (shapes[names[0]],) if len(names) == 1 else tuple([shapes[name] for name in names])
             if route >= _VALUE:  # _VALUE or _BOUND: no other route has operands
@@ -284,20 +326,11 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
         except KeyError:
             stopped.append(node)
             continue
-        run: NodeRun | None
         if route <= _OTHER:  # _CONV, _PRESERVING, _OTHER: a node's run depends on its input shapes alone
             run = memo.get(inputs)
             if run is None:
                 try:
-                    if route == _PRESERVING:
-                        if min(inputs[0], default=1) >= 1:
-                            run = NodeRun(index, node, inputs, (inputs[0],) * len(node.outputs))
-                        else:
-                            run = _run_node(index, node, inputs)  # refuses the empty axis
-                    elif route == _CONV:
-                        run = _conv(index, node, cast(ConvSpec, node.spec), inputs[0])
-                    else:
-                        run = _run_node(index, node, inputs)
+                    run = _by_shapes(index, node, route, inputs)
                 except ConvCalcError as error:
                     failure = Failure(index, node, str(error))
                     return Run(
@@ -350,6 +383,17 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
         if len(divisors) > met:
             divided[index] = tuple(divisors[met:])
     return Run(input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors), divided)
+
+
+def _by_shapes(index: int, node: Node, route: int, inputs: tuple[Shape, ...]) -> NodeRun | None:
+    """A node whose run depends on its input shapes alone (``_CONV``, ``_PRESERVING``, ``_OTHER``)."""
+    if route == _PRESERVING:
+        if min(inputs[0], default=1) >= 1:
+            return NodeRun(index, node, inputs, (inputs[0],) * len(node.outputs))
+        return _run_node(index, node, inputs)  # refuses the empty axis
+    if route == _CONV:
+        return _conv(index, node, cast(ConvSpec, node.spec), inputs[0])
+    return _run_node(index, node, inputs)
 
 
 def _value(
