@@ -692,16 +692,14 @@ def _formulas(lines: list[tuple[int, _Line]], period: int) -> dict[str, tuple[Fo
     for _, line in lines[1:]:
         if [(name, len(shape)) for name, shape in line.first.shapes.items()] != layout:
             return _formulas_by_name(lines, period)
-    made: dict[tuple[tuple[int, int, int], ...], Formula] = {}
+    made: dict[tuple[tuple[int, ...], tuple[int, ...]], Formula] = {}
     every: list[Formula] = []
-    # one column per tensor axis: its slope and its size on every class, in the classes' order
-    for slopes, sizes in zip(
-        zip(*(line.slopes for _, line in lines)), zip(*(line.sizes for _, line in lines))
-    ):
-        pieces = tuple(zip(starts, slopes, sizes))
-        formula = made.get(pieces)
+    # one column per tensor axis: its slope and its size on every class, in the classes' order (the
+    # starts are the same for every column: a column is told by its slopes and sizes)
+    for column in zip(zip(*(line.slopes for _, line in lines)), zip(*(line.sizes for _, line in lines))):
+        formula = made.get(column)
         if formula is None:
-            formula = made[pieces] = Formula(period, pieces)
+            formula = made[column] = Formula(period, tuple(zip(starts, *column)))
         every.append(formula)
     out: dict[str, tuple[Formula | None, ...]] = {}
     at = 0
