@@ -251,7 +251,7 @@ def _plan(graph: Graph) -> _Plan:
                 divisors = tuple(d for d in _divisors(node) if d > 1)
         one = node.inputs[0] if route <= _OTHER and len(node.inputs) == 1 else None
         out = node.outputs[0] if len(node.outputs) == 1 else None
-        steps.append((index, node, route, node.inputs, divisors, {}, one, out))
+        steps.append((index, node, route, node.inputs, divisors, _memo(node, index), one, out))
     known = {t.name: tuple(int(d) for d in t.shape) for t in graph.constants}
     if len(_PLANS) >= MAX_GRAPHS:
         _PLANS.clear()
@@ -261,10 +261,34 @@ def _plan(graph: Graph) -> _Plan:
     return found
 
 
+# Each node's runs by input shapes, found by the node's identity and index as well as kept by its graph's
+# plan: a graph made from another by changing one node (a merge's fix re-checked, ``inspect.fixes``)
+# shares the runs of every node it keeps while the first graph lives.
+_MEMOS: dict[tuple[int, int], tuple[Node, dict[object, NodeRun]]] = {}
+MAX_NODES = 262_144
+
+
+def _memo(node: Node, index: int) -> dict[object, NodeRun]:
+    key = (id(node), index)
+    found = _MEMOS.get(key)
+    if found is not None and found[0] is node:
+        return found[1]
+    if len(_MEMOS) >= MAX_NODES:
+        _MEMOS.clear()
+    memo: dict[object, NodeRun] = {}
+    _MEMOS[key] = (node, memo)
+    return memo
+
+
 def _forget(key: int, plan: _Plan) -> None:
-    """A graph's plan goes with its graph (unless the key already holds another graph's plan)."""
+    """A graph's plan goes with its graph (unless the key already holds another graph's plan), and the
+    node runs it offered to other graphs (a graph that took them keeps them in its own plan)."""
     if _PLANS.get(key) is plan:
         del _PLANS[key]
+    for index, node, _, _, _, memo, _, _ in plan[3]:
+        found = _MEMOS.get((id(node), index))
+        if found is not None and found[1] is memo:
+            del _MEMOS[(id(node), index)]
 
 
 def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
