@@ -38,11 +38,11 @@ analysis as CPU time, best of 5 in-process, three rounds each; command / shape f
 script each, 9 paired rounds):
 
     spec                          analysis CPU: own engine / before / after   command / shape: before / after
-    docs example (5 layers)               0.3 / 0.9 / 0.8 ms                      1.32x / 1.37x
-    padded U-Net, depth 4                 1.6 / 4.9-5.9 / 3.4-3.8 ms                1.43x / 1.40x
-    2-D U-Net, depth 5                    2.9 / 7.0-8.3 / 4.2-4.5 ms                1.41x / 1.41x
-    72 layers, P = 64                      24 / 42-46 / 20-23 ms                    2.13x / 1.74x
-    20 layers, P = 1024                    19 / 237-249 / 71-72 ms                  4.85x / 2.50x
+    docs example (5 layers)               0.3 / 0.9 / 0.8 ms                  1.32x / 1.37x
+    padded U-Net, depth 4                 1.6 / 4.9-5.9 / 3.4-3.8 ms          1.43x / 1.40x
+    2-D U-Net, depth 5                    2.9 / 7.0-8.3 / 4.2-4.5 ms          1.41x / 1.41x
+    72 layers, P = 64                      24 / 42-46 / 20-23 ms              2.13x / 1.74x
+    20 layers, P = 1024                    19 / 237-249 / 71-72 ms            4.85x / 2.50x
 
 (the own-engine column is from the table above). A chain's graph is a graph of layers: each class is
 read from its first member alone, every size's slope per period from the layers' arithmetic
