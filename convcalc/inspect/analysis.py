@@ -23,7 +23,7 @@ from convcalc.graph.model import ConvSpec, DenseSpec, Graph
 from convcalc.graph.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.graph.sizes import MAX_INPUT, all_axes, smallest_running
 from convcalc.inspect.findings import findings
-from convcalc.inspect.fixes import merge_fixes, operand_path
+from convcalc.inspect.fixes import changed_layers, merge_fixes, operand_path
 from convcalc.inspect.report import InspectReport, LayerRow, Merge, runs_from
 from convcalc.overlap import overlap_pattern
 
@@ -248,6 +248,7 @@ def inspect_graph(
     )
     merges = []
     current = graph  # merges are fixed in order, each assuming the fixes before it (inner skips first)
+    fixed_by: dict[str, str] = {}  # a layer a fix changes -> the merge that fix is for
     for r in run.mismatches:
         fixes: tuple[str, ...] = ()
         knock_on = False
@@ -263,6 +264,8 @@ def inspect_graph(
                     fixes = tuple(
                         f"{fix} (with the fixes above applied, the operands are {operands})" for fix in fixes
                     )
+                if applied is not None:
+                    fixed_by.update(dict.fromkeys(changed_layers(current, applied), r.node.name))
                 current = applied or current
         merges.append(
             Merge(
@@ -277,7 +280,7 @@ def inspect_graph(
             )
         )
     if current is not graph:
-        layers = _with_fixes(layers, run, propagate(current, shapes))
+        layers = _with_fixes(layers, run, propagate(current, shapes), fixed_by)
     if run.ok:
         layers = tuple(
             replace(
@@ -293,11 +296,15 @@ def inspect_graph(
     return replace(report, findings=tuple(findings(report)))
 
 
-def _with_fixes(layers: tuple[LayerRow, ...], run: Run, fixed: Run) -> tuple[LayerRow, ...]:
+def _with_fixes(
+    layers: tuple[LayerRow, ...], run: Run, fixed: Run, fixed_by: dict[str, str]
+) -> tuple[LayerRow, ...]:
     """The layers after the first disagreeing merge with the sizes they have once the merges' fixes are
     applied (as it stands they carry the first operand on, which no runtime computes), said so; their
-    MACs, drops and overlap are those of the printed sizes. The first failing merge keeps its operands
-    as they stand (the disagreement) and shows its output with the fix applied."""
+    MACs, drops and overlap are those of the printed sizes, and a layer the fixes change says how
+    (``fix``: its pads/crops are those of the changed layer; its ``arguments`` stay the model's). The
+    first failing merge keeps its operands as they stand (the disagreement) and shows its output with
+    the fix applied."""
     if not fixed.ok or not run.mismatches:
         return layers
     first = min(r.index for r in run.mismatches)
@@ -313,6 +320,23 @@ def _with_fixes(layers: tuple[LayerRow, ...], run: Run, fixed: Run) -> tuple[Lay
             out.append(replace(row, output_shape=output, with_fixes=output != row.output_shape))
             continue
         changed = (now.inputs[:1], now.outputs[:1]) != ((row.input_shape,), (row.output_shape,))
+        if not changed:
+            out.append(row)
+            continue
         # the whole row from the fixed run: its sizes, and the drops, overlap and work at those sizes
-        out.append(replace(layer_row(now), index=row.index, with_fixes=changed) if changed else row)
+        spec = now.node.spec
+        fix: tuple[tuple[str, tuple[int, ...]], ...] = ()
+        if row.name in fixed_by and isinstance(spec, ConvSpec) and spec.output_padding is not None:
+            fix = (("output_padding", spec.output_padding),)
+        whole = layer_row(now)
+        out.append(
+            replace(
+                whole,
+                index=row.index,
+                arguments=row.arguments,
+                with_fixes=True,
+                fix=fix,
+                fix_for=fixed_by.get(row.name) if fix else None,
+            )
+        )
     return tuple(out)
