@@ -422,7 +422,7 @@ SIZES = {"period", "classes", "singles", "smallest", "contains_size", "nearest_b
 def test_chain_keys() -> None:
     doc = document("chain", "conv k3 s2 p1 | tconv k3 s2 p1 op1", "--range", "1:9")
     assert sections(doc) == {
-        "": HEADED | {"input", "output", "layers", "pairs", "unpaired", "accepted"},
+        "": HEADED | {"input", "exit_code", "output", "layers", "pairs", "unpaired", "accepted"},
         "input": {"size", "size_given"},
         "layers[]": {
             "index",

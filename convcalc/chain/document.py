@@ -46,6 +46,7 @@ def chain_document(report: ChainReport, listed: dict[int, tuple[int, ...]] | Non
     return envelope(
         "chain",
         input={"size": list(report.size), "size_given": report.size_given},
+        exit_code=int(report.exit_code),
         output=list(report.output),
         layers=layers,
         pairs=[

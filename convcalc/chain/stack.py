@@ -38,7 +38,7 @@ from convcalc.core import (
 )
 from convcalc.core.display import Presentable
 from convcalc.core.layer import Layer as CoreLayer
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.graph.fields import Field
 from convcalc.parse import MAX_DIGITS
 from convcalc.periodic import Accepted
@@ -191,6 +191,11 @@ class ChainReport(Presentable):
     def restored(self) -> bool:
         """Every decoder gives back the size of the encoder input it mirrors (exit 0; else exit 1)."""
         return all(all(pair.restored) for pair in self.pairs)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The command's exit code: 0 when every skip is restored, 1 when one is not."""
+        return ExitCode.OK if self.restored else ExitCode.VERIFICATION_FAILED
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -215,8 +215,8 @@ def chain(
     with user_errors("chain", as_json):
         report = api.chain(layers, size, channels=channels, size_range=size_range)
     emit(as_json, report)
-    if not report.restored:
-        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 @app.command(
