@@ -433,6 +433,7 @@ def test_chain_keys() -> None:
             "in_channels",
             "out_channels",
             "dropped",
+            "skipped",
             "receptive_field",
             "jump",
             "first_window",

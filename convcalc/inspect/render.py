@@ -111,7 +111,8 @@ def inspect_view(report: InspectReport) -> RenderableType:
     if report.axes:
         sizes = Table(
             title="Input sizes the whole model accepts, per spatial axis: sizes that run (every merge "
-            "agrees, no layer refuses) and sizes that also drop nothing (every input read)",
+            "agrees, no layer refuses) and sizes that also drop nothing (every layer's windows reach the end "
+            "of its input)",
             title_justify="left",
         )
         for name in ("axis", "given", "runs from", "runs", "drops nothing", "nearest"):
