@@ -44,7 +44,7 @@ def document(*args: str, code: int = ExitCode.OK) -> Any:
 
 ENVELOPE = {"schema_version", "command"}
 # Every document of a command that succeeded: the one-line answer the text prints first.
-HEADED = ENVELOPE | {"headline"}
+HEADED = ENVELOPE | {"headline", "exit_code"}
 LAYER_INPUT = {
     "size",
     "kernel_size",
