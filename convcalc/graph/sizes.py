@@ -417,7 +417,9 @@ def axis_sizes(
     later = run_at(2 * minimum + 64)  # far enough that every size that follows this axis has moved
     before = {r.index: r.inputs for r in first.nodes}
     shifted = {r.index for r in later.nodes if before.get(r.index) != r.inputs}
-    for node_run in first.nodes:
+    # an op known only by its declared shape: exact at every size only where the reader declares it
+    # again at each size (a PyTorch model captured again per size: ``rebuild``)
+    for node_run in first.nodes if graph.rebuild is None else ():
         if node_run.node.kind == "unknown" and (node_run.index in shifted or later.failure is not None):
             node = node_run.node
             return not_worked_out(
