@@ -302,83 +302,46 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     stopped: list[Node] = []
     divisors: list[int] = []
     divided: dict[int, tuple[int, ...]] = {}  # the divisors each node met (``Run.step``)
+    failure: Failure | None = None
     add = runs.append
     run: NodeRun | None
     for index, node, route, names, always, memo, one, out in steps:
-        if one is not None:  # one input, run by its shape alone: the commonest node, first
+        if one is not None:  # one input, run by its shape alone: the commonest node, its shape the key
             x = shapes.get(one)
-            run = memo.get(x)
+            if x is None:
+                stopped.append(node)
+                continue
+            key: object = x
+            inputs: tuple[Shape, ...] = (x,)
+        else:
+            try:
+                inputs = (shapes[names[0]],) if len(names) == 1 else tuple([shapes[name] for name in names])
+                if route >= _VALUE:  # _VALUE or _BOUND: no other route has operands
+                    for _, name in node.operands:
+                        shapes[name]
+            except KeyError:
+                stopped.append(node)
+                continue
+            key = inputs
+        if route <= _OTHER:  # _CONV, _PRESERVING, _OTHER: a node's run depends on its input shapes alone
+            run = memo.get(key)
             if run is None:
-                if x is None:
-                    stopped.append(node)
-                    continue
                 try:
-                    run = _by_shapes(index, node, route, (x,))
+                    run = _by_shapes(index, node, route, inputs)
                 except ConvCalcError as error:
                     failure = Failure(index, node, str(error))
-                    return Run(
-                        input_shapes,
-                        shapes,
-                        tuple(runs),
-                        failure,
-                        tuple(stopped),
-                        values,
-                        tuple(divisors),
-                        divided,
-                    )
+                    break
                 if run is None:
                     stopped.append(node)
                     continue
                 if room[0] > 0:
-                    memo[x] = run
+                    memo[key] = run
                     room[0] -= 1
             add(run)
             if out is not None:
                 shapes[out] = run.outputs[0]
             else:
                 for name, shape in zip(node.outputs, run.outputs):
-                    shapes[name] = shape
-            if always:
-                divided[index] = always
-                divisors.extend(always)
-            continue
-        try:
-            inputs = (shapes[names[0]],) if len(names) == 1 else tuple([shapes[name] for name in names])
-            if route >= _VALUE:  # _VALUE or _BOUND: no other route has operands
-                for _, name in node.operands:
-                    shapes[name]
-        except KeyError:
-            stopped.append(node)
-            continue
-        if route <= _OTHER:  # _CONV, _PRESERVING, _OTHER: a node's run depends on its input shapes alone
-            run = memo.get(inputs)
-            if run is None:
-                try:
-                    run = _by_shapes(index, node, route, inputs)
-                except ConvCalcError as error:
-                    failure = Failure(index, node, str(error))
-                    return Run(
-                        input_shapes,
-                        shapes,
-                        tuple(runs),
-                        failure,
-                        tuple(stopped),
-                        values,
-                        tuple(divisors),
-                        divided,
-                    )
-                if run is None:
-                    stopped.append(node)
-                    continue
-                if room[0] > 0:
-                    memo[inputs] = run
-                    room[0] -= 1
-            add(run)
-            outputs = run.outputs
-            if len(outputs) == 1:
-                shapes[node.outputs[0]] = outputs[0]
-            else:
-                for name, shape in zip(node.outputs, outputs):
                     shapes[name] = shape
             if always:
                 divided[index] = always
@@ -395,9 +358,7 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
                     divisors.extend(d for d in _divisors(bound) if d > 1)
         except ConvCalcError as error:
             failure = Failure(index, node, str(error))
-            return Run(
-                input_shapes, shapes, tuple(runs), failure, tuple(stopped), values, tuple(divisors), divided
-            )
+            break
         if run is None:
             stopped.append(node)
             continue
@@ -406,7 +367,7 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
             shapes[name] = shape
         if len(divisors) > met:
             divided[index] = tuple(divisors[met:])
-    return Run(input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors), divided)
+    return Run(input_shapes, shapes, tuple(runs), failure, tuple(stopped), values, tuple(divisors), divided)
 
 
 def _by_shapes(index: int, node: Node, route: int, inputs: tuple[Shape, ...]) -> NodeRun | None:
