@@ -11,7 +11,12 @@ denominators), so sizes repeat over S, the lcm over tensors of the products alon
 divisor). Along a class three runs (q = 0, 1, 2) give every size's slope and offset (``Formula``) and
 check that they are affine; a graph of layers alone (``_plain``: no shape arithmetic, fixed specs) needs
 two, its first member and one FAR periods on, where every crossing is past: each size's change must
-then be a multiple of FAR (``_line``). Every merge's disagreement is then affine in q, and
+then be a multiple of FAR (``_line``); and a graph of such layers whose arithmetic has no crossing
+past its first sizes (explicit-pad convolutions and poolings, transposed convolutions, resizes by
+scales, concatenations: ``_slopes``) needs one, its first member, every size's slope per period coming
+from the layers' arithmetic (a stride s divides a, so floor((a*q + b + c)/s) = (a/s)*q + floor((b +
+c)/s)) once no pooling window was truncated into existence (``_sloped_line``). Every merge's
+disagreement is then affine in q, and
 ``convcalc.periodic.class_members`` (chain's too) says whether the class agrees for every q, for one q
 (checked by one more run), or for none. The sizes that run are those classes; the sizes that drop
 nothing are the classes where no window leaves an input unread as well. A class whose first members
