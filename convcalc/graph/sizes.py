@@ -543,19 +543,21 @@ def axis_sizes(
             f"not worked out, because {node.op} ({node.name}) is not modelled and its shape is known "
             "only for the given input",
         )
-    later = run_at(2 * minimum + 64)  # far enough that every size that follows this axis has moved
-    before = {r.index: r.inputs for r in first.nodes}
-    shifted = {r.index for r in later.nodes if before.get(r.index) != r.inputs}
     # an op known only by its declared shape: exact at every size only where the reader declares it
-    # again at each size (a PyTorch model captured again per size: ``rebuild``)
-    for node_run in first.nodes if graph.rebuild is None else ():
-        if node_run.node.kind == "unknown" and (node_run.index in shifted or later.failure is not None):
-            node = node_run.node
-            return not_worked_out(
-                minimum,
-                f"not worked out, because {node.op} ({node.name}) lies on this axis's path and convcalc "
-                "does not model it (its shape is known only for the given input)",
-            )
+    # again at each size (a PyTorch model captured again per size: ``rebuild``); a run at a larger size
+    # tells whether one lies on this axis's path (a graph without one skips that run)
+    if graph.rebuild is None and any(node.kind == "unknown" for node in graph.nodes):
+        later = run_at(2 * minimum + 64)  # far enough that every size that follows this axis has moved
+        before = {r.index: r.inputs for r in first.nodes}
+        shifted = {r.index for r in later.nodes if before.get(r.index) != r.inputs}
+        for node_run in first.nodes:
+            if node_run.node.kind == "unknown" and (node_run.index in shifted or later.failure is not None):
+                node = node_run.node
+                return not_worked_out(
+                    minimum,
+                    f"not worked out, because {node.op} ({node.name}) lies on this axis's path and "
+                    "convcalc does not model it (its shape is known only for the given input)",
+                )
     # Every size is periodic affine over the step of the run (its divisors, composed along each path);
     # two runs that far apart read each size's exact gain, and the lcm of their denominators is the period.
     step = first.step
