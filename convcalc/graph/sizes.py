@@ -441,18 +441,41 @@ def _slopes(graph: Graph, run: Run, tensor_axis: int, period: int) -> Slopes | N
     return slopes
 
 
-def _past_crossings(run: Run, slopes: Slopes) -> bool:
+class _Layers(NamedTuple):
+    """What a graph with ``_slopes`` reads each class with: every tensor's slope per period, the
+    poolings whose windows may be truncated (by node index: a run that ran every node holds its node runs
+    in the graph's order), and, filled in as asked, the slopes in the runs' tensor order (the constants,
+    the inputs, then each node's outputs) and each merge gap's slope."""
+
+    slopes: Slopes
+    pools: tuple[int, ...]
+    moves: list[list[int]]
+    gap_slopes: Gaps
+
+
+def _layers(graph: Graph, slopes: Slopes) -> _Layers:
+    pools = tuple(
+        index
+        for index, node in enumerate(graph.nodes)
+        if isinstance(node.spec, PoolSpec)
+        and not node.spec.ceil_mode
+        and not isinstance(node.spec.padding, str)
+    )
+    return _Layers(slopes, pools, [], {})
+
+
+def _past_crossings(run: Run, layers: _Layers) -> bool:
     """Whether no pooling in the run had a window truncated into existence on an axis that moves along
     the class (ONNX Runtime divides a negative span toward zero: one window where the floor gives none,
     the window padded out at the end); such a pooling's size is not affine from here on. A ceil_mode
     pooling's padded end repeats with the size's residue, so it is; an axis that does not move keeps
     its windows."""
-    for node_run in run.nodes:
+    for index in layers.pools:
+        node_run = run.nodes[index]
         node = node_run.node
         spec = node.spec
-        if not isinstance(spec, PoolSpec) or spec.ceil_mode or isinstance(spec.padding, str):
-            continue
-        moving = slopes[node.inputs[0]]
+        assert isinstance(spec, PoolSpec) and not isinstance(spec.padding, str)
+        moving = layers.slopes[node.inputs[0]]
         axes = spatial_axes(node.layout, len(moving))
         for a, window, (_, after) in zip(axes, node_run.windows, spec.padding):
             if moving[a] and window.pad_after != after:
@@ -460,30 +483,39 @@ def _past_crossings(run: Run, slopes: Slopes) -> bool:
     return True
 
 
-def _sloped_line(first: Run, graph: Graph, slopes: Slopes, moves: list[list[int]]) -> _Line | None:
+def _sloped_line(first: Run, graph: Graph, layers: _Layers, sizes_too: bool) -> _Line | None:
     """``_line`` for a graph with ``_slopes``: the class read from its first member alone, every size moving
-    by its slope per period (exact once no pooling is truncated, ``_past_crossings``). ``moves`` keeps
-    the slopes in the runs' tensor order (a run that ran every node holds the same tensors in the same
-    order: the constants, the inputs, then each node's outputs)."""
+    by its slope per period (exact once no pooling is truncated, ``_past_crossings``); the sizes and
+    their slopes only for a caller that asks for the formulas (``sizes_too``)."""
     if first.failure is not None or first.stopped:
         return _FAILS
-    if not _past_crossings(first, slopes):
+    if not _past_crossings(first, layers):
         return None
-    sizes = _flat(first.shapes.values())
-    if not moves:
-        moves.append(_flat(slopes[name] for name in first.shapes))
-    if len(moves[0]) != len(sizes):
-        return None
+    slopes = layers.slopes
+    sizes: list[int] = []
+    moves: list[int] = []
+    if sizes_too:
+        sizes = _flat(first.shapes.values())
+        if not layers.moves:
+            layers.moves.append(_flat(slopes[name] for name in first.shapes))
+        moves = layers.moves[0]
+        if len(moves) != len(sizes):
+            return None
     gaps = _gaps(first)
+    known = layers.gap_slopes
     gap_slopes: Gaps = {}
     for key in gaps:
-        index, k, axis = key
-        if axis == -2:
-            gap_slopes[key] = 0  # a disagreement that does not follow the size
-            continue
-        inputs = graph.nodes[index].inputs
-        gap_slopes[key] = slopes[inputs[k]][axis] - slopes[inputs[0]][axis]
-    return _Line(first, first, 1, sizes, moves[0], gaps, gap_slopes)
+        found = known.get(key)
+        if found is None:
+            index, k, axis = key
+            if axis == -2:
+                found = 0  # a disagreement that does not follow the size
+            else:
+                inputs = graph.nodes[index].inputs
+                found = slopes[inputs[k]][axis] - slopes[inputs[0]][axis]
+            known[key] = found
+        gap_slopes[key] = found
+    return _Line(first, first, 1, sizes, moves, gaps, gap_slopes)
 
 
 def axis_sizes(
@@ -606,7 +638,7 @@ def axis_sizes(
 
     # a graph of layers reads each class from its first member alone (``_slopes``), else from two runs
     layer_slopes = _slopes(graph, first, tensor_axis, p) if far else None
-    moves: list[list[int]] = []
+    layers = None if layer_slopes is None else _layers(graph, layer_slopes)
     for r in range(p):
         base = minimum + r
         start = None
@@ -614,10 +646,10 @@ def axis_sizes(
         line = None
         for shift in range(MAX_SHIFT):
             begin = base + shift * p
-            if layer_slopes is None:
+            if layers is None:
                 line = _line(run_at, base, shift, p, far)
             else:
-                line = _sloped_line(run_at(begin), graph, layer_slopes, moves)
+                line = _sloped_line(run_at(begin), graph, layers, formulas)
             if line is _FAILS:
                 continue
             failing = False
