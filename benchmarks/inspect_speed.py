@@ -29,8 +29,11 @@ Session speed4 (the machine loaded throughout, load 8-11 on 2 cores, so the star
 at d0489ed) and this branch were run alternately from /tmp with PYTHONPATH, medians of 7-9, CPU time
 quoted; wall time on a loaded machine counts the other processes): whole command at 255x255
 0.248-0.276 -> 0.206-0.221 s CPU (0.80-0.87x), at 256x256 0.236-0.252 -> 0.206-0.224 s CPU (0.86-0.90x);
-wall 0.60-0.87 -> 0.52-0.57 s. In-process CPU at 255x255 (best of 5): the accepted sizes 59-71 -> 26-31
-ms (33 graph runs, was 48), the JSON text 11 -> 6-7 ms, the receptive field 8.8 -> 7.8 ms, the merges'
+wall 0.60-0.87 -> 0.52-0.57 s. Against main at the end of the session (3fa6f91, paired, load 8-9):
+0.265 -> 0.216 and 0.276 -> 0.222 s CPU at 255 (0.80-0.82x), 0.252 -> 0.212 and 0.260 -> 0.211 at 256
+(0.81-0.84x); wall 0.53-0.56 -> 0.44-0.45 and 0.50 -> 0.41-0.43 s.
+In-process CPU at 255x255 (best of 5): the accepted sizes 59-71 -> 24-28
+ms (32 graph runs, was 48), the JSON text 11 -> 6-7 ms, the receptive field 8.8 -> 7.8 ms, the merges'
 re-checked fixes 10-11 -> 8-9 ms. The output is byte-identical (this model at five sizes, tables and
 JSON, and 45 other inspect commands). What changed: a graph of layers reads each residue class from
 its first member alone, every size's slope per period coming from the layers' arithmetic
