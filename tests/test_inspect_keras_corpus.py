@@ -76,31 +76,70 @@ def test_the_json_documents_hold_their_schema(name: str) -> None:
     jsonschema.validate(json.loads(result.stdout), schema("inspect"))
 
 
+def _config(name: str) -> Any:
+    import zipfile
+
+    with zipfile.ZipFile(DATA / RECORDS[name]["file"]) as archive:
+        return json.loads(archive.read("config.json"))
+
+
+def _without_modules(value: Any) -> Any:
+    """The config as a `.h5` file of tf.keras 2 writes it: no module recorded for any class."""
+    if isinstance(value, dict):
+        return {k: _without_modules(v) for k, v in value.items() if k not in ("module", "registered_name")}
+    return [_without_modules(v) for v in value] if isinstance(value, list) else value
+
+
+def _written(path: Path, document: Any) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(document))
+    return path
+
+
+def _layers(document: Any) -> Any:
+    """Every layer entry of a config, nested models included."""
+    if isinstance(document, dict):
+        if "class_name" in document and "inbound_nodes" in document:
+            yield document
+        for value in document.values():
+            yield from _layers(value)
+    elif isinstance(document, list):
+        for value in document:
+            yield from _layers(value)
+
+
 def test_convnext_layer_scale_is_known_without_a_module_as_in_h5(tmp_path: Path) -> None:
     # A `.h5` file's config records no "module" for a class: ConvNeXt's LayerScale is then known by its
     # config keys; a LayerScale of other keys (a user's own class) is not modelled.
-    import zipfile
-
-    model = RECORDS["ConvNeXtTiny"]
-    with zipfile.ZipFile(DATA / model["file"]) as archive:
-        config = json.loads(archive.read("config.json"))
-
-    def without_modules(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: without_modules(v) for k, v in value.items() if k not in ("module", "registered_name")}
-        return [without_modules(v) for v in value] if isinstance(value, list) else value
-
-    def written(name: str, document: Any) -> Path:
-        path = tmp_path / name
-        with zipfile.ZipFile(path, "w") as archive:
-            archive.writestr("config.json", json.dumps(document))
-        return path
-
-    legacy = without_modules(config)
-    truth = model["records"][-1]
-    assert compare(read_keras(written("legacy.keras", legacy)), truth).problems == []
+    legacy = _without_modules(_config("ConvNeXtTiny"))
+    truth = RECORDS["ConvNeXtTiny"]["records"][-1]
+    assert compare(read_keras(_written(tmp_path / "legacy.keras", legacy)), truth).problems == []
     for layer in legacy["config"]["layers"]:
         if layer["class_name"] == "LayerScale":
             layer["config"].pop("projection_dim")
-    verdict = compare(read_keras(written("other.keras", legacy)), truth)
+    verdict = compare(read_keras(_written(tmp_path / "other.keras", legacy)), truth)
     assert verdict.stopped == "convnext_tiny_stage_0_block_0_layer_scale"
+
+
+def test_keras_hub_spatial_pyramid_pooling_is_read_from_its_config(tmp_path: Path) -> None:
+    # keras-hub's DeepLabV3 pyramid resizes its pooled branch back to its input's size: read from the
+    # config (dilation_rates, num_channels), every size Keras ran or refused is answered (the tests
+    # above compare each record and the sweep), with the layer's own output shape Keras' at each.
+    graph = read_keras(DATA / RECORDS["DeepLabV3"]["file"])
+    resize = next(n for n in graph.nodes if n.name == "spatial_pyramid_pooling/resizing")
+    assert resize.operands == (("sizes", "spatial_pyramid_pooling/resizing/size"),)
+    report = convcalc.inspect(DATA / RECORDS["DeepLabV3"]["file"], input="1x64x64x3")
+    assert report.exit_code == 0 and all(axis.runs is not None for axis in report.axes)
+    # Known without a module by its config keys (a `.h5` file); a class of that name with other keys
+    # (a user's own) is not modelled: the answer stops there.
+    legacy = _without_modules(_config("DeepLabV3"))
+    for truth in RECORDS["DeepLabV3"]["records"]:
+        assert compare(read_keras(_written(tmp_path / "legacy.keras", legacy)), truth).problems == []
+    (pyramid,) = [e for e in _layers(legacy) if e["class_name"] == "SpatialPyramidPooling"]
+    pyramid["config"].pop("num_channels")
+    verdict = compare(
+        read_keras(_written(tmp_path / "other.keras", legacy)), RECORDS["DeepLabV3"]["records"][-1]
+    )
+    assert verdict.stopped == "spatial_pyramid_pooling"

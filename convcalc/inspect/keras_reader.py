@@ -14,7 +14,6 @@ number ``n`` > 0 is ``name:n``, and a further output ``t`` of a nested model ``n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from convcalc.graph.model import (
 from convcalc.inspect.keras_archive import read_config
 from convcalc.inspect.keras_config import (
     _build_config,
+    _Call,
     _class,
     _dict,
     _fmt,
@@ -57,6 +57,11 @@ from convcalc.inspect.keras_config import (
     _shape,
     _tensor_name,
     _topological,
+)
+from convcalc.inspect.keras_library import (
+    application_layer,
+    spatial_pyramid_pooling,
+    spatial_pyramid_pooling_layer,
 )
 
 MAX_LAYERS = 20_000
@@ -100,39 +105,6 @@ SHAPE_PRESERVING = frozenset(
         "Masking",
     ]
 )
-# Layers keras.applications defines in its own modules, each shape-preserving (ConvNeXt scales every
-# channel by a learned gamma, and drops whole residual branches in training): the module Keras 3
-# records for the class, and the config keys that identify it where no module is recorded (`.h5`).
-APPLICATION_SHAPE_PRESERVING = {
-    "LayerScale": ("keras.src.applications.convnext", frozenset(["init_values", "projection_dim"])),
-    "StochasticDepth": ("keras.src.applications.convnext", frozenset(["drop_path_rate"])),
-}
-
-
-@dataclass(frozen=True)
-class _Call:
-    """One call of one layer: where it sits, its config, its data inputs and the shapes Keras recorded."""
-
-    path: str
-    cls: str
-    config: dict[str, Any]
-    build: dict[str, Any]
-    inputs: tuple[str, ...]
-    input_shape: tuple[Dim, ...] | None
-    output: str
-    declared: tuple[Dim, ...] | None
-    layer_path: str = ""
-    node_index: int = 0
-    module: str = ""
-
-
-def _application_layer(call: _Call) -> bool:
-    """Whether the call is of a shape-preserving layer class keras.applications defines."""
-    known = APPLICATION_SHAPE_PRESERVING.get(call.cls)
-    if known is None:
-        return False
-    module, keys = known
-    return call.module == module or (not call.module and keys <= call.config.keys())
 
 
 def read_keras(path: Path) -> Graph:
@@ -353,8 +325,10 @@ class _Reader:
             raise self.error(
                 call.path, f"a {cls} layer reads one tensor; it is called with {len(call.inputs)}"
             )
-        elif cls in SHAPE_PRESERVING or _application_layer(call):
+        elif cls in SHAPE_PRESERVING or application_layer(call):
             self.add(call, call.path, cls, "shape_preserving", None, call.inputs, call.output)
+        elif spatial_pyramid_pooling_layer(call):
+            self.nodes.extend(spatial_pyramid_pooling(self.source, call))
         elif cls in CONV or cls in CONV_TRANSPOSE or cls in DEPTHWISE or cls in SEPARABLE:
             self.conv(call)
         elif cls in POOL:

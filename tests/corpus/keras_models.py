@@ -234,15 +234,8 @@ EXAMPLES = [
     Case("espcn", "keras.io description", espcn, channels=1, opaque=("depth_to_space",)),
 ]
 LIBRARIES = [
-    # keras-hub's SpatialPyramidPooling is a layer of its own (pooled branch resized back to its
-    # input): not modelled, so the answer stops there.
-    Case(
-        "DeepLabV3",
-        "keras-hub 0.32.0",
-        deeplab_v3,
-        sweep=THIN,
-        opaque=("spatial_pyramid_pooling",),
-        library="keras_hub",
-    ),
+    # keras-hub's SpatialPyramidPooling (its pooled branch resized back to its input) read from its
+    # config by keras_library.spatial_pyramid_pooling.
+    Case("DeepLabV3", "keras-hub 0.32.0", deeplab_v3, sweep=THIN, library="keras_hub"),
 ]
 CASES = APPLICATIONS + EXAMPLES + LIBRARIES

@@ -3,7 +3,9 @@
 Run from the repository root with Keras 3 and torch installed (Keras on its torch backend, see
 tests/corpus/test_keras_corpus.py for why not TensorFlow's):
 
-    KERAS_BACKEND=torch python tests/data/keras_corpus/make.py
+    KERAS_BACKEND=torch python tests/data/keras_corpus/make.py [MODEL ...]
+
+Named models are made again and the others' records kept; with no name, every model is.
 
 The models come from tests/corpus/keras_models.py (keras.applications code with random weights, and
 a U-Net written from its description). Each file keeps only ``config.json`` and ``metadata.json``:
@@ -29,7 +31,7 @@ sys.path.insert(0, str(HERE.parents[2]))
 from tests.corpus.keras_models import CASES  # noqa: E402
 from tests.corpus.keras_witness import record  # noqa: E402
 
-MODELS = ("MobileNetV2", "EfficientNetB0", "ConvNeXtTiny", "classic_unet", "feature_pyramid")
+MODELS = ("MobileNetV2", "EfficientNetB0", "ConvNeXtTiny", "classic_unet", "feature_pyramid", "DeepLabV3")
 # Full records (every layer) at these sizes of the first spatial axis: tiny ones Keras refuses, odd
 # ones, the base.
 FULL = (1, 7, 17, 33, 64)
@@ -46,18 +48,22 @@ def config_only(source: Path, target: Path) -> None:
             zout.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
 
+    unknown = set(names) - set(MODELS)
+    if unknown:
+        raise SystemExit(f"not a model of the slice: {sorted(unknown)}; the slice: {', '.join(MODELS)}")
+    kept = json.loads((HERE / "records.json").read_text())["models"] if names else {}
     document: dict[str, object] = {
         "made_by": "tests/data/keras_corpus/make.py",
         "keras": keras.__version__,
         "backend": keras.backend.backend(),
-        "models": {},
+        "models": kept,
     }
     for case in CASES:
-        if case.name not in MODELS:
+        if case.name not in (names or MODELS):
             continue
         keras.utils.set_random_seed(0)
         model = case.build(keras)
@@ -83,4 +89,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
