@@ -27,6 +27,11 @@ APPLICATION_SHAPE_PRESERVING = {
     "LayerScale": ("keras.src.applications.convnext", frozenset(["init_values", "projection_dim"])),
     "StochasticDepth": ("keras.src.applications.convnext", frozenset(["drop_path_rate"])),
 }
+# Layers keras.applications defines that add their inputs (InceptionResNetV2's residual: the
+# shortcut plus the branch times a constant ``scale``): a merge with broadcasting, as Add.
+APPLICATION_ELEMENTWISE = {
+    "CustomScaleLayer": ("keras.src.applications.inception_resnet_v2", frozenset(["scale"])),
+}
 # keras-hub's DeepLabV3 atrous spatial pyramid pooling (keras_hub/src/models/deeplab_v3).
 SPATIAL_PYRAMID_POOLING = (
     "keras_hub.src.models.deeplab_v3.deeplab_v3_layers",
@@ -44,6 +49,12 @@ def _is(call: _Call, known: tuple[str, frozenset[str]]) -> bool:
 def application_layer(call: _Call) -> bool:
     """Whether the call is of a shape-preserving layer class keras.applications defines."""
     known = APPLICATION_SHAPE_PRESERVING.get(call.cls)
+    return known is not None and _is(call, known)
+
+
+def application_merge(call: _Call) -> bool:
+    """Whether the call is of an elementwise merge layer class keras.applications defines."""
+    known = APPLICATION_ELEMENTWISE.get(call.cls)
     return known is not None and _is(call, known)
 
 

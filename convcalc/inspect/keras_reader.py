@@ -40,6 +40,7 @@ from convcalc.graph.model import (
 )
 from convcalc.inspect.keras_archive import read_config
 from convcalc.inspect.keras_config import (
+    MAX_AXIS_VALUE,
     _build_config,
     _Call,
     _class,
@@ -60,9 +61,11 @@ from convcalc.inspect.keras_config import (
 )
 from convcalc.inspect.keras_library import (
     application_layer,
+    application_merge,
     spatial_pyramid_pooling,
     spatial_pyramid_pooling_layer,
 )
+from convcalc.inspect.keras_ops import fixed_resize, is_keras_op, op_nodes
 
 MAX_LAYERS = 20_000
 # Models inside models inside models: real files nest two or three.
@@ -107,6 +110,14 @@ SHAPE_PRESERVING = frozenset(
 )
 
 
+def _call_args(entry: dict[str, Any], index: int) -> list[Any]:
+    """The positional arguments config.json records for a layer's call number ``index`` (Keras 3)."""
+    nodes = entry.get("inbound_nodes")
+    node = nodes[index] if isinstance(nodes, list) and index < len(nodes) else None
+    args = node.get("args") if isinstance(node, dict) else None
+    return args if isinstance(args, list) else []
+
+
 def read_keras(path: Path) -> Graph:
     """Read a `.keras` file into a checked Graph (no TensorFlow or Keras needed)."""
     config, metadata = read_config(path)
@@ -128,6 +139,7 @@ def read_keras(path: Path) -> Graph:
         inputs=tuple(reader.inputs),
         nodes=tuple(reader.nodes),
         outputs=tuple(outputs),
+        constants=tuple(reader.constants),
         notes=tuple(reader.notes),
     )
     return graph.checked()
@@ -138,6 +150,7 @@ class _Reader:
         self.source = source
         self.inputs: list[Tensor] = []
         self.nodes: list[Node] = []
+        self.constants: list[Tensor] = []
         self.notes: list[str] = []
         self.layers = 0
 
@@ -300,7 +313,12 @@ class _Reader:
             for tensor, name in zip(inner, names):
                 self.add(call, name, call.cls, "shape_preserving", None, (tensor,), name)
             return names
-        self.add_layer(call)
+        if is_keras_op(call):
+            nodes, constants = op_nodes(call, _call_args(entry, call.node_index))
+            self.nodes.extend(nodes)
+            self.constants.extend(constants)
+        else:
+            self.add_layer(call)
         return [call.output]
 
     def add(
@@ -316,12 +334,13 @@ class _Reader:
             raise self.error(
                 call.path, f"data_format must be 'channels_last' or 'channels_first'; got {fmt!r}"
             )
-        if cls in ELEMENTWISE:
+        layout = CHANNELS_FIRST if fmt == CHANNELS_FIRST else CHANNELS_LAST
+        if cls in ELEMENTWISE or application_merge(call):
             self.add(call, call.path, cls, "elementwise", None, call.inputs, call.output)
         elif cls == "Concatenate":
             axis = _int(self.source, call.path, "axis", cfg.get("axis", -1), None)
             self.add(call, call.path, cls, "concat", ConcatSpec(axis), call.inputs, call.output)
-        elif len(call.inputs) != 1:
+        elif len(call.inputs) != 1 and self.modelled(call):
             raise self.error(
                 call.path, f"a {cls} layer reads one tensor; it is called with {len(call.inputs)}"
             )
@@ -356,6 +375,13 @@ class _Reader:
             sign = 1 if cls in ZERO_PADDING else -1
             pads = self.full(call, rank, tuple((sign * b, sign * a) for b, a in pairs), (0, 0))
             self.add(call, call.path, cls, "pad", PadSpec(pads), call.inputs, call.output)
+        elif cls == "Resizing":
+            height = _int(self.source, call.path, "height", cfg.get("height"), 1, MAX_AXIS_VALUE)
+            width = _int(self.source, call.path, "width", cfg.get("width"), 1, MAX_AXIS_VALUE)
+            mode = str(cfg.get("interpolation", "bilinear"))
+            nodes, constants = fixed_resize(call, (height, width), mode, layout)
+            self.nodes.extend(nodes)
+            self.constants.extend(constants)
         elif cls == "Flatten":
             self.add(call, call.path, cls, "flatten", FlattenSpec(1), call.inputs, call.output)
         elif cls == "Reshape":
@@ -378,6 +404,18 @@ class _Reader:
         else:
             spec = UnknownSpec((call.declared,))
             self.add(call, call.path, cls, "unknown", spec, call.inputs, call.output)
+
+    def modelled(self, call: _Call) -> bool:
+        """Whether the call is of a one-tensor layer class convcalc reads (a class it does not know
+        may read several: it stays an unknown node)."""
+        cls = call.cls
+        known = (CONV, CONV_TRANSPOSE, DEPTHWISE, SEPARABLE, POOL, GLOBAL_POOL, UPSAMPLING, ZERO_PADDING)
+        return (
+            any(cls in table for table in (*known, CROPPING, SHAPE_PRESERVING))
+            or cls in ("Resizing", "Flatten", "Reshape", "Permute", "Dense")
+            or application_layer(call)
+            or spatial_pyramid_pooling_layer(call)
+        )
 
     def full(self, call: _Call, rank: int, spatial: tuple[Any, ...], fill: Any) -> tuple[Any, ...]:
         """Per tensor axis: the spatial values in the layer's layout, ``fill`` on batch and channels."""

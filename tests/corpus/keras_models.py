@@ -190,6 +190,11 @@ def deeplab_v3(keras: Any) -> Any:
     same graph as a plain Functional model is what a `.keras` file can describe."""
     import keras_hub
 
+    backbone = _deeplab_backbone(keras_hub)
+    return keras.Model(backbone.inputs, backbone.outputs, name="deeplab_v3")
+
+
+def _deeplab_backbone(keras_hub: Any) -> Any:
     encoder = keras_hub.models.ResNetBackbone(
         input_conv_filters=[64],
         input_conv_kernel_sizes=[7],
@@ -200,7 +205,7 @@ def deeplab_v3(keras: Any) -> Any:
         use_pre_activation=False,
         image_shape=(None, None, 3),
     )
-    backbone = keras_hub.models.DeepLabV3Backbone(
+    return keras_hub.models.DeepLabV3Backbone(
         image_encoder=encoder,
         spatial_pyramid_pooling_key="P4",
         low_level_feature_key="P2",
@@ -208,7 +213,129 @@ def deeplab_v3(keras: Any) -> Any:
         dilation_rates=[2, 4],
         projection_filters=8,
     )
-    return keras.Model(backbone.inputs, backbone.outputs, name="deeplab_v3")
+
+
+def keras_ops(keras: Any) -> Any:
+    """Keras operations called on a Functional model's tensors (saved as nodes of their own, read by
+    NumPy's rules), and resizing to a fixed size: reflect and constant pads, transposes, a reshape
+    with the batch axis, ops.image.resize and the Resizing layer, a concatenate and an add."""
+    layers, ops = keras.layers, keras.ops
+    inputs = keras.Input((None, None, 3))
+    x = layers.Conv2D(4, 3, name="conv")(inputs)
+    padded = ops.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="reflect")
+    first = ops.transpose(ops.transpose(padded, (0, 3, 1, 2)), (0, 2, 3, 1))
+    resized = ops.image.resize(first, (16, 12))
+    fixed = layers.Resizing(16, 12, name="resizing")(x)
+    merged = ops.add(ops.concatenate([resized, fixed], axis=-1), fixed[..., :1])
+    flat = ops.reshape(merged, (-1, 16 * 12, 8))
+    shifted = ops.pad(x, [[0, 0], [1, 0], [0, 3], [0, 0]])
+    strided = layers.Conv2D(2, 3, strides=2, name="strided")(shifted)
+    return keras.Model(inputs, [flat, strided], name="keras_ops")
+
+
+def _hub(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A keras-hub model as the plain Functional model of its graph (a keras-hub class saves its
+    constructor's arguments, not its layers)."""
+
+    def functional(keras: Any) -> Any:
+        import keras_hub
+
+        model = build(keras_hub)
+        return keras.Model(model.inputs, model.outputs, name=model.name)
+
+    return functional
+
+
+def hub_resnet_v2(hub: Any) -> Any:
+    return hub.models.ResNetBackbone(
+        input_conv_filters=[16],
+        input_conv_kernel_sizes=[7],
+        stackwise_num_filters=[64, 16, 16],
+        stackwise_num_blocks=[1, 1, 1],
+        stackwise_num_strides=[1, 2, 2],
+        block_type="bottleneck_block",
+        use_pre_activation=True,
+    )
+
+
+def hub_cspdarknet(hub: Any) -> Any:
+    return hub.models.CSPNetBackbone(
+        stem_filters=8,
+        stem_kernel_size=3,
+        stem_strides=1,
+        stackwise_depth=[1, 1, 1],
+        stackwise_strides=[1, 2, 2],
+        stackwise_num_filters=[8, 16, 32],
+        block_type="dark_block",
+        stage_type="dark",
+    )
+
+
+def hub_efficientnet(hub: Any) -> Any:
+    return hub.models.EfficientNetBackbone(
+        stackwise_kernel_sizes=[3, 3, 5],
+        stackwise_num_repeats=[1, 1, 1],
+        stackwise_input_filters=[8, 8, 16],
+        stackwise_output_filters=[8, 16, 24],
+        stackwise_expansion_ratios=[1, 4, 6],
+        stackwise_squeeze_and_excite_ratios=[0.0, 0.25, 0.25],
+        stackwise_strides=[1, 2, 2],
+        stackwise_block_types=["fused", "unfused", "v1"],
+        stackwise_force_input_filters=[0, 0, 0],
+        stackwise_nores_option=[False, False, False],
+        stackwise_width_coefficients=[1.0, 1.0, 1.0],
+        stackwise_depth_coefficients=[1.0, 1.0, 1.0],
+    )
+
+
+def _mit(hub: Any) -> Any:
+    return hub.models.MiTBackbone(
+        layerwise_depths=[1, 1],
+        num_layers=2,
+        layerwise_num_heads=[1, 2],
+        layerwise_sr_ratios=[2, 1],
+        max_drop_path_rate=0.0,
+        layerwise_patch_sizes=[7, 3],
+        layerwise_strides=[4, 2],
+        hidden_dims=[8, 16],
+        image_shape=(64, 64, 3),  # MiT's attention reshapes need static sizes
+    )
+
+
+def hub_segformer(hub: Any) -> Any:
+    return hub.models.SegFormerBackbone(image_encoder=_mit(hub), projection_filters=8)
+
+
+def hub_vgg(hub: Any) -> Any:
+    return hub.models.VGGBackbone(stackwise_num_repeats=[1, 2], stackwise_num_filters=[4, 8])
+
+
+def hub_densenet(hub: Any) -> Any:
+    return hub.models.DenseNetBackbone(stackwise_num_repeats=[1, 2], growth_rate=4)
+
+
+def hub_mobilenet(hub: Any) -> Any:
+    return hub.models.MobileNetBackbone(
+        stackwise_expansion=[[16, 24], [48, 48]],
+        stackwise_num_blocks=[2, 2],
+        stackwise_num_filters=[[8, 8], [16, 16]],
+        stackwise_kernel_size=[[3, 3], [5, 5]],
+        stackwise_num_strides=[[2, 1], [2, 1]],
+        stackwise_se_ratio=[[None, None], [0.25, 0.25]],
+        stackwise_activation=[["relu", "relu"], ["hard_swish", "hard_swish"]],
+        stackwise_padding=[[1, 1], [2, 2]],
+        output_num_filters=32,
+        depthwise_filters=8,
+        depthwise_stride=2,
+        depthwise_residual=False,
+        last_layer_filter=32,
+        input_num_filters=8,
+    )
+
+
+def hub_deeplab_segmenter(hub: Any) -> Any:
+    """keras-hub's image segmenter: the DeepLabV3 backbone above and its per-pixel head."""
+    return hub.models.DeepLabV3ImageSegmenter(backbone=_deeplab_backbone(hub), num_classes=2)
 
 
 APPLICATIONS = [
@@ -230,6 +357,7 @@ EXAMPLES = [
     Case("denoising_autoencoder", "keras.io description", denoising_autoencoder, channels=1),
     Case("classic_unet", "U-Net description", classic_unet),
     Case("feature_pyramid", "written here", feature_pyramid),
+    Case("keras_ops", "written here", keras_ops),
     Case("vae_encoder", "keras.io description", vae_encoder, (28, 28), tuple(range(1, 41)), channels=1),
     Case("espcn", "keras.io description", espcn, channels=1, opaque=("depth_to_space",)),
 ]
@@ -238,4 +366,33 @@ LIBRARIES = [
     # config by keras_library.spatial_pyramid_pooling.
     Case("DeepLabV3", "keras-hub 0.32.0", deeplab_v3, sweep=THIN, library="keras_hub"),
 ]
-CASES = APPLICATIONS + EXAMPLES + LIBRARIES
+# Models inspect's reader was not written against (written by others, random weights, tiny configs).
+UNSEEN = [
+    # NASNetMobile refuses the torch backend in Keras 3.15; Keras 3.15 has no RegNet.
+    Case(
+        "InceptionResNetV2",
+        "keras.applications",
+        _application("InceptionResNetV2"),
+        base=(80, 80),
+        sweep=THIN,
+    ),
+    Case("ResNet101", "keras.applications", _application("ResNet101"), sweep=THIN),
+    Case("MobileNetV3Large", "keras.applications", _application("MobileNetV3Large"), sweep=THIN),
+    Case("EfficientNetV2S", "keras.applications", _application("EfficientNetV2S"), sweep=THIN),
+    Case("ConvNeXtSmall", "keras.applications", _application("ConvNeXtSmall"), sweep=THIN),
+    *(
+        Case(name, "keras-hub 0.32.0", _hub(build), sweep=THIN, library="keras_hub")
+        for name, build in (
+            ("hub_ResNetV2", hub_resnet_v2),
+            ("hub_CSPDarkNet", hub_cspdarknet),
+            ("hub_EfficientNet", hub_efficientnet),
+            ("hub_SegFormer", hub_segformer),
+            ("hub_MiT", _mit),
+            ("hub_VGG", hub_vgg),
+            ("hub_DenseNet", hub_densenet),
+            ("hub_MobileNet", hub_mobilenet),
+            ("hub_DeepLabV3Segmenter", hub_deeplab_segmenter),
+        )
+    ),
+]
+CASES = APPLICATIONS + EXAMPLES + LIBRARIES + UNSEEN
