@@ -143,3 +143,50 @@ def test_keras_hub_spatial_pyramid_pooling_is_read_from_its_config(tmp_path: Pat
         read_keras(_written(tmp_path / "other.keras", legacy)), RECORDS["DeepLabV3"]["records"][-1]
     )
     assert verdict.stopped == "spatial_pyramid_pooling"
+
+
+def test_keras_operations_are_read_by_their_own_rules_with_or_without_a_module(tmp_path: Path) -> None:
+    # keras.ops called on a Functional model's tensors (pad, transpose, image.resize, concatenate,
+    # x[..., :1], add, reshape with the batch axis) against Keras' runs, in the `.keras` form and with
+    # no module recorded (Keras 3's `.h5` form: an operation's config has no trainable or dtype).
+    legacy = _without_modules(_config("keras_ops"))
+    graph = read_keras(_written(tmp_path / "legacy.keras", legacy))
+    assert {n.name: n.kind for n in graph.nodes}["reshape"] == "reshape"
+    for truth in RECORDS["keras_ops"]["records"]:
+        assert compare(graph, truth).problems == []
+
+
+def test_an_operation_is_never_read_by_the_rule_of_a_layer_of_its_name(tmp_path: Path) -> None:
+    # ops.average(x, axis=-1) is saved as class "Average" (a reduction): not the Average merge layer.
+    config = _config("keras_ops")
+    (op,) = [e for e in _layers(config) if e["name"] == "transpose"]
+    op["class_name"], op["config"] = "Average", {"name": "transpose", "axis": -1}
+    verdict = compare(
+        read_keras(_written(tmp_path / "ops.keras", config)), RECORDS["keras_ops"]["records"][-1]
+    )
+    assert verdict.stopped == "transpose"
+
+
+def test_an_unknown_layer_called_on_two_tensors_is_not_worked_out_never_refused(tmp_path: Path) -> None:
+    # A class convcalc does not model may read several tensors (InceptionResNetV2's CustomScaleLayer was
+    # refused as "reads one tensor"): it is named and the answer stops there.
+    config = _config("keras_ops")
+    (op,) = [e for e in _layers(config) if e["name"] == "add"]
+    op.update(module="my_project.layers", class_name="MyMerge", registered_name="MyMerge")
+    op["config"].update(trainable=True, dtype="float32")
+    graph = read_keras(_written(tmp_path / "custom.keras", config))
+    (node,) = [n for n in graph.nodes if n.name == "add"]
+    assert node.kind == "unknown" and len(node.inputs) == 2
+    assert compare(graph, RECORDS["keras_ops"]["records"][-1]).stopped == "add"
+
+
+def test_inception_resnet_scaled_residual_is_a_merge_known_without_a_module(tmp_path: Path) -> None:
+    legacy = _without_modules(_config("scaled_residual"))
+    for truth in RECORDS["scaled_residual"]["records"]:
+        assert compare(read_keras(_written(tmp_path / "legacy.keras", legacy)), truth).problems == []
+    (layer,) = [e for e in _layers(legacy) if e["class_name"] == "CustomScaleLayer"]
+    layer["config"].pop("scale")
+    verdict = compare(
+        read_keras(_written(tmp_path / "other.keras", legacy)), RECORDS["scaled_residual"]["records"][-1]
+    )
+    assert verdict.stopped == "scaled_add"

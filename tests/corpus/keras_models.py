@@ -233,6 +233,20 @@ def keras_ops(keras: Any) -> Any:
     return keras.Model(inputs, [flat, strided], name="keras_ops")
 
 
+def scaled_residual(keras: Any) -> Any:
+    """InceptionResNetV2's residual merge, Keras' own CustomScaleLayer (shortcut + scale x branch), on
+    a branch that halves and doubles its size (odd sizes then disagree at the merge)."""
+    from keras.src.applications.inception_resnet_v2 import CustomScaleLayer
+
+    layers = keras.layers
+    inputs = keras.Input((None, None, 3))
+    x = layers.Conv2D(8, 3, strides=2, padding="same", name="stem")(inputs)
+    branch = layers.Conv2D(8, 3, strides=2, padding="same", name="down")(x)
+    branch = layers.UpSampling2D(2, name="up")(branch)
+    outputs = CustomScaleLayer(scale=0.17, name="scaled_add")([x, branch])
+    return keras.Model(inputs, outputs, name="scaled_residual")
+
+
 def _hub(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A keras-hub model as the plain Functional model of its graph (a keras-hub class saves its
     constructor's arguments, not its layers)."""
@@ -358,6 +372,7 @@ EXAMPLES = [
     Case("classic_unet", "U-Net description", classic_unet),
     Case("feature_pyramid", "written here", feature_pyramid),
     Case("keras_ops", "written here", keras_ops),
+    Case("scaled_residual", "written here", scaled_residual),
     Case("vae_encoder", "keras.io description", vae_encoder, (28, 28), tuple(range(1, 41)), channels=1),
     Case("espcn", "keras.io description", espcn, channels=1, opaque=("depth_to_space",)),
 ]

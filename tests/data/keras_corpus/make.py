@@ -31,7 +31,16 @@ sys.path.insert(0, str(HERE.parents[2]))
 from tests.corpus.keras_models import CASES  # noqa: E402
 from tests.corpus.keras_witness import record  # noqa: E402
 
-MODELS = ("MobileNetV2", "EfficientNetB0", "ConvNeXtTiny", "classic_unet", "feature_pyramid", "DeepLabV3")
+MODELS = (
+    "MobileNetV2",
+    "EfficientNetB0",
+    "ConvNeXtTiny",
+    "classic_unet",
+    "feature_pyramid",
+    "DeepLabV3",
+    "keras_ops",
+    "scaled_residual",
+)
 # Full records (every layer) at these sizes of the first spatial axis: tiny ones Keras refuses, odd
 # ones, the base.
 FULL = (1, 7, 17, 33, 64)
