@@ -8,6 +8,8 @@ identify it. A class read here is one of these, never a user's own class of the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from convcalc.errors import ConvCalcError
 from convcalc.graph.model import (
     CHANNELS_FIRST,
@@ -15,10 +17,12 @@ from convcalc.graph.model import (
     ConcatSpec,
     ConvSpec,
     Node,
+    PadSpec,
     ResizeSpec,
+    Spec,
     ValueSpec,
 )
-from convcalc.inspect.keras_config import _Call, _fmt, _int, _list
+from convcalc.inspect.keras_config import MAX_AXIS_VALUE, _Call, _fmt, _int, _list
 
 # Layers keras.applications defines in its own modules, each shape-preserving (ConvNeXt scales every
 # channel by a learned gamma, and drops whole residual branches in training): the module Keras 3
@@ -37,6 +41,17 @@ SPATIAL_PYRAMID_POOLING = (
     "keras_hub.src.models.deeplab_v3.deeplab_v3_layers",
     frozenset(["dilation_rates", "num_channels"]),
 )
+# keras-hub's EfficientNet blocks (keras_hub/src/models/efficientnet).
+EFFICIENTNET_BLOCKS = {
+    "MBConvBlock": (
+        "keras_hub.src.models.efficientnet.mbconv",
+        frozenset(["expand_ratio", "se_ratio", "nores"]),
+    ),
+    "FusedMBConvBlock": (
+        "keras_hub.src.models.efficientnet.fusedmbconv",
+        frozenset(["expand_ratio", "se_ratio", "nores", "projection_kernel_size"]),
+    ),
+}
 # Dilation rates of a real pyramid are a few (6, 12, 18); more branches than this are refused.
 MAX_PYRAMID_BRANCHES = 64
 
@@ -55,6 +70,12 @@ def application_layer(call: _Call) -> bool:
 def application_merge(call: _Call) -> bool:
     """Whether the call is of an elementwise merge layer class keras.applications defines."""
     known = APPLICATION_ELEMENTWISE.get(call.cls)
+    return known is not None and _is(call, known)
+
+
+def efficientnet_block_layer(call: _Call) -> bool:
+    """Whether the call is of one of keras-hub's EfficientNet blocks."""
+    known = EFFICIENTNET_BLOCKS.get(call.cls)
     return known is not None and _is(call, known)
 
 
@@ -82,6 +103,150 @@ def _pyramid_layout(source: str, call: _Call, filters: int) -> str:
     return CHANNELS_LAST
 
 
+class _Block:
+    """The nodes of one library layer's inner graph, named under the layer's path, in its layout."""
+
+    def __init__(self, call: _Call, layout: str) -> None:
+        self.call, self.layout = call, layout
+        self.nodes: list[Node] = []
+
+    def node(
+        self, name: str, op: str, kind: str, inputs: tuple[str, ...], spec: Spec = None, **more: Any
+    ) -> str:
+        """A node named ``path/name``, or the layer's own (its path and output) when ``name`` is OUTPUT."""
+        path = f"{self.call.path}/{name}" if name != OUTPUT else self.call.path
+        output = self.call.output if name == OUTPUT else path
+        self.nodes.append(Node(path, op, kind, inputs, (output,), spec, self.layout, **more))
+        return output
+
+    def conv(
+        self,
+        name: str,
+        x: str,
+        channels: tuple[int, int],
+        kernel: int,
+        stride: int = 1,
+        *,
+        padding: str = "valid",
+        dilation: int = 1,
+        depthwise: bool = False,
+        bias: bool = False,
+    ) -> str:
+        """A Keras Conv2D (or DepthwiseConv2D) of square kernel, stride and dilation."""
+        in_channels, out_channels = channels
+        shown = [
+            ("kernel_size", _fmt((kernel, kernel))),
+            ("strides", _fmt((stride, stride))),
+            ("padding", padding),
+        ]
+        if dilation > 1:
+            shown.append(("dilation_rate", _fmt((dilation, dilation))))
+        if not depthwise:
+            shown.insert(0, ("filters", str(out_channels)))
+        spec = ConvSpec(
+            "keras",
+            (kernel, kernel),
+            (stride, stride),
+            (dilation, dilation),
+            padding,
+            in_channels,
+            out_channels,
+            groups=in_channels if depthwise else 1,
+            bias=bias,
+            arguments=tuple(shown),
+        )
+        return self.node(name, "DepthwiseConv2D" if depthwise else "Conv2D", "conv", (x,), spec)
+
+    def pad(self, name: str, x: str, amount: int) -> str:
+        spatial = ((amount, amount),) * 2
+        pads = ((0, 0), (0, 0), *spatial) if self.layout == CHANNELS_FIRST else ((0, 0), *spatial, (0, 0))
+        return self.node(name, "ZeroPadding2D", "pad", (x,), PadSpec(pads))
+
+    def squeeze_excite(self, x: str, channels: int, reduced: int) -> str:
+        """Squeeze and excite: the global average through two 1x1 convolutions, times the input."""
+        se = self.node("se_squeeze", "GlobalAveragePooling2D", "global_pool", (x,))
+        se = self.conv("se_reduce", se, (channels, reduced), 1, padding="same", bias=True)
+        se = self.conv("se_expand", se, (reduced, channels), 1, padding="same", bias=True)
+        return self.node("se_excite", "Multiply", "elementwise", (x, se))
+
+
+# The name of a block's last node: its output is the layer's own.
+OUTPUT = ""
+
+
+def _layer_layout(source: str, call: _Call) -> tuple[str, int]:
+    """A layer's data_format as its config records it, and its input channels."""
+    fmt = call.config.get("data_format") or CHANNELS_LAST
+    if fmt not in (CHANNELS_LAST, CHANNELS_FIRST):
+        raise ConvCalcError(
+            f"{source}: layer {call.path!r}: data_format must be 'channels_last' or 'channels_first'; "
+            f"got {str(fmt)[:80]!r}",
+            parameter="model",
+        )
+    return fmt, _channels(source, call, 1 if fmt == CHANNELS_FIRST else -1)
+
+
+def _channels(source: str, call: _Call, axis: int) -> int:
+    shape = call.input_shape
+    channels = shape[axis] if shape is not None and len(shape) == 4 else None
+    if not isinstance(channels, int):
+        raise ConvCalcError(
+            f"{source}: layer {call.path!r}: the config does not record the layer's input channels as a "
+            "rank-4 tensor (a model never built?)",
+            parameter="model",
+        )
+    return channels
+
+
+def efficientnet_block(source: str, call: _Call) -> list[Node]:
+    """keras-hub's EfficientNet blocks as their ``call`` computes them (keras_hub/src/models/
+    efficientnet): MBConvBlock expands by a 1x1 convolution (expand_ratio != 1), then a depthwise
+    kernel_size 'same' convolution of the block's stride; FusedMBConvBlock pads kernel_size // 2 and
+    runs one 'valid' kernel_size convolution of that stride. Both squeeze and excite (0 < se_ratio <=
+    1), pad the projection kernel // 2 and project by a 'valid' convolution to output_filters, and add
+    the input back when the stride is 1, input_filters == output_filters and not nores. Batch norms,
+    activations and dropout keep the shape and are left out."""
+    cfg, where = call.config, call.path
+    layout, channels = _layer_layout(source, call)
+    input_filters = _int(source, where, "input_filters", cfg.get("input_filters"), 1)
+    output_filters = _int(source, where, "output_filters", cfg.get("output_filters"), 1)
+    ratio = _int(source, where, "expand_ratio", cfg.get("expand_ratio", 1), 1)
+    kernel = _int(source, where, "kernel_size", cfg.get("kernel_size", 3), 1, MAX_AXIS_VALUE)
+    stride = _int(source, where, "strides", cfg.get("strides", 1), 1, MAX_AXIS_VALUE)
+    se_ratio = cfg.get("se_ratio", 0.0)
+    if not isinstance(se_ratio, (int, float)) or isinstance(se_ratio, bool):
+        raise ConvCalcError(
+            f"{source}: layer {where!r}: se_ratio must be a number; got {str(se_ratio)[:80]}",
+            parameter="model",
+        )
+    fused = call.cls == "FusedMBConvBlock"
+    filters = input_filters * ratio
+    block = _Block(call, layout)
+    (x,) = call.inputs
+    if fused:
+        projection = _int(
+            source, where, "projection_kernel_size", cfg.get("projection_kernel_size", 1), 1, MAX_AXIS_VALUE
+        )
+        y = block.pad("expand_conv_pad", x, kernel // 2)
+        y = block.conv("expand_conv", y, (channels, filters), kernel, stride)
+        width = filters
+    else:
+        projection = 1 if ratio != 1 else kernel
+        y, width = x, channels
+        if ratio != 1:
+            y = block.conv("expand_conv", x, (channels, filters), 1, padding="same")
+            width = filters
+        y = block.conv("dwconv2", y, (width, width), kernel, stride, padding="same", depthwise=True)
+    if 0 < se_ratio <= 1:
+        y = block.squeeze_excite(y, width, max(1, int(input_filters * se_ratio)))
+    y = block.pad("project_conv_pad", y, projection // 2)
+    residual = stride == 1 and input_filters == output_filters and not cfg.get("nores", False)
+    y = block.conv("project_conv" if residual else OUTPUT, y, (width, output_filters), projection)
+    if residual:
+        block.node(OUTPUT, "Add", "elementwise", (y, x))
+    return block.nodes
+
+
 def spatial_pyramid_pooling(source: str, call: _Call) -> list[Node]:
     """keras-hub's SpatialPyramidPooling(dilation_rates, num_channels) as its ``call`` computes it, on
     (N, H, W, C) in its layout: parallel branches of num_channels channels each, keeping H and W (a 1x1
@@ -97,64 +262,31 @@ def spatial_pyramid_pooling(source: str, call: _Call) -> list[Node]:
             f"{MAX_PYRAMID_BRANCHES}",
             parameter="model",
         )
-    dilations = [_int(source, where, "dilation_rates", r, 1, 65_536) for r in rates]
+    dilations = [_int(source, where, "dilation_rates", r, 1, MAX_AXIS_VALUE) for r in rates]
     filters = _int(source, where, "num_channels", cfg.get("num_channels", 256), 1)
     layout = _pyramid_layout(source, call, filters)
-    channel_axis = 1 if layout == CHANNELS_FIRST else -1
-    shape = call.input_shape
-    channels = shape[channel_axis] if shape is not None else None
-    if not isinstance(channels, int):
-        raise ConvCalcError(
-            f"{source}: layer {where!r}: the config does not record the layer's input channels (a model "
-            "never built?)",
-            parameter="model",
-        )
+    channels = _channels(source, call, 1 if layout == CHANNELS_FIRST else -1)
     (x,) = call.inputs
-    nodes: list[Node] = []
-
-    def conv(name: str, source_tensor: str, in_channels: int, kernel: int, dilation: int) -> str:
-        padding = "same" if kernel > 1 else "valid"
-        shown = [("filters", str(filters)), ("kernel_size", _fmt((kernel, kernel))), ("padding", padding)]
-        if dilation > 1:
-            shown.append(("dilation_rate", _fmt((dilation, dilation))))
-        spec = ConvSpec(
-            "keras",
-            (kernel, kernel),
-            (1, 1),
-            (dilation, dilation),
-            padding,
-            in_channels,
-            filters,
-            bias=False,
-            arguments=tuple(shown),
-        )
-        output = call.output if name == "conv_projection" else f"{where}/{name}"
-        nodes.append(Node(f"{where}/{name}", "Conv2D", "conv", (source_tensor,), (output,), spec, layout))
-        return output
-
-    branches = [conv("aspp_conv_1", x, channels, 1, 1)]
-    branches += [conv(f"aspp_conv_{n + 2}", x, channels, 3, d) for n, d in enumerate(dilations)]
-    pooled = f"{where}/average_pooling"
-    nodes.append(Node(pooled, "GlobalAveragePooling2D", "global_pool", (x,), (pooled,), None, layout))
-    pooled = conv("conv_pooling", pooled, channels, 1, 1)
+    block = _Block(call, layout)
+    branches = [block.conv("aspp_conv_1", x, (channels, filters), 1)]
+    branches += [
+        block.conv(f"aspp_conv_{n + 2}", x, (channels, filters), 3, padding="same", dilation=d)
+        for n, d in enumerate(dilations)
+    ]
+    pooled = block.node("average_pooling", "GlobalAveragePooling2D", "global_pool", (x,))
+    pooled = block.conv("conv_pooling", pooled, (channels, filters), 1)
     # Resized to the input's H and W: the shape of the first branch (N, H, W, num_channels) in its layout.
-    size = f"{where}/resizing/size"
-    nodes.append(Node(size, "Shape", "value", (branches[0],), (size,), ValueSpec("Shape"), layout))
-    resized = f"{where}/resizing"
-    nodes.append(
-        Node(
-            resized,
-            "Resizing",
-            "resize",
-            (pooled,),
-            (resized,),
-            ResizeSpec("bilinear", None, ()),
-            layout,
-            operands=(("sizes", size),),
-        )
+    size = block.node("resizing/size", "Shape", "value", (branches[0],), ValueSpec("Shape"))
+    resize = ResizeSpec("bilinear", None, ())
+    branches.append(
+        block.node("resizing", "Resizing", "resize", (pooled,), resize, operands=(("sizes", size),))
     )
-    merged = f"{where}/concatenate"
-    concat = ConcatSpec(channel_axis)
-    nodes.append(Node(merged, "Concatenate", "concat", (*branches, resized), (merged,), concat, layout))
-    conv("conv_projection", merged, filters * (len(dilations) + 2), 1, 1)
-    return nodes
+    merged = block.node(
+        "concatenate",
+        "Concatenate",
+        "concat",
+        tuple(branches),
+        ConcatSpec(1 if layout == CHANNELS_FIRST else -1),
+    )
+    block.conv(OUTPUT, merged, (filters * len(branches), filters), 1)
+    return block.nodes

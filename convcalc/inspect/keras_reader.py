@@ -62,6 +62,8 @@ from convcalc.inspect.keras_config import (
 from convcalc.inspect.keras_library import (
     application_layer,
     application_merge,
+    efficientnet_block,
+    efficientnet_block_layer,
     spatial_pyramid_pooling,
     spatial_pyramid_pooling_layer,
 )
@@ -348,6 +350,8 @@ class _Reader:
             self.add(call, call.path, cls, "shape_preserving", None, call.inputs, call.output)
         elif spatial_pyramid_pooling_layer(call):
             self.nodes.extend(spatial_pyramid_pooling(self.source, call))
+        elif efficientnet_block_layer(call):
+            self.nodes.extend(efficientnet_block(self.source, call))
         elif cls in CONV or cls in CONV_TRANSPOSE or cls in DEPTHWISE or cls in SEPARABLE:
             self.conv(call)
         elif cls in POOL:
@@ -415,6 +419,7 @@ class _Reader:
             or cls in ("Resizing", "Flatten", "Reshape", "Permute", "Dense")
             or application_layer(call)
             or spatial_pyramid_pooling_layer(call)
+            or efficientnet_block_layer(call)
         )
 
     def full(self, call: _Call, rank: int, spatial: tuple[Any, ...], fill: Any) -> tuple[Any, ...]:

@@ -40,6 +40,7 @@ MODELS = (
     "DeepLabV3",
     "keras_ops",
     "scaled_residual",
+    "hub_EfficientNet",
 )
 # Full records (every layer) at these sizes of the first spatial axis: tiny ones Keras refuses, odd
 # ones, the base.
