@@ -211,3 +211,16 @@ def test_inception_resnet_scaled_residual_is_a_merge_known_without_a_module(tmp_
         read_keras(_written(tmp_path / "other.keras", legacy)), RECORDS["scaled_residual"]["records"][-1]
     )
     assert verdict.stopped == "scaled_add"
+
+
+def test_a_keras_hub_backbone_inside_a_model_says_how_to_save_it_readably(tmp_path: Path) -> None:
+    # A keras-hub task (DeepLabV3ImageSegmenter) calls its Backbone, which config.json holds as its
+    # constructor's arguments: named, not worked out, and the note says what to save instead.
+    config = _config("classic_unet")
+    (layer,) = [e for e in _layers(config) if e["name"] == "conv2d_3"]
+    layer.update(module="keras_hub.src.models.vgg.vgg_backbone", class_name="VGGBackbone")
+    graph = read_keras(_written(tmp_path / "task.keras", config))
+    assert "conv2d_3: a keras-hub VGGBackbone is saved as its constructor's arguments" in "\n".join(
+        graph.notes
+    )
+    assert compare(graph, RECORDS["classic_unet"]["records"][-1]).stopped == "conv2d_3"

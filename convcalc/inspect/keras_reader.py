@@ -406,6 +406,11 @@ class _Reader:
             dense = DenseSpec(features, units, bool(cfg.get("use_bias", True)))
             self.add(call, call.path, cls, "dense", dense, call.inputs, call.output)
         else:
+            if call.module.startswith("keras_hub.") and cls.endswith("Backbone"):
+                self.notes.append(
+                    f"{call.path}: a keras-hub {cls} is saved as its constructor's arguments, not its "
+                    "layers; save keras.Model(backbone.inputs, backbone.outputs) in its place to inspect it"
+                )
             spec = UnknownSpec((call.declared,))
             self.add(call, call.path, cls, "unknown", spec, call.inputs, call.output)
 
