@@ -52,6 +52,14 @@ EFFICIENTNET_BLOCKS = {
         frozenset(["expand_ratio", "se_ratio", "nores", "projection_kernel_size"]),
     ),
 }
+# keras-hub's MobileNet blocks (keras_hub/src/models/mobilenet/mobilenet_backbone.py), by the config
+# keys each writes.
+MOBILENET_MODULE = "keras_hub.src.models.mobilenet.mobilenet_backbone"
+MOBILENET_BLOCKS = {
+    "DepthwiseConvBlock": (MOBILENET_MODULE, frozenset(["infilters", "filters", "residual"])),
+    "InvertedResidualBlock": (MOBILENET_MODULE, frozenset(["expansion", "infilters", "filters", "padding"])),
+    "ConvBnActBlock": (MOBILENET_MODULE, frozenset(["filter", "activation"])),
+}
 # Dilation rates of a real pyramid are a few (6, 12, 18); more branches than this are refused.
 MAX_PYRAMID_BRANCHES = 64
 
@@ -79,19 +87,26 @@ def efficientnet_block_layer(call: _Call) -> bool:
     return known is not None and _is(call, known)
 
 
+def mobilenet_block_layer(call: _Call) -> bool:
+    """Whether the call is of one of keras-hub's MobileNet blocks."""
+    known = MOBILENET_BLOCKS.get(call.cls)
+    return known is not None and _is(call, known)
+
+
 def spatial_pyramid_pooling_layer(call: _Call) -> bool:
     """Whether the call is of keras-hub's SpatialPyramidPooling."""
     return call.cls == "SpatialPyramidPooling" and _is(call, SPATIAL_PYRAMID_POOLING)
 
 
-def _pyramid_layout(source: str, call: _Call, filters: int) -> str:
-    """keras-hub takes the layout from ``keras.config.image_data_format()`` when the layer is made and
-    saves none: the recorded shapes tell it (channels are the static axis of an input whose spatial
-    axes are free, and where the output's channels are ``num_channels``); Keras' default otherwise."""
+def _saved_layout(source: str, call: _Call, filters: int) -> str:
+    """Layers that take the layout from ``keras.config.image_data_format()`` when they are made save
+    none (keras-hub's pyramid and MobileNet blocks): the recorded shapes tell it (channels are the
+    static axis of an input whose spatial axes are free, and where the output has ``filters``
+    channels); Keras' default otherwise."""
     shape = call.input_shape
     if shape is not None and len(shape) != 4:
         raise ConvCalcError(
-            f"{source}: layer {call.path!r}: SpatialPyramidPooling reads a rank-4 tensor (2-D images); "
+            f"{source}: layer {call.path!r}: {call.cls} reads a rank-4 tensor (2-D images); "
             f"the config records an input of shape {list(shape)}",
             parameter="model",
         )
@@ -247,6 +262,66 @@ def efficientnet_block(source: str, call: _Call) -> list[Node]:
     return block.nodes
 
 
+def _adjust_channels(value: float, divisor: int = 8) -> int:
+    """keras-hub MobileNet's channel rounding: to the nearest multiple of ``divisor`` (at least one
+    divisor), one divisor more where that loses over 10 %."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+def _ratio(source: str, where: str, field: str, value: Any) -> float:
+    if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+        raise ConvCalcError(
+            f"{source}: layer {where!r}: {field} must be a number or null; got {str(value)[:80]}",
+            parameter="model",
+        )
+    return float(value or 0)
+
+
+def mobilenet_block(source: str, call: _Call) -> list[Node]:
+    """keras-hub's MobileNet blocks as their ``call`` computes them: ConvBnActBlock is a 1x1
+    convolution to ``filter``; DepthwiseConvBlock pads 1 and runs a 'valid' kernel_size depthwise
+    convolution of its stride, squeezes and excites, projects 1x1 to filters and adds the input when
+    ``residual``; InvertedResidualBlock expands 1x1 to adjust_channels(expansion), pads ``padding`` and
+    runs a 'valid' depthwise convolution of its stride, squeezes and excites, projects 1x1 to filters
+    and adds the input when the stride is 1 and infilters == filters. Squeeze and excite (a ratio
+    given) reduces to adjust_channels(channels x ratio). Batch norms and activations are left out."""
+    cfg, where, cls = call.config, call.path, call.cls
+    number = "filter" if cls == "ConvBnActBlock" else "filters"
+    filters = _int(source, where, number, cfg.get(number), 1)
+    layout = _saved_layout(source, call, filters)
+    channels = _channels(source, call, 1 if layout == CHANNELS_FIRST else -1)
+    block = _Block(call, layout)
+    (x,) = call.inputs
+    if cls == "ConvBnActBlock":
+        block.conv(OUTPUT, x, (channels, filters), 1)
+        return block.nodes
+    kernel = _int(source, where, "kernel_size", cfg.get("kernel_size", 3), 1, MAX_AXIS_VALUE)
+    stride = _int(source, where, "stride", cfg.get("stride", 1), 1, MAX_AXIS_VALUE)
+    se_ratio = _ratio(source, where, "squeeze_excite_ratio", cfg.get("squeeze_excite_ratio"))
+    if cls == "DepthwiseConvBlock":
+        width, padding, y = channels, 1, x
+        residual = bool(cfg.get("residual", False))
+    else:
+        expansion = _int(source, where, "expansion", cfg.get("expansion"), 1, MAX_AXIS_VALUE)
+        padding = _int(source, where, "padding", cfg.get("padding", 0), 0, MAX_AXIS_VALUE)
+        width = _adjust_channels(expansion)
+        y = block.conv("conv1", x, (channels, width), 1)
+        infilters = _int(source, where, "infilters", cfg.get("infilters"), 1)
+        residual = stride == 1 and infilters == filters
+    y = block.pad("pad", y, padding)
+    y = block.conv(
+        "conv2" if cls != "DepthwiseConvBlock" else "conv1", y, (width, width), kernel, stride, depthwise=True
+    )
+    if se_ratio:
+        y = block.squeeze_excite(y, width, _adjust_channels(width * se_ratio))
+    last = "conv3" if cls != "DepthwiseConvBlock" else "conv2"
+    y = block.conv(last if residual else OUTPUT, y, (width, filters), 1)
+    if residual:
+        block.node(OUTPUT, "Add", "elementwise", (y, x))
+    return block.nodes
+
+
 def spatial_pyramid_pooling(source: str, call: _Call) -> list[Node]:
     """keras-hub's SpatialPyramidPooling(dilation_rates, num_channels) as its ``call`` computes it, on
     (N, H, W, C) in its layout: parallel branches of num_channels channels each, keeping H and W (a 1x1
@@ -264,7 +339,7 @@ def spatial_pyramid_pooling(source: str, call: _Call) -> list[Node]:
         )
     dilations = [_int(source, where, "dilation_rates", r, 1, MAX_AXIS_VALUE) for r in rates]
     filters = _int(source, where, "num_channels", cfg.get("num_channels", 256), 1)
-    layout = _pyramid_layout(source, call, filters)
+    layout = _saved_layout(source, call, filters)
     channels = _channels(source, call, 1 if layout == CHANNELS_FIRST else -1)
     (x,) = call.inputs
     block = _Block(call, layout)

@@ -64,6 +64,8 @@ from convcalc.inspect.keras_library import (
     application_merge,
     efficientnet_block,
     efficientnet_block_layer,
+    mobilenet_block,
+    mobilenet_block_layer,
     spatial_pyramid_pooling,
     spatial_pyramid_pooling_layer,
 )
@@ -352,6 +354,8 @@ class _Reader:
             self.nodes.extend(spatial_pyramid_pooling(self.source, call))
         elif efficientnet_block_layer(call):
             self.nodes.extend(efficientnet_block(self.source, call))
+        elif mobilenet_block_layer(call):
+            self.nodes.extend(mobilenet_block(self.source, call))
         elif cls in CONV or cls in CONV_TRANSPOSE or cls in DEPTHWISE or cls in SEPARABLE:
             self.conv(call)
         elif cls in POOL:
@@ -425,6 +429,7 @@ class _Reader:
             or application_layer(call)
             or spatial_pyramid_pooling_layer(call)
             or efficientnet_block_layer(call)
+            or mobilenet_block_layer(call)
         )
 
     def full(self, call: _Call, rank: int, spatial: tuple[Any, ...], fill: Any) -> tuple[Any, ...]:

@@ -41,6 +41,7 @@ MODELS = (
     "keras_ops",
     "scaled_residual",
     "hub_EfficientNet",
+    "hub_MobileNet",
 )
 # Full records (every layer) at these sizes of the first spatial axis: tiny ones Keras refuses, odd
 # ones, the base.
