@@ -169,6 +169,10 @@ def test_keras_hub_spatial_pyramid_pooling_is_read_from_its_config(tmp_path: Pat
     assert resize.operands == (("sizes", "spatial_pyramid_pooling/resizing/size"),)
     report = convcalc.inspect(DATA / RECORDS["DeepLabV3"]["file"], input="1x64x64x3")
     assert report.exit_code == 0 and all(axis.runs is not None for axis in report.axes)
+    # Made under channels_first, which the layer does not save: told by the recorded shapes (the
+    # records of pyramid_channels_first compare its runs with Keras' in that layout).
+    first = read_keras(DATA / RECORDS["pyramid_channels_first"]["file"])
+    assert {n.layout for n in first.nodes if n.name.startswith("pyramid")} == {"channels_first"}
     # Known without a module by its config keys (a `.h5` file); a class of that name with other keys
     # (a user's own) is not modelled: the answer stops there.
     legacy = _without_modules(_config("DeepLabV3"))

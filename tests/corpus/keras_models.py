@@ -34,20 +34,29 @@ class Case:
     library: str = "keras"
     # The file formats Keras can save the model in.
     formats: tuple[str, ...] = (".keras", ".h5")
+    channels_first: bool = False
 
     def available(self) -> bool:
         import importlib.util
 
         return importlib.util.find_spec(self.library) is not None
 
+    def shape(self, h: int, w: int) -> tuple[int, ...]:
+        """The input shape of spatial size h x w, in the model's layout."""
+        return (1, self.channels, h, w) if self.channels_first else (1, h, w, self.channels)
+
+    @property
+    def spatial_axes(self) -> tuple[int, int]:
+        return (2, 3) if self.channels_first else (1, 2)
+
     def base_shape(self) -> tuple[int, ...]:
-        return (1, *self.base, self.channels)
+        return self.shape(*self.base)
 
     def shapes(self) -> list[tuple[int, ...]]:
         """Both spatial axes swept, the other held at the base size."""
         h, w = self.base
-        tall = [(1, s, w, self.channels) for s in self.sweep]
-        wide = [(1, h, s, self.channels) for s in self.sweep if s != h]
+        tall = [self.shape(s, w) for s in self.sweep]
+        wide = [self.shape(h, s) for s in self.sweep if s != h]
         return tall + wide
 
 
@@ -250,6 +259,26 @@ def scaled_residual(keras: Any) -> Any:
     return keras.Model(inputs, outputs, name="scaled_residual")
 
 
+def pyramid_channels_first(keras: Any) -> Any:
+    """keras-hub's SpatialPyramidPooling made under Keras' channels_first image format (the layer takes
+    it from the global setting and saves none), between a stride-2 stem and an upsampling
+    concatenated with the input (odd sizes then disagree)."""
+    from keras_hub.src.models.deeplab_v3.deeplab_v3_layers import SpatialPyramidPooling
+
+    before = keras.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    try:
+        layers = keras.layers
+        inputs = keras.Input((3, None, None))
+        x = layers.Conv2D(8, 3, strides=2, padding="same", name="stem")(inputs)
+        x = SpatialPyramidPooling(dilation_rates=[2, 3], num_channels=4, name="pyramid")(x)
+        x = layers.UpSampling2D(2, name="up")(x)
+        outputs = layers.Concatenate(axis=1, name="merge")([x, inputs])
+        return keras.Model(inputs, outputs, name="pyramid_channels_first")
+    finally:
+        keras.config.set_image_data_format(before)
+
+
 def _hub(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A keras-hub model as the plain Functional model of its graph (a keras-hub class saves its
     constructor's arguments, not its layers)."""
@@ -384,6 +413,13 @@ LIBRARIES = [
     # keras-hub's SpatialPyramidPooling (its pooled branch resized back to its input) read from its
     # config by keras_library.spatial_pyramid_pooling.
     Case("DeepLabV3", "keras-hub 0.32.0", deeplab_v3, sweep=THIN, library="keras_hub"),
+    Case(
+        "pyramid_channels_first",
+        "keras-hub 0.32.0 layer",
+        pyramid_channels_first,
+        library="keras_hub",
+        channels_first=True,
+    ),
 ]
 # Models inspect's reader was not written against (written by others, random weights, tiny configs).
 UNSEEN = [

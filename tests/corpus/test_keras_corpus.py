@@ -64,7 +64,7 @@ def sweep(keras: Any, case: Case, folder: Path) -> dict[str, Tally]:
     tallies = {}
     for suffix, graph in graphs.items():
         tally = tallies[suffix] = Tally()
-        runs_at: dict[int, dict[int, bool]] = {1: {}, 2: {}}
+        runs_at: dict[int, dict[int, bool]] = {axis: {} for axis in case.spatial_axes}
         for truth in truths:
             shape = tuple(truth["input"])
             verdict = compare(graph, truth)
@@ -78,8 +78,8 @@ def sweep(keras: Any, case: Case, folder: Path) -> dict[str, Tally]:
             tally.agree += not problems
             tally.false_alarms += verdict.false_alarm and verdict.stopped is None
             tally.problems.extend(f"{shape}: {p}" for p in problems)
-            for axis in (1, 2):
-                if all(shape[a] == case.base_shape()[a] for a in (1, 2) if a != axis):
+            for axis in case.spatial_axes:
+                if all(shape[a] == case.base_shape()[a] for a in case.spatial_axes if a != axis):
                     runs_at[axis][shape[axis]] = truth["error"] is None
         if not case.opaque:
             tally.problems.extend(compare_sizes(graph, case.base_shape(), runs_at))

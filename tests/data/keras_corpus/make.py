@@ -42,6 +42,7 @@ MODELS = (
     "scaled_residual",
     "hub_EfficientNet",
     "hub_MobileNet",
+    "pyramid_channels_first",
 )
 # Full records (every layer) at these sizes of the first spatial axis: tiny ones Keras refuses, odd
 # ones, the base.
@@ -83,10 +84,11 @@ def main(names: list[str]) -> None:
             model.save(saved)
             config_only(saved, HERE / f"{case.name}.keras")
         h, w = case.base
-        full = [record(keras, model, (1, s, w, case.channels)) for s in FULL]
-        runs: dict[str, dict[str, bool]] = {"1": {}, "2": {}}
+        full = [record(keras, model, case.shape(s, w)) for s in FULL]
+        tall, wide = case.spatial_axes
+        runs: dict[str, dict[str, bool]] = {str(tall): {}, str(wide): {}}
         for s in SWEEP:
-            for axis, shape in ((1, (1, s, w, case.channels)), (2, (1, h, s, case.channels))):
+            for axis, shape in ((tall, case.shape(s, w)), (wide, case.shape(h, s))):
                 runs[str(axis)][str(s)] = record(keras, model, shape)["error"] is None
         document["models"][case.name] = {  # type: ignore[index]
             "file": f"{case.name}.keras",
