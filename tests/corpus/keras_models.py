@@ -279,6 +279,17 @@ def pyramid_channels_first(keras: Any) -> Any:
         keras.config.set_image_data_format(before)
 
 
+def ops_channels_first(keras: Any) -> Any:
+    """A channels_first model whose first layers carry no layout (Rescaling, keras.ops.pad): the
+    input's spatial axes are those of the convolution after them."""
+    layers = keras.layers
+    inputs = keras.Input((3, None, None))
+    x = layers.Rescaling(1 / 255, name="scale")(inputs)
+    x = keras.ops.pad(x, [[0, 0], [0, 0], [1, 1], [0, 2]])
+    outputs = layers.Conv2D(4, 5, strides=2, data_format="channels_first", name="conv")(x)
+    return keras.Model(inputs, outputs, name="ops_channels_first")
+
+
 def _hub(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A keras-hub model as the plain Functional model of its graph (a keras-hub class saves its
     constructor's arguments, not its layers)."""
@@ -406,6 +417,7 @@ EXAMPLES = [
     Case("feature_pyramid", "written here", feature_pyramid),
     Case("keras_ops", "written here", keras_ops),
     Case("scaled_residual", "written here", scaled_residual),
+    Case("ops_channels_first", "written here", ops_channels_first, channels_first=True),
     Case("vae_encoder", "keras.io description", vae_encoder, (28, 28), tuple(range(1, 41)), channels=1),
     Case("espcn", "keras.io description", espcn, channels=1, opaque=("depth_to_space",)),
 ]

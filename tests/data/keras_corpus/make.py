@@ -43,6 +43,7 @@ MODELS = (
     "hub_EfficientNet",
     "hub_MobileNet",
     "pyramid_channels_first",
+    "ops_channels_first",
 )
 # Full records (every layer) at these sizes of the first spatial axis: tiny ones Keras refuses, odd
 # ones, the base.
