@@ -4,7 +4,9 @@ No TensorFlow or Keras is needed: a `.keras` file (Keras 3, and tf.keras since 2
 ``config.json`` describes the model; ``keras_archive`` reads it with bounded memory. Sequential and
 Functional models are read, nested models inlined under their name ("encoder/conv1"). Conv*D and
 Conv*DTranspose (also DepthwiseConv and SeparableConv) keep Keras' own arguments, padding word and
-output_padding (None when unset) included, and are read by ``convcalc.conventions.keras``. A layer class
+output_padding (None when unset) included, and are read by ``convcalc.conventions.keras``. Keras
+operations saved in the graph (``keras.ops.pad(x)``) are read by ``keras_ops``, layer classes of
+keras.applications and keras-hub by ``keras_library``, each from its config. A layer class
 outside the modelled set becomes an ``unknown`` node carrying the output shape Keras recorded for it in
 the config where that shape is static; otherwise propagation stops there and the report names it.
 
