@@ -462,7 +462,7 @@ def test_an_unknown_layer_is_named_and_shapes_stop_there(tmp_path: Path) -> None
     assert len(stopped) == 1 and stopped[0]["severity"] == "error"
     assert (
         "Keras's MyCustomPooling" in stopped[0]["message"]
-        and "records no output shapes" in stopped[0]["message"]
+        and "records no static output shape" in stopped[0]["message"]
     )
     assert "shape inference" not in json.dumps(document["findings"])
     text = runner.invoke(app, ["inspect", str(path), "--input", "1x16x16x1"])

@@ -38,13 +38,14 @@ __all__ = ["TARGETS", "InspectReport", "inspect_graph", "runs_from"]
 
 
 def input_layout(graph: Graph) -> str:
-    for node in graph.nodes:
-        if (
-            graph.inputs
-            and graph.inputs[0].name in node.inputs
-            and node.kind in ("conv", "conv_transpose", "pool")
-        ):
+    """The input's layout: that of a window reading it, else of the first window (a layout-free node
+    such as a Keras Rescaling or keras.ops.pad may come first and carries no layout of its own)."""
+    windows = [n for n in graph.nodes if n.kind in ("conv", "conv_transpose", "pool")]
+    for node in windows:
+        if graph.inputs and graph.inputs[0].name in node.inputs:
             return node.layout
+    if windows:
+        return windows[0].layout
     return graph.nodes[0].layout if graph.nodes else "channels_first"
 
 

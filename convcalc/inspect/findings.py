@@ -269,7 +269,7 @@ NO_SHAPE = {
         "ONNX Runtime",
     ),
     "keras": (
-        "a .keras file records no output shapes",
+        "the Keras file (.keras or .h5) records no static output shape for it",
         "check the layers after it in Keras, or export the model to ONNX and inspect that",
     ),
     "pytorch": (

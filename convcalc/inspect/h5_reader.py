@@ -80,6 +80,7 @@ def read_h5(path: Path) -> Graph:
         framework="keras",
         inputs=tuple(reader.inputs),
         nodes=tuple(reader.nodes),
+        constants=tuple(reader.constants),
         outputs=tuple(outputs),
         notes=tuple(reader.notes),
     ).checked()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from convcalc.errors import ConvCalcError
@@ -19,6 +20,23 @@ MAX_ARGS_DEPTH = 8
 # Per-axis arguments (kernel_size, strides, dilation_rate, pool_size, UpSampling size, padding and
 # cropping amounts) of a real model stay far below this; larger ones are refused before any analysis.
 MAX_AXIS_VALUE = 65_536
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One call of one layer: where it sits, its config, its data inputs and the shapes Keras recorded."""
+
+    path: str
+    cls: str
+    config: dict[str, Any]
+    build: dict[str, Any]
+    inputs: tuple[str, ...]
+    input_shape: tuple[Dim, ...] | None
+    output: str
+    declared: tuple[Dim, ...] | None
+    layer_path: str = ""
+    node_index: int = 0
+    module: str = ""
 
 
 def _topological(

@@ -4,7 +4,9 @@ No TensorFlow or Keras is needed: a `.keras` file (Keras 3, and tf.keras since 2
 ``config.json`` describes the model; ``keras_archive`` reads it with bounded memory. Sequential and
 Functional models are read, nested models inlined under their name ("encoder/conv1"). Conv*D and
 Conv*DTranspose (also DepthwiseConv and SeparableConv) keep Keras' own arguments, padding word and
-output_padding (None when unset) included, and are read by ``convcalc.conventions.keras``. A layer class
+output_padding (None when unset) included, and are read by ``convcalc.conventions.keras``. Keras
+operations saved in the graph (``keras.ops.pad(x)``) are read by ``keras_ops``, layer classes of
+keras.applications and keras-hub by ``keras_library``, each from its config. A layer class
 outside the modelled set becomes an ``unknown`` node carrying the output shape Keras recorded for it in
 the config where that shape is static; otherwise propagation stops there and the report names it.
 
@@ -14,7 +16,6 @@ number ``n`` > 0 is ``name:n``, and a further output ``t`` of a nested model ``n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,9 @@ from convcalc.graph.model import (
 )
 from convcalc.inspect.keras_archive import read_config
 from convcalc.inspect.keras_config import (
+    MAX_AXIS_VALUE,
     _build_config,
+    _Call,
     _class,
     _dict,
     _fmt,
@@ -58,6 +61,17 @@ from convcalc.inspect.keras_config import (
     _tensor_name,
     _topological,
 )
+from convcalc.inspect.keras_library import (
+    application_layer,
+    application_merge,
+    efficientnet_block,
+    efficientnet_block_layer,
+    mobilenet_block,
+    mobilenet_block_layer,
+    spatial_pyramid_pooling,
+    spatial_pyramid_pooling_layer,
+)
+from convcalc.inspect.keras_ops import fixed_resize, is_keras_op, op_nodes
 
 MAX_LAYERS = 20_000
 # Models inside models inside models: real files nest two or three.
@@ -100,39 +114,14 @@ SHAPE_PRESERVING = frozenset(
         "Masking",
     ]
 )
-# Layers keras.applications defines in its own modules, each shape-preserving (ConvNeXt scales every
-# channel by a learned gamma, and drops whole residual branches in training): the module Keras 3
-# records for the class, and the config keys that identify it where no module is recorded (`.h5`).
-APPLICATION_SHAPE_PRESERVING = {
-    "LayerScale": ("keras.src.applications.convnext", frozenset(["init_values", "projection_dim"])),
-    "StochasticDepth": ("keras.src.applications.convnext", frozenset(["drop_path_rate"])),
-}
 
 
-@dataclass(frozen=True)
-class _Call:
-    """One call of one layer: where it sits, its config, its data inputs and the shapes Keras recorded."""
-
-    path: str
-    cls: str
-    config: dict[str, Any]
-    build: dict[str, Any]
-    inputs: tuple[str, ...]
-    input_shape: tuple[Dim, ...] | None
-    output: str
-    declared: tuple[Dim, ...] | None
-    layer_path: str = ""
-    node_index: int = 0
-    module: str = ""
-
-
-def _application_layer(call: _Call) -> bool:
-    """Whether the call is of a shape-preserving layer class keras.applications defines."""
-    known = APPLICATION_SHAPE_PRESERVING.get(call.cls)
-    if known is None:
-        return False
-    module, keys = known
-    return call.module == module or (not call.module and keys <= call.config.keys())
+def _call_args(entry: dict[str, Any], index: int) -> list[Any]:
+    """The positional arguments config.json records for a layer's call number ``index`` (Keras 3)."""
+    nodes = entry.get("inbound_nodes")
+    node = nodes[index] if isinstance(nodes, list) and index < len(nodes) else None
+    args = node.get("args") if isinstance(node, dict) else None
+    return args if isinstance(args, list) else []
 
 
 def read_keras(path: Path) -> Graph:
@@ -156,6 +145,7 @@ def read_keras(path: Path) -> Graph:
         inputs=tuple(reader.inputs),
         nodes=tuple(reader.nodes),
         outputs=tuple(outputs),
+        constants=tuple(reader.constants),
         notes=tuple(reader.notes),
     )
     return graph.checked()
@@ -166,6 +156,7 @@ class _Reader:
         self.source = source
         self.inputs: list[Tensor] = []
         self.nodes: list[Node] = []
+        self.constants: list[Tensor] = []
         self.notes: list[str] = []
         self.layers = 0
 
@@ -328,7 +319,12 @@ class _Reader:
             for tensor, name in zip(inner, names):
                 self.add(call, name, call.cls, "shape_preserving", None, (tensor,), name)
             return names
-        self.add_layer(call)
+        if is_keras_op(call):
+            nodes, constants = op_nodes(call, _call_args(entry, call.node_index))
+            self.nodes.extend(nodes)
+            self.constants.extend(constants)
+        else:
+            self.add_layer(call)
         return [call.output]
 
     def add(
@@ -344,17 +340,24 @@ class _Reader:
             raise self.error(
                 call.path, f"data_format must be 'channels_last' or 'channels_first'; got {fmt!r}"
             )
-        if cls in ELEMENTWISE:
+        layout = CHANNELS_FIRST if fmt == CHANNELS_FIRST else CHANNELS_LAST
+        if cls in ELEMENTWISE or application_merge(call):
             self.add(call, call.path, cls, "elementwise", None, call.inputs, call.output)
         elif cls == "Concatenate":
             axis = _int(self.source, call.path, "axis", cfg.get("axis", -1), None)
             self.add(call, call.path, cls, "concat", ConcatSpec(axis), call.inputs, call.output)
-        elif len(call.inputs) != 1:
+        elif len(call.inputs) != 1 and self.modelled(call):
             raise self.error(
                 call.path, f"a {cls} layer reads one tensor; it is called with {len(call.inputs)}"
             )
-        elif cls in SHAPE_PRESERVING or _application_layer(call):
+        elif cls in SHAPE_PRESERVING or application_layer(call):
             self.add(call, call.path, cls, "shape_preserving", None, call.inputs, call.output)
+        elif spatial_pyramid_pooling_layer(call):
+            self.nodes.extend(spatial_pyramid_pooling(self.source, call))
+        elif efficientnet_block_layer(call):
+            self.nodes.extend(efficientnet_block(self.source, call))
+        elif mobilenet_block_layer(call):
+            self.nodes.extend(mobilenet_block(self.source, call))
         elif cls in CONV or cls in CONV_TRANSPOSE or cls in DEPTHWISE or cls in SEPARABLE:
             self.conv(call)
         elif cls in POOL:
@@ -382,6 +385,13 @@ class _Reader:
             sign = 1 if cls in ZERO_PADDING else -1
             pads = self.full(call, rank, tuple((sign * b, sign * a) for b, a in pairs), (0, 0))
             self.add(call, call.path, cls, "pad", PadSpec(pads), call.inputs, call.output)
+        elif cls == "Resizing":
+            height = _int(self.source, call.path, "height", cfg.get("height"), 1, MAX_AXIS_VALUE)
+            width = _int(self.source, call.path, "width", cfg.get("width"), 1, MAX_AXIS_VALUE)
+            mode = str(cfg.get("interpolation", "bilinear"))
+            nodes, constants = fixed_resize(call, (height, width), mode, layout)
+            self.nodes.extend(nodes)
+            self.constants.extend(constants)
         elif cls == "Flatten":
             self.add(call, call.path, cls, "flatten", FlattenSpec(1), call.inputs, call.output)
         elif cls == "Reshape":
@@ -402,8 +412,27 @@ class _Reader:
             dense = DenseSpec(features, units, bool(cfg.get("use_bias", True)))
             self.add(call, call.path, cls, "dense", dense, call.inputs, call.output)
         else:
+            if call.module.startswith("keras_hub.") and cls.endswith("Backbone"):
+                self.notes.append(
+                    f"{call.path}: a keras-hub {cls} is saved as its constructor's arguments, not its "
+                    "layers; save keras.Model(backbone.inputs, backbone.outputs) in its place to inspect it"
+                )
             spec = UnknownSpec((call.declared,))
             self.add(call, call.path, cls, "unknown", spec, call.inputs, call.output)
+
+    def modelled(self, call: _Call) -> bool:
+        """Whether the call is of a one-tensor layer class convcalc reads (a class it does not know
+        may read several: it stays an unknown node)."""
+        cls = call.cls
+        known = (CONV, CONV_TRANSPOSE, DEPTHWISE, SEPARABLE, POOL, GLOBAL_POOL, UPSAMPLING, ZERO_PADDING)
+        return (
+            any(cls in table for table in (*known, CROPPING, SHAPE_PRESERVING))
+            or cls in ("Resizing", "Flatten", "Reshape", "Permute", "Dense")
+            or application_layer(call)
+            or spatial_pyramid_pooling_layer(call)
+            or efficientnet_block_layer(call)
+            or mobilenet_block_layer(call)
+        )
 
     def full(self, call: _Call, rank: int, spatial: tuple[Any, ...], fill: Any) -> tuple[Any, ...]:
         """Per tensor axis: the spatial values in the layer's layout, ``fill`` on batch and channels."""

@@ -32,20 +32,31 @@ class Case:
     opaque: tuple[str, ...] = ()
     # The library the model code comes from, when it is not Keras itself.
     library: str = "keras"
+    # The file formats Keras can save the model in.
+    formats: tuple[str, ...] = (".keras", ".h5")
+    channels_first: bool = False
 
     def available(self) -> bool:
         import importlib.util
 
         return importlib.util.find_spec(self.library) is not None
 
+    def shape(self, h: int, w: int) -> tuple[int, ...]:
+        """The input shape of spatial size h x w, in the model's layout."""
+        return (1, self.channels, h, w) if self.channels_first else (1, h, w, self.channels)
+
+    @property
+    def spatial_axes(self) -> tuple[int, int]:
+        return (2, 3) if self.channels_first else (1, 2)
+
     def base_shape(self) -> tuple[int, ...]:
-        return (1, *self.base, self.channels)
+        return self.shape(*self.base)
 
     def shapes(self) -> list[tuple[int, ...]]:
         """Both spatial axes swept, the other held at the base size."""
         h, w = self.base
-        tall = [(1, s, w, self.channels) for s in self.sweep]
-        wide = [(1, h, s, self.channels) for s in self.sweep if s != h]
+        tall = [self.shape(s, w) for s in self.sweep]
+        wide = [self.shape(h, s) for s in self.sweep if s != h]
         return tall + wide
 
 
@@ -190,6 +201,11 @@ def deeplab_v3(keras: Any) -> Any:
     same graph as a plain Functional model is what a `.keras` file can describe."""
     import keras_hub
 
+    backbone = _deeplab_backbone(keras_hub)
+    return keras.Model(backbone.inputs, backbone.outputs, name="deeplab_v3")
+
+
+def _deeplab_backbone(keras_hub: Any, **options: Any) -> Any:
     encoder = keras_hub.models.ResNetBackbone(
         input_conv_filters=[64],
         input_conv_kernel_sizes=[7],
@@ -200,15 +216,184 @@ def deeplab_v3(keras: Any) -> Any:
         use_pre_activation=False,
         image_shape=(None, None, 3),
     )
-    backbone = keras_hub.models.DeepLabV3Backbone(
+    return keras_hub.models.DeepLabV3Backbone(
         image_encoder=encoder,
         spatial_pyramid_pooling_key="P4",
         low_level_feature_key="P2",
         upsampling_size=4,
         dilation_rates=[2, 4],
         projection_filters=8,
+        **options,
     )
-    return keras.Model(backbone.inputs, backbone.outputs, name="deeplab_v3")
+
+
+def keras_ops(keras: Any) -> Any:
+    """Keras operations called on a Functional model's tensors (saved as nodes of their own, read by
+    NumPy's rules), and resizing to a fixed size: reflect and constant pads, transposes, a reshape
+    with the batch axis, ops.image.resize and the Resizing layer, a concatenate and an add."""
+    layers, ops = keras.layers, keras.ops
+    inputs = keras.Input((None, None, 3))
+    x = layers.Conv2D(4, 3, name="conv")(inputs)
+    padded = ops.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="reflect")
+    first = ops.transpose(ops.transpose(padded, (0, 3, 1, 2)), (0, 2, 3, 1))
+    resized = ops.image.resize(first, (16, 12))
+    fixed = layers.Resizing(16, 12, name="resizing")(x)
+    merged = ops.add(ops.concatenate([resized, fixed], axis=-1), fixed[..., :1])
+    flat = ops.reshape(merged, (-1, 16 * 12, 8))
+    shifted = ops.pad(x, [[0, 0], [1, 0], [0, 3], [0, 0]])
+    strided = layers.Conv2D(2, 3, strides=2, name="strided")(shifted)
+    return keras.Model(inputs, [flat, strided], name="keras_ops")
+
+
+def scaled_residual(keras: Any) -> Any:
+    """InceptionResNetV2's residual merge, Keras' own CustomScaleLayer (shortcut + scale x branch), on
+    a branch that halves and doubles its size (odd sizes then disagree at the merge)."""
+    from keras.src.applications.inception_resnet_v2 import CustomScaleLayer
+
+    layers = keras.layers
+    inputs = keras.Input((None, None, 3))
+    x = layers.Conv2D(8, 3, strides=2, padding="same", name="stem")(inputs)
+    branch = layers.Conv2D(8, 3, strides=2, padding="same", name="down")(x)
+    branch = layers.UpSampling2D(2, name="up")(branch)
+    outputs = CustomScaleLayer(scale=0.17, name="scaled_add")([x, branch])
+    return keras.Model(inputs, outputs, name="scaled_residual")
+
+
+def pyramid_channels_first(keras: Any) -> Any:
+    """keras-hub's SpatialPyramidPooling made under Keras' channels_first image format (the layer takes
+    it from the global setting and saves none), between a stride-2 stem and an upsampling
+    concatenated with the input (odd sizes then disagree)."""
+    from keras_hub.src.models.deeplab_v3.deeplab_v3_layers import SpatialPyramidPooling
+
+    before = keras.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    try:
+        layers = keras.layers
+        inputs = keras.Input((3, None, None))
+        x = layers.Conv2D(8, 3, strides=2, padding="same", name="stem")(inputs)
+        x = SpatialPyramidPooling(dilation_rates=[2, 3], num_channels=4, name="pyramid")(x)
+        x = layers.UpSampling2D(2, name="up")(x)
+        outputs = layers.Concatenate(axis=1, name="merge")([x, inputs])
+        return keras.Model(inputs, outputs, name="pyramid_channels_first")
+    finally:
+        keras.config.set_image_data_format(before)
+
+
+def ops_channels_first(keras: Any) -> Any:
+    """A channels_first model whose first layers carry no layout (Rescaling, keras.ops.pad): the
+    input's spatial axes are those of the convolution after them."""
+    layers = keras.layers
+    inputs = keras.Input((3, None, None))
+    x = layers.Rescaling(1 / 255, name="scale")(inputs)
+    x = keras.ops.pad(x, [[0, 0], [0, 0], [1, 1], [0, 2]])
+    outputs = layers.Conv2D(4, 5, strides=2, data_format="channels_first", name="conv")(x)
+    return keras.Model(inputs, outputs, name="ops_channels_first")
+
+
+def _hub(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A keras-hub model as the plain Functional model of its graph (a keras-hub class saves its
+    constructor's arguments, not its layers)."""
+
+    def functional(keras: Any) -> Any:
+        import keras_hub
+
+        model = build(keras_hub)
+        return keras.Model(model.inputs, model.outputs, name=model.name)
+
+    return functional
+
+
+def hub_resnet_v2(hub: Any) -> Any:
+    return hub.models.ResNetBackbone(
+        input_conv_filters=[16],
+        input_conv_kernel_sizes=[7],
+        stackwise_num_filters=[64, 16, 16],
+        stackwise_num_blocks=[1, 1, 1],
+        stackwise_num_strides=[1, 2, 2],
+        block_type="bottleneck_block",
+        use_pre_activation=True,
+    )
+
+
+def hub_cspdarknet(hub: Any) -> Any:
+    return hub.models.CSPNetBackbone(
+        stem_filters=8,
+        stem_kernel_size=3,
+        stem_strides=1,
+        stackwise_depth=[1, 1, 1],
+        stackwise_strides=[1, 2, 2],
+        stackwise_num_filters=[8, 16, 32],
+        block_type="dark_block",
+        stage_type="dark",
+    )
+
+
+def hub_efficientnet(hub: Any) -> Any:
+    return hub.models.EfficientNetBackbone(
+        stackwise_kernel_sizes=[3, 3, 5],
+        stackwise_num_repeats=[1, 1, 1],
+        stackwise_input_filters=[8, 8, 16],
+        stackwise_output_filters=[8, 16, 24],
+        stackwise_expansion_ratios=[1, 4, 6],
+        stackwise_squeeze_and_excite_ratios=[0.0, 0.25, 0.25],
+        stackwise_strides=[1, 2, 2],
+        stackwise_block_types=["fused", "unfused", "v1"],
+        stackwise_force_input_filters=[0, 0, 0],
+        stackwise_nores_option=[False, False, False],
+        stackwise_width_coefficients=[1.0, 1.0, 1.0],
+        stackwise_depth_coefficients=[1.0, 1.0, 1.0],
+    )
+
+
+def _mit(hub: Any) -> Any:
+    return hub.models.MiTBackbone(
+        layerwise_depths=[1, 1],
+        num_layers=2,
+        layerwise_num_heads=[1, 2],
+        layerwise_sr_ratios=[2, 1],
+        max_drop_path_rate=0.0,
+        layerwise_patch_sizes=[7, 3],
+        layerwise_strides=[4, 2],
+        hidden_dims=[8, 16],
+        image_shape=(64, 64, 3),  # MiT's attention reshapes need static sizes
+    )
+
+
+def hub_segformer(hub: Any) -> Any:
+    return hub.models.SegFormerBackbone(image_encoder=_mit(hub), projection_filters=8)
+
+
+def hub_vgg(hub: Any) -> Any:
+    return hub.models.VGGBackbone(stackwise_num_repeats=[1, 2], stackwise_num_filters=[4, 8])
+
+
+def hub_densenet(hub: Any) -> Any:
+    return hub.models.DenseNetBackbone(stackwise_num_repeats=[1, 2], growth_rate=4)
+
+
+def hub_mobilenet(hub: Any) -> Any:
+    return hub.models.MobileNetBackbone(
+        stackwise_expansion=[[16, 24], [48, 48]],
+        stackwise_num_blocks=[2, 2],
+        stackwise_num_filters=[[8, 8], [16, 16]],
+        stackwise_kernel_size=[[3, 3], [5, 5]],
+        stackwise_num_strides=[[2, 1], [2, 1]],
+        stackwise_se_ratio=[[None, None], [0.25, 0.25]],
+        stackwise_activation=[["relu", "relu"], ["hard_swish", "hard_swish"]],
+        stackwise_padding=[[1, 1], [2, 2]],
+        output_num_filters=32,
+        depthwise_filters=8,
+        depthwise_stride=2,
+        depthwise_residual=False,
+        last_layer_filter=32,
+        input_num_filters=8,
+    )
+
+
+def hub_deeplab_segmenter(hub: Any) -> Any:
+    """keras-hub's image segmenter: the DeepLabV3 backbone above and its per-pixel head."""
+    backbone = _deeplab_backbone(hub, name="deeplab_backbone")
+    return hub.models.DeepLabV3ImageSegmenter(backbone=backbone, num_classes=2)
 
 
 APPLICATIONS = [
@@ -230,19 +415,62 @@ EXAMPLES = [
     Case("denoising_autoencoder", "keras.io description", denoising_autoencoder, channels=1),
     Case("classic_unet", "U-Net description", classic_unet),
     Case("feature_pyramid", "written here", feature_pyramid),
+    Case("keras_ops", "written here", keras_ops),
+    Case("scaled_residual", "written here", scaled_residual),
+    Case("ops_channels_first", "written here", ops_channels_first, channels_first=True),
     Case("vae_encoder", "keras.io description", vae_encoder, (28, 28), tuple(range(1, 41)), channels=1),
     Case("espcn", "keras.io description", espcn, channels=1, opaque=("depth_to_space",)),
 ]
 LIBRARIES = [
-    # keras-hub's SpatialPyramidPooling is a layer of its own (pooled branch resized back to its
-    # input): not modelled, so the answer stops there.
+    # keras-hub's SpatialPyramidPooling (its pooled branch resized back to its input) read from its
+    # config by keras_library.spatial_pyramid_pooling.
+    Case("DeepLabV3", "keras-hub 0.32.0", deeplab_v3, sweep=THIN, library="keras_hub"),
     Case(
-        "DeepLabV3",
-        "keras-hub 0.32.0",
-        deeplab_v3,
-        sweep=THIN,
-        opaque=("spatial_pyramid_pooling",),
+        "pyramid_channels_first",
+        "keras-hub 0.32.0 layer",
+        pyramid_channels_first,
         library="keras_hub",
+        channels_first=True,
     ),
 ]
-CASES = APPLICATIONS + EXAMPLES + LIBRARIES
+# Models inspect's reader was not written against (written by others, random weights, tiny configs).
+UNSEEN = [
+    # NASNetMobile refuses the torch backend in Keras 3.15; Keras 3.15 has no RegNet.
+    Case(
+        "InceptionResNetV2",
+        "keras.applications",
+        _application("InceptionResNetV2"),
+        base=(80, 80),
+        sweep=THIN,
+    ),
+    Case("ResNet101", "keras.applications", _application("ResNet101"), sweep=THIN),
+    Case("MobileNetV3Large", "keras.applications", _application("MobileNetV3Large"), sweep=THIN),
+    Case("EfficientNetV2S", "keras.applications", _application("EfficientNetV2S"), sweep=THIN),
+    Case("ConvNeXtSmall", "keras.applications", _application("ConvNeXtSmall"), sweep=THIN),
+    *(
+        Case(name, "keras-hub 0.32.0", _hub(build), sweep=THIN, library="keras_hub", opaque=opaque)
+        for name, build, opaque in (
+            ("hub_ResNetV2", hub_resnet_v2, ()),
+            ("hub_CSPDarkNet", hub_cspdarknet, ()),
+            ("hub_EfficientNet", hub_efficientnet, ()),
+            # MiT's patch embedding and transformer encoder are keras-hub layers not modelled (yet).
+            ("hub_SegFormer", hub_segformer, ("patch_and_embed_0",)),
+            ("hub_MiT", _mit, ("patch_and_embed_0",)),
+            ("hub_VGG", hub_vgg, ()),
+            ("hub_DenseNet", hub_densenet, ()),
+            ("hub_MobileNet", hub_mobilenet, ()),
+        )
+    ),
+    # A keras-hub task saves its Backbone as the Backbone's constructor arguments; its `.h5` saving
+    # fails in keras-hub's SpatialPyramidPooling.build (a list plus a tuple).
+    Case(
+        "hub_DeepLabV3Segmenter",
+        "keras-hub 0.32.0",
+        _hub(hub_deeplab_segmenter),
+        sweep=THIN,
+        library="keras_hub",
+        opaque=("deeplab_backbone",),
+        formats=(".keras",),
+    ),
+]
+CASES = APPLICATIONS + EXAMPLES + LIBRARIES + UNSEEN

@@ -158,6 +158,11 @@ def compare_sizes(graph: Graph, base: Shape, runs_at: dict[int, dict[int, bool]]
     ``runs_at[tensor_axis][size]`` says whether Keras ran the model at that size."""
     report = inspect_graph(graph, (base,))
     problems = []
+    axes = [axis.tensor_axis for axis in report.axes]
+    if axes != sorted(runs_at):
+        problems.append(
+            f"the report's spatial axes are tensor axes {axes}; the model's are {sorted(runs_at)}"
+        )
     for axis in report.axes:
         sizes = runs_at.get(axis.tensor_axis, {})
         if not sizes:

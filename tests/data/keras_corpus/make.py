@@ -3,7 +3,9 @@
 Run from the repository root with Keras 3 and torch installed (Keras on its torch backend, see
 tests/corpus/test_keras_corpus.py for why not TensorFlow's):
 
-    KERAS_BACKEND=torch python tests/data/keras_corpus/make.py
+    KERAS_BACKEND=torch python tests/data/keras_corpus/make.py [MODEL ...]
+
+Named models are made again and the others' records kept; with no name, every model is.
 
 The models come from tests/corpus/keras_models.py (keras.applications code with random weights, and
 a U-Net written from its description). Each file keeps only ``config.json`` and ``metadata.json``:
@@ -29,7 +31,20 @@ sys.path.insert(0, str(HERE.parents[2]))
 from tests.corpus.keras_models import CASES  # noqa: E402
 from tests.corpus.keras_witness import record  # noqa: E402
 
-MODELS = ("MobileNetV2", "EfficientNetB0", "ConvNeXtTiny", "classic_unet", "feature_pyramid")
+MODELS = (
+    "MobileNetV2",
+    "EfficientNetB0",
+    "ConvNeXtTiny",
+    "classic_unet",
+    "feature_pyramid",
+    "DeepLabV3",
+    "keras_ops",
+    "scaled_residual",
+    "hub_EfficientNet",
+    "hub_MobileNet",
+    "pyramid_channels_first",
+    "ops_channels_first",
+)
 # Full records (every layer) at these sizes of the first spatial axis: tiny ones Keras refuses, odd
 # ones, the base.
 FULL = (1, 7, 17, 33, 64)
@@ -46,18 +61,22 @@ def config_only(source: Path, target: Path) -> None:
             zout.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
 
+    unknown = set(names) - set(MODELS)
+    if unknown:
+        raise SystemExit(f"not a model of the slice: {sorted(unknown)}; the slice: {', '.join(MODELS)}")
+    kept = json.loads((HERE / "records.json").read_text())["models"] if names else {}
     document: dict[str, object] = {
         "made_by": "tests/data/keras_corpus/make.py",
         "keras": keras.__version__,
         "backend": keras.backend.backend(),
-        "models": {},
+        "models": kept,
     }
     for case in CASES:
-        if case.name not in MODELS:
+        if case.name not in (names or MODELS):
             continue
         keras.utils.set_random_seed(0)
         model = case.build(keras)
@@ -66,10 +85,11 @@ def main() -> None:
             model.save(saved)
             config_only(saved, HERE / f"{case.name}.keras")
         h, w = case.base
-        full = [record(keras, model, (1, s, w, case.channels)) for s in FULL]
-        runs: dict[str, dict[str, bool]] = {"1": {}, "2": {}}
+        full = [record(keras, model, case.shape(s, w)) for s in FULL]
+        tall, wide = case.spatial_axes
+        runs: dict[str, dict[str, bool]] = {str(tall): {}, str(wide): {}}
         for s in SWEEP:
-            for axis, shape in ((1, (1, s, w, case.channels)), (2, (1, h, s, case.channels))):
+            for axis, shape in ((tall, case.shape(s, w)), (wide, case.shape(h, s))):
                 runs[str(axis)][str(s)] = record(keras, model, shape)["error"] is None
         document["models"][case.name] = {  # type: ignore[index]
             "file": f"{case.name}.keras",
@@ -83,4 +103,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
