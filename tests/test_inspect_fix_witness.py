@@ -162,7 +162,8 @@ def test_the_parser_reads_every_kind_of_fix_text() -> None:
 def test_the_output_padding_fix_runs_in_eager_torch() -> None:
     """The PyTorch route: inspect's output_padding fix set on the module (the witness: eager torch with
     hooks) runs, and every row from the failing merge on has torch's shape."""
-    _torch_route(TrialUNet, (1, 3, 65, 64), expect=1)
+    flagged = _torch_route(TrialUNet, (1, 3, 65, 64), expect=1)
+    assert flagged == ["cat", "dec", "relu#4", "head"]  # the rows the fix changes, said so
 
 
 def _torch_route(make: Any, shape: tuple[int, ...], expect: int) -> list[str]:
@@ -184,10 +185,10 @@ def _torch_route(make: Any, shape: tuple[int, ...], expect: int) -> list[str]:
     assert truth.error is None, truth.error
     first = min(m.index for m in report.merges)
     compared = [row for row in report.layers if row.index >= first and row.name in truth.layers]
-    assert compared and any(row.with_fixes for row in compared)
+    assert compared
     for row in compared:
         assert truth.layers[row.name] == row.output_shape, row.name
-    return [row.name for row in compared]
+    return [row.name for row in compared if row.with_fixes]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -247,12 +248,25 @@ def test_corpus_fixes_run_in_onnx_runtime(name: str, dynamo: bool, tmp_path: Pat
         _check([o for s, o in rows if s == size], f"{name} at {size}")
 
 
+# (model, input shape, output_padding fixes in the report's chain): MONAI's ConvTranspose2d decoders
+TORCH_ROUTE = [
+    ("monai.UNet", (1, 1, 33, 32), 1),
+    ("monai.UNet", (1, 1, 33, 31), 1),
+    ("monai.AttentionUnet", (1, 1, 33, 32), 2),
+    ("monai.AttentionUnet", (1, 1, 31, 32), 1),
+    ("monai.AttentionUnet", (1, 1, 33, 31), 2),
+]
+
+
 @pytest.mark.skipif(not CORPUS, reason="the third-party corpus is opt-in: CONVCALC_CORPUS=1")
-def test_corpus_output_padding_fix_runs_in_eager_torch() -> None:
-    case = CORPUS_CASES["monai.UNet"]
+@pytest.mark.parametrize(("name", "shape", "expect"), TORCH_ROUTE)
+def test_corpus_output_padding_fixes_run_in_eager_torch(
+    name: str, shape: tuple[int, ...], expect: int
+) -> None:
+    case = CORPUS_CASES[name]
     if not case.available():
-        pytest.skip("monai is not installed")
-    _torch_route(case.make, (1, 1, 33, 32), expect=1)
+        pytest.skip(f"{case.library} is not installed")
+    _torch_route(case.make, shape, expect)
 
 
 def main() -> None:
