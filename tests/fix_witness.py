@@ -47,6 +47,7 @@ class Fix:
     sizes: tuple[tuple[int, ...], ...] = ()  # input sizes (spatial) for an input fix
     attributes: tuple[tuple[str, Any], ...] = ()  # a checkerboard fix's ConvTranspose attributes
     operands_after: tuple[Shape, ...] = ()  # "with the fixes above applied, the operands are ..."
+    merge: str = ""  # the merge a merge's fix is for
 
     @property
     def decoder(self) -> bool:
@@ -86,7 +87,7 @@ def parse(text: str, node: str | None = None, spatial: int = 2) -> list[Fix]:
     after = _AFTER.search(text)
     operands = tuple(tuple(int(v) for v in s.split("x")) for s in after[1].split(" vs ")) if after else ()
     if m := _OUTPUT_PADDING.match(text):
-        return [Fix("output_padding", text, m[2], _ints(m[1]), operands_after=operands)]
+        return [Fix("output_padding", text, m[2], _ints(m[1]), operands_after=operands, merge=node or "")]
     if m := _OPERAND.match(text):
         letters = SPATIAL_NAMES[spatial]
         amounts = [0] * spatial
@@ -95,7 +96,16 @@ def parse(text: str, node: str | None = None, spatial: int = 2) -> list[Fix]:
         if not any(amounts):
             raise Unparsed(text)
         return [
-            Fix("operand", text, node or "", tuple(amounts), int(m[1]) - 1, m[2], operands_after=operands)
+            Fix(
+                "operand",
+                text,
+                node or "",
+                tuple(amounts),
+                int(m[1]) - 1,
+                m[2],
+                operands_after=operands,
+                merge=node or "",
+            )
         ]
     if m := _PADS.match(text):
         return [Fix("pads", text, node or "", _ints(m[1]))]
@@ -301,15 +311,19 @@ def run_fixes(
     before: dict[int, list[str]] = {}  # an operand fix's merge inputs as the text names them
     for n, fix in enumerate(fixes):
         try:
-            if fix.kind == "operand":
-                before[n] = list(_node(model, fix.node, tensors.get(fix.node)).input)
+            if fix.operands_after:
+                before[n] = list(_node(model, fix.merge, tensors.get(fix.merge)).input)
             apply(model, fix, rank, tensors, f"fix{n}")
         except (Unparsed, KeyError) as error:
             outcome.problems.append(f"not applied: {error}")
             return outcome
     found, why = ort_run(model, shapes)
     if found is None:
-        outcome.problems.append(f"ONNX Runtime refuses it: {why}")
+        where = re.search(r"Name:'([^']+)'", why)
+        if where and where[1] in blocked(report):
+            outcome.problems.append(f"{BLOCKED} {where[1]}, which only another input size fixes: {why}")
+        else:
+            outcome.problems.append(f"ONNX Runtime refuses it: {why}")
         return outcome
     outcome.runs, outcome.shapes = True, found
     disagree = _merges_agree(model, report.merges, found)
@@ -364,6 +378,23 @@ def even_overlap(fix: Fix) -> bool:
 # ---------------------------------------------------------------------------------------------------
 # Every fix of a report.
 
+# An outcome ONNX Runtime refuses at a node the report gives no fix for but another input size (a layer
+# that refuses the input, a merge with a fixed-size operand such as a learned position embedding): the
+# fix under test cannot be run at this size; the input sizes are run instead.
+BLOCKED = "BLOCKED: ONNX Runtime refuses the model at"
+
+
+def blocked(report: InspectReport) -> set[str]:
+    """The nodes the report fixes only by another input size."""
+    names = {m.name for m in report.merges if not m.knock_on and not m.fixes}
+    names |= {f.node for f in report.findings if f.kind == "failure" and f.node}
+    names |= {
+        r.node.name
+        for r in report.run.nodes
+        if r.mismatch is not None and r.node.kind not in ("concat", "elementwise")
+    }
+    return names
+
 
 def assumed(merge: Merge, spatial: int) -> Fix | None:
     """The fix of a merge the report's later sizes assume: its first output_padding fix, else its first
@@ -382,8 +413,9 @@ def witness(data: bytes, report: InspectReport) -> list[Outcome]:
     outcomes: list[Outcome] = []
     causes = [m for m in report.merges if not m.knock_on]
     chain: list[Fix | None] = [assumed(m, spatial) for m in causes]
-    if causes and all(not m.fixes for m in causes):
-        pass  # no merge fix suggested (a layer whose weight disagrees): the input sizes below are the fix
+    unfixed = [m.name for m in causes if not m.fixes]
+    if unfixed:  # no merge fix but the input size (a weight or an embedding of fixed size)
+        outcomes.append(Outcome("merges (the report's chain)", [], problems=[f"{BLOCKED} {unfixed}"]))
     elif causes:
         if any(f is None for f in chain):
             missing = [m.name for m, f in zip(causes, chain) if f is None]
@@ -456,7 +488,11 @@ def _merge_agrees_alone(
     cut = cut_at(model, node.output[0])
     found, why = ort_run(cut, report.input_shapes)
     if found is None:
-        outcome.problems.append(f"its merge {merge.name} still refused by ONNX Runtime: {why}")
+        where = re.search(r"Name:'([^']+)'", why)
+        if where and where[1] in blocked(report):
+            outcome.problems = [f"{BLOCKED} {where[1]}, which only another input size fixes: {why}"]
+        else:
+            outcome.problems.append(f"its merge {merge.name} still refused by ONNX Runtime: {why}")
         return
     outcome.runs = True
     outcome.label += " (its merge runs; later merges need their own fixes on top of it)"
@@ -500,7 +536,7 @@ def _layer_fix(data: bytes, report: InspectReport, fix: Fix, chain: list[Fix], k
         got = outcome.shapes.get(row_output(report.graph, row))
         if got != row.output_shape:
             outcome.problems.append(f"{fix.node}: output {got}, as it stands {row.output_shape}")
-    if outcome.runs or not chain:
+    if outcome.runs or (not chain and not outcome.problems[0].startswith(BLOCKED)):
         return outcome
     model = onnx.ModelProto.FromString(data)
     tensors = {n.name: n.outputs[0] for n in report.graph.nodes if n.outputs}
@@ -513,7 +549,9 @@ def _layer_fix(data: bytes, report: InspectReport, fix: Fix, chain: list[Fix], k
         alone = f"gives {found.get(tensor)} where the layer gives {row.output_shape}"
     outcome.label += " + the merges' fixes"
     same = [f.text for f in chain if f.node == fix.node]
-    if same and alone == "runs":  # both change this layer: the layer's fix is worked out without the other
+    if outcome.problems[0].startswith(BLOCKED) and alone == "runs":
+        outcome.problems = [f"{outcome.problems[0]} (the layer's fix alone runs up to its layer)"]
+    elif same and alone == "runs":  # both change this layer: the layer's fix is worked out without the other
         outcome.problems = [f"CONFLICT: {same[0]} changes the same layer; the layer's fix alone runs"]
     else:
         outcome.problems.insert(
