@@ -266,15 +266,16 @@ class Outcome:
         return self.runs and self.merges_agree and not self.problems
 
 
-def cut_at(model: onnx.ModelProto, tensor: str) -> onnx.ModelProto:
-    """The model up to the node that makes ``tensor`` (in the file's order, which is topological),
-    that tensor its only output."""
+def cut_at(model: onnx.ModelProto, *tensors: str) -> onnx.ModelProto:
+    """The model up to the last node that makes one of ``tensors`` (in the file's order, which is
+    topological), those tensors its outputs."""
     cut = onnx.ModelProto.FromString(model.SerializeToString())
     nodes = list(cut.graph.node)
-    last = next(n for n, node in enumerate(nodes) if tensor in node.output)
+    last = max((n for n, node in enumerate(nodes) if set(tensors) & set(node.output)), default=-1)
     del cut.graph.node[last + 1 :]
     del cut.graph.output[:]
-    cut.graph.output.append(onnx.ValueInfoProto(name=tensor))
+    for tensor in tensors:
+        cut.graph.output.append(onnx.ValueInfoProto(name=tensor))
     return cut
 
 
@@ -330,8 +331,14 @@ def run_fixes(
     outcome.merges_agree = not disagree
     outcome.problems.extend(disagree)
     for n, fix in enumerate(fixes):  # the operands the text says the earlier fixes leave
-        now = tuple(found.get(t) for t in before.get(n, []))
-        if fix.operands_after and now != fix.operands_after:
+        if not fix.operands_after:
+            continue
+        earlier = onnx.ModelProto.FromString(data)
+        for m, previous in enumerate(fixes[:n]):
+            apply(earlier, previous, rank, tensors, f"fix{m}")
+        operands, _ = ort_run(cut_at(earlier, *before[n]), shapes)
+        now = tuple((operands or {}).get(t) for t in before[n])
+        if now != fix.operands_after:
             outcome.problems.append(
                 f"{fix.node}: the text says the operands are {fix.operands_after}, ONNX Runtime {now}"
             )
