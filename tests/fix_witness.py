@@ -67,8 +67,8 @@ _AMOUNT = re.compile(r"(pad|crop) (\d+) at the end of (\w)")
 _PADS = re.compile(rf"^auto_pad NOTSET with pads={_INT_LIST}")
 _SIZES = re.compile(r"^input size (\d+(?:x\d+)*)(?: or (\d+(?:x\d+)*))?$")
 _DROPPED = re.compile(
-    rf"crop the last {_INT_LIST} element\(s\) per spatial axis before (.+?), or pad its input at the end "
-    rf"by {_INT_LIST} so that"
+    rf"crop the last {_INT_LIST} element\(s\) per spatial axis before (.+?)"
+    rf"(?:, or pad its input at the end by {_INT_LIST} so that| \(not a pad|$)"
 )
 _AFTER = re.compile(r"with the fixes above applied, the operands are (\d+(?:x\d+)*(?: vs \d+(?:x\d+)*)+)\)")
 _LAYER = re.compile(
@@ -113,11 +113,8 @@ def parse(text: str, node: str | None = None, spatial: int = 2) -> list[Fix]:
         sizes = tuple(tuple(int(v) for v in s.split("x")) for s in (m[1], m[2]) if s)
         return [Fix("input", text, sizes=sizes)]
     if m := _DROPPED.search(text):
-        crops, name, pads = _ints(m[1]), m[2], _ints(m[3])
-        return [
-            Fix("crop_before", text, name, tuple(-c for c in crops)),
-            Fix("pad_before", text, name, pads),
-        ]
+        crop = Fix("crop_before", text, m[2], tuple(-c for c in _ints(m[1])))
+        return [crop, Fix("pad_before", text, m[2], _ints(m[3]))] if m[3] else [crop]
     if m := _LAYER.match(text):
         names = ("kernel_shape", "strides", "dilations", "pads", "output_padding")
         values = (_ints(m[1]), _ints(m[2]), _ints(m[3]), _ints(m[4]), _ints(m[5]))
@@ -534,7 +531,7 @@ def _layer_fix(data: bytes, report: InspectReport, fix: Fix, chain: list[Fix], k
     checkerboard fix keeps the layer's output size and makes ONNX Runtime's taps even. Where the two
     together do not run, the layer's fix alone on the model cut after the layer says whether it is the
     combination that fails (the layer's fix is worked out for the layer as it stands)."""
-    label = f"{kind} {fix.node}"
+    label = f"{kind} {fix.node} ({fix.kind})"
     outcome = run_fixes(data, report, [fix, *chain], label, False)
     row = next(r for r in report.layers if r.name == fix.node)
     if fix.kind == "layer" and not even_overlap(fix):

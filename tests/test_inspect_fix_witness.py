@@ -153,6 +153,8 @@ def test_the_parser_reads_every_kind_of_fix_text() -> None:
         "p",
     )
     assert (crop.kind, crop.values, pad.kind, pad.values) == ("crop_before", (-1, 0), "pad_before", (1, 0))
+    (alone,) = fw.parse("crop the last [1, 0] element(s) per spatial axis before p (not a pad that ...)", "p")
+    assert (alone.kind, alone.node, alone.values) == ("crop_before", "p", (-1, 0))
     (sizes,) = fw.parse("input size 32x32 or 40x32")
     assert sizes.sizes == ((32, 32), (40, 32))
     with pytest.raises(fw.Unparsed):
@@ -306,3 +308,37 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+class TwoBranches(nn.Module):
+    """A shortcut block: a k3 s2 convolution that reads every row at odd sizes, added to a k2 s2 one
+    that drops the last row; padding the k2 branch instead of cropping it adds a row the sum refuses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full = nn.Conv2d(3, 4, 3, stride=2)
+        self.short = nn.Conv2d(3, 4, 2, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        return self.full(x) + self.short(x)
+
+
+def test_a_dropped_input_fix_offers_no_pad_the_model_refuses(tmp_path: Path) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(TwoBranches().eval(), (torch.zeros(1, 3, 33, 33),), buffer, dynamo=False)
+    data = buffer.getvalue()
+    path = tmp_path / "two.onnx"
+    path.write_bytes(data)
+    report = inspect_graph(read_onnx(path))  # the file fixes its input at 33x33: a layer fix
+    (finding,) = [f for f in report.findings if f.kind == "dropped"]
+    assert finding.fix is not None and "or pad its input" not in finding.fix
+    (crop,) = fw.parse(finding.fix, finding.node)
+    _check(fw.witness(data, report), "two branches")  # the crop runs in ONNX Runtime
+    # the witness that the pad is rightly left out: ONNX Runtime refuses the sum with it
+    pad = fw.Fix("pad_before", "pad", crop.node, (1, 1))
+    refused = fw.run_fixes(data, report, [pad], "pad", False)
+    assert not refused.runs and "Add" in refused.problems[0]

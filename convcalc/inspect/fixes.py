@@ -111,6 +111,14 @@ def _pad_operand(graph: Graph, merge: Node, operand: int, pads: tuple[tuple[int,
     return replace(graph, nodes=tuple(nodes))
 
 
+def pad_before(graph: Graph, node: Node, rank: int, amounts: list[int]) -> Graph:
+    """The graph with a Pad of ``amounts`` at the end of each spatial axis of ``node``'s first input
+    (of this rank)."""
+    axes = spatial_axes(node.layout, rank)
+    pads = tuple((0, amounts[axes.index(a)]) if a in axes else (0, 0) for a in range(rank))
+    return _pad_operand(graph, node, 0, pads)
+
+
 def _agrees(run: Run, name: str) -> bool:
     return run.failure is None and all(r.node.name != name for r in run.mismatches)
 
