@@ -342,3 +342,38 @@ def test_a_dropped_input_fix_offers_no_pad_the_model_refuses(tmp_path: Path) -> 
     pad = fw.Fix("pad_before", "pad", crop.node, (1, 1))
     refused = fw.run_fixes(data, report, [pad], "pad", False)
     assert not refused.runs and "Add" in refused.problems[0]
+
+
+class ReshapeToInput(nn.Module):
+    """A decoder concatenated with its input, then reshaped to a size the model computes from the
+    input's height (as torch's dynamo exporter writes a view): cropping the decoder makes the merge
+    agree but leaves the reshape too few values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(4, 4, 2, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        height, width = x.shape[2], x.shape[3]
+        merged = torch.cat([self.up(self.down(x)), x], 1)
+        return merged.reshape(x.shape[0], 7, (height + 1) // 2 * 2, width)
+
+
+def test_a_merge_fix_that_a_later_reshape_refuses_is_not_offered(tmp_path: Path) -> None:
+    data = op.export(ReshapeToInput(), (1, 3, 32, 32))
+    path = tmp_path / "reshape.onnx"
+    path.write_bytes(data)
+    report = inspect_graph(read_onnx(path), [(1, 3, 33, 32)])
+    (merge,) = report.merges
+    assert merge.fixes == ()  # no change of the operands runs: only another input size
+    _check(fw.witness(data, report), "reshape to the input")  # the input sizes run
+    # the witness that the crop is rightly left out: ONNX Runtime refuses the reshape after it
+    producer = next(n for n in report.graph.nodes if n.outputs[0] == merge_input(report, merge.name, 0))
+    crop = fw.Fix("operand", "crop", merge.name, (-1, 0), 0, producer.outputs[0])
+    refused = fw.run_fixes(data, report, [crop], "crop", False)
+    assert not refused.runs and "Reshape" in refused.problems[0]
+
+
+def merge_input(report: Any, name: str, operand: int) -> str:
+    return next(n for n in report.graph.nodes if n.name == name).inputs[operand]

@@ -119,8 +119,15 @@ def pad_before(graph: Graph, node: Node, rank: int, amounts: list[int]) -> Graph
     return _pad_operand(graph, node, 0, pads)
 
 
-def _agrees(run: Run, name: str) -> bool:
-    return run.failure is None and all(r.node.name != name for r in run.mismatches)
+def _agrees(run: Run, name: str, before: set[str]) -> bool:
+    """Whether the changed graph runs this merge, and refuses no layer that ran before: a size the
+    model computes from its input (a Reshape to Shape(x)-derived sizes, as torch's dynamo exporter
+    writes attention) refuses a changed operand that the merge accepts."""
+    return (
+        run.failure is None
+        and all(r.node.name != name for r in run.mismatches)
+        and all(r.node.kind in ("concat", "elementwise") or r.node.name in before for r in run.mismatches)
+    )
 
 
 def merge_fixes(
@@ -137,6 +144,7 @@ def merge_fixes(
     axes = spatial_axes(merge.layout, len(ins[0]))
     reference = ins[0]
     decoder = decoder_operand(graph, merge)
+    before = {r.node.name for r in propagate(graph, shapes).mismatches}
     refused: list[str] = []  # the output_padding that would make the merge agree, refused by the framework
     for operand in range(1, len(ins)):
         shape = ins[operand]
@@ -163,7 +171,7 @@ def merge_fixes(
             candidate = replace(source, spec=fixed_spec)
             changed = replace_node(graph, source, candidate)
             fixed = propagate(changed, shapes)
-            if _agrees(fixed, merge.name):
+            if _agrees(fixed, merge.name, before):
                 fixes.append(f"{argument_words(fixed_spec)} on {source.name} ({source.op})")
                 applied = applied or changed
             elif fixed.failure is not None and fixed.failure.node.name == source.name:
@@ -179,7 +187,7 @@ def merge_fixes(
         pads = tuple((0, amounts.get(a, 0)) if a in axes else (0, 0) for a in range(len(shape)))
         padded_graph = _pad_operand(graph, merge, side, pads)
         padded = propagate(padded_graph, shapes)
-        if _agrees(padded, merge.name):
+        if _agrees(padded, merge.name, before):
             # Spatial axes by letter, as in the accepted-sizes table (H, W; L; D, H, W).
             letters = spatial_letters(len(axes))
             words = [
