@@ -284,9 +284,10 @@ def _merges_agree(model: onnx.ModelProto, merges: Sequence[Merge], shapes: dict[
         node = next((n for n in model.graph.node if n.name == merge.name), None)
         if node is None:
             continue
-        operands = [shapes.get(t) for t in node.input if t in shapes]
-        spatial = {s[2:] for s in operands if s is not None and len(s) > 2}
-        if len(spatial) > 1:
+        operands = [shapes[t] for t in node.input if t in shapes]
+        spatial = [s[2:] for s in operands if len(s) > 2]
+        # ONNX broadcasting: each axis equal, or 1 on the operands that differ (a pooled map added)
+        if any(len({d for d in dims if d != 1}) > 1 for dims in zip(*spatial)):
             problems.append(f"merge {merge.name}: operands {operands} in ONNX Runtime")
     return problems
 
@@ -342,9 +343,14 @@ def run_fixes(
     if not check_rows:
         return outcome
     first = min((m.index for m in report.merges), default=len(report.graph.nodes))
+    # the report's rows assume its chain only where every fix is one it applies (output_padding or the
+    # decoder side); else they show the model as it stands, and only rows flagged with_fixes are claims
+    all_rows = any(r.with_fixes for r in report.layers) or all(
+        f.kind == "output_padding" or f.decoder for f in fixes
+    )
     for row in report.layers:
         tensor = row_output(report.graph, row)
-        if tensor not in found:
+        if tensor not in found or not (row.with_fixes or all_rows):
             continue
         if row.index < first:  # before the first failing merge the rows are the model as it stands
             outcome.before += found[tensor] != row.output_shape
@@ -390,7 +396,8 @@ BLOCKED = "BLOCKED: ONNX Runtime refuses the model at"
 
 def blocked(report: InspectReport) -> set[str]:
     """The nodes the report fixes only by another input size."""
-    names = {m.name for m in report.merges if not m.knock_on and not m.fixes}
+    spatial = len(report.input_shapes[0]) - 2
+    names = {m.name for m in report.merges if not m.knock_on and assumed(m, spatial) is None}
     names |= {f.node for f in report.findings if f.kind == "failure" and f.node}
     names |= {
         r.node.name
@@ -401,11 +408,15 @@ def blocked(report: InspectReport) -> set[str]:
 
 
 def assumed(merge: Merge, spatial: int) -> Fix | None:
-    """The fix of a merge the report's later sizes assume: its first output_padding fix, else its first
-    decoder-side pad or crop (as convcalc.inspect.fixes.merge_fixes applies them)."""
-    parsed = [f for text in merge.fixes for f in parse(text, merge.name, spatial)]
-    return next((f for f in parsed if f.kind == "output_padding"), None) or next(
-        (f for f in parsed if f.kind == "operand" and f.decoder), None
+    """The fix of a merge that later fixes assume: its first output_padding fix, else its first
+    decoder-side pad or crop (as convcalc.inspect.fixes.merge_fixes applies them), else its first pad or
+    crop (which the report's later sizes do not assume, but a user applies)."""
+    texts = [t for t in merge.fixes if not t.startswith("no output_padding fix")]
+    parsed = [f for text in texts for f in parse(text, merge.name, spatial)]
+    return (
+        next((f for f in parsed if f.kind == "output_padding"), None)
+        or next((f for f in parsed if f.kind == "operand" and f.decoder), None)
+        or next((f for f in parsed if f.kind == "operand"), None)
     )
 
 
@@ -417,7 +428,7 @@ def witness(data: bytes, report: InspectReport) -> list[Outcome]:
     outcomes: list[Outcome] = []
     causes = [m for m in report.merges if not m.knock_on]
     chain: list[Fix | None] = [assumed(m, spatial) for m in causes]
-    unfixed = [m.name for m in causes if not m.fixes]
+    unfixed = [m.name for m, f in zip(causes, chain) if f is None]
     if unfixed:  # no merge fix but the input size (a weight or an embedding of fixed size)
         outcomes.append(Outcome("merges (the report's chain)", [], problems=[f"{BLOCKED} {unfixed}"]))
     elif causes:

@@ -377,3 +377,37 @@ def test_a_merge_fix_that_a_later_reshape_refuses_is_not_offered(tmp_path: Path)
 
 def merge_input(report: Any, name: str, operand: int) -> str:
     return next(n for n in report.graph.nodes if n.name == name).inputs[operand]
+
+
+class Hidden(nn.Module):
+    """A decoder added to a full-size skip, then concatenated with a second upsampled branch: as the
+    model stands the sum carries the decoder's size on, which the concatenation accepts; once the sum's
+    fix grows the decoder to the skip, the concatenation disagrees."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(3, 4, 2, stride=2)
+        self.up = nn.ConvTranspose2d(4, 4, 2, stride=2)
+        self.skip = nn.Conv2d(3, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.up2 = nn.ConvTranspose2d(3, 4, 2, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        y = self.up(self.down(x)) + self.skip(x)
+        return torch.cat([y, self.up2(self.pool(x))], 1)
+
+
+def test_a_merge_the_first_fix_makes_disagree_gets_its_own_fix(tmp_path: Path) -> None:
+    data = op.export(Hidden(), (1, 3, 32, 32))
+    path = tmp_path / "hidden.onnx"
+    path.write_bytes(data)
+    report = inspect_graph(read_onnx(path), [(1, 3, 33, 32)])
+    assert [m.op for m in report.merges] == ["Add", "Concat"]
+    assert "once the fixes above are applied" in report.merges[1].message
+    # the witness: ONNX Runtime runs the model with both fixes, and refuses it with the first alone
+    outcomes = fw.witness(data, report)
+    chain = next(o for o in outcomes if o.label.startswith("merges"))
+    assert len(chain.fixes) == 2 and chain.ok and chain.compared
+    first = fw.run_fixes(data, report, [fw.assumed(report.merges[0], 2)], "first", False)  # type: ignore[list-item]
+    assert not first.runs and "Concat" in first.problems[0]
+    _check(outcomes, "hidden")
