@@ -88,7 +88,8 @@ def chain_view(report: ChainReport, listed: dict[int, tuple[int, ...]] | None = 
             "" if fields is None else x_join([f.jump for f in fields]),
             "" if fields is None else _windows([f"{f.left}..{f.right}" for f in fields]),
         )
-    parts: list[RenderableType] = [head, layers]
+    # with a given size the headline above already says this line
+    parts: list[RenderableType] = [layers] if report.size_given else [head, layers]
     if report.pairs:
         skips = Table(title="Skip connections: decoder vs the encoder input it mirrors", title_justify="left")
         for name in ("encoder", "decoder", "expected", "got", "verdict", "fix"):
