@@ -564,8 +564,11 @@ def _layer_fix(data: bytes, report: InspectReport, fix: Fix, chain: list[Fix], k
         alone = f"gives {found.get(tensor)} where the layer gives {row.output_shape}"
     outcome.label += " + the merges' fixes"
     same = [f.text for f in chain if f.node == fix.node]
+    where = re.search(r"Name:'([^']+)'", alone)
     if outcome.problems[0].startswith(BLOCKED) and alone == "runs":
         outcome.problems = [f"{outcome.problems[0]} (the layer's fix alone runs up to its layer)"]
+    elif outcome.problems[0].startswith(BLOCKED) and where and where[1] in blocked(report):
+        outcome.problems = [f"{outcome.problems[0]} (the layer comes after it)"]
     elif same and alone == "runs":  # both change this layer: the layer's fix is worked out without the other
         outcome.problems = [f"CONFLICT: {same[0]} changes the same layer; the layer's fix alone runs"]
     else:

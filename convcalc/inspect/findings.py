@@ -181,8 +181,13 @@ def findings(report: InspectReport) -> list[Finding]:
                 "; or ".join(fixes) or None,
             )
         )
+    listed = {merge.name for merge in report.merges}  # a layer's refusal is one finding, listed above
     for r in report.run.nodes:
-        if r.mismatch is not None and r.node.kind not in ("concat", "elementwise"):
+        if (
+            r.mismatch is not None
+            and r.node.kind not in ("concat", "elementwise")
+            and r.node.name not in listed
+        ):
             found.append(Finding("error", "merge", r.node.name, f"{r.node.op}: {r.mismatch}", size_fix))
     for row in report.layers:
         if row.checkerboard and row.overlap is not None:
