@@ -287,6 +287,34 @@ def inspect_graph(
                 knock_on,
             )
         )
+    # merges the run as it stands could not see (their operands agreed only on the sizes it carried past
+    # an earlier disagreement) that disagree once the fixes are applied: each its own finding and fix
+    seen = {m.name for m in merges}
+    while current is not graph:
+        hidden = next(
+            (
+                n
+                for n in propagate(current, shapes).mismatches
+                if n.node.kind in ("concat", "elementwise") and n.node.name not in seen
+            ),
+            None,
+        )
+        if hidden is None:
+            break
+        seen.add(hidden.node.name)
+        fixes, applied = merge_fixes(current, shapes, hidden)
+        operands = " vs ".join("x".join(map(str, s)) for s in hidden.inputs)
+        fixes = tuple(f"{fix} (with the fixes above applied, the operands are {operands})" for fix in fixes)
+        if applied is not None:
+            fixed_by.update(dict.fromkeys(changed_layers(current, applied), hidden.node.name))
+        paths = tuple(operand_path(graph, t) for t in hidden.node.inputs)
+        message = f"{hidden.mismatch or ''} once the fixes above are applied"
+        merges.append(
+            Merge(hidden.index, hidden.node.name, hidden.node.op, hidden.inputs, paths, message, fixes)
+        )
+        if applied is None:
+            break
+        current = applied
     if current is not graph:
         layers = _with_fixes(layers, run, propagate(current, shapes), fixed_by)
     if run.ok:

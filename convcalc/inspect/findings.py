@@ -8,9 +8,9 @@ import re
 
 from convcalc.errors import ConvCalcError
 from convcalc.graph.model import ConvSpec, Node
-from convcalc.graph.shapes import NodeRun
+from convcalc.graph.shapes import NodeRun, Run, propagate
 from convcalc.graph.sizes import run_graph
-from convcalc.inspect.fixes import explicit_pads_fix, spatial_letters
+from convcalc.inspect.fixes import explicit_pads_fix, pad_before, spatial_letters
 from convcalc.inspect.report import SEVERITIES, Finding, InspectReport, LayerRow
 from convcalc.overlap import Suggestion, suggest
 
@@ -60,10 +60,26 @@ def _drop_fix(report: InspectReport, row: LayerRow) -> str:
     run = next(r for r in report.run.nodes if r.index == row.index)
     axes = run.layer.conv if run.layer is not None else run.windows
     pads = [a.stride - d if d else 0 for a, d in zip(axes, row.dropped)]
-    return (
-        f"crop the last {list(row.dropped)} element(s) per spatial axis before {row.name}, or pad its "
-        f"input at the end by {pads} so that its last window reaches them"
-    )
+    crop = f"crop the last {list(row.dropped)} element(s) per spatial axis before {row.name}"
+    # a pad adds a window, so the layer's output grows: offered only where the model still runs as far
+    # (a merge with another branch refuses it: ONNX Runtime on MONAI's SwinUNETR)
+    padded = propagate(pad_before(report.graph, run.node, len(run.inputs[0]), pads), report.input_shapes)
+    if not _refusals(padded) <= _refusals(report.run):
+        return f"{crop} (not a pad that reaches them: the layer's output would grow, and {_refusal(padded)})"
+    return f"{crop}, or pad its input at the end by {pads} so that its last window reaches them"
+
+
+def _refusals(run: Run) -> set[str]:
+    """The nodes a run refuses: its disagreeing merges and the layer that cannot run."""
+    return {r.node.name for r in run.mismatches} | ({run.failure.node.name} if run.failure else set())
+
+
+def _refusal(run: Run) -> str:
+    merge = next(iter(run.mismatches), None)
+    if merge is not None:
+        return f"{merge.node.name} would refuse it ({merge.mismatch})"
+    assert run.failure is not None
+    return f"{run.failure.node.name} would refuse it ({run.failure.message})"
 
 
 # The convention a model's layer fix is spelled in: TFLite models come from Keras/TensorFlow.
@@ -165,8 +181,13 @@ def findings(report: InspectReport) -> list[Finding]:
                 "; or ".join(fixes) or None,
             )
         )
+    listed = {merge.name for merge in report.merges}  # a layer's refusal is one finding, listed above
     for r in report.run.nodes:
-        if r.mismatch is not None and r.node.kind not in ("concat", "elementwise"):
+        if (
+            r.mismatch is not None
+            and r.node.kind not in ("concat", "elementwise")
+            and r.node.name not in listed
+        ):
             found.append(Finding("error", "merge", r.node.name, f"{r.node.op}: {r.mismatch}", size_fix))
     for row in report.layers:
         if row.checkerboard and row.overlap is not None:

@@ -111,8 +111,28 @@ def _pad_operand(graph: Graph, merge: Node, operand: int, pads: tuple[tuple[int,
     return replace(graph, nodes=tuple(nodes))
 
 
-def _agrees(run: Run, name: str) -> bool:
-    return run.failure is None and all(r.node.name != name for r in run.mismatches)
+def pad_before(graph: Graph, node: Node, rank: int, amounts: list[int]) -> Graph:
+    """The graph with a Pad of ``amounts`` at the end of each spatial axis of ``node``'s first input
+    (of this rank)."""
+    axes = spatial_axes(node.layout, rank)
+    pads = tuple((0, amounts[axes.index(a)]) if a in axes else (0, 0) for a in range(rank))
+    return _pad_operand(graph, node, 0, pads)
+
+
+def _agrees(run: Run, merge: NodeRun, before: set[str]) -> bool:
+    """Whether the changed graph runs this merge, and refuses no layer that ran before except a later
+    merge (whose own fix follows): a size the model computes from its input (a Reshape to
+    Shape(x)-derived sizes, as torch's dynamo exporter writes attention) can refuse a changed operand
+    that the merge accepts, and a change of a shared layer can undo an earlier merge's fix."""
+    return (
+        run.failure is None
+        and all(
+            r.node.name in before or (r.node.kind in ("concat", "elementwise") and r.index > merge.index)
+            for r in run.mismatches
+            if r.node.name != merge.node.name
+        )
+        and all(r.node.name != merge.node.name for r in run.mismatches)
+    )
 
 
 def merge_fixes(
@@ -129,6 +149,7 @@ def merge_fixes(
     axes = spatial_axes(merge.layout, len(ins[0]))
     reference = ins[0]
     decoder = decoder_operand(graph, merge)
+    before = {r.node.name for r in propagate(graph, shapes).mismatches}
     refused: list[str] = []  # the output_padding that would make the merge agree, refused by the framework
     for operand in range(1, len(ins)):
         shape = ins[operand]
@@ -155,7 +176,7 @@ def merge_fixes(
             candidate = replace(source, spec=fixed_spec)
             changed = replace_node(graph, source, candidate)
             fixed = propagate(changed, shapes)
-            if _agrees(fixed, merge.name):
+            if _agrees(fixed, merge_run, before):
                 fixes.append(f"{argument_words(fixed_spec)} on {source.name} ({source.op})")
                 applied = applied or changed
             elif fixed.failure is not None and fixed.failure.node.name == source.name:
@@ -171,7 +192,7 @@ def merge_fixes(
         pads = tuple((0, amounts.get(a, 0)) if a in axes else (0, 0) for a in range(len(shape)))
         padded_graph = _pad_operand(graph, merge, side, pads)
         padded = propagate(padded_graph, shapes)
-        if _agrees(padded, merge.name):
+        if _agrees(padded, merge_run, before):
             # Spatial axes by letter, as in the accepted-sizes table (H, W; L; D, H, W).
             letters = spatial_letters(len(axes))
             words = [
