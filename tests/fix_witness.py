@@ -73,7 +73,8 @@ _DROPPED = re.compile(
 _AFTER = re.compile(r"with the fixes above applied, the operands are (\d+(?:x\d+)*(?: vs \d+(?:x\d+)*)+)\)")
 _LAYER = re.compile(
     rf"^kernel_shape={_INT_LIST}, strides={_INT_LIST}, dilations={_INT_LIST}, auto_pad='NOTSET', "
-    rf"pads={_INT_LIST}, output_padding={_INT_LIST} \(same output size, even overlap\)$"
+    rf"pads={_INT_LIST}, output_padding={_INT_LIST} "
+    r"\((?:same output size|the output size the fixes above give), even overlap\)$"
 )
 
 
@@ -543,7 +544,9 @@ def _layer_fix(data: bytes, report: InspectReport, fix: Fix, chain: list[Fix], k
     together do not run, the layer's fix alone on the model cut after the layer says whether it is the
     combination that fails (the layer's fix is worked out for the layer as it stands)."""
     label = f"{kind} {fix.node} ({fix.kind})"
-    outcome = run_fixes(data, report, [fix, *chain], label, False)
+    # the merges' fixes first: the layer's fix is worked out for the layer as they leave it, and
+    # replaces what they set on it (an output_padding)
+    outcome = run_fixes(data, report, [*chain, fix], label, False)
     row = next(r for r in report.layers if r.name == fix.node)
     if fix.kind == "layer" and not even_overlap(fix):
         outcome.problems.append(f"{fix.node}: ONNX Runtime's taps are uneven with {fix.text}")

@@ -327,7 +327,17 @@ def inspect_graph(
         )
     fields = receptive_fields(graph, run, tensor_axes)
     report = InspectReport(
-        graph, shapes, size_given or not symbolic, run, layers, tuple(merges), axes, fields, (), target
+        graph,
+        shapes,
+        size_given or not symbolic,
+        run,
+        layers,
+        tuple(merges),
+        axes,
+        fields,
+        (),
+        target,
+        current,
     )
     return replace(report, findings=tuple(findings(report)))
 

@@ -5,10 +5,11 @@ nearest input sizes that run. Each names its layer and its fix in the model's ow
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from convcalc.errors import ConvCalcError
 from convcalc.graph.model import ConvSpec, Node
-from convcalc.graph.shapes import NodeRun, Run, propagate
+from convcalc.graph.shapes import NodeRun, Run, propagate, spatial_axes
 from convcalc.graph.sizes import run_graph
 from convcalc.inspect.fixes import explicit_pads_fix, pad_before, spatial_letters
 from convcalc.inspect.report import SEVERITIES, Finding, InspectReport, LayerRow
@@ -84,6 +85,27 @@ def _refusal(run: Run) -> str:
 
 # The convention a model's layer fix is spelled in: TFLite models come from Keras/TensorFlow.
 SPELLING = {"keras": "keras", "tflite": "keras", "onnx": "onnx"}
+
+
+def _as_fixed(report: InspectReport, run: NodeRun, row: LayerRow) -> NodeRun:
+    """The layer as the merges' fixes leave it: at its row's sizes (after a failing merge, those the
+    fixes give) and with a fix's own change (an output_padding), so that an even-overlap replacement
+    keeps the output size the fixed model needs (one worked out from the layer as it stands would undo
+    the merge's fix)."""
+    spec = run.node.spec
+    fixed = next((n.spec for n in (report.fixed or report.graph).nodes if n.name == run.node.name), spec)
+    if (fixed == spec and not row.with_fixes) or not isinstance(fixed, ConvSpec):
+        return run
+    if len(row.input_shape) != len(run.inputs[0]):
+        return run
+    spec = fixed
+    axes = spatial_axes(run.node.layout, len(row.input_shape))
+    try:
+        layer = spec.read(tuple(row.input_shape[a] for a in axes), run.node.kind == "conv_transpose")
+    except ConvCalcError:
+        return run
+    node = replace(run.node, spec=spec)
+    return NodeRun(run.index, node, (row.input_shape,), (row.output_shape,), layer=layer)
 
 
 def _kernel_fix(framework: str, run: NodeRun, option: Suggestion) -> str:
@@ -191,14 +213,16 @@ def findings(report: InspectReport) -> list[Finding]:
             found.append(Finding("error", "merge", r.node.name, f"{r.node.op}: {r.mismatch}", size_fix))
     for row in report.layers:
         if row.checkerboard and row.overlap is not None:
-            run = next(r for r in report.run.nodes if r.index == row.index)
+            as_is = next(r for r in report.run.nodes if r.index == row.index)
+            run = _as_fixed(report, as_is, row)
             assert run.layer is not None
             options = suggest(run.layer.transposed)
             kernel = [s for s in options if s.kind == "kernel"]
             fix = None
             if kernel:
                 spelled = _kernel_fix(report.graph.framework, run, kernel[0])
-                fix = f"{spelled} (same output size, even overlap)"
+                size = "same output size" if run is as_is else "the output size the fixes above give"
+                fix = f"{spelled} ({size}, even overlap)"
             elif options:
                 fix = f"resize to {list(options[-1].output)} then a 3x3 stride-1 convolution"
             letters = spatial_letters(len(row.overlap))

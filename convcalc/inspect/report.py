@@ -88,6 +88,9 @@ class InspectReport(Presentable):
     fields: tuple[tuple[str, tuple[int | None, ...]], ...]
     findings: tuple[Finding, ...]
     target: str | None
+    # the graph with the merges' fixes applied (the graph itself when no merge disagrees): the layer a
+    # fix changes as its other findings must take it
+    fixed: Graph | None = None
 
     presenter = "convcalc.inspect.present"
 
