@@ -24,8 +24,9 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import sys
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -509,6 +510,7 @@ class _Run:
             self.capture.module.eval()
             stack.enter_context(torch.no_grad())
             stack.enter_context(torch.device("meta"))
+            stack.enter_context(redirect_stdout(sys.stderr))  # the model's prints never reach --json
             stack.enter_context(Mode())
             yield
 

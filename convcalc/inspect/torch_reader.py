@@ -37,6 +37,7 @@ import importlib.util
 import sys
 import traceback
 from collections.abc import Sequence
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,11 +112,12 @@ def _build(torch: Any, factory: Any) -> object:
     """Call the factory under ``torch.device("meta")`` (no weight is allocated); a factory that needs
     real data while it builds (``.item()``, loading a file) is called again on the CPU, and its error
     there, if any, is the one the user reads."""
-    try:
-        with torch.device("meta"):
+    with redirect_stdout(sys.stderr):  # what the user's code prints never reaches --json's stdout
+        try:
+            with torch.device("meta"):
+                return factory()
+        except Exception:
             return factory()
-    except Exception:
-        return factory()
 
 
 def _missing_torch(error: BaseException) -> None:
@@ -145,7 +147,8 @@ def _import_file(path: Path) -> object:
     sys.path.insert(0, folder)
     sys.modules[name] = holder
     try:
-        spec.loader.exec_module(holder)
+        with redirect_stdout(sys.stderr):
+            spec.loader.exec_module(holder)
     except (Exception, SystemExit) as error:
         sys.modules.pop(name, None)
         _missing_torch(error)
@@ -165,7 +168,8 @@ def _import_module(name: str) -> object:
             parameter="model",
         )
     try:
-        return importlib.import_module(name)
+        with redirect_stdout(sys.stderr):
+            return importlib.import_module(name)
     except ModuleNotFoundError as error:
         _missing_torch(error)
         raise ConvCalcError(
