@@ -186,7 +186,9 @@ class Capture:
             return None
         copies: dict[int, Any] = {}  # tied weights stay tied: one meta copy per tensor
         for value in state.values():
-            copies.setdefault(id(value), value.to("meta"))
+            # a number kept as a 0-d buffer is configuration that forward may compute sizes with
+            # (EnCodec's stride and kernel size): it keeps its value; torch mixes 0-d tensors freely
+            copies.setdefault(id(value), value if value.dim() == 0 else value.to("meta"))
         return {name: copies[id(value)] for name, value in state.items()}
 
     def run(self, shape: tuple[int, ...]) -> Recording:
