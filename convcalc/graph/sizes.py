@@ -424,7 +424,9 @@ def axis_sizes(
     later = run_at(2 * minimum + 64)  # far enough that every size that follows this axis has moved
     before = {r.index: r.inputs for r in first.nodes}
     shifted = {r.index for r in later.nodes if before.get(r.index) != r.inputs}
-    for node_run in first.nodes:
+    # an op known only by its declared shape: exact at every size only where the reader declares it
+    # again at each size (a PyTorch model captured again per size: ``rebuild``)
+    for node_run in first.nodes if graph.rebuild is None else ():
         if node_run.node.kind == "unknown" and (node_run.index in shifted or later.failure is not None):
             node = node_run.node
             return not_worked_out(
@@ -440,8 +442,10 @@ def axis_sizes(
     far = _plain(graph)
     p = None
     line = None
-    for shift in range(MAX_SHIFT):
-        line = _line(run_at, minimum, shift, step, far)
+    # the gains are read on the smallest size's class, or the next one where that class runs at its
+    # first members alone (a sum that broadcasts a size-1 axis runs at 1 and then only at even sizes)
+    for base, shift in itertools.product(range(minimum, minimum + min(step, MAX_SHIFT)), range(MAX_SHIFT)):
+        line = _line(run_at, base, shift, step, far)
         if line is not None and line is not _FAILS:
             p = _gain_denominators(line.first, line.later, step * line.periods)
             break
@@ -467,6 +471,18 @@ def axis_sizes(
     tiling: list[int] = []
     tiling_singles: list[int] = []
     lines: list[tuple[int, _Line]] = []
+
+    def early(v: int) -> None:
+        """A member before its class's line (or of a class that fails from its first lines on): runs
+        alone, a single."""
+        run = run_at(v)
+        if run.failure is None and not run.stopped and not _dropped(run, tensor_axis):
+            tiling_singles.append(v)
+        if _runs_cleanly(run, varying):
+            singles.append(v)
+            if not _dropped(run, tensor_axis):
+                exact_singles.append(v)
+
     for r in range(p):
         base = minimum + r
         start = None
@@ -482,6 +498,11 @@ def axis_sizes(
                 start = begin
                 break
         if failing:
+            # every line tried fails somewhere: the members those lines ran that run are singles (a
+            # sum that broadcasts a size-1 axis runs at 1 and at no other size of its class)
+            for v in range(base, base + (MAX_SHIFT + 2) * p, p):
+                if _with(shapes, tensor_axis, v) in done:
+                    early(v)
             continue
         if start is None or line is None or line is _FAILS:
             return not_worked_out(
@@ -489,13 +510,7 @@ def axis_sizes(
                 f"not worked out, because the sizes are not affine along the class {base} + {p}q",
             )
         for v in range(base, start, p):
-            early = run_at(v)
-            if early.failure is None and not early.stopped and not _dropped(early, tensor_axis):
-                tiling_singles.append(v)
-            if _runs_cleanly(early, varying):
-                singles.append(v)
-                if not _dropped(early, tensor_axis):
-                    exact_singles.append(v)
+            early(v)
         lines.append((start, line))
         g0, slopes = line.gaps, line.gap_slopes
         whole, single = class_members([(g0[k], slopes[k]) for k in g0 if k in varying], start, p)

@@ -28,6 +28,8 @@ from convcalc.graph.model import (
     ResizeSpec,
     SliceSpec,
     Spec,
+    TransposeSpec,
+    ValueSpec,
 )
 
 Described = tuple[str, Spec, list[Any]]
@@ -58,6 +60,7 @@ _ELEMENTWISE_CALLS = _words(
     "true_divide multiply subtract radd rmul and or xor"
 )
 _CONCAT_CALLS = frozenset(("cat", "concat", "concatenate"))
+_AXIS_CALLS = frozenset(("permute", "transpose", "swapaxes", "swapdims", "unsqueeze", "squeeze"))
 _PAD_MODES = {"Zero": "constant", "Constant": "constant", "Reflection": "reflect"}
 _PAD_MODES.update({"Replication": "replicate", "Circular": "circular"})
 _POOL_ARGS = {
@@ -315,6 +318,8 @@ class Layers:
             return self.flatten(x, start, end) if isinstance(start, int) and isinstance(end, int) else None
         if op in ("view", "reshape"):
             return self.reshape(x, args[1:] or tuple(kwargs.values()))
+        if op in _AXIS_CALLS:
+            return self.axes(op, x, args[1:], kwargs)
         if op in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"):
             bound = _bind(_CONV_T_ARGS if "transpose" in op else _CONV_ARGS, args, kwargs)
             return self.conv_call(op, x, bound)
@@ -529,7 +534,42 @@ class Layers:
             return "flatten", FlattenSpec(1), [x]
         if start in (0, -rank):
             return "reshape", ReshapeSpec((-1,)), [x]
+        if -rank < start < rank:
+            # flatten(2) of (B, C, H, W) is (B, C, H*W): ONNX's 0 copies the leading axes
+            return "reshape", ReshapeSpec((0,) * (start % rank) + (-1,)), [x]
         return None
+
+    def axes(self, op: str, x: Any, args: Sequence[object], kwargs: dict[str, Any]) -> Described | None:
+        """Calls that move, add or drop axes: transpose / swapaxes / permute as a Transpose,
+        unsqueeze / squeeze as ONNX's Unsqueeze / Squeeze on the shape (sizes carried through)."""
+        rank = x.dim()
+        if op == "permute":
+            dims = _ints(args[0] if len(args) == 1 else (args or kwargs.get("dims")))
+            if dims is None or sorted(d % rank for d in dims) != list(range(rank)):
+                return None
+            return "transpose", TransposeSpec(tuple(d % rank for d in dims)), [x]
+        if op in ("transpose", "swapaxes", "swapdims"):
+            pair = _ints(args[:2] if len(args) >= 2 else tuple(kwargs.values())[:2])
+            if pair is None or len(pair) != 2 or not all(-rank <= d < rank for d in pair):
+                return None
+            perm = list(range(rank))
+            first, second = (d % rank for d in pair)
+            perm[first], perm[second] = second, first
+            return "transpose", TransposeSpec(tuple(perm)), [x]
+        dim = args[0] if args else kwargs.get("dim")
+        if op == "unsqueeze":
+            if not isinstance(dim, int) or not -rank - 1 <= dim <= rank:
+                return None
+            return "value", ValueSpec("Unsqueeze", (("axes", (dim % (rank + 1),)),)), [x]
+        # squeeze(dim): torch keeps an axis whose size is not 1 where ONNX refuses it, so only an axis
+        # that is 1 here; squeeze() drops whatever is 1 at this size (a spatial axis too): not modelled
+        dims = _ints(dim)
+        if dims is None or not all(-rank <= d < rank for d in dims):
+            return None
+        drop = tuple(d % rank for d in dims)
+        if any(int(x.shape[d]) != 1 for d in drop):
+            return None
+        return "value", ValueSpec("Squeeze", (("axes", drop),)), [x]
 
     def reshape(self, x: Any, shape: Sequence[object]) -> Described | None:
         values = list(shape[0]) if len(shape) == 1 and isinstance(shape[0], (list, tuple)) else list(shape)

@@ -1,0 +1,132 @@
+"""PyTorch calls that move, add or drop axes (unsqueeze, squeeze, transpose, permute, flatten(2)).
+
+An audio model takes (B, T) and unsqueezes a channel axis; a token mixer flattens the spatial axes,
+transposes them next to the features and back. convcalc read these calls as ops it does not model, so
+the accepted sizes were "not worked out" on every axis behind them. Witness: eager torch, every layer's
+output through forward hooks at the given size, and the sizes that run over a sweep of each axis.
+An op convcalc does not model at all (torch.roll) no longer blocks the accepted sizes where the model is
+captured again at every size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+import convcalc  # noqa: E402
+
+SWEEP = range(1, 41)
+
+
+class AudioDownUp(nn.Module):
+    """(B, T) -> unsqueeze -> conv s2 -> transposed conv s2 -> squeeze, added to the input: T even."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv1d(1, 4, 5, stride=2, padding=2)
+        self.up = nn.ConvTranspose1d(4, 1, 4, stride=2, padding=1)
+
+    def forward(self, x: Any) -> Any:
+        return self.up(self.down(x.unsqueeze(1))).squeeze(1) + x
+
+
+class TokenMixer(nn.Module):
+    """A stride-2 stem, its positions flattened and transposed to tokens, mixed, put back, upsampled by
+    a transposed convolution and added to the input: H and W must be even."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.mix = nn.Linear(8, 8)
+        self.up = nn.ConvTranspose2d(8, 3, 2, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        y = self.stem(x)
+        b, c, h, w = y.shape
+        tokens = self.mix(y.flatten(2).transpose(1, 2))
+        y = y + tokens.permute(0, 2, 1).reshape(b, c, h, w)
+        return self.up(torch.swapaxes(y, 2, 3).swapaxes(2, 3)) + x
+
+
+class Rolled(nn.Module):
+    """torch.roll, which convcalc does not model, before a down-up pair added to the input: the model is
+    captured again at each size, so the op's shape is torch's own at every size the analysis runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(1, 2, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(2, 1, 2, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        return self.up(self.down(torch.roll(x, 1, 2))) + x
+
+
+def rolled() -> nn.Module:
+    return Rolled()
+
+
+def audio() -> nn.Module:
+    return AudioDownUp()
+
+
+def mixer() -> nn.Module:
+    return TokenMixer()
+
+
+def torch_runs(model: Any, shape: list[int], axis: int) -> set[int]:
+    runs = set()
+    for size in SWEEP:
+        x = list(shape)
+        x[axis] = size
+        try:
+            with torch.no_grad():
+                model(torch.zeros(x))
+        except RuntimeError:
+            continue
+        runs.add(size)
+    return runs
+
+
+def torch_layer_shapes(model: Any, shape: list[int]) -> dict[str, tuple[int, ...]]:
+    found: dict[str, tuple[int, ...]] = {}
+    hooks = [
+        module.register_forward_hook(lambda m, i, o, name=name: found.__setitem__(name, tuple(o.shape)))
+        for name, module in model.named_modules()
+        if name
+    ]
+    with torch.no_grad():
+        out = model(torch.zeros(shape))
+    for hook in hooks:
+        hook.remove()
+    found[""] = tuple(out.shape)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"), [("audio", [2, 30]), ("mixer", [1, 3, 12, 16]), ("rolled", [1, 1, 12, 10])]
+)
+def test_axis_calls_carry_the_sizes_and_the_accepted_sizes_are_torchs(name: str, shape: list[int]) -> None:
+    torch.manual_seed(0)
+    model = globals()[name]().eval()
+    report = convcalc.inspect(f"{__file__}:{name}", input="x".join(map(str, shape)))
+    unknown = [node.op for node in report.graph.nodes if node.kind == "unknown"]
+    assert unknown == (["roll"] if name == "rolled" else [])
+    truth = torch_layer_shapes(model, shape)
+    rows = {row.name: row.output_shape for row in report.layers}
+    assert {"down", "up"} <= set(rows) or {"stem", "mix", "up"} <= set(rows), set(rows)
+    for layer, dims in truth.items():
+        if layer in rows:
+            assert rows[layer] == dims, layer
+    (output,) = report.graph.outputs
+    assert report.run.shapes[output] == truth[""]
+    for answer in report.axes:
+        assert answer.runs is not None, answer.note
+        axis = answer.tensor_axis
+        expected = torch_runs(model, shape, axis)
+        assert {size for size in SWEEP if answer.runs.contains(size)} == expected, (name, axis)
+        # at 1 the sum broadcasts (torch adds a size-1 axis to any size)
+        assert expected - {1} and all(size % 2 == 0 for size in expected - {1})
