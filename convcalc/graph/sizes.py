@@ -549,8 +549,8 @@ def _finite(
     by member until three members in a row carry the certificate that every later member fails."""
     far = minimum + -(-FAR_OUT // step) * step
     a, b = run_at(far), run_at(far + step)
-    if a.failure is None or b.failure is None or a.failure.index != b.failure.index:
-        return None
+    if not _fails_onward([a, b, run_at(far + 2 * step)]):
+        return None  # far out, too, nothing shows that every larger size fails
     p = _gain_denominators(a, b, step)
     if p > MAX_PERIOD:
         return None
@@ -561,8 +561,8 @@ def _finite(
     for base in range(minimum, minimum + p):
         size = base
         while not _fails_onward([run_at(size + q * p) for q in range(3)]):
-            work += nodes
-            if work > max_work:
+            work += 1
+            if work > MAX_SCAN or work * nodes > max_work:
                 return None
             run = run_at(size)
             clean = run.failure is None and not run.stopped
