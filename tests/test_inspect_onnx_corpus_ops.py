@@ -2,8 +2,9 @@
 partial reductions (EfficientNet's squeeze-excitation, VQ-GAN's codebook distances), ArgMax / ArgMin,
 GatherND (Swin's relative positions), Tile (diffusers' UNet1DModel tiles its timestep features over the
 length), MatMul by a constant of rank 4 (cross-attention keys folded by the exporter), the limit of
-reflect padding, the period of a graph whose many branches each halve a size, and a finite set of sizes
-that run (SwinUNETR's export reshapes a constant table to sizes taken from the input).
+reflect padding, the period of a graph whose many branches each halve a size, weight_norm's ReduceL2 of
+a weight (its shape from the axes operand), and a finite set of sizes that run (SwinUNETR's export
+reshapes a constant table to sizes taken from the input).
 
 Witness: ONNX Runtime runs each small graph at every size of the swept axis; convcalc agrees on whether
 it runs, on every tensor's shape, and its "sizes that run" hold exactly the sizes ONNX Runtime runs.
@@ -171,6 +172,17 @@ FINITE = (  # SwinUNETR's TorchScript export: its relative-position table (a con
     [_ints("axis", [2]), _ints("two", [2]), _ints("one", [1]), _ints("rest", [-1]), _floats("table", [16])],
 )
 
+WEIGHT_NORM = (  # weight_norm exported (transformers' EnCodec): the L2 norm of the weight over axes given
+    # as an operand divides it, and the convolution reads the result as its weight
+    [
+        h.make_node("ReduceL2", ["w", "axes"], ["norm"], keepdims=1),
+        h.make_node("Div", ["w", "norm"], ["unit"]),
+        h.make_node("Conv", ["x", "unit"], ["y"], kernel_shape=[3], strides=[2]),
+    ],
+    3,
+    [_floats("w", [4, 2, 3]), _ints("axes", [1, 2])],
+)
+
 GRAPHS = {
     "einsum attention": (ATTENTION, (1, 4, 0, 5)),
     "einsum ellipsis": (ELLIPSIS, (2, 3, 0, 5)),
@@ -182,6 +194,7 @@ GRAPHS = {
     "reflect pad": (REFLECT, (1, 2, 0)),
     "halvings": (HALVINGS, (1, 2, 0, 7)),
     "finite sizes": (FINITE, (1, 2, 0, 3)),
+    "weight norm": (WEIGHT_NORM, (1, 2, 0)),
 }
 
 
