@@ -489,7 +489,7 @@ def _shapes(name: str, value: object) -> list[tuple[int, ...]]:
             parameter=name,
         )
     one = isinstance(value, str) or all(isinstance(v, int) for v in value)
-    return [parse_input(_text(name, shape) or "") for shape in ([value] if one else value)]
+    return [parse_input(_text(name, shape) or "", name) for shape in ([value] if one else value)]
 
 
 def diff(

@@ -16,6 +16,7 @@ from itertools import product
 from typing import TYPE_CHECKING, Any, Union
 
 from convcalc.core.display import Presentable
+from convcalc.errors import ExitCode
 
 if TYPE_CHECKING:
     from convcalc.conventions.base import FrameworkLayer
@@ -119,6 +120,10 @@ class VerifyReport(Presentable):
         return all_passed(self.checks)
 
     @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if self.passed else ExitCode.VERIFICATION_FAILED
+
+    @property
     def failures(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if c.passed is False)
 
@@ -202,6 +207,10 @@ class SweepReport(Presentable):
     @property
     def passed(self) -> bool:
         return not self.failures
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if self.passed else ExitCode.VERIFICATION_FAILED
 
     @property
     def skipped_total(self) -> int:

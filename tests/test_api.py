@@ -229,7 +229,12 @@ def test_diff_draws_the_picture_and_checks_its_arguments(tmp_path: Path) -> None
     )
     with pytest.raises(ConvCalcError) as error:
         convcalc.diff(DIFF / "net.onnx", DIFF / "net.onnx", "1x3x9x12")
-    assert json.loads(message.stdout)["error"]["message"] == str(error.value)
+    # the same message, each naming the input as its caller spells it
+    cli_message = json.loads(message.stdout)["error"]["message"]
+    assert cli_message.startswith("--input 1x3x9x12: axis 2") and str(error.value).startswith(
+        "input='1x3x9x12'"
+    )
+    assert cli_message.replace("--input 1x3x9x12", "input='1x3x9x12'") == str(error.value)
 
 
 def test_bad_input_raises_the_commands_error() -> None:

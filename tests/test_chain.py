@@ -65,6 +65,7 @@ def test_compact_form_with_every_option() -> None:
         ("pool k2 p1:0", "pooling takes symmetric padding"),
         ("up", "up needs a scale factor"),
         ("conv k3 q7", "token 'q7': expected kN, sN"),
+        ("conv k1 s2, conv k3", r"token 's2,'.*; layers are separated by '\|'"),
     ],
 )
 def test_parse_errors_point_at_layer_and_token(text: str, message: str) -> None:

@@ -31,6 +31,8 @@ def test_a_size_not_restored_exits_1_as_inspect_does(size: str, code: ExitCode) 
     for extra in ([], ["--json"]):
         result = invoke("chain", ENCODER_DECODER, size, *extra)
         assert result.exit_code == code, result.output
+    # the document says the exit code the command ends with, as inspect's and diff's documents do
+    assert json.loads(result.stdout)["exit_code"] == code
     assert "not restored" in invoke("chain", ENCODER_DECODER, "63").stdout
 
 

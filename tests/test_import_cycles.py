@@ -102,9 +102,11 @@ def test_the_cycle_finder_finds_lazy_and_type_checking_cycles(tmp_path: Path) ->
 
 def test_imports_inside_functions_and_type_checking_blocks_are_edges() -> None:
     graph = import_graph()
-    # core/display.py finds the presenters by name (importlib), so it imports no feature at all ...
+    # core/display.py finds the presenters by name (importlib), so it imports no feature at all (errors,
+    # for the exit codes, is the layer below the core) ...
     assert not {m for m in graph["convcalc.core.display"] if not m.startswith("convcalc.core")} - {
-        "convcalc.render"
+        "convcalc.render",
+        "convcalc.errors",
     }
     # ... and a lazy import inside a function is read: solve/present.py imports its render lazily.
     assert "convcalc.solve.render" in graph["convcalc.solve.present"]

@@ -366,9 +366,10 @@ def test_a_deep_model_folds_into_columns_and_stays_readable() -> None:
     columns = {round(b.x0) for b, _ in picture.nodes}
     assert len(columns) >= 8
     assert 0.4 < picture.width / picture.height < 2.5
-    # Shown at full size: the smallest text is readable.
-    shown = float(picture.root.get("width", 0)) / picture.width
-    assert min(float(e.get("font-size", 0)) for _, e in picture.texts) * shown >= 10
+    # Shown at full size where the window is as wide (never wider than drawn): the smallest text is readable.
+    assert picture.root.get("width") == "100%"
+    assert picture.root.get("style") == f"max-width:{picture.width:g}px;height:auto"
+    assert min(float(e.get("font-size", 0)) for _, e in picture.texts) >= 10
 
 
 def test_a_long_chain_is_a_snake() -> None:
@@ -516,6 +517,7 @@ def test_chromium_draws_every_text_inside_its_measured_box(tmp_path: Path) -> No
     )
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
     flags += ["--disable-background-networking", "--disable-component-update", "--disable-quic"]
+    flags.append("--window-size=4000,3000")  # wider than the drawing: shown at its own size
     profile = tmp_path / "profile"
     result = subprocess.run(
         [binary, *flags, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
@@ -532,6 +534,40 @@ def test_chromium_draws_every_text_inside_its_measured_box(tmp_path: Path) -> No
         assert content == element.text
         assert box.x0 <= x + 0.5 and x + width <= box.x1 + 0.5, (content, x, width, box)
         assert box.y0 <= y + 0.5 and y + height <= box.y1 + 0.5, (content, y, height, box)
+
+
+@pytest.mark.parametrize("window", [1200, 800])
+def test_chromium_fits_the_picture_to_the_window(tmp_path: Path, window: int) -> None:
+    """A U-Net's picture is wider than a browser window: Chromium shows it at the window's width (its
+    height following the drawing's proportions), and at its own width in a wider window."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        pytest.skip("Chromium is not installed")
+    text = inspect_svg(inspect_graph(unet_graph(), [(1, 3, 36, 36)]))
+    _, _, drawn_width, drawn_height = (float(v) for v in ET.fromstring(text).get("viewBox", "").split())
+    page = tmp_path / "fit.html"
+    page.write_text(
+        "<html><body style='margin:0'>" + text + "<script>const b = document.querySelector('svg')"
+        ".getBoundingClientRect(); const e = document.documentElement; document.body.innerHTML = '<pre>'"
+        " + JSON.stringify([b.width, b.height, e.clientWidth, e.scrollWidth]) + '</pre>';</script>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+    flags += ["--disable-background-networking", "--disable-component-update", f"--window-size={window},900"]
+    result = subprocess.run(
+        [binary, *flags, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    found = re.search(r"<pre>(.*)</pre>", result.stdout, re.S)
+    assert found is not None, result.stderr[-500:]
+    width, height, inner, scrolled = json.loads(html.unescape(found[1]))
+    assert drawn_width > 800  # the test means something: the drawing is wider than the small window
+    assert width == pytest.approx(min(inner, drawn_width), abs=1)  # inner: the window less a scroll bar
+    assert scrolled <= inner  # nothing to scroll sideways
+    assert height == pytest.approx(width * drawn_height / drawn_width, abs=2)
 
 
 def _local_boxes(text: str) -> list[tuple[Box, ET.Element]]:

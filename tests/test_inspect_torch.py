@@ -745,7 +745,7 @@ def test_input_given_twice_for_a_one_input_module_is_refused_before_the_file_run
     )
     done = runner.invoke(app, ["inspect", f"{source}:make", "--input", "1x1x8x8", "--input", "1x1x9x9"])
     assert done.exit_code == 2
-    assert "--input is given 2 times" in done.stderr and "give --input once" in done.stderr
+    assert "--input gives 2 shapes" in done.stderr and "so give one shape" in done.stderr
     assert "Traceback" not in done.output and not marker.exists()
     assert runner.invoke(app, ["inspect", f"{source}:make", "--input", "1x1x8x8"]).exit_code == 0
 

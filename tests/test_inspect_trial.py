@@ -6,6 +6,7 @@ the first conv's output. At 65x64 the concatenation's operands disagree (66 vs 6
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from rich.console import Console
 
 import convcalc
+from convcalc.errors import ConvCalcError
 
 MODEL = """
 import torch
@@ -269,3 +271,41 @@ def test_explain_overlap_says_which_min_and_max_are_per_axis() -> None:
     assert f"min {int(both.min())}, max {int(both.max())} overall (all axes together" in " ".join(
         text.split()
     )
+
+
+@pytest.mark.parametrize(
+    ("keywords", "python", "cli"),
+    [
+        ({"input": "1x3x0x4"}, "input= must be a full shape", "--input must be a full shape"),
+        ({"input": "1x3x32"}, "input='1x3x32' has rank 3", "--input 1x3x32 has rank 3"),
+        ({"inputs": ["1x3x32x32"] * 2}, "input= gives 2 shape(s)", "--input gives 2 shape(s)"),
+        ({"input": "1x3x32x32", "target": "bogus"}, "target= must be one of", "--target must be one of"),
+    ],
+)
+def test_inspect_names_input_and_target_as_the_caller_spells_them(
+    tmp_path: Path, keywords: dict[str, object], python: str, cli: str
+) -> None:
+    """Through Python the messages name the keywords (input=, target=); on the command line the options."""
+    from typer.testing import CliRunner
+
+    from convcalc import api
+    from convcalc.cli import app
+
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    sys.path.insert(0, str(Path(__file__).parent))
+    import inspect_models as im
+
+    path = tmp_path / "m.onnx"
+    path.write_bytes(im.export(im.UNet(), (1, 3, 32, 32)))
+    with pytest.raises(ConvCalcError) as raised:
+        api.inspect(str(path), **keywords)  # type: ignore[arg-type]
+    assert python in str(raised.value) and "--" not in str(raised.value)
+    args = ["inspect", str(path)]
+    shapes = keywords.get("inputs", [keywords.get("input")])
+    for shape in shapes if isinstance(shapes, list) else [shapes]:
+        args += ["--input", str(shape)]
+    if "target" in keywords:
+        args += ["--target", str(keywords["target"])]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 2 and cli in done.stderr, done.output

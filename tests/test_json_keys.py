@@ -44,7 +44,7 @@ def document(*args: str, code: int = ExitCode.OK) -> Any:
 
 ENVELOPE = {"schema_version", "command"}
 # Every document of a command that succeeded: the one-line answer the text prints first.
-HEADED = ENVELOPE | {"headline"}
+HEADED = ENVELOPE | {"headline", "exit_code"}
 LAYER_INPUT = {
     "size",
     "kernel_size",
@@ -422,7 +422,7 @@ SIZES = {"period", "classes", "singles", "smallest", "contains_size", "nearest_b
 def test_chain_keys() -> None:
     doc = document("chain", "conv k3 s2 p1 | tconv k3 s2 p1 op1", "--range", "1:9")
     assert sections(doc) == {
-        "": HEADED | {"input", "output", "layers", "pairs", "unpaired", "accepted"},
+        "": HEADED | {"input", "exit_code", "output", "layers", "pairs", "unpaired", "accepted"},
         "input": {"size", "size_given"},
         "layers[]": {
             "index",
@@ -433,6 +433,7 @@ def test_chain_keys() -> None:
             "in_channels",
             "out_channels",
             "dropped",
+            "skipped",
             "receptive_field",
             "jump",
             "first_window",

@@ -38,6 +38,7 @@ def chain_document(report: ChainReport, listed: dict[int, tuple[int, ...]] | Non
                 "in_channels": result.in_channels,
                 "out_channels": result.out_channels,
                 "dropped": list(result.dropped),
+                "skipped": list(result.skipped),
                 "receptive_field": None if fields is None else [f.receptive_field for f in fields],
                 "jump": None if fields is None else [f.jump for f in fields],
                 "first_window": None if fields is None else [[f.left, f.right] for f in fields],
@@ -46,6 +47,7 @@ def chain_document(report: ChainReport, listed: dict[int, tuple[int, ...]] | Non
     return envelope(
         "chain",
         input={"size": list(report.size), "size_given": report.size_given},
+        exit_code=int(report.exit_code),
         output=list(report.output),
         layers=layers,
         pairs=[

@@ -78,6 +78,8 @@ class ChainSpec(NamedTuple):
 
 
 def _fail(index: int, text: str, token: str, why: str) -> ConvCalcError:
+    if any(mark in text for mark in ",;"):  # 'conv k3 s2, conv k3': layers joined by another mark
+        why += "; layers are separated by '|': 'conv k3 s2 | conv k3'"
     return ConvCalcError(f"layer {index} ({clip(text)}): token {clip(token)!r}: {why}", parameter="layers")
 
 

@@ -41,6 +41,26 @@ def _pair_fix(report: ChainReport, pair: SkipPair) -> str:
     return "; ".join(fixes)
 
 
+def skip_notes(report: ChainReport) -> list[str]:
+    """One line per layer whose windows skip input elements inside the input, at any size (a 1x1
+    stride-2 convolution): "reads to the end" looks at the end of each input only."""
+    lines = []
+    for result in report.results:
+        if not any(result.skipped):
+            continue
+        strides = [getattr(a, "stride", 1) for a in result.axes]
+        per_axis = [(n, k, s) for n, (k, s) in enumerate(zip(result.skipped, strides)) if k]
+        if len({(k, s) for _, k, s in per_axis}) == 1 and len(per_axis) == len(result.axes):
+            where = f"{per_axis[0][1]} of every {per_axis[0][2]} input elements"
+        else:
+            where = "; ".join(f"{k} of every {s} input elements on axis {n}" for n, k, s in per_axis)
+        lines.append(
+            f"layer {result.index} ({result.layer.text}) never reads {where}, at any size: its taps miss "
+            'those phases of its stride ("reads to the end" checks the end of each input only)'
+        )
+    return lines
+
+
 def chain_view(report: ChainReport, listed: dict[int, tuple[int, ...]] | None = None) -> RenderableType:
     """The layer table, the skip-connection table, and the accepted sizes per axis."""
     head = Text.from_markup(
@@ -68,7 +88,8 @@ def chain_view(report: ChainReport, listed: dict[int, tuple[int, ...]] | None = 
             "" if fields is None else x_join([f.jump for f in fields]),
             "" if fields is None else _windows([f"{f.left}..{f.right}" for f in fields]),
         )
-    parts: list[RenderableType] = [head, layers]
+    # with a given size the headline above already says this line
+    parts: list[RenderableType] = [layers] if report.size_given else [head, layers]
     if report.pairs:
         skips = Table(title="Skip connections: decoder vs the encoder input it mirrors", title_justify="left")
         for name in ("encoder", "decoder", "expected", "got", "verdict", "fix"):
@@ -87,11 +108,12 @@ def chain_view(report: ChainReport, listed: dict[int, tuple[int, ...]] | None = 
     if report.unpaired:
         parts.append(Text(f"unpaired resampling layers: {', '.join(map(str, report.unpaired))}"))
     sizes = Table(title="Input sizes, per axis", title_justify="left", title_style="bold")
-    for name in ("axis", "runs from", "restores every skip", "no input dropped"):
+    for name in ("axis", "runs from", "restores every skip", "reads to the end"):
         sizes.add_column(name)
     for axis in report.accepted:
         sizes.add_row(str(axis.axis), str(axis.minimum), describe(axis.restores), describe(axis.exact))
     parts.append(sizes)
+    parts += [Text(line) for line in skip_notes(report)]
     if listed:
         for n, values in listed.items():
             parts.append(

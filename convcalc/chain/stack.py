@@ -38,7 +38,7 @@ from convcalc.core import (
 )
 from convcalc.core.display import Presentable
 from convcalc.core.layer import Layer as CoreLayer
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, ExitCode
 from convcalc.graph.fields import Field
 from convcalc.parse import MAX_DIGITS
 from convcalc.periodic import Accepted
@@ -103,6 +103,18 @@ def _pick(value: Value, axis: int) -> int:
     return value if isinstance(value, int) else value[axis] if len(value) > 1 else value[0]
 
 
+def skipped_phases(kernel_size: int, stride: int, dilation: int) -> int:
+    """Of every ``stride`` consecutive input elements away from the input's ends, how many no window
+    reads: window o's taps sit at o*s + j*d (j < k), so they reach the phases {j*d mod s} and never the
+    others, at any size (a 1x1 stride-2 convolution reads every other element; k2 d2 s2 too).
+
+    >>> skipped_phases(1, 2, 1), skipped_phases(2, 2, 2), skipped_phases(3, 2, 1), skipped_phases(2, 4, 1)
+    (1, 1, 0, 2)
+    """
+    # j*d mod s repeats after s / gcd(d, s) <= s taps
+    return stride - len({j * dilation % stride for j in range(min(kernel_size, stride))})
+
+
 @dataclass(frozen=True)
 class LayerResult:
     """A layer run on an input: per-axis sizes in and out, the core's axes, channels in and out."""
@@ -119,6 +131,15 @@ class LayerResult:
     def dropped(self) -> tuple[int, ...]:
         """Real inputs no window of a convolution or pooling reaches (0 for the other layers)."""
         return tuple(a.dropped if isinstance(a, (ConvAxis, PoolAxis)) else 0 for a in self.axes)
+
+    @property
+    def skipped(self) -> tuple[int, ...]:
+        """Per axis, how many of every ``stride`` input elements no window of a convolution or pooling
+        ever reads, inside the input and at any size (``skipped_phases``; 0 for the other layers)."""
+        return tuple(
+            skipped_phases(a.kernel_size, a.stride, a.dilation) if isinstance(a, (ConvAxis, PoolAxis)) else 0
+            for a in self.axes
+        )
 
     @property
     def canonical(self) -> CoreLayer | None:
@@ -191,6 +212,11 @@ class ChainReport(Presentable):
     def restored(self) -> bool:
         """Every decoder gives back the size of the encoder input it mirrors (exit 0; else exit 1)."""
         return all(all(pair.restored) for pair in self.pairs)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The command's exit code: 0 when every skip is restored, 1 when one is not."""
+        return ExitCode.OK if self.restored else ExitCode.VERIFICATION_FAILED
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from convcalc.cli.app import (
     integer,
     user_errors,
 )
-from convcalc.errors import ExitCode
 from convcalc.jsonout import dumps
 from convcalc.parse import parse_ints
 
@@ -117,9 +116,8 @@ def solve(
             framework=framework,
         )
     emit(as_json, report)
-    verified = report.verified
-    if verified is not None and not all(verified):
-        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 def _range_option(what: str) -> Any:
@@ -163,8 +161,8 @@ def sweep(
             with progress_bar(grid.count, console(stderr=True)) as progress:
                 report = run_sweep(grid, seed=seed, progress=progress)
     emit(as_json, report)
-    if not report.passed:
-        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 @app.command(
@@ -215,8 +213,8 @@ def chain(
     with user_errors("chain", as_json):
         report = api.chain(layers, size, channels=channels, size_range=size_range)
     emit(as_json, report)
-    if not report.restored:
-        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 @app.command(

@@ -19,7 +19,6 @@ from convcalc.cli.app import (
     layer_command,
     user_errors,
 )
-from convcalc.errors import ExitCode
 from convcalc.reader import LayerOptions
 
 
@@ -116,8 +115,8 @@ def explain(
             section=section,
         )
     emit(as_json, result)
-    if not result.verified:
-        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 @app.command(
@@ -174,8 +173,8 @@ def port(
             **_given(layer, "framework"), source=source, target=target, verify=verify, seed=seed
         )
     emit(as_json, translation)
-    if translation.check is not None and not translation.check.ok:
-        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+    if translation.exit_code:
+        raise typer.Exit(translation.exit_code)
 
 
 @app.command(
@@ -202,5 +201,5 @@ def verify(
     with user_errors("verify", as_json):
         result = api.verify(**layer._asdict(), seed=seed)
     emit(as_json, result)
-    if not result.passed:
-        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)

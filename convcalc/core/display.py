@@ -15,6 +15,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from convcalc.errors import ExitCode
+
 
 def with_headline(document: dict[str, Any], headline: str) -> dict[str, Any]:
     """The document with ``headline`` right after ``schema_version`` and ``command``."""
@@ -31,6 +33,12 @@ class Presentable:
     def _presentation(self) -> Any:
         return importlib.import_module(self.presenter)
 
+    @property
+    def exit_code(self) -> ExitCode:
+        """The command's exit code for this result: 1 where a result says a check disagrees (each
+        feature's own rule), else 0. Every document carries it as ``exit_code``."""
+        return ExitCode.OK
+
     def headline(self) -> str:
         """The one-line answer the command prints first."""
         return str(self._presentation().headline(self))
@@ -38,7 +46,17 @@ class Presentable:
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of the command that makes this result, exactly as ``--json`` prints it."""
         presentation = self._presentation()
-        return with_headline(presentation.document(self), presentation.headline(self))
+        document = with_headline(presentation.document(self), presentation.headline(self))
+        if "exit_code" in document:  # a feature that places it itself (inspect, diff, chain)
+            return document
+        head: dict[str, Any] = {
+            k: document[k] for k in ("schema_version", "command", "headline") if k in document
+        }
+        return {
+            **head,
+            "exit_code": int(self.exit_code),
+            **{k: v for k, v in document.items() if k not in head},
+        }
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.headline()}>"

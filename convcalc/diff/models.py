@@ -42,9 +42,11 @@ def _is_python_target(model: str) -> bool:
     return Path(model).suffix.lower() not in FILE_SUFFIXES and ":" in model
 
 
-def read_side(label: str, model: str, graph: Graph, shapes: Sequence[Shape], option: str = "--input") -> Side:
-    """Run the graph on its input shapes (given with ``option``) and name every axis."""
-    given, _, _ = resolve_inputs(graph, shapes, option)
+def read_side(
+    label: str, model: str, graph: Graph, shapes: Sequence[Shape], parameter: str = "input"
+) -> Side:
+    """Run the graph on its input shapes (given with ``parameter``) and name every axis."""
+    given, _, _ = resolve_inputs(graph, shapes, parameter)
     perms = transpose_perms(graph)
     named = input_names(graph, perms, input_layout(graph))
     start = {t.name: names for t, names in zip(graph.inputs, named)}
@@ -62,7 +64,7 @@ def read_sides(
     its axes in B's order."""
     side_a = _read_a(a, a_inputs) if a_inputs else _read_a_as_declared(a, b)
     if b_inputs:
-        return side_a, read_side("B", b, load_graph(b, b_inputs), b_inputs, "--input-b")
+        return side_a, read_side("B", b, load_graph(b, b_inputs, "input_b"), b_inputs, "input_b")
     if _is_python_target(b):
         wanted = [layout_names(CHANNELS_FIRST, len(s)) for s in side_a.input_shapes]
         shapes = _in_order(side_a, wanted, b)

@@ -17,7 +17,7 @@ from convcalc.diff.headline import output_text
 from convcalc.diff.layers import AxisForm, Layer
 from convcalc.diff.models import Side
 from convcalc.diff.report import DiffReport
-from convcalc.render import CAUTION, split_table
+from convcalc.render import CAUTION, split_table, x_join
 
 STYLES = {
     "same": "green",
@@ -56,10 +56,19 @@ def canonical(layer: Layer, form: tuple[AxisForm, ...] | None) -> str:
     return " ".join(parts) + f"\n{names} {sizes}, channels {layer.channel_name}"
 
 
-def _cell(layer: Layer | None, form: tuple[AxisForm, ...] | None) -> str:
+def own_run(layer: Layer, form: tuple[AxisForm, ...] | None, label: str) -> str:
+    """'in B's own run: 1x4x7x5 -> 1x4x7x5', where the layer's own model gives it other input sizes than
+    A's (the sizes its canonical form is read on); '' where they are the same. These are the JSON's
+    ``input_shape`` and ``output_shape``."""
+    if form is not None and tuple(f.size for f in form) == layer.sizes:
+        return ""
+    return f"\nin {label}'s own run: {x_join(layer.input_shape)} -> {x_join(layer.output_shape)}"
+
+
+def _cell(layer: Layer | None, form: tuple[AxisForm, ...] | None, label: str) -> str:
     if layer is None:
         return "(none)"
-    return f"{layer.name}\n{spelling(layer)}\n{canonical(layer, form)}"
+    return f"{layer.name}\n{spelling(layer)}\n{canonical(layer, form)}{own_run(layer, form, label)}"
 
 
 def _verdict(pair: PairDiff) -> Text:
@@ -93,7 +102,9 @@ def side_by_side(report: DiffReport) -> Table:
     table.add_column("B", overflow="fold", ratio=1)
     table.add_column("verdict", overflow="fold", ratio=1)
     for n, pair in enumerate(report.pairs):
-        table.add_row(str(n), _cell(pair.a, pair.a_form), _cell(pair.b, pair.b_form), _verdict(pair))
+        table.add_row(
+            str(n), _cell(pair.a, pair.a_form, "A"), _cell(pair.b, pair.b_form, "B"), _verdict(pair)
+        )
     return table
 
 
@@ -106,8 +117,8 @@ def stacked(report: DiffReport) -> Table:
     table.add_column("verdict", overflow="fold", ratio=2)
     last = len(report.pairs) - 1
     for n, pair in enumerate(report.pairs):
-        table.add_row(str(n), "A", _cell(pair.a, pair.a_form), _verdict(pair))
-        table.add_row("", "B", _cell(pair.b, pair.b_form), "", end_section=n < last)
+        table.add_row(str(n), "A", _cell(pair.a, pair.a_form, "A"), _verdict(pair))
+        table.add_row("", "B", _cell(pair.b, pair.b_form, "B"), "", end_section=n < last)
     return table
 
 

@@ -27,5 +27,8 @@ def diff_svg(report: DiffReport) -> str:
             )
         )
     caption = [f"output {o.index} ({o.a_name} / {o.b_name}): {output_text(o)}" for o in report.outputs]
-    caption.append("Each model's layers are read on A's input; the marked layers differ (verdict: why).")
+    caption.append(
+        "The sizes on the edges are each model's own run on its input; the verdicts read both layers on "
+        "A's input sizes; the marked layers differ (verdict: why)."
+    )
     return models_svg(panels, title=[report.headline()], caption=caption)

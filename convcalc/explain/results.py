@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from convcalc.core import DirectAxis, ShapeReport
 from convcalc.core.display import Presentable
+from convcalc.errors import ExitCode
 
 if TYPE_CHECKING:
     from convcalc.overlap import OverlapMap
@@ -164,3 +165,7 @@ class ExplainReport(Presentable):
     @property
     def verified(self) -> bool:
         return self.explanation.verified
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if self.verified else ExitCode.VERIFICATION_FAILED

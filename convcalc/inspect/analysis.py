@@ -16,16 +16,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from convcalc.conventions import FRAMEWORKS
-from convcalc.errors import ConvCalcError
+from convcalc.errors import SPELLING, ConvCalcError, keyword, option
 from convcalc.graph.fields import receptive_fields
 from convcalc.graph.formulas import shape_formulas
 from convcalc.graph.model import ConvSpec, DenseSpec, Graph
 from convcalc.graph.shapes import NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.graph.sizes import MAX_INPUT, all_axes, smallest_running
 from convcalc.inspect.findings import findings
-from convcalc.inspect.fixes import merge_fixes, operand_path
+from convcalc.inspect.fixes import changed_layers, merge_fixes, operand_path
 from convcalc.inspect.report import InspectReport, LayerRow, Merge, runs_from
 from convcalc.overlap import overlap_pattern
+from convcalc.text import x_join
 
 TARGETS = FRAMEWORKS  # every convention port knows; aliases (onnxruntime, torch, tf...) too
 
@@ -56,31 +57,33 @@ def input_axes(graph: Graph, rank: int) -> tuple[int, ...]:
 
 
 def resolve_inputs(
-    graph: Graph, given: Sequence[Shape] | None, option: str = "--input"
+    graph: Graph, given: Sequence[Shape] | None, parameter: str = "input"
 ) -> tuple[tuple[Shape, ...], bool, bool]:
     """The concrete input shapes, whether the user gave them, and whether spatial sizes were symbolic;
-    errors in the given shapes name ``option``, the option they came from."""
+    errors in the given shapes name ``parameter`` as the user spells it (``--input-b``, ``input_b=``)."""
+    spelled = option(parameter)
     if not graph.inputs:
         raise ConvCalcError(f"{graph.source}: the model has no data input", parameter="model")
     if given is not None:
         if len(given) != len(graph.inputs):
             raise ConvCalcError(
-                f"{option} gives {len(given)} shape(s); {graph.source} has {len(graph.inputs)} data input(s)",
-                parameter=option.lstrip("-").replace("-", "_"),
+                f"{spelled} gives {len(given)} shape(s); {graph.source} has {len(graph.inputs)} data "
+                "input(s)",
+                parameter=parameter,
             )
         for tensor, shape in zip(graph.inputs, given):
             if tensor.shape and len(shape) != len(tensor.shape):
                 raise ConvCalcError(
-                    f"{option} {'x'.join(map(str, shape))} has rank {len(shape)}; input {tensor.name!r} of "
+                    f"{option(parameter, x_join(shape))} has rank {len(shape)}; input {tensor.name!r} of "
                     f"{graph.source} has rank {len(tensor.shape)} ({_dims(tensor.shape)})",
-                    parameter=option.lstrip("-").replace("-", "_"),
+                    parameter=parameter,
                 )
             for n, (want, have) in enumerate(zip(tensor.shape, shape)):
                 if isinstance(want, int) and want != have:
                     raise ConvCalcError(
-                        f"{option} {'x'.join(map(str, shape))}: axis {n} of input {tensor.name!r} is fixed "
+                        f"{option(parameter, x_join(shape))}: axis {n} of input {tensor.name!r} is fixed "
                         f"at {want} in {graph.source}; got {have}",
-                        parameter=option.lstrip("-").replace("-", "_"),
+                        parameter=parameter,
                     )
         return tuple(tuple(s) for s in given), True, False
     shapes: list[Shape] = []
@@ -88,8 +91,8 @@ def resolve_inputs(
     for index, tensor in enumerate(graph.inputs):
         if not tensor.shape:
             raise ConvCalcError(
-                f"{graph.source}: input {tensor.name!r} has no declared shape; give --input",
-                parameter="input",
+                f"{graph.source}: input {tensor.name!r} has no declared shape; give {spelled}",
+                parameter=parameter,
             )
         spatial = input_axes(graph, len(tensor.shape))
         dims: list[int] = []
@@ -104,23 +107,26 @@ def resolve_inputs(
             else:
                 raise ConvCalcError(
                     f"{graph.source}: axis {n} of input {tensor.name!r} is dynamic ({d}); give "
-                    f"{'every input' if len(graph.inputs) > 1 else 'it'} with --input, for example "
-                    f"{_input_example(graph)}",
-                    parameter="input",
+                    f"{'every input' if len(graph.inputs) > 1 else 'it'} with {spelled}, for example "
+                    f"{_input_example(graph, parameter)}",
+                    parameter=parameter,
                 )
         shapes.append(tuple(dims))
     return tuple(shapes), False, symbolic
 
 
-def _input_example(graph: Graph) -> str:
-    """One --input per data input, in order: fixed dimensions kept, a dynamic batch 1, others 64."""
-    parts = []
-    for tensor in graph.inputs:
-        dims = [
-            str(d) if isinstance(d, int) else ("1" if n == 0 else "64") for n, d in enumerate(tensor.shape)
-        ]
-        parts.append(f"--input {'x'.join(dims)}")
-    return " ".join(parts)
+def _input_example(graph: Graph, parameter: str) -> str:
+    """One shape per data input, in order, as the user spells the option (``--input 1x3x64x64``, or
+    ``input='1x3x64x64'``): fixed dimensions kept, a dynamic batch 1, others 64."""
+    shapes = [
+        "x".join(str(d) if isinstance(d, int) else ("1" if n == 0 else "64") for n, d in enumerate(t.shape))
+        for t in graph.inputs
+    ]
+    if len(shapes) == 1:
+        return option(parameter, shapes[0])
+    if SPELLING.get() is keyword:  # Python takes them as one list
+        return option(parameter, shapes)
+    return " ".join(option(parameter, shape) for shape in shapes)
 
 
 def _dims(shape: Sequence[object]) -> str:
@@ -209,7 +215,8 @@ def inspect_graph(
         if ALIASES.get(key, key) not in CONVENTIONS:
             aliases = ", ".join(f"{alias} ({name})" for alias, name in ALIASES.items())
             raise ConvCalcError(
-                f"--target must be one of {', '.join(CONVENTIONS)} or an alias: {aliases}; got {target!r}",
+                f"{option('target')} must be one of {', '.join(CONVENTIONS)} or an alias: {aliases}; "
+                f"got {target!r}",
                 parameter="target",
             )
     shapes, size_given, symbolic = resolve_inputs(graph, given)
@@ -220,7 +227,7 @@ def inspect_graph(
         if start is None:
             raise ConvCalcError(
                 f"{graph.source}: the spatial axes are dynamic and no size up to {MAX_INPUT} runs; "
-                "give --input",
+                f"give {option('input')}",
                 parameter="input",
             )
         shapes = (tuple(start if d == 0 else d for d in shapes[0]), *shapes[1:])
@@ -234,7 +241,7 @@ def inspect_graph(
             if chosen is None:
                 raise ConvCalcError(
                     f"{graph.source}: spatial axis {axis.spatial_axis} is dynamic and no size was found "
-                    f"to run; give --input ({axis.note or 'no size runs'})",
+                    f"to run; give {option('input')} ({axis.note or 'no size runs'})",
                     parameter="input",
                 )
             first[axis.tensor_axis] = chosen
@@ -248,6 +255,7 @@ def inspect_graph(
     )
     merges = []
     current = graph  # merges are fixed in order, each assuming the fixes before it (inner skips first)
+    fixed_by: dict[str, str] = {}  # a layer a fix changes -> the merge that fix is for
     for r in run.mismatches:
         fixes: tuple[str, ...] = ()
         knock_on = False
@@ -263,6 +271,8 @@ def inspect_graph(
                     fixes = tuple(
                         f"{fix} (with the fixes above applied, the operands are {operands})" for fix in fixes
                     )
+                if applied is not None:
+                    fixed_by.update(dict.fromkeys(changed_layers(current, applied), r.node.name))
                 current = applied or current
         merges.append(
             Merge(
@@ -277,7 +287,7 @@ def inspect_graph(
             )
         )
     if current is not graph:
-        layers = _with_fixes(layers, run, propagate(current, shapes))
+        layers = _with_fixes(layers, run, propagate(current, shapes), fixed_by)
     if run.ok:
         layers = tuple(
             replace(
@@ -293,11 +303,15 @@ def inspect_graph(
     return replace(report, findings=tuple(findings(report)))
 
 
-def _with_fixes(layers: tuple[LayerRow, ...], run: Run, fixed: Run) -> tuple[LayerRow, ...]:
+def _with_fixes(
+    layers: tuple[LayerRow, ...], run: Run, fixed: Run, fixed_by: dict[str, str]
+) -> tuple[LayerRow, ...]:
     """The layers after the first disagreeing merge with the sizes they have once the merges' fixes are
     applied (as it stands they carry the first operand on, which no runtime computes), said so; their
-    MACs, drops and overlap are those of the printed sizes. The first failing merge keeps its operands
-    as they stand (the disagreement) and shows its output with the fix applied."""
+    MACs, drops and overlap are those of the printed sizes, and a layer the fixes change says how
+    (``fix``: its pads/crops are those of the changed layer; its ``arguments`` stay the model's). The
+    first failing merge keeps its operands as they stand (the disagreement) and shows its output with
+    the fix applied."""
     if not fixed.ok or not run.mismatches:
         return layers
     first = min(r.index for r in run.mismatches)
@@ -313,6 +327,23 @@ def _with_fixes(layers: tuple[LayerRow, ...], run: Run, fixed: Run) -> tuple[Lay
             out.append(replace(row, output_shape=output, with_fixes=output != row.output_shape))
             continue
         changed = (now.inputs[:1], now.outputs[:1]) != ((row.input_shape,), (row.output_shape,))
+        if not changed:
+            out.append(row)
+            continue
         # the whole row from the fixed run: its sizes, and the drops, overlap and work at those sizes
-        out.append(replace(layer_row(now), index=row.index, with_fixes=changed) if changed else row)
+        spec = now.node.spec
+        fix: tuple[tuple[str, tuple[int, ...]], ...] = ()
+        if row.name in fixed_by and isinstance(spec, ConvSpec) and spec.output_padding is not None:
+            fix = (("output_padding", spec.output_padding),)
+        whole = layer_row(now)
+        out.append(
+            replace(
+                whole,
+                index=row.index,
+                arguments=row.arguments,
+                with_fixes=True,
+                fix=fix,
+                fix_for=fixed_by.get(row.name) if fix else None,
+            )
+        )
     return tuple(out)

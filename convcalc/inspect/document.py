@@ -40,6 +40,9 @@ def inspect_document(report: InspectReport) -> JsonDict:
             "output_shape": list(row.output_shape),
             "output_formula": None if row.formula is None else list(row.formula),
             "with_fixes": row.with_fixes,
+            "fix": None
+            if not row.fix
+            else {"merge": row.fix_for, "arguments": {name: list(values) for name, values in row.fix}},
             "dropped": list(row.dropped),
             "overlap": None if row.overlap is None else [list(p) for p in row.overlap],
             "checkerboard": row.checkerboard,

@@ -264,7 +264,8 @@ NO_SHAPE = {
     ),
     "onnx": (
         "ONNX's shape inference gives no shape for it",
-        "a static --input may let ONNX's shape inference give one; otherwise check the layers after it in "
+        "a static input shape (--input, or input= in Python) may let ONNX's shape inference give one; "
+        "otherwise check the layers after it in "
         "ONNX Runtime",
     ),
     "keras": (

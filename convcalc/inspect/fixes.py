@@ -151,14 +151,15 @@ def merge_fixes(
                 op[n] = need
             if not ok:
                 continue
-            candidate = replace(source, spec=spec._replace(output_padding=tuple(op)))
+            fixed_spec = spec._replace(output_padding=tuple(op))
+            candidate = replace(source, spec=fixed_spec)
             changed = replace_node(graph, source, candidate)
             fixed = propagate(changed, shapes)
             if _agrees(fixed, merge.name):
-                fixes.append(f"output_padding={list(op)} on {source.name} ({source.op})")
+                fixes.append(f"{argument_words(fixed_spec)} on {source.name} ({source.op})")
                 applied = applied or changed
             elif fixed.failure is not None and fixed.failure.node.name == source.name:
-                refused.append(_refused(f"output_padding={list(op)} on {source.name}", spec, fixed))
+                refused.append(_refused(f"{argument_words(fixed_spec)} on {source.name}", spec, fixed))
         # Pad or crop at the end of each axis: the decoder side (the upsampled operand) when one is
         # known, so the model's output keeps the size it has for this input; else the operand that is off.
         if decoder == 0:
@@ -186,6 +187,21 @@ def merge_fixes(
     elif refused:
         fixes.append("no output_padding fix: " + "; ".join(refused))
     return tuple(fixes), applied
+
+
+def argument_words(spec: ConvSpec) -> str:
+    """How a fix spells the argument it changes, as the framework names it: "output_padding=[1, 1]"."""
+    return f"output_padding={list(spec.output_padding or ())}"
+
+
+def changed_layers(before: Graph, after: Graph) -> dict[str, ConvSpec]:
+    """The layers a merge's fix changed (an output_padding), by name: their spec with the fix."""
+    old = {node.name: node.spec for node in before.nodes}
+    return {
+        node.name: node.spec
+        for node in after.nodes
+        if isinstance(node.spec, ConvSpec) and node.name in old and old[node.name] != node.spec
+    }
 
 
 def _refused(change: str, spec: ConvSpec, fixed: Run) -> str:

@@ -5,22 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, option
 from convcalc.graph.model import Graph
 from convcalc.parse import parse_ints
 
 MAX_INPUT_RANK = 8
 
 
-def parse_input(text: str) -> tuple[int, ...]:
-    """`1x3x256x256` -> (1, 3, 256, 256): a full input shape, batch and channels included."""
-    value = parse_ints("input", text)
+def parse_input(text: str, parameter: str = "input") -> tuple[int, ...]:
+    """`1x3x256x256` -> (1, 3, 256, 256): a full input shape, batch and channels included; errors name
+    ``parameter`` as the user spells it (``--input`` on the command line, ``input=`` in Python)."""
+    value = parse_ints(parameter, text)
     shape = (value,) if isinstance(value, int) else value
     if len(shape) > MAX_INPUT_RANK or any(d < 1 for d in shape):
         raise ConvCalcError(
-            f"--input must be a full shape of 1 to {MAX_INPUT_RANK} sizes >= 1 (for example 1x3x256x256); "
-            f"got {text!r}",
-            parameter="input",
+            f"{option(parameter)} must be a full shape of 1 to {MAX_INPUT_RANK} sizes >= 1 (for example "
+            f"1x3x256x256); got {text!r}",
+            parameter=parameter,
         )
     return shape
 
@@ -39,14 +40,15 @@ def _is_hdf5(path: Path) -> bool:
         return False
 
 
-def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None) -> Graph:
-    """Read the model with the reader its name asks for; only a named Python file runs user code."""
+def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None, parameter: str = "input") -> Graph:
+    """Read the model with the reader its name asks for; only a named Python file runs user code.
+    Errors in ``inputs`` name ``parameter``, the option or keyword they came from."""
     path = Path(model)
     suffix = path.suffix.lower()
     if suffix == ".onnx":
         from convcalc.inspect.onnx_reader import read_onnx
 
-        return read_onnx(path, inputs)
+        return read_onnx(path, inputs, parameter)
     if suffix == ".keras":
         from convcalc.inspect.keras_reader import read_keras
 
@@ -69,16 +71,16 @@ def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None) -> Graph:
 
         if not inputs:
             raise ConvCalcError(
-                f"{model}: a PyTorch module needs the input shape: give --input, for example "
-                "--input 1x3x256x256",
-                parameter="input",
+                f"{model}: a PyTorch module needs the input shape: give {option(parameter)}, for example "
+                f"{option(parameter, '1x3x256x256')}",
+                parameter=parameter,
             )
         if len(inputs) > 1:  # checked before the user's file runs
             given = ", ".join("x".join(map(str, shape)) for shape in inputs)
             raise ConvCalcError(
-                f"{model}: --input is given {len(inputs)} times; inspect reads a PyTorch module with one "
-                f"input tensor (forward(x)), so give --input once; got {given}",
-                parameter="input",
+                f"{model}: {option(parameter)} gives {len(inputs)} shapes; inspect reads a PyTorch module "
+                f"with one input tensor (forward(x)), so give one shape; got {given}",
+                parameter=parameter,
             )
         return read_target(model, inputs[0])
     raise ConvCalcError(

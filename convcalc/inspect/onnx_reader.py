@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, option
 from convcalc.graph.model import (
     BlockSpec,
     ConcatSpec,
@@ -174,9 +174,12 @@ def _protobuf() -> Any:
     return module
 
 
-def read_onnx(path: Path, input_shapes: Sequence[tuple[int, ...]] | None = None) -> Graph:
-    """Read an ONNX file into a checked Graph; ``input_shapes`` (full shapes) fill dynamic dimensions
-    before onnx's shape inference runs, so unknown ops get concrete shapes where onnx can give them."""
+def read_onnx(
+    path: Path, input_shapes: Sequence[tuple[int, ...]] | None = None, parameter: str = "input"
+) -> Graph:
+    """Read an ONNX file into a checked Graph; ``input_shapes`` (full shapes, from ``parameter``) fill
+    dynamic dimensions before onnx's shape inference runs, so unknown ops get concrete shapes where onnx
+    can give them."""
     try:
         size = path.stat().st_size
     except OSError as error:
@@ -199,11 +202,13 @@ def read_onnx(path: Path, input_shapes: Sequence[tuple[int, ...]] | None = None)
             "is the file truncated or not an ONNX file?",
             parameter="model",
         ) from None
-    return graph_from_model(model, str(path), input_shapes)
+    return graph_from_model(model, str(path), input_shapes, parameter)
 
 
-def graph_from_model(model: Any, source: str, input_shapes: Sequence[tuple[int, ...]] | None = None) -> Graph:
-    """A Graph from an in-memory ``onnx.ModelProto``."""
+def graph_from_model(
+    model: Any, source: str, input_shapes: Sequence[tuple[int, ...]] | None = None, parameter: str = "input"
+) -> Graph:
+    """A Graph from an in-memory ``onnx.ModelProto``; errors in ``input_shapes`` name ``parameter``."""
     onnx = _protobuf()
     graph = model.graph
     if not model.HasField("graph") or (len(graph.node) == 0 and len(graph.input) == 0):
@@ -217,7 +222,7 @@ def graph_from_model(model: Any, source: str, input_shapes: Sequence[tuple[int, 
         )
     reader = _Reader(onnx, model, source)
     try:
-        return reader.read(input_shapes)
+        return reader.read(input_shapes, parameter)
     except ConvCalcError:
         raise
     except (
@@ -238,7 +243,7 @@ def graph_from_model(model: Any, source: str, input_shapes: Sequence[tuple[int, 
 
 
 class _Reader(OpReader):
-    def read(self, input_shapes: Sequence[tuple[int, ...]] | None) -> Graph:
+    def read(self, input_shapes: Sequence[tuple[int, ...]] | None, parameter: str = "input") -> Graph:
         inputs = [
             Tensor(vi.name, self.value_shape(vi))
             for vi in self.graph.input
@@ -246,9 +251,9 @@ class _Reader(OpReader):
         ]
         if input_shapes is not None and len(input_shapes) != len(inputs):
             raise ConvCalcError(
-                f"--input gives {len(input_shapes)} shape(s) but {self.source} has {len(inputs)} data "
-                f"input(s): {', '.join(t.name for t in inputs)}",
-                parameter="input",
+                f"{option(parameter)} gives {len(input_shapes)} shape(s) but {self.source} has {len(inputs)} "
+                f"data input(s): {', '.join(t.name for t in inputs)}",
+                parameter=parameter,
             )
         ordered = self.topological()
         self.mark_values(ordered)

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from convcalc.chain.render import describe
 from convcalc.inspect.fixes import spatial_letters
-from convcalc.inspect.report import InspectReport, runs_from
+from convcalc.inspect.report import InspectReport, LayerRow, runs_from
 from convcalc.render import CAUTION, x_join
 
 STYLES = {"error": "bold red", "warning": CAUTION, "info": "cyan"}
@@ -111,7 +111,8 @@ def inspect_view(report: InspectReport) -> RenderableType:
     if report.axes:
         sizes = Table(
             title="Input sizes the whole model accepts, per spatial axis: sizes that run (every merge "
-            "agrees, no layer refuses) and sizes that also drop nothing (every input read)",
+            "agrees, no layer refuses) and sizes that also drop nothing (every layer's windows reach the end "
+            "of its input)",
             title_justify="left",
         )
         for name in ("axis", "given", "runs from", "runs", "drops nothing", "nearest"):
@@ -208,7 +209,7 @@ def layer_cells(report: InspectReport) -> list[dict[str, str]]:
                 "layer": f"{row.name} ({row.op})"
                 + (f"\n{arguments}" if arguments else "")
                 + (f"\nout: {_formula(row.formula)}" if row.formula else "")
-                + (_fixed_note(row.index == failing) if row.with_fixes else ""),
+                + (_fixed_note(row, row.index == failing) if row.with_fixes else ""),
                 "pads/crops": _pairs(row.placement),
                 "in": x_join(row.input_shape),
                 "out": x_join(row.output_shape),
@@ -277,8 +278,11 @@ class LayerTable:
             )
 
 
-def _fixed_note(merge: bool) -> str:
-    """What a row's sizes are when they are those with the fix of a failing merge applied."""
+def _fixed_note(row: LayerRow, merge: bool) -> str:
+    """What a row's sizes are when they are those with the fix of a failing merge applied; for a layer
+    that fix changes, the change (its pads/crops are those of the changed layer)."""
     if merge:
         return "\nout: with the fix applied (as it stands the operands disagree)"
+    if row.fix:
+        return f"\nsizes with the fix applied: {row.fix_words} here (the fix for {row.fix_for})"
     return "\nsizes with the fix applied"

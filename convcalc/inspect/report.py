@@ -35,6 +35,15 @@ class LayerRow:
     formula: tuple[str, ...] | None = None
     # the sizes are those the layer has once the fixes of the disagreeing merges before it are applied
     with_fixes: bool = False
+    # the layer's own change among those fixes, in the framework's words (("output_padding", (1, 1)),),
+    # and the merge it fixes: its sizes are those of the layer so changed
+    fix: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    fix_for: str | None = None
+
+    @property
+    def fix_words(self) -> str:
+        """The layer's own fix as the findings spell it: "output_padding=[1, 1]" ("" for none)."""
+        return ", ".join(f"{name}={list(values)}" for name, values in self.fix)
 
     @property
     def checkerboard(self) -> bool:

@@ -189,8 +189,8 @@ class TFLiteReader(TFLiteFile):
         outputs = tuple(self.names[t] for t in ends)
         if self.batch_taken:
             self.notes.append(
-                "the shapes of ops convcalc does not model are the file's, whose batch is 1: give --input "
-                "with batch 1"
+                "the shapes of ops convcalc does not model are the file's, whose batch is 1: give an input "
+                "shape with batch 1"
             )
         version = model.Version()
         self.notes.insert(0, f"TFLite schema version {version}, {operators} operators")

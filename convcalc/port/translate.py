@@ -23,7 +23,7 @@ from convcalc.conventions.base import (
 from convcalc.conventions.layouts import WeightChange, weight_change, weight_shape
 from convcalc.core import ConvAxis, Pairs, channel_report
 from convcalc.core.display import Presentable
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, ExitCode
 
 if TYPE_CHECKING:
     from convcalc.verdict import PortCheck
@@ -74,6 +74,12 @@ class Translation(Presentable):
     """The execution check (``port --verify``), when asked for."""
 
     presenter = "convcalc.port.present"
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """1 when the execution check (``port --verify``) disagrees."""
+        failed = self.check is not None and not self.check.ok
+        return ExitCode.VERIFICATION_FAILED if failed else ExitCode.OK
 
     def weight_shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
         """The weight's shape in the source's and in the target's layout (when channels are known)."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from convcalc.core import dilated_kernel_size, output_padding_allowed, pytorch_crops
 from convcalc.core.display import Presentable
 from convcalc.core.layer import Layer
+from convcalc.errors import ExitCode
 from convcalc.solve.coverage import (
     MAX_COUNTED_TAPS,
     even_coverage,
@@ -321,6 +322,12 @@ class SolveReport(Presentable):
     framework: FrameworkAnswers | None = None
 
     presenter = "convcalc.solve.present"
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """1 when an answer's execution check (``solve --verify``) disagrees."""
+        failed = self.verified is not None and not all(self.verified)
+        return ExitCode.VERIFICATION_FAILED if failed else ExitCode.OK
 
     @property
     def ndim(self) -> int:

@@ -146,16 +146,27 @@ class Canvas:
         self.parts.append(markup)
 
     def svg(
-        self, margin: float, style: str = "", shown_width: float | None = None, **attributes: object
+        self,
+        margin: float,
+        style: str = "",
+        shown_width: float | None = None,
+        fluid: bool = False,
+        **attributes: object,
     ) -> str:
-        """The document: width and height the extent plus ``margin``, a white background, the parts."""
+        """The document: width and height the extent plus ``margin``, a white background, the parts.
+        ``fluid``: as wide as the window that shows it, never wider than drawn, the height following
+        the viewBox (a large model's picture fits a browser window)."""
         width, height = round(self.right + margin), round(self.bottom + margin)
         # A figure wider than ``shown_width`` (MAX_SHOWN_WIDTH unless given) is shown scaled down to it:
         # the viewBox keeps the drawing's own coordinates, the width and height say the size on screen.
         scale = min(1.0, (shown_width or MAX_SHOWN_WIDTH) / width)
+        size = (
+            f'width="100%" style="max-width:{width}px;height:auto"'
+            if fluid
+            else f'width="{round(width * scale)}" height="{round(height * scale)}"'
+        )
         head = (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{round(width * scale)}" '
-            f'height="{round(height * scale)}" viewBox="0 0 {width} {height}" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" {size} viewBox="0 0 {width} {height}" '
             f'font-family="{FONT_FAMILY}"{_attributes(attributes)}>'
         )
         background = (

@@ -62,8 +62,9 @@ class Panel:
     sizes: Mapping[str, Shape]
     marks: Mapping[str, Mark] = field(default_factory=dict)
     heading: str = ""
-    # tensors whose sizes are those with a failing merge's fix applied (labelled so on their edges)
-    fixed: frozenset[str] = frozenset()
+    # tensors whose sizes are those with a failing merge's fix applied (labelled so on their edges):
+    # the words of the layer's own change ("output_padding=[1, 1]"), or "" when it is not changed
+    fixed: Mapping[str, str] = field(default_factory=dict)
 
 
 def model_svg(
@@ -73,15 +74,18 @@ def model_svg(
     *,
     title: Sequence[str] = (),
     caption: Sequence[str] = (),
-    fixed: frozenset[str] = frozenset(),
+    fixed: Mapping[str, str] | None = None,
 ) -> str:
     """The SVG text of ``graph`` with the tensor ``sizes`` on its edges and ``marks`` highlighted.
 
     ``title`` lines go above the drawing (the first in bold), ``caption`` lines below it, before the
-    legend; the sizes of the ``fixed`` tensors are labelled "with the fix applied". More than MAX_BOXES
+    legend; the sizes of the ``fixed`` tensors are labelled "with the fix applied" (or with the layer's own
+    change, "with output_padding=[1, 1] (its fix)", where the mapping gives one). More than MAX_BOXES
     boxes is refused (BudgetExceeded) before any layout.
     """
-    return models_svg([Panel(graph, sizes, dict(marks or {}), fixed=fixed)], title=title, caption=caption)
+    return models_svg(
+        [Panel(graph, sizes, dict(marks or {}), fixed=dict(fixed or {}))], title=title, caption=caption
+    )
 
 
 def models_svg(panels: Sequence[Panel], *, title: Sequence[str] = (), caption: Sequence[str] = ()) -> str:
@@ -103,8 +107,9 @@ def models_svg(panels: Sequence[Panel], *, title: Sequence[str] = (), caption: S
         for item in items:
             shape = sizes.get(item.output) if item.output is not None else None
             text = "?" if shape is None else shape_text(shape)
-            if item.output in panel.fixed:
-                text += " with the fix applied"
+            if item.output is not None and item.output in panel.fixed:
+                words = panel.fixed[item.output]
+                text += f" with {words} (its fix)" if words else " with the fix applied"
             labels.append(f"{text} (output)" if item.output in outputs else text)
         drawn.append((panel.heading, place(items, producer, labels), _band_names(graph, items, sizes)))
     spelled = key(arguments(node) for panel in panels for node in panel.graph.nodes)
@@ -213,18 +218,18 @@ def inspect_svg(report: InspectReport) -> str:
     )
     # the sizes the table prints: after a failing merge, those with its fix applied, labelled so
     sizes = dict(report.run.shapes)
-    fixed = set()
+    fixed = {}
     for row in report.layers:
         node = graph.nodes[row.index]
         if row.with_fixes and node.outputs:
             sizes[node.outputs[0]] = row.output_shape
-            fixed.add(node.outputs[0])
+            fixed[node.outputs[0]] = row.fix_words
     if fixed:
         caption.append(
             "Sizes after the failing merge are those with its fix applied (as it stands no runtime "
             "computes them), as the table shows."
         )
-    return model_svg(graph, sizes, marks, title=title, caption=caption, fixed=frozenset(fixed))
+    return model_svg(graph, sizes, marks, title=title, caption=caption, fixed=fixed)
 
 
 def check_svg_path(path: Path) -> None:

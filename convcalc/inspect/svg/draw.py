@@ -97,7 +97,7 @@ def render(
             y += 2
     y += 10
     _legend(canvas, [layout for _, layout, _ in panels], MARGIN, y, width)
-    return canvas.svg(MARGIN, STYLE, shown_width=max(canvas.right + MARGIN, 1.0))
+    return canvas.svg(MARGIN, STYLE, fluid=True)
 
 
 def _panel(
