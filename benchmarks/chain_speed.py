@@ -32,6 +32,29 @@ The start-up of the chain path (importing chain.report, .document, .parse) went 
 left of the analysis is the engine's way of working: two runs of the whole graph per class of the
 period (2,048 runs at P = 1024, most node runs answered by the node-run cache) where chain's own
 engine composed each layer's arithmetic once per class.
+
+Session speed4 (load 7-11 on 2 cores: the start of the session, d0489ed, and this branch alternately;
+analysis as CPU time, best of 5 in-process, three to five rounds each; command / shape from one run of this
+script each, 9 paired rounds):
+
+    spec                          analysis CPU: own engine / before / after   command / shape: before / after
+    docs example (5 layers)               0.3 / 0.9-1.0 / 0.8 ms              1.32x / 1.37x
+    padded U-Net, depth 4                 1.6 / 4.8-5.9 / 3.0-3.8 ms          1.43x / 1.40x
+    2-D U-Net, depth 5                    2.9 / 7.0-8.3 / 3.7-4.5 ms          1.41x / 1.41x
+    72 layers, P = 64                      24 / 42-46 / 19-23 ms              2.13x / 1.74x
+    20 layers, P = 1024                    19 / 237-249 / 64-70 ms            4.85x / 2.50x
+
+(the own-engine column is from the table above). A chain's graph is a graph of layers: each class is
+read from its first member alone, every size's slope per period from the layers' arithmetic
+(``convcalc.graph.sizes._slopes``), one run a class instead of two; the node runs at one input shape are
+shared by every run and keep what they drop and their merge gaps. The 72-layer chain is now as fast as
+chain's own engine was; at P = 1024 one run of the 30-node graph per class (about 65 microseconds, most
+of its node runs found ready) is what is left against chain's own arithmetic (about 19 microseconds a
+class): 3.5x the old engine, where it was 12x.
+MAX_CHAIN_STEPS stays 1,000,000: at that estimate the worst chain found (44 stride-1 layers
+before 12 halvings and 12 doublings, P = 4096) takes 2.2 s and 148 MB (4.6 s and 249 MB before); a
+chain that keeps a padding word reads its classes by two runs still (4.3 s, 282 MB), and the estimate
+does not tell the two apart.
 """
 
 from __future__ import annotations

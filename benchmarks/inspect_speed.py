@@ -24,6 +24,30 @@ three; ``propagate`` dispatches each node once per graph and keeps a node's run 
 spatial axes are alike; formulas built once per distinct one; ``Run.step`` worked out when asked;
 only the ONNX convention and none of chain's or port's modules imported; the CLI collects young
 objects every 50,000 allocations, not every 700.
+
+Session speed4 (the machine loaded throughout, load 8-11 on 2 cores, so the start of the session (main
+at d0489ed) and this branch were run alternately from /tmp with PYTHONPATH, medians of 7-9, CPU time
+quoted; wall time on a loaded machine counts the other processes): whole command at 255x255
+0.248-0.276 -> 0.206-0.221 s CPU (0.80-0.87x), at 256x256 0.236-0.252 -> 0.206-0.224 s CPU (0.86-0.90x);
+wall 0.60-0.87 -> 0.52-0.57 s. Against main at the end of the session (3fa6f91, paired, load 8-9):
+0.265 -> 0.216 and 0.276 -> 0.222 s CPU at 255 (0.80-0.82x), 0.252 -> 0.212 and 0.260 -> 0.211 at 256
+(0.81-0.84x); wall 0.53-0.56 -> 0.44-0.45 and 0.50 -> 0.41-0.43 s.
+In-process CPU at 255x255 (best of 5): the accepted sizes 59-71 -> 24-28
+ms (32 graph runs, was 48), the JSON text 11 -> 6-7 ms, the receptive field 8.8 -> 7.8 ms, the merges'
+re-checked fixes 10-11 -> 8-9 ms. The output is byte-identical (this model at five sizes, tables and
+JSON, and 45 other inspect commands). What changed: a graph of layers reads each residue class from
+its first member alone, every size's slope per period coming from the layers' arithmetic
+(``graph.sizes._slopes``; the run 2**40 periods on is gone); a shape-preserving node is remembered
+by its input shape like a convolution; a node of one input is looked up by that shape; a node run keeps
+what it drops and its merge gaps; a framework layer's arguments are checked once per reading
+(``make_args`` was nine tenths of a read); a graph with one node changed (a fix re-checked) reads
+the kept nodes' runs; ``jsonout.dumps`` writes json.dumps(indent=2)'s text without the standard
+library's pure-Python encoder. Target 0.3 s wall on a quiet machine: the session started at 0.412 s
+there; 0.80-0.87x of it is about 0.33-0.36 s, so it is still not met. Where the rest goes (in-process
+CPU at 255x255, loaded): the interpreter about 25 ms, imports about 70 (typer about 40, protobuf about
+10, convcalc's own modules about 20), reading the file about 35 (the 6 MB protobuf read and parsed
+about 15, the reader's node loop about 15), the accepted sizes about 30, the fixes about 9, the
+receptive field about 8, the rest about 15.
 Run: python benchmarks/inspect_speed.py [--repeat N]
 """
 

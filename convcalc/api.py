@@ -435,7 +435,8 @@ def chain(
     low, high = (parse_int("range", part, minimum=0) for part in (low_text, high_text))
     if low > high:
         raise ConvCalcError(f"range must be LOW:HIGH with LOW <= HIGH; got {low}:{high}", parameter="range")
-    return replace(report, listed={a.axis: a.restores.within(low, high) for a in report.accepted})
+    listed = {a.axis: a.restores.within(low, high) for a in report.accepted if a.restores is not None}
+    return replace(report, listed=listed)
 
 
 def inspect(

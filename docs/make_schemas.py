@@ -82,6 +82,8 @@ SAMPLES: dict[str, list[list[str]]] = {
     "chain": [
         ["chain", "conv k3 s2 p1 | pool k2 | tconv k3 s2 p1 op1 | up2 | conv k3 p1", "63", "--range", "1:40"],
         ["chain", "conv k3 s2 p1 | tconv k3 s2 p1"],
+        # strides of product 8192 > MAX_PERIOD: the given size answered, accepted sizes null with a note
+        ["chain", " | ".join(["conv k3 s2 p1"] * 13 + ["tconv k3 s2 p1 op1"] * 13), "100"],
     ],
     "inspect": [
         ["inspect", "tests/data/keras/unet2d.keras", "--input", "1x16x16x1"],

@@ -439,7 +439,7 @@ def test_chain_keys() -> None:
             "first_window",
         },
         "pairs[]": {"encoder", "decoder", "expected", "got", "restored", "output_padding_fix", "fix_strict"},
-        "accepted[]": {"axis", "minimum", "restores", "exact", "listed"},
+        "accepted[]": {"axis", "minimum", "restores", "exact", "listed", "note"},
         "accepted[].restores": SIZES,
         "accepted[].exact": SIZES,
     }

@@ -67,9 +67,12 @@ def chain_document(report: ChainReport, listed: dict[int, tuple[int, ...]] | Non
             {
                 "axis": a.axis,
                 "minimum": a.minimum,
-                "restores": accepted_document(a.restores, report.size[a.axis]),
-                "exact": accepted_document(a.exact, report.size[a.axis]),
-                "listed": None if listed is None else list(listed.get(a.axis, ())),
+                "restores": None
+                if a.restores is None
+                else accepted_document(a.restores, report.size[a.axis]),
+                "exact": None if a.exact is None else accepted_document(a.exact, report.size[a.axis]),
+                "listed": None if listed is None or a.restores is None else list(listed.get(a.axis, ())),
+                "note": a.note,
             }
             for a in report.accepted
         ],

@@ -42,6 +42,9 @@ def headline(report: ChainReport) -> str:
     near = []
     for axis in report.accepted:
         given = report.size[axis.axis]
+        if axis.restores is None:
+            near.append("not worked out")
+            continue
         if axis.restores.contains(given):
             near.append(f"{given} (as given)")
             continue

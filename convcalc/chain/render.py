@@ -34,7 +34,8 @@ def _pair_fix(report: ChainReport, pair: SkipPair) -> str:
     fixes = []
     for n, words in axis_fixes(report, pair):
         fixes.append(f"axis {n}: {words}")
-        below, above = report.accepted[n].restores.nearest(report.size[n])
+        restores = report.accepted[n].restores
+        below, above = restores.nearest(report.size[n]) if restores is not None else (None, None)
         if below is not None or above is not None:
             options = " or ".join(str(v) for v in (below, above) if v is not None)
             fixes[-1] += f"; or input {options}"
@@ -111,8 +112,14 @@ def chain_view(report: ChainReport, listed: dict[int, tuple[int, ...]] | None = 
     for name in ("axis", "runs from", "restores every skip", "reads to the end"):
         sizes.add_column(name)
     for axis in report.accepted:
-        sizes.add_row(str(axis.axis), str(axis.minimum), describe(axis.restores), describe(axis.exact))
+        if axis.restores is None or axis.exact is None:
+            sizes.add_row(str(axis.axis), str(axis.minimum), "not worked out", "not worked out")
+        else:
+            sizes.add_row(str(axis.axis), str(axis.minimum), describe(axis.restores), describe(axis.exact))
     parts.append(sizes)
+    for axis in report.accepted:
+        if axis.note is not None:
+            parts.append(Text(f"axis {axis.axis}: {axis.note}"))
     parts += [Text(line) for line in skip_notes(report)]
     if listed:
         for n, values in listed.items():

@@ -52,8 +52,8 @@ def chain_report(
     for index, layer in enumerate(layers, 1):  # axis counts before any per-axis work reads them
         for name in ("kernel_size", "stride", "output_padding", "dilation", "scale"):
             _broadcast(name, getattr(layer, name), ndim, layer.label(index))
-    check_chain_budget(layers, ndim)
     given = size is not None
+    check_chain_budget(layers, ndim, given)
     if given:
         # The user's input first: its failure names the layer that breaks on it.
         try:
@@ -63,7 +63,7 @@ def chain_report(
     graphs: Graphs = {}
     accepted = all_axes(layers, ndim, graphs)
     if not given:
-        smallest = [a.restores.smallest for a in accepted]
+        smallest = [a.restores.smallest if a.restores is not None else None for a in accepted]
         sizes = tuple(s if s is not None else a.minimum for s, a in zip(smallest, accepted))
         results = run(layers, sizes, channels)
     pair_indices, unpaired = _stack_pairs(layers)

@@ -126,18 +126,25 @@ def _period(layers: Sequence[Layer], axis: int) -> int:
     )
 
 
-def check_chain_budget(layers: Sequence[Layer], ndim: int) -> None:
-    """Refuse, before any run, an analysis of more than MAX_CHAIN_STEPS node evaluations."""
+def check_chain_budget(layers: Sequence[Layer], ndim: int, given: bool = False) -> None:
+    """Refuse, before any run, an analysis of more than MAX_CHAIN_STEPS node evaluations. A product of
+    strides above MAX_PERIOD is refused only when no size is given (the default input is the smallest
+    that restores every skip, which needs the accepted sizes); with a size, that axis's accepted sizes
+    are left out (``axis_sizes`` says why) and cost nothing here."""
     periods = [_period(layers, n) for n in range(ndim)]
     for n, period in enumerate(periods):
-        if period > MAX_PERIOD:
+        if period > MAX_PERIOD and not given:
             raise ConvCalcError(
                 f"the product of the strides on axis {n} is {period}; the accepted sizes are worked out "
-                f"for products up to {MAX_PERIOD}",
+                f"for products up to {MAX_PERIOD}: give an input size to have every layer's size for it",
                 parameter="layers",
             )
     # axes whose layers read alike are analysed once (``all_axes``)
-    distinct = {tuple(_on_axis(layer, n) for layer in layers): periods[n] for n in range(ndim)}
+    distinct = {
+        tuple(_on_axis(layer, n) for layer in layers): periods[n]
+        for n in range(ndim)
+        if periods[n] <= MAX_PERIOD
+    }
     steps = sum(_evaluations(layers, period) for period in distinct.values())
     if steps > MAX_CHAIN_STEPS:
         raise BudgetExceeded(
@@ -202,11 +209,19 @@ def axis_sizes(
     flat = tuple(_on_axis(layer, axis) for layer in layers) if flat is None else tuple(flat)
     period = _period(layers, axis)
     if period > MAX_PERIOD:
-        raise ConvCalcError(
-            f"the product of the strides on axis {axis} is {period}; the accepted sizes are worked out "
-            f"for products up to {MAX_PERIOD}",
-            parameter="layers",
+        # what inspect does past its period: the smallest size that runs, and the reason in words
+        minimum = engine.smallest_running(_graph_of(flat, pairs, graphs), ((1, 1, 1),), (AXIS,))
+        if minimum is None:
+            run(flat, (MAX_INPUT,))
+            raise ConvCalcError(
+                f"no input size up to {MAX_INPUT} runs through the chain on axis {axis}", parameter="layers"
+            )
+        run(flat, (minimum,))
+        note = (
+            f"not worked out, because the product of the strides on this axis is {period}; the accepted "
+            f"sizes are worked out for products up to {MAX_PERIOD}"
         )
+        return AxisSizes(axis, minimum, None, None, note)
     # PyTorch's pooling rule p <= k/2, which the core checks and the engine's pooling does not, holds at
     # no size once broken: then no size runs, as below
     broken = any(

@@ -175,12 +175,14 @@ class SkipPair(NamedTuple):
 
 
 class AxisSizes(NamedTuple):
-    """What one axis of the chain accepts: the smallest runnable input, the restoring and exact inputs."""
+    """What one axis of the chain accepts: the smallest runnable input, the restoring and exact inputs;
+    both None with ``note`` saying why where they are not worked out (a given size is still answered)."""
 
     axis: int
     minimum: int
-    restores: Accepted
-    exact: Accepted
+    restores: Accepted | None
+    exact: Accepted | None
+    note: str | None = None
 
 
 @dataclass(frozen=True, repr=False)

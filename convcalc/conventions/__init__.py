@@ -72,6 +72,7 @@ __all__ = [
     "convention",
     "make_args",
     "read",
+    "read_args",
 ]
 
 
@@ -85,6 +86,12 @@ def convention(name: str, parameter: str = "framework") -> Convention:
             f"{parameter} must be one of {', '.join(conventions)}; got {name!r}", parameter=parameter
         )
     return conventions[key]
+
+
+def read_args(framework: str, args: LayerArgs) -> FrameworkLayer:
+    """``read`` for arguments ``make_args`` has already checked: a caller that reads one layer at many
+    input sizes (``convcalc.graph``) checks its arguments once and changes only the size."""
+    return (_one(framework) or convention(framework)).read(args)
 
 
 def read(framework: str, size: object, kernel_size: object, **arguments: object) -> FrameworkLayer:

@@ -15,7 +15,6 @@ layer's output is its ``Field.receptive_field``).
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from fractions import Fraction
@@ -102,10 +101,11 @@ def _union(spans: Sequence[Span]) -> Span:
 def _monotone(x: list[Span]) -> bool:
     """Every position has a span, and both ends never move back along the axis (then a window's hull is
     its first position's start and its last position's end)."""
-    for u, v in itertools.pairwise(x):
-        if u is None or v is None or v[0] < u[0] or v[1] < u[1]:
-            return False
-    return bool(x) and x[0] is not None
+    if not x or None in x:
+        return False
+    starts = [u[0] for u in x]  # type: ignore[index]
+    ends = [u[1] for u in x]  # type: ignore[index]
+    return starts == sorted(starts) and ends == sorted(ends)
 
 
 def _conv_spans(x: list[Span], axis: ConvAxis, out: int) -> list[Span]:
@@ -113,8 +113,28 @@ def _conv_spans(x: list[Span], axis: ConvAxis, out: int) -> list[Span]:
     reach = (axis.kernel_size - 1) * d
     n = len(x)
     monotone = _monotone(x)
+    if monotone:
+        # the windows wholly inside the input, j*s - pad >= 0 and j*s - pad + reach <= n - 1, read their
+        # first and last taps' spans as they are (the loop below gives the same); the rest go through it
+        low, high = -(-pad // s), min((n - 1 - reach + pad) // s, out - 1)
+        if 0 <= low <= high:
+            first, last = low * s - pad, high * s - pad  # the first taps of the first and last of them
+            starts = [u[0] for u in x[first : last + 1 : s]]  # type: ignore[index]
+            ends = [u[1] for u in x[first + reach : last + reach + 1 : s]]  # type: ignore[index]
+            inside: list[Span] = list(zip(starts, ends))
+            return _conv_spans_between(x, axis, 0, low) + inside + _conv_spans_between(x, axis, high + 1, out)
+    return _conv_spans_between(x, axis, 0, out, monotone)
+
+
+def _conv_spans_between(
+    x: list[Span], axis: ConvAxis, start: int, stop: int, monotone: bool = True
+) -> list[Span]:
+    """``_conv_spans`` for the outputs ``start`` to ``stop - 1``, one by one."""
+    s, d, pad = axis.stride, axis.dilation, axis.pad_before
+    reach = (axis.kernel_size - 1) * d
+    n = len(x)
     spans: list[Span] = []
-    for j in range(out):
+    for j in range(start, stop):
         first = j * s - pad
         last = first + reach
         if first < 0:  # the first tap inside the input

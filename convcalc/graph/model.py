@@ -79,7 +79,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple, Union
 
-from convcalc.conventions import read
+from convcalc.conventions import make_args, read, read_args
 from convcalc.conventions.base import FrameworkLayer, LayerArgs
 from convcalc.core import ConvParams, conv_axes_for, normalize, transposed_axes_for
 from convcalc.core.layer import Layer
@@ -167,6 +167,23 @@ class ConvSpec(NamedTuple):
         """The canonical layer for this input size: the framework's own rules, refusals included."""
         if self.framework == CONVCALC:
             return self._read_own(size, transposed)
+        if len(size) == len(self.kernel_size) and min(size, default=0) >= 1:
+            checked = _checked_args(self, transposed)
+            if checked is not None:  # the arguments checked once; only the size is new
+                return read_args(
+                    self.framework,
+                    LayerArgs(
+                        tuple(size),
+                        checked.kernel_size,
+                        checked.stride,
+                        checked.dilation,
+                        checked.padding,
+                        checked.output_padding,
+                        checked.output_size,
+                        checked.transposed,
+                        checked.transpose_kernel,
+                    ),
+                )
         return read(
             self.framework,
             size,
@@ -203,6 +220,48 @@ class ConvSpec(NamedTuple):
         return self.read(size, transposed).layer._replace(
             groups=self.groups, in_channels=self.in_channels, out_channels=self.out_channels
         )
+
+
+_CHECKED: dict[tuple[object, ...], LayerArgs | None] = {}
+
+
+def _checked_args(spec: ConvSpec, transposed: bool) -> LayerArgs | None:
+    """A framework layer's arguments as ``make_args`` checks them (at size 1 on each axis: its checks do
+    not depend on the size), remembered per reading; None where it refuses them (the full ``read``
+    then raises its error)."""
+    key = (
+        spec.framework,
+        spec.kernel_size,
+        spec.stride,
+        spec.dilation,
+        spec.padding,
+        spec.output_padding,
+        spec.output_size,
+        transposed,
+        spec.transpose_kernel,
+    )
+    if key in _CHECKED:
+        return _CHECKED[key]
+    found = None
+    if spec.padding is not None:
+        try:
+            found = make_args(
+                (1,) * len(spec.kernel_size),
+                spec.kernel_size,
+                stride=spec.stride,
+                dilation=spec.dilation,
+                padding=spec.padding,
+                output_padding=spec.output_padding,
+                output_size=spec.output_size,
+                transposed=transposed,
+                transpose_kernel=spec.transpose_kernel,
+            )
+        except ConvCalcError:
+            found = None
+    if len(_CHECKED) >= 4096:
+        _CHECKED.clear()
+    _CHECKED[key] = found
+    return found
 
 
 _OWN_PARAMS: dict[object, ConvParams] = {}

@@ -67,12 +67,20 @@ class NodeRun:
     layer: FrameworkLayer | None = None
     windows: tuple[ConvAxis, ...] = ()
     mismatch: str | None = None
+    # Worked out when first asked (a node run is shared by every run at its input shapes): ``dropped``,
+    # and the disagreements ``graph.sizes`` reads as numbers that must be 0 (its ``_gaps``).
+    drops: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
+    gaps: tuple[tuple[tuple[int, int, int], int], ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def dropped(self) -> tuple[int, ...]:
         """Real inputs no window reaches, per spatial axis (conv and pool only)."""
-        axes = self.layer.conv if self.layer is not None else self.windows
-        return tuple(a.dropped for a in axes)
+        found = self.drops
+        if found is None:
+            axes = self.layer.conv if self.layer is not None else self.windows
+            # stride 1 leaves no remainder: nothing dropped (most layers; the core's rule otherwise)
+            found = self.drops = tuple(0 if a.stride == 1 else a.dropped for a in axes)
+        return found
 
 
 @dataclass(frozen=True)
@@ -204,12 +212,14 @@ MAX_MEMO = 65536
 # How ``propagate`` runs a node: a convolution straight to ``_conv``, a shape-preserving node (an
 # activation, a normalisation) passes its first input on, a node of the shape arithmetic through
 # ``_value``, a node with run-time operands bound first, anything else through ``_run_node``.
-_CONV, _PRESERVING, _OTHER, _VALUE, _BOUND = range(5)  # the last two read operands
-# (index, node, route, input names, the divisors it meets, its runs by input shapes). A node whose run
-# depends on its input shapes alone (a convolution, a pooling, a merge: no operands, no values) is run
-# once per input shapes: sizes in a graph repeat from one input size to the next (every size below a
-# stride-16 stage is the same for 16 input sizes in a row), and the accepted sizes run it at dozens.
-_Step = tuple[int, Node, int, tuple[str, ...], tuple[int, ...], dict[tuple[Shape, ...], NodeRun]]
+_CONV, _PRESERVING, _OTHER, _VALUE, _BOUND = range(5)  # the first three by input shapes alone
+# (index, node, route, input names, the divisors it meets, its runs by input shapes, its one input and
+# its one output where it has one of each). A node whose run depends on its input shapes alone (a
+# convolution, a pooling, a merge: no operands, no values) is run once per input shapes: sizes in a graph
+# repeat from one input size to the next (every size below a stride-16 stage is the same for 16 input
+# sizes in a row), and the accepted sizes run it at dozens. A node of one input keeps its runs by that
+# input's shape, the others by the tuple of their inputs' shapes.
+_Step = tuple[int, Node, int, tuple[str, ...], tuple[int, ...], dict[object, NodeRun], str | None, str | None]
 _Plan = tuple["weakref.ref[Graph]", dict[str, Shape], dict[str, Values | None], tuple[_Step, ...], list[int]]
 _PLANS: dict[int, _Plan] = {}
 
@@ -239,7 +249,9 @@ def _plan(graph: Graph) -> _Plan:
             route = _OTHER
             if node.kind in DIVIDING:
                 divisors = tuple(d for d in _divisors(node) if d > 1)
-        steps.append((index, node, route, node.inputs, divisors, {}))
+        one = node.inputs[0] if route <= _OTHER and len(node.inputs) == 1 else None
+        out = node.outputs[0] if len(node.outputs) == 1 else None
+        steps.append((index, node, route, node.inputs, divisors, _memo(node, index), one, out))
     known = {t.name: tuple(int(d) for d in t.shape) for t in graph.constants}
     if len(_PLANS) >= MAX_GRAPHS:
         _PLANS.clear()
@@ -249,10 +261,34 @@ def _plan(graph: Graph) -> _Plan:
     return found
 
 
+# Each node's runs by input shapes, found by the node's identity and index as well as kept by its graph's
+# plan: a graph made from another by changing one node (a merge's fix re-checked, ``inspect.fixes``)
+# shares the runs of every node it keeps while the first graph lives.
+_MEMOS: dict[tuple[int, int], tuple[Node, dict[object, NodeRun]]] = {}
+MAX_NODES = 262_144
+
+
+def _memo(node: Node, index: int) -> dict[object, NodeRun]:
+    key = (id(node), index)
+    found = _MEMOS.get(key)
+    if found is not None and found[0] is node:
+        return found[1]
+    if len(_MEMOS) >= MAX_NODES:
+        _MEMOS.clear()
+    memo: dict[object, NodeRun] = {}
+    _MEMOS[key] = (node, memo)
+    return memo
+
+
 def _forget(key: int, plan: _Plan) -> None:
-    """A graph's plan goes with its graph (unless the key already holds another graph's plan)."""
+    """A graph's plan goes with its graph (unless the key already holds another graph's plan), and the
+    node runs it offered to other graphs (a graph that took them keeps them in its own plan)."""
     if _PLANS.get(key) is plan:
         del _PLANS[key]
+    for index, node, _, _, _, memo, _, _ in plan[3]:
+        found = _MEMOS.get((id(node), index))
+        if found is not None and found[1] is memo:
+            del _MEMOS[(id(node), index)]
 
 
 def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
@@ -266,33 +302,54 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
     stopped: list[Node] = []
     divisors: list[int] = []
     divided: dict[int, tuple[int, ...]] = {}  # the divisors each node met (``Run.step``)
-    for index, node, route, names, always, memo in steps:
-        try:
-            inputs = (shapes[names[0]],) if len(names) == 1 else tuple([shapes[name] for name in names])
-            if route >= _VALUE:  # _VALUE or _BOUND: no other route has operands
-                for _, name in node.operands:
-                    shapes[name]
-        except KeyError:
-            stopped.append(node)
+    failure: Failure | None = None
+    add = runs.append
+    run: NodeRun | None
+    for index, node, route, names, always, memo, one, out in steps:
+        if one is not None:  # one input, run by its shape alone: the commonest node, its shape the key
+            x = shapes.get(one)
+            if x is None:
+                stopped.append(node)
+                continue
+            key: object = x
+            inputs: tuple[Shape, ...] = (x,)
+        else:
+            try:
+                inputs = (shapes[names[0]],) if len(names) == 1 else tuple([shapes[name] for name in names])
+                if route >= _VALUE:  # _VALUE or _BOUND: no other route has operands
+                    for _, name in node.operands:
+                        shapes[name]
+            except KeyError:
+                stopped.append(node)
+                continue
+            key = inputs
+        if route <= _OTHER:  # _CONV, _PRESERVING, _OTHER: a node's run depends on its input shapes alone
+            run = memo.get(key)
+            if run is None:
+                try:
+                    run = _by_shapes(index, node, route, inputs)
+                except ConvCalcError as error:
+                    failure = Failure(index, node, str(error))
+                    break
+                if run is None:
+                    stopped.append(node)
+                    continue
+                if room[0] > 0:
+                    memo[key] = run
+                    room[0] -= 1
+            add(run)
+            if out is not None:
+                shapes[out] = run.outputs[0]
+            else:
+                for name, shape in zip(node.outputs, run.outputs):
+                    shapes[name] = shape
+            if always:
+                divided[index] = always
+                divisors.extend(always)
             continue
-        run: NodeRun | None
         met = len(divisors)
         try:
-            if route == _PRESERVING and min(inputs[0], default=1) >= 1:
-                run = NodeRun(index, node, inputs, (inputs[0],) * len(node.outputs))
-            elif route in (_CONV, _OTHER):
-                run = memo.get(inputs)
-                if run is None:
-                    if route == _CONV:
-                        run = _conv(index, node, cast(ConvSpec, node.spec), inputs[0])
-                    else:
-                        run = _run_node(index, node, inputs)
-                    if run is not None and room[0] > 0:
-                        memo[inputs] = run
-                        room[0] -= 1
-                if run is not None:
-                    divisors.extend(always)
-            elif route == _VALUE:
+            if route == _VALUE:
                 run = _value(index, node, cast(ValueSpec, node.spec), shapes, values, divisors)
             else:
                 bound = _bind(node, values)
@@ -301,18 +358,27 @@ def propagate(graph: Graph, input_shapes: tuple[Shape, ...]) -> Run:
                     divisors.extend(d for d in _divisors(bound) if d > 1)
         except ConvCalcError as error:
             failure = Failure(index, node, str(error))
-            return Run(
-                input_shapes, shapes, tuple(runs), failure, tuple(stopped), values, tuple(divisors), divided
-            )
+            break
         if run is None:
             stopped.append(node)
             continue
-        runs.append(run)
+        add(run)
         for name, shape in zip(node.outputs, run.outputs):
             shapes[name] = shape
         if len(divisors) > met:
             divided[index] = tuple(divisors[met:])
-    return Run(input_shapes, shapes, tuple(runs), None, tuple(stopped), values, tuple(divisors), divided)
+    return Run(input_shapes, shapes, tuple(runs), failure, tuple(stopped), values, tuple(divisors), divided)
+
+
+def _by_shapes(index: int, node: Node, route: int, inputs: tuple[Shape, ...]) -> NodeRun | None:
+    """A node whose run depends on its input shapes alone (``_CONV``, ``_PRESERVING``, ``_OTHER``)."""
+    if route == _PRESERVING:
+        if min(inputs[0], default=1) >= 1:
+            return NodeRun(index, node, inputs, (inputs[0],) * len(node.outputs))
+        return _run_node(index, node, inputs)  # refuses the empty axis
+    if route == _CONV:
+        return _conv(index, node, cast(ConvSpec, node.spec), inputs[0])
+    return _run_node(index, node, inputs)
 
 
 def _value(

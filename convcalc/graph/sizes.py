@@ -11,7 +11,12 @@ denominators), so sizes repeat over S, the lcm over tensors of the products alon
 divisor). Along a class three runs (q = 0, 1, 2) give every size's slope and offset (``Formula``) and
 check that they are affine; a graph of layers alone (``_plain``: no shape arithmetic, fixed specs) needs
 two, its first member and one FAR periods on, where every crossing is past: each size's change must
-then be a multiple of FAR (``_line``). Every merge's disagreement is then affine in q, and
+then be a multiple of FAR (``_line``); and a graph of such layers whose arithmetic has no crossing
+past its first sizes (explicit-pad convolutions and poolings, transposed convolutions, resizes by
+scales, concatenations: ``_slopes``) needs one, its first member, every size's slope per period coming
+from the layers' arithmetic (a stride s divides a, so floor((a*q + b + c)/s) = (a/s)*q + floor((b +
+c)/s)) once no pooling window was truncated into existence (``_sloped_line``). Every merge's
+disagreement is then affine in q, and
 ``convcalc.periodic.class_members`` (chain's too) says whether the class agrees for every q, for one q
 (checked by one more run), or for none. The sizes that run are those classes; the sizes that drop
 nothing are the classes where no window leaves an input unread as well. A class whose first members
@@ -28,6 +33,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcalc.graph.model import (
+    CHANNELS_FIRST,
     MERGE_KINDS,
     BlockSpec,
     ConcatSpec,
@@ -41,7 +47,7 @@ from convcalc.graph.model import (
     SliceSpec,
     ValueSpec,
 )
-from convcalc.graph.shapes import Failure, Run, Shape, propagate, spatial_axes
+from convcalc.graph.shapes import Failure, NodeRun, Run, Shape, propagate, spatial_axes
 from convcalc.periodic import Accepted, class_members, reduce_period, smallest
 
 if TYPE_CHECKING:
@@ -225,37 +231,45 @@ def _gaps(run: Run) -> Gaps:
     a weight's features, a matmul's inner sizes, a reshape's element count."""
     gaps: Gaps = {}
     for node_run in run.nodes:
-        node = node_run.node
-        if (
-            node.kind not in _GAP_KINDS
-            and node_run.mismatch is None
-            and not isinstance(node.spec, RecurrentSpec)
-        ):
-            continue  # most nodes: nothing that must agree
-        ins = node_run.inputs
-        key = node_run.index
-        if node.kind == "concat" and isinstance(node.spec, ConcatSpec):
-            axis = node.spec.axis % len(ins[0]) if ins[0] else 0
-            for k, shape in enumerate(ins[1:], 1):
-                for n in range(min(len(shape), len(ins[0]))):
-                    if n != axis:
-                        gaps[(key, k, n)] = shape[n] - ins[0][n]
-        elif node.kind == "elementwise":
-            rank = max(len(s) for s in ins)
-            for n in range(rank):
-                dims = [s[n - rank + len(s)] for s in ins if n - rank + len(s) >= 0]
-                big = [d for d in dims if d != 1]
-                for k, d in enumerate(big[1:], 1):
-                    gaps[(key, k, n)] = d - big[0]
-        elif node.kind == "matmul" and len(ins) == 2 and ins[0] and ins[1]:
-            inner = ins[1][-2] if len(ins[1]) > 1 else ins[1][0]
-            gaps[(key, 1, -1)] = ins[0][-1] - inner
-        elif node.kind == "dense" and isinstance(node.spec, DenseSpec):
-            gaps[(key, 0, -1)] = ins[0][-1] - node.spec.in_features
-        elif isinstance(node.spec, RecurrentSpec):
-            gaps[(key, 0, -1)] = ins[0][-1] - node.spec.input_size
-        elif node_run.mismatch is not None:
-            gaps[(key, 0, -2)] = 1  # a disagreement that does not follow the size (channels, a reshape)
+        found = node_run.gaps
+        if found is None:
+            found = node_run.gaps = tuple(_node_gaps(node_run).items())
+        if found:
+            gaps.update(found)
+    return gaps
+
+
+def _node_gaps(node_run: NodeRun) -> Gaps:
+    """One node run's disagreements (``_gaps``), kept on the node run: a run shares it with every run
+    at the same input shapes."""
+    gaps: Gaps = {}
+    node = node_run.node
+    if node.kind not in _GAP_KINDS and node_run.mismatch is None and not isinstance(node.spec, RecurrentSpec):
+        return gaps  # most nodes: nothing that must agree
+    ins = node_run.inputs
+    key = node_run.index
+    if node.kind == "concat" and isinstance(node.spec, ConcatSpec):
+        axis = node.spec.axis % len(ins[0]) if ins[0] else 0
+        for k, shape in enumerate(ins[1:], 1):
+            for n in range(min(len(shape), len(ins[0]))):
+                if n != axis:
+                    gaps[(key, k, n)] = shape[n] - ins[0][n]
+    elif node.kind == "elementwise":
+        rank = max(len(s) for s in ins)
+        for n in range(rank):
+            dims = [s[n - rank + len(s)] for s in ins if n - rank + len(s) >= 0]
+            big = [d for d in dims if d != 1]
+            for k, d in enumerate(big[1:], 1):
+                gaps[(key, k, n)] = d - big[0]
+    elif node.kind == "matmul" and len(ins) == 2 and ins[0] and ins[1]:
+        inner = ins[1][-2] if len(ins[1]) > 1 else ins[1][0]
+        gaps[(key, 1, -1)] = ins[0][-1] - inner
+    elif node.kind == "dense" and isinstance(node.spec, DenseSpec):
+        gaps[(key, 0, -1)] = ins[0][-1] - node.spec.in_features
+    elif isinstance(node.spec, RecurrentSpec):
+        gaps[(key, 0, -1)] = ins[0][-1] - node.spec.input_size
+    elif node_run.mismatch is not None:
+        gaps[(key, 0, -2)] = 1  # a disagreement that does not follow the size (channels, a reshape)
     return gaps
 
 
@@ -364,6 +378,153 @@ def _line(run_at: Callable[[int], Run], base: int, shift: int, period: int, far:
     return _Line(a, b, periods, sizes, moves, ga, {k: (gb[k] - ga[k]) // periods for k in ga})
 
 
+# A graph of layers whose size arithmetic is floor-affine with no crossing past its first size (``_slopes``):
+# convolutions and poolings with explicit pads, transposed convolutions without a fixed output size,
+# resizes by scales, concatenations and shape-preserving ops.
+Slopes = dict[str, tuple[int, ...]]
+
+
+def _slopes(graph: Graph, run: Run, tensor_axis: int, period: int) -> Slopes | None:
+    """Every tensor's change per period along any class of the analysed axis, from the layers' arithmetic,
+    or None where a node is not one of those above (its class is then read from a run far along it).
+
+    On a class i = start + period*q each size is a*q + b, and the period is a multiple of every stride
+    product along a path, so a stride s divides a and floor((a*q + b + c)/s) = (a/s)*q + floor((b + c)/s)
+    exactly: a convolution's or a pooling's output moves by a/s per period, a transposed one's by a*s, a
+    resize's by a*scale (an integer: the period holds the scale's denominator), a concatenation's by the
+    sum of its operands' on its axis. With explicit pads no layer's arithmetic depends on the size beyond
+    that floor, except a pooling whose last window ONNX Runtime truncates (``_past_crossings``). ``run``
+    gives each tensor's rank."""
+    if not _plain(graph) or not graph.inputs:
+        return None
+    slopes: Slopes = {name: (0,) * len(shape) for name, shape in run.shapes.items()}
+    first = graph.inputs[0].name
+    moving = [0] * len(run.shapes[first])
+    moving[tensor_axis] = period
+    slopes[first] = tuple(moving)
+    for node in graph.nodes:
+        spec = node.spec
+        x = slopes.get(node.inputs[0]) if node.inputs else None
+        if x is None:
+            return None
+        out = list(x)
+        if node.kind == "shape_preserving":
+            pass
+        elif isinstance(spec, (ConvSpec, PoolSpec)) and node.kind in ("conv", "conv_transpose", "pool"):
+            axes = spatial_axes(node.layout, len(x))
+            fixed = isinstance(spec, PoolSpec) or spec.output_size is None
+            if isinstance(spec.padding, str) or len(axes) != len(spec.stride) or not fixed:
+                return None
+            for a, s in zip(axes, spec.stride):
+                if node.kind == "conv_transpose":
+                    out[a] = x[a] * s
+                elif x[a] % s:
+                    return None
+                else:
+                    out[a] = x[a] // s
+            if isinstance(spec, ConvSpec):
+                out[1 if node.layout == CHANNELS_FIRST else len(x) - 1] = 0
+        elif isinstance(spec, ConcatSpec):
+            operands = [slopes.get(name) for name in node.inputs]
+            if any(o is None or len(o) != len(x) for o in operands) or not x:
+                return None
+            axis = spec.axis % len(x)
+            out[axis] = sum(o[axis] for o in operands if o is not None)
+        elif isinstance(spec, ResizeSpec) and spec.sizes is None and spec.scales is not None:
+            if len(spec.scales) != len(x):
+                return None
+            for n, scale in enumerate(spec.scales):
+                moved = x[n] * Fraction(scale)
+                if moved.denominator != 1:
+                    return None
+                out[n] = int(moved)
+        elif node.kind == "global_pool":
+            for a in spatial_axes(node.layout, len(x)):
+                out[a] = 0
+        else:
+            return None
+        for name in node.outputs:
+            slopes[name] = tuple(out)
+    return slopes
+
+
+class _Layers(NamedTuple):
+    """What a graph with ``_slopes`` reads each class with: every tensor's slope per period, the
+    poolings whose windows may be truncated (by node index: a run that ran every node holds its node runs
+    in the graph's order), and, filled in as asked, the slopes in the runs' tensor order (the constants,
+    the inputs, then each node's outputs) and each merge gap's slope."""
+
+    slopes: Slopes
+    pools: tuple[int, ...]
+    moves: list[list[int]]
+    gap_slopes: Gaps
+
+
+def _layers(graph: Graph, slopes: Slopes) -> _Layers:
+    pools = tuple(
+        index
+        for index, node in enumerate(graph.nodes)
+        if isinstance(node.spec, PoolSpec)
+        and not node.spec.ceil_mode
+        and not isinstance(node.spec.padding, str)
+    )
+    return _Layers(slopes, pools, [], {})
+
+
+def _past_crossings(run: Run, layers: _Layers) -> bool:
+    """Whether no pooling in the run had a window truncated into existence on an axis that moves along
+    the class (ONNX Runtime divides a negative span toward zero: one window where the floor gives none,
+    the window padded out at the end); such a pooling's size is not affine from here on. A ceil_mode
+    pooling's padded end repeats with the size's residue, so it is; an axis that does not move keeps
+    its windows."""
+    for index in layers.pools:
+        node_run = run.nodes[index]
+        node = node_run.node
+        spec = node.spec
+        assert isinstance(spec, PoolSpec) and not isinstance(spec.padding, str)
+        moving = layers.slopes[node.inputs[0]]
+        axes = spatial_axes(node.layout, len(moving))
+        for a, window, (_, after) in zip(axes, node_run.windows, spec.padding):
+            if moving[a] and window.pad_after != after:
+                return False
+    return True
+
+
+def _sloped_line(first: Run, graph: Graph, layers: _Layers, sizes_too: bool) -> _Line | None:
+    """``_line`` for a graph with ``_slopes``: the class read from its first member alone, every size moving
+    by its slope per period (exact once no pooling is truncated, ``_past_crossings``); the sizes and
+    their slopes only for a caller that asks for the formulas (``sizes_too``)."""
+    if first.failure is not None or first.stopped:
+        return _FAILS
+    if not _past_crossings(first, layers):
+        return None
+    slopes = layers.slopes
+    sizes: list[int] = []
+    moves: list[int] = []
+    if sizes_too:
+        sizes = _flat(first.shapes.values())
+        if not layers.moves:
+            layers.moves.append(_flat(slopes[name] for name in first.shapes))
+        moves = layers.moves[0]
+        if len(moves) != len(sizes):
+            return None
+    gaps = _gaps(first)
+    known = layers.gap_slopes
+    gap_slopes: Gaps = {}
+    for key in gaps:
+        found = known.get(key)
+        if found is None:
+            index, k, axis = key
+            if axis == -2:
+                found = 0  # a disagreement that does not follow the size
+            else:
+                inputs = graph.nodes[index].inputs
+                found = slopes[inputs[k]][axis] - slopes[inputs[0]][axis]
+            known[key] = found
+        gap_slopes[key] = found
+    return _Line(first, first, 1, sizes, moves, gaps, gap_slopes)
+
+
 def axis_sizes(
     graph: Graph,
     shapes: tuple[Shape, ...],
@@ -421,19 +582,21 @@ def axis_sizes(
             f"not worked out, because {node.op} ({node.name}) is not modelled and its shape is known "
             "only for the given input",
         )
-    later = run_at(2 * minimum + 64)  # far enough that every size that follows this axis has moved
-    before = {r.index: r.inputs for r in first.nodes}
-    shifted = {r.index for r in later.nodes if before.get(r.index) != r.inputs}
     # an op known only by its declared shape: exact at every size only where the reader declares it
-    # again at each size (a PyTorch model captured again per size: ``rebuild``)
-    for node_run in first.nodes if graph.rebuild is None else ():
-        if node_run.node.kind == "unknown" and (node_run.index in shifted or later.failure is not None):
-            node = node_run.node
-            return not_worked_out(
-                minimum,
-                f"not worked out, because {node.op} ({node.name}) lies on this axis's path and convcalc "
-                "does not model it (its shape is known only for the given input)",
-            )
+    # again at each size (a PyTorch model captured again per size: ``rebuild``); a run at a larger size
+    # tells whether one lies on this axis's path (a graph without one skips that run)
+    if graph.rebuild is None and any(node.kind == "unknown" for node in graph.nodes):
+        later = run_at(2 * minimum + 64)  # far enough that every size that follows this axis has moved
+        before = {r.index: r.inputs for r in first.nodes}
+        shifted = {r.index for r in later.nodes if before.get(r.index) != r.inputs}
+        for node_run in first.nodes:
+            if node_run.node.kind == "unknown" and (node_run.index in shifted or later.failure is not None):
+                node = node_run.node
+                return not_worked_out(
+                    minimum,
+                    f"not worked out, because {node.op} ({node.name}) lies on this axis's path and "
+                    "convcalc does not model it (its shape is known only for the given input)",
+                )
     # Every size is periodic affine over the step of the run (its divisors, composed along each path);
     # two runs that far apart read each size's exact gain, and the lcm of their denominators is the period.
     step = first.step
@@ -483,6 +646,9 @@ def axis_sizes(
             if not _dropped(run, tensor_axis):
                 exact_singles.append(v)
 
+    # a graph of layers reads each class from its first member alone (``_slopes``), else from two runs
+    layer_slopes = _slopes(graph, first, tensor_axis, p) if far else None
+    layers = None if layer_slopes is None else _layers(graph, layer_slopes)
     for r in range(p):
         base = minimum + r
         start = None
@@ -490,7 +656,10 @@ def axis_sizes(
         line = None
         for shift in range(MAX_SHIFT):
             begin = base + shift * p
-            line = _line(run_at, base, shift, p, far)
+            if layers is None:
+                line = _line(run_at, base, shift, p, far)
+            else:
+                line = _sloped_line(run_at(begin), graph, layers, formulas)
             if line is _FAILS:
                 continue
             failing = False
@@ -636,16 +805,14 @@ def _formulas(lines: list[tuple[int, _Line]], period: int) -> dict[str, tuple[Fo
     for _, line in lines[1:]:
         if [(name, len(shape)) for name, shape in line.first.shapes.items()] != layout:
             return _formulas_by_name(lines, period)
-    made: dict[tuple[tuple[int, int, int], ...], Formula] = {}
+    made: dict[tuple[tuple[int, ...], tuple[int, ...]], Formula] = {}
     every: list[Formula] = []
-    # one column per tensor axis: its slope and its size on every class, in the classes' order
-    for slopes, sizes in zip(
-        zip(*(line.slopes for _, line in lines)), zip(*(line.sizes for _, line in lines))
-    ):
-        pieces = tuple(zip(starts, slopes, sizes))
-        formula = made.get(pieces)
+    # one column per tensor axis: its slope and its size on every class, in the classes' order (the
+    # starts are the same for every column: a column is told by its slopes and sizes)
+    for column in zip(zip(*(line.slopes for _, line in lines)), zip(*(line.sizes for _, line in lines))):
+        formula = made.get(column)
         if formula is None:
-            formula = made[pieces] = Formula(period, pieces)
+            formula = made[column] = Formula(period, tuple(zip(starts, *column)))
         every.append(formula)
     out: dict[str, tuple[Formula | None, ...]] = {}
     at = 0
