@@ -2,7 +2,9 @@
 partial reductions (EfficientNet's squeeze-excitation, VQ-GAN's codebook distances), ArgMax / ArgMin,
 GatherND (Swin's relative positions), Tile (diffusers' UNet1DModel tiles its timestep features over the
 length), MatMul by a constant of rank 4 (cross-attention keys folded by the exporter), the limit of
-reflect padding, and the period of a graph whose many branches each halve a size.
+reflect padding, the period of a graph whose many branches each halve a size, weight_norm's ReduceL2 of
+a weight (its shape from the axes operand), and a finite set of sizes that run (SwinUNETR's export
+reshapes a constant table to sizes taken from the input).
 
 Witness: ONNX Runtime runs each small graph at every size of the swept axis; convcalc agrees on whether
 it runs, on every tensor's shape, and its "sizes that run" hold exactly the sizes ONNX Runtime runs.
@@ -151,6 +153,36 @@ HALVINGS = (  # 24 parallel branches, each halving H and W: the product of every
     [],
 )
 
+FINITE = (  # SwinUNETR's TorchScript export: its relative-position table (a constant of 16 values here)
+    # reshaped to [a, a, -1] with a = H // 2 + 1 taken from the input's size, and a remainder by the size
+    # itself (torch.roll's shift modulo the axis): only H // 2 + 1 in {1, 2, 4} runs, a finite set
+    [
+        h.make_node("Shape", ["x"], ["shape"]),
+        h.make_node("Gather", ["shape", "axis"], ["size"]),
+        h.make_node("Div", ["size", "two"], ["half"]),
+        h.make_node("Add", ["half", "one"], ["side"]),
+        h.make_node("Mod", ["size", "size"], ["rolled"]),
+        h.make_node("Add", ["side", "rolled"], ["a"]),
+        h.make_node("Concat", ["a", "a", "rest"], ["target"], axis=0),
+        h.make_node("Reshape", ["table", "target"], ["bias"]),
+        h.make_node("ReduceSum", ["bias"], ["total"], keepdims=0),
+        h.make_node("Mul", ["x", "total"], ["y"]),
+    ],
+    4,
+    [_ints("axis", [2]), _ints("two", [2]), _ints("one", [1]), _ints("rest", [-1]), _floats("table", [16])],
+)
+
+WEIGHT_NORM = (  # weight_norm exported (transformers' EnCodec): the L2 norm of the weight over axes given
+    # as an operand divides it, and the convolution reads the result as its weight
+    [
+        h.make_node("ReduceL2", ["w", "axes"], ["norm"], keepdims=1),
+        h.make_node("Div", ["w", "norm"], ["unit"]),
+        h.make_node("Conv", ["x", "unit"], ["y"], kernel_shape=[3], strides=[2]),
+    ],
+    3,
+    [_floats("w", [4, 2, 3]), _ints("axes", [1, 2])],
+)
+
 GRAPHS = {
     "einsum attention": (ATTENTION, (1, 4, 0, 5)),
     "einsum ellipsis": (ELLIPSIS, (2, 3, 0, 5)),
@@ -161,6 +193,8 @@ GRAPHS = {
     "matmul constant keys": (CONSTANT_KEYS, (1, 2, 0, 4)),
     "reflect pad": (REFLECT, (1, 2, 0)),
     "halvings": (HALVINGS, (1, 2, 0, 7)),
+    "finite sizes": (FINITE, (1, 2, 0, 3)),
+    "weight norm": (WEIGHT_NORM, (1, 2, 0)),
 }
 
 
@@ -214,3 +248,12 @@ def read_onnx_bytes(data: bytes) -> Any:
         path = Path(folder) / "model.onnx"
         path.write_bytes(data)
         return read_onnx(path)
+
+
+def test_a_finite_set_of_sizes_is_answered_as_its_members() -> None:
+    """Every size from 9 on fails (a * a > 16 values): the sizes that run are 1, 2, 3, 6 and 7 alone,
+    as ONNX Runtime runs them (checked at every size in the test above), with no class."""
+    (nodes, rank, initializers), template = GRAPHS["finite sizes"]
+    graph = read_onnx_bytes(_model(nodes, rank, initializers))
+    axis = inspect_graph(graph, [_shape(template, 6)]).axes[0]
+    assert axis.runs is not None and axis.runs.classes == () and axis.runs.singles == (1, 2, 3, 6, 7)

@@ -671,4 +671,12 @@ def evaluate(op: str, inputs: list[ValueTensor], attributes: dict[str, object]) 
     try:
         return rule(inputs, attributes)
     except Unknown:
-        return rule([ValueTensor(t.shape, None) for t in inputs], attributes)
+        pass
+    if len(inputs) > 1 and inputs[0].values is not None:
+        # the data's values cannot be worked out (an L2 norm of a weight: weight_norm), its operands
+        # (axes, a target shape, indices) still give the output's shape
+        try:
+            return rule([ValueTensor(inputs[0].shape, None), *inputs[1:]], attributes)
+        except Unknown:
+            pass
+    return rule([ValueTensor(t.shape, None) for t in inputs], attributes)

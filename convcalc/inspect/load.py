@@ -67,7 +67,7 @@ def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None, parameter: 
         and attr.isidentifier()
         and (target.endswith(".py") or all(p.isidentifier() for p in target.split(".")))
     ):
-        from convcalc.inspect.torch_reader import load_target, read_module
+        from convcalc.inspect.torch_reader import read_target
 
         if not inputs:
             raise ConvCalcError(
@@ -82,7 +82,7 @@ def load_graph(model: str, inputs: Sequence[tuple[int, ...]] | None, parameter: 
                 f"with one input tensor (forward(x)), so give one shape; got {given}",
                 parameter=parameter,
             )
-        return read_module(load_target(model), inputs[0], model)
+        return read_target(model, inputs[0])
     raise ConvCalcError(
         f"model must be an .onnx, .keras, .h5 or .tflite file, or a PyTorch module as "
         f"path/to/file.py:factory or package.module:attr; got {model!r}",

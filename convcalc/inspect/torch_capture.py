@@ -24,8 +24,9 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import sys
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,7 +186,9 @@ class Capture:
             return None
         copies: dict[int, Any] = {}  # tied weights stay tied: one meta copy per tensor
         for value in state.values():
-            copies.setdefault(id(value), value.to("meta"))
+            # a number kept as a 0-d buffer is configuration that forward may compute sizes with
+            # (EnCodec's stride and kernel size): it keeps its value; torch mixes 0-d tensors freely
+            copies.setdefault(id(value), value if value.dim() == 0 else value.to("meta"))
         return {name: copies[id(value)] for name, value in state.items()}
 
     def run(self, shape: tuple[int, ...]) -> Recording:
@@ -509,6 +512,7 @@ class _Run:
             self.capture.module.eval()
             stack.enter_context(torch.no_grad())
             stack.enter_context(torch.device("meta"))
+            stack.enter_context(redirect_stdout(sys.stderr))  # the model's prints never reach --json
             stack.enter_context(Mode())
             yield
 

@@ -35,6 +35,8 @@ class Executed:
         self.source = source
         self.recordings: dict[Shape, Recording] = {}
         self.graphs: dict[Shape, Graph] = {}
+        # forward read tensor data at the given input, which a model built on the meta device lacks
+        self.reads_data = False
 
     def recording(self, shape: Shape) -> Recording:
         if shape not in self.recordings:
@@ -59,6 +61,7 @@ class Executed:
         _check_input(given.graph, shape, self.source)
         graph = self.graph_at(shape)
         if given.failure is not None and given.failure.meta_only:
+            self.reads_data = True
             return graph  # torch cannot run it without data: shapes stop there, nothing to rebuild
         spatial = tuple(range(2, len(shape)))
         if not spatial:

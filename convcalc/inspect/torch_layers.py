@@ -262,8 +262,9 @@ class Layers:
         tensors = [a for a in (*args, *kwargs.values()) if self.is_tensor(a)]
         # a number or a size read in forward (1 - y, y * x.size(0)) is a scalar: it keeps the shape
         if op in _ELEMENTWISE_CALLS and tensors:
-            scalars = [t for t in tensors if t.dim() == 0 and not self.is_data(t)]
-            operands = [t for t in tensors if t not in scalars] if len(scalars) < len(tensors) else tensors
+            # by identity: `in` would compare tensors elementwise (MONAI DiNTS adds data to tensor(0.0))
+            scalars = {id(t) for t in tensors if t.dim() == 0 and not self.is_data(t)}
+            operands = [t for t in tensors if id(t) not in scalars] or tensors
             return ("elementwise" if len(operands) > 1 else "shape_preserving"), None, operands
         x: Any = args[0] if args else next(iter(kwargs.values()), None)
         if not self.is_tensor(x) or not self.is_data(x):

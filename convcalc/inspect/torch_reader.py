@@ -36,7 +36,8 @@ import importlib
 import importlib.util
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,41 @@ def load_target(text: str) -> object:
     ``attr`` is a module instance, an ``nn.Module`` class or a zero-argument factory (called once).
     Naming a file runs it, as ``python file.py`` would (its folder is on ``sys.path`` while it runs).
     """
+    return _load(text)[0]
+
+
+def read_target(text: str, input_shape: Sequence[int]) -> Graph:
+    """``load_target`` then ``read_built`` with the factory (a module instance is read as it is)."""
+    module, factory = _load(text)
+    return read_built(module, input_shape, text, factory)
+
+
+def read_built(
+    module: object, input_shape: Sequence[int], source: str, build_on_cpu: Callable[[], object] | None
+) -> Graph:
+    """``read_module``, for a module built on the meta device: where its forward reads tensor data (a
+    size kept in a buffer, as EnCodec's stride and kernel size), ``build_on_cpu`` builds it again on
+    the CPU and that module is read: its weights are allocated, the data is real, and the run is still
+    on meta copies of the weights."""
+    graph, reads_data = _read(module, input_shape, source)
+    if reads_data and build_on_cpu is not None and _on_meta(module):
+        try:
+            with redirect_stdout(sys.stderr):
+                module = build_on_cpu()
+        except Exception:
+            return graph  # it cannot be built on the CPU either: the meta reading stands
+        graph, _ = _read(module, input_shape, source)
+    return graph
+
+
+def _on_meta(module: Any) -> bool:
+    tensors = [*module.parameters(), *module.buffers()]
+    return any(t.device.type == "meta" for t in tensors)
+
+
+def _load(text: str) -> tuple[object, Any]:
+    """The module, and the zero-argument callable that builds it again on the CPU (None for a module
+    instance)."""
     target, sep, attr = text.rpartition(":")
     if not sep or not target or not all(part.isidentifier() for part in attr.split(".")):
         raise ConvCalcError(
@@ -86,7 +122,7 @@ def load_target(text: str) -> object:
         value = getattr(value, part)
         where = f"{where}:{part}"
     if isinstance(value, torch.nn.Module):
-        return value
+        return value, None
     if not callable(value):
         raise ConvCalcError(
             f"{text}: is a {type(value).__name__}, not an nn.Module, a class or a factory", parameter="model"
@@ -104,18 +140,19 @@ def load_target(text: str) -> object:
         raise ConvCalcError(
             f"{text}: {attr}() returned a {type(made).__name__}, not a torch.nn.Module", parameter="model"
         )
-    return made
+    return made, value
 
 
 def _build(torch: Any, factory: Any) -> object:
     """Call the factory under ``torch.device("meta")`` (no weight is allocated); a factory that needs
     real data while it builds (``.item()``, loading a file) is called again on the CPU, and its error
     there, if any, is the one the user reads."""
-    try:
-        with torch.device("meta"):
+    with redirect_stdout(sys.stderr):  # what the user's code prints never reaches --json's stdout
+        try:
+            with torch.device("meta"):
+                return factory()
+        except Exception:
             return factory()
-    except Exception:
-        return factory()
 
 
 def _missing_torch(error: BaseException) -> None:
@@ -145,7 +182,8 @@ def _import_file(path: Path) -> object:
     sys.path.insert(0, folder)
     sys.modules[name] = holder
     try:
-        spec.loader.exec_module(holder)
+        with redirect_stdout(sys.stderr):
+            spec.loader.exec_module(holder)
     except (Exception, SystemExit) as error:
         sys.modules.pop(name, None)
         _missing_torch(error)
@@ -165,7 +203,8 @@ def _import_module(name: str) -> object:
             parameter="model",
         )
     try:
-        return importlib.import_module(name)
+        with redirect_stdout(sys.stderr):
+            return importlib.import_module(name)
     except ModuleNotFoundError as error:
         _missing_torch(error)
         raise ConvCalcError(
@@ -186,6 +225,11 @@ def read_module(module: object, input_shape: Sequence[int], source: str = "modul
     """Execute an ``nn.Module`` on the meta device and return its checked Graph (``input_shape`` in
     full: batch, channels, spatial sizes). The module's weights, training flags and hooks are left as
     they are; a module with real weights runs on meta copies of them."""
+    return _read(module, input_shape, source)[0]
+
+
+def _read(module: object, input_shape: Sequence[int], source: str) -> tuple[Graph, bool]:
+    """The checked Graph, and whether forward read tensor data the meta device does not have."""
     torch = _import_torch()
     if not isinstance(module, torch.nn.Module):
         raise ConvCalcError(
@@ -200,7 +244,9 @@ def read_module(module: object, input_shape: Sequence[int], source: str = "modul
         )
     from convcalc.inspect.torch_graph import Executed
 
-    return Executed(torch, module, source).read(shape)
+    executed = Executed(torch, module, source)
+    graph = executed.read(shape)
+    return graph, executed.reads_data
 
 
 def inspect_module(
@@ -218,4 +264,4 @@ def inspect_module(
     return inspect_graph(graph, (shape,), target)
 
 
-__all__ = ["INSTALL", "inspect_module", "load_target", "read_module"]
+__all__ = ["INSTALL", "inspect_module", "load_target", "read_built", "read_module", "read_target"]

@@ -61,11 +61,18 @@ def sweep(case: Case) -> tuple[int, int, int, list[str]]:
     return len(case.shapes()), agree, alarms, problems
 
 
+# Models whose forward reads tensor data even when built on the CPU, which no meta run has: convcalc
+# answers "not shown to run" (shapes stop there, exit 1), never that the model fails.
+STOPS = {"diffusers.ConsistencyVAE": "its scheduler's sampling loop calls .item() on a tensor of the run"}
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_corpus_model_agrees_with_eager_torch(case: Case) -> None:
     if not case.available():
         pytest.skip(f"{case.library} is not installed")
     _, _, alarms, problems = sweep(case)
+    if case.name in STOPS:
+        problems = [p for p in problems if "not shown to run" not in p]
     assert alarms == 0 and not problems, problems
 
 

@@ -487,6 +487,373 @@ def nnunet_residual_3d() -> nn.Module:
     return _dna(True, 3)
 
 
+# -- models the readers were not written against (issue 15, reach) --------------------------------
+
+
+def monai_seg_res_net_vae() -> nn.Module:
+    """SegResNet with a VAE branch: its latent is a Linear on the flattened deepest map, fixed by
+    ``input_image_size`` (one size runs); the segmentation output is what a user inspects."""
+    from monai.networks.nets import SegResNetVAE
+
+    model = SegResNetVAE(
+        input_image_size=(32, 32),
+        vae_nz=8,
+        spatial_dims=2,
+        init_filters=4,
+        in_channels=1,
+        out_channels=2,
+        blocks_down=(1, 1, 1),
+        blocks_up=(1, 1),
+        norm=("GROUP", {"num_groups": 2}),
+    )
+    return _First(model, lambda out: out[0])
+
+
+def monai_seg_res_net_ds() -> nn.Module:
+    """SegResNetDS: transposed convolutions up, deep supervision heads (a list of outputs)."""
+    from monai.networks.nets import SegResNetDS
+
+    return SegResNetDS(
+        spatial_dims=2, init_filters=4, in_channels=1, out_channels=2, blocks_down=(1, 1, 1), dsdepth=2
+    )
+
+
+def monai_basic_unet_plus_plus() -> nn.Module:
+    """UNet++: nested skip paths (each decoder node concatenates every earlier node of its level)."""
+    from monai.networks.nets import BasicUNetPlusPlus
+
+    model = BasicUNetPlusPlus(spatial_dims=2, in_channels=1, out_channels=2, features=(4, 4, 8, 8, 16, 4))
+    return _First(model, lambda out: out[0])
+
+
+def monai_vit_auto_enc() -> nn.Module:
+    """A ViT on 4x4 patches of a fixed 16x16 grid, transposed convolutions back to the image."""
+    from monai.networks.nets import ViTAutoEnc
+
+    model = ViTAutoEnc(
+        in_channels=1,
+        img_size=(16, 16),
+        patch_size=4,
+        out_channels=1,
+        deconv_chns=4,
+        hidden_size=16,
+        mlp_dim=32,
+        num_layers=1,
+        num_heads=2,
+        spatial_dims=2,
+    )
+    return _First(model, lambda out: out[0])
+
+
+class _Latent(nn.Module):
+    """A generator's input as a map: the latent vector is the flattened (B, C, L) input."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x.flatten(1))
+
+
+def monai_generator() -> nn.Module:
+    """A GAN generator: a Linear to a fixed start shape, transposed convolutions up (one size runs)."""
+    from monai.networks.nets import Generator
+
+    return _Latent(Generator(latent_shape=(8,), start_shape=(4, 4, 4), channels=(8, 4, 1), strides=(2, 2, 1)))
+
+
+def monai_regressor() -> nn.Module:
+    """A regressor: strided residual units down, a Linear on the fixed flattened map."""
+    from monai.networks.nets import Regressor
+
+    return Regressor(in_shape=(1, 16, 16), out_shape=(3,), channels=(4, 8), strides=(2, 2))
+
+
+def monai_dense_net_121() -> nn.Module:
+    """DenseNet-121's topology with tiny growth: dense concatenation, average pooling transitions."""
+    from monai.networks.nets import DenseNet
+
+    return DenseNet(
+        spatial_dims=2, in_channels=1, out_channels=3, init_features=8, growth_rate=4, block_config=(2, 2, 2)
+    )
+
+
+def monai_res_net() -> nn.Module:
+    """A 2-D ResNet-10 (basic blocks, stride-2 shortcuts) with adaptive pooling and a head."""
+    from monai.networks.nets import ResNet
+
+    return ResNet("basic", [1, 1, 1, 1], [4, 8, 8, 16], spatial_dims=2, n_input_channels=1, num_classes=3)
+
+
+def monai_efficient_net() -> nn.Module:
+    """EfficientNet-B0 (random weights): depthwise convolutions with 'same' padding computed per size,
+    squeeze-and-excitation, an adaptive pooling head."""
+    from monai.networks.nets import EfficientNetBN
+
+    return EfficientNetBN("efficientnet-b0", pretrained=False, spatial_dims=2, in_channels=1, num_classes=3)
+
+
+def monai_hover_net() -> nn.Module:
+    """HoVerNet (fast mode): a pre-activation ResNet-50 encoder with valid convolutions, three decoder
+    branches that crop their skips: a dict of outputs."""
+    from monai.networks.nets import HoVerNet
+
+    return HoVerNet(mode="fast", in_channels=3, np_out_channels=2, out_classes=0)
+
+
+def monai_med_next() -> nn.Module:
+    """MedNeXt: ConvNeXt-style blocks (depthwise 7x7, GroupNorm per channel), transposed up."""
+    from monai.networks.nets import MedNeXt
+
+    return MedNeXt(
+        spatial_dims=2,
+        init_filters=4,
+        in_channels=1,
+        out_channels=2,
+        kernel_size=3,
+        blocks_down=(1, 1, 1),
+        blocks_bottleneck=1,
+        blocks_up=(1, 1, 1),
+    )
+
+
+def monai_vnet() -> nn.Module:
+    """VNet (3-D): strided convolutions down with residual adds, transposed up and concatenation."""
+    from monai.networks.nets import VNet
+
+    return VNet(spatial_dims=3, in_channels=1, out_channels=2)
+
+
+def monai_dints() -> nn.Module:
+    """DiNTS: a searched topology (TopologyInstance) of cells at four resolutions."""
+    from monai.networks.nets import DiNTS, TopologyInstance
+
+    space = TopologyInstance(
+        channel_mul=0.25, num_blocks=2, num_depths=3, spatial_dims=2, use_downsample=True
+    )
+    return DiNTS(space, in_channels=1, num_classes=2, spatial_dims=2, use_downsample=True)
+
+
+def diffusers_control_net() -> nn.Module:
+    """ControlNet: a conditioning embedding (stride-2 convolutions from the full-resolution hint),
+    the U-Net encoder, zero convolutions: the mid-block residual is its output."""
+    from diffusers import ControlNetModel
+
+    model = ControlNetModel(
+        in_channels=4,
+        conditioning_channels=3,
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        norm_num_groups=4,
+        cross_attention_dim=8,
+        attention_head_dim=2,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        conditioning_embedding_out_channels=(4, 8, 8, 8),
+    )
+    return _ControlNet(model)
+
+
+class _ControlNet(nn.Module):
+    """A ControlNet at one timestep: the latent is x, the hint is x upsampled by 8 (what the
+    conditioning embedding brings down by 8), fixed text states of 3 tokens."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        hint = F.interpolate(x[:, :3], scale_factor=8.0, mode="nearest")
+        context = torch.zeros(x.shape[0], 3, 8, device=x.device)
+        out = self.model(x, 10, encoder_hidden_states=context, controlnet_cond=hint, return_dict=False)
+        return out[1]
+
+
+def diffusers_temporal_decoder() -> nn.Module:
+    """Stable Video Diffusion's VAE: a 2-D encoder, a decoder with temporal convolutions over the
+    frames (the batch holds num_frames frames)."""
+    from diffusers import AutoencoderKLTemporalDecoder
+
+    model = AutoencoderKLTemporalDecoder(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        block_out_channels=(32, 32),  # its decoder's GroupNorm has 32 groups
+        layers_per_block=1,
+        latent_channels=2,
+    )
+    return _Frames(model)
+
+
+class _Frames(nn.Module):
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x, num_frames=x.shape[0]).sample
+
+
+def diffusers_asymmetric_autoencoder() -> nn.Module:
+    """AsymmetricAutoencoderKL: its decoder also reads the (masked) image at full resolution."""
+    from diffusers import AsymmetricAutoencoderKL
+
+    model = AsymmetricAutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        down_block_out_channels=(8, 16),
+        layers_per_down_block=1,
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        up_block_out_channels=(8, 16),
+        layers_per_up_block=1,
+        latent_channels=2,
+        norm_num_groups=4,
+    )
+    return _First(model, lambda out: out.sample)
+
+
+def diffusers_autoencoder_dc() -> nn.Module:
+    """Deep-compression autoencoder (Sana): pixel-unshuffle down with channel-averaging shortcuts,
+    linear attention, pixel-shuffle up."""
+    from diffusers import AutoencoderDC
+
+    model = AutoencoderDC(
+        in_channels=3,
+        latent_channels=4,
+        attention_head_dim=4,
+        encoder_block_types=("ResBlock", "EfficientViTBlock"),
+        decoder_block_types=("ResBlock", "EfficientViTBlock"),
+        encoder_block_out_channels=(8, 16),
+        decoder_block_out_channels=(8, 16),
+        encoder_layers_per_block=(1, 1),
+        decoder_layers_per_block=(1, 1),
+        encoder_qkv_multiscales=((), (5,)),
+        decoder_qkv_multiscales=((), (5,)),
+        upsample_block_type="pixel_shuffle",
+        downsample_block_type="pixel_unshuffle",
+        decoder_norm_types="rms_norm",
+        decoder_act_fns="silu",
+    )
+    return _First(model, lambda out: out.sample)
+
+
+def diffusers_unet_skip_blocks() -> nn.Module:
+    """UNet2DModel with NCSN++'s block kinds: SkipDownBlock2D / AttnSkipUpBlock2D (the image carried
+    alongside the features, resampled by a FIR kernel)."""
+    from diffusers import UNet2DModel
+
+    model = UNet2DModel(
+        sample_size=32,
+        in_channels=3,
+        out_channels=3,
+        block_out_channels=(32, 32, 32),  # the skip blocks' GroupNorm has min(channels // 4, 32) groups
+        layers_per_block=1,
+        norm_num_groups=4,
+        down_block_types=("SkipDownBlock2D", "AttnSkipDownBlock2D", "SkipDownBlock2D"),
+        up_block_types=("SkipUpBlock2D", "AttnSkipUpBlock2D", "SkipUpBlock2D"),
+        attention_head_dim=4,
+    )
+    return _Denoiser(model)
+
+
+def diffusers_unet_attn_resnet() -> nn.Module:
+    """UNet2DModel with ResnetDownsampleBlock2D / ResnetUpsampleBlock2D (a resnet that resamples),
+    scale-shift time conditioning, no mid attention."""
+    from diffusers import UNet2DModel
+
+    model = UNet2DModel(
+        sample_size=32,
+        in_channels=3,
+        out_channels=3,
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        norm_num_groups=4,
+        down_block_types=("AttnDownBlock2D", "ResnetDownsampleBlock2D"),
+        up_block_types=("ResnetUpsampleBlock2D", "AttnUpBlock2D"),
+        attention_head_dim=4,
+        resnet_time_scale_shift="scale_shift",
+        add_attention=False,
+    )
+    return _Denoiser(model)
+
+
+def diffusers_consistency_decoder() -> nn.Module:
+    """ConsistencyDecoderVAE's encoder and its UNet decoder at one step."""
+    from diffusers import ConsistencyDecoderVAE
+
+    model = ConsistencyDecoderVAE(
+        encoder_block_out_channels=(8, 16),
+        encoder_down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        encoder_layers_per_block=1,
+        encoder_norm_num_groups=4,
+        latent_channels=4,
+        decoder_block_out_channels=(8, 16),
+        decoder_down_block_types=("ResnetDownsampleBlock2D", "ResnetDownsampleBlock2D"),
+        decoder_up_block_types=("ResnetUpsampleBlock2D", "ResnetUpsampleBlock2D"),
+        decoder_layers_per_block=1,
+        decoder_norm_num_groups=4,
+        decoder_in_channels=7,
+        decoder_out_channels=6,
+    )
+    return _First(model, lambda out: out.sample)
+
+
+# -- transformers' audio codecs (installed --no-deps) ---------------------------------------------
+
+
+def _encodec() -> nn.Module:
+    from transformers import EncodecConfig, EncodecModel
+
+    config = EncodecConfig(
+        audio_channels=1,
+        num_filters=4,
+        hidden_size=8,
+        upsampling_ratios=[4, 2],
+        num_residual_layers=1,
+        num_lstm_layers=1,
+        codebook_size=16,
+        codebook_dim=8,
+        target_bandwidths=[1.5],
+        sampling_rate=800,
+    )
+    return EncodecModel(config)
+
+
+def transformers_encodec_decoder() -> nn.Module:
+    """EnCodec's decoder: an LSTM over the frames, transposed convolutions up by 2 and 4 with the
+    causal/asymmetric padding of its streaming convolutions computed from the length."""
+    return _encodec().decoder
+
+
+def transformers_encodec() -> nn.Module:
+    """EnCodec end to end: the encoder's padding computed so that frames cover the input, residual
+    vector quantisation, the decoder; the output is trimmed to the input length."""
+    return _First(_encodec(), lambda out: out.audio_values)
+
+
+def _dac() -> nn.Module:
+    from transformers import DacConfig, DacModel
+
+    config = DacConfig(
+        encoder_hidden_size=4,
+        downsampling_ratios=[2, 4],
+        decoder_hidden_size=16,
+        upsampling_ratios=[4, 2],
+        n_codebooks=2,
+        codebook_size=16,
+        codebook_dim=4,
+        hidden_size=8,
+    )
+    return DacModel(config)
+
+
+def transformers_dac_decoder() -> nn.Module:
+    """DAC's decoder: Snake activations, transposed convolutions up, residual units whose output is
+    cropped (centre) to the shorter length before the add."""
+    return _dac().decoder
+
+
 # -- segmentation_models_pytorch ---------------------------------------------------------------------
 
 
@@ -512,6 +879,7 @@ def smp_unet_plus_plus() -> nn.Module:
 
 CUBES = ((4, 4, 4), (7, 8, 8), (8, 8, 8), (9, 9, 9), (12, 16, 20), (16, 16, 16), (17, 16, 15))
 LENGTHS = tuple((n,) for n in (1, 2, 7, 8, 9, 15, 16, 33, 100))
+HOVER = ((240, 240), (255, 256), (256, 256), (256, 255))
 
 CASES = (
     Case("codec_decoder", codec_decoder, None, (1, 8), LENGTHS),
@@ -553,6 +921,29 @@ CASES = (
     ),
     Case("nnunet.PlainConvUNet3d", nnunet_plain_3d, "dynamic_network_architectures", (1, 1), CUBES),
     Case("nnunet.ResEncUNet3d", nnunet_residual_3d, "dynamic_network_architectures", (1, 1), CUBES),
+    Case("monai.SegResNetVAE", monai_seg_res_net_vae, "monai", (1, 1), _square((32, 48))),
+    Case("monai.SegResNetDS", monai_seg_res_net_ds, "monai", (1, 1), _square((32, 48))),
+    Case("monai.BasicUNetPlusPlus", monai_basic_unet_plus_plus, "monai", (1, 1), _square((32, 48))),
+    Case("monai.ViTAutoEnc", monai_vit_auto_enc, "monai", (1, 1), _square((16, 24))),
+    Case("monai.Generator", monai_generator, "monai", (1, 8), ((1,), (2,), (4,))),
+    Case("monai.Regressor", monai_regressor, "monai", (1, 1), _square((16, 24))),
+    Case("monai.DenseNet", monai_dense_net_121, "monai", (1, 1), _square((32, 48))),
+    Case("monai.ResNet", monai_res_net, "monai", (1, 1), _square((32, 48))),
+    Case("monai.EfficientNetBN", monai_efficient_net, "monai", (1, 1), _square((32, 48))),
+    Case("monai.HoVerNet", monai_hover_net, "monai", (1, 3), HOVER),
+    Case("monai.MedNeXt", monai_med_next, "monai", (1, 1), _square((32, 48))),
+    Case("monai.VNet", monai_vnet, "monai", (1, 1), CUBES),
+    Case("monai.DiNTS", monai_dints, "monai", (1, 1), _square((32, 48))),
+    Case("diffusers.ControlNet", diffusers_control_net, "diffusers", (1, 4), _square((16, 24))),
+    Case("diffusers.TemporalDecoder", diffusers_temporal_decoder, "diffusers", (2, 3), _square((32, 48))),
+    Case("diffusers.AsymmetricKL", diffusers_asymmetric_autoencoder, "diffusers", (1, 3), _square((32, 48))),
+    Case("diffusers.AutoencoderDC", diffusers_autoencoder_dc, "diffusers", (1, 3), _square((32, 48))),
+    Case("diffusers.UNet2DSkip", diffusers_unet_skip_blocks, "diffusers", (1, 3), _square((32, 48))),
+    Case("diffusers.UNet2DResnetSample", diffusers_unet_attn_resnet, "diffusers", (1, 3), _square((32, 48))),
+    Case("diffusers.ConsistencyVAE", diffusers_consistency_decoder, "diffusers", (1, 3), _square((32, 48))),
+    Case("transformers.EncodecDecoder", transformers_encodec_decoder, "transformers", (1, 8), LENGTHS),
+    Case("transformers.Encodec", transformers_encodec, "transformers", (1, 1), (*LENGTHS, (64,), (320,))),
+    Case("transformers.DacDecoder", transformers_dac_decoder, "transformers", (1, 8), LENGTHS),
     Case("smp.Unet", smp_unet, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
     Case("smp.FPN", smp_fpn, "segmentation_models_pytorch", (1, 3), _square((32, 64))),
     Case("smp.UnetPlusPlus", smp_unet_plus_plus, "segmentation_models_pytorch", (1, 3), _square((32, 64))),

@@ -19,7 +19,7 @@ from convcalc.graph.shapes import propagate
 from convcalc.inspect.analysis import inspect_graph
 from convcalc.inspect.torch_capture import QUERIES
 from convcalc.inspect.torch_layers import op_name, overrides_forward
-from convcalc.inspect.torch_reader import read_module
+from convcalc.inspect.torch_reader import read_built
 
 
 @dataclass
@@ -107,6 +107,7 @@ class Verdict:
     runs: bool
     torch_runs: bool
     problems: list[str]
+    claims_failure: bool = False
 
     @property
     def agrees(self) -> bool:
@@ -114,18 +115,20 @@ class Verdict:
 
     @property
     def false_alarm(self) -> bool:
-        return self.torch_runs and not self.runs
+        return self.torch_runs and self.claims_failure
 
 
 def compare(real: Any, meta: Any, shape: tuple[int, ...]) -> Verdict:
     """convcalc's reading of ``meta`` (the model built on the meta device) at ``shape`` against the
     eager run of ``real`` (the same model with weights)."""
     truth = eager(real, shape)
-    graph = read_module(meta, shape, "model")
+    graph = read_built(meta, shape, "model", lambda: real)
     run = propagate(graph, (shape,))
     runs = run.ok and not run.stopped
     problems = []
-    if runs != (truth.error is None):
+    if run.ok and run.stopped and truth.error is None:
+        problems.append(f"not shown to run: shapes stop at {run.stopped[0].name} ({run.stopped[0].op})")
+    elif runs != (truth.error is None):
         problems.append(f"convcalc says {'runs' if runs else 'fails'}; torch: {truth.error or 'runs'}")
     if runs and truth.error is None:
         final = [run.shapes.get(name) for name in graph.outputs]
@@ -141,13 +144,13 @@ def compare(real: Any, meta: Any, shape: tuple[int, ...]) -> Verdict:
             problems.append(f"layer {name}: {ours} vs torch {real_shape}")
         elif ours is None and truth.error is None:
             problems.append(f"layer {name}: no shape; torch {real_shape}")
-    return Verdict(runs, truth.error is None, problems)
+    return Verdict(runs, truth.error is None, problems, claims_failure=not run.ok)
 
 
 def accepted_agrees(meta: Any, base: tuple[int, ...], real: Any, sizes: list[tuple[int, ...]]) -> list[str]:
     """The accepted sizes of the report at ``base``, one axis at a time with the others held at their
     base sizes (as the report gives them), against torch: every accepted size runs in torch."""
-    report = inspect_graph(read_module(meta, base, "model"), (base,))
+    report = inspect_graph(read_built(meta, base, "model", lambda: real), (base,))
     problems = []
     for axis in report.axes:
         if axis.accepted is None:
