@@ -41,9 +41,11 @@ its first member alone, every size's slope per period coming from the layers' ar
 by its input shape like a convolution; a node of one input is looked up by that shape; a node run keeps
 what it drops and its merge gaps; a framework layer's arguments are checked once per reading
 (``make_args`` was nine tenths of a read); a graph with one node changed (a fix re-checked) reads
-the kept nodes' runs; ``jsonout.dumps`` writes json.dumps(indent=2)'s text without the standard
-library's pure-Python encoder. Target 0.3 s wall on a quiet machine: the session started at 0.412 s
-there; 0.80-0.87x of it is about 0.33-0.36 s, so it is still not met. Where the rest goes (in-process
+the kept nodes' runs. (A hand-written writer of json.dumps(indent=2)'s text saved about 5 ms; it was
+taken out again: the standard library's encoder is the one to keep, and the target holds without it.)
+Quiet machine at the end of that session (load 0.5-1.0, regular install `pip install . onnx` in a new
+venv, medians of 9): 255x255 0.196-0.197 s wall, 256x256 0.183-0.196 s wall (0.65x of the 0.3 s
+target; 0.412 s at 255 at the session's start). Where the rest goes (in-process
 CPU at 255x255, loaded): the interpreter about 25 ms, imports about 70 (typer about 40, protobuf about
 10, convcalc's own modules about 20), reading the file about 35 (the 6 MB protobuf read and parsed
 about 15, the reader's node loop about 15), the accepted sizes about 30, the fixes about 9, the

@@ -19,73 +19,7 @@ JsonDict = dict[str, Any]
 
 
 def dumps(document: JsonDict) -> str:
-    """``json.dumps(document, indent=2)``, character for character, written by one recursive function
-    rather than the standard library's pure-Python encoder (which an indent selects: its C encoder
-    does not indent): about three times as fast on a large model's inspect document. A value it does
-    not write (a key that is not a string, a type JSON has no word for) goes to ``json.dumps``."""
-    parts: list[str] = []
-    try:
-        _write(document, parts, "\n")
-    except _Unusual:
-        return json.dumps(document, indent=2)
-    return "".join(parts)
-
-
-class _Unusual(Exception):
-    """A value ``_write`` leaves to the standard library."""
-
-
-_STRING = json.encoder.encode_basestring_ascii  # what json.dumps uses with ensure_ascii (its default)
-_FLOAT_WORDS = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
-
-
-def _write(value: Any, out: list[str], newline: str) -> None:
-    """Append ``value`` as json.dumps(indent=2) writes it, ``newline`` being the line break and indent
-    of the line that holds it."""
-    kind = type(value)
-    if kind is str:
-        out.append(_STRING(value))
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif kind is int:
-        out.append(int.__repr__(value))
-    elif kind is dict:
-        if not value:
-            out.append("{}")
-            return
-        inner = newline + "  "
-        separator = "{" + inner
-        for key, item in value.items():
-            if type(key) is not str:
-                raise _Unusual
-            out.append(separator)
-            out.append(_STRING(key))
-            out.append(": ")
-            _write(item, out, inner)
-            separator = "," + inner
-        out.append(newline + "}")
-    elif kind is list or kind is tuple:
-        if not value:
-            out.append("[]")
-            return
-        inner = newline + "  "
-        if all(type(item) is int for item in value):  # a shape: the commonest list
-            out.append("[" + inner + ("," + inner).join(map(int.__repr__, value)) + newline + "]")
-            return
-        separator = "[" + inner
-        for item in value:
-            out.append(separator)
-            _write(item, out, inner)
-            separator = "," + inner
-        out.append(newline + "]")
-    elif kind is float:
-        out.append("NaN" if value != value else _FLOAT_WORDS.get(value) or float.__repr__(value))
-    else:
-        raise _Unusual
+    return json.dumps(document, indent=2)
 
 
 def envelope(command: str, **sections: Any) -> JsonDict:
