@@ -18,8 +18,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 import convcalc  # noqa: E402
-
-SWEEP = range(1, 41)
+from tests.test_inspect_torch_first_size import SWEEP, torch_runs  # noqa: E402
 
 
 class AudioDownUp(nn.Module):
@@ -75,20 +74,6 @@ def audio() -> nn.Module:
 
 def mixer() -> nn.Module:
     return TokenMixer()
-
-
-def torch_runs(model: Any, shape: list[int], axis: int) -> set[int]:
-    runs = set()
-    for size in SWEEP:
-        x = list(shape)
-        x[axis] = size
-        try:
-            with torch.no_grad():
-                model(torch.zeros(x))
-        except RuntimeError:
-            continue
-        runs.add(size)
-    return runs
 
 
 def torch_layer_shapes(model: Any, shape: list[int]) -> dict[str, tuple[int, ...]]:

@@ -163,6 +163,19 @@ class ConvSpec(NamedTuple):
     transpose_kernel: bool = False
     arguments: tuple[tuple[str, str], ...] = ()
 
+    def reading(self) -> tuple[object, ...]:
+        """What ``read`` depends on besides the size: two specs with one reading read every size alike."""
+        return (
+            self.framework,
+            self.kernel_size,
+            self.stride,
+            self.dilation,
+            self.padding,
+            self.output_padding,
+            self.output_size,
+            self.transpose_kernel,
+        )
+
     def read(self, size: tuple[int, ...], transposed: bool) -> FrameworkLayer:
         """The canonical layer for this input size: the framework's own rules, refusals included."""
         if self.framework == CONVCALC:
@@ -229,17 +242,7 @@ def _checked_args(spec: ConvSpec, transposed: bool) -> LayerArgs | None:
     """A framework layer's arguments as ``make_args`` checks them (at size 1 on each axis: its checks do
     not depend on the size), remembered per reading; None where it refuses them (the full ``read``
     then raises its error)."""
-    key = (
-        spec.framework,
-        spec.kernel_size,
-        spec.stride,
-        spec.dilation,
-        spec.padding,
-        spec.output_padding,
-        spec.output_size,
-        transposed,
-        spec.transpose_kernel,
-    )
+    key = (spec.reading(), transposed)
     if key in _CHECKED:
         return _CHECKED[key]
     found = None

@@ -173,16 +173,7 @@ def _reading(spec: ConvSpec) -> object:
     found = _READING.get(id(spec))
     if found is not None and found[0] is spec:
         return found[1]
-    key = (
-        spec.framework,
-        spec.kernel_size,
-        spec.stride,
-        spec.dilation,
-        spec.padding,
-        spec.output_padding,
-        spec.output_size,
-        spec.transpose_kernel,
-    )
+    key = spec.reading()
     if len(_READING) >= MAX_READ:
         _READING.clear()
     _READING[id(spec)] = (spec, key)
