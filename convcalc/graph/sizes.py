@@ -61,6 +61,8 @@ MAX_INPUT = 2**24
 MAX_STEP = 2**40
 # A class's affine part is looked for from its first member on, and up to this many periods later.
 MAX_SHIFT = 4
+# the classes tried in turn for the gains when the smallest size's class runs at its first members alone
+MAX_BASES = 16
 # Where no class has a line, two runs at least this far out must fail at the same node for the sizes
 # that run to be worked out as a finite set (``_finite``).
 FAR_OUT = 4096
@@ -607,7 +609,8 @@ def axis_sizes(
     line = None
     # the gains are read on the smallest size's class, or the next one where that class runs at its
     # first members alone (a sum that broadcasts a size-1 axis runs at 1 and then only at even sizes)
-    for base, shift in itertools.product(range(minimum, minimum + min(step, MAX_SHIFT)), range(MAX_SHIFT)):
+    bases = range(minimum, minimum + min(step, MAX_BASES))
+    for base, shift in itertools.product(bases, range(MAX_SHIFT)):
         line = _line(run_at, base, shift, step, far)
         if line is not None and line is not _FAILS:
             p = _gain_denominators(line.first, line.later, step * line.periods)
@@ -946,7 +949,12 @@ def _first_running(run_at: Callable[[int], Run], max_input: int) -> int | None:
 
 def _layer_refuses(run: Run) -> bool:
     """Whether a layer refuses this input (a window larger than its padded input, a size below 1): true
-    up to some size and never after. A merge the re-executed model refused (``run_graph``) is not: it
-    depends on the size's class, not on its magnitude."""
+    up to some size and never after. A merge or a fixed-size layer the re-executed model refused
+    (``run_graph``) is not: it depends on the size's class or on one size, not on its magnitude."""
     failure = run.failure
-    return failure is not None and not (failure.index == -1 and failure.node.kind in MERGE_KINDS)
+    return failure is not None and not (failure.index == -1 and failure.node.kind in _NOT_MONOTONE)
+
+
+# Nodes whose refusal in a re-executed model is an equality, not a minimum: a merge, and a layer that
+# takes a fixed number of features or elements (a Linear on a flattened map runs at one size per class)
+_NOT_MONOTONE = frozenset((*MERGE_KINDS, "dense", "reshape", "matmul"))
