@@ -445,8 +445,10 @@ def test_a_linear_layer_that_refuses_the_size_is_one_finding(tmp_path: Path) -> 
     path = tmp_path / "dense.onnx"
     path.write_bytes(data)
     report = inspect_graph(read_onnx(path), [(1, 1, 17, 16)])
-    refusals = [f for f in report.findings if f.kind == "merge"]
+    refusals = [f for f in report.findings if f.kind == "failure"]
     assert len(refusals) == 1 and "Gemm" in refusals[0].message
+    assert not [f for f in report.findings if f.kind == "merge"]  # a layer that cannot run, no skip
+    assert "1 layer that cannot run" in report.headline()
     # the witness: ONNX Runtime refuses the model at that layer, and the suggested sizes run
     outcomes = fw.witness(data, report)
     assert all(o.ok or o.problems[0].startswith(fw.BLOCKED) for o in outcomes)

@@ -180,8 +180,12 @@ def findings(report: InspectReport) -> list[Finding]:
                 "; or ".join(fixes) or None,
             )
         )
+    kinds = {node.name: node.kind for node in report.graph.nodes}
     for merge in report.merges:
         fixes = [*merge.fixes, *([size_fix] if size_fix else [])]
+        # a layer that refuses its operand (a Linear's features) is listed with the merges, as one
+        # finding, but it is a layer that cannot run, not a skip mismatch
+        kind = "merge" if kinds.get(merge.name) in ("concat", "elementwise") else "failure"
         if merge.knock_on:  # one root cause, one finding: this one is the earlier merges' knock-on
             found.append(
                 Finding(
@@ -196,7 +200,7 @@ def findings(report: InspectReport) -> list[Finding]:
         found.append(
             Finding(
                 "error",
-                "merge",
+                kind,
                 merge.name,
                 f"{merge.op} {_tensor_axis(merge.message)}; paths: "
                 + " | ".join(" > ".join(p) or "(input)" for p in merge.paths),
@@ -210,7 +214,9 @@ def findings(report: InspectReport) -> list[Finding]:
             and r.node.kind not in ("concat", "elementwise")
             and r.node.name not in listed
         ):
-            found.append(Finding("error", "merge", r.node.name, f"{r.node.op}: {r.mismatch}", size_fix))
+            # a layer whose operand it cannot take (a Linear's features, a convolution's channels): a
+            # layer that cannot run, not a skip mismatch
+            found.append(Finding("error", "failure", r.node.name, f"{r.node.op}: {r.mismatch}", size_fix))
     for row in report.layers:
         if row.checkerboard and row.overlap is not None:
             as_is = next(r for r in report.run.nodes if r.index == row.index)
