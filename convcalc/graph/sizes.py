@@ -629,7 +629,24 @@ def axis_sizes(
             f"periods up to {MAX_PERIOD} and {max_work} node evaluations",
         )
     assert line is not None
-    varying = _varying([first, run_at(minimum + 1), line.first, line.later])
+    tried: dict[tuple[int, int], _Line | None] = {}
+
+    def line_at(base: int, shift: int) -> _Line | None:
+        if (base, shift) not in tried:
+            tried[base, shift] = _line(run_at, base, shift, p, far)
+        return tried[base, shift]
+
+    samples = [first, run_at(minimum + 1), line.first, line.later]
+    if not far:
+        # shape arithmetic can make a disagreement of sizes that do not move (a Reshape to a target
+        # taken modulo the size) in some classes only: each class's first line is a sample too
+        for r in range(p):
+            for shift in range(MAX_SHIFT):
+                found = line_at(minimum + r, shift)
+                if found is not None and found is not _FAILS:
+                    samples.append(found.first)
+                    break
+    varying = _varying(samples)
     exact: list[int] = []
     running: list[int] = []
     singles: list[int] = []
@@ -660,7 +677,7 @@ def axis_sizes(
         for shift in range(MAX_SHIFT):
             begin = base + shift * p
             if layers is None:
-                line = _line(run_at, base, shift, p, far)
+                line = line_at(base, shift)
             else:
                 line = _sloped_line(run_at(begin), graph, layers, formulas)
             if line is _FAILS:
