@@ -115,3 +115,29 @@ def test_axis_calls_carry_the_sizes_and_the_accepted_sizes_are_torchs(name: str,
         assert {size for size in SWEEP if answer.runs.contains(size)} == expected, (name, axis)
         # at 1 the sum broadcasts (torch adds a size-1 axis to any size)
         assert expected - {1} and all(size % 2 == 0 for size in expected - {1})
+
+
+class TransposedStride(nn.Module):
+    """transpose(2, 3), a convolution striding the new axis 2 (the input's W) by 2, then unsqueeze."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3, stride=(2, 1), padding=1)
+
+    def forward(self, x: Any) -> Any:
+        return self.conv(x.transpose(2, 3)).unsqueeze(1)
+
+
+def test_gains_follow_the_axes_a_transpose_and_an_unsqueeze_move() -> None:
+    """Each tensor's gain along the input's H is torch's own change of its sizes between H = 16 and 48
+    (W held at 12): H moves to axis 3 at the transpose, the stride acts on W, and the unsqueeze shifts."""
+    from convcalc.graph.sizes import gains
+    from convcalc.inspect.torch_reader import read_module
+
+    model = TransposedStride().eval()
+    graph = read_module(model, (1, 1, 16, 12))
+    with torch.no_grad():
+        small, large = (model(torch.zeros(1, 1, h, 12)).shape for h in (16, 48))
+    expected = [(b - a) / 32 for a, b in zip(small, large)]
+    (output,) = graph.outputs
+    assert gains(graph, 2)[output] == expected == [0, 0, 0, 0, 1]

@@ -45,6 +45,7 @@ from convcalc.graph.model import (
     RecurrentSpec,
     ResizeSpec,
     SliceSpec,
+    TransposeSpec,
     ValueSpec,
 )
 from convcalc.graph.shapes import Failure, NodeRun, Run, Shape, propagate, spatial_axes
@@ -183,9 +184,35 @@ def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None] | N
         elif node.kind == "global_pool":
             for a in axes:
                 g[a] = Fraction(0)
+        elif isinstance(spec, TransposeSpec):  # output axis n is input axis perm[n] (none: reversed)
+            perm = spec.perm or tuple(reversed(range(len(x))))
+            g = [x[a] if 0 <= a < len(x) else None for a in perm]
+        elif isinstance(spec, ValueSpec) and spec.op in ("Unsqueeze", "Squeeze"):
+            moved = _moved_axes(spec, x)
+            if moved is None:
+                for name in node.outputs:
+                    out[name] = None
+                continue
+            g = moved
         for name in node.outputs:
             out[name] = g
     return out
+
+
+def _moved_axes(spec: ValueSpec, x: list[Fraction | None]) -> list[Fraction | None] | None:
+    """The gains after an Unsqueeze (a new axis gains nothing) or a Squeeze given by its attribute
+    (torch's unsqueeze/squeeze); None where the axes come from an operand."""
+    axes = dict(spec.attributes).get("axes")
+    if not isinstance(axes, (list, tuple)) or not all(isinstance(a, int) for a in axes):
+        return None
+    if spec.op == "Unsqueeze":
+        rank = len(x) + len(axes)
+        g: list[Fraction | None] = list(x)
+        for a in sorted(a % rank for a in axes):
+            g.insert(a, Fraction(0))
+        return g
+    drop = {a % len(x) for a in axes} if x else set()
+    return [v for n, v in enumerate(x) if n not in drop]
 
 
 def period(graph: Graph, tensor_axis: int) -> int:
