@@ -136,9 +136,11 @@ def _get_item(key: Any, rank: int | None) -> SliceSpec | None:
     """``x[key]`` for a key of slices with steps >= 1 and at most one ellipsis (Python's clamping on
     each axis); an integer index or a new axis, which change the rank, are not modelled."""
     items = key if isinstance(key, list) else [key]
-    if rank is None or len(items) > rank or not all(isinstance(i, dict) for i in items):
+    if rank is None or not all(isinstance(i, dict) for i in items):
         return None
     kinds = [i.get("class_name") for i in items]
+    if len(items) - kinds.count("__ellipsis__") > rank:  # an ellipsis may stand for no axis at all
+        return None
     if kinds.count("__ellipsis__") > 1 or not set(kinds) <= {"__slice__", "__ellipsis__"}:
         return None
     if "__ellipsis__" in kinds:
