@@ -131,7 +131,7 @@ class TransposedStride(nn.Module):
 def test_gains_follow_the_axes_a_transpose_and_an_unsqueeze_move() -> None:
     """Each tensor's gain along the input's H is torch's own change of its sizes between H = 16 and 48
     (W held at 12): H moves to axis 3 at the transpose, the stride acts on W, and the unsqueeze shifts."""
-    from convcalc.graph.sizes import gains
+    from convcalc.graph.gains import gains
     from convcalc.inspect.torch_reader import read_module
 
     model = TransposedStride().eval()

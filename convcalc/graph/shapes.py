@@ -788,3 +788,15 @@ def _reshape(spec: ReshapeSpec, x: Shape) -> Shape:
 
 def _fmt(shape: Shape) -> str:
     return "x".join(map(str, shape))
+
+
+def drops_on(run: Run, tensor_axis: int) -> bool:
+    """Whether some window of this run leaves an input of this tensor axis unread."""
+    for node_run in run.nodes:
+        if node_run.layer is None and not node_run.windows:
+            continue  # no window: nothing dropped
+        if any(node_run.dropped):
+            axes = spatial_axes(node_run.node.layout, len(node_run.inputs[0]))
+            if tensor_axis in axes and node_run.dropped[axes.index(tensor_axis)]:
+                return True
+    return False

@@ -26,16 +26,16 @@ lie before its affine part (a min/max not yet past its crossing) has those membe
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple
 
+from convcalc.graph.finite import finite_sizes
+from convcalc.graph.gains import gain_denominators
 from convcalc.graph.model import (
     CHANNELS_FIRST,
     MERGE_KINDS,
-    BlockSpec,
     ConcatSpec,
     ConvSpec,
     DenseSpec,
@@ -44,11 +44,8 @@ from convcalc.graph.model import (
     PoolSpec,
     RecurrentSpec,
     ResizeSpec,
-    SliceSpec,
-    TransposeSpec,
-    ValueSpec,
 )
-from convcalc.graph.shapes import Failure, NodeRun, Run, Shape, propagate, spatial_axes
+from convcalc.graph.shapes import Failure, NodeRun, Run, Shape, drops_on, propagate, spatial_axes
 from convcalc.periodic import Accepted, class_members, reduce_period, smallest
 
 if TYPE_CHECKING:
@@ -64,9 +61,6 @@ MAX_STEP = 2**40
 MAX_SHIFT = 4
 # the classes tried in turn for the gains when the smallest size's class runs at its first members alone
 MAX_BASES = 16
-# Where no class has a line, two runs at least this far out must fail at the same node for the sizes
-# that run to be worked out as a finite set (``_finite``).
-FAR_OUT = 4096
 # Sizes tried one by one past the layers' minimum when a re-executed model refuses a merge there.
 MAX_SCAN = 256
 
@@ -87,142 +81,6 @@ class AxisSizes:
     runs: Accepted | None = None
     formulas: dict[str, tuple[Formula | None, ...]] = field(default_factory=dict, compare=False)
     tiles: Accepted | None = None
-
-
-def _gain_denominators(first: Run, later: Run, step: int) -> int:
-    """The lcm of the denominators of every size's and value's gain (its change per unit of input),
-    read exactly from two runs ``step`` apart (a multiple of the period): the period of this axis."""
-    period = 1
-    for name, shape in first.shapes.items():
-        other = later.shapes.get(name)
-        if other is None or len(other) != len(shape):
-            continue
-        for x, y in zip(shape, other):
-            period = math.lcm(period, step // math.gcd(y - x, step))  # the denominator of (y - x)/step
-    for name, values in first.values.items():
-        other_values = later.values.get(name)
-        if values is None or other_values is None or len(values) != len(other_values):
-            continue
-        for u, v in zip(values, other_values):
-            period = math.lcm(period, ((Fraction(v) - Fraction(u)) / step).denominator)
-    for node_run in first.nodes:
-        spec = node_run.node.spec
-        if isinstance(spec, ValueSpec) and spec.op == "Mod" and len(node_run.node.inputs) == 2:
-            # a remainder repeats over the period of its dividend's gain divided by the divisor
-            dividend, divisor = node_run.node.inputs
-            xs, ys, ds = first.values.get(dividend), later.values.get(dividend), first.values.get(divisor)
-            if xs is None or ys is None or ds is None or len(xs) != len(ys):
-                continue
-            if later.values.get(divisor) != ds:
-                # a divisor that follows the size (torch.roll's shift modulo the axis it rolls): not a
-                # remainder by a constant; the remainder's own gain (above) is what repeats
-                continue
-            for u, v in zip(xs, ys):
-                for w in ds:
-                    if w != 0:
-                        gain = (Fraction(v) - Fraction(u)) / step / Fraction(w)
-                        period = math.lcm(period, gain.denominator)
-    return period
-
-
-def gains(graph: Graph, tensor_axis: int) -> dict[str, list[Fraction | None] | None]:
-    """Per tensor, per tensor axis, the gain along the analysed input axis (None where it is lost)."""
-    first = graph.inputs[0]
-    out: dict[str, list[Fraction | None] | None] = {
-        first.name: [Fraction(1 if n == tensor_axis else 0) for n in range(len(first.shape))]
-    }
-    for tensor in graph.constants:
-        out[tensor.name] = [Fraction(0)] * len(tensor.shape)
-    for tensor in graph.inputs[1:]:
-        out[tensor.name] = [Fraction(0)] * len(tensor.shape)
-    for node in graph.nodes:
-        if any(name not in out for name in node.inputs):
-            continue
-        x = out[node.inputs[0]] if node.inputs else None
-        if x is None or node.kind in ("flatten", "reshape", "dense", "unknown"):
-            for name in node.outputs:
-                out[name] = None
-            continue
-        g: list[Fraction | None] = list(x)
-        spec = node.spec
-        axes = spatial_axes(node.layout, len(x))
-        if isinstance(spec, (ConvSpec, PoolSpec)):
-            for n, a in enumerate(axes[: len(spec.stride)]):
-                v = x[a]
-                if v is not None:
-                    transposed = node.kind == "conv_transpose"
-                    g[a] = v * spec.stride[n] if transposed else v / spec.stride[n]
-            if isinstance(spec, ConvSpec):
-                g[1 if node.layout == "channels_first" else len(x) - 1] = Fraction(0)
-        elif isinstance(spec, ResizeSpec):
-            for n in range(len(x)):
-                v = x[n]
-                if spec.sizes is not None:
-                    g[n] = Fraction(0)
-                elif spec.scales is not None and n < len(spec.scales) and v is not None:
-                    g[n] = v * spec.scales[n]
-        elif isinstance(spec, SliceSpec):
-            for a, step in zip(spec.axes, spec.steps):
-                index = a + len(x) if a < 0 else a
-                current = g[index] if 0 <= index < len(x) else None
-                if current is not None:
-                    g[index] = current / abs(step)
-        elif isinstance(spec, ConcatSpec):
-            index = spec.axis + len(x) if spec.axis < 0 else spec.axis
-            operands = [out[name] for name in node.inputs]
-            parts = [o[index] if o is not None and index < len(o) else None for o in operands]
-            if 0 <= index < len(x):
-                total = Fraction(0)
-                for p in parts:
-                    total = total + p if p is not None else total
-                g[index] = None if any(p is None for p in parts) else total
-        elif isinstance(spec, BlockSpec):
-            for a in axes:
-                v = x[a]
-                if v is not None:
-                    g[a] = v * spec.block_size if node.kind == "depth_to_space" else v / spec.block_size
-        elif node.kind == "global_pool":
-            for a in axes:
-                g[a] = Fraction(0)
-        elif isinstance(spec, TransposeSpec):  # output axis n is input axis perm[n] (none: reversed)
-            perm = spec.perm or tuple(reversed(range(len(x))))
-            g = [x[a] if 0 <= a < len(x) else None for a in perm]
-        elif isinstance(spec, ValueSpec) and spec.op in ("Unsqueeze", "Squeeze"):
-            moved = _moved_axes(spec, x)
-            if moved is None:
-                for name in node.outputs:
-                    out[name] = None
-                continue
-            g = moved
-        for name in node.outputs:
-            out[name] = g
-    return out
-
-
-def _moved_axes(spec: ValueSpec, x: list[Fraction | None]) -> list[Fraction | None] | None:
-    """The gains after an Unsqueeze (a new axis gains nothing) or a Squeeze given by its attribute
-    (torch's unsqueeze/squeeze); None where the axes come from an operand."""
-    axes = dict(spec.attributes).get("axes")
-    if not isinstance(axes, (list, tuple)) or not all(isinstance(a, int) for a in axes):
-        return None
-    if spec.op == "Unsqueeze":
-        rank = len(x) + len(axes)
-        g: list[Fraction | None] = list(x)
-        for a in sorted(a % rank for a in axes):
-            g.insert(a, Fraction(0))
-        return g
-    drop = {a % len(x) for a in axes} if x else set()
-    return [v for n, v in enumerate(x) if n not in drop]
-
-
-def period(graph: Graph, tensor_axis: int) -> int:
-    """P: the lcm of the denominators of every tensor's gain on every axis."""
-    p = 1
-    for values in gains(graph, tensor_axis).values():
-        for v in values or ():
-            if v is not None:
-                p = math.lcm(p, v.denominator)
-    return p
 
 
 def run_graph(graph: Graph, shapes: tuple[Shape, ...]) -> Run:
@@ -300,17 +158,6 @@ def _node_gaps(node_run: NodeRun) -> Gaps:
     elif node_run.mismatch is not None:
         gaps[(key, 0, -2)] = 1  # a disagreement that does not follow the size (channels, a reshape)
     return gaps
-
-
-def _dropped(run: Run, tensor_axis: int) -> bool:
-    for node_run in run.nodes:
-        if node_run.layer is None and not node_run.windows:
-            continue  # no window: nothing dropped
-        if any(node_run.dropped):
-            axes = spatial_axes(node_run.node.layout, len(node_run.inputs[0]))
-            if tensor_axis in axes and node_run.dropped[axes.index(tensor_axis)]:
-                return True
-    return False
 
 
 def _affine(runs: list[Run]) -> bool:
@@ -640,10 +487,19 @@ def axis_sizes(
     for base, shift in itertools.product(bases, range(MAX_SHIFT)):
         line = _line(run_at, base, shift, step, far)
         if line is not None and line is not _FAILS:
-            p = _gain_denominators(line.first, line.later, step * line.periods)
+            p = gain_denominators(line.first, line.later, step * line.periods)
             break
     if p is None:
-        finite = _finite(run_at, minimum, step, tensor_axis, max(len(graph.nodes), 1), max_work)
+        finite = finite_sizes(
+            run_at,
+            minimum,
+            step,
+            tensor_axis,
+            max(len(graph.nodes), 1),
+            max_work,
+            max_period=MAX_PERIOD,
+            max_scan=MAX_SCAN,
+        )
         if finite is not None:
             return AxisSizes(tensor_axis, spatial_axis, minimum, finite[1], held, finite[0], {}, finite[2])
         return not_worked_out(
@@ -686,11 +542,11 @@ def axis_sizes(
         """A member before its class's line (or of a class that fails from its first lines on): runs
         alone, a single."""
         run = run_at(v)
-        if run.failure is None and not run.stopped and not _dropped(run, tensor_axis):
+        if run.failure is None and not run.stopped and not drops_on(run, tensor_axis):
             tiling_singles.append(v)
         if _runs_cleanly(run, varying):
             singles.append(v)
-            if not _dropped(run, tensor_axis):
+            if not drops_on(run, tensor_axis):
                 exact_singles.append(v)
 
     # a graph of layers reads each class from its first member alone (``_slopes``), else from two runs
@@ -730,7 +586,7 @@ def axis_sizes(
         lines.append((start, line))
         g0, slopes = line.gaps, line.gap_slopes
         whole, single = class_members([(g0[k], slopes[k]) for k in g0 if k in varying], start, p)
-        dropped = _dropped(line.first, tensor_axis)
+        dropped = drops_on(line.first, tensor_axis)
         if not dropped:
             tiling.append(start)
         if whole:
@@ -739,7 +595,7 @@ def axis_sizes(
                 exact.append(start)
         elif single is not None and _runs_cleanly(run_at(single), varying):
             singles.append(single)
-            if not _dropped(run_at(single), tensor_axis):
+            if not drops_on(run_at(single), tensor_axis):
                 exact_singles.append(single)
     return AxisSizes(
         tensor_axis,
@@ -751,70 +607,6 @@ def axis_sizes(
         _formulas(lines, p) if formulas else {},
         reduce_period(Accepted(p, tuple(tiling), tuple(sorted(tiling_singles)))),
     )
-
-
-def _finite(
-    run_at: Callable[[int], Run], minimum: int, step: int, tensor_axis: int, nodes: int, max_work: int
-) -> tuple[Accepted, Accepted, Accepted] | None:
-    """The sizes that run, that run with nothing dropped and that tile, where every size far enough
-    out fails (no class has a line): finitely many, each found by a run. None unless every class
-    ends in ``_fails_onward``'s certificate within the work budget.
-
-    The period is read as for a class (``_gain_denominators``) from two runs at least ``FAR_OUT`` out
-    that fail at the same node, over the tensors they computed before it; each class is then run member
-    by member until three members in a row carry the certificate that every later member fails."""
-    far = minimum + -(-FAR_OUT // step) * step
-    a, b = run_at(far), run_at(far + step)
-    if not _fails_onward([a, b, run_at(far + 2 * step)]):
-        return None  # far out, too, nothing shows that every larger size fails
-    p = _gain_denominators(a, b, step)
-    if p > MAX_PERIOD:
-        return None
-    runs: list[int] = []
-    exact: list[int] = []
-    tiles: list[int] = []
-    work = 0
-    for base in range(minimum, minimum + p):
-        size = base
-        while not _fails_onward([run_at(size + q * p) for q in range(3)]):
-            work += 1
-            if work > MAX_SCAN or work * nodes > max_work:
-                return None
-            run = run_at(size)
-            clean = run.failure is None and not run.stopped
-            if clean and not _dropped(run, tensor_axis):
-                tiles.append(size)
-                if run.ok:
-                    exact.append(size)
-            if clean and run.ok:
-                runs.append(size)
-            size += p
-    return tuple(Accepted(1, (), tuple(sorted(found))) for found in (runs, exact, tiles))  # type: ignore[return-value]
-
-
-def _fails_onward(runs: list[Run]) -> bool:
-    """Whether these runs, one period apart along a class, show that every later member fails too: each
-    fails at the same Reshape, of a tensor whose element count stays the same, to a target whose given
-    sizes all grow affinely (equal steps, none negative, as three runs read a class's sizes) and whose
-    product already exceeds that count (a reshape needs the product to divide the count)."""
-    first = runs[0].failure
-    if first is None or any(r.failure is None or r.failure.index != first.index for r in runs):
-        return False
-    node = first.node
-    if node.op != "Reshape" or len(node.inputs) != 2:
-        return False
-    counts = {math.prod(r.shapes.get(node.inputs[0], (-1,))) for r in runs}
-    targets = [r.values.get(node.inputs[1]) for r in runs]
-    if len(counts) != 1 or any(t is None or len(t) != len(targets[0] or ()) for t in targets):
-        return False
-    count = counts.pop()
-    given = [[int(v) for v in t if v > 0] for t in targets if t is not None]
-    if count < 0 or any(len(g) != len(given[0]) for g in given):
-        return False
-    for x, y, z in zip(*given):
-        if y - x != z - y or y < x:
-            return False
-    return math.prod(given[0]) > count
 
 
 def _varying(runs: list[Run]) -> set[tuple[int, int, int]]:

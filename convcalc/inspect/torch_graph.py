@@ -8,9 +8,10 @@ from dataclasses import replace
 from typing import Any
 
 from convcalc.errors import ConvCalcError
+from convcalc.graph.gains import period
 from convcalc.graph.model import ConvSpec, Graph, Node, PoolSpec, UnknownSpec
 from convcalc.graph.shapes import Run, propagate
-from convcalc.graph.sizes import period, smallest_running
+from convcalc.graph.sizes import smallest_running
 from convcalc.inspect.torch_capture import Capture, Recording
 
 Shape = tuple[int, ...]
