@@ -77,7 +77,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple, Union
 
 from convcalc.conventions import make_args, read, read_args
 from convcalc.conventions.base import FrameworkLayer, LayerArgs
@@ -197,18 +197,19 @@ class ConvSpec(NamedTuple):
                         checked.transpose_kernel,
                     ),
                 )
-        return read(
-            self.framework,
-            size,
-            self.kernel_size,
-            stride=self.stride,
-            dilation=self.dilation,
-            padding=self.padding,
-            output_padding=self.output_padding,
-            output_size=self.output_size,
-            transposed=transposed,
-            transpose_kernel=self.transpose_kernel,
-        )
+        return read(self.framework, size, self.kernel_size, **self.keywords(transposed))
+
+    def keywords(self, transposed: bool) -> dict[str, Any]:
+        """The arguments besides size and kernel, as ``conventions.read`` and ``make_args`` take them."""
+        return {
+            "stride": self.stride,
+            "dilation": self.dilation,
+            "padding": self.padding,
+            "output_padding": self.output_padding,
+            "output_size": self.output_size,
+            "transposed": transposed,
+            "transpose_kernel": self.transpose_kernel,
+        }
 
     def _read_own(self, size: tuple[int, ...], transposed: bool) -> FrameworkLayer:
         """convcalc's own dialect: the core's ``normalize``, then its axes (the rules of `convcalc shape`).
@@ -248,17 +249,7 @@ def _checked_args(spec: ConvSpec, transposed: bool) -> LayerArgs | None:
     found = None
     if spec.padding is not None:
         try:
-            found = make_args(
-                (1,) * len(spec.kernel_size),
-                spec.kernel_size,
-                stride=spec.stride,
-                dilation=spec.dilation,
-                padding=spec.padding,
-                output_padding=spec.output_padding,
-                output_size=spec.output_size,
-                transposed=transposed,
-                transpose_kernel=spec.transpose_kernel,
-            )
+            found = make_args((1,) * len(spec.kernel_size), spec.kernel_size, **spec.keywords(transposed))
         except ConvCalcError:
             found = None
     if len(_CHECKED) >= 4096:
